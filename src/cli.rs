@@ -1,0 +1,157 @@
+//! Command-line types (clap derive) and nothing else: doc comments are the help text.
+//! No stage sees these types; `commands/` turns them into plain settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mlcost",
+    version,
+    about = "Turn cloud billing exports into ML unit economics: cost per model, per request, per lifecycle phase",
+    long_about = None,
+    after_help = "Exit codes: 0 success, 1 data rejected (reconciliation, compliance threshold, --strict), 2 could not run.\n\nQuick start:\n  mlcost attribute --billing sample_data/focus_sample.csv --requests sample_data/requests.csv --out out/"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// More log output on stderr (-v info, -vv debug); RUST_LOG overrides
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors on stderr (no summary, no progress)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Attribute billed cost to models, teams and lifecycle phases; write Parquet tables
+    #[command(
+        after_help = "Example:\n  mlcost attribute --billing 'exports/2026-10/*.parquet' --requests requests.csv --out warehouse/mlcost --period 2026-10\n\nWrites under --out: cost_by_model/, unit_costs/, tag_compliance/ (Hive-partitioned by billing_period=YYYY-MM), quarantine.csv and manifest.json. Only the partitions of the periods in this run are replaced."
+    )]
+    Attribute(AttributeArgs),
+    /// Report tag compliance of billing exports; writes nothing
+    #[command(
+        after_help = "Example:\n  mlcost validate --billing exports/ --config mlcost.toml --json\n\nExits 1 when the share of compliant spend is below [validate] min_compliance."
+    )]
+    Validate(ValidateArgs),
+    /// Write a realistic synthetic FOCUS export and request volumes
+    #[command(
+        after_help = "Example:\n  mlcost sample --out /tmp/demo --rows 1000000 --format parquet"
+    )]
+    Sample(SampleArgs),
+    /// Write a commented starter mlcost.toml
+    #[command(after_help = "Example:\n  mlcost init && $EDITOR mlcost.toml")]
+    Init(InitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BillingInput {
+    /// Billing export(s): files, directories or quoted globs; .csv, .csv.gz, .parquet
+    #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
+    pub billing: Vec<String>,
+
+    /// Config file (default: built-in defaults)
+    #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Input format; `auto` detects it from the columns
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Auto,
+    Focus,
+    AwsCur,
+    AwsCur2,
+    Azure,
+    Gcp,
+    Oci,
+    CostExplorer,
+}
+
+#[derive(Debug, Args)]
+pub struct AttributeArgs {
+    #[command(flatten)]
+    pub input: BillingInput,
+
+    /// Request volumes (CSV or Parquet: model_id, requests, and date or billing_period)
+    #[arg(long, value_name = "PATH")]
+    pub requests: Option<PathBuf>,
+
+    /// Output directory
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Only attribute this billing month (YYYY-MM) and replace only its partitions
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<String>,
+
+    /// Exit 1 when any row was quarantined or any request row was unusable
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Print the run summary as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[command(flatten)]
+    pub input: BillingInput,
+
+    /// Print the compliance report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SampleFormat {
+    Csv,
+    CsvGz,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// Directory to write focus_sample.<ext> and requests.csv into
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Number of billing rows
+    #[arg(long, default_value_t = 10_000)]
+    pub rows: u64,
+
+    /// Random seed; the same seed gives the same files
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+
+    /// Number of billing months, ending with --end-period
+    #[arg(long, default_value_t = 1)]
+    pub months: u32,
+
+    /// Last billing month (YYYY-MM)
+    #[arg(long, default_value = "2026-10")]
+    pub end_period: String,
+
+    /// File format of the billing export
+    #[arg(long, value_enum, default_value_t = SampleFormat::Csv)]
+    pub format: SampleFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the config
+    #[arg(long, default_value = "mlcost.toml", value_name = "FILE")]
+    pub path: PathBuf,
+
+    /// Overwrite an existing file
+    #[arg(long)]
+    pub force: bool,
+}

@@ -1,0 +1,19 @@
+//! `mlcost init`: writes the commented starter config.
+
+use crate::cli::InitArgs;
+use crate::config::STARTER;
+use crate::error::{Error, Result};
+
+pub fn run(args: &InitArgs) -> Result<String> {
+    if args.path.exists() && !args.force {
+        return Err(Error::Usage {
+            message: format!("`{}` already exists", args.path.display()),
+            hint: Some("pass `--force` to overwrite it".into()),
+        });
+    }
+    std::fs::write(&args.path, STARTER).map_err(|source| Error::Write {
+        path: args.path.clone(),
+        source,
+    })?;
+    Ok(format!("wrote {}", args.path.display()))
+}

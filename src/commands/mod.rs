@@ -1,0 +1,150 @@
+//! One file per subcommand. Commands wire the stages together and own no logic of their own;
+//! this module holds the wiring they share (reading billing files with progress).
+
+pub mod attribute;
+pub mod init;
+pub mod sample;
+pub mod validate;
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use crate::cli::{BillingInput, Format};
+use crate::config::CostBasis;
+use crate::error::{Error, Result};
+use crate::ingest::{self, focus, InputFile, RawScan, SourceGroup};
+
+/// How much the user wants to hear on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verbosity {
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+impl Verbosity {
+    /// Progress bars only for a person watching: stderr is a terminal, neither -q nor -v,
+    /// and `MLCOST_NO_PROGRESS` is unset.
+    fn progress(&self) -> indicatif::ProgressBar {
+        let show = !self.quiet
+            && self.verbose == 0
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("MLCOST_NO_PROGRESS").is_none();
+        if !show {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+}
+
+/// One billing file after ingest.
+pub struct FileRead {
+    pub file: InputFile,
+    pub format: String,
+    pub format_version: String,
+    pub rows: u64,
+    scan: RawScan,
+}
+
+pub struct BillingRead {
+    pub files: Vec<FileRead>,
+    pub groups: Vec<SourceGroup>,
+}
+
+impl BillingRead {
+    /// Lists the quarantined rows of the files the ledger flagged (second pass, bad files only).
+    pub fn quarantine_details(
+        &self,
+        ledger: &crate::ledger::Ledger,
+        basis: CostBasis,
+    ) -> Result<Vec<ingest::QuarantinedRow>> {
+        let mut out = Vec::new();
+        let empty = Vec::new();
+        for (i, f) in self.files.iter().enumerate() {
+            if !ledger.quarantined.keys().any(|(file, _)| *file == i) {
+                continue;
+            }
+            let periods = ledger.bad_periods.get(&i).unwrap_or(&empty);
+            let currencies = ledger.bad_currencies.get(&i).unwrap_or(&empty);
+            out.extend(ingest::quarantine_rows(
+                &f.scan, basis, periods, currencies,
+            )?);
+        }
+        Ok(out)
+    }
+}
+
+/// Resolves, opens, normalises and aggregates every billing input.
+pub fn read_billing(
+    input: &BillingInput,
+    basis: CostBasis,
+    verbosity: Verbosity,
+) -> Result<BillingRead> {
+    if !matches!(input.format, Format::Auto | Format::Focus) {
+        return Err(Error::Usage {
+            message: format!(
+                "the `{}` adapter is not available in this version; only FOCUS exports can be read",
+                clap::ValueEnum::to_possible_value(&input.format)
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default()
+            ),
+            hint: Some("export the bill as FOCUS (AWS, Azure, GCP and OCI all offer it) and use `--format focus`".into()),
+        });
+    }
+    let paths = ingest::resolve_paths(&input.billing)?;
+    let bar = verbosity.progress();
+    let mut files = Vec::with_capacity(paths.len());
+    let mut groups = Vec::new();
+    let n = paths.len();
+    // Hash and sniff files in parallel (independent I/O); Polars parallelises each scan itself.
+    let inspected: Vec<Result<InputFile>> = {
+        use rayon::prelude::*;
+        paths.par_iter().map(|p| ingest::inspect(p)).collect()
+    };
+    for (i, file) in inspected.into_iter().enumerate() {
+        let file = file?;
+        bar.set_message(format!("reading {}/{n} {}", i + 1, file.path.display()));
+        let _span = tracing::info_span!("ingest", path = %file.path.display()).entered();
+        let scan = RawScan::open(file.clone())?;
+        let lines = focus::normalise(&scan, scan.lazy(false)?, false)?;
+        let (format, format_version) = (lines.format.clone(), lines.format_version.clone());
+        tracing::info!(
+            "detected {format} {format_version} from columns {}",
+            lines
+                .columns_used
+                .iter()
+                .map(|(c, s)| format!("{s}->{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let file_groups = ingest::aggregate(lines, basis, i, &scan)?;
+        let rows = file_groups.iter().map(|g| g.rows).sum();
+        tracing::info!(rows, groups = file_groups.len(), "aggregated");
+        groups.extend(file_groups);
+        files.push(FileRead {
+            file,
+            format,
+            format_version,
+            rows,
+            scan,
+        });
+    }
+    bar.finish_and_clear();
+    Ok(BillingRead { files, groups })
+}
+
+/// Checks a `--period` value.
+pub fn parse_period(p: &str) -> Result<String> {
+    let ok = p.len() == 7
+        && p.as_bytes()[4] == b'-'
+        && crate::ledger::billing_period(p).as_deref() == Some(p);
+    if ok {
+        Ok(p.to_string())
+    } else {
+        Err(Error::Usage {
+            message: format!("invalid `--period` value `{p}`"),
+            hint: Some("use a billing month such as `2026-10`".into()),
+        })
+    }
+}

@@ -1,0 +1,330 @@
+//! `mlcost.toml`: the serde types (unknown keys are rejected with line and column), their
+//! defaults, validation of values, and the commented starter file written by `mlcost init`.
+//! Loading never looks at billing data.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// The required tag keys when the config does not name them.
+pub const DEFAULT_REQUIRED_TAGS: [&str; 6] = [
+    "team",
+    "project",
+    "model_id",
+    "environment",
+    "cost_center",
+    "lifecycle_phase",
+];
+
+/// The whole configuration. Every section is optional.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub tags: TagsConfig,
+    #[serde(default)]
+    pub validate: ValidateConfig,
+    #[serde(default)]
+    pub cost: CostConfig,
+}
+
+/// `[tags]`: which keys are required, how source keys map to canonical keys, allowed values.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TagsConfig {
+    /// Canonical keys every resource must carry.
+    #[serde(default = "default_required")]
+    pub required: Vec<String>,
+    /// Source key -> canonical key, matched after trimming and lower-casing both sides.
+    /// Writing this table replaces the built-in aliases (see `default_aliases`).
+    #[serde(default = "default_aliases")]
+    pub aliases: BTreeMap<String, String>,
+    /// Optional allowed values per canonical key (compared after value normalisation).
+    #[serde(default)]
+    pub allowed: BTreeMap<String, Vec<String>>,
+    /// Lower-case tag values so `RecSys` and `recsys ` are one team (default true).
+    #[serde(default = "default_true")]
+    pub lowercase_values: bool,
+}
+
+impl Default for TagsConfig {
+    fn default() -> Self {
+        TagsConfig {
+            required: default_required(),
+            aliases: default_aliases(),
+            allowed: BTreeMap::new(),
+            lowercase_values: true,
+        }
+    }
+}
+
+/// `[validate]`: thresholds for `mlcost validate`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateConfig {
+    /// Minimum share of spend (0.0 to 1.0) that must carry every required tag; below it
+    /// `validate` exits 1. Unset: never fails on compliance.
+    pub min_compliance: Option<f64>,
+}
+
+/// `[cost]`: which FOCUS cost column is allocated.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CostConfig {
+    #[serde(default)]
+    pub basis: CostBasis,
+}
+
+/// The cost basis: which of the four FOCUS cost columns is summed.
+#[derive(
+    Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CostBasis {
+    /// EffectiveCost: amortised (accrual). Commitment purchases carry 0 here, so nothing is
+    /// counted twice.
+    #[default]
+    Effective,
+    /// BilledCost: cash, matches the invoice; purchases are counted when bought.
+    Billed,
+    /// ListCost, excluding commitment purchase rows.
+    List,
+    /// ContractedCost, excluding commitment purchase rows.
+    Contracted,
+}
+
+impl CostBasis {
+    pub const ALL: [CostBasis; 4] = [
+        CostBasis::Effective,
+        CostBasis::Billed,
+        CostBasis::List,
+        CostBasis::Contracted,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            CostBasis::Effective => "effective",
+            CostBasis::Billed => "billed",
+            CostBasis::List => "list",
+            CostBasis::Contracted => "contracted",
+        }
+    }
+
+    /// The FOCUS column this basis sums.
+    pub fn focus_column(self) -> &'static str {
+        match self {
+            CostBasis::Effective => "EffectiveCost",
+            CostBasis::Billed => "BilledCost",
+            CostBasis::List => "ListCost",
+            CostBasis::Contracted => "ContractedCost",
+        }
+    }
+
+    /// Whether commitment purchase rows (Purchase, BilledCost > 0, EffectiveCost = 0) must be
+    /// left out of this basis to avoid counting the commitment twice (billing_formats.md 1.4).
+    pub fn excludes_commitment_purchases(self) -> bool {
+        matches!(self, CostBasis::List | CostBasis::Contracted)
+    }
+}
+
+fn default_required() -> Vec<String> {
+    DEFAULT_REQUIRED_TAGS
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// Common spellings of the required keys, used when `[tags.aliases]` is not written.
+pub fn default_aliases() -> BTreeMap<String, String> {
+    [
+        ("model-id", "model_id"),
+        ("modelid", "model_id"),
+        ("model id", "model_id"),
+        ("env", "environment"),
+        ("cost-center", "cost_center"),
+        ("costcenter", "cost_center"),
+        ("cost center", "cost_center"),
+        ("phase", "lifecycle_phase"),
+        ("lifecycle-phase", "lifecycle_phase"),
+        ("lifecyclephase", "lifecycle_phase"),
+    ]
+    .into_iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect()
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A loaded config with where it came from and its hash (for the manifest).
+#[derive(Debug, Clone)]
+pub struct LoadedConfig {
+    pub config: Config,
+    pub path: Option<PathBuf>,
+    /// sha256 of the resolved config serialised as JSON (so defaults count too).
+    pub hash: String,
+}
+
+impl LoadedConfig {
+    /// Reads `path`, or the built-in defaults when None.
+    pub fn load(path: Option<&Path>) -> Result<LoadedConfig> {
+        let config = match path {
+            None => Config::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| Error::Config {
+                    path: p.to_path_buf(),
+                    message: e.to_string(),
+                    hint: Some("create one with `mlcost init`".into()),
+                })?;
+                parse(&text, p)?
+            }
+        };
+        let hash = config_hash(&config);
+        Ok(LoadedConfig {
+            config,
+            path: path.map(Path::to_path_buf),
+            hash,
+        })
+    }
+}
+
+/// Parses and validates config text; `path` is only used in messages.
+pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    let config: Config = toml::from_str(text).map_err(|e| Error::Config {
+        path: path.to_path_buf(),
+        message: e.to_string().trim_end().to_string(),
+        hint: Some("`mlcost init` writes a commented example of every key".into()),
+    })?;
+    validate(&config, path)?;
+    Ok(config)
+}
+
+fn validate(config: &Config, path: &Path) -> Result<()> {
+    let bad = |message: String| Error::Config {
+        path: path.to_path_buf(),
+        message,
+        hint: None,
+    };
+    if let Some(m) = config.validate.min_compliance {
+        if !(0.0..=1.0).contains(&m) {
+            return Err(bad(format!(
+                "`validate.min_compliance` must be between 0.0 and 1.0, got {m}"
+            )));
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for key in &config.tags.required {
+        let k = key.trim().to_lowercase();
+        if k.is_empty() {
+            return Err(bad("`tags.required` contains an empty key".into()));
+        }
+        if !seen.insert(k) {
+            return Err(bad(format!("`tags.required` lists `{key}` twice")));
+        }
+    }
+    for (from, to) in &config.tags.aliases {
+        if from.trim().is_empty() || to.trim().is_empty() {
+            return Err(bad("`tags.aliases` has an empty key or value".into()));
+        }
+    }
+    Ok(())
+}
+
+fn config_hash(config: &Config) -> String {
+    // serde_json of our own types cannot fail: all keys are strings and no value is a NaN
+    // float except min_compliance, which validation bounds to 0..=1.
+    let json = serde_json::to_vec(config).unwrap_or_default();
+    hex(&Sha256::digest(&json))
+}
+
+/// Lower-case hex of a byte slice.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The commented starter config written by `mlcost init`. It parses to the defaults plus
+/// a few example aliases.
+pub const STARTER: &str = r#"# mlcost.toml: configuration for `mlcost attribute` and `mlcost validate`.
+# Every key is optional; delete what you do not need. Unknown keys are an error.
+
+[tags]
+# Canonical tag keys every resource must carry. Keys are matched after trimming white space
+# and lower-casing, so `Team`, ` team` and `TEAM` are all `team`.
+required = ["team", "project", "model_id", "environment", "cost_center", "lifecycle_phase"]
+
+# Lower-case tag values, so `RecSys` and `recsys` are the same team.
+lowercase_values = true
+
+# Source key -> canonical key. Writing this table replaces the built-in aliases, which are
+# the ones listed here plus "model id", "cost center", "lifecycle-phase" and "lifecyclephase".
+# Two source keys that map to one canonical key with different
+# values on the same resource are reported as a conflict (`conflict:<key>`), never silently picked.
+[tags.aliases]
+"model-id" = "model_id"
+"modelid" = "model_id"
+"env" = "environment"
+"cost-center" = "cost_center"
+"costcenter" = "cost_center"
+"phase" = "lifecycle_phase"
+
+# Optional allowed values per key; anything else is reported as `invalid:<key>`.
+[tags.allowed]
+environment = ["prod", "staging", "dev"]
+# lifecycle_phase = ["training", "inference", "feature_pipeline", "storage", "data_transfer", "experimentation"]
+
+[validate]
+# `mlcost validate` exits 1 when less than this share of spend carries every required tag.
+# min_compliance = 0.8
+
+[cost]
+# Which FOCUS cost column is allocated:
+#   effective  (default) EffectiveCost, amortised; commitment purchases are not counted twice
+#   billed     BilledCost, cash basis, matches the invoice
+#   list       ListCost, commitment purchase rows excluded
+#   contracted ContractedCost, commitment purchase rows excluded
+basis = "effective"
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starter_parses() {
+        let c = parse(STARTER, Path::new("mlcost.toml")).unwrap();
+        assert_eq!(c.tags.required.len(), 6);
+        assert_eq!(c.tags.aliases["model-id"], "model_id");
+        assert_eq!(c.cost.basis, CostBasis::Effective);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let err = parse("[tags]\nrequird = []\n", Path::new("x.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("x.toml"), "{msg}");
+        assert!(msg.contains("requird"), "{msg}");
+        assert!(msg.contains("line 2"), "{msg}");
+    }
+
+    #[test]
+    fn rejects_bad_values() {
+        assert!(parse("[validate]\nmin_compliance = 1.5\n", Path::new("x")).is_err());
+        assert!(parse("[cost]\nbasis = \"blended\"\n", Path::new("x")).is_err());
+        assert!(parse("[tags]\nrequired = [\"team\", \" Team\"]\n", Path::new("x")).is_err());
+        assert!(parse("[tags]\nrequired = \"team\"\n", Path::new("x")).is_err());
+    }
+
+    #[test]
+    fn hash_changes_with_content() {
+        let a = config_hash(&Config::default());
+        let mut c = Config::default();
+        c.cost.basis = CostBasis::Billed;
+        assert_ne!(a, config_hash(&c));
+        assert_eq!(a, config_hash(&Config::default()));
+    }
+}

@@ -1,0 +1,586 @@
+//! Ingest: find the input files (file, directory or glob), open each as a Polars scan,
+//! hand it to the adapter of its format (only FOCUS today, `focus.rs`), and aggregate the
+//! normalised lines to one row per distinct dimension set in a single streaming pass.
+//! Everything after this stage works on those few aggregated groups, never on raw rows.
+//! Ingest never writes outputs; it may decompress `.csv.gz` to a private temporary file.
+
+pub mod focus;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use polars_core::query_result::QueryResult;
+use sha2::{Digest, Sha256};
+
+use crate::config::CostBasis;
+use crate::error::{Error, Result};
+use crate::money::{Money, PRECISION, SCALE};
+use crate::schema::line;
+
+/// How an input file is encoded on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    Csv,
+    CsvGz,
+    Parquet,
+}
+
+/// An input file with what the manifest needs to know about it.
+#[derive(Debug, Clone)]
+pub struct InputFile {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// Expands `--billing` arguments into a sorted, de-duplicated list of files.
+/// A directory is searched recursively for `.csv`, `.csv.gz` and `.parquet` files.
+pub fn resolve_paths(patterns: &[String]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for pattern in patterns {
+        let path = Path::new(pattern);
+        let before = out.len();
+        if path.is_file() {
+            out.push(path.to_path_buf());
+        } else if path.is_dir() {
+            walk_dir(path, &mut out)?;
+        } else if pattern.contains(['*', '?', '[']) {
+            let entries = glob::glob(pattern).map_err(|e| Error::Usage {
+                message: format!("invalid glob `{pattern}`: {e}"),
+                hint: None,
+            })?;
+            for entry in entries.flatten() {
+                if entry.is_file() && is_supported(&entry) {
+                    out.push(entry);
+                }
+            }
+        } else {
+            return Err(Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no such file or directory",
+                ),
+            });
+        }
+        if out.len() == before {
+            return Err(Error::NoInput {
+                pattern: pattern.clone(),
+            });
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let p = entry.path();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue; // hidden files and our own staging directories
+        }
+        if p.is_dir() {
+            walk_dir(&p, out)?;
+        } else if is_supported(&p) {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn is_supported(p: &Path) -> bool {
+    let name = p.to_string_lossy().to_lowercase();
+    name.ends_with(".csv")
+        || name.ends_with(".csv.gz")
+        || name.ends_with(".parquet")
+        || name.ends_with(".pq")
+}
+
+/// Reads the file once to hash it and sniff its encoding (magic bytes win over the name).
+pub fn inspect(path: &Path) -> Result<InputFile> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut head = Vec::with_capacity(4);
+    let mut size = 0u64;
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        if head.len() < 4 {
+            let take = (4 - head.len()).min(n);
+            head.extend_from_slice(&buf[..take]);
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    let kind = if head.starts_with(b"PAR1") {
+        FileKind::Parquet
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        FileKind::CsvGz
+    } else {
+        FileKind::Csv
+    };
+    Ok(InputFile {
+        path: path.to_path_buf(),
+        kind,
+        size,
+        sha256: crate::config::hex(&hasher.finalize()),
+    })
+}
+
+/// An opened input: a lazy scan of the raw source columns.
+pub struct RawScan {
+    pub file: InputFile,
+    /// Set for `.csv.gz`: the decompressed copy, deleted when this value is dropped.
+    _decompressed: Option<tempfile::TempPath>,
+    path_read: PathBuf,
+    pub schema: SchemaRef,
+}
+
+/// Name of the row-number column added for the quarantine pass (1-based data rows).
+pub const ROW_NUMBER: &str = "__mlcost_row";
+
+impl RawScan {
+    /// Opens `file` and reads its schema. CSV columns are all read as text, so ids keep their
+    /// leading zeros and money is never parsed through a float.
+    pub fn open(file: InputFile) -> Result<RawScan> {
+        let (decompressed, path_read) = match file.kind {
+            FileKind::CsvGz => {
+                let tmp = decompress(&file.path)?;
+                let p = tmp.to_path_buf();
+                (Some(tmp), p)
+            }
+            _ => (None, file.path.clone()),
+        };
+        let mut scan = RawScan {
+            file,
+            _decompressed: decompressed,
+            path_read,
+            schema: Arc::new(Schema::default()),
+        };
+        let mut lf = scan.lazy(false)?;
+        let schema = lf
+            .collect_schema()
+            .map_err(|source| scan.read_error(source))?;
+        if schema.is_empty() {
+            return Err(Error::Ingest {
+                path: scan.file.path.clone(),
+                message: "the file has no columns".into(),
+                hint: Some("is the file empty?".into()),
+            });
+        }
+        scan.schema = schema;
+        Ok(scan)
+    }
+
+    /// A fresh lazy scan; with `row_numbers`, a 1-based data-row column is added.
+    pub fn lazy(&self, row_numbers: bool) -> Result<LazyFrame> {
+        let row_index = row_numbers.then(|| RowIndex {
+            name: ROW_NUMBER.into(),
+            offset: 1,
+        });
+        let path = PlRefPath::new(self.path_read.to_string_lossy().as_ref());
+        let lf = match self.file.kind {
+            FileKind::Csv | FileKind::CsvGz => LazyCsvReader::new(path)
+                .with_has_header(true)
+                .with_infer_schema_length(Some(0))
+                .with_null_values(Some(NullValues::AllColumnsSingle("NULL".into())))
+                .with_missing_is_null(true)
+                .with_row_index(row_index)
+                .finish(),
+            FileKind::Parquet => LazyFrame::scan_parquet(
+                path,
+                ScanArgsParquet {
+                    row_index,
+                    ..Default::default()
+                },
+            ),
+        };
+        lf.map_err(|source| self.read_error(source))
+    }
+
+    pub fn read_error(&self, source: PolarsError) -> Error {
+        Error::Read {
+            path: self.file.path.clone(),
+            source,
+        }
+    }
+}
+
+fn decompress(path: &Path) -> Result<tempfile::TempPath> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let input = std::fs::File::open(path).map_err(io)?;
+    let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(input));
+    let mut tmp = tempfile::Builder::new()
+        .prefix("mlcost-")
+        .suffix(".csv")
+        .tempfile()
+        .map_err(io)?;
+    std::io::copy(&mut decoder, tmp.as_file_mut()).map_err(|e| Error::Ingest {
+        path: path.to_path_buf(),
+        message: format!("cannot decompress: {e}"),
+        hint: Some("the gzip file may be truncated; download it again".into()),
+    })?;
+    Ok(tmp.into_temp_path())
+}
+
+/// A scan mapped to the canonical line-item columns of `schema::line` (text dimensions plus
+/// decimal(38,18) costs). Produced by a format adapter.
+pub struct NormalisedLines {
+    pub lf: LazyFrame,
+    /// Format name and version for the manifest, e.g. `focus` / `1.2`.
+    pub format: String,
+    pub format_version: String,
+    /// Source column used for each canonical column that was present.
+    pub columns_used: Vec<(String, String)>,
+}
+
+/// Extra columns of the aggregated frame.
+pub const ROWS: &str = "__rows";
+/// 0 = basis cost parsed, 1 = basis cost missing, 2 = basis cost not a number.
+pub const BASIS_STATUS: &str = "__basis_status";
+/// BilledCost > 0 and EffectiveCost = 0: with ChargeCategory Purchase, a commitment purchase.
+pub const PREPAID_SHAPE: &str = "__prepaid_shape";
+
+/// Expression: parse any column to decimal(38,18) money. Text is parsed exactly; numbers and
+/// other types go through their text form; unparsable values become null.
+pub fn money_expr(e: Expr) -> Expr {
+    e.map(
+        |c: Column| {
+            let name = c.name().clone();
+            let s = c.as_materialized_series();
+            let decimal = DataType::Decimal(PRECISION, SCALE as usize);
+            if let DataType::Decimal(_, _) = s.dtype() {
+                return Ok(s.cast(&decimal)?.into_column());
+            }
+            let text = if s.dtype() == &DataType::String {
+                s.clone()
+            } else {
+                s.cast(&DataType::String)?
+            };
+            let parsed: Int128Chunked = text
+                .str()?
+                .iter()
+                .map(|v| v.and_then(|t| Money::parse(t).ok().map(|m| m.0)))
+                .collect();
+            Ok(parsed
+                .with_name(name)
+                .into_decimal_unchecked(PRECISION, SCALE as usize)
+                .into_series()
+                .into_column())
+        },
+        |_, f| {
+            Ok(Field::new(
+                f.name().clone(),
+                DataType::Decimal(PRECISION, SCALE as usize),
+            ))
+        },
+    )
+}
+
+/// One aggregated group of source rows with identical dimensions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceGroup {
+    pub file: usize,
+    /// Raw text of each entry of `line::DIMENSIONS`, in that order.
+    pub dims: [Option<String>; 13],
+    pub basis_status: i32,
+    pub prepaid_shape: bool,
+    /// Sums in `CostBasis::ALL` order; None when every row of the group was null there.
+    pub costs: [Option<Money>; 4],
+    pub rows: u64,
+}
+
+impl SourceGroup {
+    pub fn dim(&self, name: &str) -> Option<&str> {
+        let i = line::DIMENSIONS.iter().position(|d| *d == name)?;
+        self.dims[i].as_deref()
+    }
+
+    pub fn cost(&self, basis: CostBasis) -> Option<Money> {
+        let i = CostBasis::ALL.iter().position(|b| *b == basis)?;
+        self.costs[i]
+    }
+}
+
+/// Aggregates normalised lines to `SourceGroup`s in one streaming pass over the file.
+pub fn aggregate(
+    lines: NormalisedLines,
+    basis: CostBasis,
+    file: usize,
+    scan: &RawScan,
+) -> Result<Vec<SourceGroup>> {
+    let basis_col = cost_column(basis);
+    let raw_basis = format!("{basis_col}__raw");
+    let lf = lines
+        .lf
+        .with_column(
+            when(col(basis_col).is_not_null())
+                .then(lit(0i32))
+                .when(col(raw_basis.as_str()).is_null())
+                .then(lit(1i32))
+                .otherwise(lit(2i32))
+                .alias(BASIS_STATUS),
+        )
+        .with_column(
+            (col(line::BILLED_COST)
+                .gt(lit(0i32))
+                .and(col(line::EFFECTIVE_COST).eq(lit(0i32))))
+            .fill_null(lit(false))
+            .alias(PREPAID_SHAPE),
+        );
+    let mut keys: Vec<Expr> = line::DIMENSIONS.iter().map(|d| col(*d)).collect();
+    keys.push(col(BASIS_STATUS));
+    keys.push(col(PREPAID_SHAPE));
+    let mut aggs: Vec<Expr> = line::COSTS
+        .iter()
+        .map(|c| col(*c).sum().alias(*c))
+        .collect();
+    // A sum over only nulls is 0 in Polars; keep "all null" visible as null.
+    for c in line::COSTS {
+        aggs.push(col(c).count().alias(format!("{c}__n")));
+    }
+    aggs.push(len().alias(ROWS));
+    let df = lf
+        .group_by(keys)
+        .agg(aggs)
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|source| scan.read_error(source))?;
+    let QueryResult::Single(df) = df else {
+        return Err(Error::Internal("multiple results from one query".into()));
+    };
+    groups_from_frame(&df, file).map_err(|source| scan.read_error(source))
+}
+
+/// The canonical cost column summed for `basis`.
+pub fn cost_column(basis: CostBasis) -> &'static str {
+    match basis {
+        CostBasis::Effective => line::EFFECTIVE_COST,
+        CostBasis::Billed => line::BILLED_COST,
+        CostBasis::List => line::LIST_COST,
+        CostBasis::Contracted => line::CONTRACTED_COST,
+    }
+}
+
+fn groups_from_frame(df: &DataFrame, file: usize) -> PolarsResult<Vec<SourceGroup>> {
+    let n = df.height();
+    let mut groups = vec![
+        SourceGroup {
+            file,
+            ..SourceGroup::default()
+        };
+        n
+    ];
+    for (d, name) in line::DIMENSIONS.iter().enumerate() {
+        let values = text_values(df.column(name)?)?;
+        for (g, v) in groups.iter_mut().zip(values) {
+            g.dims[d] = v;
+        }
+    }
+    let status = df
+        .column(BASIS_STATUS)?
+        .as_materialized_series()
+        .i32()?
+        .clone();
+    let prepaid = df
+        .column(PREPAID_SHAPE)?
+        .as_materialized_series()
+        .bool()?
+        .clone();
+    let rows = df
+        .column(ROWS)?
+        .as_materialized_series()
+        .cast(&DataType::UInt64)?;
+    let rows = rows.u64()?;
+    for (i, g) in groups.iter_mut().enumerate() {
+        g.basis_status = status.get(i).unwrap_or(0);
+        g.prepaid_shape = prepaid.get(i).unwrap_or(false);
+        g.rows = rows.get(i).unwrap_or(0);
+    }
+    for (k, c) in line::COSTS.iter().enumerate() {
+        let sums = df
+            .column(c)?
+            .as_materialized_series()
+            .decimal()?
+            .physical()
+            .clone();
+        let counts = df
+            .column(&format!("{c}__n"))?
+            .as_materialized_series()
+            .cast(&DataType::UInt64)?;
+        let counts = counts.u64()?;
+        for (i, g) in groups.iter_mut().enumerate() {
+            g.costs[k] = match counts.get(i) {
+                Some(n) if n > 0 => Some(Money(sums.get(i).unwrap_or(0))),
+                _ => None,
+            };
+        }
+    }
+    Ok(groups)
+}
+
+/// A column's values as text: strings as they are, datetimes as ISO 8601 (UTC), dates as
+/// `YYYY-MM-DD`, anything else through Polars' cast to string.
+pub fn text_values(c: &Column) -> PolarsResult<Vec<Option<String>>> {
+    let s = c.as_materialized_series();
+    match s.dtype() {
+        DataType::String => Ok(s.str()?.iter().map(|v| v.map(str::to_string)).collect()),
+        DataType::Datetime(unit, _) => {
+            let unit = *unit;
+            let phys = s.to_physical_repr();
+            let phys = phys.i64()?;
+            Ok(phys
+                .iter()
+                .map(|v| v.and_then(|v| datetime_text(v, unit)))
+                .collect())
+        }
+        DataType::Date => {
+            let phys = s.to_physical_repr();
+            let phys = phys.i32()?;
+            Ok(phys
+                .iter()
+                .map(|v| {
+                    v.and_then(|d| {
+                        chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+                            .and_then(|e| {
+                                e.checked_add_signed(chrono::Duration::days(i64::from(d)))
+                            })
+                            .map(|d| d.format("%Y-%m-%d").to_string())
+                    })
+                })
+                .collect())
+        }
+        _ => {
+            let t = s.cast(&DataType::String)?;
+            Ok(t.str()?.iter().map(|v| v.map(str::to_string)).collect())
+        }
+    }
+}
+
+fn datetime_text(v: i64, unit: TimeUnit) -> Option<String> {
+    let dt = match unit {
+        TimeUnit::Nanoseconds => chrono::DateTime::from_timestamp_nanos(v),
+        TimeUnit::Microseconds => chrono::DateTime::from_timestamp_micros(v)?,
+        TimeUnit::Milliseconds => chrono::DateTime::from_timestamp_millis(v)?,
+    };
+    Some(dt.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// A source row that was not counted, with where it is and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct QuarantinedRow {
+    pub file: PathBuf,
+    /// 1-based data row (the header is not counted).
+    pub row: u64,
+    pub column: String,
+    pub reason: String,
+    pub value: String,
+}
+
+/// Second, filtered pass over a file whose aggregation found bad groups: lists each bad row.
+/// Only runs when something was quarantined, so clean files are read once.
+pub fn quarantine_rows(
+    scan: &RawScan,
+    basis: CostBasis,
+    bad_periods: &[String],
+    bad_currencies: &[String],
+) -> Result<Vec<QuarantinedRow>> {
+    use crate::ledger::{billing_period, currency_code, quarantine_reason};
+    let lines = focus::normalise(scan, scan.lazy(true)?, true)?;
+    let cost = cost_column(basis);
+    let raw = format!("{cost}__raw");
+    let period = col(line::BILLING_PERIOD_START);
+    let currency = col(line::BILLING_CURRENCY);
+    let mut pred = col(cost)
+        .is_null()
+        .or(period.clone().is_null())
+        .or(currency.clone().is_null());
+    for p in bad_periods {
+        pred = pred.or(period.clone().cast(DataType::String).eq(lit(p.as_str())));
+    }
+    for c in bad_currencies {
+        pred = pred.or(currency.clone().cast(DataType::String).eq(lit(c.as_str())));
+    }
+    let df = lines
+        .lf
+        .filter(pred)
+        .select([
+            col(ROW_NUMBER),
+            col(line::BILLING_PERIOD_START),
+            col(line::BILLING_CURRENCY),
+            col(cost),
+            col(raw.as_str()).cast(DataType::String),
+        ])
+        .collect_with_engine(Engine::Streaming)
+        .map_err(|e| scan.read_error(e))?;
+    let QueryResult::Single(df) = df else {
+        return Err(Error::Internal("multiple results from one query".into()));
+    };
+    let get = |name: &str| {
+        df.column(name)
+            .and_then(text_values)
+            .map_err(|e| scan.read_error(e))
+    };
+    let rows = get(ROW_NUMBER)?;
+    let periods = get(line::BILLING_PERIOD_START)?;
+    let currencies = get(line::BILLING_CURRENCY)?;
+    let parsed = get(cost)?;
+    let raws = get(&raw)?;
+    let mut out = Vec::new();
+    for i in 0..df.height() {
+        let status = match (&parsed[i], &raws[i]) {
+            (Some(_), _) => 0,
+            (None, None) => 1,
+            (None, Some(_)) => 2,
+        };
+        let p = periods[i].as_deref();
+        let c = currencies[i].as_deref();
+        let parsed_period = p.and_then(billing_period);
+        let parsed_currency = c.and_then(currency_code);
+        let Some(reason) = quarantine_reason(
+            basis,
+            status,
+            p,
+            parsed_period.as_ref(),
+            c,
+            parsed_currency.as_deref(),
+        ) else {
+            continue;
+        };
+        let value = match reason.column() {
+            "BillingPeriodStart" => p,
+            "BillingCurrency" => c,
+            _ => raws[i].as_deref(),
+        };
+        out.push(QuarantinedRow {
+            file: scan.file.path.clone(),
+            row: rows[i].as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
+            column: reason.column().to_string(),
+            reason: reason.message(),
+            value: value.unwrap_or("").chars().take(200).collect(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,411 @@
+//! The ledger: turns aggregated source groups into classified cost lines. It parses each
+//! distinct billing-period text and each distinct tag text once, checks the currency, decides
+//! per group whether it is counted, excluded (commitment purchase on the list/contracted
+//! basis, or outside `--period`) or quarantined (with the reason), and keeps the totals read
+//! per billing period and currency that the outputs must reconcile to. No I/O.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::config::{Config, CostBasis};
+use crate::ingest::SourceGroup;
+use crate::money::Money;
+use crate::schema::line;
+use crate::tags::{Problem, TagNormaliser, TagSet};
+
+/// Why a group of rows was not counted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum QuarantineReason {
+    /// The basis cost column is empty or null.
+    MissingCost(String),
+    /// The basis cost column is not a decimal number (or is NaN, inf, out of range).
+    InvalidCost(String),
+    MissingBillingPeriod,
+    InvalidBillingPeriod,
+    MissingCurrency,
+    InvalidCurrency,
+}
+
+impl QuarantineReason {
+    pub fn column(&self) -> &'static str {
+        match self {
+            QuarantineReason::MissingCost(c) | QuarantineReason::InvalidCost(c) => match c.as_str()
+            {
+                "BilledCost" => "BilledCost",
+                "ListCost" => "ListCost",
+                "ContractedCost" => "ContractedCost",
+                _ => "EffectiveCost",
+            },
+            QuarantineReason::MissingBillingPeriod | QuarantineReason::InvalidBillingPeriod => {
+                "BillingPeriodStart"
+            }
+            QuarantineReason::MissingCurrency | QuarantineReason::InvalidCurrency => {
+                "BillingCurrency"
+            }
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            QuarantineReason::MissingCost(c) => format!("{c} is empty"),
+            QuarantineReason::InvalidCost(c) => format!("{c} is not a decimal number"),
+            QuarantineReason::MissingBillingPeriod => "BillingPeriodStart is empty".into(),
+            QuarantineReason::InvalidBillingPeriod => "BillingPeriodStart is not a date".into(),
+            QuarantineReason::MissingCurrency => "BillingCurrency is empty".into(),
+            QuarantineReason::InvalidCurrency => "BillingCurrency is not a 3-letter code".into(),
+        }
+    }
+}
+
+/// A counted group: where its money goes.
+#[derive(Debug, Clone)]
+pub struct CostLine {
+    pub period: String,
+    pub currency: String,
+    /// Index into `Ledger::tag_sets`.
+    pub tags: usize,
+    pub cost: Money,
+    pub rows: u64,
+    pub resource_id: Option<String>,
+    pub provider: Option<String>,
+    pub account: Option<String>,
+    pub unused_commitment: bool,
+}
+
+/// Totals read per (period, currency), on every basis, for the manifest and reconciliation.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PeriodTotals {
+    pub rows: u64,
+    /// The chosen basis, over counted rows: what the outputs must add up to.
+    pub cost: Money,
+    /// Every basis over the same counted rows, for the summary (None = column absent).
+    pub by_basis: BTreeMap<&'static str, Money>,
+    pub excluded_commitment_purchases: Money,
+    pub excluded_commitment_rows: u64,
+}
+
+#[derive(Debug, Default)]
+pub struct Ledger {
+    pub basis: CostBasis,
+    pub lines: Vec<CostLine>,
+    /// Distinct tag sets with their compliance problems.
+    pub tag_sets: Vec<(TagSet, Vec<Problem>)>,
+    pub totals: BTreeMap<(String, String), PeriodTotals>,
+    /// (file index, reason) -> rows; details come from the quarantine pass.
+    pub quarantined: BTreeMap<(usize, QuarantineReason), u64>,
+    /// Rows outside `--period`.
+    pub outside_period_rows: u64,
+    /// Raw period and currency texts that were rejected, per file (for the quarantine pass).
+    pub bad_periods: BTreeMap<usize, Vec<String>>,
+    pub bad_currencies: BTreeMap<usize, Vec<String>>,
+}
+
+impl Ledger {
+    pub fn quarantined_rows(&self) -> u64 {
+        self.quarantined.values().sum()
+    }
+
+    pub fn counted_rows(&self) -> u64 {
+        self.totals
+            .values()
+            .map(|t| t.rows + t.excluded_commitment_rows)
+            .sum()
+    }
+
+    pub fn periods(&self) -> Vec<String> {
+        let mut p: Vec<String> = self.totals.keys().map(|(p, _)| p.clone()).collect();
+        p.dedup();
+        p
+    }
+}
+
+/// Builds the ledger from the groups of all files.
+pub fn build(groups: &[SourceGroup], config: &Config, period_filter: Option<&str>) -> Ledger {
+    let basis = config.cost.basis;
+    let tagger = TagNormaliser::new(&config.tags);
+    let mut ledger = Ledger {
+        basis,
+        ..Ledger::default()
+    };
+    let mut period_cache: HashMap<&str, Option<String>> = HashMap::new();
+    let mut tag_index: HashMap<Option<&str>, usize> = HashMap::new();
+
+    for g in groups {
+        let period_raw = g.dim(line::BILLING_PERIOD_START);
+        let currency_raw = g.dim(line::BILLING_CURRENCY);
+        let period = period_raw.map(|p| {
+            period_cache
+                .entry(p)
+                .or_insert_with(|| billing_period(p))
+                .clone()
+        });
+        let currency = currency_raw.and_then(currency_code);
+        let reason = quarantine_reason(
+            basis,
+            g.basis_status,
+            period_raw,
+            period.as_ref().and_then(|p| p.as_ref()),
+            currency_raw,
+            currency.as_deref(),
+        );
+        if let Some(reason) = reason {
+            if reason == QuarantineReason::InvalidBillingPeriod {
+                push_unique(&mut ledger.bad_periods, g.file, period_raw);
+            }
+            if reason == QuarantineReason::InvalidCurrency {
+                push_unique(&mut ledger.bad_currencies, g.file, currency_raw);
+            }
+            *ledger.quarantined.entry((g.file, reason)).or_default() += g.rows;
+            continue;
+        }
+        // Both are Some here: a None was quarantined above.
+        let (Some(Some(period)), Some(currency)) = (period, currency) else {
+            continue;
+        };
+        if period_filter.is_some_and(|p| p != period) {
+            ledger.outside_period_rows += g.rows;
+            continue;
+        }
+        let cost = g.cost(basis).unwrap_or(Money::ZERO);
+        let totals = ledger
+            .totals
+            .entry((period.clone(), currency.clone()))
+            .or_default();
+        let category = g
+            .dim(line::CHARGE_CATEGORY)
+            .unwrap_or("")
+            .trim()
+            .to_lowercase();
+        if basis.excludes_commitment_purchases() && category == "purchase" && g.prepaid_shape {
+            totals.excluded_commitment_purchases += cost;
+            totals.excluded_commitment_rows += g.rows;
+            continue;
+        }
+        totals.rows += g.rows;
+        totals.cost += cost;
+        for b in CostBasis::ALL {
+            if let Some(c) = g.cost(b) {
+                *totals.by_basis.entry(b.name()).or_default() += c;
+            }
+        }
+        let tags_raw = g.dim(line::TAGS);
+        let tags = *tag_index.entry(tags_raw).or_insert_with(|| {
+            let set = tagger.parse(tags_raw);
+            let problems = tagger.problems(&set);
+            ledger.tag_sets.push((set, problems));
+            ledger.tag_sets.len() - 1
+        });
+        let status = g
+            .dim(line::COMMITMENT_DISCOUNT_STATUS)
+            .map(|s| s.trim().eq_ignore_ascii_case("unused"))
+            .unwrap_or(false);
+        ledger.lines.push(CostLine {
+            period,
+            currency,
+            tags,
+            cost,
+            rows: g.rows,
+            resource_id: g.dim(line::RESOURCE_ID).map(str::to_string),
+            provider: g.dim(line::PROVIDER).map(str::to_string),
+            account: g
+                .dim(line::SUB_ACCOUNT_ID)
+                .or(g.dim(line::BILLING_ACCOUNT_ID))
+                .map(str::to_string),
+            unused_commitment: status,
+        });
+    }
+    ledger
+}
+
+/// Why a row (or group) is quarantined, if it is; checked in this order: basis cost, period,
+/// currency. `period` and `currency` are the parsed forms of the raw texts.
+pub fn quarantine_reason(
+    basis: CostBasis,
+    basis_status: i32,
+    period_raw: Option<&str>,
+    period: Option<&String>,
+    currency_raw: Option<&str>,
+    currency: Option<&str>,
+) -> Option<QuarantineReason> {
+    if basis_status == 1 {
+        Some(QuarantineReason::MissingCost(basis.focus_column().into()))
+    } else if basis_status == 2 {
+        Some(QuarantineReason::InvalidCost(basis.focus_column().into()))
+    } else if period_raw.is_none() {
+        Some(QuarantineReason::MissingBillingPeriod)
+    } else if period.is_none() {
+        Some(QuarantineReason::InvalidBillingPeriod)
+    } else if currency_raw.is_none() {
+        Some(QuarantineReason::MissingCurrency)
+    } else if currency.is_none() {
+        Some(QuarantineReason::InvalidCurrency)
+    } else {
+        None
+    }
+}
+
+fn push_unique(map: &mut BTreeMap<usize, Vec<String>>, file: usize, value: Option<&str>) {
+    if let Some(v) = value {
+        let list = map.entry(file).or_default();
+        if !list.iter().any(|x| x == v) {
+            list.push(v.to_string());
+        }
+    }
+}
+
+/// The billing period `YYYY-MM` of a period-start text: ISO dates and timestamps (with or
+/// without `T`, `Z`, offsets or fractions: the date as written is used), `YYYY-MM`, `YYYYMM`
+/// and US `M/D/YYYY`. None for anything else, or an impossible date.
+pub fn billing_period(raw: &str) -> Option<String> {
+    use chrono::NaiveDate;
+    let t = raw.trim();
+    let b = t.as_bytes();
+    let ym = |y: i32, m: u32| (1..=12).contains(&m).then(|| format!("{y:04}-{m:02}"));
+    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        let d = NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?;
+        let rest = &t[10..];
+        if !(rest.is_empty() || rest.starts_with(['T', 't', ' '])) {
+            return None;
+        }
+        return Some(d.format("%Y-%m").to_string());
+    }
+    if b.len() == 7 && b[4] == b'-' {
+        return ym(t[..4].parse().ok()?, t[5..].parse().ok()?);
+    }
+    if b.len() == 6 && b.iter().all(u8::is_ascii_digit) {
+        return ym(t[..4].parse().ok()?, t[4..].parse().ok()?);
+    }
+    if t.contains('/') {
+        let date = t.split([' ', 'T']).next()?;
+        let d = NaiveDate::parse_from_str(date, "%m/%d/%Y").ok()?;
+        return Some(d.format("%Y-%m").to_string());
+    }
+    None
+}
+
+/// An upper-case ISO 4217-shaped code, or None.
+pub fn currency_code(raw: &str) -> Option<String> {
+    let t = raw.trim();
+    (t.len() == 3 && t.bytes().all(|c| c.is_ascii_alphabetic())).then(|| t.to_ascii_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn billing_periods_from_real_world_timestamps() {
+        for (raw, want) in [
+            ("2024-09-01T00:00:00Z", "2024-09"),
+            ("2024-09-01 00:00:00", "2024-09"),
+            ("2024-09-01T00:00:00.000Z", "2024-09"),
+            ("2024-09-01", "2024-09"),
+            ("2024-09", "2024-09"),
+            ("202409", "2024-09"),
+            ("9/1/2024", "2024-09"),
+            ("09/01/2024 00:00", "2024-09"),
+        ] {
+            assert_eq!(billing_period(raw).as_deref(), Some(want), "{raw}");
+        }
+        for bad in [
+            "2024-02-30",
+            "2024-13",
+            "yesterday",
+            "",
+            "2024-09-01X",
+            "13/1/2024",
+        ] {
+            assert_eq!(billing_period(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn currencies() {
+        assert_eq!(currency_code(" usd").as_deref(), Some("USD"));
+        assert_eq!(currency_code("US$"), None);
+        assert_eq!(currency_code(""), None);
+    }
+
+    fn group(
+        period: &str,
+        currency: &str,
+        category: &str,
+        effective: &str,
+        billed: &str,
+        tags: Option<&str>,
+    ) -> SourceGroup {
+        let mut g = SourceGroup::default();
+        let set = |g: &mut SourceGroup, name: &str, v: Option<&str>| {
+            let i = line::DIMENSIONS.iter().position(|d| *d == name).unwrap();
+            g.dims[i] = v.map(str::to_string);
+        };
+        set(&mut g, line::BILLING_PERIOD_START, Some(period));
+        set(&mut g, line::BILLING_CURRENCY, Some(currency));
+        set(&mut g, line::CHARGE_CATEGORY, Some(category));
+        set(&mut g, line::TAGS, tags);
+        let e = Money::parse(effective).unwrap();
+        let b = Money::parse(billed).unwrap();
+        g.costs = [Some(e), Some(b), Some(b), Some(b)];
+        g.prepaid_shape = b.0 > 0 && e.0 == 0;
+        g.rows = 1;
+        g
+    }
+
+    #[test]
+    fn commitment_purchases_counted_once_on_every_basis() {
+        let groups = vec![
+            group("2024-09-01", "USD", "Purchase", "0", "100", None),
+            group("2024-09-01", "USD", "Usage", "100", "0", None),
+        ];
+        let mut config = Config::default();
+        for (basis, want) in [
+            (CostBasis::Effective, "100"),
+            (CostBasis::Billed, "100"),
+            (CostBasis::List, "0"),
+        ] {
+            config.cost.basis = basis;
+            let l = build(&groups, &config, None);
+            let t = &l.totals[&("2024-09".to_string(), "USD".to_string())];
+            assert_eq!(t.cost.to_string(), want, "{basis:?}");
+        }
+        config.cost.basis = CostBasis::List;
+        let l = build(&groups, &config, None);
+        let t = &l.totals[&("2024-09".to_string(), "USD".to_string())];
+        assert_eq!(t.excluded_commitment_rows, 1);
+        assert_eq!(t.excluded_commitment_purchases.to_string(), "100");
+    }
+
+    #[test]
+    fn bad_groups_are_quarantined_with_reasons_and_parsed_tags_are_shared() {
+        let mut bad_cost = group("2024-09-01", "USD", "Usage", "1", "1", None);
+        bad_cost.basis_status = 2;
+        let groups = vec![
+            bad_cost,
+            group("2024-02-30", "USD", "Usage", "1", "1", None),
+            group("2024-09-01", "US", "Usage", "1", "1", None),
+            group(
+                "2024-09-01",
+                "USD",
+                "Usage",
+                "1",
+                "1",
+                Some(r#"{"model_id":"a"}"#),
+            ),
+            group(
+                "2024-10-01",
+                "USD",
+                "Usage",
+                "2",
+                "2",
+                Some(r#"{"model_id":"a"}"#),
+            ),
+        ];
+        let l = build(&groups, &Config::default(), None);
+        assert_eq!(l.quarantined_rows(), 3);
+        assert_eq!(l.lines.len(), 2);
+        assert_eq!(l.tag_sets.len(), 1, "one distinct tag text is parsed once");
+        assert_eq!(l.bad_periods[&0], vec!["2024-02-30".to_string()]);
+        let l = build(&groups, &Config::default(), Some("2024-10"));
+        assert_eq!(l.lines.len(), 1);
+        assert_eq!(l.outside_period_rows, 1);
+    }
+}

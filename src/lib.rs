@@ -1,0 +1,77 @@
+#![doc = include_str!("../README.md")]
+
+pub mod allocate;
+pub mod cli;
+pub mod commands;
+pub mod compliance;
+pub mod config;
+pub mod economics;
+pub mod error;
+pub mod ingest;
+pub mod ledger;
+pub mod money;
+pub mod output;
+pub mod report;
+pub mod sample;
+pub mod schema;
+pub mod tags;
+
+use cli::{Cli, Command};
+use commands::Verbosity;
+
+/// What the binary prints and how it exits, once a command has run.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Data the user asked for (reports, JSON).
+    pub stdout: String,
+    /// Summary and warnings for a person or a log.
+    pub stderr: String,
+    pub exit_code: i32,
+}
+
+/// Runs one parsed command line. Errors are returned, never printed here.
+pub fn run(cli: &Cli) -> error::Result<Outcome> {
+    let verbosity = Verbosity {
+        quiet: cli.quiet,
+        verbose: cli.verbose,
+    };
+    let say = |text: String| if cli.quiet { String::new() } else { text };
+    match &cli.command {
+        Command::Attribute(args) => {
+            let out = commands::attribute::run(args, verbosity)?;
+            let stdout = if args.json {
+                serde_json::to_string_pretty(&out.summary)
+                    .map(|s| s + "\n")
+                    .map_err(|e| {
+                        error::Error::Internal(format!("cannot serialise the summary: {e}"))
+                    })?
+            } else {
+                String::new()
+            };
+            Ok(Outcome {
+                stdout,
+                stderr: say(report::attribute_summary(&out.summary)),
+                exit_code: out.exit_code,
+            })
+        }
+        Command::Validate(args) => {
+            let out = commands::validate::run(args, verbosity)?;
+            Ok(Outcome {
+                stdout: out.stdout,
+                stderr: out
+                    .rejection
+                    .map(|r| format!("error: {r}\n"))
+                    .unwrap_or_default(),
+                exit_code: out.exit_code,
+            })
+        }
+        Command::Sample(args) => Ok(Outcome {
+            stderr: say(commands::sample::run(args)? + "\n"),
+            ..Outcome::default()
+        }),
+        Command::Init(args) => Ok(Outcome {
+            stderr: say(commands::init::run(args)? + "\n"),
+            ..Outcome::default()
+        }),
+    }
+}

@@ -1,0 +1,407 @@
+//! Exact money: amounts are `i128` counts of 10^-18 of a currency unit (decimal128(38, 18)).
+//! This module parses decimal text (plain or scientific notation) straight to that integer,
+//! never through a float, formats it back, and splits an amount by weights with
+//! largest-remainder rounding. It owns no I/O.
+
+use std::fmt;
+
+/// Digits after the decimal point that every amount carries.
+pub const SCALE: u32 = 18;
+/// 10^SCALE.
+pub const ONE: i128 = 1_000_000_000_000_000_000;
+/// Precision of the Parquet decimal columns we write.
+pub const PRECISION: usize = 38;
+
+/// An exact amount of money (or any decimal quantity) at scale 18.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Money(pub i128);
+
+/// Why a text could not be read as a decimal amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseMoneyError {
+    Empty,
+    NotANumber,
+    OutOfRange,
+}
+
+impl fmt::Display for ParseMoneyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ParseMoneyError::Empty => "empty value",
+            ParseMoneyError::NotANumber => "not a decimal number",
+            ParseMoneyError::OutOfRange => "out of range for decimal(38,18)",
+        })
+    }
+}
+
+impl Money {
+    pub const ZERO: Money = Money(0);
+
+    /// Parses decimal text such as `12.5`, `-0.000000000000000001`, `1.81E-8`, `+3e2`.
+    /// Surrounding white space is ignored. Digits beyond 18 decimals are rounded half to even.
+    /// `NaN`, `inf`, thousands separators and hex are rejected.
+    pub fn parse(text: &str) -> Result<Money, ParseMoneyError> {
+        let s = text.trim().as_bytes();
+        if s.is_empty() {
+            return Err(ParseMoneyError::Empty);
+        }
+        let (negative, rest) = match s[0] {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        // Split mantissa and exponent.
+        let (mantissa, exponent) = match rest.iter().position(|&b| b == b'e' || b == b'E') {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let exp: i64 = match exponent {
+            None => 0,
+            Some(e) => parse_exponent(e)?,
+        };
+        // Collect significant digits and the position of the decimal point.
+        let mut digits: Vec<u8> = Vec::with_capacity(mantissa.len());
+        let mut frac_digits: i64 = 0;
+        let mut seen_point = false;
+        for &b in mantissa {
+            match b {
+                b'0'..=b'9' => {
+                    if digits.is_empty() && b == b'0' {
+                        // leading zero: contributes nothing but its fractional position
+                    } else {
+                        digits.push(b - b'0');
+                    }
+                    if seen_point {
+                        frac_digits += 1;
+                    }
+                }
+                b'.' if !seen_point => seen_point = true,
+                _ => return Err(ParseMoneyError::NotANumber),
+            }
+        }
+        let had_digit = mantissa.iter().any(u8::is_ascii_digit);
+        if !had_digit {
+            return Err(ParseMoneyError::NotANumber);
+        }
+        // value = digits * 10^(exp - frac_digits); we want value * 10^SCALE.
+        let shift = exp - frac_digits + SCALE as i64;
+        let magnitude = scale_digits(&digits, shift)?;
+        Ok(Money(if negative { -magnitude } else { magnitude }))
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0.checked_add(other.0).map(Money)
+    }
+
+    /// Formats with exactly `places` decimals (rounded half away from zero), e.g. for reports.
+    pub fn to_fixed(self, places: u32) -> String {
+        let places = places.min(SCALE);
+        let unit = 10i128.pow(SCALE - places);
+        let rounded = div_round_half_away(self.0, unit);
+        let sign = if rounded < 0 { "-" } else { "" };
+        let abs = rounded.unsigned_abs();
+        if places == 0 {
+            return format!("{sign}{abs}");
+        }
+        let p = 10u128.pow(places);
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / p,
+            abs % p,
+            width = places as usize
+        )
+    }
+
+    /// `self / divisor` at scale 18, rounded half away from zero; None when divisor is 0.
+    pub fn div_int(self, divisor: i128) -> Option<Money> {
+        if divisor == 0 {
+            return None;
+        }
+        Some(Money(div_round_half_away(self.0, divisor)))
+    }
+
+    /// Ratio `self / other` as an f64, for percentages in reports only (never for money).
+    pub fn ratio(self, other: Money) -> Option<f64> {
+        if other.0 == 0 {
+            None
+        } else {
+            Some(self.0 as f64 / other.0 as f64)
+        }
+    }
+}
+
+impl fmt::Display for Money {
+    /// Shortest exact decimal form: trailing zeros after the point are dropped.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        let int = abs / ONE as u128;
+        let frac = abs % ONE as u128;
+        if frac == 0 {
+            return write!(f, "{sign}{int}");
+        }
+        let frac = format!("{frac:018}");
+        write!(f, "{sign}{int}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+/// Money serialises as its exact decimal text (JSON numbers would go through floats).
+impl serde::Serialize for Money {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl std::iter::Sum for Money {
+    fn sum<I: Iterator<Item = Money>>(iter: I) -> Money {
+        Money(iter.map(|m| m.0).sum())
+    }
+}
+
+impl std::ops::Add for Money {
+    type Output = Money;
+    fn add(self, rhs: Money) -> Money {
+        Money(self.0 + rhs.0)
+    }
+}
+
+impl std::ops::AddAssign for Money {
+    fn add_assign(&mut self, rhs: Money) {
+        self.0 += rhs.0;
+    }
+}
+
+impl std::ops::Sub for Money {
+    type Output = Money;
+    fn sub(self, rhs: Money) -> Money {
+        Money(self.0 - rhs.0)
+    }
+}
+
+fn parse_exponent(e: &[u8]) -> Result<i64, ParseMoneyError> {
+    let (neg, digits) = match e.first() {
+        Some(b'-') => (true, &e[1..]),
+        Some(b'+') => (false, &e[1..]),
+        _ => (false, e),
+    };
+    if digits.is_empty() || digits.len() > 4 || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(ParseMoneyError::NotANumber);
+    }
+    let v = digits
+        .iter()
+        .fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
+    Ok(if neg { -v } else { v })
+}
+
+/// digits (most significant first) * 10^shift as an integer, rounding half to even when
+/// shift drops digits. Errors when the result does not fit 38 digits.
+fn scale_digits(digits: &[u8], shift: i64) -> Result<i128, ParseMoneyError> {
+    const MAX: i128 = 10i128.pow(38) - 1;
+    let keep = digits.len() as i64 + shift.min(0);
+    let mut value: i128 = 0;
+    for &d in digits.iter().take(keep.max(0) as usize) {
+        value = value
+            .checked_mul(10)
+            .and_then(|v| v.checked_add(i128::from(d)))
+            .ok_or(ParseMoneyError::OutOfRange)?;
+    }
+    if shift > 0 {
+        for _ in 0..shift {
+            value = value.checked_mul(10).ok_or(ParseMoneyError::OutOfRange)?;
+        }
+    } else if keep < digits.len() as i64 {
+        // Round the dropped tail half to even.
+        let dropped = &digits[keep.max(0) as usize..];
+        let first = dropped[0];
+        let rest_nonzero = dropped[1..].iter().any(|&d| d != 0);
+        let beyond = keep < 0; // the whole number sits below the first dropped position
+        let round_up = if beyond {
+            false
+        } else {
+            first > 5 || (first == 5 && (rest_nonzero || value % 2 == 1))
+        };
+        if round_up {
+            value += 1;
+        }
+    }
+    if value > MAX {
+        return Err(ParseMoneyError::OutOfRange);
+    }
+    Ok(value)
+}
+
+fn div_round_half_away(n: i128, d: i128) -> i128 {
+    let q = n / d;
+    let r = n % d;
+    if r.unsigned_abs() * 2 >= d.unsigned_abs() {
+        if (n < 0) != (d < 0) {
+            q - 1
+        } else {
+            q + 1
+        }
+    } else {
+        q
+    }
+}
+
+/// Splits `total` into `weights.len()` shares proportional to `weights` (non-negative),
+/// rounding each share to `quantum` (a power of ten at scale 18, e.g. 10^16 for cents) with
+/// largest-remainder rounding, so the shares add up exactly to `total`. The remainders go to
+/// the largest fractional parts, ties to the earlier index. Returns None when all weights are 0.
+pub fn split_largest_remainder(
+    total: Money,
+    weights: &[i128],
+    quantum: i128,
+) -> Option<Vec<Money>> {
+    let sum: i128 = weights.iter().sum();
+    if sum <= 0 || weights.iter().any(|w| *w < 0) || quantum <= 0 {
+        return None;
+    }
+    let units_total = total.0 / quantum; // whole quanta to hand out
+    let leftover = total.0 - units_total * quantum; // below one quantum: goes to share 0
+    let mut shares = Vec::with_capacity(weights.len());
+    let mut remainders = Vec::with_capacity(weights.len());
+    let mut handed = 0i128;
+    for (i, &w) in weights.iter().enumerate() {
+        // floor(units_total * w / sum) computed without overflow via i128 wide math.
+        let (q, r) = mul_div(units_total, w, sum);
+        shares.push(q);
+        remainders.push((r, i));
+        handed += q;
+    }
+    let mut missing = units_total - handed; // same sign as units_total, |missing| < len
+    if missing != 0 {
+        let negative = missing < 0;
+        // For a negative total the floor went the other way: order by remainder just the same.
+        remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let step = if negative { -1 } else { 1 };
+        for &(_, i) in remainders.iter().cycle() {
+            if missing == 0 {
+                break;
+            }
+            shares[i] += step;
+            missing -= step;
+        }
+    }
+    let mut out: Vec<Money> = shares.into_iter().map(|s| Money(s * quantum)).collect();
+    if let Some(first) = out.iter_mut().max_by_key(|m| m.0.abs()) {
+        first.0 += leftover;
+    }
+    Some(out)
+}
+
+/// (a * b) / c as (quotient truncated toward zero, |remainder| ordering key), for i128 inputs
+/// where a * b may not fit: splits a into high and low halves.
+fn mul_div(a: i128, b: i128, c: i128) -> (i128, i128) {
+    match a.checked_mul(b) {
+        Some(p) => (p / c, (p % c).abs()),
+        None => {
+            // Long multiplication in base 2^64 with u128 halves, enough for our magnitudes.
+            let neg = (a < 0) != (b < 0);
+            let (ua, ub, uc) = (a.unsigned_abs(), b.unsigned_abs(), c.unsigned_abs());
+            let q1 = ua / uc;
+            let r1 = ua % uc;
+            // a*b/c = q1*b + r1*b/c
+            let part = r1
+                .checked_mul(ub)
+                .map(|x| (x / uc, x % uc))
+                .unwrap_or((0, 0));
+            let q = q1 * ub + part.0;
+            let q = if neg { -(q as i128) } else { q as i128 };
+            (q, part.1 as i128)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> i128 {
+        Money::parse(s).unwrap().0
+    }
+
+    #[test]
+    fn parses_plain_and_scientific() {
+        assert_eq!(p("1"), ONE);
+        assert_eq!(p("  -2.5 "), -5 * ONE / 2);
+        assert_eq!(p("0.000000000000000001"), 1);
+        assert_eq!(p("1.81E-8"), 18_100_000_000);
+        assert_eq!(p("6.266090E-12"), 6_266_090);
+        assert_eq!(p("+3e2"), 300 * ONE);
+        assert_eq!(p(".5"), ONE / 2);
+        assert_eq!(p("5."), 5 * ONE);
+        assert_eq!(p("-0"), 0);
+        assert_eq!(p("2.00000000000"), 2 * ONE);
+        assert_eq!(
+            p("123456789012345678.123456789012345678"),
+            123456789012345678123456789012345678
+        );
+    }
+
+    #[test]
+    fn rounds_beyond_18_decimals_half_even() {
+        assert_eq!(p("0.0000000000000000005"), 0);
+        assert_eq!(p("0.0000000000000000015"), 2);
+        assert_eq!(p("0.00000000000000000151"), 2);
+        assert_eq!(p("1e-30"), 0);
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        for bad in [
+            "", " ", "NaN", "inf", "-inf", "1,000", "1.2.3", "e5", "-", "0x10", "1e", "1e99999",
+            "abc",
+        ] {
+            assert!(Money::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert_eq!(
+            Money::parse("1234567890123456789012345678901234567890"),
+            Err(ParseMoneyError::OutOfRange)
+        );
+        assert_eq!(Money::parse("1e25"), Err(ParseMoneyError::OutOfRange));
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(Money(p("-2.6137")).to_string(), "-2.6137");
+        assert_eq!(Money(p("3")).to_string(), "3");
+        assert_eq!(
+            Money(p("0.000000000000000001")).to_string(),
+            "0.000000000000000001"
+        );
+        assert_eq!(Money(p("2.345")).to_fixed(2), "2.35");
+        assert_eq!(Money(p("-2.345")).to_fixed(2), "-2.35");
+        assert_eq!(Money(p("0.004")).to_fixed(2), "0.00");
+    }
+
+    #[test]
+    fn divides_with_rounding() {
+        assert_eq!(
+            Money(p("10")).div_int(3).unwrap().to_string(),
+            "3.333333333333333333"
+        );
+        assert_eq!(
+            Money(p("20")).div_int(3).unwrap().to_string(),
+            "6.666666666666666667"
+        );
+        assert!(Money(p("1")).div_int(0).is_none());
+    }
+
+    #[test]
+    fn split_adds_up_and_gives_remainder_to_largest_fraction() {
+        let cent = 10i128.pow(16);
+        let shares = split_largest_remainder(Money(p("100")), &[1, 1, 1], cent).unwrap();
+        assert_eq!(shares.iter().copied().sum::<Money>(), Money(p("100")));
+        assert_eq!(shares[0], Money(p("33.34")));
+        assert_eq!(shares[1], Money(p("33.33")));
+        let shares = split_largest_remainder(Money(p("-10")), &[1, 2], cent).unwrap();
+        assert_eq!(shares.iter().copied().sum::<Money>(), Money(p("-10")));
+        assert_eq!(shares[1], Money(p("-6.67")));
+        assert!(split_largest_remainder(Money(p("1")), &[0, 0], cent).is_none());
+    }
+}

@@ -1,0 +1,451 @@
+//! Output: turns the result rows into Polars frames, writes each table partition
+//! (`<table>/billing_period=YYYY-MM/part-0.parquet`) into a private staging directory under
+//! `--out`, re-reads what it wrote to check that it reconciles with what was read, and only
+//! then moves every file into place with `rename` (atomic on one filesystem). A failed or
+//! killed run therefore leaves the previous outputs as they were. Also writes the quarantine
+//! file and the run manifest, the same way.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::allocate::CostByModelRow;
+use crate::compliance::ComplianceRow;
+use crate::economics::UnitCostRow;
+use crate::error::{Error, Result};
+use crate::ingest::QuarantinedRow;
+use crate::money::{Money, PRECISION, SCALE};
+use crate::schema::PHASE_COLUMNS;
+
+pub const COST_BY_MODEL: &str = "cost_by_model";
+pub const UNIT_COSTS: &str = "unit_costs";
+pub const TAG_COMPLIANCE: &str = "tag_compliance";
+pub const MANIFEST: &str = "manifest.json";
+pub const QUARANTINE: &str = "quarantine.csv";
+const STAGING_PREFIX: &str = ".mlcost-staging-";
+
+fn decimal(name: &str, values: impl Iterator<Item = Option<Money>>) -> Column {
+    let ca: Int128Chunked = values.map(|m| m.map(|m| m.0)).collect();
+    ca.with_name(name.into())
+        .into_decimal_unchecked(PRECISION, SCALE as usize)
+        .into_series()
+        .into_column()
+}
+
+fn strings<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+    let ca: StringChunked = values.collect();
+    ca.with_name(name.into()).into_series().into_column()
+}
+
+fn ints(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
+    let ca: Int64Chunked = values.collect();
+    ca.with_name(name.into()).into_series().into_column()
+}
+
+fn frame(columns: Vec<Column>) -> Result<DataFrame> {
+    DataFrame::new_infer_height(columns).map_err(Error::polars("building an output frame"))
+}
+
+pub fn cost_by_model_frame(rows: &[&CostByModelRow], basis: &str) -> Result<DataFrame> {
+    frame(vec![
+        strings(
+            "billing_period",
+            rows.iter().map(|r| Some(r.period.as_str())),
+        ),
+        strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
+        strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
+        strings(
+            "lifecycle_phase",
+            rows.iter().map(|r| Some(r.lifecycle_phase.as_str())),
+        ),
+        decimal("cost", rows.iter().map(|r| Some(r.cost))),
+        strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+        strings(
+            "allocation_method",
+            rows.iter().map(|r| Some(r.allocation_method.as_str())),
+        ),
+        strings("cost_basis", rows.iter().map(|_| Some(basis))),
+        ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
+    ])
+}
+
+pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<DataFrame> {
+    let mut cols = vec![
+        strings(
+            "billing_period",
+            rows.iter().map(|r| Some(r.period.as_str())),
+        ),
+        strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
+        strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
+        strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+    ];
+    for (i, name) in PHASE_COLUMNS.iter().enumerate() {
+        cols.push(decimal(name, rows.iter().map(|r| Some(r.phase_costs[i]))));
+    }
+    cols.extend([
+        decimal("total_cost", rows.iter().map(|r| Some(r.total_cost))),
+        ints("requests", rows.iter().map(|r| r.requests)),
+        decimal("cost_per_request", rows.iter().map(|r| r.cost_per_request)),
+        decimal(
+            "cost_per_1000_requests",
+            rows.iter().map(|r| r.cost_per_1000_requests),
+        ),
+        strings("unit_cost_reason", rows.iter().map(|r| r.reason.as_deref())),
+    ]);
+    frame(cols)
+}
+
+pub fn tag_compliance_frame(rows: &[&ComplianceRow]) -> Result<DataFrame> {
+    frame(vec![
+        strings(
+            "billing_period",
+            rows.iter().map(|r| Some(r.period.as_str())),
+        ),
+        strings("resource_id", rows.iter().map(|r| r.resource_id.as_deref())),
+        strings("provider", rows.iter().map(|r| r.provider.as_deref())),
+        strings("account", rows.iter().map(|r| r.account.as_deref())),
+        strings("problem", rows.iter().map(|r| Some(r.problem.as_str()))),
+        decimal("cost_affected", rows.iter().map(|r| Some(r.cost))),
+        strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+        ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
+    ])
+}
+
+/// A run's outputs being assembled in a staging directory under the output directory.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    /// (staged file, final path), in commit order.
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Staging {
+    /// Creates `<out>/.mlcost-staging-<pid>/` (and `<out>` itself if needed).
+    pub fn new(out: &Path) -> Result<Staging> {
+        let dir = out.join(format!("{STAGING_PREFIX}{}", std::process::id()));
+        let io = |source| Error::Write {
+            path: dir.clone(),
+            source,
+        };
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io)?;
+        }
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            dir,
+            files: Vec::new(),
+        })
+    }
+
+    fn stage_path(&self, relative: &Path) -> Result<PathBuf> {
+        let staged = self.dir.join(relative);
+        if let Some(parent) = staged.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        Ok(staged)
+    }
+
+    /// Writes one table partition as Parquet (zstd, fixed row order given by the caller).
+    pub fn write_partition(
+        &mut self,
+        table: &str,
+        period: &str,
+        df: &mut DataFrame,
+    ) -> Result<PathBuf> {
+        let relative = PathBuf::from(table)
+            .join(format!("billing_period={period}"))
+            .join("part-0.parquet");
+        let staged = self.stage_path(&relative)?;
+        let file = std::fs::File::create(&staged).map_err(|source| Error::Write {
+            path: staged.clone(),
+            source,
+        })?;
+        ParquetWriter::new(&file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map_err(|source| Error::WriteParquet {
+                path: staged.clone(),
+                source,
+            })?;
+        file.sync_all().map_err(|source| Error::Write {
+            path: staged.clone(),
+            source,
+        })?;
+        self.files.push((staged.clone(), self.out.join(&relative)));
+        Ok(staged)
+    }
+
+    /// Writes a small text file (manifest, quarantine) to be committed with the tables.
+    pub fn write_text(&mut self, name: &str, text: &[u8]) -> Result<()> {
+        let staged = self.stage_path(Path::new(name))?;
+        let io = |source| Error::Write {
+            path: staged.clone(),
+            source,
+        };
+        let mut f = std::fs::File::create(&staged).map_err(io)?;
+        f.write_all(text).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        self.files.push((staged.clone(), self.out.join(name)));
+        Ok(())
+    }
+
+    /// Moves every staged file into place, in order, then removes the staging directory and
+    /// any staging directory a killed earlier run left behind. Returns the final paths.
+    pub fn commit(self) -> Result<Vec<PathBuf>> {
+        let mut done = Vec::with_capacity(self.files.len());
+        for (staged, target) in &self.files {
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            std::fs::rename(staged, target).map_err(|source| Error::Write {
+                path: target.clone(),
+                source,
+            })?;
+            done.push(target.clone());
+        }
+        remove_stale_staging(&self.out);
+        Ok(done)
+    }
+
+    /// Abandons the run: removes the staging directory; nothing under `--out` changed.
+    pub fn discard(self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Removes staging directories of earlier runs (ours included). Best effort: a directory
+/// that cannot be removed is left for the next run.
+fn remove_stale_staging(out: &Path) {
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for e in entries.flatten() {
+            if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+/// Sums a decimal column of written Parquet files per (billing_period, currency) by reading
+/// the files back: the reconciliation checks what is on disk, not what we meant to write.
+pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, String), Money>> {
+    let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
+    for path in files {
+        let file = std::fs::File::open(path).map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let read_err = |source| Error::Read {
+            path: path.clone(),
+            source,
+        };
+        let df = ParquetReader::new(file).finish().map_err(read_err)?;
+        let periods = df
+            .column("billing_period")
+            .and_then(|c| c.str().cloned())
+            .map_err(read_err)?;
+        let currencies = df
+            .column("currency")
+            .and_then(|c| c.str().cloned())
+            .map_err(read_err)?;
+        let costs = df
+            .column(column)
+            .and_then(|c| c.decimal().map(|d| d.physical().clone()))
+            .map_err(read_err)?;
+        for i in 0..df.height() {
+            let key = (
+                periods.get(i).unwrap_or_default().to_string(),
+                currencies.get(i).unwrap_or_default().to_string(),
+            );
+            *out.entry(key).or_default() += Money(costs.get(i).unwrap_or(0));
+        }
+    }
+    Ok(out)
+}
+
+/// The quarantine file: one line per row that was not counted.
+pub fn quarantine_csv(rows: &[QuarantinedRow]) -> Vec<u8> {
+    let mut out = String::from("source_file,source_row,column,reason,value\n");
+    for r in rows {
+        let fields = [
+            r.file.display().to_string(),
+            r.row.to_string(),
+            r.column.clone(),
+            r.reason.clone(),
+            r.value.clone(),
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// `manifest.json`: what one run read, wrote and checked. Everything in it is deterministic
+/// except `run` (start time and duration).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Manifest {
+    pub tool: ToolInfo,
+    pub schema_version: &'static str,
+    pub run: RunInfo,
+    pub config: ConfigInfo,
+    pub cost_basis: &'static str,
+    pub period_filter: Option<String>,
+    pub inputs: Vec<InputInfo>,
+    pub volumes: Option<VolumesInfo>,
+    pub rows: RowCounts,
+    pub periods: Vec<PeriodInfo>,
+    pub reconciliation: Reconciliation,
+    pub volume_report: crate::economics::VolumeReport,
+    pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunInfo {
+    pub started_at: String,
+    pub duration_seconds: f64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConfigInfo {
+    pub path: Option<String>,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputInfo {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    pub kind: crate::ingest::FileKind,
+    pub format: String,
+    pub format_version: String,
+    pub rows: u64,
+    pub quarantined_rows: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VolumesInfo {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    pub rows: u64,
+    pub unusable_rows: u64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RowCounts {
+    pub read: u64,
+    pub counted: u64,
+    pub excluded_commitment_purchases: u64,
+    pub outside_period: u64,
+    pub quarantined: u64,
+    pub quarantined_by_reason: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PeriodInfo {
+    pub billing_period: String,
+    pub currency: String,
+    pub rows: u64,
+    /// Chosen basis, counted rows: what the outputs must add up to.
+    pub cost_read: Money,
+    pub cost_written: Money,
+    pub unit_costs_written: Money,
+    pub allocated_direct: Money,
+    pub unallocated: Money,
+    pub by_basis: BTreeMap<&'static str, Money>,
+    pub excluded_commitment_purchases: Money,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Reconciliation {
+    pub ok: bool,
+    pub checked: usize,
+    pub mismatches: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn staged_files_appear_only_on_commit() {
+        let out = tempfile::tempdir().unwrap();
+        let mut s = Staging::new(out.path()).unwrap();
+        let row = CostByModelRow {
+            period: "2024-09".into(),
+            currency: "USD".into(),
+            model_id: "m".into(),
+            team: "t".into(),
+            lifecycle_phase: "inference".into(),
+            allocation_method: "direct".into(),
+            cost: Money::parse("1.5").unwrap(),
+            rows: 3,
+        };
+        let mut df = cost_by_model_frame(&[&row], "effective").unwrap();
+        let staged = s
+            .write_partition(COST_BY_MODEL, "2024-09", &mut df)
+            .unwrap();
+        let target = out
+            .path()
+            .join("cost_by_model/billing_period=2024-09/part-0.parquet");
+        assert!(!target.exists());
+        let sums = sum_written(&[staged], "cost").unwrap();
+        assert_eq!(sums[&("2024-09".into(), "USD".into())].to_string(), "1.5");
+        s.commit().unwrap();
+        assert!(target.exists());
+        let names: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("cost_by_model")]);
+    }
+
+    #[test]
+    fn discard_leaves_nothing() {
+        let out = tempfile::tempdir().unwrap();
+        let mut s = Staging::new(out.path()).unwrap();
+        s.write_text("manifest.json", b"{}").unwrap();
+        s.discard();
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn quarantine_csv_quotes() {
+        let text = quarantine_csv(&[QuarantinedRow {
+            file: "a,b.csv".into(),
+            row: 3,
+            column: "EffectiveCost".into(),
+            reason: "EffectiveCost is not a decimal number".into(),
+            value: "1\"2".into(),
+        }]);
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "source_file,source_row,column,reason,value\n\"a,b.csv\",3,EffectiveCost,EffectiveCost is not a decimal number,\"1\"\"2\"\n"
+        );
+    }
+}

@@ -1,0 +1,263 @@
+//! Human-readable output: the one-screen summary after `attribute` and the compliance report
+//! of `validate`. Pure functions from results to text; money is shown with 2 decimals here
+//! only (the tables keep every decimal).
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use crate::compliance::ComplianceSummary;
+use crate::money::Money;
+use crate::output::Manifest;
+
+/// Everything the end-of-run summary shows.
+#[derive(Debug, serde::Serialize)]
+pub struct RunSummary {
+    pub manifest: Manifest,
+    pub out_dir: PathBuf,
+    pub compliance: ComplianceSummary,
+    pub strict_failed: bool,
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn attribute_summary(s: &RunSummary) -> String {
+    let m = &s.manifest;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "mlcost attribute: {} rows from {} file(s), {} period(s), basis {}",
+        thousands(m.rows.read),
+        m.inputs.len(),
+        m.periods.len(),
+        m.cost_basis
+    );
+    let _ = writeln!(
+        o,
+        "  rows: {} counted, {} commitment purchases excluded, {} outside --period, {} quarantined",
+        thousands(m.rows.counted),
+        thousands(m.rows.excluded_commitment_purchases),
+        thousands(m.rows.outside_period),
+        thousands(m.rows.quarantined)
+    );
+    for p in &m.periods {
+        let allocated = p
+            .allocated_direct
+            .ratio(p.cost_read)
+            .map(pct)
+            .unwrap_or_else(|| "-".into());
+        let bases: Vec<String> = p
+            .by_basis
+            .iter()
+            .map(|(b, v)| format!("{b} {}", v.to_fixed(2)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "  {} {}: {} {} ({} allocated to models, {} unallocated); by basis: {}",
+            p.billing_period,
+            p.currency,
+            m.cost_basis,
+            p.cost_read.to_fixed(2),
+            allocated,
+            p.unallocated.to_fixed(2),
+            bases.join(", ")
+        );
+    }
+    let _ = writeln!(
+        o,
+        "  tags: {} of spend carries every required tag ({} of rows)",
+        pct(s.compliance.overall_spend_compliant),
+        pct(s.compliance.overall_rows_compliant)
+    );
+    let vr = &m.volume_report;
+    if !vr.volumes_given {
+        let _ = writeln!(
+            o,
+            "  volumes: none given; unit costs are null with reason `no volumes`"
+        );
+    } else {
+        let list = |v: Vec<String>| {
+            if v.len() > 5 {
+                format!("{} and {} more", v[..5].join(", "), v.len() - 5)
+            } else {
+                v.join(", ")
+            }
+        };
+        if !vr.models_without_volumes.is_empty() {
+            let names = vr
+                .models_without_volumes
+                .iter()
+                .map(|(p, m)| format!("{m} ({p})"))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  models with spend but no requests: {} ({})",
+                vr.models_without_volumes.len(),
+                list(names)
+            );
+        }
+        if !vr.unknown_models.is_empty() {
+            let names = vr
+                .unknown_models
+                .iter()
+                .map(|(p, m, _)| format!("{m} ({p})"))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  requests for models without spend: {} ({})",
+                vr.unknown_models.len(),
+                list(names)
+            );
+        }
+        if !vr.periods_without_billing.is_empty() {
+            let _ = writeln!(
+                o,
+                "  request periods without billing data: {}",
+                vr.periods_without_billing.join(", ")
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "  reconciliation: {} ({} period/currency total(s) match exactly)",
+        if m.reconciliation.ok { "ok" } else { "FAILED" },
+        m.reconciliation.checked
+    );
+    let _ = writeln!(
+        o,
+        "  wrote {} ({} partition file(s), quarantine.csv, manifest.json)",
+        s.out_dir.display(),
+        m.outputs.len() - 1
+    );
+    if m.rows.quarantined > 0 {
+        let _ = writeln!(
+            o,
+            "  warning: {} row(s) quarantined; see {}",
+            thousands(m.rows.quarantined),
+            s.out_dir.join("quarantine.csv").display()
+        );
+    }
+    if s.strict_failed {
+        let _ = writeln!(
+            o,
+            "error: --strict: rows were quarantined or request rows were unusable"
+        );
+    }
+    o
+}
+
+pub fn validate_text(c: &ComplianceSummary, threshold: Option<f64>) -> String {
+    let mut o = String::new();
+    let spend: Vec<String> = c
+        .spend
+        .iter()
+        .map(|(cur, m)| format!("{} {cur}", m.to_fixed(2)))
+        .collect();
+    let _ = writeln!(
+        o,
+        "Tag compliance: {} rows, spend {}",
+        thousands(c.rows),
+        spend.join(", ")
+    );
+    let _ = writeln!(
+        o,
+        "  all required tags: {} of spend, {} of rows{}",
+        pct(c.overall_spend_compliant),
+        pct(c.overall_rows_compliant),
+        threshold
+            .map(|t| format!(" (threshold {})", pct(t)))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(o);
+    let _ = writeln!(
+        o,
+        "  {:<20} {:>8} {:>8} {:>18} {:>10}",
+        "key", "spend", "rows", "cost missing", "currency"
+    );
+    for k in &c.keys {
+        let _ = writeln!(
+            o,
+            "  {:<20} {:>8} {:>8} {:>18} {:>10}",
+            k.key,
+            pct(k.spend_compliant),
+            pct(k.rows_compliant),
+            k.cost_noncompliant.to_fixed(2),
+            k.currency
+        );
+    }
+    let offenders = |o: &mut String, title: &str, list: &[crate::compliance::Offender]| {
+        if list.is_empty() {
+            return;
+        }
+        let _ = writeln!(o);
+        let _ = writeln!(o, "  {title}");
+        for x in list {
+            let _ = writeln!(
+                o,
+                "    {:<48} {:>14} {}  {}",
+                truncate(&x.id, 48),
+                x.cost_noncompliant.to_fixed(2),
+                x.currency,
+                x.problems.join(", ")
+            );
+        }
+    };
+    offenders(&mut o, "top non-compliant resources", &c.top_resources);
+    offenders(&mut o, "top non-compliant accounts", &c.top_accounts);
+    o
+}
+
+/// An error as the user sees it: `error: ...`, one `Caused by:` line per source, a hint.
+pub fn error_text(err: &crate::error::Error) -> String {
+    let mut o = format!("error: {err}\n");
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        let _ = writeln!(o, "  Caused by: {s}");
+        source = s.source();
+    }
+    if let Some(h) = err.hint() {
+        let _ = writeln!(o, "\nhint: {h}");
+    }
+    o
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Money with two decimals and its currency, for messages.
+pub fn money(m: Money, currency: &str) -> String {
+    format!("{} {currency}", m.to_fixed(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(12345678), "12,345,678");
+    }
+}

@@ -1,0 +1,353 @@
+//! Canonical column names and types: the normalised line item every ingest adapter produces,
+//! and the output tables of DESIGN.md section 3. `schemas/*.json` is generated from these
+//! definitions (a test fails when the two drift); a change to a column is a version bump.
+
+use serde::Serialize;
+
+/// Version of the output and line-item schemas. Bump on any column change.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// Logical column types, as a warehouse sees them.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnType {
+    String,
+    /// decimal(38, 18)
+    Decimal,
+    Int64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnDef {
+    pub name: &'static str,
+    #[serde(rename = "type")]
+    pub kind: ColumnType,
+    pub nullable: bool,
+    pub description: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TableDef {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub grain: &'static str,
+    /// Hive partition column, if the table is partitioned.
+    pub partitioned_by: Option<&'static str>,
+    pub columns: Vec<ColumnDef>,
+}
+
+const fn c(
+    name: &'static str,
+    kind: ColumnType,
+    nullable: bool,
+    description: &'static str,
+) -> ColumnDef {
+    ColumnDef {
+        name,
+        kind,
+        nullable,
+        description,
+    }
+}
+
+use ColumnType::{Decimal, Int64, String as Str};
+
+/// Normalised line-item columns (what every adapter maps its source columns to).
+pub mod line {
+    pub const BILLING_PERIOD_START: &str = "billing_period_start";
+    pub const BILLING_CURRENCY: &str = "billing_currency";
+    pub const PROVIDER: &str = "provider";
+    pub const BILLING_ACCOUNT_ID: &str = "billing_account_id";
+    pub const SUB_ACCOUNT_ID: &str = "sub_account_id";
+    pub const SUB_ACCOUNT_NAME: &str = "sub_account_name";
+    pub const SERVICE_NAME: &str = "service_name";
+    pub const SERVICE_CATEGORY: &str = "service_category";
+    pub const RESOURCE_ID: &str = "resource_id";
+    pub const CHARGE_CATEGORY: &str = "charge_category";
+    pub const CHARGE_CLASS: &str = "charge_class";
+    pub const COMMITMENT_DISCOUNT_STATUS: &str = "commitment_discount_status";
+    pub const TAGS: &str = "tags";
+    pub const BILLED_COST: &str = "billed_cost";
+    pub const EFFECTIVE_COST: &str = "effective_cost";
+    pub const LIST_COST: &str = "list_cost";
+    pub const CONTRACTED_COST: &str = "contracted_cost";
+
+    /// String dimensions, in the order they are grouped by.
+    pub const DIMENSIONS: [&str; 13] = [
+        BILLING_PERIOD_START,
+        BILLING_CURRENCY,
+        PROVIDER,
+        BILLING_ACCOUNT_ID,
+        SUB_ACCOUNT_ID,
+        SUB_ACCOUNT_NAME,
+        SERVICE_NAME,
+        SERVICE_CATEGORY,
+        RESOURCE_ID,
+        CHARGE_CATEGORY,
+        CHARGE_CLASS,
+        COMMITMENT_DISCOUNT_STATUS,
+        TAGS,
+    ];
+    /// Money columns, in `CostBasis::ALL` order.
+    pub const COSTS: [&str; 4] = [EFFECTIVE_COST, BILLED_COST, LIST_COST, CONTRACTED_COST];
+}
+
+/// Lifecycle phases that get a column of their own in `unit_costs`; any other value (and
+/// untagged spend) is counted in `cost_other`.
+pub const PHASES: [&str; 6] = [
+    "training",
+    "inference",
+    "feature_pipeline",
+    "storage",
+    "data_transfer",
+    "experimentation",
+];
+
+/// Model id of spend without a `model_id` tag.
+pub const UNALLOCATED: &str = "__unallocated__";
+/// Model id of unused commitment (FOCUS `CommitmentDiscountStatus = Unused`).
+pub const UNUSED_COMMITMENT: &str = "__unused_commitment__";
+/// Team or phase value of spend without that tag.
+pub const UNTAGGED: &str = "__untagged__";
+
+pub fn line_item() -> TableDef {
+    TableDef {
+        name: "line_item",
+        version: SCHEMA_VERSION,
+        grain: "one source billing row, before aggregation (internal; not written)",
+        partitioned_by: None,
+        columns: vec![
+            c(line::BILLING_PERIOD_START, Str, false, "FOCUS BillingPeriodStart as written by the source; its year-month is the billing period"),
+            c(line::BILLING_CURRENCY, Str, false, "ISO 4217 code; never summed across currencies"),
+            c(line::PROVIDER, Str, true, "FOCUS 1.3 ServiceProviderName, else ProviderName (pre-1.0: Provider)"),
+            c(line::BILLING_ACCOUNT_ID, Str, true, "always a string (leading zeros, 13-digit ids)"),
+            c(line::SUB_ACCOUNT_ID, Str, true, "always a string"),
+            c(line::SUB_ACCOUNT_NAME, Str, true, ""),
+            c(line::SERVICE_NAME, Str, true, ""),
+            c(line::SERVICE_CATEGORY, Str, true, ""),
+            c(line::RESOURCE_ID, Str, true, ""),
+            c(line::CHARGE_CATEGORY, Str, true, "Usage, Purchase, Tax, Credit, Adjustment (pre-1.0: ChargeType)"),
+            c(line::CHARGE_CLASS, Str, true, "Correction or null"),
+            c(line::COMMITMENT_DISCOUNT_STATUS, Str, true, "Used, Unused or null"),
+            c(line::TAGS, Str, true, "tags as JSON object text (maps and structs are serialised to it)"),
+            c(line::EFFECTIVE_COST, Decimal, true, "amortised cost (pre-1.0: AmortizedCost)"),
+            c(line::BILLED_COST, Decimal, true, "invoiced cost"),
+            c(line::LIST_COST, Decimal, true, "public price cost"),
+            c(line::CONTRACTED_COST, Decimal, true, "negotiated price cost"),
+        ],
+    }
+}
+
+pub fn cost_by_model() -> TableDef {
+    TableDef {
+        name: "cost_by_model",
+        version: SCHEMA_VERSION,
+        grain: "billing_period x currency x model_id x team x lifecycle_phase x allocation_method",
+        partitioned_by: Some("billing_period"),
+        columns: vec![
+            c(
+                "billing_period",
+                Str,
+                false,
+                "YYYY-MM (also the Hive partition)",
+            ),
+            c(
+                "model_id",
+                Str,
+                false,
+                "model_id tag, or __unallocated__ / __unused_commitment__",
+            ),
+            c("team", Str, false, "team tag, or __untagged__"),
+            c(
+                "lifecycle_phase",
+                Str,
+                false,
+                "lifecycle_phase tag, or __untagged__",
+            ),
+            c(
+                "cost",
+                Decimal,
+                false,
+                "sum of the cost basis column, exact",
+            ),
+            c("currency", Str, false, "billing currency"),
+            c(
+                "allocation_method",
+                Str,
+                false,
+                "direct | rule:<id> | shared:<id> | unallocated",
+            ),
+            c(
+                "cost_basis",
+                Str,
+                false,
+                "effective | billed | list | contracted",
+            ),
+            c(
+                "source_rows",
+                Int64,
+                false,
+                "billing rows summed into this row",
+            ),
+        ],
+    }
+}
+
+pub fn unit_costs() -> TableDef {
+    let mut columns = vec![
+        c("billing_period", Str, false, "YYYY-MM"),
+        c("model_id", Str, false, "model id"),
+        c(
+            "team",
+            Str,
+            false,
+            "the team with the most spend on the model in the period",
+        ),
+        c("currency", Str, false, "billing currency"),
+    ];
+    for phase in PHASE_COLUMNS {
+        columns.push(c(phase, Decimal, false, "cost of this lifecycle phase"));
+    }
+    columns.extend([
+        c("total_cost", Decimal, false, "sum of the phase columns"),
+        c("requests", Int64, true, "requests served in the period; null when no volumes"),
+        c("cost_per_request", Decimal, true, "total_cost / requests, rounded half away from zero at 18 decimals"),
+        c("cost_per_1000_requests", Decimal, true, "total_cost * 1000 / requests"),
+        c("unit_cost_reason", Str, true, "why the unit cost is null: no volumes | no requests for model | zero requests | unallocated spend"),
+    ]);
+    TableDef {
+        name: "unit_costs",
+        version: SCHEMA_VERSION,
+        grain: "billing_period x model_id x currency",
+        partitioned_by: Some("billing_period"),
+        columns,
+    }
+}
+
+/// The phase cost columns of `unit_costs`, in order (PHASES then other).
+pub const PHASE_COLUMNS: [&str; 7] = [
+    "cost_training",
+    "cost_inference",
+    "cost_feature_pipeline",
+    "cost_storage",
+    "cost_data_transfer",
+    "cost_experimentation",
+    "cost_other",
+];
+
+pub fn tag_compliance() -> TableDef {
+    TableDef {
+        name: "tag_compliance",
+        version: SCHEMA_VERSION,
+        grain: "billing_period x currency x resource x problem",
+        partitioned_by: Some("billing_period"),
+        columns: vec![
+            c("billing_period", Str, false, "YYYY-MM"),
+            c(
+                "resource_id",
+                Str,
+                true,
+                "null for rows without a resource id",
+            ),
+            c("provider", Str, true, ""),
+            c(
+                "account",
+                Str,
+                true,
+                "sub account id, else billing account id",
+            ),
+            c(
+                "problem",
+                Str,
+                false,
+                "missing:<key> | invalid:<key> | conflict:<key> | malformed:tags",
+            ),
+            c(
+                "cost_affected",
+                Decimal,
+                false,
+                "cost (basis column) of the rows with this problem",
+            ),
+            c("currency", Str, false, "billing currency"),
+            c(
+                "source_rows",
+                Int64,
+                false,
+                "billing rows with this problem",
+            ),
+        ],
+    }
+}
+
+pub fn all_tables() -> Vec<TableDef> {
+    vec![line_item(), cost_by_model(), unit_costs(), tag_compliance()]
+}
+
+/// The JSON text of a table schema, as stored in `schemas/<name>.json`.
+pub fn schema_json(table: &TableDef) -> String {
+    // Serialising our own plain structs cannot fail.
+    let mut s = serde_json::to_string_pretty(table).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// Maps a normalised lifecycle phase value to its `unit_costs` column.
+pub fn phase_column(phase: &str) -> &'static str {
+    let p = phase.replace(['-', ' '], "_");
+    let canonical = match p.as_str() {
+        "training" | "train" | "fine_tuning" | "finetuning" => "training",
+        "inference" | "serving" | "online_inference" | "batch_inference" => "inference",
+        "feature_pipeline" | "features" | "feature_engineering" | "feature_store" => {
+            "feature_pipeline"
+        }
+        "storage" => "storage",
+        "data_transfer" | "network" | "egress" => "data_transfer",
+        "experimentation" | "experiment" | "research" => "experimentation",
+        _ => "other",
+    };
+    match canonical {
+        "training" => PHASE_COLUMNS[0],
+        "inference" => PHASE_COLUMNS[1],
+        "feature_pipeline" => PHASE_COLUMNS[2],
+        "storage" => PHASE_COLUMNS[3],
+        "data_transfer" => PHASE_COLUMNS[4],
+        "experimentation" => PHASE_COLUMNS[5],
+        _ => PHASE_COLUMNS[6],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `schemas/*.json` must match the definitions here. Run with `UPDATE_SCHEMAS=1` to rewrite.
+    #[test]
+    fn schema_files_match_definitions() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        for table in all_tables() {
+            let path = dir.join(format!("{}.json", table.name));
+            let want = schema_json(&table);
+            if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &want).unwrap();
+            }
+            let have = std::fs::read_to_string(&path).unwrap_or_default();
+            assert_eq!(
+                have,
+                want,
+                "{} is stale: rerun with UPDATE_SCHEMAS=1",
+                path.display()
+            );
+        }
+    }
+
+    #[test]
+    fn phases_map_to_columns() {
+        assert_eq!(phase_column("training"), "cost_training");
+        assert_eq!(phase_column("feature-pipeline"), "cost_feature_pipeline");
+        assert_eq!(phase_column("serving"), "cost_inference");
+        assert_eq!(phase_column("__untagged__"), "cost_other");
+        assert_eq!(phase_column("whatever"), "cost_other");
+        assert_eq!(PHASE_COLUMNS.len(), PHASES.len() + 1);
+    }
+}
