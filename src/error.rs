@@ -80,9 +80,12 @@ pub enum Error {
     #[error("reconciliation failed: {0}")]
     Reconciliation(String),
 
-    /// The data was read but rejected by a check the user asked for (exit 1).
-    #[error("{0}")]
-    Rejected(String),
+    /// The data was read but rejected (exit 1): no rows, or a check the user asked for.
+    #[error("{message}")]
+    Rejected {
+        message: String,
+        hint: Option<String>,
+    },
 
     /// A Polars error in an internal step that has no file of its own.
     #[error("internal data-frame error while {context}")]
@@ -101,7 +104,7 @@ impl Error {
     /// Exit code for this error: 1 when the data was rejected, 2 when the tool could not run.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Reconciliation(_) | Error::Rejected(_) => 1,
+            Error::Reconciliation(_) | Error::Rejected { .. } => 1,
             _ => 2,
         }
     }
@@ -109,14 +112,18 @@ impl Error {
     /// A one-line suggestion for the user, where there is an obvious fix.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Usage { hint, .. } | Error::Config { hint, .. } | Error::Ingest { hint, .. } => {
-                hint.clone()
-            }
+            Error::Usage { hint, .. }
+            | Error::Config { hint, .. }
+            | Error::Ingest { hint, .. }
+            | Error::Rejected { hint, .. } => hint.clone(),
             Error::NoInput { .. } => Some(
                 "pass a file, a directory or a quoted glob such as `'exports/*.parquet'`".into(),
             ),
-            Error::MissingColumns { .. } => Some(
+            Error::MissingColumns { format, .. } if format == "FOCUS" => Some(
                 "mlcost reads FOCUS 1.0-1.3 exports; check the file is the cost export and not another report".into(),
+            ),
+            Error::MissingColumns { .. } => Some(
+                "request volumes need `model_id`, `requests`, and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns".into(),
             ),
             Error::Io { .. } => Some("check the path exists and is readable".into()),
             Error::Write { .. } | Error::WriteParquet { .. } => {

@@ -139,6 +139,13 @@ pub fn build(groups: &[SourceGroup], config: &Config, period_filter: Option<&str
                 .clone()
         });
         let currency = currency_raw.and_then(currency_code);
+        // A row of another month is outside the run, whatever else is wrong with it.
+        if let (Some(filter), Some(Some(p))) = (period_filter, &period) {
+            if filter != p {
+                ledger.outside_period_rows += g.rows;
+                continue;
+            }
+        }
         let reason = quarantine_reason(
             basis,
             g.basis_status,
@@ -161,10 +168,6 @@ pub fn build(groups: &[SourceGroup], config: &Config, period_filter: Option<&str
         let (Some(Some(period)), Some(currency)) = (period, currency) else {
             continue;
         };
-        if period_filter.is_some_and(|p| p != period) {
-            ledger.outside_period_rows += g.rows;
-            continue;
-        }
         let cost = g.cost(basis).unwrap_or(Money::ZERO);
         let totals = ledger
             .totals
@@ -406,6 +409,14 @@ mod tests {
         assert_eq!(l.bad_periods[&0], vec!["2024-02-30".to_string()]);
         let l = build(&groups, &Config::default(), Some("2024-10"));
         assert_eq!(l.lines.len(), 1);
-        assert_eq!(l.outside_period_rows, 1);
+        assert_eq!(
+            l.outside_period_rows, 3,
+            "September rows are outside, bad ones included"
+        );
+        assert_eq!(
+            l.quarantined_rows(),
+            1,
+            "only the row without a usable period"
+        );
     }
 }

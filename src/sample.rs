@@ -289,7 +289,12 @@ fn resources(rng: &mut Rng, models: &[Model], n: usize) -> Vec<Resource> {
     ];
     (0..n)
         .map(|i| {
-            let model = &models[rng.below(models.len() as u64) as usize];
+            // every model gets resources; after that, models are drawn at random
+            let model = if i < models.len() * 3 {
+                &models[i % models.len()]
+            } else {
+                &models[rng.below(models.len() as u64) as usize]
+            };
             let mut x = rng.f64();
             let mut phase = Phase::Inference;
             for (p, w) in phases {
@@ -398,7 +403,7 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> Result<SampleFiles> {
     })?;
     let mut rng = Rng::new(spec.seed);
     let models = models(&mut rng);
-    let n_res = ((spec.rows / 400) as usize).clamp(40, 20_000);
+    let n_res = ((spec.rows / 100) as usize).clamp(200, 20_000);
     let resources = resources(&mut rng, &models, n_res);
     let picker = Picker::new(resources.len());
     let periods = periods(spec.end, spec.months);

@@ -38,7 +38,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
 
     let billing = read_billing(&args.input, basis, verbosity)?;
     let ledger = ledger::build(&billing.groups, config, period.as_deref());
-    let quarantined = billing.quarantine_details(&ledger, basis)?;
+    let quarantined = billing.quarantine_details(&ledger, basis, period.as_deref())?;
     let allocation = allocate::allocate(&ledger);
     let compliance = compliance::assess(&ledger, tagger.required());
     let (unit_rows, volume_report) = economics::unit_costs(&allocation, volumes.as_ref());
@@ -258,8 +258,21 @@ fn stage_tables(
 ) -> Result<Staged> {
     let mut cost_files = Vec::new();
     let mut unit_files = Vec::new();
+    // Fault injection for the reconciliation test: one written cost is off by 10^-18.
+    let corrupt = std::env::var_os("MLCOST_TEST_CORRUPT_OUTPUT").is_some();
     for p in periods {
-        let rows: Vec<_> = allocation.rows.iter().filter(|r| &r.period == p).collect();
+        let mut rows: Vec<allocate::CostByModelRow> = allocation
+            .rows
+            .iter()
+            .filter(|r| &r.period == p)
+            .cloned()
+            .collect();
+        if corrupt && cost_files.is_empty() {
+            if let Some(r) = rows.first_mut() {
+                r.cost.0 += 1;
+            }
+        }
+        let rows: Vec<_> = rows.iter().collect();
         let mut df = output::cost_by_model_frame(&rows, allocation.basis)?;
         cost_files.push(staging.write_partition(output::COST_BY_MODEL, p, &mut df)?);
         let rows: Vec<_> = unit_rows.iter().filter(|r| &r.period == p).collect();

@@ -58,6 +58,7 @@ impl BillingRead {
         &self,
         ledger: &crate::ledger::Ledger,
         basis: CostBasis,
+        period_filter: Option<&str>,
     ) -> Result<Vec<ingest::QuarantinedRow>> {
         let mut out = Vec::new();
         let empty = Vec::new();
@@ -68,7 +69,11 @@ impl BillingRead {
             let periods = ledger.bad_periods.get(&i).unwrap_or(&empty);
             let currencies = ledger.bad_currencies.get(&i).unwrap_or(&empty);
             out.extend(ingest::quarantine_rows(
-                &f.scan, basis, periods, currencies,
+                &f.scan,
+                basis,
+                periods,
+                currencies,
+                period_filter,
             )?);
         }
         Ok(out)
@@ -131,6 +136,22 @@ pub fn read_billing(
         });
     }
     bar.finish_and_clear();
+    if files.iter().all(|f| f.rows == 0) {
+        let empty: Vec<String> = files
+            .iter()
+            .map(|f| format!("`{}`", f.file.path.display()))
+            .collect();
+        return Err(Error::Rejected {
+            message: format!(
+                "no billing rows were read from {} file(s); nothing was written",
+                files.len()
+            ),
+            hint: Some(format!(
+                "check that the export is complete: {} has a header but no data rows",
+                empty.join(", ")
+            )),
+        });
+    }
     Ok(BillingRead { files, groups })
 }
 

@@ -163,6 +163,15 @@ impl RawScan {
     /// Opens `file` and reads its schema. CSV columns are all read as text, so ids keep their
     /// leading zeros and money is never parsed through a float.
     pub fn open(file: InputFile) -> Result<RawScan> {
+        if file.size == 0 {
+            return Err(Error::Ingest {
+                path: file.path.clone(),
+                message: "the file is empty".into(),
+                hint: Some(
+                    "the export may still be being written; run again when it is complete".into(),
+                ),
+            });
+        }
         let (decompressed, path_read) = match file.kind {
             FileKind::CsvGz => {
                 let tmp = decompress(&file.path)?;
@@ -506,6 +515,7 @@ pub fn quarantine_rows(
     basis: CostBasis,
     bad_periods: &[String],
     bad_currencies: &[String],
+    period_filter: Option<&str>,
 ) -> Result<Vec<QuarantinedRow>> {
     use crate::ledger::{billing_period, currency_code, quarantine_reason};
     let lines = focus::normalise(scan, scan.lazy(true)?, true)?;
@@ -558,6 +568,9 @@ pub fn quarantine_rows(
         let p = periods[i].as_deref();
         let c = currencies[i].as_deref();
         let parsed_period = p.and_then(billing_period);
+        if period_filter.is_some_and(|f| parsed_period.as_deref().is_some_and(|pp| pp != f)) {
+            continue; // another month: outside this run, as in the ledger
+        }
         let parsed_currency = c.and_then(currency_code);
         let Some(reason) = quarantine_reason(
             basis,

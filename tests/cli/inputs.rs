@@ -1,0 +1,224 @@
+//! The same logical data as CSV, CSV.gz and Parquet (Tags as JSON text and as a struct),
+//! from a file, a directory and a glob, must give the same outputs.
+
+use polars::prelude::*;
+
+use crate::util::*;
+
+/// The good rows of basic.csv (the two quarantined ones dropped).
+fn good_csv() -> String {
+    let text = std::fs::read_to_string(fixture("focus/basic.csv")).unwrap();
+    text.lines()
+        .filter(|l| !l.contains(",abc,") && !l.contains(",NaN,"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn attribute(env: &TestEnv, billing: &[&str], out: &str) -> Run {
+    let mut args = vec!["attribute", "--billing"];
+    args.extend_from_slice(billing);
+    args.extend_from_slice(&["--out", out]);
+    let r = env.run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    r
+}
+
+fn tables(env: &TestEnv, out: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
+    tree_bytes(&env.path(out), &["manifest.json", "quarantine.csv"])
+}
+
+/// Writes the good rows as Parquet: costs as decimal(38,18), periods as timestamps, and Tags
+/// either as JSON text or as a struct of its keys.
+fn write_parquet(env: &TestEnv, name: &str, tags_as_struct: bool) {
+    let csv = env.write("good.csv", &good_csv());
+    let mut df = LazyCsvReader::new(PlRefPath::new(csv.to_str().unwrap()))
+        .with_infer_schema_length(Some(0))
+        .with_null_values(Some(NullValues::AllColumnsSingle("NULL".into())))
+        .finish()
+        .unwrap()
+        .with_columns([
+            // exact decimals, as a FOCUS Parquet writer with a decimal type stores them
+            mlcost::ingest::money_expr(col("BilledCost")),
+            mlcost::ingest::money_expr(col("EffectiveCost")),
+        ])
+        .collect()
+        .unwrap();
+    // BillingPeriodStart as a real datetime
+    let days: Vec<Option<i64>> = df
+        .column("BillingPeriodStart")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| {
+            v.map(|d| {
+                chrono::NaiveDate::parse_from_str(&d[..10], "%Y-%m-%d")
+                    .unwrap()
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_millis()
+            })
+        })
+        .collect();
+    let dt = Int64Chunked::from_iter_options("BillingPeriodStart".into(), days.into_iter())
+        .into_datetime(TimeUnit::Milliseconds, None);
+    df.with_column(dt.into_series().into_column()).unwrap();
+    if tags_as_struct {
+        let tags: Vec<Option<String>> = df
+            .column("Tags")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect();
+        let keys = [
+            " Team",
+            "Model-Id",
+            "env",
+            "team",
+            "project",
+            "model_id",
+            "environment",
+            "cost_center",
+            "lifecycle_phase",
+            "model-id",
+        ];
+        let fields: Vec<Series> = keys
+            .iter()
+            .map(|k| {
+                let vals: Vec<Option<String>> = tags
+                    .iter()
+                    .map(|t| {
+                        t.as_ref().and_then(|t| {
+                            let v: serde_json::Value = serde_json::from_str(t).ok()?;
+                            v.get(*k).and_then(|x| x.as_str()).map(str::to_string)
+                        })
+                    })
+                    .collect();
+                Series::new((*k).into(), vals)
+            })
+            .collect();
+        let st = StructChunked::from_series("Tags".into(), df.height(), fields.iter()).unwrap();
+        df.with_column(st.into_series().into_column()).unwrap();
+    }
+    let f = std::fs::File::create(env.path(name)).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+}
+
+#[test]
+fn parquet_with_json_tags_matches_csv() {
+    let env = TestEnv::new();
+    env.write("good.csv", &good_csv());
+    attribute(&env, &["good.csv"], "from_csv");
+    write_parquet(&env, "good.parquet", false);
+    attribute(&env, &["good.parquet"], "from_parquet");
+    assert!(tables(&env, "from_csv") == tables(&env, "from_parquet"));
+}
+
+#[test]
+fn parquet_with_struct_tags_matches_csv() {
+    let env = TestEnv::new();
+    env.write("good.csv", &good_csv());
+    attribute(&env, &["good.csv"], "from_csv");
+    write_parquet(&env, "struct.parquet", true);
+    attribute(&env, &["struct.parquet"], "from_struct");
+    let a = rows(&read_table(&env.path("from_csv"), "cost_by_model"));
+    let b = rows(&read_table(&env.path("from_struct"), "cost_by_model"));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn gzip_directory_and_glob_match_csv() {
+    let env = TestEnv::new();
+    env.write("good.csv", &good_csv());
+    attribute(&env, &["good.csv"], "one");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, good_csv().as_bytes()).unwrap();
+    std::fs::create_dir_all(env.path("gz")).unwrap();
+    std::fs::write(env.path("gz/good.csv.gz"), gz.finish().unwrap()).unwrap();
+    attribute(&env, &["gz/good.csv.gz"], "from_gz");
+    assert!(tables(&env, "one") == tables(&env, "from_gz"));
+
+    // the same rows split over two files, read as a directory and as a glob
+    let text = good_csv();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.collect();
+    let (a, b) = body.split_at(body.len() / 2);
+    env.write("parts/a.csv", &format!("{header}\n{}\n", a.join("\n")));
+    env.write("parts/sub/b.csv", &format!("{header}\n{}\n", b.join("\n")));
+    env.write("parts/notes.txt", "ignored");
+    let r = attribute(&env, &["parts"], "from_dir");
+    assert!(r.stderr.contains("from 2 file(s)"), "{}", r.stderr);
+    let sum = |out: &str| sums(&read_table(&env.path(out), "cost_by_model"), "cost");
+    assert_eq!(sum("one"), sum("from_dir"));
+    attribute(&env, &["parts/*.csv", "parts/sub/*.csv"], "from_glob");
+    assert_eq!(sum("one"), sum("from_glob"));
+}
+
+#[test]
+fn bom_and_crlf_are_read() {
+    let env = TestEnv::new();
+    let text = format!("\u{feff}{}", good_csv().replace('\n', "\r\n"));
+    env.write("bom.csv", &text);
+    env.write("good.csv", &good_csv());
+    attribute(&env, &["good.csv"], "plain");
+    attribute(&env, &["bom.csv"], "bom");
+    assert!(tables(&env, "plain") == tables(&env, "bom"));
+}
+
+#[test]
+fn sample_output_runs_through_attribute() {
+    let env = TestEnv::new();
+    let r = env.run(&[
+        "sample", "--out", "s", "--rows", "3000", "--months", "2", "--seed", "7",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "s/focus_sample.csv",
+        "--requests",
+        "s/requests.csv",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    assert_eq!(m["rows"]["read"], 3000);
+    assert_eq!(m["periods"].as_array().unwrap().len(), 2);
+    assert_eq!(m["reconciliation"]["ok"], true);
+    let cost = rows(&read_table(&env.path("out"), "cost_by_model"));
+    assert!(cost.iter().any(|r| r["model_id"] == "__unallocated__"));
+    assert!(cost
+        .iter()
+        .any(|r| r["model_id"] == "__unused_commitment__"));
+    // the same seed gives the same file
+    let r = env.run(&[
+        "sample", "--out", "s2", "--rows", "3000", "--months", "2", "--seed", "7",
+    ]);
+    assert_eq!(r.code, 0);
+    assert!(
+        std::fs::read(env.path("s/focus_sample.csv")).unwrap()
+            == std::fs::read(env.path("s2/focus_sample.csv")).unwrap()
+    );
+    // and parquet output attributes to the same totals
+    let r = env.run(&[
+        "sample", "--out", "p", "--rows", "3000", "--months", "2", "--seed", "7", "--format",
+        "parquet",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "p/focus_sample.parquet",
+        "--out",
+        "pout",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let a = sums(&read_table(&env.path("out"), "cost_by_model"), "cost");
+    let b = sums(&read_table(&env.path("pout"), "cost_by_model"), "cost");
+    assert_eq!(a, b);
+}

@@ -1,0 +1,7 @@
+//! Integration tests: run the `mlcost` binary on hand-made fixtures and check the numbers.
+
+mod attribute;
+mod errors;
+mod inputs;
+mod util;
+mod validate;
