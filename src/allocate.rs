@@ -168,4 +168,78 @@ mod tests {
         let total = a.totals()[&("2024-09".to_string(), "USD".to_string())];
         assert_eq!(total.to_string(), "7.750000000000000001");
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use crate::config::Config;
+        use crate::ingest::SourceGroup;
+        use crate::money::Money;
+        use crate::schema::line;
+
+        const TAGS: [Option<&str>; 6] = [
+            None,
+            Some(r#"{"model_id": "a", "team": "x", "lifecycle_phase": "training"}"#),
+            Some(r#"{"Model-Id": "B", "team": "y"}"#),
+            Some(r#"{"model_id": "a", "model-id": "b"}"#),
+            Some("not json"),
+            Some(r#"{"model_id": "c", "lifecycle_phase": "inference"}"#),
+        ];
+
+        fn group() -> impl Strategy<Value = SourceGroup> {
+            (
+                0usize..2,
+                0usize..2,
+                0usize..TAGS.len(),
+                -10i128.pow(24)..10i128.pow(24),
+                0i32..3,
+                any::<bool>(),
+                1u64..1000,
+            )
+                .prop_map(|(p, c, t, cost, status, unused, rows)| {
+                    let mut g = SourceGroup::default();
+                    let mut set = |name: &str, v: Option<&str>| {
+                        let i = line::DIMENSIONS.iter().position(|d| *d == name).unwrap();
+                        g.dims[i] = v.map(str::to_string);
+                    };
+                    set(
+                        line::BILLING_PERIOD_START,
+                        Some(["2026-09-01", "2026-10-01 00:00:00"][p]),
+                    );
+                    set(line::BILLING_CURRENCY, Some(["USD", "eur"][c]));
+                    set(line::TAGS, TAGS[t]);
+                    set(line::COMMITMENT_DISCOUNT_STATUS, unused.then_some("Unused"));
+                    g.costs = [Some(Money(cost)); 4];
+                    g.basis_status = status;
+                    g.rows = rows;
+                    g
+                })
+        }
+
+        proptest! {
+            /// Allocated cost per period and currency equals the cost read, exactly; unit
+            /// costs carry the same totals; every counted row lands in exactly one row.
+            #[test]
+            fn allocation_conserves_money(groups in proptest::collection::vec(group(), 0..60)) {
+                let ledger = crate::ledger::build(&groups, &Config::default(), None);
+                let alloc = super::super::allocate(&ledger);
+                let read: std::collections::BTreeMap<_, _> =
+                    ledger.totals.iter().map(|(k, t)| (k.clone(), t.cost)).collect();
+                let written = alloc.totals();
+                prop_assert_eq!(&read.iter().filter(|(_, v)| !v.is_zero()).collect::<Vec<_>>(),
+                                &written.iter().filter(|(_, v)| !v.is_zero()).collect::<Vec<_>>());
+                let rows_in: u64 = ledger.totals.values().map(|t| t.rows).sum();
+                let rows_out: u64 = alloc.rows.iter().map(|r| r.rows).sum();
+                prop_assert_eq!(rows_in, rows_out);
+                let quarantined: u64 = groups.iter().filter(|g| g.basis_status != 0).map(|g| g.rows).sum();
+                prop_assert_eq!(ledger.quarantined_rows(), quarantined);
+                let (units, _) = crate::economics::unit_costs(&alloc, None);
+                let mut unit_totals = std::collections::BTreeMap::new();
+                for u in &units {
+                    *unit_totals.entry((u.period.clone(), u.currency.clone())).or_insert(Money::ZERO) += u.total_cost;
+                }
+                prop_assert_eq!(unit_totals, written);
+            }
+        }
+    }
 }

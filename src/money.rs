@@ -404,4 +404,39 @@ mod tests {
         assert_eq!(shares[1], Money(p("-6.67")));
         assert!(split_largest_remainder(Money(p("1")), &[0, 0], cent).is_none());
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            /// Shares add up to the pool exactly, have the pool's sign, and each is within one
+            /// quantum of its exact proportional value.
+            #[test]
+            fn split_is_exact(total in -10i128.pow(30)..10i128.pow(30),
+                              weights in proptest::collection::vec(0i128..1_000_000, 1..20),
+                              q in 0u32..19) {
+                let quantum = 10i128.pow(q);
+                prop_assume!(weights.iter().any(|w| *w > 0));
+                let shares = split_largest_remainder(Money(total), &weights, quantum).unwrap();
+                prop_assert_eq!(shares.iter().map(|m| m.0).sum::<i128>(), total);
+                let sum: i128 = weights.iter().sum();
+                for (s, w) in shares.iter().zip(&weights) {
+                    if total >= 0 { prop_assert!(s.0 >= 0); } else { prop_assert!(s.0 <= 0); }
+                    let exact = total as f64 * *w as f64 / sum as f64;
+                    prop_assert!((s.0 as f64 - exact).abs() <= 2.0 * quantum as f64 + exact.abs() * 1e-9,
+                        "share {} exact {} quantum {}", s.0, exact, quantum);
+                }
+            }
+
+            /// Whatever the text, parsing never panics, and formatting then parsing round-trips.
+            #[test]
+            fn parse_never_panics_and_round_trips(text in ".{0,40}", v in any::<i64>(), frac in 0u64..1_000_000_000_000_000_000) {
+                let _ = Money::parse(&text);
+                let m = Money(i128::from(v) * ONE + i128::from(frac));
+                prop_assert_eq!(Money::parse(&m.to_string()), Ok(m));
+            }
+        }
+    }
 }

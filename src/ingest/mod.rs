@@ -597,3 +597,84 @@ pub fn quarantine_rows(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(df: DataFrame, column: &str) -> Vec<Option<String>> {
+        let out = df
+            .lazy()
+            .select([money_expr(col(column))])
+            .collect()
+            .unwrap();
+        out.column(column)
+            .unwrap()
+            .decimal()
+            .unwrap()
+            .physical()
+            .iter()
+            .map(|v| v.map(|v| Money(v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn money_expr_parses_text_floats_and_decimals_exactly() {
+        let df = df!("c" => [Some("1.81E-2"), Some("abc"), None, Some(" 0.000000000000000001 "), Some("NaN")]).unwrap();
+        assert_eq!(
+            parsed(df, "c"),
+            vec![
+                Some("0.0181".into()),
+                None,
+                None,
+                Some("0.000000000000000001".into()),
+                None
+            ]
+        );
+        let df = df!("f" => [0.1f64, -2.6137, 1e-9]).unwrap();
+        assert_eq!(
+            parsed(df, "f"),
+            vec![
+                Some("0.1".into()),
+                Some("-2.6137".into()),
+                Some("0.000000001".into())
+            ]
+        );
+        let df = df!("i" => [3i64, -4]).unwrap();
+        assert_eq!(parsed(df, "i"), vec![Some("3".into()), Some("-4".into())]);
+    }
+
+    #[test]
+    fn text_values_render_datetimes_as_utc_iso() {
+        let ms = Int64Chunked::from_vec("t".into(), vec![1_790_812_800_000])
+            .into_datetime(TimeUnit::Milliseconds, None)
+            .into_series()
+            .into_column();
+        assert_eq!(
+            text_values(&ms).unwrap(),
+            vec![Some("2026-10-01T00:00:00Z".to_string())]
+        );
+        assert_eq!(
+            crate::ledger::billing_period("2026-10-01T00:00:00Z").as_deref(),
+            Some("2026-10")
+        );
+    }
+
+    #[test]
+    fn resolve_paths_rejects_missing_and_empty_globs() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.csv").display().to_string();
+        assert!(matches!(resolve_paths(&[missing]), Err(Error::Io { .. })));
+        let glob = dir.path().join("*.csv").display().to_string();
+        assert!(matches!(resolve_paths(&[glob]), Err(Error::NoInput { .. })));
+        std::fs::write(dir.path().join("b.csv"), "x").unwrap();
+        std::fs::write(dir.path().join("a.parquet"), "x").unwrap();
+        std::fs::write(dir.path().join("c.txt"), "x").unwrap();
+        let found = resolve_paths(&[dir.path().display().to_string()]).unwrap();
+        let names: Vec<_> = found
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().to_string())
+            .collect();
+        assert_eq!(names, ["a.parquet", "b.csv"]);
+    }
+}
