@@ -403,7 +403,7 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> Result<SampleFiles> {
     })?;
     let mut rng = Rng::new(spec.seed);
     let models = models(&mut rng);
-    let n_res = ((spec.rows / 100) as usize).clamp(200, 20_000);
+    let n_res = ((spec.rows / 100) as usize).clamp(200, 25_000);
     let resources = resources(&mut rng, &models, n_res);
     let picker = Picker::new(resources.len());
     let periods = periods(spec.end, spec.months);

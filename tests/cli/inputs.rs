@@ -222,3 +222,118 @@ fn sample_output_runs_through_attribute() {
     let b = sums(&read_table(&env.path("pout"), "cost_by_model"), "cost");
     assert_eq!(a, b);
 }
+
+#[test]
+fn parquet_with_map_tags_matches_csv() {
+    let env = TestEnv::new();
+    env.write("good.csv", &good_csv());
+    attribute(&env, &["good.csv"], "from_csv");
+    write_parquet(&env, "plain.parquet", false);
+    // Tags as a Parquet map: list<struct<key, value>>, as CUR 2.0 and FOCUS Parquet writers do
+    let f = std::fs::File::open(env.path("plain.parquet")).unwrap();
+    let mut df = ParquetReader::new(f).finish().unwrap();
+    let maps: Vec<Option<Series>> = df
+        .column("Tags")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let obj: serde_json::Map<String, serde_json::Value> = serde_json::from_str(t?).ok()?;
+            let keys: Vec<String> = obj.keys().cloned().collect();
+            let values: Vec<String> = obj
+                .values()
+                .map(|v| v.as_str().unwrap_or_default().to_string())
+                .collect();
+            let k = Series::new("key".into(), keys);
+            let v = Series::new("value".into(), values);
+            Some(
+                StructChunked::from_series("entry".into(), k.len(), [k, v].iter())
+                    .unwrap()
+                    .into_series(),
+            )
+        })
+        .collect();
+    let list: ListChunked = maps.into_iter().collect();
+    df.with_column(list.with_name("Tags".into()).into_series().into_column())
+        .unwrap();
+    assert!(matches!(
+        df.column("Tags").unwrap().dtype(),
+        DataType::List(_)
+    ));
+    let f = std::fs::File::create(env.path("map.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    attribute(&env, &["map.parquet"], "from_map");
+    let a = rows(&read_table(&env.path("from_csv"), "cost_by_model"));
+    let b = rows(&read_table(&env.path("from_map"), "cost_by_model"));
+    assert_eq!(a, b);
+}
+
+#[test]
+fn monthly_volumes_in_parquet() {
+    let env = TestEnv::new();
+    let mut df = df!(
+        "billing_period" => ["2026-09", "2026-09"],
+        "model_id" => ["ranker", "fraud-v1"],
+        "requests" => [1_000_000i64, 200_000],
+    )
+    .unwrap();
+    let f = std::fs::File::create(env.path("req.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df).unwrap();
+    let billing = fixture("focus/basic.csv");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--requests",
+        "req.parquet",
+        "--out",
+        "out",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let units = rows(&read_table(&env.path("out"), "unit_costs"));
+    let ranker = find(
+        &units,
+        &[("billing_period", "2026-09"), ("model_id", "ranker")],
+    );
+    assert_eq!(ranker["cost_per_request"], "0.0001774913");
+    let oct = find(
+        &units,
+        &[("billing_period", "2026-10"), ("model_id", "ranker")],
+    );
+    assert_eq!(oct["unit_cost_reason"], "no requests for model");
+    // --json puts the run summary on stdout for schedulers
+    let summary: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(summary["manifest"]["reconciliation"]["ok"], true);
+    assert_eq!(
+        summary["manifest"]["volume_report"]["models_without_volumes"][0][1],
+        "ranker"
+    );
+}
+
+#[test]
+fn init_writes_a_config_that_attribute_accepts() {
+    let env = TestEnv::new();
+    let r = env.run(&["init"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["init"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("hint: pass `--force` to overwrite it"),
+        "{}",
+        r.stderr
+    );
+    let billing = fixture("focus/basic.csv");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--out",
+        "out",
+        "--config",
+        "mlcost.toml",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(manifest(&env.path("out"))["config"]["path"] == "mlcost.toml");
+}
