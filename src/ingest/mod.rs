@@ -214,6 +214,8 @@ impl RawScan {
                 .with_infer_schema_length(Some(0))
                 .with_null_values(Some(NullValues::AllColumnsSingle("NULL".into())))
                 .with_missing_is_null(true)
+                // an invalid byte in an id must not reject a whole bill: it becomes U+FFFD
+                .with_encoding(CsvEncoding::LossyUtf8)
                 .with_row_index(row_index)
                 .finish(),
             FileKind::Parquet => LazyFrame::scan_parquet(

@@ -337,3 +337,18 @@ fn init_writes_a_config_that_attribute_accepts() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(manifest(&env.path("out"))["config"]["path"] == "mlcost.toml");
 }
+
+#[test]
+fn invalid_utf8_in_an_id_keeps_the_row() {
+    let env = TestEnv::new();
+    let mut bytes = good_csv().into_bytes();
+    let pos = bytes.windows(10).position(|w| w == b"i-ranker-1").unwrap();
+    bytes[pos + 2] = 0xff;
+    std::fs::write(env.path("bad-utf8.csv"), &bytes).unwrap();
+    attribute(&env, &["bad-utf8.csv"], "out");
+    let cost = read_table(&env.path("out"), "cost_by_model");
+    assert_eq!(
+        sums(&cost, "cost")[&("2026-09".into(), "USD".into())],
+        "220.2413"
+    );
+}
