@@ -9,6 +9,9 @@ use std::fmt;
 pub const SCALE: u32 = 18;
 /// 10^SCALE.
 pub const ONE: i128 = 1_000_000_000_000_000_000;
+/// Significant digits a number may have before it is out of range (38 plus room for
+/// trailing digits that rounding removes).
+const MAX_DIGITS: usize = 64;
 /// Precision of the Parquet decimal columns we write.
 pub const PRECISION: usize = 38;
 
@@ -59,17 +62,22 @@ impl Money {
             None => 0,
             Some(e) => parse_exponent(e)?,
         };
-        // Collect significant digits and the position of the decimal point.
-        let mut digits: Vec<u8> = Vec::with_capacity(mantissa.len());
+        // Collect significant digits (on the stack: this runs once per cost cell) and the
+        // position of the decimal point.
+        let mut buf = [0u8; MAX_DIGITS];
+        let mut n = 0usize;
         let mut frac_digits: i64 = 0;
         let mut seen_point = false;
         for &b in mantissa {
             match b {
                 b'0'..=b'9' => {
-                    if digits.is_empty() && b == b'0' {
+                    if n == 0 && b == b'0' {
                         // leading zero: contributes nothing but its fractional position
+                    } else if n < MAX_DIGITS {
+                        buf[n] = b - b'0';
+                        n += 1;
                     } else {
-                        digits.push(b - b'0');
+                        return Err(ParseMoneyError::OutOfRange);
                     }
                     if seen_point {
                         frac_digits += 1;
@@ -85,7 +93,7 @@ impl Money {
         }
         // value = digits * 10^(exp - frac_digits); we want value * 10^SCALE.
         let shift = exp - frac_digits + SCALE as i64;
-        let magnitude = scale_digits(&digits, shift)?;
+        let magnitude = scale_digits(&buf[..n], shift)?;
         Ok(Money(if negative { -magnitude } else { magnitude }))
     }
 
