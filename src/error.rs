@@ -53,7 +53,7 @@ pub enum Error {
     },
 
     /// An input file does not have the columns its format needs.
-    #[error("`{path}` is not a {format} export: missing column(s) {}", .missing.join(", "))]
+    #[error("`{path}` is not readable as {format}: missing column(s) {}", .missing.join(", "))]
     MissingColumns {
         path: PathBuf,
         format: String,
@@ -119,11 +119,11 @@ impl Error {
             Error::NoInput { .. } => Some(
                 "pass a file, a directory or a quoted glob such as `'exports/*.parquet'`".into(),
             ),
-            Error::MissingColumns { format, .. } if format == "FOCUS" => Some(
-                "mlcost reads FOCUS 1.0-1.3 exports; check the file is the cost export and not another report".into(),
+            Error::MissingColumns { format, .. } if format == "request volumes" => Some(
+                "request volumes need `model_id`, `requests`, and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns".into(),
             ),
             Error::MissingColumns { .. } => Some(
-                "request volumes need `model_id`, `requests`, and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns".into(),
+                "mlcost reads FOCUS 1.0-1.3, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)".into(),
             ),
             Error::Io { .. } => Some("check the path exists and is readable".into()),
             Error::Write { .. } | Error::WriteParquet { .. } => {

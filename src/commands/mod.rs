@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::cli::{BillingInput, Format};
 use crate::config::CostBasis;
 use crate::error::{Error, Result};
-use crate::ingest::{self, focus, InputFile, RawScan, SourceGroup};
+use crate::ingest::{self, InputFile, RawScan, SourceFormat, SourceGroup};
 
 /// How much the user wants to hear on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +41,8 @@ impl Verbosity {
 /// One billing file after ingest.
 pub struct FileRead {
     pub file: InputFile,
+    pub source: SourceFormat,
+    pub notes: Vec<String>,
     pub format: String,
     pub format_version: String,
     pub rows: u64,
@@ -74,6 +76,7 @@ impl BillingRead {
                 periods,
                 currencies,
                 period_filter,
+                f.source,
             )?);
         }
         Ok(out)
@@ -86,17 +89,15 @@ pub fn read_billing(
     basis: CostBasis,
     verbosity: Verbosity,
 ) -> Result<BillingRead> {
-    if !matches!(input.format, Format::Auto | Format::Focus) {
-        return Err(Error::Usage {
-            message: format!(
-                "the `{}` adapter is not available in this version; only FOCUS exports can be read",
-                clap::ValueEnum::to_possible_value(&input.format)
-                    .map(|v| v.get_name().to_string())
-                    .unwrap_or_default()
-            ),
-            hint: Some("export the bill as FOCUS (AWS, Azure, GCP and OCI all offer it) and use `--format focus`".into()),
-        });
-    }
+    let forced = match input.format {
+        Format::Auto => None,
+        Format::Focus => Some(SourceFormat::Focus),
+        Format::AwsCur | Format::AwsCur2 => Some(SourceFormat::AwsCur),
+        Format::Azure => Some(SourceFormat::Azure),
+        Format::Gcp => Some(SourceFormat::Gcp),
+        Format::Oci => Some(SourceFormat::Oci),
+        Format::CostExplorer => Some(SourceFormat::CostExplorer),
+    };
     let paths = ingest::resolve_paths(&input.billing)?;
     let bar = verbosity.progress();
     let mut files = Vec::with_capacity(paths.len());
@@ -112,8 +113,10 @@ pub fn read_billing(
         bar.set_message(format!("reading {}/{n} {}", i + 1, file.path.display()));
         let _span = tracing::info_span!("ingest", path = %file.path.display()).entered();
         let scan = RawScan::open(file.clone())?;
-        let lines = focus::normalise(&scan, scan.lazy(false)?, false)?;
+        let source = ingest::detect(&scan, forced)?;
+        let lines = ingest::normalise(&scan, source, scan.lazy(false)?, false, basis)?;
         let (format, format_version) = (lines.format.clone(), lines.format_version.clone());
+        let notes = lines.notes.clone();
         tracing::info!(
             "detected {format} {format_version} from columns {}",
             lines
@@ -129,6 +132,8 @@ pub fn read_billing(
         groups.extend(file_groups);
         files.push(FileRead {
             file,
+            source,
+            notes,
             format,
             format_version,
             rows,

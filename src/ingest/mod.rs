@@ -4,7 +4,13 @@
 //! Everything after this stage works on those few aggregated groups, never on raw rows.
 //! Ingest never writes outputs; it may decompress `.csv.gz` to a private temporary file.
 
+pub mod aws;
+pub mod azure;
+pub mod columns;
+pub mod cost_explorer;
 pub mod focus;
+pub mod gcp;
+pub mod oci;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -25,6 +31,8 @@ pub enum FileKind {
     Csv,
     CsvGz,
     Parquet,
+    /// Newline-delimited JSON (GCP BigQuery export) or Cost Explorer API responses.
+    Json,
 }
 
 /// An input file with what the manifest needs to know about it.
@@ -118,15 +126,15 @@ pub fn inspect(path: &Path) -> Result<InputFile> {
     let mut file = std::fs::File::open(path).map_err(io)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
-    let mut head = Vec::with_capacity(4);
+    let mut head = Vec::with_capacity(64);
     let mut size = 0u64;
     loop {
         let n = file.read(&mut buf).map_err(io)?;
         if n == 0 {
             break;
         }
-        if head.len() < 4 {
-            let take = (4 - head.len()).min(n);
+        if head.len() < 64 {
+            let take = (64 - head.len()).min(n);
             head.extend_from_slice(&buf[..take]);
         }
         hasher.update(&buf[..n]);
@@ -136,6 +144,14 @@ pub fn inspect(path: &Path) -> Result<InputFile> {
         FileKind::Parquet
     } else if head.starts_with(&[0x1f, 0x8b]) {
         FileKind::CsvGz
+    } else if head
+        .strip_prefix(b"\xef\xbb\xbf".as_slice())
+        .unwrap_or(&head)
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{' || *b == b'[')
+    {
+        FileKind::Json
     } else {
         FileKind::Csv
     };
@@ -152,6 +168,8 @@ pub struct RawScan {
     pub file: InputFile,
     /// Set for `.csv.gz`: the decompressed copy, deleted when this value is dropped.
     _decompressed: Option<tempfile::TempPath>,
+    /// Set for JSON inputs, which are read whole into a frame of text columns.
+    materialised: Option<DataFrame>,
     path_read: PathBuf,
     pub schema: SchemaRef,
 }
@@ -180,8 +198,13 @@ impl RawScan {
             }
             _ => (None, file.path.clone()),
         };
+        let materialised = match file.kind {
+            FileKind::Json => Some(read_json(&file.path)?),
+            _ => None,
+        };
         let mut scan = RawScan {
             file,
+            materialised,
             _decompressed: decompressed,
             path_read,
             schema: Arc::new(Schema::default()),
@@ -208,7 +231,17 @@ impl RawScan {
             offset: 1,
         });
         let path = PlRefPath::new(self.path_read.to_string_lossy().as_ref());
+        if let Some(df) = &self.materialised {
+            let lf = df.clone().lazy();
+            return Ok(match row_numbers {
+                true => lf.with_row_index(ROW_NUMBER, Some(1)),
+                false => lf,
+            });
+        }
         let lf = match self.file.kind {
+            FileKind::Json => {
+                return Err(Error::Internal("JSON input was not materialised".into()))
+            }
             FileKind::Csv | FileKind::CsvGz => LazyCsvReader::new(path)
                 .with_has_header(true)
                 .with_infer_schema_length(Some(0))
@@ -234,6 +267,20 @@ impl RawScan {
             path: self.file.path.clone(),
             source,
         }
+    }
+}
+
+/// Reads a JSON input: Cost Explorer API responses, or GCP's newline-delimited export.
+fn read_json(path: &Path) -> Result<DataFrame> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let head: String = text.chars().take(4096).collect();
+    if head.contains("\"ResultsByTime\"") {
+        cost_explorer::read_api_json(path, &text)
+    } else {
+        gcp::read_ndjson(path)
     }
 }
 
@@ -266,6 +313,209 @@ pub struct NormalisedLines {
     pub format_version: String,
     /// Source column used for each canonical column that was present.
     pub columns_used: Vec<(String, String)>,
+    /// Facts about the source a user should see in the summary.
+    pub notes: Vec<String>,
+}
+
+/// The billing export formats mlcost reads; each has an adapter module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    Focus,
+    AwsCur,
+    Azure,
+    Gcp,
+    Oci,
+    CostExplorer,
+}
+
+impl SourceFormat {
+    pub const ALL: [SourceFormat; 6] = [
+        SourceFormat::Focus,
+        SourceFormat::AwsCur,
+        SourceFormat::Azure,
+        SourceFormat::Gcp,
+        SourceFormat::Oci,
+        SourceFormat::CostExplorer,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Focus => "FOCUS",
+            SourceFormat::AwsCur => "AWS CUR",
+            SourceFormat::Azure => "Azure cost details",
+            SourceFormat::Gcp => "GCP billing export",
+            SourceFormat::Oci => "OCI cost report",
+            SourceFormat::CostExplorer => "AWS Cost Explorer",
+        }
+    }
+
+    /// What a file lacks to be read as this format (empty: it is one).
+    fn missing(self, cols: &columns::Columns) -> Vec<String> {
+        if self == SourceFormat::CostExplorer && cost_explorer::matches(cols) {
+            return Vec::new();
+        }
+        cols.missing(self.required())
+    }
+
+    /// Columns a file must have to be read as this format (alternatives per entry).
+    fn required(self) -> &'static [&'static [&'static str]] {
+        match self {
+            SourceFormat::Focus => focus::REQUIRED,
+            SourceFormat::AwsCur => aws::REQUIRED,
+            SourceFormat::Azure => azure::REQUIRED,
+            SourceFormat::Gcp => gcp::REQUIRED,
+            SourceFormat::Oci => oci::REQUIRED,
+            SourceFormat::CostExplorer => cost_explorer::REQUIRED,
+        }
+    }
+}
+
+/// Picks the format of a file: the forced one (checked), or the first whose required columns
+/// are all present. Otherwise an error naming the closest format and what it lacks.
+pub fn detect(scan: &RawScan, forced: Option<SourceFormat>) -> Result<SourceFormat> {
+    let cols = columns::Columns::new(&scan.schema);
+    let candidates: Vec<SourceFormat> = match forced {
+        Some(f) => vec![f],
+        None => SourceFormat::ALL.to_vec(),
+    };
+    let mut best: Option<(SourceFormat, Vec<String>)> = None;
+    for f in candidates {
+        let missing = f.missing(&cols);
+        if missing.is_empty() {
+            tracing::info!(
+                "`{}`: detected {} (all of {} present)",
+                scan.file.path.display(),
+                f.name(),
+                f.required()
+                    .iter()
+                    .map(|a| a[0])
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return Ok(f);
+        }
+        if best.as_ref().is_none_or(|(_, m)| missing.len() < m.len()) {
+            best = Some((f, missing));
+        }
+    }
+    // candidates is never empty, so best is set; fall back to FOCUS defensively
+    let (format, missing) = best.unwrap_or((SourceFormat::Focus, Vec::new()));
+    Err(Error::MissingColumns {
+        path: scan.file.path.clone(),
+        format: format.name().to_string(),
+        missing,
+    })
+}
+
+/// Maps a scan of `format` to canonical lines, checking the cost basis is available.
+pub fn normalise(
+    scan: &RawScan,
+    format: SourceFormat,
+    lf: LazyFrame,
+    row_numbers: bool,
+    basis: CostBasis,
+) -> Result<NormalisedLines> {
+    let cols = columns::Columns::new(&scan.schema);
+    let (canonical, lf) = match format {
+        SourceFormat::Focus => (focus::map(&cols), lf),
+        SourceFormat::AwsCur => (aws::map(&cols), lf),
+        SourceFormat::Azure => (azure::map(&cols), lf),
+        SourceFormat::Gcp => (gcp::map(&cols), lf),
+        SourceFormat::Oci => (oci::map(&cols), lf),
+        SourceFormat::CostExplorer => cost_explorer::map(scan, &cols, lf)?,
+    };
+    if !canonical.supports(basis) {
+        return Err(Error::Ingest {
+            path: scan.file.path.clone(),
+            message: format!(
+                "cost basis `{}` is not available for {} exports",
+                basis.name(),
+                format.name()
+            ),
+            hint: Some("set `[cost] basis` to `effective` or `billed` in the config".into()),
+        });
+    }
+    Ok(canonical.into_lines(lf, row_numbers))
+}
+
+/// Tags column to JSON object text, whatever its physical type. `strip` removes a key prefix
+/// (CUR 2.0 spells `user:team` as `user_team` in its map).
+pub fn tags_expr(e: Expr, dtype: &DataType, strip: Option<&'static str>) -> Expr {
+    match dtype {
+        DataType::String => e,
+        DataType::Struct(_) | DataType::List(_) => e.map(
+            move |c: Column| {
+                let s = c.as_materialized_series();
+                let out: StringChunked = (0..s.len())
+                    .map(|i| s.get(i).ok().and_then(|v| any_value_to_json(&v, strip)))
+                    .collect();
+                Ok(out.with_name(c.name().clone()).into_series().into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+        ),
+        _ => e.cast(DataType::String),
+    }
+}
+
+/// A map (list of {key, value} structs) or struct as JSON object text; None when empty.
+fn any_value_to_json(v: &AnyValue, strip: Option<&str>) -> Option<String> {
+    let mut map = serde_json::Map::new();
+    let key = |k: String| match strip {
+        Some(p) => k.strip_prefix(p).map(str::to_string).unwrap_or(k),
+        None => k,
+    };
+    match v {
+        AnyValue::List(inner) => {
+            for item in inner.iter() {
+                let fields = struct_fields(&item);
+                let k = fields
+                    .iter()
+                    .find(|(n, _)| n == "key")
+                    .and_then(|(_, v)| v.clone());
+                let val = fields
+                    .iter()
+                    .find(|(n, _)| n == "value")
+                    .and_then(|(_, v)| v.clone());
+                if let (Some(k), Some(val)) = (k, val) {
+                    map.insert(key(k), serde_json::Value::String(val));
+                }
+            }
+        }
+        AnyValue::Struct(_, _, _) | AnyValue::StructOwned(_) => {
+            for (k, val) in struct_fields(v) {
+                if let Some(val) = val {
+                    map.insert(key(k), serde_json::Value::String(val));
+                }
+            }
+        }
+        _ => return None,
+    }
+    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+}
+
+/// The (field name, value as text) pairs of a struct value.
+pub(crate) fn struct_fields(v: &AnyValue) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    if let AnyValue::Struct(_, _, fields) = v {
+        for (field, value) in fields.iter().zip(v._iter_struct_av()) {
+            out.push((field.name().to_string(), scalar_text(&value)));
+        }
+    } else if let AnyValue::StructOwned(payload) = v {
+        for (value, field) in payload.0.iter().zip(payload.1.iter()) {
+            out.push((field.name().to_string(), scalar_text(value)));
+        }
+    }
+    out
+}
+
+fn scalar_text(v: &AnyValue) -> Option<String> {
+    match v {
+        AnyValue::Null => None,
+        AnyValue::String(s) => Some(s.to_string()),
+        AnyValue::StringOwned(s) => Some(s.to_string()),
+        other => Some(other.to_string()),
+    }
 }
 
 /// Extra columns of the aggregated frame.
@@ -518,9 +768,10 @@ pub fn quarantine_rows(
     bad_periods: &[String],
     bad_currencies: &[String],
     period_filter: Option<&str>,
+    format: SourceFormat,
 ) -> Result<Vec<QuarantinedRow>> {
     use crate::ledger::{billing_period, currency_code, quarantine_reason};
-    let lines = focus::normalise(scan, scan.lazy(true)?, true)?;
+    let lines = normalise(scan, format, scan.lazy(true)?, true, basis)?;
     let cost = cost_column(basis);
     let raw = format!("{cost}__raw");
     let period = col(line::BILLING_PERIOD_START);

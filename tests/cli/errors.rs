@@ -42,16 +42,23 @@ fn glob_matching_nothing() {
 }
 
 #[test]
-fn not_a_focus_file_lists_missing_columns() {
+fn unrecognised_file_names_the_closest_format_and_what_it_lacks() {
     let env = TestEnv::new();
     env.write("cur.csv", "lineItem/UsageStartDate,lineItem/UnblendedCost,lineItem/CurrencyCode\n2026-10-01T00:00:00Z,1.5,USD\n");
     let (code, err) = error_of(&env, &["attribute", "--billing", "cur.csv", "--out", "out"]);
     assert_eq!(code, 2);
     insta::assert_snapshot!(err, @r"
-    error: `cur.csv` is not a FOCUS export: missing column(s) BillingPeriodStart, BillingCurrency, EffectiveCost, BilledCost
+    error: `cur.csv` is not readable as AWS CUR: missing column(s) lineItem/LineItemType, bill/BillingPeriodStartDate
 
-    hint: mlcost reads FOCUS 1.0-1.3 exports; check the file is the cost export and not another report
+    hint: mlcost reads FOCUS 1.0-1.3, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)
     ");
+    env.write("other.csv", "a,b\n1,2\n");
+    let (code, err) = error_of(&env, &["validate", "--billing", "other.csv"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with("error: `other.csv` is not readable as "),
+        "{err}"
+    );
 }
 
 #[test]
@@ -135,7 +142,7 @@ fn config_with_unknown_key_names_file_and_line() {
 }
 
 #[test]
-fn bad_period_and_unsupported_format() {
+fn bad_period_and_forced_format_mismatch() {
     let env = TestEnv::new();
     let billing = fixture("focus/basic.csv");
     let b = billing.to_str().unwrap();
@@ -157,12 +164,14 @@ fn bad_period_and_unsupported_format() {
 
     hint: use a billing month such as `2026-10`
     ");
-    let (code, err) = error_of(&env, &["validate", "--billing", b, "--format", "aws-cur"]);
+    // a forced format is checked, not assumed
+    let (code, err) = error_of(&env, &["validate", "--billing", b, "--format", "gcp"]);
     assert_eq!(code, 2);
-    assert!(
-        err.starts_with("error: the `aws-cur` adapter is not available in this version"),
-        "{err}"
-    );
+    insta::assert_snapshot!(err, @r"
+    error: `[FIXTURES]/focus/basic.csv` is not readable as GCP billing export: missing column(s) cost, currency, invoice.month
+
+    hint: mlcost reads FOCUS 1.0-1.3, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)
+    ");
 }
 
 #[test]
@@ -184,7 +193,7 @@ fn volumes_without_required_columns() {
     );
     assert_eq!(code, 2);
     insta::assert_snapshot!(err, @r"
-    error: `req.csv` is not a request volumes export: missing column(s) requests
+    error: `req.csv` is not readable as request volumes: missing column(s) requests
 
     hint: request volumes need `model_id`, `requests`, and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns
     ");
