@@ -246,6 +246,26 @@ pub fn quarantine_reason(
     }
 }
 
+/// Totals of every basis per input file and currency, over the rows that were counted
+/// (quarantined rows left out): the provider's own cost columns, for reconciliation.
+pub fn file_totals(
+    groups: &[SourceGroup],
+) -> BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Money>>> {
+    let mut out: BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Money>>> = BTreeMap::new();
+    for g in groups.iter().filter(|g| g.basis_status == 0) {
+        let Some(currency) = g.dim(line::BILLING_CURRENCY).and_then(currency_code) else {
+            continue;
+        };
+        let per = out.entry(g.file).or_default().entry(currency).or_default();
+        for b in CostBasis::ALL {
+            if let Some(c) = g.cost(b) {
+                *per.entry(b.name()).or_default() += c;
+            }
+        }
+    }
+    out
+}
+
 fn push_unique(map: &mut BTreeMap<usize, Vec<String>>, file: usize, value: Option<&str>) {
     if let Some(v) = value {
         let list = map.entry(file).or_default();

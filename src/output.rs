@@ -344,6 +344,9 @@ pub struct InputInfo {
     pub format_version: String,
     pub rows: u64,
     pub quarantined_rows: u64,
+    /// Per currency, the sum of every cost column the file has (counted rows only).
+    pub totals: BTreeMap<String, BTreeMap<&'static str, Money>>,
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -45,6 +45,26 @@ pub fn attribute_summary(s: &RunSummary) -> String {
         m.periods.len(),
         m.cost_basis
     );
+    let mut formats: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let mut notes: Vec<&str> = Vec::new();
+    for i in &m.inputs {
+        *formats
+            .entry(format!("{} {}", i.format, i.format_version))
+            .or_default() += 1;
+        for n in &i.notes {
+            if !notes.contains(&n.as_str()) {
+                notes.push(n);
+            }
+        }
+    }
+    let formats: Vec<String> = formats
+        .iter()
+        .map(|(f, n)| format!("{f} ({n} file(s))"))
+        .collect();
+    let _ = writeln!(o, "  formats: {}", formats.join(", "));
+    for n in notes {
+        let _ = writeln!(o, "  note: {n}");
+    }
     let _ = writeln!(
         o,
         "  rows: {} counted, {} commitment purchases excluded, {} outside --period, {} quarantined",
@@ -140,7 +160,7 @@ pub fn attribute_summary(s: &RunSummary) -> String {
         o,
         "  wrote {} ({} partition file(s), quarantine.csv, manifest.json)",
         s.out_dir.display(),
-        m.outputs.len() - 1
+        m.outputs.len().saturating_sub(1)
     );
     if m.rows.quarantined > 0 {
         let _ = writeln!(

@@ -102,6 +102,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         *quarantined_per_file.entry(*file).or_default() += n;
     }
     let alloc_split = split_allocated(&allocation);
+    let mut file_totals = ledger::file_totals(&billing.groups);
     let periods_info: Vec<output::PeriodInfo> = ledger
         .totals
         .iter()
@@ -186,6 +187,8 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
                 format_version: f.format_version.clone(),
                 rows: f.rows,
                 quarantined_rows: quarantined_per_file.get(&i).copied().unwrap_or(0),
+                totals: file_totals.remove(&i).unwrap_or_default(),
+                notes: f.notes.clone(),
             })
             .collect(),
         volumes: volumes.as_ref().and_then(|v| {

@@ -186,8 +186,12 @@ pub fn map(cols: &Columns) -> Canonical {
         "amortised formula (billing_formats.md 2.4)".into(),
     ));
     c.cost(line::EFFECTIVE_COST, effective, raw.clone());
+    // public on-demand cost is empty on fees, taxes and credits: those list at 0
+    if let Some(list) = cols.find(&["pricing/publicOnDemandCost"]) {
+        c.columns_used.push((line::LIST_COST.into(), list.clone()));
+        c.cost(line::LIST_COST, part(cols, &list), raw.clone());
+    }
     c.cost(line::BILLED_COST, unblended, raw);
-    c.cost_from(cols, line::LIST_COST, &["pricing/publicOnDemandCost"]);
     if !cols.has("lineItem/ResourceId") {
         c.notes.push(
             "no lineItem/ResourceId column: the report was created without resource ids".into(),

@@ -2,6 +2,7 @@
 
 mod attribute;
 mod errors;
+mod formats;
 mod inputs;
 mod util;
 mod validate;
