@@ -88,11 +88,12 @@ duckdb.sql(f"""
 copy (
   with b as (
     select strftime(cast(BillingPeriodStart as timestamp), '%Y-%m') as period,
-           coalesce(json_extract_string(Tags, '$.model_id'), '__unallocated__') as model_id,
-           json_extract_string(Tags, '$.team') as team,
-           json_extract_string(Tags, '$.lifecycle_phase') as phase,
+           coalesce(json_extract_string(t, '$.model_id'), '__unallocated__') as model_id,
+           json_extract_string(t, '$.team') as team,
+           json_extract_string(t, '$.lifecycle_phase') as phase,
            sum(EffectiveCost) as cost
-    from read_parquet('{billing}') group by all),
+    from (select *, case when json_valid(Tags) then Tags end as t from read_parquet('{billing}'))
+    group by all),
   r as (select strftime(cast(date as date), '%Y-%m') as period, model_id, sum(requests) as requests
         from read_csv('{requests}') group by all)
   select b.*, r.requests, b.cost / r.requests as cost_per_request

@@ -50,7 +50,7 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct BillingInput {
-    /// Billing export(s): files, directories or quoted globs; .csv, .csv.gz, .parquet
+    /// Billing export(s): files, directories or quoted globs; .csv, .csv.gz, .parquet, .json, .jsonl
     #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
     pub billing: Vec<String>,
 
@@ -58,7 +58,7 @@ pub struct BillingInput {
     #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Input format; `auto` detects it from the columns
+    /// Input format; `auto` detects it per file from the columns (-v says why)
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
 }

@@ -282,7 +282,7 @@ environment = ["prod", "staging", "dev"]
 # min_compliance = 0.8
 
 [cost]
-# Which FOCUS cost column is allocated:
+# Which cost is allocated (FOCUS column names; the other formats map to the same bases):
 #   effective  (default) EffectiveCost, amortised; commitment purchases are not counted twice
 #   billed     BilledCost, cash basis, matches the invoice
 #   list       ListCost, commitment purchase rows excluded
