@@ -67,6 +67,17 @@ pub struct Compliance {
 
 const TOP: usize = 5;
 
+/// Per (key, currency): absolute spend in total and compliant, signed spend and rows not
+/// compliant, rows in total.
+#[derive(Default)]
+struct KeyTally {
+    abs_total: u128,
+    abs_ok: u128,
+    cost_bad: Money,
+    rows_total: u64,
+    rows_bad: u64,
+}
+
 pub fn assess(ledger: &Ledger, required: &[String]) -> Compliance {
     type RowKey = (
         String,
@@ -77,8 +88,7 @@ pub fn assess(ledger: &Ledger, required: &[String]) -> Compliance {
         String,
     );
     let mut rows: BTreeMap<RowKey, (Money, u64)> = BTreeMap::new();
-    // (key, currency) -> (abs total, abs ok, signed bad, rows total, rows bad)
-    let mut per_key: BTreeMap<(String, String), (u128, u128, Money, u64, u64)> = BTreeMap::new();
+    let mut per_key: BTreeMap<(String, String), KeyTally> = BTreeMap::new();
     let mut abs_total: u128 = 0;
     let mut abs_ok: u128 = 0;
     let mut rows_total: u64 = 0;
@@ -105,13 +115,13 @@ pub fn assess(ledger: &Ledger, required: &[String]) -> Compliance {
             let e = per_key
                 .entry((key.clone(), line.currency.clone()))
                 .or_default();
-            e.0 += abs;
-            e.3 += line.rows;
+            e.abs_total += abs;
+            e.rows_total += line.rows;
             if bad {
-                e.2 += line.cost;
-                e.4 += line.rows;
+                e.cost_bad += line.cost;
+                e.rows_bad += line.rows;
             } else {
-                e.1 += abs;
+                e.abs_ok += abs;
             }
         }
         for code in &codes {
@@ -152,13 +162,17 @@ pub fn assess(ledger: &Ledger, required: &[String]) -> Compliance {
     };
     let keys = per_key
         .into_iter()
-        .map(|((key, currency), (t, ok, bad, rt, rb))| KeyCompliance {
+        .map(|((key, currency), t)| KeyCompliance {
             key,
             currency,
-            spend_compliant: share(ok, t),
-            rows_compliant: share(u128::from(rt - rb), u128::from(rt)),
-            cost_noncompliant: bad,
-            rows_noncompliant: rb,
+            spend_compliant: share(t.abs_ok, t.abs_total),
+            // rows_bad counts a subset of rows_total, so this cannot underflow
+            rows_compliant: share(
+                u128::from(t.rows_total - t.rows_bad),
+                u128::from(t.rows_total),
+            ),
+            cost_noncompliant: t.cost_bad,
+            rows_noncompliant: t.rows_bad,
         })
         .collect::<Vec<_>>();
     // keep the required-key order for display

@@ -256,7 +256,7 @@ fn tags_for(rng: &mut Rng, model: &Model, phase: Phase) -> Option<String> {
         // two spellings of model_id that disagree: a conflict
         pairs.push(("model-id".into(), format!("{}-old", model.id)));
     }
-    if r >= 0.26 && r < 0.262 {
+    if (0.26..0.262).contains(&r) {
         return Some(format!("team={team};model_id={}", model.id)); // not JSON
     }
     let body: Vec<String> = pairs
@@ -617,7 +617,7 @@ fn push_row(chunk: &mut Chunk, values: [Option<String>; 26]) {
 enum Sink {
     Csv(Box<dyn Write>, PathBuf),
     Parquet(
-        Option<polars::io::parquet::write::BatchedWriter<std::fs::File>>,
+        Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>,
         PathBuf,
     ),
 }
@@ -664,7 +664,7 @@ impl Sink {
                         path: path.to_path_buf(),
                         source,
                     })?;
-                Ok(Sink::Parquet(Some(writer), path.to_path_buf()))
+                Ok(Sink::Parquet(Box::new(writer), path.to_path_buf()))
             }
         }
     }
@@ -732,12 +732,12 @@ impl Sink {
                         path: path.clone(),
                         source,
                     })?;
-                if let Some(w) = writer {
-                    w.write_batch(&df).map_err(|source| Error::WriteParquet {
+                writer
+                    .write_batch(&df)
+                    .map_err(|source| Error::WriteParquet {
                         path: path.clone(),
                         source,
                     })?;
-                }
             }
         }
         for c in chunk.text.iter_mut().chain(chunk.money.iter_mut()) {
@@ -749,13 +749,10 @@ impl Sink {
     fn finish(self) -> Result<()> {
         match self {
             Sink::Csv(mut w, path) => w.flush().map_err(|source| Error::Write { path, source }),
-            Sink::Parquet(writer, path) => {
-                if let Some(w) = writer {
-                    w.finish()
-                        .map_err(|source| Error::WriteParquet { path, source })?;
-                }
-                Ok(())
-            }
+            Sink::Parquet(writer, path) => writer
+                .finish()
+                .map(|_| ())
+                .map_err(|source| Error::WriteParquet { path, source }),
         }
     }
 }

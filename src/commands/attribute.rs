@@ -218,17 +218,8 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
             mismatches.join("\n  ")
         )));
     }
-    let staged = staging.write_text(
-        output::QUARANTINE,
-        &output::quarantine_csv(&all_quarantined),
-    );
     manifest.run.duration_seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-    let manifest_json = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| Error::Internal(format!("cannot serialise the manifest: {e}")));
-    let staged = staged
-        .and_then(|_| manifest_json)
-        .and_then(|json| staging.write_text(output::MANIFEST, &json));
-    if let Err(e) = staged {
+    if let Err(e) = stage_run_files(&mut staging, &all_quarantined, &manifest) {
         staging.discard();
         return Err(e);
     }
@@ -246,6 +237,18 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         exit_code: if strict_failed { 1 } else { 0 },
         summary,
     })
+}
+
+/// Stages the quarantine file and the manifest, the last files of a run.
+fn stage_run_files(
+    staging: &mut Staging,
+    quarantined: &[crate::ingest::QuarantinedRow],
+    manifest: &Manifest,
+) -> Result<()> {
+    staging.write_text(output::QUARANTINE, &output::quarantine_csv(quarantined))?;
+    let json = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| Error::Internal(format!("cannot serialise the manifest: {e}")))?;
+    staging.write_text(output::MANIFEST, &json)
 }
 
 type Staged = (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>);
