@@ -1,14 +1,21 @@
 //! Allocation: decides which model, team and lifecycle phase each counted cost line belongs
-//! to and sums them to the `cost_by_model` grain. Today: `direct` (the line carries a
-//! `model_id` tag) and `unallocated` (no `model_id`, or unused commitment, kept visible under
-//! a reserved model id). Works on the small aggregated ledger only; never touches files.
+//! to, in a documented order: (1) virtual-tag rules fill missing tags (first match wins);
+//! (2) shared pools take the spend they match and split it over target models; (3) spend
+//! without a model (`__unallocated__`) and unused commitment are kept visible or spread, as
+//! configured. Every split is exact: largest-remainder rounding at the pool's own decimal
+//! precision, so shares add up to the pool. Works on the small aggregated ledger only; never
+//! touches files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::config::{SplitMethod, SpreadMethod};
+use crate::economics::Volumes;
+use crate::ingest::SourceGroup;
 use crate::ledger::Ledger;
-use crate::money::Money;
+use crate::money::{split_largest_remainder, Money, ONE, SCALE};
+use crate::rules::{Pool, RuleSet};
 use crate::schema::{UNALLOCATED, UNTAGGED, UNUSED_COMMITMENT};
-use crate::tags::{LIFECYCLE_PHASE, MODEL_ID, TEAM};
+use crate::tags::{TagSet, LIFECYCLE_PHASE, MODEL_ID, TEAM};
 
 /// One row of `cost_by_model`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +28,21 @@ pub struct CostByModelRow {
     pub allocation_method: String,
     pub cost: Money,
     pub rows: u64,
+    /// The virtual-tag rule that matched the spend, if any.
+    pub rule_id: Option<String>,
+    /// The shared pool the cost came from, if any.
+    pub source_pool: Option<String>,
+    /// The fraction of the pool this row received (for split rows).
+    pub share: Option<Money>,
 }
 
-/// The allocated ledger, sorted by (period, currency, model, team, phase, method).
+/// The allocated ledger, sorted by its key.
 #[derive(Debug, Default)]
 pub struct Allocation {
     pub basis: &'static str,
     pub rows: Vec<CostByModelRow>,
+    /// Rule id -> billing rows it matched.
+    pub rule_matches: BTreeMap<String, u64>,
 }
 
 impl Allocation {
@@ -41,40 +56,312 @@ impl Allocation {
     }
 }
 
-pub fn allocate(ledger: &Ledger) -> Allocation {
-    type Key = (String, String, String, String, String, String);
-    let mut sums: BTreeMap<Key, (Money, u64)> = BTreeMap::new();
+type PeriodKey = (String, String);
+
+/// A bucket of spend waiting to be split: (team, phase) -> (cost, rows, decimal places).
+type Bucket = BTreeMap<(String, String), (Money, u64, u32)>;
+
+/// What direct spend tells us about the models of one (period, currency).
+#[derive(Default)]
+struct Models {
+    /// model -> (team -> cost)
+    teams: BTreeMap<String, BTreeMap<String, Money>>,
+    /// model -> (phase -> cost)
+    phases: BTreeMap<String, BTreeMap<String, Money>>,
+    /// model -> tag (key, value) pairs seen on its direct spend (only keys pools target)
+    tags: BTreeMap<String, BTreeSet<(String, String)>>,
+}
+
+impl Models {
+    fn team_of(&self, model: &str) -> String {
+        self.teams
+            .get(model)
+            .and_then(|t| {
+                t.iter()
+                    .fold(None::<(&String, Money)>, |best, (team, c)| match best {
+                        Some((_, bc)) if bc.0.abs() >= c.0.abs() => best,
+                        _ => Some((team, *c)),
+                    })
+                    .map(|(t, _)| t.clone())
+            })
+            .unwrap_or_else(|| UNTAGGED.to_string())
+    }
+
+    fn direct_cost(&self, model: &str, phase: Option<&str>) -> Money {
+        self.phases.get(model).map_or(Money::ZERO, |p| match phase {
+            Some(ph) => p.get(ph).copied().unwrap_or_default(),
+            None => p.values().copied().sum(),
+        })
+    }
+}
+
+/// Decimal places actually used by an amount (0 to 18).
+fn places(m: Money) -> u32 {
+    let mut v = m.0.unsigned_abs();
+    if v == 0 {
+        return 0;
+    }
+    let mut p = SCALE;
+    while p > 0 && v % 10 == 0 {
+        v /= 10;
+        p -= 1;
+    }
+    p
+}
+
+pub fn allocate(
+    ledger: &Ledger,
+    groups: &[SourceGroup],
+    rules: &RuleSet,
+    volumes: Option<&Volumes>,
+) -> Allocation {
+    type Key = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<Money>,
+    );
+    let mut out: BTreeMap<Key, (Money, u64)> = BTreeMap::new();
+    let mut add = |k: Key, cost: Money, rows: u64| {
+        let e = out.entry(k).or_default();
+        e.0 += cost;
+        e.1 += rows;
+    };
+    let target_keys: BTreeSet<String> = rules
+        .pools
+        .iter()
+        .flat_map(|p| p.targets.iter().map(|(k, _)| k.clone()))
+        .collect();
+    let mut rule_matches: BTreeMap<String, u64> =
+        rules.rules.iter().map(|r| (r.id.clone(), 0)).collect();
+    let mut after_rule: HashMap<(usize, usize), TagSet> = HashMap::new();
+    let mut models: BTreeMap<PeriodKey, Models> = BTreeMap::new();
+    // (pool index, period key) -> bucket; and the two implicit pools
+    let mut pooled: BTreeMap<(usize, PeriodKey), Bucket> = BTreeMap::new();
+    let mut unallocated: BTreeMap<
+        PeriodKey,
+        BTreeMap<(String, String, Option<String>), (Money, u64, u32)>,
+    > = BTreeMap::new();
+    let mut unused: BTreeMap<PeriodKey, Bucket> = BTreeMap::new();
+
+    // (1) rules and (2) pool selection, line by line
+    let no_group = SourceGroup::default();
     for line in &ledger.lines {
-        let (tags, _) = &ledger.tag_sets[line.tags];
+        let source = &ledger.tag_sets[line.tags].0;
+        // ledger::build sets `group` to the index of the group it came from
+        let g = groups.get(line.group).unwrap_or(&no_group);
+        let rule = rules
+            .rules
+            .iter()
+            .position(|r| r.matcher.matches(g, source));
+        let tags: &TagSet = match rule {
+            Some(i) => {
+                *rule_matches.entry(rules.rules[i].id.clone()).or_default() += line.rows;
+                after_rule
+                    .entry((line.tags, i))
+                    .or_insert_with(|| rules.rules[i].apply(source))
+            }
+            None => source,
+        };
+        let rule_id = rule.map(|i| rules.rules[i].id.clone());
         let team = tags.get(TEAM).unwrap_or(UNTAGGED).to_string();
         let phase = tags.get(LIFECYCLE_PHASE).unwrap_or(UNTAGGED).to_string();
-        let (model, method) = if line.unused_commitment {
-            (UNUSED_COMMITMENT.to_string(), "unallocated")
-        } else {
-            match tags.get(MODEL_ID) {
-                Some(m) => (m.to_string(), "direct"),
-                None => (UNALLOCATED.to_string(), "unallocated"),
+        let pk = (line.period.clone(), line.currency.clone());
+        let p = places(line.cost);
+        if line.unused_commitment {
+            let e = unused
+                .entry(pk)
+                .or_default()
+                .entry((team, phase))
+                .or_default();
+            e.0 += line.cost;
+            e.1 += line.rows;
+            e.2 = e.2.max(p);
+            continue;
+        }
+        if let Some(pool) = rules
+            .pools
+            .iter()
+            .position(|pool| pool.matcher.matches(g, tags))
+        {
+            let e = pooled
+                .entry((pool, pk))
+                .or_default()
+                .entry((team, phase))
+                .or_default();
+            e.0 += line.cost;
+            e.1 += line.rows;
+            e.2 = e.2.max(p);
+            continue;
+        }
+        match tags.get(MODEL_ID) {
+            Some(model) => {
+                let rule_gave_model = rule.is_some_and(|i| {
+                    source.get(MODEL_ID).is_none()
+                        && rules.rules[i].set.iter().any(|(k, _)| k == MODEL_ID)
+                });
+                let method = match (&rule_id, rule_gave_model) {
+                    (Some(id), true) => format!("rule:{id}"),
+                    _ => "direct".to_string(),
+                };
+                let m = models.entry(pk.clone()).or_default();
+                *m.teams
+                    .entry(model.to_string())
+                    .or_default()
+                    .entry(team.clone())
+                    .or_default() += line.cost;
+                *m.phases
+                    .entry(model.to_string())
+                    .or_default()
+                    .entry(phase.clone())
+                    .or_default() += line.cost;
+                let seen = m.tags.entry(model.to_string()).or_default();
+                for k in &target_keys {
+                    if let Some(v) = tags.get(k) {
+                        seen.insert((k.clone(), v.to_string()));
+                    }
+                }
+                add(
+                    (
+                        pk.0,
+                        pk.1,
+                        model.to_string(),
+                        team,
+                        phase,
+                        method,
+                        rule_id,
+                        None,
+                        None,
+                    ),
+                    line.cost,
+                    line.rows,
+                );
             }
-        };
-        let key = (
-            line.period.clone(),
-            line.currency.clone(),
-            model,
-            team,
-            phase,
-            method.to_string(),
-        );
-        let e = sums.entry(key).or_default();
-        e.0 += line.cost;
-        e.1 += line.rows;
+            None => {
+                let e = unallocated
+                    .entry(pk)
+                    .or_default()
+                    .entry((team, phase, rule_id))
+                    .or_default();
+                e.0 += line.cost;
+                e.1 += line.rows;
+                e.2 = e.2.max(p);
+            }
+        }
     }
+
+    // (2) split the pools
+    let empty = Models::default();
+    for ((pool_index, pk), bucket) in &pooled {
+        let pool = &rules.pools[*pool_index];
+        let m = models.get(pk).unwrap_or(&empty);
+        let weights = pool_weights(pool, m, &pk.0, volumes);
+        let method = format!("shared:{}", pool.id);
+        split_bucket(
+            bucket,
+            &weights,
+            m,
+            pk,
+            &method,
+            &pool.id,
+            &format!("shared:{}", pool.id),
+            &mut add,
+        );
+    }
+    // (3) unallocated spend and unused commitment
+    for (pk, entries) in &unallocated {
+        let m = models.get(pk).unwrap_or(&empty);
+        let weights = spread_weights(rules.unallocated, m, &pk.0, volumes);
+        for ((team, phase, rule_id), (cost, rows, p)) in entries {
+            if weights.is_empty() {
+                add(
+                    (
+                        pk.0.clone(),
+                        pk.1.clone(),
+                        UNALLOCATED.into(),
+                        team.clone(),
+                        phase.clone(),
+                        "unallocated".into(),
+                        rule_id.clone(),
+                        None,
+                        None,
+                    ),
+                    *cost,
+                    *rows,
+                );
+                continue;
+            }
+            let mut one: Bucket = BTreeMap::new();
+            one.insert((team.clone(), phase.clone()), (*cost, *rows, *p));
+            split_bucket(
+                &one,
+                &weights,
+                m,
+                pk,
+                "shared:unallocated",
+                "unallocated",
+                UNALLOCATED,
+                &mut add,
+            );
+        }
+    }
+    for (pk, bucket) in &unused {
+        let m = models.get(pk).unwrap_or(&empty);
+        let weights = spread_weights(rules.unused_commitment, m, &pk.0, volumes);
+        if weights.is_empty() {
+            for ((team, phase), (cost, rows, _)) in bucket {
+                add(
+                    (
+                        pk.0.clone(),
+                        pk.1.clone(),
+                        UNUSED_COMMITMENT.into(),
+                        team.clone(),
+                        phase.clone(),
+                        "unallocated".into(),
+                        None,
+                        None,
+                        None,
+                    ),
+                    *cost,
+                    *rows,
+                );
+            }
+            continue;
+        }
+        split_bucket(
+            bucket,
+            &weights,
+            m,
+            pk,
+            "shared:unused_commitment",
+            "unused_commitment",
+            UNUSED_COMMITMENT,
+            &mut add,
+        );
+    }
+
     Allocation {
         basis: ledger.basis.name(),
-        rows: sums
+        rows: out
             .into_iter()
             .map(
                 |(
-                    (period, currency, model_id, team, lifecycle_phase, allocation_method),
+                    (
+                        period,
+                        currency,
+                        model_id,
+                        team,
+                        lifecycle_phase,
+                        allocation_method,
+                        rule_id,
+                        source_pool,
+                        share,
+                    ),
                     (cost, rows),
                 )| CostByModelRow {
                     period,
@@ -85,9 +372,163 @@ pub fn allocate(ledger: &Ledger) -> Allocation {
                     allocation_method,
                     cost,
                     rows,
+                    rule_id,
+                    source_pool,
+                    share,
                 },
             )
             .collect(),
+        rule_matches,
+    }
+}
+
+/// Target model -> weight (non-negative; models with weight 0 are dropped). Empty: no target.
+fn pool_weights(
+    pool: &Pool,
+    m: &Models,
+    period: &str,
+    volumes: Option<&Volumes>,
+) -> Vec<(String, i128)> {
+    if pool.method == SplitMethod::Fixed {
+        return pool
+            .weights
+            .iter()
+            .filter(|(_, w)| w.0 > 0)
+            .map(|(model, w)| (model.clone(), w.0))
+            .collect();
+    }
+    let eligible: Vec<&String> = m
+        .phases
+        .keys()
+        .filter(|model| {
+            pool.targets.iter().all(|(k, values)| {
+                if k == MODEL_ID {
+                    values.contains(model)
+                } else {
+                    m.tags.get(*model).is_some_and(|seen| {
+                        values
+                            .iter()
+                            .any(|v| seen.contains(&(k.clone(), v.clone())))
+                    })
+                }
+            })
+        })
+        .collect();
+    let weight = |model: &String| -> i128 {
+        match pool.method {
+            SplitMethod::Even => 1,
+            SplitMethod::Proportional => m.direct_cost(model, pool.phase.as_deref()).0.max(0),
+            SplitMethod::Requests => volumes
+                .and_then(|v| v.requests.get(&(period.to_string(), model.clone())))
+                .map_or(0, |n| i128::from(*n)),
+            SplitMethod::Driver => pool
+                .driver
+                .get(&(period.to_string(), model.clone()))
+                .map_or(0, |q| q.0),
+            SplitMethod::Fixed => 0,
+        }
+    };
+    eligible
+        .into_iter()
+        .map(|model| (model.clone(), weight(model)))
+        .filter(|(_, w)| *w > 0)
+        .collect()
+}
+
+/// Weights for spreading unallocated spend or unused commitment over every direct model.
+fn spread_weights(
+    method: SpreadMethod,
+    m: &Models,
+    period: &str,
+    volumes: Option<&Volumes>,
+) -> Vec<(String, i128)> {
+    let split = match method {
+        SpreadMethod::Keep => return Vec::new(),
+        SpreadMethod::Even => SplitMethod::Even,
+        SpreadMethod::Proportional => SplitMethod::Proportional,
+        SpreadMethod::Requests => SplitMethod::Requests,
+    };
+    let pool = Pool {
+        id: String::new(),
+        line: 0,
+        matcher: Default::default(),
+        targets: Vec::new(),
+        method: split,
+        phase: None,
+        weights: Vec::new(),
+        driver: BTreeMap::new(),
+    };
+    pool_weights(&pool, m, period, volumes)
+}
+
+/// Splits every (team, phase) entry of a bucket over the weights, exactly; with no weights,
+/// the bucket stays visible under `unassigned_model`.
+#[allow(clippy::too_many_arguments)]
+fn split_bucket(
+    bucket: &Bucket,
+    weights: &[(String, i128)],
+    m: &Models,
+    pk: &PeriodKey,
+    method: &str,
+    pool_id: &str,
+    unassigned_model: &str,
+    add: &mut impl FnMut(
+        (
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<Money>,
+        ),
+        Money,
+        u64,
+    ),
+) {
+    let total_weight: i128 = weights.iter().map(|w| w.1).sum();
+    let w: Vec<i128> = weights.iter().map(|w| w.1).collect();
+    for ((team, phase), (cost, rows, p)) in bucket {
+        let quantum = 10i128.pow(SCALE - (*p).min(SCALE));
+        match split_largest_remainder(*cost, &w, quantum) {
+            Some(shares) => {
+                for ((model, wt), share) in weights.iter().zip(shares) {
+                    let fraction = Money(wt.saturating_mul(ONE) / total_weight);
+                    add(
+                        (
+                            pk.0.clone(),
+                            pk.1.clone(),
+                            model.clone(),
+                            m.team_of(model),
+                            phase.clone(),
+                            method.to_string(),
+                            None,
+                            Some(pool_id.to_string()),
+                            Some(fraction),
+                        ),
+                        share,
+                        *rows,
+                    );
+                }
+            }
+            None => add(
+                (
+                    pk.0.clone(),
+                    pk.1.clone(),
+                    unassigned_model.to_string(),
+                    team.clone(),
+                    phase.clone(),
+                    "unallocated".into(),
+                    None,
+                    Some(pool_id.to_string()),
+                    None,
+                ),
+                *cost,
+                *rows,
+            ),
+        }
     }
 }
 
@@ -95,6 +536,7 @@ pub fn allocate(ledger: &Ledger) -> Allocation {
 mod tests {
     use super::*;
     use crate::ledger::CostLine;
+    use crate::rules::RuleSet;
     use crate::tags::TagSet;
 
     fn line(tags: usize, cost: &str, unused: bool) -> CostLine {
@@ -108,6 +550,7 @@ mod tests {
             provider: None,
             account: None,
             unused_commitment: unused,
+            group: 0,
         }
     }
 
@@ -129,7 +572,12 @@ mod tests {
             ],
             ..Ledger::default()
         };
-        let a = allocate(&ledger);
+        let a = allocate(
+            &ledger,
+            &[SourceGroup::default()],
+            &RuleSet::default(),
+            None,
+        );
         let got: Vec<(&str, &str, &str, String)> = a
             .rows
             .iter()
@@ -222,7 +670,7 @@ mod tests {
             #[test]
             fn allocation_conserves_money(groups in proptest::collection::vec(group(), 0..60)) {
                 let ledger = crate::ledger::build(&groups, &Config::default(), None);
-                let alloc = super::super::allocate(&ledger);
+                let alloc = super::super::allocate(&ledger, &groups, &crate::rules::RuleSet::default(), None);
                 let read: std::collections::BTreeMap<_, _> =
                     ledger.totals.iter().map(|(k, t)| (k.clone(), t.cost)).collect();
                 let written = alloc.totals();

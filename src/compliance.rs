@@ -263,6 +263,7 @@ mod tests {
             provider: Some("AWS".into()),
             account: Some("111".into()),
             unused_commitment: false,
+            group: 0,
         };
         let ledger = Ledger {
             tag_sets: vec![

@@ -21,7 +21,7 @@ pub const DEFAULT_REQUIRED_TAGS: [&str; 6] = [
 ];
 
 /// The whole configuration. Every section is optional.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -30,6 +30,134 @@ pub struct Config {
     pub validate: ValidateConfig,
     #[serde(default)]
     pub cost: CostConfig,
+    /// Virtual-tag rules, applied in order; the first match wins.
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+    /// Shared-cost pools, applied in order after the rules.
+    #[serde(default)]
+    pub shared: Vec<SharedConfig>,
+    /// What happens to spend without a model (`__unallocated__`).
+    #[serde(default)]
+    pub unallocated: SpreadConfig,
+    /// What happens to unused commitment (`__unused_commitment__`).
+    #[serde(default)]
+    pub unused_commitment: SpreadConfig,
+    #[serde(default)]
+    pub amortize: AmortizeConfig,
+}
+
+/// `[[rules]]`: set canonical tags on spend that matches.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    pub id: toml::Spanned<String>,
+    /// Field -> pattern (exact, glob with `*`/`?`, or `re:<regex>`); all must match. Fields:
+    /// provider, billing_account_id, sub_account_id, sub_account_name, service_name,
+    /// service_category, resource_id, resource_name, region, charge_category; any other key
+    /// is a tag key.
+    #[serde(rename = "match", default)]
+    pub matches: BTreeMap<String, String>,
+    /// Tag key -> value to set.
+    #[serde(default)]
+    pub set: BTreeMap<String, String>,
+    /// Replace tags the resource already has (default: only fill missing ones).
+    #[serde(default, rename = "override")]
+    pub overrides: bool,
+}
+
+/// `[[shared]]`: a pool of shared spend split over target models.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedConfig {
+    pub id: toml::Spanned<String>,
+    /// Same matchers as rules, evaluated after the rules (so `model_id = "__shared_x__"` works).
+    #[serde(rename = "match", default)]
+    pub matches: BTreeMap<String, String>,
+    /// Tag key -> value or list of values a target model must carry; omitted: every model with
+    /// direct spend in the period.
+    #[serde(default)]
+    pub targets: BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    pub method: SplitMethod,
+    /// With `proportional`: weigh by the targets' direct cost of this lifecycle phase only.
+    pub phase: Option<String>,
+    /// With `fixed`: model -> fraction; the fractions must sum to exactly 1.
+    #[serde(default)]
+    pub weights: BTreeMap<String, f64>,
+    /// With `driver`: CSV or Parquet with period (YYYY-MM), model_id, quantity; relative paths
+    /// are relative to the config file.
+    pub driver: Option<PathBuf>,
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    pub fn values(&self) -> Vec<String> {
+        match self {
+            OneOrMany::One(v) => vec![v.clone()],
+            OneOrMany::Many(v) => v.clone(),
+        }
+    }
+}
+
+/// How a shared pool is split.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitMethod {
+    /// Equal shares per target model ("by model count").
+    Even,
+    /// In proportion to the targets' direct cost ("by raw compute").
+    #[default]
+    Proportional,
+    /// Fixed fractions per model.
+    Fixed,
+    /// In proportion to request volume ("by usage").
+    Requests,
+    /// In proportion to a usage driver file (e.g. feature reads per model).
+    Driver,
+}
+
+/// `[unallocated]` / `[unused_commitment]`: keep visible or spread over all models.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct SpreadConfig {
+    #[serde(default)]
+    pub method: SpreadMethod,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SpreadMethod {
+    #[default]
+    Keep,
+    Even,
+    Proportional,
+    Requests,
+}
+
+/// `[amortize]`: how training spend is charged over time.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AmortizeConfig {
+    /// 1 = charge training to the month it was incurred.
+    #[serde(default = "one")]
+    pub training_months: u32,
+}
+
+impl Default for AmortizeConfig {
+    fn default() -> Self {
+        AmortizeConfig { training_months: 1 }
+    }
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// `[tags]`: which keys are required, how source keys map to canonical keys, allowed values.
@@ -168,20 +296,22 @@ pub struct LoadedConfig {
     pub path: Option<PathBuf>,
     /// sha256 of the resolved config serialised as JSON (so defaults count too).
     pub hash: String,
+    /// The config text, for line numbers in rule errors (empty for built-in defaults).
+    pub text: String,
 }
 
 impl LoadedConfig {
     /// Reads `path`, or the built-in defaults when None.
     pub fn load(path: Option<&Path>) -> Result<LoadedConfig> {
-        let config = match path {
-            None => Config::default(),
+        let (config, text) = match path {
+            None => (Config::default(), String::new()),
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| Error::Config {
                     path: p.to_path_buf(),
                     message: e.to_string(),
                     hint: Some("create one with `mlcost init`".into()),
                 })?;
-                parse(&text, p)?
+                (parse(&text, p)?, text)
             }
         };
         let hash = config_hash(&config);
@@ -189,7 +319,30 @@ impl LoadedConfig {
             config,
             path: path.map(Path::to_path_buf),
             hash,
+            text,
         })
+    }
+
+    /// 1-based line of a byte offset in the config text.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.text
+            .get(..offset)
+            .map_or(0, |t| t.matches('\n').count())
+            + 1
+    }
+
+    /// sha256 of the allocation rules alone (rules, shared pools, spreading, amortisation).
+    pub fn rules_hash(&self) -> String {
+        let c = &self.config;
+        let json = serde_json::to_vec(&(
+            &c.rules,
+            &c.shared,
+            &c.unallocated,
+            &c.unused_commitment,
+            &c.amortize,
+        ))
+        .unwrap_or_default();
+        hex(&Sha256::digest(&json))
     }
 }
 

@@ -212,7 +212,9 @@ pub fn unit_costs(
             })
             .map(|(t, _)| t.clone())
             .unwrap_or_default();
-        let reserved = model_id == UNALLOCATED || model_id == UNUSED_COMMITMENT;
+        let reserved = model_id == UNALLOCATED
+            || model_id == UNUSED_COMMITMENT
+            || model_id.starts_with("shared:");
         let requests =
             volumes.and_then(|v| v.requests.get(&(period.clone(), model_id.clone())).copied());
         if !reserved {
@@ -285,6 +287,9 @@ mod tests {
             allocation_method: "direct".into(),
             cost: Money::parse(cost).unwrap(),
             rows: 1,
+            rule_id: None,
+            source_pool: None,
+            share: None,
         }
     }
 
@@ -300,6 +305,7 @@ mod tests {
                 row("idle", "ops", "inference", "5"),
                 row("__unallocated__", "__untagged__", "__untagged__", "7"),
             ],
+            rule_matches: Default::default(),
         };
         let mut v = Volumes::default();
         v.requests

@@ -69,6 +69,8 @@ pub struct CostLine {
     pub provider: Option<String>,
     pub account: Option<String>,
     pub unused_commitment: bool,
+    /// Index of the source group (for rule matching on its dimensions).
+    pub group: usize,
 }
 
 /// Totals read per (period, currency), on every basis, for the manifest and reconciliation.
@@ -129,7 +131,7 @@ pub fn build(groups: &[SourceGroup], config: &Config, period_filter: Option<&str
     let mut period_cache: HashMap<&str, Option<String>> = HashMap::new();
     let mut tag_index: HashMap<Option<&str>, usize> = HashMap::new();
 
-    for g in groups {
+    for (group_index, g) in groups.iter().enumerate() {
         let period_raw = g.dim(line::BILLING_PERIOD_START);
         let currency_raw = g.dim(line::BILLING_CURRENCY);
         let period = period_raw.map(|p| {
@@ -214,6 +216,7 @@ pub fn build(groups: &[SourceGroup], config: &Config, period_filter: Option<&str
                 .or(g.dim(line::BILLING_ACCOUNT_ID))
                 .map(str::to_string),
             unused_commitment: status,
+            group: group_index,
         });
     }
     ledger

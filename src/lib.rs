@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod money;
 pub mod output;
 pub mod report;
+pub mod rules;
 pub mod sample;
 pub mod schema;
 pub mod tags;

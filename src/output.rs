@@ -332,6 +332,10 @@ pub struct RunInfo {
 pub struct ConfigInfo {
     pub path: Option<String>,
     pub sha256: String,
+    /// sha256 of the allocation rules alone (rules, pools, spreading, amortisation).
+    pub rules_sha256: String,
+    /// Rule id -> billing rows it matched.
+    pub rule_matches: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -407,6 +411,9 @@ mod tests {
             allocation_method: "direct".into(),
             cost: Money::parse("1.5").unwrap(),
             rows: 3,
+            rule_id: None,
+            source_pool: None,
+            share: None,
         };
         let mut df = cost_by_model_frame(&[&row], "effective").unwrap();
         let staged = s

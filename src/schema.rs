@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Version of the output and line-item schemas. Bump on any column change.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 /// Logical column types, as a warehouse sees them.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -63,6 +63,8 @@ pub mod line {
     pub const SERVICE_NAME: &str = "service_name";
     pub const SERVICE_CATEGORY: &str = "service_category";
     pub const RESOURCE_ID: &str = "resource_id";
+    pub const RESOURCE_NAME: &str = "resource_name";
+    pub const REGION: &str = "region";
     pub const CHARGE_CATEGORY: &str = "charge_category";
     pub const CHARGE_CLASS: &str = "charge_class";
     pub const COMMITMENT_DISCOUNT_STATUS: &str = "commitment_discount_status";
@@ -73,7 +75,7 @@ pub mod line {
     pub const CONTRACTED_COST: &str = "contracted_cost";
 
     /// String dimensions, in the order they are grouped by.
-    pub const DIMENSIONS: [&str; 13] = [
+    pub const DIMENSIONS: [&str; 15] = [
         BILLING_PERIOD_START,
         BILLING_CURRENCY,
         PROVIDER,
@@ -83,6 +85,8 @@ pub mod line {
         SERVICE_NAME,
         SERVICE_CATEGORY,
         RESOURCE_ID,
+        RESOURCE_NAME,
+        REGION,
         CHARGE_CATEGORY,
         CHARGE_CLASS,
         COMMITMENT_DISCOUNT_STATUS,
@@ -126,6 +130,8 @@ pub fn line_item() -> TableDef {
             c(line::SERVICE_NAME, Str, true, ""),
             c(line::SERVICE_CATEGORY, Str, true, ""),
             c(line::RESOURCE_ID, Str, true, ""),
+            c(line::RESOURCE_NAME, Str, true, ""),
+            c(line::REGION, Str, true, "region id or name as the provider writes it"),
             c(line::CHARGE_CATEGORY, Str, true, "Usage, Purchase, Tax, Credit, Adjustment (pre-1.0: ChargeType)"),
             c(line::CHARGE_CLASS, Str, true, "Correction or null"),
             c(line::COMMITMENT_DISCOUNT_STATUS, Str, true, "Used, Unused or null"),
@@ -142,7 +148,7 @@ pub fn cost_by_model() -> TableDef {
     TableDef {
         name: "cost_by_model",
         version: SCHEMA_VERSION,
-        grain: "billing_period x currency x model_id x team x lifecycle_phase x allocation_method",
+        grain: "billing_period x currency x model_id x team x lifecycle_phase x allocation_method x rule_id x source_pool",
         partitioned_by: Some("billing_period"),
         columns: vec![
             c(

@@ -36,10 +36,22 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         .map(|p| economics::read_volumes(p, &tagger))
         .transpose()?;
 
+    let rules = crate::rules::compile(&loaded, &tagger, volumes.is_some())?;
     let billing = read_billing(&args.input, basis, verbosity)?;
     let ledger = ledger::build(&billing.groups, config, period.as_deref());
     let quarantined = billing.quarantine_details(&ledger, basis, period.as_deref())?;
-    let allocation = allocate::allocate(&ledger);
+    let allocation = allocate::allocate(&ledger, &billing.groups, &rules, volumes.as_ref());
+    if let Some(rule) = rules
+        .rules
+        .iter()
+        .find(|r| allocation.rule_matches.get(&r.id) == Some(&0))
+    {
+        return Err(Error::Config {
+            path: loaded.path.clone().unwrap_or_default(),
+            message: format!("rule `{}` (line {}) matches no spend in this run", rule.id, rule.line),
+            hint: Some("fix its matchers or remove it; `mlcost validate -v` lists the dimensions of the input".into()),
+        });
+    }
     let compliance = compliance::assess(&ledger, tagger.required());
     let (unit_rows, volume_report) = economics::unit_costs(&allocation, volumes.as_ref());
 
@@ -171,6 +183,8 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         config: output::ConfigInfo {
             path: loaded.path.as_ref().map(|p| p.display().to_string()),
             sha256: loaded.hash.clone(),
+            rules_sha256: rules.hash.clone(),
+            rule_matches: allocation.rule_matches.clone(),
         },
         cost_basis: basis.name(),
         period_filter: period.clone(),
@@ -298,7 +312,10 @@ fn split_allocated(a: &allocate::Allocation) -> BTreeMap<(String, String), (Mone
         let e = out
             .entry((r.period.clone(), r.currency.clone()))
             .or_default();
-        if r.model_id == UNALLOCATED || r.model_id == UNUSED_COMMITMENT {
+        if r.model_id == UNALLOCATED
+            || r.model_id == UNUSED_COMMITMENT
+            || r.model_id.starts_with("shared:")
+        {
             e.1 += r.cost;
         } else {
             e.0 += r.cost;

@@ -50,6 +50,8 @@ pub fn map(cols: &Columns) -> Canonical {
         .dim_from(cols, line::SERVICE_NAME, &["ServiceName"])
         .dim_from(cols, line::SERVICE_CATEGORY, &["ServiceCategory"])
         .dim_from(cols, line::RESOURCE_ID, &["ResourceId"])
+        .dim_from(cols, line::RESOURCE_NAME, &["ResourceName"])
+        .dim_from(cols, line::REGION, &["RegionId", "Region", "RegionName"])
         .dim_from(
             cols,
             line::CHARGE_CATEGORY,

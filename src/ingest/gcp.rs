@@ -98,6 +98,7 @@ pub fn map(cols: &Columns) -> Canonical {
         (line::SUB_ACCOUNT_NAME, "project", "name"),
         (line::SERVICE_NAME, "service", "description"),
         (line::RESOURCE_ID, "resource", "name"),
+        (line::REGION, "location", "region"),
     ] {
         if let Some(e) = field(cols, parent, child) {
             c.dim(canonical, e);
@@ -143,7 +144,7 @@ pub fn map(cols: &Columns) -> Canonical {
 /// become `parent.child`, `labels` becomes JSON object text, `credits` becomes their exact
 /// sum (`credits_total`). Numbers keep their JSON text, so nothing goes through a float twice.
 pub fn read_ndjson(path: &Path) -> Result<DataFrame> {
-    const FIELDS: [&str; 14] = [
+    const FIELDS: [&str; 15] = [
         "billing_account_id",
         "invoice.month",
         "cost_type",
@@ -151,6 +152,7 @@ pub fn read_ndjson(path: &Path) -> Result<DataFrame> {
         "project.id",
         "project.name",
         "resource.name",
+        "location.region",
         "currency",
         "cost",
         "cost_at_list",

@@ -566,7 +566,7 @@ pub fn money_expr(e: Expr) -> Expr {
 pub struct SourceGroup {
     pub file: usize,
     /// Raw text of each entry of `line::DIMENSIONS`, in that order.
-    pub dims: [Option<String>; 13],
+    pub dims: [Option<String>; 15],
     pub basis_status: i32,
     pub prepaid_shape: bool,
     /// Sums in `CostBasis::ALL` order; None when every row of the group was null there.
