@@ -12,7 +12,7 @@ use crate::config::{SplitMethod, SpreadMethod};
 use crate::economics::Volumes;
 use crate::ingest::SourceGroup;
 use crate::ledger::Ledger;
-use crate::money::{split_largest_remainder, Money, ONE, SCALE};
+use crate::money::{split_largest_remainder, Money, SCALE};
 use crate::rules::{Pool, RuleSet};
 use crate::schema::{UNALLOCATED, UNTAGGED, UNUSED_COMMITMENT};
 use crate::tags::{TagSet, LIFECYCLE_PHASE, MODEL_ID, TEAM};
@@ -58,8 +58,8 @@ impl Allocation {
 
 type PeriodKey = (String, String);
 
-/// A bucket of spend waiting to be split: (team, phase) -> (cost, rows, decimal places).
-type Bucket = BTreeMap<(String, String), (Money, u64, u32)>;
+/// A bucket of spend waiting to be split: (team, phase) -> (cost, rows).
+type Bucket = BTreeMap<(String, String), (Money, u64)>;
 
 /// What direct spend tells us about the models of one (period, currency).
 #[derive(Default)]
@@ -145,9 +145,15 @@ pub fn allocate(
     let mut pooled: BTreeMap<(usize, PeriodKey), Bucket> = BTreeMap::new();
     let mut unallocated: BTreeMap<
         PeriodKey,
-        BTreeMap<(String, String, Option<String>), (Money, u64, u32)>,
+        BTreeMap<(String, String, Option<String>), (Money, u64)>,
     > = BTreeMap::new();
     let mut unused: BTreeMap<PeriodKey, Bucket> = BTreeMap::new();
+    // The input's precision per currency: shares are rounded to the last decimal it uses.
+    let mut precision: BTreeMap<String, u32> = BTreeMap::new();
+    for line in &ledger.lines {
+        let p = precision.entry(line.currency.clone()).or_default();
+        *p = (*p).max(places(line.cost));
+    }
 
     // (1) rules and (2) pool selection, line by line
     let no_group = SourceGroup::default();
@@ -172,7 +178,6 @@ pub fn allocate(
         let team = tags.get(TEAM).unwrap_or(UNTAGGED).to_string();
         let phase = tags.get(LIFECYCLE_PHASE).unwrap_or(UNTAGGED).to_string();
         let pk = (line.period.clone(), line.currency.clone());
-        let p = places(line.cost);
         if line.unused_commitment {
             let e = unused
                 .entry(pk)
@@ -181,7 +186,6 @@ pub fn allocate(
                 .or_default();
             e.0 += line.cost;
             e.1 += line.rows;
-            e.2 = e.2.max(p);
             continue;
         }
         if let Some(pool) = rules
@@ -196,7 +200,6 @@ pub fn allocate(
                 .or_default();
             e.0 += line.cost;
             e.1 += line.rows;
-            e.2 = e.2.max(p);
             continue;
         }
         match tags.get(MODEL_ID) {
@@ -250,7 +253,6 @@ pub fn allocate(
                     .or_default();
                 e.0 += line.cost;
                 e.1 += line.rows;
-                e.2 = e.2.max(p);
             }
         }
     }
@@ -262,22 +264,17 @@ pub fn allocate(
         let m = models.get(pk).unwrap_or(&empty);
         let weights = pool_weights(pool, m, &pk.0, volumes);
         let method = format!("shared:{}", pool.id);
+        let places = precision.get(&pk.1).copied().unwrap_or(SCALE);
         split_bucket(
-            bucket,
-            &weights,
-            m,
-            pk,
-            &method,
-            &pool.id,
-            &format!("shared:{}", pool.id),
-            &mut add,
+            bucket, &weights, places, m, pk, &method, &pool.id, &method, &mut add,
         );
     }
     // (3) unallocated spend and unused commitment
     for (pk, entries) in &unallocated {
         let m = models.get(pk).unwrap_or(&empty);
         let weights = spread_weights(rules.unallocated, m, &pk.0, volumes);
-        for ((team, phase, rule_id), (cost, rows, p)) in entries {
+        let places = precision.get(&pk.1).copied().unwrap_or(SCALE);
+        for ((team, phase, rule_id), (cost, rows)) in entries {
             if weights.is_empty() {
                 add(
                     (
@@ -297,10 +294,11 @@ pub fn allocate(
                 continue;
             }
             let mut one: Bucket = BTreeMap::new();
-            one.insert((team.clone(), phase.clone()), (*cost, *rows, *p));
+            one.insert((team.clone(), phase.clone()), (*cost, *rows));
             split_bucket(
                 &one,
                 &weights,
+                places,
                 m,
                 pk,
                 "shared:unallocated",
@@ -314,7 +312,7 @@ pub fn allocate(
         let m = models.get(pk).unwrap_or(&empty);
         let weights = spread_weights(rules.unused_commitment, m, &pk.0, volumes);
         if weights.is_empty() {
-            for ((team, phase), (cost, rows, _)) in bucket {
+            for ((team, phase), (cost, rows)) in bucket {
                 add(
                     (
                         pk.0.clone(),
@@ -333,9 +331,11 @@ pub fn allocate(
             }
             continue;
         }
+        let places = precision.get(&pk.1).copied().unwrap_or(SCALE);
         split_bucket(
             bucket,
             &weights,
+            places,
             m,
             pk,
             "shared:unused_commitment",
@@ -467,6 +467,7 @@ fn spread_weights(
 fn split_bucket(
     bucket: &Bucket,
     weights: &[(String, i128)],
+    places: u32,
     m: &Models,
     pk: &PeriodKey,
     method: &str,
@@ -490,12 +491,12 @@ fn split_bucket(
 ) {
     let total_weight: i128 = weights.iter().map(|w| w.1).sum();
     let w: Vec<i128> = weights.iter().map(|w| w.1).collect();
-    for ((team, phase), (cost, rows, p)) in bucket {
-        let quantum = 10i128.pow(SCALE - (*p).min(SCALE));
+    let quantum = 10i128.pow(SCALE - places.min(SCALE));
+    for ((team, phase), (cost, rows)) in bucket {
         match split_largest_remainder(*cost, &w, quantum) {
             Some(shares) => {
                 for ((model, wt), share) in weights.iter().zip(shares) {
-                    let fraction = Money(wt.saturating_mul(ONE) / total_weight);
+                    let fraction = Money::fraction(*wt, total_weight).unwrap_or_default();
                     add(
                         (
                             pk.0.clone(),
@@ -617,6 +618,278 @@ mod tests {
         assert_eq!(total.to_string(), "7.750000000000000001");
     }
 
+    mod rules {
+        use std::path::Path;
+
+        use crate::config::{parse, LoadedConfig};
+        use crate::economics::Volumes;
+        use crate::ingest::SourceGroup;
+        use crate::money::Money;
+        use crate::schema::line;
+        use crate::tags::TagNormaliser;
+
+        fn group(
+            resource: &str,
+            service: &str,
+            account: &str,
+            tags: Option<&str>,
+            cost: &str,
+        ) -> SourceGroup {
+            let mut g = SourceGroup::default();
+            let mut set = |name: &str, v: Option<&str>| {
+                let i = line::DIMENSIONS.iter().position(|d| *d == name).unwrap();
+                g.dims[i] = v.map(str::to_string);
+            };
+            set(line::BILLING_PERIOD_START, Some("2026-10-01"));
+            set(line::BILLING_CURRENCY, Some("USD"));
+            set(line::RESOURCE_ID, Some(resource));
+            set(line::SERVICE_NAME, Some(service));
+            set(line::SUB_ACCOUNT_NAME, Some(account));
+            set(line::TAGS, tags);
+            g.costs = [Some(Money::parse(cost).unwrap()); 4];
+            g.rows = 1;
+            g
+        }
+
+        fn run(
+            config: &str,
+            groups: &[SourceGroup],
+            volumes: Option<&Volumes>,
+        ) -> Vec<(String, String, String, String)> {
+            let cfg = parse(config, Path::new("t.toml")).unwrap();
+            let loaded = LoadedConfig {
+                config: cfg,
+                path: None,
+                hash: String::new(),
+                text: config.into(),
+            };
+            let tagger = TagNormaliser::new(&loaded.config.tags);
+            let rules = crate::rules::compile(&loaded, &tagger, volumes.is_some()).unwrap();
+            let ledger = crate::ledger::build(groups, &loaded.config, None);
+            let a = super::super::allocate(&ledger, groups, &rules, volumes);
+            let total: Money = a.rows.iter().map(|r| r.cost).sum();
+            let read: Money = ledger.totals.values().map(|t| t.cost).sum();
+            assert_eq!(total, read, "conservation");
+            a.rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.model_id.clone(),
+                        r.lifecycle_phase.clone(),
+                        r.allocation_method.clone(),
+                        r.cost.to_string(),
+                    )
+                })
+                .collect()
+        }
+
+        fn model(model: &str, phase: &str) -> String {
+            format!(r#"{{"model_id": "{model}", "team": "recsys", "lifecycle_phase": "{phase}"}}"#)
+        }
+
+        #[test]
+        fn virtual_tags_fill_missing_tags_first_match_wins() {
+            let config = r#"
+[[rules]]
+id = "sagemaker-training"
+match = { sub_account_name = "ml-training-prod", service_name = "Amazon SageMaker" }
+set = { lifecycle_phase = "training", model_id = "ranker" }
+
+[[rules]]
+id = "never-reached"
+match = { service_name = "Amazon SageMaker" }
+set = { model_id = "other" }
+"#;
+            let a = model("ranker", "inference");
+            let groups = vec![
+                group("job-1", "Amazon SageMaker", "ml-training-prod", None, "40"),
+                // has its own model and phase: the rule only fills what is missing
+                group(
+                    "job-2",
+                    "Amazon SageMaker",
+                    "ml-training-prod",
+                    Some(&a),
+                    "10",
+                ),
+                group("job-3", "Amazon SageMaker", "ml-dev", None, "5"),
+            ];
+            let rows = run(config, &groups, None);
+            assert!(rows.contains(&(
+                "ranker".into(),
+                "training".into(),
+                "rule:sagemaker-training".into(),
+                "40".into()
+            )));
+            assert!(rows.contains(&(
+                "ranker".into(),
+                "inference".into(),
+                "direct".into(),
+                "10".into()
+            )));
+            assert!(rows.contains(&(
+                "other".into(),
+                "__untagged__".into(),
+                "rule:never-reached".into(),
+                "5".into()
+            )));
+        }
+
+        #[test]
+        fn proportional_pool_with_remainder_to_the_largest_fraction() {
+            let config = r#"
+[[rules]]
+id = "fs"
+match = { resource_id = "*feature-store*" }
+set = { model_id = "__shared_feature_store__" }
+
+[[shared]]
+id = "feature-store"
+match = { model_id = "__shared_feature_store__" }
+method = "proportional"
+"#;
+            let (a, b, c) = (
+                model("a", "inference"),
+                model("b", "inference"),
+                model("c", "inference"),
+            );
+            let groups = vec![
+                group("r-a", "EC2", "p", Some(&a), "1"),
+                group("r-b", "EC2", "p", Some(&b), "1"),
+                group("r-c", "EC2", "p", Some(&c), "1"),
+                group("arn:feature-store-1", "SageMaker", "p", None, "100"),
+                group("r-x", "EC2", "p", None, "0.01"), // the input uses cents
+            ];
+            let rows = run(config, &groups, None);
+            // 100 over three equal weights at the input's 2 decimals: 33.34 + 33.33 + 33.33
+            let shares: Vec<&String> = rows
+                .iter()
+                .filter(|r| r.2 == "shared:feature-store")
+                .map(|r| &r.3)
+                .collect();
+            assert_eq!(shares, ["33.34", "33.33", "33.33"]);
+        }
+
+        #[test]
+        fn credits_pool_even_fixed_and_no_target() {
+            let config = r#"
+[[shared]]
+id = "credits"
+match = { service_name = "Credits" }
+method = "even"
+targets = { team = "recsys" }
+
+[[shared]]
+id = "platform"
+match = { service_name = "Monitoring" }
+method = "fixed"
+weights = { a = 0.6, b = 0.4 }
+
+[[shared]]
+id = "orphan"
+match = { service_name = "Orphan" }
+targets = { team = "nobody" }
+"#;
+            let (a, b, c) = (
+                model("a", "inference"),
+                model("b", "training"),
+                model("c", "inference"),
+            );
+            let groups = vec![
+                group("r-a", "EC2", "p", Some(&a), "300"),
+                group("r-b", "EC2", "p", Some(&b), "100"),
+                group("r-c", "EC2", "p", Some(&c), "100"),
+                group("credit", "Credits", "p", None, "-10.00"),
+                group("mon", "Monitoring", "p", None, "50"),
+                group("orphan", "Orphan", "p", None, "7"),
+                group("r-x", "EC2", "p", None, "0.01"), // the input uses cents
+            ];
+            let rows = run(config, &groups, None);
+            let pool = |id: &str| -> Vec<(String, String)> {
+                rows.iter()
+                    .filter(|r| r.2 == format!("shared:{id}"))
+                    .map(|r| (r.0.clone(), r.3.clone()))
+                    .collect()
+            };
+            assert_eq!(
+                pool("credits"),
+                [
+                    ("a".into(), "-3.34".into()),
+                    ("b".into(), "-3.33".into()),
+                    ("c".into(), "-3.33".into())
+                ]
+            );
+            assert_eq!(
+                pool("platform"),
+                [("a".into(), "30".into()), ("b".into(), "20".into())]
+            );
+            assert!(rows.contains(&(
+                "shared:orphan".into(),
+                "__untagged__".into(),
+                "unallocated".into(),
+                "7".into()
+            )));
+        }
+
+        #[test]
+        fn requests_driver_and_spreading_unallocated() {
+            let dir = tempfile::tempdir().unwrap();
+            let driver = dir.path().join("reads.csv");
+            std::fs::write(
+                &driver,
+                "period,model_id,quantity\n2026-10,a,1\n2026-10,b,3\n",
+            )
+            .unwrap();
+            let config = format!(
+                r#"
+[[shared]]
+id = "by-requests"
+match = {{ service_name = "Gateway" }}
+method = "requests"
+
+[[shared]]
+id = "by-reads"
+match = {{ service_name = "FeatureStore" }}
+method = "driver"
+driver = "{}"
+
+[unallocated]
+method = "proportional"
+"#,
+                driver.display()
+            );
+            let (a, b) = (model("a", "inference"), model("b", "inference"));
+            let groups = vec![
+                group("r-a", "EC2", "p", Some(&a), "30"),
+                group("r-b", "EC2", "p", Some(&b), "10"),
+                group("gw", "Gateway", "p", None, "9"),
+                group("fs", "FeatureStore", "p", None, "8"),
+                group("untagged", "S3", "p", None, "4"),
+            ];
+            let mut v = Volumes::default();
+            v.requests.insert(("2026-10".into(), "a".into()), 2);
+            v.requests.insert(("2026-10".into(), "b".into()), 1);
+            let rows = run(&config, &groups, Some(&v));
+            let pool = |m: &str| -> Vec<(String, String)> {
+                rows.iter()
+                    .filter(|r| r.2 == m)
+                    .map(|r| (r.0.clone(), r.3.clone()))
+                    .collect()
+            };
+            assert_eq!(
+                pool("shared:by-requests"),
+                [("a".into(), "6".into()), ("b".into(), "3".into())]
+            );
+            assert_eq!(
+                pool("shared:by-reads"),
+                [("a".into(), "2".into()), ("b".into(), "6".into())]
+            );
+            assert_eq!(
+                pool("shared:unallocated"),
+                [("a".into(), "3".into()), ("b".into(), "1".into())]
+            );
+        }
+    }
+
     mod properties {
         use proptest::prelude::*;
 
@@ -687,6 +960,49 @@ mod tests {
                     *unit_totals.entry((u.period.clone(), u.currency.clone())).or_insert(Money::ZERO) += u.total_cost;
                 }
                 prop_assert_eq!(unit_totals, written);
+            }
+
+            /// With rules, pools and spreading on, money is still conserved exactly per
+            /// period and currency, and a share never has the opposite sign of its pool.
+            #[test]
+            fn pools_and_spreading_conserve_money(groups in proptest::collection::vec(group(), 0..60),
+                                                   method in 0usize..3) {
+                let config = format!(r#"
+[[rules]]
+id = "c-is-shared"
+match = {{ model_id = "c" }}
+set = {{ team = "platform" }}
+
+[[shared]]
+id = "pool-c"
+match = {{ model_id = "c" }}
+method = "{}"
+
+[unallocated]
+method = "even"
+
+[unused_commitment]
+method = "proportional"
+"#, ["even", "proportional", "fixed\"\nweights = { a = 0.25, b = 0.75 }\n#"][method]);
+                let cfg = crate::config::parse(&config, std::path::Path::new("t.toml")).unwrap();
+                let loaded = crate::config::LoadedConfig { config: cfg, path: None, hash: String::new(), text: config.clone() };
+                let tagger = crate::tags::TagNormaliser::new(&loaded.config.tags);
+                let rules = crate::rules::compile(&loaded, &tagger, false).unwrap();
+                let ledger = crate::ledger::build(&groups, &loaded.config, None);
+                let alloc = super::super::allocate(&ledger, &groups, &rules, None);
+                let read: std::collections::BTreeMap<_, _> =
+                    ledger.totals.iter().map(|(k, t)| (k.clone(), t.cost)).filter(|(_, v)| !v.is_zero()).collect();
+                let written: std::collections::BTreeMap<_, _> =
+                    alloc.totals().into_iter().filter(|(_, v)| !v.is_zero()).collect();
+                prop_assert_eq!(read, written);
+                for r in alloc.rows.iter().filter(|r| r.allocation_method == "shared:pool-c") {
+                    let pool: Money = ledger.lines.iter()
+                        .filter(|l| l.period == r.period && l.currency == r.currency
+                            && ledger.tag_sets[l.tags].0.get("model_id") == Some("c") && !l.unused_commitment)
+                        .map(|l| l.cost).sum();
+                    prop_assert!(pool.0 == 0 || r.cost.0 == 0 || (pool.0 > 0) == (r.cost.0 > 0),
+                        "share {} of pool {}", r.cost, pool);
+                }
             }
         }
     }

@@ -132,6 +132,12 @@ impl Money {
         Some(Money(div_round_half_away(self.0, divisor)))
     }
 
+    /// `part / whole` as a decimal fraction at scale 18 (truncated), exact for any i128 inputs;
+    /// None when `whole` is 0.
+    pub fn fraction(part: i128, whole: i128) -> Option<Money> {
+        (whole != 0).then(|| Money(mul_div(part, ONE, whole).0))
+    }
+
     /// Ratio `self / other` as an f64, for percentages in reports only (never for money).
     pub fn ratio(self, other: Money) -> Option<f64> {
         if other.0 == 0 {
@@ -281,19 +287,20 @@ pub fn split_largest_remainder(
         remainders.push((r, i));
         handed += q;
     }
-    let mut missing = units_total - handed; // same sign as units_total, |missing| < len
+    // Truncation left |missing| < len whole quanta: one each to the largest remainders.
+    let mut missing = units_total - handed;
     if missing != 0 {
-        let negative = missing < 0;
-        // For a negative total the floor went the other way: order by remainder just the same.
         remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let step = if negative { -1 } else { 1 };
-        for &(_, i) in remainders.iter().cycle() {
-            if missing == 0 {
-                break;
-            }
+        let step = missing.signum();
+        for &(_, i) in remainders
+            .iter()
+            .take(missing.unsigned_abs().min(remainders.len() as u128) as usize)
+        {
             shares[i] += step;
             missing -= step;
         }
+        // never reached with exact arithmetic; keeps the sum exact whatever happens
+        shares[0] += missing;
     }
     let mut out: Vec<Money> = shares.into_iter().map(|s| Money(s * quantum)).collect();
     if let Some(first) = out.iter_mut().max_by_key(|m| m.0.abs()) {
@@ -302,27 +309,53 @@ pub fn split_largest_remainder(
     Some(out)
 }
 
-/// (a * b) / c as (quotient truncated toward zero, |remainder| ordering key), for i128 inputs
-/// where a * b may not fit: splits a into high and low halves.
+/// (a * b) / c as (quotient truncated toward zero, |remainder|), exact for every i128 input
+/// whose true quotient fits i128: the product is formed in 256 bits.
 fn mul_div(a: i128, b: i128, c: i128) -> (i128, i128) {
-    match a.checked_mul(b) {
-        Some(p) => (p / c, (p % c).abs()),
-        None => {
-            // Long multiplication in base 2^64 with u128 halves, enough for our magnitudes.
-            let neg = (a < 0) != (b < 0);
-            let (ua, ub, uc) = (a.unsigned_abs(), b.unsigned_abs(), c.unsigned_abs());
-            let q1 = ua / uc;
-            let r1 = ua % uc;
-            // a*b/c = q1*b + r1*b/c
-            let part = r1
-                .checked_mul(ub)
-                .map(|x| (x / uc, x % uc))
-                .unwrap_or((0, 0));
-            let q = q1 * ub + part.0;
-            let q = if neg { -(q as i128) } else { q as i128 };
-            (q, part.1 as i128)
+    if let Some(p) = a.checked_mul(b) {
+        return (p / c, (p % c).abs());
+    }
+    let neg = ((a < 0) != (b < 0)) != (c < 0);
+    let (hi, lo) = mul_u128(a.unsigned_abs(), b.unsigned_abs());
+    let (q, r) = div_u256(hi, lo, c.unsigned_abs());
+    let q = q.min(i128::MAX as u128) as i128;
+    (if neg { -q } else { q }, r.min(i128::MAX as u128) as i128)
+}
+
+/// 128 x 128 -> 256-bit product as (high, low).
+fn mul_u128(a: u128, b: u128) -> (u128, u128) {
+    let (a1, a0) = (a >> 64, a & u128::from(u64::MAX));
+    let (b1, b0) = (b >> 64, b & u128::from(u64::MAX));
+    let p00 = a0 * b0;
+    let p01 = a0 * b1;
+    let p10 = a1 * b0;
+    let p11 = a1 * b1;
+    let mid = (p00 >> 64) + (p01 & u128::from(u64::MAX)) + (p10 & u128::from(u64::MAX));
+    let lo = (p00 & u128::from(u64::MAX)) | (mid << 64);
+    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    (hi, lo)
+}
+
+/// (hi, lo) / d by binary long division: (quotient low 128 bits, remainder).
+fn div_u256(hi: u128, lo: u128, d: u128) -> (u128, u128) {
+    let mut rem: u128 = 0;
+    let mut q: u128 = 0;
+    for i in (0..256).rev() {
+        let bit = if i >= 128 {
+            (hi >> (i - 128)) & 1
+        } else {
+            (lo >> i) & 1
+        };
+        let carry = rem >> 127;
+        rem = (rem << 1) | bit;
+        if carry == 1 || rem >= d {
+            rem = rem.wrapping_sub(d);
+            if i < 128 {
+                q |= 1 << i;
+            }
         }
     }
+    (q, rem)
 }
 
 #[cfg(test)]
@@ -413,6 +446,15 @@ mod tests {
         assert!(split_largest_remainder(Money(p("1")), &[0, 0], cent).is_none());
     }
 
+    #[test]
+    fn wide_mul_div_is_exact() {
+        let big = 10i128.pow(30);
+        assert_eq!(mul_div(big, big, 10i128.pow(25)), (10i128.pow(35), 0));
+        assert_eq!(mul_div(-big, 3 * big, big), (-3 * big, 0));
+        assert_eq!(mul_div(big + 7, big, big), (big + 7, 0));
+        assert_eq!(mul_div(i128::MAX, 2, 4), (i128::MAX / 2, 2));
+    }
+
     mod properties {
         use proptest::prelude::*;
 
@@ -423,7 +465,7 @@ mod tests {
             /// quantum of its exact proportional value.
             #[test]
             fn split_is_exact(total in -10i128.pow(30)..10i128.pow(30),
-                              weights in proptest::collection::vec(0i128..1_000_000, 1..20),
+                              weights in proptest::collection::vec(prop_oneof![0i128..1_000_000, 0i128..10i128.pow(30)], 1..20),
                               q in 0u32..19) {
                 let quantum = 10i128.pow(q);
                 prop_assume!(weights.iter().any(|w| *w > 0));
