@@ -58,6 +58,23 @@ impl Allocation {
 
 type PeriodKey = (String, String);
 
+/// The grain of `cost_by_model`, in its sort order.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct RowKey {
+    period: String,
+    currency: String,
+    model_id: String,
+    team: String,
+    lifecycle_phase: String,
+    allocation_method: String,
+    rule_id: Option<String>,
+    source_pool: Option<String>,
+    share: Option<Money>,
+}
+
+/// Unallocated spend of one period: (team, phase, rule) -> (cost, rows).
+type UnallocatedBucket = BTreeMap<(String, String, Option<String>), (Money, u64)>;
+
 /// A bucket of spend waiting to be split: (team, phase) -> (cost, rows).
 type Bucket = BTreeMap<(String, String), (Money, u64)>;
 
@@ -102,7 +119,7 @@ fn places(m: Money) -> u32 {
         return 0;
     }
     let mut p = SCALE;
-    while p > 0 && v % 10 == 0 {
+    while p > 0 && v.is_multiple_of(10) {
         v /= 10;
         p -= 1;
     }
@@ -115,19 +132,8 @@ pub fn allocate(
     rules: &RuleSet,
     volumes: Option<&Volumes>,
 ) -> Allocation {
-    type Key = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<Money>,
-    );
-    let mut out: BTreeMap<Key, (Money, u64)> = BTreeMap::new();
-    let mut add = |k: Key, cost: Money, rows: u64| {
+    let mut out: BTreeMap<RowKey, (Money, u64)> = BTreeMap::new();
+    let mut add = |k: RowKey, cost: Money, rows: u64| {
         let e = out.entry(k).or_default();
         e.0 += cost;
         e.1 += rows;
@@ -143,10 +149,7 @@ pub fn allocate(
     let mut models: BTreeMap<PeriodKey, Models> = BTreeMap::new();
     // (pool index, period key) -> bucket; and the two implicit pools
     let mut pooled: BTreeMap<(usize, PeriodKey), Bucket> = BTreeMap::new();
-    let mut unallocated: BTreeMap<
-        PeriodKey,
-        BTreeMap<(String, String, Option<String>), (Money, u64)>,
-    > = BTreeMap::new();
+    let mut unallocated: BTreeMap<PeriodKey, UnallocatedBucket> = BTreeMap::new();
     let mut unused: BTreeMap<PeriodKey, Bucket> = BTreeMap::new();
     // The input's precision per currency: shares are rounded to the last decimal it uses.
     let mut precision: BTreeMap<String, u32> = BTreeMap::new();
@@ -230,17 +233,17 @@ pub fn allocate(
                     }
                 }
                 add(
-                    (
-                        pk.0,
-                        pk.1,
-                        model.to_string(),
+                    RowKey {
+                        period: pk.0,
+                        currency: pk.1,
+                        model_id: model.to_string(),
                         team,
-                        phase,
-                        method,
+                        lifecycle_phase: phase,
+                        allocation_method: method,
                         rule_id,
-                        None,
-                        None,
-                    ),
+                        source_pool: None,
+                        share: None,
+                    },
                     line.cost,
                     line.rows,
                 );
@@ -277,17 +280,17 @@ pub fn allocate(
         for ((team, phase, rule_id), (cost, rows)) in entries {
             if weights.is_empty() {
                 add(
-                    (
-                        pk.0.clone(),
-                        pk.1.clone(),
-                        UNALLOCATED.into(),
-                        team.clone(),
-                        phase.clone(),
-                        "unallocated".into(),
-                        rule_id.clone(),
-                        None,
-                        None,
-                    ),
+                    RowKey {
+                        period: pk.0.clone(),
+                        currency: pk.1.clone(),
+                        model_id: UNALLOCATED.into(),
+                        team: team.clone(),
+                        lifecycle_phase: phase.clone(),
+                        allocation_method: "unallocated".into(),
+                        rule_id: rule_id.clone(),
+                        source_pool: None,
+                        share: None,
+                    },
                     *cost,
                     *rows,
                 );
@@ -314,17 +317,17 @@ pub fn allocate(
         if weights.is_empty() {
             for ((team, phase), (cost, rows)) in bucket {
                 add(
-                    (
-                        pk.0.clone(),
-                        pk.1.clone(),
-                        UNUSED_COMMITMENT.into(),
-                        team.clone(),
-                        phase.clone(),
-                        "unallocated".into(),
-                        None,
-                        None,
-                        None,
-                    ),
+                    RowKey {
+                        period: pk.0.clone(),
+                        currency: pk.1.clone(),
+                        model_id: UNUSED_COMMITMENT.into(),
+                        team: team.clone(),
+                        lifecycle_phase: phase.clone(),
+                        allocation_method: "unallocated".into(),
+                        rule_id: None,
+                        source_pool: None,
+                        share: None,
+                    },
                     *cost,
                     *rows,
                 );
@@ -349,34 +352,19 @@ pub fn allocate(
         basis: ledger.basis.name(),
         rows: out
             .into_iter()
-            .map(
-                |(
-                    (
-                        period,
-                        currency,
-                        model_id,
-                        team,
-                        lifecycle_phase,
-                        allocation_method,
-                        rule_id,
-                        source_pool,
-                        share,
-                    ),
-                    (cost, rows),
-                )| CostByModelRow {
-                    period,
-                    currency,
-                    model_id,
-                    team,
-                    lifecycle_phase,
-                    allocation_method,
-                    cost,
-                    rows,
-                    rule_id,
-                    source_pool,
-                    share,
-                },
-            )
+            .map(|(k, (cost, rows))| CostByModelRow {
+                period: k.period,
+                currency: k.currency,
+                model_id: k.model_id,
+                team: k.team,
+                lifecycle_phase: k.lifecycle_phase,
+                allocation_method: k.allocation_method,
+                cost,
+                rows,
+                rule_id: k.rule_id,
+                source_pool: k.source_pool,
+                share: k.share,
+            })
             .collect(),
         rule_matches,
     }
@@ -473,21 +461,7 @@ fn split_bucket(
     method: &str,
     pool_id: &str,
     unassigned_model: &str,
-    add: &mut impl FnMut(
-        (
-            String,
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<Money>,
-        ),
-        Money,
-        u64,
-    ),
+    add: &mut impl FnMut(RowKey, Money, u64),
 ) {
     let total_weight: i128 = weights.iter().map(|w| w.1).sum();
     let w: Vec<i128> = weights.iter().map(|w| w.1).collect();
@@ -498,34 +472,34 @@ fn split_bucket(
                 for ((model, wt), share) in weights.iter().zip(shares) {
                     let fraction = Money::fraction(*wt, total_weight).unwrap_or_default();
                     add(
-                        (
-                            pk.0.clone(),
-                            pk.1.clone(),
-                            model.clone(),
-                            m.team_of(model),
-                            phase.clone(),
-                            method.to_string(),
-                            None,
-                            Some(pool_id.to_string()),
-                            Some(fraction),
-                        ),
+                        RowKey {
+                            period: pk.0.clone(),
+                            currency: pk.1.clone(),
+                            model_id: model.clone(),
+                            team: m.team_of(model),
+                            lifecycle_phase: phase.clone(),
+                            allocation_method: method.to_string(),
+                            rule_id: None,
+                            source_pool: Some(pool_id.to_string()),
+                            share: Some(fraction),
+                        },
                         share,
                         *rows,
                     );
                 }
             }
             None => add(
-                (
-                    pk.0.clone(),
-                    pk.1.clone(),
-                    unassigned_model.to_string(),
-                    team.clone(),
-                    phase.clone(),
-                    "unallocated".into(),
-                    None,
-                    Some(pool_id.to_string()),
-                    None,
-                ),
+                RowKey {
+                    period: pk.0.clone(),
+                    currency: pk.1.clone(),
+                    model_id: unassigned_model.to_string(),
+                    team: team.clone(),
+                    lifecycle_phase: phase.clone(),
+                    allocation_method: "unallocated".into(),
+                    rule_id: None,
+                    source_pool: Some(pool_id.to_string()),
+                    share: None,
+                },
                 *cost,
                 *rows,
             ),

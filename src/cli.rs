@@ -38,6 +38,11 @@ pub enum Command {
         after_help = "Example:\n  mlcost validate --billing exports/ --config mlcost.toml --json\n\nExits 1 when the share of compliant spend is below [validate] min_compliance."
     )]
     Validate(ValidateArgs),
+    /// Show how one model's cost in one month was built
+    #[command(
+        after_help = "Example:\n  mlcost explain --model ranker --period 2026-10 --input out/"
+    )]
+    Explain(ExplainArgs),
     /// Write a realistic synthetic FOCUS export and request volumes
     #[command(
         after_help = "Example:\n  mlcost sample --out /tmp/demo --rows 1000000 --format parquet"
@@ -109,6 +114,21 @@ pub struct ValidateArgs {
     /// Print the compliance report as JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Model id
+    #[arg(long)]
+    pub model: String,
+
+    /// Billing month (YYYY-MM)
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: String,
+
+    /// Output directory of `mlcost attribute`
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub input: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

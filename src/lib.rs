@@ -66,6 +66,10 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
                 exit_code: out.exit_code,
             })
         }
+        Command::Explain(args) => Ok(Outcome {
+            stdout: commands::explain::run(args)?,
+            ..Outcome::default()
+        }),
         Command::Sample(args) => Ok(Outcome {
             stderr: say(commands::sample::run(args)? + "\n"),
             ..Outcome::default()

@@ -66,6 +66,9 @@ pub fn cost_by_model_frame(rows: &[&CostByModelRow], basis: &str) -> Result<Data
             "allocation_method",
             rows.iter().map(|r| Some(r.allocation_method.as_str())),
         ),
+        strings("rule_id", rows.iter().map(|r| r.rule_id.as_deref())),
+        strings("source_pool", rows.iter().map(|r| r.source_pool.as_deref())),
+        decimal("share", rows.iter().map(|r| r.share)),
         strings("cost_basis", rows.iter().map(|_| Some(basis))),
         ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
     ])
@@ -269,6 +272,62 @@ pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, 
         }
     }
     Ok(out)
+}
+
+/// Reads one period of `cost_by_model` back (for `explain`), with its cost basis.
+pub fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRow>, String)> {
+    let path = out
+        .join(COST_BY_MODEL)
+        .join(format!("billing_period={period}"))
+        .join("part-0.parquet");
+    let file = std::fs::File::open(&path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let read_err = |source| Error::Read {
+        path: path.clone(),
+        source,
+    };
+    let df = ParquetReader::new(file).finish().map_err(read_err)?;
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        df.column(name)
+            .and_then(crate::ingest::text_values)
+            .map_err(read_err)
+    };
+    let money = |name: &str| -> Result<Vec<Option<Money>>> {
+        let c = df.column(name).map_err(read_err)?;
+        let d = c.decimal().map_err(read_err)?;
+        Ok(d.physical().iter().map(|v| v.map(Money)).collect())
+    };
+    let (models, teams, phases, methods) = (
+        text("model_id")?,
+        text("team")?,
+        text("lifecycle_phase")?,
+        text("allocation_method")?,
+    );
+    let (currencies, rules, pools) = (text("currency")?, text("rule_id")?, text("source_pool")?);
+    let (costs, shares, rows) = (money("cost")?, money("share")?, text("source_rows")?);
+    let basis = text("cost_basis")?
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
+    let rows = (0..df.height())
+        .map(|i| CostByModelRow {
+            period: period.to_string(),
+            currency: currencies[i].clone().unwrap_or_default(),
+            model_id: models[i].clone().unwrap_or_default(),
+            team: teams[i].clone().unwrap_or_default(),
+            lifecycle_phase: phases[i].clone().unwrap_or_default(),
+            allocation_method: methods[i].clone().unwrap_or_default(),
+            cost: costs[i].unwrap_or_default(),
+            rows: rows[i].as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
+            rule_id: rules[i].clone(),
+            source_pool: pools[i].clone(),
+            share: shares[i],
+        })
+        .collect();
+    Ok((rows, basis))
 }
 
 /// The quarantine file: one line per row that was not counted.

@@ -240,6 +240,67 @@ pub fn validate_text(c: &ComplianceSummary, threshold: Option<f64>) -> String {
     o
 }
 
+/// Phase -> (cost, share of the pool it came from).
+type PhaseCosts = std::collections::BTreeMap<String, (Money, Option<Money>)>;
+
+/// How one model's cost in one period was built, from its `cost_by_model` rows.
+pub fn explain_text(
+    model: &str,
+    period: &str,
+    basis: &str,
+    rows: &[crate::allocate::CostByModelRow],
+) -> String {
+    use std::collections::BTreeMap;
+    let mut o = String::new();
+    let mut currencies: Vec<&str> = rows.iter().map(|r| r.currency.as_str()).collect();
+    currencies.dedup();
+    for currency in currencies {
+        let _ = writeln!(o, "{model} in {period} ({currency}), cost basis {basis}");
+        // (method, rule, pool) -> phase -> (cost, share)
+        let mut parts: BTreeMap<(String, Option<String>, Option<String>), PhaseCosts> =
+            BTreeMap::new();
+        let mut total = Money::ZERO;
+        for r in rows.iter().filter(|r| r.currency == currency) {
+            let e = parts
+                .entry((
+                    r.allocation_method.clone(),
+                    r.rule_id.clone(),
+                    r.source_pool.clone(),
+                ))
+                .or_default()
+                .entry(r.lifecycle_phase.clone())
+                .or_default();
+            e.0 += r.cost;
+            e.1 = r.share;
+            total += r.cost;
+        }
+        let mut lines: Vec<(String, String)> = Vec::new();
+        for ((method, rule, pool), phases) in &parts {
+            let sum: Money = phases.values().map(|p| p.0).sum();
+            let mut label = method.clone();
+            if let (Some(rule), false) = (rule, method.starts_with("rule:")) {
+                label.push_str(&format!(" (tags completed by rule:{rule})"));
+            }
+            if let Some(pool) = pool {
+                if let Some(share) = phases.values().find_map(|p| p.1) {
+                    label.push_str(&format!(" (share {} of pool {pool})", share.to_fixed(6)));
+                }
+            }
+            lines.push((format!("  {label}"), sum.to_string()));
+            for (phase, (cost, _)) in phases {
+                lines.push((format!("    {phase}"), cost.to_string()));
+            }
+        }
+        lines.push(("  total".to_string(), total.to_string()));
+        let width = lines.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);
+        let amount_width = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
+        for (label, amount) in lines {
+            let _ = writeln!(o, "{label:<width$}  {amount:>amount_width$}");
+        }
+    }
+    o
+}
+
 /// An error as the user sees it: `error: ...`, one `Caused by:` line per source, a hint.
 pub fn error_text(err: &crate::error::Error) -> String {
     let mut o = format!("error: {err}\n");

@@ -307,6 +307,22 @@ fn resources(rng: &mut Rng, models: &[Model], n: usize) -> Vec<Resource> {
             let (_, _, kind, median) = phase.service();
             let (account, account_name) =
                 accounts[(model.team * 2 + i % 2) % accounts.len()].clone();
+            if i % 50 == 7 {
+                // the shared feature store: platform-owned, serves every model, no model_id
+                let (account, account_name) = accounts[23].clone();
+                return Resource {
+                    id: format!("arn:aws:sagemaker:us-east-1:{account}:feature-group/feature-store-{i}"),
+                    account,
+                    account_name,
+                    phase: Phase::FeaturePipeline,
+                    hourly: rng.lognormal(2.0, 0.5),
+                    tags: Some(
+                        r#"{"team": "platform", "project": "feature-store", "environment": "prod", "cost_center": "cc-1110", "lifecycle_phase": "feature_pipeline"}"#
+                            .to_string(),
+                    ),
+                    covered_by_commitment: false,
+                };
+            }
             Resource {
                 id: format!(
                     "arn:aws:{kind}:us-east-1:{account}:{}/{}-{i}",

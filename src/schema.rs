@@ -183,6 +183,9 @@ pub fn cost_by_model() -> TableDef {
                 false,
                 "direct | rule:<id> | shared:<id> | unallocated",
             ),
+            c("rule_id", Str, true, "the virtual-tag rule that matched the spend, if any"),
+            c("source_pool", Str, true, "the shared pool (or unallocated / unused_commitment) the cost was split from"),
+            c("share", Decimal, true, "fraction of the pool this row received"),
             c(
                 "cost_basis",
                 Str,

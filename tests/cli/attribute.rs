@@ -292,3 +292,32 @@ fn reconciliation_failure_exits_1_and_keeps_previous_outputs() {
         "previous outputs must be untouched"
     );
 }
+
+#[test]
+fn written_tables_match_the_published_schemas() {
+    let env = TestEnv::new();
+    assert_eq!(run_basic(&env, &[]).code, 0);
+    for table in [
+        mlcost::schema::cost_by_model(),
+        mlcost::schema::unit_costs(),
+        mlcost::schema::tag_compliance(),
+    ] {
+        let df = read_table(&env.path("out"), table.name);
+        let have: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        let want: Vec<String> = table.columns.iter().map(|c| c.name.to_string()).collect();
+        assert_eq!(have, want, "{}", table.name);
+        for (c, def) in df.columns().iter().zip(&table.columns) {
+            let kind = match c.dtype() {
+                polars::prelude::DataType::String => mlcost::schema::ColumnType::String,
+                polars::prelude::DataType::Int64 => mlcost::schema::ColumnType::Int64,
+                polars::prelude::DataType::Decimal(38, 18) => mlcost::schema::ColumnType::Decimal,
+                other => panic!("{}.{} has type {other:?}", table.name, def.name),
+            };
+            assert_eq!(kind, def.kind, "{}.{}", table.name, def.name);
+        }
+    }
+}

@@ -4,5 +4,6 @@ mod attribute;
 mod errors;
 mod formats;
 mod inputs;
+mod rules;
 mod util;
 mod validate;

@@ -1,0 +1,24 @@
+//! `mlcost explain`: reads one period of `cost_by_model` from an output directory and shows
+//! how one model's cost was built (direct spend by phase, rules, pools and their shares).
+
+use crate::cli::ExplainArgs;
+use crate::error::{Error, Result};
+use crate::output;
+use crate::report;
+
+pub fn run(args: &ExplainArgs) -> Result<String> {
+    let period = super::parse_period(&args.period)?;
+    let (rows, basis) = output::read_cost_by_model(&args.input, &period)?;
+    let model = args.model.trim().to_lowercase();
+    let mine: Vec<_> = rows
+        .into_iter()
+        .filter(|r| r.model_id == model || r.model_id == args.model)
+        .collect();
+    if mine.is_empty() {
+        return Err(Error::Usage {
+            message: format!("model `{}` has no cost in {period} under `{}`", args.model, args.input.display()),
+            hint: Some("list the models with `duckdb -c \"select distinct model_id from 'out/cost_by_model/*/*.parquet'\"`".into()),
+        });
+    }
+    Ok(report::explain_text(&args.model, &period, &basis, &mine))
+}
