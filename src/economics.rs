@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{text_values, InputFile, RawScan};
 use crate::ledger::billing_period;
 use crate::money::Money;
-use crate::schema::{phase_column, PHASE_COLUMNS, UNALLOCATED, UNUSED_COMMITMENT};
+use crate::schema::{phase_column, PHASE_COLUMNS};
 use crate::tags::TagNormaliser;
 
 /// A request-volume row that could not be used.
@@ -212,15 +212,15 @@ pub fn unit_costs(
             })
             .map(|(t, _)| t.clone())
             .unwrap_or_default();
-        let reserved = model_id == UNALLOCATED
-            || model_id == UNUSED_COMMITMENT
-            || model_id.starts_with("shared:");
+        let reserved = model_id.starts_with("__") || model_id.starts_with("shared:");
         let requests =
             volumes.and_then(|v| v.requests.get(&(period.clone(), model_id.clone())).copied());
         if !reserved {
             with_spend.insert((period.clone(), model_id.clone()));
         }
-        let reason = if reserved {
+        let reason = if model_id == crate::amortize::DEFERRED_TRAINING {
+            Some("deferred training balance")
+        } else if reserved {
             Some("unallocated spend")
         } else if volumes.is_none() {
             Some("no volumes")

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod allocate;
+pub mod amortize;
 pub mod cli;
 pub mod commands;
 pub mod compliance;

@@ -22,6 +22,7 @@ use crate::schema::PHASE_COLUMNS;
 pub const COST_BY_MODEL: &str = "cost_by_model";
 pub const UNIT_COSTS: &str = "unit_costs";
 pub const TAG_COMPLIANCE: &str = "tag_compliance";
+pub const TRAINING_AMORTIZATION: &str = "training_amortization";
 pub const MANIFEST: &str = "manifest.json";
 pub const QUARANTINE: &str = "quarantine.csv";
 const STAGING_PREFIX: &str = ".mlcost-staging-";
@@ -114,6 +115,120 @@ pub fn tag_compliance_frame(rows: &[&ComplianceRow]) -> Result<DataFrame> {
         strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
         ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
     ])
+}
+
+pub fn training_amortization_frame(
+    rows: &[&crate::amortize::AmortizationRow],
+) -> Result<DataFrame> {
+    frame(vec![
+        strings(
+            "billing_period",
+            rows.iter().map(|r| Some(r.period.as_str())),
+        ),
+        strings(
+            "model_id",
+            rows.iter().map(|r| Some(r.schedule.model_id.as_str())),
+        ),
+        strings("team", rows.iter().map(|r| Some(r.schedule.team.as_str()))),
+        strings(
+            "currency",
+            rows.iter().map(|r| Some(r.schedule.currency.as_str())),
+        ),
+        strings(
+            "incurred_period",
+            rows.iter()
+                .map(|r| Some(r.schedule.incurred_period.as_str())),
+        ),
+        decimal(
+            "incurred_cost",
+            rows.iter().map(|r| Some(r.schedule.incurred_cost)),
+        ),
+        decimal("charged", rows.iter().map(|r| Some(r.charged))),
+        decimal(
+            "balance_after",
+            rows.iter().map(|r| Some(r.schedule.balance)),
+        ),
+        ints(
+            "months_remaining",
+            rows.iter()
+                .map(|r| Some(i64::from(r.schedule.months_remaining))),
+        ),
+    ])
+}
+
+/// The schedules still open after the latest `training_amortization` partition written before
+/// `period` (None when there is none).
+pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amortize::Schedule>> {
+    let dir = out.join(TRAINING_AMORTIZATION);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(Vec::new());
+    };
+    let mut earlier: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix("billing_period=")
+                .map(str::to_string)
+        })
+        .filter(|p| p.as_str() < period)
+        .collect();
+    earlier.sort();
+    let Some(last) = earlier.pop() else {
+        return Ok(Vec::new());
+    };
+    let path = dir
+        .join(format!("billing_period={last}"))
+        .join("part-0.parquet");
+    let file = std::fs::File::open(&path).map_err(|source| Error::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let read_err = |source| Error::Read {
+        path: path.clone(),
+        source,
+    };
+    let df = ParquetReader::new(file).finish().map_err(read_err)?;
+    let text = |n: &str| {
+        df.column(n)
+            .and_then(crate::ingest::text_values)
+            .map_err(read_err)
+    };
+    let money = |n: &str| -> Result<Vec<Money>> {
+        let c = df.column(n).map_err(read_err)?;
+        Ok(c.decimal()
+            .map_err(read_err)?
+            .physical()
+            .iter()
+            .map(|v| Money(v.unwrap_or(0)))
+            .collect())
+    };
+    let (models, teams, currencies, incurred) = (
+        text("model_id")?,
+        text("team")?,
+        text("currency")?,
+        text("incurred_period")?,
+    );
+    let (costs, balances, months) = (
+        money("incurred_cost")?,
+        money("balance_after")?,
+        text("months_remaining")?,
+    );
+    Ok((0..df.height())
+        .map(|i| crate::amortize::Schedule {
+            model_id: models[i].clone().unwrap_or_default(),
+            team: teams[i].clone().unwrap_or_default(),
+            currency: currencies[i].clone().unwrap_or_default(),
+            incurred_period: incurred[i].clone().unwrap_or_default(),
+            incurred_cost: costs[i],
+            balance: balances[i],
+            months_remaining: months[i]
+                .as_deref()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0),
+        })
+        .filter(|s| s.months_remaining > 0 && !s.balance.is_zero())
+        .collect())
 }
 
 /// A run's outputs being assembled in a staging directory under the output directory.
@@ -372,7 +487,17 @@ pub struct Manifest {
     pub periods: Vec<PeriodInfo>,
     pub reconciliation: Reconciliation,
     pub volume_report: crate::economics::VolumeReport,
+    pub amortization: AmortizationInfo,
     pub outputs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AmortizationInfo {
+    pub training_months: u32,
+    /// Schedules carried in from the output of an earlier month.
+    pub opening_schedules: usize,
+    /// (period, currency) -> training cost incurred but not yet charged at the period's end.
+    pub closing_balance: BTreeMap<String, Money>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]

@@ -288,8 +288,34 @@ pub fn tag_compliance() -> TableDef {
     }
 }
 
+pub fn training_amortization() -> TableDef {
+    TableDef {
+        name: "training_amortization",
+        version: SCHEMA_VERSION,
+        grain: "billing_period x currency x model_id x incurred_period (written when [amortize] training_months > 1)",
+        partitioned_by: Some("billing_period"),
+        columns: vec![
+            c("billing_period", Str, false, "YYYY-MM: the schedule as of the end of this month"),
+            c("model_id", Str, false, "model whose training is amortised"),
+            c("team", Str, false, "team of the training spend"),
+            c("currency", Str, false, "billing currency"),
+            c("incurred_period", Str, false, "YYYY-MM the training spend was billed"),
+            c("incurred_cost", Decimal, false, "training spend of that month"),
+            c("charged", Decimal, false, "installment charged to the model in billing_period"),
+            c("balance_after", Decimal, false, "still to charge after billing_period (the deferred balance)"),
+            c("months_remaining", Int64, false, "months left in the schedule"),
+        ],
+    }
+}
+
 pub fn all_tables() -> Vec<TableDef> {
-    vec![line_item(), cost_by_model(), unit_costs(), tag_compliance()]
+    vec![
+        line_item(),
+        cost_by_model(),
+        unit_costs(),
+        tag_compliance(),
+        training_amortization(),
+    ]
 }
 
 /// The JSON text of a table schema, as stored in `schemas/<name>.json`.

@@ -11,9 +11,8 @@ use crate::error::{Error, Result};
 use crate::money::Money;
 use crate::output::{self, Manifest, Staging};
 use crate::report::RunSummary;
-use crate::schema::{UNALLOCATED, UNUSED_COMMITMENT};
 use crate::tags::TagNormaliser;
-use crate::{allocate, compliance, economics, ledger};
+use crate::{allocate, amortize, compliance, economics, ledger};
 
 /// What the binary needs to finish: the text for stderr, JSON for stdout, the exit code.
 pub struct Outcome {
@@ -40,7 +39,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
     let billing = read_billing(&args.input, basis, verbosity)?;
     let ledger = ledger::build(&billing.groups, config, period.as_deref());
     let quarantined = billing.quarantine_details(&ledger, basis, period.as_deref())?;
-    let allocation = allocate::allocate(&ledger, &billing.groups, &rules, volumes.as_ref());
+    let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, volumes.as_ref());
     if let Some(rule) = rules
         .rules
         .iter()
@@ -52,15 +51,28 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
             hint: Some("fix its matchers or remove it; `mlcost validate -v` lists the dimensions of the input".into()),
         });
     }
-    let compliance = compliance::assess(&ledger, tagger.required());
-    let (unit_rows, volume_report) = economics::unit_costs(&allocation, volumes.as_ref());
-
     // Partitions to replace: every period in this run (or the one asked for, even if empty).
     let mut periods: BTreeSet<String> = ledger.periods().into_iter().collect();
     if let Some(p) = &period {
         periods.insert(p.clone());
     }
+    let run_periods: Vec<String> = periods.iter().cloned().collect();
+    let opening = match run_periods.first() {
+        Some(first) => output::read_open_schedules(&args.out, first)?,
+        None => Vec::new(),
+    };
+    let opening_schedules = opening.len();
+    let schedules = amortize::amortize(
+        &mut allocation,
+        rules.training_months,
+        opening,
+        &run_periods,
+    );
+    let compliance = compliance::assess(&ledger, tagger.required());
+    let (unit_rows, volume_report) = economics::unit_costs(&allocation, volumes.as_ref());
 
+    let write_amortization = rules.training_months > 1 || !schedules.is_empty();
+    let amortization = write_amortization.then_some(schedules.as_slice());
     let mut staging = Staging::new(&args.out)?;
     let result = stage_tables(
         &mut staging,
@@ -68,6 +80,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         &allocation,
         &unit_rows,
         &compliance.rows,
+        amortization,
     );
     let (cost_files, unit_files) = match result {
         Ok(files) => files,
@@ -160,11 +173,24 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         }
     }
     let mut outputs: Vec<String> = Vec::new();
-    for table in [
+    let mut tables = vec![
         output::COST_BY_MODEL,
         output::UNIT_COSTS,
         output::TAG_COMPLIANCE,
-    ] {
+    ];
+    if write_amortization {
+        tables.push(output::TRAINING_AMORTIZATION);
+    }
+    let mut closing_balance: BTreeMap<String, Money> = BTreeMap::new();
+    for r in schedules
+        .iter()
+        .filter(|r| run_periods.last() == Some(&r.period))
+    {
+        *closing_balance
+            .entry(format!("{} {}", r.period, r.schedule.currency))
+            .or_default() += r.schedule.balance;
+    }
+    for table in tables {
         for p in &periods {
             outputs.push(format!("{table}/billing_period={p}/part-0.parquet"));
         }
@@ -222,6 +248,11 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
             mismatches: mismatches.clone(),
         },
         volume_report,
+        amortization: output::AmortizationInfo {
+            training_months: rules.training_months,
+            opening_schedules,
+            closing_balance,
+        },
         outputs,
     };
     if !reconciled {
@@ -275,6 +306,7 @@ fn stage_tables(
     allocation: &allocate::Allocation,
     unit_rows: &[economics::UnitCostRow],
     compliance_rows: &[compliance::ComplianceRow],
+    amortization: Option<&[amortize::AmortizationRow]>,
 ) -> Result<Staged> {
     let mut cost_files = Vec::new();
     let mut unit_files = Vec::new();
@@ -301,6 +333,11 @@ fn stage_tables(
         let rows: Vec<_> = compliance_rows.iter().filter(|r| &r.period == p).collect();
         let mut df = output::tag_compliance_frame(&rows)?;
         staging.write_partition(output::TAG_COMPLIANCE, p, &mut df)?;
+        if let Some(schedules) = amortization {
+            let rows: Vec<_> = schedules.iter().filter(|r| &r.period == p).collect();
+            let mut df = output::training_amortization_frame(&rows)?;
+            staging.write_partition(output::TRAINING_AMORTIZATION, p, &mut df)?;
+        }
     }
     Ok((cost_files, unit_files))
 }
@@ -312,10 +349,7 @@ fn split_allocated(a: &allocate::Allocation) -> BTreeMap<(String, String), (Mone
         let e = out
             .entry((r.period.clone(), r.currency.clone()))
             .or_default();
-        if r.model_id == UNALLOCATED
-            || r.model_id == UNUSED_COMMITMENT
-            || r.model_id.starts_with("shared:")
-        {
+        if r.model_id.starts_with("__") || r.model_id.starts_with("shared:") {
             e.1 += r.cost;
         } else {
             e.0 += r.cost;

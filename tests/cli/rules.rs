@@ -146,3 +146,99 @@ fn explain_names_a_missing_model() {
         r.stderr
     );
 }
+
+/// Training spend spread over three months: each month still adds up to its bill, the model is
+/// charged one installment a month, and a later run continues from the balance it finds.
+#[test]
+fn training_amortisation_carries_the_balance_across_runs() {
+    let env = TestEnv::new();
+    let config = env.write("c.toml", "[amortize]\ntraining_months = 3\n");
+    let billing = fixture("focus/basic.csv");
+    let requests = fixture("focus/requests.csv");
+    let c = config.to_str().unwrap();
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--requests",
+        requests.to_str().unwrap(),
+        "--out",
+        "out",
+        "--config",
+        c,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cost = rows(&read_table(&env.path("out"), "cost_by_model"));
+    let total = |period: &str, model: &str| -> String {
+        cost.iter()
+            .filter(|r| r["billing_period"] == period && r["model_id"] == model)
+            .map(|r| Money::parse(&r["cost"]).unwrap())
+            .sum::<Money>()
+            .to_string()
+    };
+    // 50.005 of September training over 3 months at the input's 3 decimals: 16.669 now
+    assert_eq!(total("2026-09", "ranker"), "144.1553");
+    assert_eq!(total("2026-09", "__deferred_training__"), "33.336");
+    assert_eq!(total("2026-10", "ranker"), "16.686100000000000001");
+    assert_eq!(total("2026-10", "__deferred_training__"), "-16.668");
+    let units = rows(&read_table(&env.path("out"), "unit_costs"));
+    let sep = find(
+        &units,
+        &[("billing_period", "2026-09"), ("model_id", "ranker")],
+    );
+    assert_eq!(sep["cost_per_request"], "0.0001441553");
+    let sched = rows(&read_table(&env.path("out"), "training_amortization"));
+    let oct = find(
+        &sched,
+        &[("billing_period", "2026-10"), ("model_id", "ranker")],
+    );
+    assert_eq!(
+        (
+            oct["charged"].as_str(),
+            oct["balance_after"].as_str(),
+            oct["months_remaining"].as_str()
+        ),
+        ("16.668", "16.668", "1")
+    );
+
+    // November arrives in its own run: the last installment comes from the October balance
+    let nov = env.write(
+        "nov.csv",
+        &format!(
+            "{}\n2026-11-01T00:00:00Z,2026-12-01T00:00:00Z,2026-11-02T00:00:00Z,USD,Usage,,,AWS,1,2,3,Amazon EC2,i-9,\"{{\"\"model_id\"\": \"\"ranker\"\", \"\"team\"\": \"\"recsys\"\"}}\",1.00,1.00,1,1,\n",
+            std::fs::read_to_string(&billing).unwrap().lines().next().unwrap()
+        ),
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        nov.to_str().unwrap(),
+        "--out",
+        "out",
+        "--config",
+        c,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    assert_eq!(m["amortization"]["opening_schedules"], 1);
+    assert_eq!(m["reconciliation"]["ok"], true);
+    let cost = rows(&read_table(&env.path("out"), "cost_by_model"));
+    let nov_ranker: Money = cost
+        .iter()
+        .filter(|r| r["billing_period"] == "2026-11" && r["model_id"] == "ranker")
+        .map(|r| Money::parse(&r["cost"]).unwrap())
+        .sum();
+    assert_eq!(nov_ranker.to_string(), "17.668");
+    let sched = rows(&read_table(&env.path("out"), "training_amortization"));
+    let last = find(
+        &sched,
+        &[("billing_period", "2026-11"), ("model_id", "ranker")],
+    );
+    assert_eq!(
+        (
+            last["balance_after"].as_str(),
+            last["months_remaining"].as_str()
+        ),
+        ("0", "0")
+    );
+}
