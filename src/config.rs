@@ -441,6 +441,31 @@ environment = ["prod", "staging", "dev"]
 #   list       ListCost, commitment purchase rows excluded
 #   contracted ContractedCost, commitment purchase rows excluded
 basis = "effective"
+
+# Allocation rules, applied in this order (docs/allocation.md has an example of each).
+# 1. Virtual tags: fill tags the bill lacks; the first matching rule wins.
+# [[rules]]
+# id = "sagemaker-training"
+# match = { sub_account_name = "ml-training-prod", service_name = "Amazon SageMaker" }
+# set = { lifecycle_phase = "training" }
+#
+# 2. Shared pools: split matched spend over target models.
+# [[shared]]
+# id = "feature-store"
+# match = { resource_id = "*feature-store*" }
+# targets = { team = "recsys" }   # omitted: every model with direct spend in the month
+# method = "proportional"         # even | proportional | fixed | requests | driver
+
+# 3. Spend without a model and unused commitment: keep visible or spread over all models.
+[unallocated]
+method = "keep"                   # keep | even | proportional | requests
+
+[unused_commitment]
+method = "keep"
+
+# 4. Training spend: charge it in the month it was incurred (1) or over N months.
+[amortize]
+training_months = 1
 "#;
 
 #[cfg(test)]
@@ -470,6 +495,27 @@ mod tests {
         assert!(parse("[cost]\nbasis = \"blended\"\n", Path::new("x")).is_err());
         assert!(parse("[tags]\nrequired = [\"team\", \" Team\"]\n", Path::new("x")).is_err());
         assert!(parse("[tags]\nrequired = \"team\"\n", Path::new("x")).is_err());
+    }
+
+    /// Every TOML example in the docs must be a valid config, so the docs cannot rot.
+    #[test]
+    fn documented_examples_parse() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut blocks = 0;
+        for doc in ["README.md", "docs/allocation.md"] {
+            let text = std::fs::read_to_string(root.join(doc)).unwrap();
+            for block in text.split("```toml\n").skip(1) {
+                let body = block.split("```").next().unwrap();
+                parse(body, Path::new(doc)).unwrap_or_else(|e| panic!("{doc}: {e}\n{body}"));
+                blocks += 1;
+            }
+        }
+        assert!(blocks >= 5, "found only {blocks} examples");
+        parse(
+            include_str!("../sample_data/mlcost.toml"),
+            Path::new("sample_data/mlcost.toml"),
+        )
+        .unwrap();
     }
 
     #[test]
