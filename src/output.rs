@@ -180,15 +180,11 @@ pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amorti
     let path = dir
         .join(format!("billing_period={last}"))
         .join("part-0.parquet");
-    let file = std::fs::File::open(&path).map_err(|source| Error::Io {
-        path: path.clone(),
-        source,
-    })?;
     let read_err = |source| Error::Read {
         path: path.clone(),
         source,
     };
-    let df = ParquetReader::new(file).finish().map_err(read_err)?;
+    let df = read_parquet(&path)?;
     let text = |n: &str| {
         df.column(n)
             .and_then(crate::ingest::text_values)
@@ -357,15 +353,11 @@ fn remove_stale_staging(out: &Path) {
 pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, String), Money>> {
     let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
     for path in files {
-        let file = std::fs::File::open(path).map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
         let read_err = |source| Error::Read {
             path: path.clone(),
             source,
         };
-        let df = ParquetReader::new(file).finish().map_err(read_err)?;
+        let df = read_parquet(path)?;
         let periods = df
             .column("billing_period")
             .and_then(|c| c.str().cloned())
@@ -389,21 +381,31 @@ pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, 
     Ok(out)
 }
 
+/// Reads a whole Parquet file we wrote; errors name the file.
+fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
 /// Reads one period of `cost_by_model` back (for `explain`), with its cost basis.
 pub fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRow>, String)> {
     let path = out
         .join(COST_BY_MODEL)
         .join(format!("billing_period={period}"))
         .join("part-0.parquet");
-    let file = std::fs::File::open(&path).map_err(|source| Error::Io {
-        path: path.clone(),
-        source,
-    })?;
     let read_err = |source| Error::Read {
         path: path.clone(),
         source,
     };
-    let df = ParquetReader::new(file).finish().map_err(read_err)?;
+    let df = read_parquet(&path)?;
     let text = |name: &str| -> Result<Vec<Option<String>>> {
         df.column(name)
             .and_then(crate::ingest::text_values)

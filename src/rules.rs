@@ -180,10 +180,10 @@ pub fn compile(
         hint: hint.map(str::to_string),
     };
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut rules = Vec::new();
-    for r in &c.rules {
-        let id = r.id.get_ref().clone();
-        let line = loaded.line_of(r.id.span().start);
+    // id, line and matcher of a rule or pool; ids are unique across both
+    let mut head = |spanned: &toml::Spanned<String>, matches: &BTreeMap<String, String>| {
+        let id = spanned.get_ref().clone();
+        let line = loaded.line_of(spanned.span().start);
         if let Some(first) = seen.insert(id.clone(), line) {
             return Err(err(
                 &id,
@@ -192,7 +192,12 @@ pub fn compile(
                 Some("rule and pool ids must be unique"),
             ));
         }
-        let matcher = Matcher::compile(&r.matches, tagger).map_err(|m| err(&id, line, m, None))?;
+        let matcher = Matcher::compile(matches, tagger).map_err(|m| err(&id, line, m, None))?;
+        Ok((id, line, matcher))
+    };
+    let mut rules = Vec::new();
+    for r in &c.rules {
+        let (id, line, matcher) = head(&r.id, &r.matches)?;
         if matcher.is_empty() {
             return Err(err(&id, line, "`match` is empty, so the rule would match all spend".into(), Some("add at least one matcher, e.g. `match = { service_name = \"Amazon SageMaker\" }`")));
         }
@@ -225,17 +230,7 @@ pub fn compile(
         .map(Path::to_path_buf)
         .unwrap_or_default();
     for p in &c.shared {
-        let id = p.id.get_ref().clone();
-        let line = loaded.line_of(p.id.span().start);
-        if let Some(first) = seen.insert(id.clone(), line) {
-            return Err(err(
-                &id,
-                line,
-                format!("the id is already used on line {first}"),
-                Some("rule and pool ids must be unique"),
-            ));
-        }
-        let matcher = Matcher::compile(&p.matches, tagger).map_err(|m| err(&id, line, m, None))?;
+        let (id, line, matcher) = head(&p.id, &p.matches)?;
         if matcher.is_empty() {
             return Err(err(
                 &id,
