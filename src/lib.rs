@@ -8,6 +8,7 @@ pub mod compliance;
 pub mod config;
 pub mod economics;
 pub mod error;
+pub mod estimate;
 pub mod ingest;
 pub mod ledger;
 pub mod money;

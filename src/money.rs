@@ -138,6 +138,20 @@ impl Money {
         (whole != 0).then(|| Money(mul_div(part, ONE, whole).0))
     }
 
+    /// `self * other` at scale 18, exact up to the 18th decimal (rounded toward zero below
+    /// it); the product is formed in 256 bits, so no intermediate overflow.
+    pub fn mul(self, other: Money) -> Money {
+        Money(mul_div(self.0, other.0, ONE).0)
+    }
+
+    /// An exact amount from a TOML/JSON number, through its shortest text form.
+    pub fn from_f64(x: f64) -> Result<Money, ParseMoneyError> {
+        if !x.is_finite() {
+            return Err(ParseMoneyError::NotANumber);
+        }
+        Money::parse(&x.to_string())
+    }
+
     /// Ratio `self / other` as an f64, for percentages in reports only (never for money).
     pub fn ratio(self, other: Money) -> Option<f64> {
         if other.0 == 0 {
@@ -444,6 +458,14 @@ mod tests {
         assert_eq!(shares.iter().copied().sum::<Money>(), Money(p("-10")));
         assert_eq!(shares[1], Money(p("-6.67")));
         assert!(split_largest_remainder(Money(p("1")), &[0, 0], cent).is_none());
+    }
+
+    #[test]
+    fn multiplies_exactly() {
+        assert_eq!(Money(p("24.48")).mul(Money(p("0.3"))).to_string(), "7.344");
+        assert_eq!(Money(p("2.3472")).mul(Money(p("2920"))).to_string(), "6853.824");
+        assert_eq!(Money::from_f64(0.023).unwrap().to_string(), "0.023");
+        assert!(Money::from_f64(f64::NAN).is_err());
     }
 
     #[test]
