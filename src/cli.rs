@@ -38,6 +38,22 @@ pub enum Command {
         after_help = "Example:\n  mlcost validate --billing exports/ --config mlcost.toml --json\n\nExits 1 when the share of compliant spend is below [validate] min_compliance."
     )]
     Validate(ValidateArgs),
+    /// Estimate the monthly cost of a planned model from a price catalog and a usage profile
+    #[command(
+        after_help = "Examples:\n  mlcost estimate --profile sample_data/profile_recommendation.toml\n  mlcost estimate --profile p.toml --compare pricing=on_demand\n  mlcost estimate --profile p.toml --compare inference.instance=g4dn.xlarge --compare inference.replicas=12\n  mlcost estimate --profile p.toml --actual out/ --period 2026-10"
+    )]
+    Estimate(EstimateArgs),
+    /// Print or check the required tag set for a new resource
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  mlcost tags --team recsys --project feed --model-id ranker --environment prod --lifecycle-phase inference --output terraform\n  mlcost tags check tags.json"
+    )]
+    Tags(TagsArgs),
+    /// The cost-accuracy frontier of candidate models
+    #[command(
+        after_help = "Example:\n  mlcost frontier --candidates candidates.toml\n\ncandidates.toml: [[candidate]] entries with name, accuracy, and monthly_cost or profile"
+    )]
+    Frontier(FrontierArgs),
     /// Show how one model's cost in one month was built
     #[command(
         after_help = "Example:\n  mlcost explain --model ranker --period 2026-10 --input out/"
@@ -112,6 +128,97 @@ pub struct ValidateArgs {
     pub input: BillingInput,
 
     /// Print the compliance report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    /// Usage profile (TOML, one or more [[model]])
+    #[arg(long, value_name = "FILE")]
+    pub profile: PathBuf,
+
+    /// Price catalog (TOML); default: the shipped AWS us-east-1 catalog
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// What-if: override a profile field and show the difference (repeatable), e.g.
+    /// `pricing=on_demand` or `inference.replicas=12`
+    #[arg(long, value_name = "FIELD=VALUE")]
+    pub compare: Vec<String>,
+
+    /// Hold the estimate against this `attribute` output directory (needs --period)
+    #[arg(long, value_name = "DIR", requires = "period")]
+    pub actual: Option<PathBuf>,
+
+    /// Billing month of --actual (YYYY-MM)
+    #[arg(long, value_name = "YYYY-MM", requires = "actual")]
+    pub period: Option<String>,
+
+    /// JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TagsOutput {
+    Json,
+    Terraform,
+    AwsCli,
+}
+
+#[derive(Debug, Args)]
+pub struct TagsArgs {
+    #[command(subcommand)]
+    pub action: Option<TagsAction>,
+
+    #[arg(long, required = true)]
+    pub team: Option<String>,
+    #[arg(long, required = true)]
+    pub project: Option<String>,
+    #[arg(long, required = true)]
+    pub model_id: Option<String>,
+    #[arg(long, required = true)]
+    pub environment: Option<String>,
+    #[arg(long, required = true)]
+    pub lifecycle_phase: Option<String>,
+    /// Default: eng-<team>
+    #[arg(long)]
+    pub cost_center: Option<String>,
+    /// Default: $USER, else `mlcost`
+    #[arg(long)]
+    pub created_by: Option<String>,
+    #[arg(long, default_value = "terraform")]
+    pub managed_by: String,
+
+    #[arg(long, value_enum, default_value_t = TagsOutput::Json)]
+    pub output: TagsOutput,
+
+    /// Config whose required keys and allowed values are checked
+    #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TagsAction {
+    /// Validate a tag map (JSON object or Terraform tfvars); exit 1 on violations
+    Check {
+        /// The file to check
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct FrontierArgs {
+    /// Candidates (TOML [[candidate]]: name, accuracy, monthly_cost or profile)
+    #[arg(long, value_name = "FILE")]
+    pub candidates: PathBuf,
+
+    /// Price catalog for candidates given as profiles
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// JSON on stdout
     #[arg(long)]
     pub json: bool,
 }

@@ -6,6 +6,7 @@
 //! catalog and profile text it is given; no other I/O.
 
 use std::collections::BTreeMap;
+use std::ops::Mul;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -113,9 +114,14 @@ impl Catalog {
             if !(i.hourly.is_finite() && i.hourly >= 0.0) {
                 return Err(bad("`hourly` must be a non-negative number".into()));
             }
-            for d in [i.spot_discount, i.reserved_1y_discount, i.reserved_3y_discount, i.savings_plan_discount]
-                .into_iter()
-                .flatten()
+            for d in [
+                i.spot_discount,
+                i.reserved_1y_discount,
+                i.reserved_3y_discount,
+                i.savings_plan_discount,
+            ]
+            .into_iter()
+            .flatten()
             {
                 if !(0.0..1.0).contains(&d) {
                     return Err(bad(format!("discount {d} is not in [0, 1)")));
@@ -134,9 +140,18 @@ impl Catalog {
         let (own, default) = match pricing {
             Pricing::OnDemand => return Some(0.0),
             Pricing::Spot => (instance.spot_discount, self.defaults.spot_discount),
-            Pricing::Reserved1y => (instance.reserved_1y_discount, self.defaults.reserved_1y_discount),
-            Pricing::Reserved3y => (instance.reserved_3y_discount, self.defaults.reserved_3y_discount),
-            Pricing::SavingsPlan => (instance.savings_plan_discount, self.defaults.savings_plan_discount),
+            Pricing::Reserved1y => (
+                instance.reserved_1y_discount,
+                self.defaults.reserved_1y_discount,
+            ),
+            Pricing::Reserved3y => (
+                instance.reserved_3y_discount,
+                self.defaults.reserved_3y_discount,
+            ),
+            Pricing::SavingsPlan => (
+                instance.savings_plan_discount,
+                self.defaults.savings_plan_discount,
+            ),
         };
         own.or(default)
     }
@@ -285,12 +300,25 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             let known: Vec<&str> = catalog.instances.keys().map(String::as_str).collect();
             return Err(err(
                 line,
-                format!("unknown instance type `{id}` in the {} {} catalog", catalog.provider, catalog.region),
-                Some(format!("known types: {}; or pass `--catalog FILE` with it", known.join(", "))),
+                format!(
+                    "unknown instance type `{id}` in the {} {} catalog",
+                    catalog.provider, catalog.region
+                ),
+                Some(format!(
+                    "known types: {}; or pass `--catalog FILE` with it",
+                    known.join(", ")
+                )),
             ));
         };
         let discount = catalog.discount(price, pricing).ok_or_else(|| {
-            err(line, format!("the catalog has no `{}` discount for `{id}`", pricing.name()), None)
+            err(
+                line,
+                format!(
+                    "the catalog has no `{}` discount for `{id}`",
+                    pricing.name()
+                ),
+                None,
+            )
         })?;
         let hourly = Money::from_f64(price.hourly).map_err(|e| Error::Internal(e.to_string()))?;
         let discount = Money::from_f64(discount).map_err(|e| Error::Internal(e.to_string()))?;
@@ -323,7 +351,11 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             let (r, d) = rate(&i.instance, pricing)?;
             let replicas = qty(&i.replicas, "inference.replicas")?;
             let hours = opt(&i.hours_per_month, "inference.hours_per_month", 730.0)?.mul(replicas);
-            requests = i.requests_per_month.as_ref().map(|v| qty(v, "inference.requests_per_month")).transpose()?;
+            requests = i
+                .requests_per_month
+                .as_ref()
+                .map(|v| qty(v, "inference.requests_per_month"))
+                .transpose()?;
             cats.push(CategoryCost {
                 category: "inference",
                 resource: format!("{replicas} x {}", i.instance.get_ref()),
@@ -340,7 +372,11 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             let (r, d) = rate(&f.instance, pricing)?;
             let count = opt(&f.count, "feature_pipeline.count", 1.0)?;
             let hours = qty(&f.hours_per_day, "feature_pipeline.hours_per_day")?
-                .mul(opt(&f.days_per_month, "feature_pipeline.days_per_month", 30.0)?)
+                .mul(opt(
+                    &f.days_per_month,
+                    "feature_pipeline.days_per_month",
+                    30.0,
+                )?)
                 .mul(count);
             cats.push(CategoryCost {
                 category: "feature_pipeline",
@@ -363,7 +399,8 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             ] {
                 gb += opt(v, f, 0.0)?;
             }
-            let r = Money::from_f64(catalog.storage.gb_month).map_err(|e| Error::Internal(e.to_string()))?;
+            let r = Money::from_f64(catalog.storage.gb_month)
+                .map_err(|e| Error::Internal(e.to_string()))?;
             cats.push(CategoryCost {
                 category: "storage",
                 resource: format!("{gb} GB"),
@@ -377,7 +414,8 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
         }
         if let Some(t) = &m.data_transfer {
             let gb = qty(&t.gb_per_month, "data_transfer.gb_per_month")?;
-            let r = Money::from_f64(catalog.transfer.out_gb).map_err(|e| Error::Internal(e.to_string()))?;
+            let r = Money::from_f64(catalog.transfer.out_gb)
+                .map_err(|e| Error::Internal(e.to_string()))?;
             cats.push(CategoryCost {
                 category: "data_transfer",
                 resource: format!("{gb} GB out"),
@@ -435,7 +473,9 @@ pub fn apply_overrides(text: &str, name: &Path, overrides: &[String]) -> Result<
             .and_then(|m| m.as_array_mut())
             .ok_or_else(|| usage(o))?;
         for m in models.iter_mut() {
-            let Some(table) = m.as_table_mut() else { continue };
+            let Some(table) = m.as_table_mut() else {
+                continue;
+            };
             match key.trim().split_once('.') {
                 None => {
                     for section in ["training", "inference", "feature_pipeline"] {
@@ -455,7 +495,8 @@ pub fn apply_overrides(text: &str, name: &Path, overrides: &[String]) -> Result<
             }
         }
     }
-    toml::to_string(&doc).map_err(|e| Error::Internal(format!("cannot write the compared profile: {e}")))
+    toml::to_string(&doc)
+        .map_err(|e| Error::Internal(format!("cannot write the compared profile: {e}")))
 }
 
 /// One category of one model: planned against actual.
@@ -471,14 +512,22 @@ pub struct PlanVsActual {
 }
 
 /// Compares an estimate with the unit costs `attribute` wrote for the same month.
-pub fn plan_vs_actual(est: &Estimate, actual: &[crate::economics::UnitCostRow]) -> Vec<PlanVsActual> {
+pub fn plan_vs_actual(
+    est: &Estimate,
+    actual: &[crate::economics::UnitCostRow],
+) -> Vec<PlanVsActual> {
     let mut out = Vec::new();
     for m in &est.models {
-        let rows: Vec<_> = actual.iter().filter(|r| r.model_id == m.name.to_lowercase() || r.model_id == m.name).collect();
+        let rows: Vec<_> = actual
+            .iter()
+            .filter(|r| r.model_id == m.name.to_lowercase() || r.model_id == m.name)
+            .collect();
         for c in &m.categories {
             let col = crate::schema::phase_column(c.category);
             let idx = crate::schema::PHASE_COLUMNS.iter().position(|p| *p == col);
-            let value = idx.and_then(|i| (!rows.is_empty()).then(|| rows.iter().map(|r| r.phase_costs[i]).sum::<Money>()));
+            let value = idx.and_then(|i| {
+                (!rows.is_empty()).then(|| rows.iter().map(|r| r.phase_costs[i]).sum::<Money>())
+            });
             let gap = value.map(|a| a - c.monthly);
             // billed at on-demand rates while the plan assumed a discount?
             let note = match (value, c.pricing, c.discount) {
@@ -507,7 +556,10 @@ pub fn plan_vs_actual(est: &Estimate, actual: &[crate::economics::UnitCostRow]) 
     }
     // biggest absolute gaps first
     out.sort_by(|a, b| {
-        b.gap.map_or(0, |g| g.0.abs()).cmp(&a.gap.map_or(0, |g| g.0.abs())).then(a.model.cmp(&b.model))
+        b.gap
+            .map_or(0, |g| g.0.abs())
+            .cmp(&a.gap.map_or(0, |g| g.0.abs()))
+            .then(a.model.cmp(&b.model))
     });
     out
 }
@@ -561,13 +613,23 @@ pub fn frontier(text: &str, name: &Path, catalog: &Catalog) -> Result<Vec<Candid
             })?,
             (None, Some(p)) => {
                 let path = base.join(p);
-                let t = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-                estimate(&t, &path, catalog)?.models.iter().map(|m| m.monthly).sum()
+                let t = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                estimate(&t, &path, catalog)?
+                    .models
+                    .iter()
+                    .map(|m| m.monthly)
+                    .sum()
             }
             _ => {
                 return Err(Error::Config {
                     path: name.to_path_buf(),
-                    message: format!("candidate `{}` needs exactly one of `monthly_cost` and `profile`", c.name),
+                    message: format!(
+                        "candidate `{}` needs exactly one of `monthly_cost` and `profile`",
+                        c.name
+                    ),
                     hint: None,
                 })
             }
@@ -592,14 +654,26 @@ pub fn frontier(text: &str, name: &Path, catalog: &Catalog) -> Result<Vec<Candid
                     && o.monthly_cost <= c.monthly_cost
                     && (o.accuracy > c.accuracy || o.monthly_cost < c.monthly_cost)
             })
-            .min_by(|a, b| a.monthly_cost.cmp(&b.monthly_cost).then(a.name.cmp(&b.name)));
+            .min_by(|a, b| {
+                a.monthly_cost
+                    .cmp(&b.monthly_cost)
+                    .then(a.name.cmp(&b.name))
+            });
         if let Some(d) = dom {
             c.optimal = false;
             c.dominated_by = Some(d.name.clone());
         }
     }
-    cands.sort_by(|a, b| a.monthly_cost.cmp(&b.monthly_cost).then(a.name.cmp(&b.name)));
-    let point = if cands.iter().all(|c| c.accuracy <= 1.0) { 0.01 } else { 1.0 };
+    cands.sort_by(|a, b| {
+        a.monthly_cost
+            .cmp(&b.monthly_cost)
+            .then(a.name.cmp(&b.name))
+    });
+    let point = if cands.iter().all(|c| c.accuracy <= 1.0) {
+        0.01
+    } else {
+        1.0
+    };
     let mut prev: Option<(f64, Money)> = None;
     for c in cands.iter_mut().filter(|c| c.optimal) {
         if let Some((acc, cost)) = prev {
@@ -621,7 +695,12 @@ mod tests {
 
     fn recommendation() -> Estimate {
         let text = include_str!("../sample_data/profile_recommendation.toml");
-        estimate(text, Path::new("profile.toml"), &Catalog::default_catalog().unwrap()).unwrap()
+        estimate(
+            text,
+            Path::new("profile.toml"),
+            &Catalog::default_catalog().unwrap(),
+        )
+        .unwrap()
     }
 
     fn cat<'a>(m: &'a ModelEstimate, c: &str) -> &'a CategoryCost {
@@ -649,8 +728,14 @@ mod tests {
         assert_eq!(cat(m, "data_transfer").monthly.to_string(), "9");
         assert_eq!(m.monthly.to_string(), "7557.618");
         assert_eq!(m.annual.to_string(), "90691.416");
-        assert_eq!(m.cost_per_request.unwrap().to_string(), "0.000104966916666667");
-        assert_eq!(m.cost_per_1000_requests.unwrap().to_string(), "0.104966916666666667");
+        assert_eq!(
+            m.cost_per_request.unwrap().to_string(),
+            "0.000104966916666667"
+        );
+        assert_eq!(
+            m.cost_per_1000_requests.unwrap().to_string(),
+            "0.104966916666666667"
+        );
     }
 
     #[test]
@@ -664,7 +749,12 @@ mod tests {
             ("reserved_3y", "21.04"),
             ("savings_plan", "36.82"),
         ] {
-            let e = estimate(&base.replace("PRICING", pricing), Path::new("p.toml"), &catalog).unwrap();
+            let e = estimate(
+                &base.replace("PRICING", pricing),
+                Path::new("p.toml"),
+                &catalog,
+            )
+            .unwrap();
             assert_eq!(e.models[0].monthly.to_string(), want, "{pricing}");
         }
     }
@@ -672,38 +762,78 @@ mod tests {
     #[test]
     fn errors_name_the_profile_line() {
         let catalog = Catalog::default_catalog().unwrap();
-        let e = estimate("[[model]]\nname = \"m\"\n[model.inference]\ninstance = \"p9.huge\"\nreplicas = 1\n", Path::new("p.toml"), &catalog)
-            .unwrap_err();
-        assert!(e.to_string().contains("line 4: unknown instance type `p9.huge`"), "{e}");
+        let e = estimate(
+            "[[model]]\nname = \"m\"\n[model.inference]\ninstance = \"p9.huge\"\nreplicas = 1\n",
+            Path::new("p.toml"),
+            &catalog,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 4: unknown instance type `p9.huge`"),
+            "{e}"
+        );
         let e = estimate("[[model]]\nname = \"m\"\n[model.training]\ninstance = \"p3.16xlarge\"\nhours_per_run = -3\nruns_per_month = 1\n", Path::new("p.toml"), &catalog)
             .unwrap_err();
-        assert!(e.to_string().contains("line 5: `training.hours_per_run` is negative"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("line 5: `training.hours_per_run` is negative"),
+            "{e}"
+        );
         let e = estimate("[[model]]\nname = \"m\"\n[model.training]\ninstance = \"p3.16xlarge\"\nruns_per_month = 1\n", Path::new("p.toml"), &catalog)
             .unwrap_err();
-        assert!(e.to_string().contains("missing field `hours_per_run`"), "{e}");
+        assert!(
+            e.to_string().contains("missing field `hours_per_run`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn what_if_stop_using_spot_and_move_inference() {
         let text = include_str!("../sample_data/profile_recommendation.toml");
         let catalog = Catalog::default_catalog().unwrap();
-        let alt = apply_overrides(text, Path::new("p.toml"), &["pricing=on_demand".into()]).unwrap();
+        let alt =
+            apply_overrides(text, Path::new("p.toml"), &["pricing=on_demand".into()]).unwrap();
         let e = estimate(&alt, Path::new("p.toml"), &catalog).unwrap();
         // 24.48 x 90 + 3.912 x 2920 + 0.768 x 60 + 20.01 + 9 = 2203.2 + 11423.04 + 46.08 + 29.01
         assert_eq!(e.models[0].monthly.to_string(), "13701.33");
-        let alt = apply_overrides(text, Path::new("p.toml"), &["inference.instance=g4dn.xlarge".into(), "inference.replicas=12".into()]).unwrap();
+        let alt = apply_overrides(
+            text,
+            Path::new("p.toml"),
+            &[
+                "inference.instance=g4dn.xlarge".into(),
+                "inference.replicas=12".into(),
+            ],
+        )
+        .unwrap();
         let e = estimate(&alt, Path::new("p.toml"), &catalog).unwrap();
         // inference: 0.526 x 0.6 = 0.3156/h x 12 x 730 = 2764.656
-        assert_eq!(cat(&e.models[0], "inference").monthly.to_string(), "2764.656");
+        assert_eq!(
+            cat(&e.models[0], "inference").monthly.to_string(),
+            "2764.656"
+        );
         assert!(apply_overrides(text, Path::new("p.toml"), &["nonsense".into()]).is_err());
     }
 
     #[test]
     fn frontier_of_a_hand_made_set() {
         let text = "[[candidate]]\nname = \"small\"\naccuracy = 0.90\nmonthly_cost = 1000\n\n[[candidate]]\nname = \"medium\"\naccuracy = 0.92\nmonthly_cost = 1400\n\n[[candidate]]\nname = \"wasteful\"\naccuracy = 0.91\nmonthly_cost = 2000\n\n[[candidate]]\nname = \"large\"\naccuracy = 0.93\nmonthly_cost = 3000\n";
-        let c = frontier(text, Path::new("c.toml"), &Catalog::default_catalog().unwrap()).unwrap();
+        let c = frontier(
+            text,
+            Path::new("c.toml"),
+            &Catalog::default_catalog().unwrap(),
+        )
+        .unwrap();
         let names: Vec<(&str, bool)> = c.iter().map(|c| (c.name.as_str(), c.optimal)).collect();
-        assert_eq!(names, [("small", true), ("medium", true), ("wasteful", false), ("large", true)]);
+        assert_eq!(
+            names,
+            [
+                ("small", true),
+                ("medium", true),
+                ("wasteful", false),
+                ("large", true)
+            ]
+        );
         let w = c.iter().find(|c| c.name == "wasteful").unwrap();
         assert_eq!(w.dominated_by.as_deref(), Some("medium"));
         // medium: +400 for 2 points = 200 a point; large: +1600 for 1 point
@@ -732,7 +862,11 @@ mod tests {
         let rows = plan_vs_actual(&e, &[actual]);
         assert_eq!(rows[0].category, "inference", "the biggest gap comes first");
         assert_eq!(rows[0].gap.unwrap().to_string(), "4569.216");
-        assert!(rows[0].note.as_deref().unwrap().contains("reserved_1y"), "{:?}", rows[0].note);
+        assert!(
+            rows[0].note.as_deref().unwrap().contains("reserved_1y"),
+            "{:?}",
+            rows[0].note
+        );
         let training = rows.iter().find(|r| r.category == "training").unwrap();
         assert_eq!(training.gap.unwrap().to_string(), "0");
         assert!(training.note.is_none());

@@ -68,6 +68,22 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
                 exit_code: out.exit_code,
             })
         }
+        Command::Estimate(args) => Ok(Outcome {
+            stdout: commands::estimate::run(args)?,
+            ..Outcome::default()
+        }),
+        Command::Tags(args) => {
+            let (stdout, exit_code, stderr) = commands::tags::run(args)?;
+            Ok(Outcome {
+                stdout,
+                stderr,
+                exit_code,
+            })
+        }
+        Command::Frontier(args) => Ok(Outcome {
+            stdout: commands::frontier::run(args)?,
+            ..Outcome::default()
+        }),
         Command::Explain(args) => Ok(Outcome {
             stdout: commands::explain::run(args)?,
             ..Outcome::default()

@@ -138,12 +138,6 @@ impl Money {
         (whole != 0).then(|| Money(mul_div(part, ONE, whole).0))
     }
 
-    /// `self * other` at scale 18, exact up to the 18th decimal (rounded toward zero below
-    /// it); the product is formed in 256 bits, so no intermediate overflow.
-    pub fn mul(self, other: Money) -> Money {
-        Money(mul_div(self.0, other.0, ONE).0)
-    }
-
     /// An exact amount from a TOML/JSON number, through its shortest text form.
     pub fn from_f64(x: f64) -> Result<Money, ParseMoneyError> {
         if !x.is_finite() {
@@ -200,6 +194,15 @@ impl std::ops::Add for Money {
 impl std::ops::AddAssign for Money {
     fn add_assign(&mut self, rhs: Money) {
         self.0 += rhs.0;
+    }
+}
+
+/// `a * b` at scale 18, exact up to the 18th decimal (rounded toward zero below it); the
+/// product is formed in 256 bits, so no intermediate overflow.
+impl std::ops::Mul for Money {
+    type Output = Money;
+    fn mul(self, rhs: Money) -> Money {
+        Money(mul_div(self.0, rhs.0, ONE).0)
     }
 }
 
@@ -462,8 +465,12 @@ mod tests {
 
     #[test]
     fn multiplies_exactly() {
+        use std::ops::Mul;
         assert_eq!(Money(p("24.48")).mul(Money(p("0.3"))).to_string(), "7.344");
-        assert_eq!(Money(p("2.3472")).mul(Money(p("2920"))).to_string(), "6853.824");
+        assert_eq!(
+            Money(p("2.3472")).mul(Money(p("2920"))).to_string(),
+            "6853.824"
+        );
         assert_eq!(Money::from_f64(0.023).unwrap().to_string(), "0.023");
         assert!(Money::from_f64(f64::NAN).is_err());
     }

@@ -395,6 +395,63 @@ fn read_parquet(path: &Path) -> Result<DataFrame> {
         })
 }
 
+/// Reads one period of `unit_costs` back (for plan vs actual).
+pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
+    let path = out
+        .join(UNIT_COSTS)
+        .join(format!("billing_period={period}"))
+        .join("part-0.parquet");
+    let df = read_parquet(&path)?;
+    let read_err = |source| Error::Read {
+        path: path.clone(),
+        source,
+    };
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        df.column(name)
+            .and_then(crate::ingest::text_values)
+            .map_err(read_err)
+    };
+    let money = |name: &str| -> Result<Vec<Option<Money>>> {
+        let c = df.column(name).map_err(read_err)?;
+        Ok(c.decimal()
+            .map_err(read_err)?
+            .physical()
+            .iter()
+            .map(|v| v.map(Money))
+            .collect())
+    };
+    let (models, teams, currencies, reasons) = (
+        text("model_id")?,
+        text("team")?,
+        text("currency")?,
+        text("unit_cost_reason")?,
+    );
+    let phases: Vec<Vec<Option<Money>>> = PHASE_COLUMNS
+        .iter()
+        .map(|c| money(c))
+        .collect::<Result<_>>()?;
+    let (totals, per, per_1000, requests) = (
+        money("total_cost")?,
+        money("cost_per_request")?,
+        money("cost_per_1000_requests")?,
+        text("requests")?,
+    );
+    Ok((0..df.height())
+        .map(|i| UnitCostRow {
+            period: period.to_string(),
+            model_id: models[i].clone().unwrap_or_default(),
+            team: teams[i].clone().unwrap_or_default(),
+            currency: currencies[i].clone().unwrap_or_default(),
+            phase_costs: std::array::from_fn(|k| phases[k][i].unwrap_or_default()),
+            total_cost: totals[i].unwrap_or_default(),
+            requests: requests[i].as_deref().and_then(|r| r.parse().ok()),
+            cost_per_request: per[i],
+            cost_per_1000_requests: per_1000[i],
+            reason: reasons[i].clone(),
+        })
+        .collect())
+}
+
 /// Reads one period of `cost_by_model` back (for `explain`), with its cost basis.
 pub fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRow>, String)> {
     let path = out

@@ -301,6 +301,174 @@ pub fn explain_text(
     o
 }
 
+/// The estimate as a table per model.
+pub fn estimate_text(e: &crate::estimate::Estimate) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Estimate: catalog {} {}, prices as of {}, {}",
+        e.provider, e.region, e.prices_as_of, e.currency
+    );
+    for m in &e.models {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "{}", m.name);
+        let _ = writeln!(
+            o,
+            "  {:<17} {:<22} {:<13} {:>8} {:>16} {:>14} {:>14}",
+            "category", "resource", "pricing", "discount", "rate", "quantity", "monthly"
+        );
+        for c in &m.categories {
+            let _ = writeln!(
+                o,
+                "  {:<17} {:<22} {:<13} {:>8} {:>16} {:>14} {:>14}",
+                c.category,
+                c.resource,
+                c.pricing.map_or("-", |p| p.name()),
+                c.discount.map_or("-".to_string(), |d| format!(
+                    "{}%",
+                    Money(d.0 * 100).to_fixed(0)
+                )),
+                format!("{}/{}", c.rate, c.unit),
+                c.quantity.to_string(),
+                c.monthly.to_fixed(2)
+            );
+        }
+        let _ = writeln!(o, "  {:<17} {:>92}", "total monthly", m.monthly.to_fixed(2));
+        let _ = writeln!(o, "  {:<17} {:>92}", "annual", m.annual.to_fixed(2));
+        if let (Some(r), Some(per), Some(per_k)) = (
+            m.requests_per_month,
+            m.cost_per_request,
+            m.cost_per_1000_requests,
+        ) {
+            let _ = writeln!(
+                o,
+                "  {} requests a month: {} per request, {} per 1,000 requests",
+                thousands((r.0 / crate::money::ONE) as u64),
+                per.to_fixed(9),
+                per_k.to_fixed(6)
+            );
+        }
+    }
+    o
+}
+
+/// The difference an override makes, per model and category.
+pub fn compare_text(
+    base: &crate::estimate::Estimate,
+    alt: &crate::estimate::Estimate,
+    overrides: &[String],
+) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "What if {}:", overrides.join(", "));
+    for (b, a) in base.models.iter().zip(&alt.models) {
+        let _ = writeln!(o, "  {}", b.name);
+        let _ = writeln!(
+            o,
+            "    {:<17} {:>14} {:>14} {:>14} {:>8}",
+            "category", "base", "what-if", "change", "change"
+        );
+        let mut cats: Vec<&str> = b.categories.iter().map(|c| c.category).collect();
+        for c in &a.categories {
+            if !cats.contains(&c.category) {
+                cats.push(c.category);
+            }
+        }
+        let cost = |m: &crate::estimate::ModelEstimate, c: &str| {
+            m.categories
+                .iter()
+                .find(|x| x.category == c)
+                .map_or(Money::ZERO, |x| x.monthly)
+        };
+        let row = |o: &mut String, name: &str, x: Money, y: Money| {
+            let pct = (y - x)
+                .ratio(x)
+                .map_or("-".to_string(), |r| format!("{:+.1}%", r * 100.0));
+            let _ = writeln!(
+                o,
+                "    {:<17} {:>14} {:>14} {:>14} {:>8}",
+                name,
+                x.to_fixed(2),
+                y.to_fixed(2),
+                (y - x).to_fixed(2),
+                pct
+            );
+        };
+        for c in cats {
+            row(&mut o, c, cost(b, c), cost(a, c));
+        }
+        row(&mut o, "total monthly", b.monthly, a.monthly);
+        if let (Some(x), Some(y)) = (b.cost_per_1000_requests, a.cost_per_1000_requests) {
+            let _ = writeln!(
+                o,
+                "    cost per 1,000 requests: {} -> {}",
+                x.to_fixed(6),
+                y.to_fixed(6)
+            );
+        }
+    }
+    o
+}
+
+/// Plan against actual, biggest gaps first.
+pub fn plan_vs_actual_text(
+    period: &str,
+    rows: &[crate::estimate::PlanVsActual],
+    currency: &str,
+) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Plan vs actual, {period} ({currency}), biggest gaps first:"
+    );
+    let _ = writeln!(
+        o,
+        "  {:<20} {:<17} {:>14} {:>14} {:>14}",
+        "model", "category", "planned", "actual", "gap"
+    );
+    for r in rows {
+        let _ = writeln!(
+            o,
+            "  {:<20} {:<17} {:>14} {:>14} {:>14}",
+            r.model,
+            r.category,
+            r.planned.to_fixed(2),
+            r.actual.map_or("no data".to_string(), |a| a.to_fixed(2)),
+            r.gap.map_or("-".to_string(), |g| g.to_fixed(2))
+        );
+        if let Some(n) = &r.note {
+            let _ = writeln!(o, "    note: {n}");
+        }
+    }
+    o
+}
+
+/// The frontier table, cheapest first.
+pub fn frontier_text(cands: &[crate::estimate::Candidate]) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "  {:<20} {:>9} {:>14} {:<10} {:>18}",
+        "candidate", "accuracy", "monthly cost", "frontier", "cost per point"
+    );
+    for c in cands {
+        let _ = writeln!(
+            o,
+            "  {:<20} {:>9} {:>14} {:<10} {:>18}",
+            c.name,
+            c.accuracy,
+            c.monthly_cost.to_fixed(2),
+            if c.optimal {
+                "yes".to_string()
+            } else {
+                format!("no: {}", c.dominated_by.as_deref().unwrap_or("-"))
+            },
+            c.marginal_cost_per_point
+                .map_or("-".to_string(), |m| m.to_fixed(2))
+        );
+    }
+    o
+}
+
 /// An error as the user sees it: `error: ...`, one `Caused by:` line per source, a hint.
 pub fn error_text(err: &crate::error::Error) -> String {
     let mut o = format!("error: {err}\n");

@@ -236,6 +236,65 @@ impl<'de> serde::Deserialize<'de> for Pairs {
     }
 }
 
+/// Tags as a JSON object, in the given order.
+pub fn render_json(pairs: &[(String, String)]) -> String {
+    let mut m = serde_json::Map::new();
+    for (k, v) in pairs {
+        m.insert(k.clone(), serde_json::Value::String(v.clone()));
+    }
+    // serialising a map of strings cannot fail
+    serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap_or_default() + "\n"
+}
+
+/// Tags as a Terraform `tags = { ... }` map.
+pub fn render_terraform(pairs: &[(String, String)]) -> String {
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let mut out = String::from("tags = {\n");
+    for (k, v) in pairs {
+        out.push_str(&format!(
+            "  {k:<width$} = {}\n",
+            serde_json::Value::String(v.clone())
+        ));
+    }
+    out.push_str("}\n");
+    out
+}
+
+/// Tags as AWS CLI `Key=...,Value=...` pairs (for `aws resourcegroupstaggingapi`, `--tags`).
+pub fn render_aws_cli(pairs: &[(String, String)]) -> String {
+    let items: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("Key={k},Value={v}"))
+        .collect();
+    items.join(" ") + "\n"
+}
+
+/// Reads a tag map from a JSON object or Terraform `key = "value"` lines (optionally inside
+/// `tags = { ... }`). None when neither shape is found.
+pub fn parse_tag_map(text: &str) -> Option<Vec<(String, String)>> {
+    if let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(text) {
+        return Some(
+            m.into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string()),
+                    )
+                })
+                .collect(),
+        );
+    }
+    let re =
+        regex::Regex::new(r#"^\s*"?([A-Za-z0-9_:./@ -]+?)"?\s*=\s*"([^"]*)"\s*,?\s*$"#).ok()?;
+    let pairs: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|l| re.captures(l).map(|c| (c[1].to_string(), c[2].to_string())))
+        .collect();
+    (!pairs.is_empty()).then_some(pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +365,27 @@ mod tests {
         }
         assert_eq!(n.parse(None), TagSet::default());
         assert_eq!(n.parse(Some("  ")), TagSet::default());
+    }
+
+    #[test]
+    fn tag_outputs_and_parsing_round_trip() {
+        let pairs = vec![
+            ("team".to_string(), "recsys".to_string()),
+            ("model_id".to_string(), "ranker".to_string()),
+        ];
+        let json = render_json(&pairs);
+        assert_eq!(parse_tag_map(&json).unwrap(), pairs);
+        let tf = render_terraform(&pairs);
+        assert_eq!(
+            tf,
+            "tags = {\n  team     = \"recsys\"\n  model_id = \"ranker\"\n}\n"
+        );
+        assert_eq!(parse_tag_map(&tf).unwrap(), pairs);
+        assert_eq!(
+            render_aws_cli(&pairs),
+            "Key=team,Value=recsys Key=model_id,Value=ranker\n"
+        );
+        assert!(parse_tag_map("nothing here").is_none());
     }
 
     #[test]

@@ -2,9 +2,12 @@
 //! this module holds the wiring they share (reading billing files with progress).
 
 pub mod attribute;
+pub mod estimate;
 pub mod explain;
+pub mod frontier;
 pub mod init;
 pub mod sample;
+pub mod tags;
 pub mod validate;
 
 use std::io::IsTerminal;

@@ -4,6 +4,7 @@ mod attribute;
 mod errors;
 mod formats;
 mod inputs;
+mod planning;
 mod rules;
 mod util;
 mod validate;

@@ -1,0 +1,20 @@
+//! `mlcost frontier`: the Pareto-optimal candidates by accuracy and monthly cost.
+
+use crate::cli::FrontierArgs;
+use crate::error::{Error, Result};
+use crate::{estimate, report};
+
+pub fn run(args: &FrontierArgs) -> Result<String> {
+    let catalog = super::estimate::load_catalog(args.catalog.as_deref())?;
+    let text = std::fs::read_to_string(&args.candidates).map_err(|source| Error::Io {
+        path: args.candidates.clone(),
+        source,
+    })?;
+    let cands = estimate::frontier(&text, &args.candidates, &catalog)?;
+    if args.json {
+        return serde_json::to_string_pretty(&cands)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::Internal(format!("cannot serialise the frontier: {e}")));
+    }
+    Ok(report::frontier_text(&cands))
+}
