@@ -928,7 +928,7 @@ method = "proportional"
                 prop_assert_eq!(rows_in, rows_out);
                 let quarantined: u64 = groups.iter().filter(|g| g.basis_status != 0).map(|g| g.rows).sum();
                 prop_assert_eq!(ledger.quarantined_rows(), quarantined);
-                let (units, _) = crate::economics::unit_costs(&alloc, None);
+                let (units, _) = crate::economics::unit_costs(&alloc, None, None, &Default::default());
                 let mut unit_totals = std::collections::BTreeMap::new();
                 for u in &units {
                     *unit_totals.entry((u.period.clone(), u.currency.clone())).or_insert(Money::ZERO) += u.total_cost;

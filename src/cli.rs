@@ -105,6 +105,11 @@ pub struct AttributeArgs {
     #[arg(long, value_name = "PATH")]
     pub requests: Option<PathBuf>,
 
+    /// Revenue and value preserved (CSV or Parquet: billing_period or date, model_id, and
+    /// revenue and/or value_preserved)
+    #[arg(long, value_name = "PATH")]
+    pub revenue: Option<PathBuf>,
+
     /// Output directory
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

@@ -44,6 +44,44 @@ pub struct Config {
     pub unused_commitment: SpreadConfig,
     #[serde(default)]
     pub amortize: AmortizeConfig,
+    /// Targets that give each model a verdict in `unit_costs`.
+    #[serde(default)]
+    pub targets: TargetsConfig,
+}
+
+/// `[targets]`: defaults for every model, and `[targets.models.<model_id>]` overrides.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetsConfig {
+    pub max_cost_per_1000_requests: Option<f64>,
+    /// Percent, e.g. 5 for 5% of revenue.
+    pub max_cost_pct_of_revenue: Option<f64>,
+    /// (value - cost) / cost, e.g. 1.0 = value is twice the cost.
+    pub min_roi: Option<f64>,
+    #[serde(default)]
+    pub models: BTreeMap<String, TargetSet>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSet {
+    pub max_cost_per_1000_requests: Option<f64>,
+    pub max_cost_pct_of_revenue: Option<f64>,
+    pub min_roi: Option<f64>,
+}
+
+impl TargetsConfig {
+    /// The targets of one model: its own values, else the defaults.
+    pub fn for_model(&self, model: &str) -> TargetSet {
+        let own = self.models.get(model).cloned().unwrap_or_default();
+        TargetSet {
+            max_cost_per_1000_requests: own
+                .max_cost_per_1000_requests
+                .or(self.max_cost_per_1000_requests),
+            max_cost_pct_of_revenue: own.max_cost_pct_of_revenue.or(self.max_cost_pct_of_revenue),
+            min_roi: own.min_roi.or(self.min_roi),
+        }
+    }
 }
 
 /// `[[rules]]`: set canonical tags on spend that matches.

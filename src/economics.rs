@@ -145,6 +145,148 @@ pub fn read_volumes(path: &Path, tagger: &TagNormaliser) -> Result<Volumes> {
     Ok(v)
 }
 
+/// Revenue and value preserved per (period, model), from `--revenue`.
+#[derive(Debug, Default)]
+pub struct Revenue {
+    pub file: Option<InputFile>,
+    /// (period, model) -> (revenue, value preserved)
+    pub values: BTreeMap<(String, String), (Option<Money>, Option<Money>)>,
+    pub bad_rows: Vec<BadVolumeRow>,
+}
+
+/// Reads a revenue file: billing_period or date, model_id, and `revenue` and/or
+/// `value_preserved` (decimal amounts; negative allowed for refunds).
+pub fn read_revenue(path: &Path, tagger: &TagNormaliser) -> Result<Revenue> {
+    let file = crate::ingest::inspect(path)?;
+    let scan = RawScan::open(file.clone())?;
+    let schema = scan.schema.clone();
+    let when = find(&schema, &DATE_NAMES).or_else(|| find(&schema, &PERIOD_NAMES));
+    let model = find(&schema, &MODEL_NAMES);
+    let revenue = find(&schema, &["revenue", "attributed_revenue"]);
+    let preserved = find(&schema, &["value_preserved", "value"]);
+    let (Some(when), Some(model)) = (when, model) else {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            format: "revenue".into(),
+            missing: vec!["billing_period or date, model_id".into()],
+        });
+    };
+    if revenue.is_none() && preserved.is_none() {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            format: "revenue".into(),
+            missing: vec!["revenue or value_preserved".into()],
+        });
+    }
+    let df = scan
+        .lazy(false)?
+        .collect()
+        .map_err(|e| scan.read_error(e))?;
+    let read = |name: &Option<String>| -> Result<Vec<Option<String>>> {
+        match name {
+            Some(n) => df
+                .column(n)
+                .and_then(text_values)
+                .map_err(|e| scan.read_error(e)),
+            None => Ok(vec![None; df.height()]),
+        }
+    };
+    let (whens, models, revs, vals) = (
+        read(&Some(when))?,
+        read(&Some(model))?,
+        read(&revenue)?,
+        read(&preserved)?,
+    );
+    let mut out = Revenue {
+        file: Some(file),
+        ..Revenue::default()
+    };
+    for i in 0..df.height() {
+        let row = i as u64 + 1;
+        let bad = |column: &'static str, reason: &str, value: &Option<String>| BadVolumeRow {
+            row,
+            column,
+            reason: reason.to_string(),
+            value: value.clone().unwrap_or_default(),
+        };
+        let Some(period) = whens[i].as_deref().and_then(billing_period) else {
+            out.bad_rows
+                .push(bad("date", "not a date or YYYY-MM", &whens[i]));
+            continue;
+        };
+        let Some(model_id) = models[i]
+            .as_deref()
+            .map(|m| tagger.value(m))
+            .filter(|m| !m.is_empty())
+        else {
+            out.bad_rows
+                .push(bad("model_id", "empty model_id", &models[i]));
+            continue;
+        };
+        let parse = |v: &Option<String>| v.as_deref().map(Money::parse).transpose();
+        let (Ok(r), Ok(p)) = (parse(&revs[i]), parse(&vals[i])) else {
+            out.bad_rows.push(bad(
+                "revenue",
+                "not a decimal number",
+                &revs[i].clone().or(vals[i].clone()),
+            ));
+            continue;
+        };
+        let e = out.values.entry((period, model_id)).or_default();
+        if let Some(r) = r {
+            e.0 = Some(e.0.unwrap_or_default() + r);
+        }
+        if let Some(p) = p {
+            e.1 = Some(e.1.unwrap_or_default() + p);
+        }
+    }
+    Ok(out)
+}
+
+/// Unit economics of one system: what a request costs against what it earns or saves.
+/// Percentages are numbers of percent (12.5 = 12.5%); all values exact decimals, rounded at
+/// 18 decimals.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct UnitEconomics {
+    pub cost_per_request: Option<Money>,
+    pub cost_per_1000_requests: Option<Money>,
+    pub revenue_per_request: Option<Money>,
+    pub gross_margin_pct: Option<Money>,
+    pub cost_pct_of_revenue: Option<Money>,
+    /// (value - cost) / cost, value = revenue + value preserved.
+    pub roi: Option<Money>,
+    pub cost_per_dollar_of_value: Option<Money>,
+    /// Why the revenue-based figures are null.
+    pub reason: Option<String>,
+}
+
+pub fn unit_economics(
+    cost: Money,
+    requests: Option<i64>,
+    revenue: Option<Money>,
+    preserved: Option<Money>,
+) -> UnitEconomics {
+    let n = requests.filter(|n| *n > 0).map(i128::from);
+    let pct = |part: Money, whole: Money| Money::fraction(part.0 * 100, whole.0);
+    let value = match (revenue, preserved) {
+        (None, None) => None,
+        (r, p) => Some(r.unwrap_or_default() + p.unwrap_or_default()),
+    };
+    UnitEconomics {
+        cost_per_request: n.and_then(|n| cost.div_int(n)),
+        cost_per_1000_requests: n.and_then(|n| Money(cost.0.saturating_mul(1000)).div_int(n)),
+        revenue_per_request: revenue.zip(n).and_then(|(r, n)| r.div_int(n)),
+        gross_margin_pct: revenue.and_then(|r| pct(r - cost, r)),
+        cost_pct_of_revenue: revenue.and_then(|r| pct(cost, r)),
+        roi: value.and_then(|v| Money::fraction((v - cost).0, cost.0)),
+        cost_per_dollar_of_value: value.and_then(|v| Money::fraction(cost.0, v.0)),
+        reason: match (revenue, preserved) {
+            (None, None) => Some("no revenue".into()),
+            _ => None,
+        },
+    }
+}
+
 /// One row of `unit_costs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitCostRow {
@@ -159,6 +301,12 @@ pub struct UnitCostRow {
     pub cost_per_request: Option<Money>,
     pub cost_per_1000_requests: Option<Money>,
     pub reason: Option<String>,
+    pub revenue: Option<Money>,
+    pub value_preserved: Option<Money>,
+    pub economics: UnitEconomics,
+    /// within_target | over_target | no_target
+    pub verdict: String,
+    pub verdict_reason: Option<String>,
 }
 
 /// What the join of volumes to spend found, for the summary and manifest.
@@ -173,9 +321,61 @@ pub struct VolumeReport {
     pub periods_without_billing: Vec<String>,
 }
 
+/// The verdict of one model against its targets, with the reason.
+pub fn verdict(e: &UnitEconomics, t: &crate::config::TargetSet) -> (String, Option<String>) {
+    let mut checked = Vec::new();
+    let mut over = Vec::new();
+    let mut unknown = Vec::new();
+    let mut check = |name: &str, value: Option<Money>, limit: Option<f64>, max: bool| {
+        let Some(limit) = limit else { return };
+        let Ok(l) = Money::from_f64(limit) else {
+            return;
+        };
+        match value {
+            None => unknown.push(format!("no {name} to compare")),
+            Some(v) if (max && v > l) || (!max && v < l) => over.push(format!(
+                "{name} {} {} {}",
+                v.to_fixed(4),
+                if max { ">" } else { "<" },
+                l
+            )),
+            Some(v) => checked.push(format!(
+                "{name} {} {} {}",
+                v.to_fixed(4),
+                if max { "<=" } else { ">=" },
+                l
+            )),
+        }
+    };
+    check(
+        "cost per 1,000 requests",
+        e.cost_per_1000_requests,
+        t.max_cost_per_1000_requests,
+        true,
+    );
+    check(
+        "cost % of revenue",
+        e.cost_pct_of_revenue,
+        t.max_cost_pct_of_revenue,
+        true,
+    );
+    check("ROI", e.roi, t.min_roi, false);
+    if !over.is_empty() {
+        ("over_target".into(), Some(over.join("; ")))
+    } else if !checked.is_empty() {
+        ("within_target".into(), Some(checked.join("; ")))
+    } else if !unknown.is_empty() {
+        ("no_target".into(), Some(unknown.join("; ")))
+    } else {
+        ("no_target".into(), Some("no targets configured".into()))
+    }
+}
+
 pub fn unit_costs(
     alloc: &Allocation,
     volumes: Option<&Volumes>,
+    revenue: Option<&Revenue>,
+    targets: &crate::config::TargetsConfig,
 ) -> (Vec<UnitCostRow>, VolumeReport) {
     // (period, model, currency) -> phase costs; (period, model) -> team -> cost
     let mut costs: BTreeMap<(String, String, String), [Money; 7]> = BTreeMap::new();
@@ -243,6 +443,25 @@ pub fn unit_costs(
             (_, n) if !reserved => (n, None, None),
             _ => (None, None, None),
         };
+        let (rev, preserved) = revenue
+            .and_then(|r| r.values.get(&(period.clone(), model_id.clone())).copied())
+            .unwrap_or((None, None));
+        let mut economics = unit_economics(
+            total_cost,
+            requests_out.filter(|_| reason.is_none()),
+            rev,
+            preserved,
+        );
+        if revenue.is_none() {
+            economics.reason = Some("no revenue file".into());
+        } else if rev.is_none() && preserved.is_none() {
+            economics.reason = Some("no revenue for model".into());
+        }
+        let (verdict, verdict_reason) = if reserved {
+            ("no_target".to_string(), Some("not a model".to_string()))
+        } else {
+            verdict(&economics, &targets.for_model(&model_id))
+        };
         rows.push(UnitCostRow {
             period,
             model_id,
@@ -254,6 +473,11 @@ pub fn unit_costs(
             cost_per_request: per_request,
             cost_per_1000_requests: per_1000,
             reason: reason.map(str::to_string),
+            revenue: rev,
+            value_preserved: preserved,
+            economics,
+            verdict,
+            verdict_reason,
         });
     }
     if let Some(v) = volumes {
@@ -293,6 +517,76 @@ mod tests {
         }
     }
 
+    /// The origin example: 28,400 USD a month, 72,000,000 predictions, 4,200,000 USD revenue.
+    /// cost per prediction 28400 / 72e6 = 0.000394444...; per 1,000 0.394444...;
+    /// cost as % of revenue 28400 / 4.2e6 = 0.676190476...%.
+    #[test]
+    fn origin_example_unit_economics() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let e = unit_economics(m("28400"), Some(72_000_000), Some(m("4200000")), None);
+        assert_eq!(
+            e.cost_per_request.unwrap().to_string(),
+            "0.000394444444444444"
+        );
+        assert_eq!(
+            e.cost_per_1000_requests.unwrap().to_string(),
+            "0.394444444444444444"
+        );
+        assert_eq!(
+            e.cost_pct_of_revenue.unwrap().to_string(),
+            "0.67619047619047619"
+        );
+        // ratios are truncated at 18 decimals: 99.32380952380952380952... -> ...809
+        assert_eq!(
+            e.gross_margin_pct.unwrap().to_string(),
+            "99.323809523809523809"
+        );
+        assert_eq!(
+            e.revenue_per_request.unwrap().to_string(),
+            "0.058333333333333333"
+        );
+        // ROI = (4,200,000 - 28,400) / 28,400 = 146.887323943661971830
+        assert_eq!(e.roi.unwrap().to_string(), "146.88732394366197183");
+        assert_eq!(
+            e.cost_per_dollar_of_value.unwrap().to_string(),
+            "0.006761904761904761"
+        );
+        let none = unit_economics(m("10"), Some(5), None, None);
+        assert_eq!(none.reason.as_deref(), Some("no revenue"));
+        assert!(none.roi.is_none() && none.cost_pct_of_revenue.is_none());
+        // value preserved alone (fraud prevented): ROI from it
+        let fraud = unit_economics(m("100"), None, None, Some(m("1000")));
+        assert_eq!(fraud.roi.unwrap().to_string(), "9");
+        assert!(fraud.gross_margin_pct.is_none() && fraud.cost_per_request.is_none());
+    }
+
+    #[test]
+    fn verdicts_against_targets() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let e = unit_economics(m("28400"), Some(72_000_000), Some(m("4200000")), None);
+        let t = |k: Option<f64>, p: Option<f64>, r: Option<f64>| crate::config::TargetSet {
+            max_cost_per_1000_requests: k,
+            max_cost_pct_of_revenue: p,
+            min_roi: r,
+        };
+        assert_eq!(
+            verdict(&e, &t(Some(0.5), Some(1.0), Some(10.0))).0,
+            "within_target"
+        );
+        let (v, why) = verdict(&e, &t(Some(0.3), None, None));
+        assert_eq!(v, "over_target");
+        assert_eq!(why.unwrap(), "cost per 1,000 requests 0.3944 > 0.3");
+        assert_eq!(
+            verdict(&e, &t(None, None, None)),
+            ("no_target".into(), Some("no targets configured".into()))
+        );
+        let no_revenue = unit_economics(m("1"), Some(1), None, None);
+        assert_eq!(
+            verdict(&no_revenue, &t(None, Some(5.0), None)).0,
+            "no_target"
+        );
+    }
+
     #[test]
     fn hand_computed_unit_costs_and_reasons() {
         let alloc = Allocation {
@@ -313,7 +607,7 @@ mod tests {
         v.requests.insert(("2024-09".into(), "idle".into()), 0);
         v.requests.insert(("2024-09".into(), "ghost".into()), 5);
         v.requests.insert(("2024-08".into(), "ranker".into()), 5);
-        let (rows, report) = unit_costs(&alloc, Some(&v));
+        let (rows, report) = unit_costs(&alloc, Some(&v), None, &Default::default());
         let ranker = rows.iter().find(|r| r.model_id == "ranker").unwrap();
         assert_eq!(ranker.total_cost.to_string(), "450");
         assert_eq!(ranker.team, "recsys");
@@ -344,7 +638,7 @@ mod tests {
         );
         assert_eq!(report.periods_without_billing, vec!["2024-08".to_string()]);
 
-        let (rows, _) = unit_costs(&alloc, None);
+        let (rows, _) = unit_costs(&alloc, None, None, &Default::default());
         assert!(rows
             .iter()
             .filter(|r| r.model_id == "ranker")

@@ -855,6 +855,11 @@ mod tests {
             cost_per_request: None,
             cost_per_1000_requests: None,
             reason: None,
+            revenue: None,
+            value_preserved: None,
+            economics: Default::default(),
+            verdict: String::new(),
+            verdict_reason: None,
         };
         // inference billed at on-demand: 3.912 x 2920 = 11423.04; training as planned
         actual.phase_costs[1] = Money::parse("11423.04").unwrap();

@@ -97,6 +97,34 @@ pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<DataFrame> {
             rows.iter().map(|r| r.cost_per_1000_requests),
         ),
         strings("unit_cost_reason", rows.iter().map(|r| r.reason.as_deref())),
+        decimal("revenue", rows.iter().map(|r| r.revenue)),
+        decimal("value_preserved", rows.iter().map(|r| r.value_preserved)),
+        decimal(
+            "revenue_per_request",
+            rows.iter().map(|r| r.economics.revenue_per_request),
+        ),
+        decimal(
+            "gross_margin_pct",
+            rows.iter().map(|r| r.economics.gross_margin_pct),
+        ),
+        decimal(
+            "cost_pct_of_revenue",
+            rows.iter().map(|r| r.economics.cost_pct_of_revenue),
+        ),
+        decimal("roi", rows.iter().map(|r| r.economics.roi)),
+        decimal(
+            "cost_per_dollar_of_value",
+            rows.iter().map(|r| r.economics.cost_per_dollar_of_value),
+        ),
+        strings(
+            "economics_reason",
+            rows.iter().map(|r| r.economics.reason.as_deref()),
+        ),
+        strings("verdict", rows.iter().map(|r| Some(r.verdict.as_str()))),
+        strings(
+            "verdict_reason",
+            rows.iter().map(|r| r.verdict_reason.as_deref()),
+        ),
     ]);
     frame(cols)
 }
@@ -448,6 +476,11 @@ pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
             cost_per_request: per[i],
             cost_per_1000_requests: per_1000[i],
             reason: reasons[i].clone(),
+            revenue: None,
+            value_preserved: None,
+            economics: Default::default(),
+            verdict: String::new(),
+            verdict_reason: None,
         })
         .collect())
 }

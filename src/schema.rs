@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Version of the output and line-item schemas. Bump on any column change.
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub const SCHEMA_VERSION: &str = "1.2.0";
 
 /// Logical column types, as a warehouse sees them.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -222,7 +222,17 @@ pub fn unit_costs() -> TableDef {
         c("requests", Int64, true, "requests served in the period; null when no volumes"),
         c("cost_per_request", Decimal, true, "total_cost / requests, rounded half away from zero at 18 decimals"),
         c("cost_per_1000_requests", Decimal, true, "total_cost * 1000 / requests"),
-        c("unit_cost_reason", Str, true, "why the unit cost is null: no volumes | no requests for model | zero requests | unallocated spend"),
+        c("unit_cost_reason", Str, true, "why the unit cost is null: no volumes | no requests for model | zero requests | unallocated spend | deferred training balance"),
+        c("revenue", Decimal, true, "revenue attributed to the model in the period (--revenue)"),
+        c("value_preserved", Decimal, true, "value preserved, e.g. fraud prevented (--revenue)"),
+        c("revenue_per_request", Decimal, true, "revenue / requests"),
+        c("gross_margin_pct", Decimal, true, "(revenue - total_cost) / revenue x 100 (ratios are truncated at 18 decimals)"),
+        c("cost_pct_of_revenue", Decimal, true, "total_cost / revenue x 100"),
+        c("roi", Decimal, true, "(revenue + value_preserved - total_cost) / total_cost"),
+        c("cost_per_dollar_of_value", Decimal, true, "total_cost / (revenue + value_preserved)"),
+        c("economics_reason", Str, true, "why the revenue figures are null: no revenue file | no revenue for model"),
+        c("verdict", Str, false, "within_target | over_target | no_target ([targets] in the config)"),
+        c("verdict_reason", Str, true, "the checks behind the verdict"),
     ]);
     TableDef {
         name: "unit_costs",

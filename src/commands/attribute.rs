@@ -35,6 +35,11 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         .map(|p| economics::read_volumes(p, &tagger))
         .transpose()?;
 
+    let revenue = args
+        .revenue
+        .as_deref()
+        .map(|p| economics::read_revenue(p, &tagger))
+        .transpose()?;
     let rules = crate::rules::compile(&loaded, &tagger, volumes.is_some())?;
     let billing = read_billing(&args.input, basis, verbosity)?;
     let ledger = ledger::build(&billing.groups, config, period.as_deref());
@@ -69,7 +74,12 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         &run_periods,
     );
     let compliance = compliance::assess(&ledger, tagger.required());
-    let (unit_rows, volume_report) = economics::unit_costs(&allocation, volumes.as_ref());
+    let (unit_rows, volume_report) = economics::unit_costs(
+        &allocation,
+        volumes.as_ref(),
+        revenue.as_ref(),
+        &config.targets,
+    );
 
     let write_amortization = rules.training_months > 1 || !schedules.is_empty();
     let amortization = write_amortization.then_some(schedules.as_slice());
@@ -161,8 +171,20 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         quarantined_by_reason: by_reason,
     };
     let mut all_quarantined = quarantined;
-    if let (Some(v), Some(path)) = (&volumes, &args.requests) {
-        for b in &v.bad_rows {
+    let bad_requests = volumes
+        .as_ref()
+        .map(|v| v.bad_rows.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .map(|b| (args.requests.clone(), b));
+    let bad_revenue = revenue
+        .as_ref()
+        .map(|v| v.bad_rows.as_slice())
+        .unwrap_or(&[])
+        .iter()
+        .map(|b| (args.revenue.clone(), b));
+    for (path, b) in bad_requests.chain(bad_revenue) {
+        if let Some(path) = path {
             all_quarantined.push(crate::ingest::QuarantinedRow {
                 file: path.clone(),
                 row: b.row,
