@@ -54,6 +54,11 @@ pub enum Command {
         after_help = "Example:\n  mlcost frontier --candidates candidates.toml\n\ncandidates.toml: [[candidate]] entries with name, accuracy, and monthly_cost or profile"
     )]
     Frontier(FrontierArgs),
+    /// Unit economics of one system without a bill: cost per request, margin, ROI, hidden costs
+    #[command(
+        after_help = "Examples:\n  mlcost economics --cost 50000 --volume 10000000 --per day\n  mlcost economics --cost 28400 --volume 72000000 --revenue 4200000 --utilization 0.45 --ftes 1.5 --fte-cost 300000"
+    )]
+    Economics(EconomicsArgs),
     /// Show how one model's cost in one month was built
     #[command(
         after_help = "Example:\n  mlcost explain --model ranker --period 2026-10 --input out/"
@@ -223,6 +228,51 @@ pub struct FrontierArgs {
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
 
+    /// JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VolumePer {
+    Day,
+    Month,
+}
+
+#[derive(Debug, Args)]
+pub struct EconomicsArgs {
+    /// Monthly cost
+    #[arg(long)]
+    pub cost: String,
+    /// Request volume (per --per)
+    #[arg(long)]
+    pub volume: String,
+    /// Whether --volume is per day or per month
+    #[arg(long, value_enum, default_value_t = VolumePer::Month)]
+    pub per: VolumePer,
+    /// Days in a month when --per day
+    #[arg(long, default_value_t = 30)]
+    pub days_per_month: u32,
+    /// Monthly revenue attributed to the system
+    #[arg(long)]
+    pub revenue: Option<String>,
+    /// Monthly value preserved (e.g. fraud prevented)
+    #[arg(long)]
+    pub value_preserved: Option<String>,
+    /// Average utilisation of the paid capacity (0-1): adds idle capacity as a hidden cost
+    #[arg(long)]
+    pub utilization: Option<String>,
+    /// Monthly spend on experiments, and --waste-fraction of it wasted
+    #[arg(long, requires = "waste_fraction")]
+    pub experiment_spend: Option<String>,
+    #[arg(long, requires = "experiment_spend")]
+    pub waste_fraction: Option<String>,
+    /// Engineers working on the system (full-time equivalents)
+    #[arg(long, requires = "fte_cost")]
+    pub ftes: Option<String>,
+    /// Fully loaded annual cost of one FTE
+    #[arg(long, requires = "ftes")]
+    pub fte_cost: Option<String>,
     /// JSON on stdout
     #[arg(long)]
     pub json: bool,

@@ -287,6 +287,53 @@ pub fn unit_economics(
     }
 }
 
+/// Costs that are not on the bill, as estimates next to the visible (billed) cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct HiddenCosts {
+    pub visible: Money,
+    /// cost x (1 - u) / u: what the idle share of paid capacity would cost if it were busy.
+    pub idle_capacity: Option<Money>,
+    /// experiment spend x waste fraction.
+    pub experiment_waste: Option<Money>,
+    /// FTEs x fully loaded annual cost / 12.
+    pub engineering_time: Option<Money>,
+    pub hidden_total: Money,
+    pub true_total: Money,
+    /// hidden_total / visible x 100
+    pub hidden_pct_of_visible: Option<Money>,
+}
+
+/// Hidden costs of one month. `utilization` in (0, 1]; `experiment_spend` is the cost on
+/// experiment-phase resources (or visible x a configured share); `waste` in [0, 1].
+pub fn hidden_costs(
+    visible: Money,
+    utilization: Option<Money>,
+    experiment_spend: Option<Money>,
+    waste: Option<Money>,
+    ftes: Option<Money>,
+    annual_fte_cost: Option<Money>,
+) -> HiddenCosts {
+    let idle = utilization
+        .filter(|u| u.0 > 0)
+        .and_then(|u| Money::fraction((visible * (Money(crate::money::ONE) - u)).0, u.0));
+    let experiment_waste = experiment_spend.zip(waste).map(|(e, w)| e * w);
+    let engineering = ftes
+        .zip(annual_fte_cost)
+        .and_then(|(f, c)| (f * c).div_int(12));
+    let hidden_total = idle.unwrap_or_default()
+        + experiment_waste.unwrap_or_default()
+        + engineering.unwrap_or_default();
+    HiddenCosts {
+        visible,
+        idle_capacity: idle,
+        experiment_waste,
+        engineering_time: engineering,
+        hidden_total,
+        true_total: visible + hidden_total,
+        hidden_pct_of_visible: Money::fraction(hidden_total.0 * 100, visible.0),
+    }
+}
+
 /// One row of `unit_costs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitCostRow {
@@ -558,6 +605,53 @@ mod tests {
         let fraud = unit_economics(m("100"), None, None, Some(m("1000")));
         assert_eq!(fraud.roi.unwrap().to_string(), "9");
         assert!(fraud.gross_margin_pct.is_none() && fraud.cost_per_request.is_none());
+    }
+
+    /// 28,400 USD visible at 45% utilisation, 1.5 FTEs at 300,000 USD a year:
+    /// idle = 28400 x 0.55 / 0.45 = 34711.111...; engineering = 1.5 x 300000 / 12 = 37500;
+    /// true total 100611.111...; hidden = 254.26...% of visible.
+    #[test]
+    fn hidden_cost_example() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let h = hidden_costs(
+            m("28400"),
+            Some(m("0.45")),
+            None,
+            None,
+            Some(m("1.5")),
+            Some(m("300000")),
+        );
+        assert_eq!(
+            h.idle_capacity.unwrap().to_string(),
+            "34711.111111111111111111"
+        );
+        assert_eq!(h.engineering_time.unwrap().to_string(), "37500");
+        assert_eq!(h.true_total.to_string(), "100611.111111111111111111");
+        assert_eq!(h.hidden_pct_of_visible.unwrap().to_fixed(2), "254.26");
+        // experiment waste: 10% of spend on experiments, half of it wasted
+        let h = hidden_costs(m("1000"), None, Some(m("100")), Some(m("0.5")), None, None);
+        assert_eq!(h.experiment_waste.unwrap().to_string(), "50");
+        assert_eq!(h.true_total.to_string(), "1050");
+    }
+
+    /// 50,000 USD a month at 10,000,000 requests a day (30-day month: 300,000,000 requests):
+    /// 0.000166666666666667 per request, 0.166666666666666667 per 1,000.
+    #[test]
+    fn fifty_thousand_a_month_at_ten_million_a_day() {
+        let e = unit_economics(
+            Money::parse("50000").unwrap(),
+            Some(300_000_000),
+            None,
+            None,
+        );
+        assert_eq!(
+            e.cost_per_request.unwrap().to_string(),
+            "0.000166666666666667"
+        );
+        assert_eq!(
+            e.cost_per_1000_requests.unwrap().to_string(),
+            "0.166666666666666667"
+        );
     }
 
     #[test]

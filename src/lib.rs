@@ -84,6 +84,10 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
             stdout: commands::frontier::run(args)?,
             ..Outcome::default()
         }),
+        Command::Economics(args) => Ok(Outcome {
+            stdout: commands::economics::run(args)?,
+            ..Outcome::default()
+        }),
         Command::Explain(args) => Ok(Outcome {
             stdout: commands::explain::run(args)?,
             ..Outcome::default()

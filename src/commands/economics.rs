@@ -1,0 +1,140 @@
+//! `mlcost economics`: the unit-economics arithmetic for one system without a bill.
+
+use std::fmt::Write;
+
+use crate::cli::{EconomicsArgs, VolumePer};
+use crate::economics::{hidden_costs, unit_economics};
+use crate::error::{Error, Result};
+use crate::money::Money;
+
+fn amount(name: &str, v: &str) -> Result<Money> {
+    Money::parse(v).map_err(|e| Error::Usage {
+        message: format!("invalid `--{name}` value `{v}`: {e}"),
+        hint: Some("give a plain decimal number such as 28400 or 0.45".into()),
+    })
+}
+
+fn opt(name: &str, v: &Option<String>) -> Result<Option<Money>> {
+    v.as_deref().map(|x| amount(name, x)).transpose()
+}
+
+pub fn run(args: &EconomicsArgs) -> Result<String> {
+    let cost = amount("cost", &args.cost)?;
+    let volume = amount("volume", &args.volume)?;
+    let monthly = match args.per {
+        VolumePer::Month => volume,
+        VolumePer::Day => Money(volume.0 * i128::from(args.days_per_month)),
+    };
+    let requests = i64::try_from(monthly.0 / crate::money::ONE).map_err(|_| Error::Usage {
+        message: "`--volume` is too large".into(),
+        hint: None,
+    })?;
+    if let Some(u) = opt("utilization", &args.utilization)? {
+        if u.0 <= 0 || u.0 > crate::money::ONE {
+            return Err(Error::Usage {
+                message: format!("`--utilization` must be in (0, 1], got {u}"),
+                hint: Some("45% utilisation is 0.45".into()),
+            });
+        }
+    }
+    let e = unit_economics(
+        cost,
+        Some(requests),
+        opt("revenue", &args.revenue)?,
+        opt("value-preserved", &args.value_preserved)?,
+    );
+    let h = hidden_costs(
+        cost,
+        opt("utilization", &args.utilization)?,
+        opt("experiment-spend", &args.experiment_spend)?,
+        opt("waste-fraction", &args.waste_fraction)?,
+        opt("ftes", &args.ftes)?,
+        opt("fte-cost", &args.fte_cost)?,
+    );
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct Json<'a> {
+            cost: Money,
+            requests_per_month: i64,
+            #[serde(flatten)]
+            economics: &'a crate::economics::UnitEconomics,
+            hidden: &'a crate::economics::HiddenCosts,
+        }
+        return serde_json::to_string_pretty(&Json {
+            cost,
+            requests_per_month: requests,
+            economics: &e,
+            hidden: &h,
+        })
+        .map(|s| s + "\n")
+        .map_err(|e| Error::Internal(format!("cannot serialise: {e}")));
+    }
+    let mut o = String::new();
+    let show = |m: Option<Money>, places: u32| m.map_or("-".to_string(), |m| m.to_fixed(places));
+    let _ = writeln!(
+        o,
+        "cost {} a month for {} requests a month",
+        cost.to_fixed(2),
+        requests
+    );
+    let _ = writeln!(
+        o,
+        "  cost per request              {}",
+        show(e.cost_per_request, 9)
+    );
+    let _ = writeln!(
+        o,
+        "  cost per 1,000 requests       {}",
+        show(e.cost_per_1000_requests, 6)
+    );
+    let _ = writeln!(
+        o,
+        "  revenue per request           {}",
+        show(e.revenue_per_request, 9)
+    );
+    let _ = writeln!(
+        o,
+        "  gross margin                  {}%",
+        show(e.gross_margin_pct, 2)
+    );
+    let _ = writeln!(
+        o,
+        "  cost as % of revenue          {}%",
+        show(e.cost_pct_of_revenue, 4)
+    );
+    let _ = writeln!(o, "  ROI ((value - cost) / cost)   {}", show(e.roi, 4));
+    let _ = writeln!(
+        o,
+        "  cost per dollar of value      {}",
+        show(e.cost_per_dollar_of_value, 6)
+    );
+    if !h.hidden_total.is_zero() {
+        let _ = writeln!(o, "hidden costs (estimates, not on the bill):");
+        let _ = writeln!(
+            o,
+            "  idle capacity                 {}",
+            show(h.idle_capacity, 2)
+        );
+        let _ = writeln!(
+            o,
+            "  experiment waste              {}",
+            show(h.experiment_waste, 2)
+        );
+        let _ = writeln!(
+            o,
+            "  engineering time              {}",
+            show(h.engineering_time, 2)
+        );
+        let _ = writeln!(
+            o,
+            "  true total                    {}",
+            h.true_total.to_fixed(2)
+        );
+        let _ = writeln!(
+            o,
+            "  hidden as % of visible        {}%",
+            show(h.hidden_pct_of_visible, 2)
+        );
+    }
+    Ok(o)
+}
