@@ -18,6 +18,7 @@ pub mod rules;
 pub mod sample;
 pub mod schema;
 pub mod tags;
+pub mod trend;
 
 use cli::{Cli, Command};
 use commands::Verbosity;

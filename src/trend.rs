@@ -1,0 +1,316 @@
+//! Trends and forecasts from the `unit_costs` an earlier `attribute` wrote: month-over-month
+//! change of each model's unit cost split exactly into a spend effect and a volume effect, and
+//! a projection of requests and cost that separates cost scaling with volume from fixed cost.
+//! Pure functions over rows; reading the tables is `output`'s job.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::economics::UnitCostRow;
+use crate::money::{Money, ONE};
+use crate::schema::PHASE_COLUMNS;
+
+/// One model's change from one month to the next.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendRow {
+    pub model_id: String,
+    pub currency: String,
+    pub from: String,
+    pub to: String,
+    pub spend_from: Money,
+    pub spend_to: Money,
+    pub requests_from: Option<i64>,
+    pub requests_to: Option<i64>,
+    pub cost_per_1000_from: Option<Money>,
+    pub cost_per_1000_to: Option<Money>,
+    /// Change of cost per 1,000 requests had volume stayed the same: (S1 - S0) / V0 x 1000.
+    pub spend_effect: Option<Money>,
+    /// Change due to volume at the new spend: (S1 / V1 - S1 / V0) x 1000.
+    pub volume_effect: Option<Money>,
+    /// One sentence a person can read.
+    pub explanation: String,
+}
+
+fn pct(from: Money, to: Money) -> Option<f64> {
+    (to - from).ratio(from).map(|r| r * 100.0)
+}
+
+fn phase_of(column: &str) -> &str {
+    column.strip_prefix("cost_").unwrap_or(column)
+}
+
+/// Month-over-month trend per model (rows of any periods; sorted here).
+pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
+    let mut by_model: BTreeMap<(String, String), BTreeMap<String, &UnitCostRow>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:")) {
+        by_model.entry((r.model_id.clone(), r.currency.clone())).or_default().insert(r.period.clone(), r);
+    }
+    let mut out = Vec::new();
+    for ((model, currency), months) in by_model {
+        let list: Vec<&&UnitCostRow> = months.values().collect();
+        for w in list.windows(2) {
+            let (a, b) = (*w[0], *w[1]);
+            let (s0, s1) = (a.total_cost, b.total_cost);
+            let v0 = a.requests.filter(|v| *v > 0);
+            let v1 = b.requests.filter(|v| *v > 0);
+            let per_k = |s: Money, v: i64| Money(s.0.saturating_mul(1000)).div_int(i128::from(v));
+            let (spend_effect, volume_effect) = match (v0, v1) {
+                (Some(v0), Some(v1)) => {
+                    let spend = per_k(s1 - s0, v0);
+                    let volume = per_k(s1, v1).zip(per_k(s1, v0)).map(|(x, y)| x - y);
+                    (spend, volume)
+                }
+                _ => (None, None),
+            };
+            // the phase whose spend moved least, to say what stayed flat
+            let flat = PHASE_COLUMNS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !a.phase_costs[*i].is_zero())
+                .min_by(|(i, _), (j, _)| {
+                    let d = |k: usize| (b.phase_costs[k] - a.phase_costs[k]).0.abs();
+                    d(*i).cmp(&d(*j))
+                })
+                .map(|(i, c)| (phase_of(c), pct(a.phase_costs[i], b.phase_costs[i]).unwrap_or(0.0)));
+            let mut explanation = match (a.cost_per_1000_requests, b.cost_per_1000_requests) {
+                (Some(x), Some(y)) => format!(
+                    "cost per 1,000 requests {} {:.1}% ({} -> {})",
+                    if y >= x { "up" } else { "down" },
+                    pct(x, y).unwrap_or(0.0).abs(),
+                    x.to_fixed(4),
+                    y.to_fixed(4)
+                ),
+                _ => format!("spend {:+.1}% ({} -> {}); no requests to compare", pct(s0, s1).unwrap_or(0.0), s0.to_fixed(2), s1.to_fixed(2)),
+            };
+            if let (Some(v0), Some(v1)) = (v0, v1) {
+                let vol = (v1 - v0) as f64 / v0 as f64 * 100.0;
+                explanation.push_str(&format!(
+                    " because spend {} {:.1}% and volume {} {:.1}%",
+                    if s1 >= s0 { "rose" } else { "fell" },
+                    pct(s0, s1).unwrap_or(0.0).abs(),
+                    if v1 >= v0 { "rose" } else { "fell" },
+                    vol.abs()
+                ));
+                if let Some((phase, p)) = flat {
+                    explanation.push_str(&format!(" while {phase} spend changed {p:+.1}%"));
+                }
+            }
+            out.push(TrendRow {
+                model_id: model.clone(),
+                currency: currency.clone(),
+                from: a.period.clone(),
+                to: b.period.clone(),
+                spend_from: s0,
+                spend_to: s1,
+                requests_from: a.requests,
+                requests_to: b.requests,
+                cost_per_1000_from: a.cost_per_1000_requests,
+                cost_per_1000_to: b.cost_per_1000_requests,
+                spend_effect,
+                volume_effect,
+                explanation,
+            });
+        }
+    }
+    out
+}
+
+/// One projected month of one model.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ForecastRow {
+    pub model_id: String,
+    pub currency: String,
+    pub period: String,
+    pub requests: Option<i64>,
+    pub variable_cost: Money,
+    pub fixed_cost: Money,
+    pub total_cost: Money,
+    pub cost_per_1000_requests: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast {
+    /// Monthly growth rate of requests used (fraction), and where it came from.
+    pub monthly_growth: BTreeMap<String, f64>,
+    pub basis: BTreeMap<String, String>,
+    pub rows: Vec<ForecastRow>,
+    /// Events worth a person's attention (target crossed, cost doubled).
+    pub alerts: Vec<String>,
+}
+
+/// `20%/quarter`, `5%/month`, `0.3/year` -> monthly growth fraction.
+pub fn parse_growth(text: &str) -> Option<f64> {
+    let (rate, per) = text.trim().split_once('/').unwrap_or((text.trim(), "month"));
+    let rate = rate.trim();
+    let r: f64 = match rate.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().ok()? / 100.0,
+        None => rate.parse().ok()?,
+    };
+    let months = match per.trim() {
+        "month" | "mo" | "m" => 1.0,
+        "quarter" | "q" => 3.0,
+        "year" | "yr" | "y" => 12.0,
+        _ => return None,
+    };
+    ((1.0 + r) > 0.0).then(|| (1.0 + r).powf(1.0 / months) - 1.0)
+}
+
+fn add_months(period: &str, n: u32) -> String {
+    let y: i32 = period.get(..4).and_then(|y| y.parse().ok()).unwrap_or(1970);
+    let m: u32 = period.get(5..7).and_then(|m| m.parse().ok()).unwrap_or(1);
+    let total = y * 12 + (m as i32 - 1) + n as i32;
+    format!("{:04}-{:02}", total / 12, total % 12 + 1)
+}
+
+/// Projects each model `months` ahead from its last month. `growth` overrides the fitted
+/// growth; `variable_phases` are the phases whose cost scales with requests.
+pub fn forecast(
+    rows: &[UnitCostRow],
+    months: u32,
+    growth: Option<f64>,
+    variable_phases: &[String],
+    max_cost_per_1000: &dyn Fn(&str) -> Option<f64>,
+) -> Forecast {
+    let mut by_model: BTreeMap<(String, String), Vec<&UnitCostRow>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:")) {
+        by_model.entry((r.model_id.clone(), r.currency.clone())).or_default().push(r);
+    }
+    let mut out = Forecast {
+        monthly_growth: BTreeMap::new(),
+        basis: BTreeMap::new(),
+        rows: Vec::new(),
+        alerts: Vec::new(),
+    };
+    for ((model, currency), mut hist) in by_model {
+        hist.sort_by(|a, b| a.period.cmp(&b.period));
+        let Some(last) = hist.last().copied() else { continue };
+        // fitted: geometric mean of month-over-month request growth
+        let volumes: Vec<f64> = hist.iter().filter_map(|r| r.requests).filter(|v| *v > 0).map(|v| v as f64).collect();
+        let (g, basis) = match (growth, volumes.len()) {
+            (Some(g), _) => (g, "given growth".to_string()),
+            (None, n) if n >= 2 => {
+                let first = volumes[0];
+                let lastv = volumes[n - 1];
+                ((lastv / first).powf(1.0 / (n - 1) as f64) - 1.0, format!("fitted to {n} months of requests"))
+            }
+            (None, _) => (0.0, "one month of history and no --growth: volume held flat".to_string()),
+        };
+        out.monthly_growth.insert(model.clone(), g);
+        out.basis.insert(model.clone(), basis);
+        let variable: Money = PHASE_COLUMNS
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| variable_phases.iter().any(|v| v == phase_of(c)))
+            .map(|(i, _)| last.phase_costs[i])
+            .sum();
+        let fixed = last.total_cost - variable;
+        let mut crossed = false;
+        let mut doubled = false;
+        for k in 1..=months {
+            let factor = (1.0 + g).powi(k as i32);
+            let factor_m = Money::from_f64((factor * 1e9).round() / 1e9).unwrap_or(Money(ONE));
+            let requests = last.requests.map(|v| (v as f64 * factor).round() as i64);
+            let variable_k = variable * factor_m;
+            let total = variable_k + fixed;
+            let per_k = requests.filter(|v| *v > 0).and_then(|v| Money(total.0.saturating_mul(1000)).div_int(i128::from(v)));
+            let period = add_months(&last.period, k);
+            if let (Some(limit), Some(pk), false) = (max_cost_per_1000(&model), per_k, crossed) {
+                if Money::from_f64(limit).is_ok_and(|l| pk > l) {
+                    out.alerts.push(format!("{model}: cost per 1,000 requests crosses its target {limit} in {period} ({})", pk.to_fixed(4)));
+                    crossed = true;
+                }
+            }
+            if !doubled && last.total_cost.0 > 0 && total.0 >= last.total_cost.0 * 2 {
+                out.alerts.push(format!("{model}: monthly cost doubles by {period} ({} from {})", total.to_fixed(2), last.total_cost.to_fixed(2)));
+                doubled = true;
+            }
+            out.rows.push(ForecastRow {
+                model_id: model.clone(),
+                currency: currency.clone(),
+                period,
+                requests,
+                variable_cost: variable_k,
+                fixed_cost: fixed,
+                total_cost: total,
+                cost_per_1000_requests: per_k,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(period: &str, model: &str, inference: &str, training: &str, requests: Option<i64>) -> UnitCostRow {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let mut phase_costs = [Money::ZERO; 7];
+        phase_costs[1] = m(inference);
+        phase_costs[0] = m(training);
+        let total = m(inference) + m(training);
+        UnitCostRow {
+            period: period.into(),
+            model_id: model.into(),
+            team: "t".into(),
+            currency: "USD".into(),
+            phase_costs,
+            total_cost: total,
+            requests,
+            cost_per_request: None,
+            cost_per_1000_requests: requests.and_then(|v| Money(total.0 * 1000).div_int(i128::from(v))),
+            reason: None,
+            revenue: None,
+            value_preserved: None,
+            economics: Default::default(),
+            verdict: String::new(),
+            verdict_reason: None,
+        }
+    }
+
+    /// Spend flat at 1000 (always-on inference), volume falls 25% (1,000,000 -> 750,000):
+    /// cost per 1,000 goes 1 -> 1.333...; spend effect 0, volume effect +0.333...
+    #[test]
+    fn unit_cost_change_split_into_spend_and_volume() {
+        let t = trend(&[row("2026-09", "m", "1000", "0", Some(1_000_000)), row("2026-10", "m", "1000", "0", Some(750_000))]);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].spend_effect.unwrap().to_string(), "0");
+        assert_eq!(t[0].volume_effect.unwrap().to_string(), "0.333333333333333333");
+        assert!(t[0].explanation.starts_with("cost per 1,000 requests up 33.3% (1.0000 -> 1.3333) because spend rose 0.0% and volume fell 25.0% while inference spend changed +0.0%"), "{}", t[0].explanation);
+        // both effects add up to the change
+        let change = t[0].cost_per_1000_to.unwrap() - t[0].cost_per_1000_from.unwrap();
+        assert_eq!(change, t[0].spend_effect.unwrap() + t[0].volume_effect.unwrap());
+    }
+
+    #[test]
+    fn growth_parsing() {
+        assert!((parse_growth("20%/quarter").unwrap() - 0.062658).abs() < 1e-6);
+        assert!((parse_growth("5%/month").unwrap() - 0.05).abs() < 1e-12);
+        assert!((parse_growth("0.1").unwrap() - 0.1).abs() < 1e-12);
+        assert!(parse_growth("fast").is_none());
+        assert_eq!(add_months("2026-11", 3), "2027-02");
+    }
+
+    /// Inference (variable) 1000 at 1,000,000 requests, training (fixed) 500; 100% growth a
+    /// month: month 1 = 2,000,000 requests, 2000 + 500 = 2500, 1.25 per 1,000.
+    #[test]
+    fn forecast_separates_variable_and_fixed_and_alerts() {
+        let rows = vec![row("2026-10", "m", "1000", "500", Some(1_000_000))];
+        let f = forecast(&rows, 2, Some(1.0), &["inference".into()], &|_| Some(1.6));
+        assert_eq!(f.rows[0].period, "2026-11");
+        assert_eq!(f.rows[0].requests, Some(2_000_000));
+        assert_eq!(f.rows[0].total_cost.to_string(), "2500");
+        assert_eq!(f.rows[0].cost_per_1000_requests.unwrap().to_string(), "1.25");
+        assert_eq!(f.rows[1].total_cost.to_string(), "4500");
+        // 2500 is not yet double 1500; 4500 is
+        assert!(f.alerts.iter().any(|a| a.contains("doubles by 2026-12")), "{:?}", f.alerts);
+        assert!(f.alerts.iter().all(|a| !a.contains("crosses")), "1.25 and 1.125 stay under 1.6");
+        let flat = forecast(&rows, 1, None, &["inference".into()], &|_| None);
+        assert_eq!(flat.basis["m"], "one month of history and no --growth: volume held flat");
+        let two = vec![row("2026-09", "m", "1000", "0", Some(1_000_000)), row("2026-10", "m", "1000", "0", Some(1_100_000))];
+        let fitted = forecast(&two, 1, None, &["inference".into()], &|_| Some(0.5));
+        assert!((fitted.monthly_growth["m"] - 0.1).abs() < 1e-9);
+        assert_eq!(fitted.basis["m"], "fitted to 2 months of requests");
+    }
+}
