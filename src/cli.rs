@@ -59,6 +59,14 @@ pub enum Command {
         after_help = "Examples:\n  mlcost economics --cost 50000 --volume 10000000 --per day\n  mlcost economics --cost 28400 --volume 72000000 --revenue 4200000 --utilization 0.45 --ftes 1.5 --fte-cost 300000"
     )]
     Economics(EconomicsArgs),
+    /// Month-over-month unit cost per model, split into spend and volume effects
+    #[command(after_help = "Example:\n  mlcost trend --input out/")]
+    Trend(TrendArgs),
+    /// Project requests and cost per model, fixed vs volume-driven, with target alerts
+    #[command(
+        after_help = "Examples:\n  mlcost forecast --input out/ --months 6\n  mlcost forecast --input out/ --months 12 --growth 20%/quarter"
+    )]
+    Forecast(ForecastArgs),
     /// Show how one model's cost in one month was built
     #[command(
         after_help = "Example:\n  mlcost explain --model ranker --period 2026-10 --input out/"
@@ -273,6 +281,38 @@ pub struct EconomicsArgs {
     /// Fully loaded annual cost of one FTE
     #[arg(long, requires = "ftes")]
     pub fte_cost: Option<String>,
+    /// JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrendArgs {
+    /// Output directory of `mlcost attribute`
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub input: PathBuf,
+    /// Only this model
+    #[arg(long)]
+    pub model: Option<String>,
+    /// JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ForecastArgs {
+    /// Output directory of `mlcost attribute`
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub input: PathBuf,
+    /// Months to project
+    #[arg(long, default_value_t = 6)]
+    pub months: u32,
+    /// Request growth, e.g. `20%/quarter`, `5%/month`; default: fitted to the history
+    #[arg(long)]
+    pub growth: Option<String>,
+    /// Config with [targets] and [forecast] variable_phases
+    #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// JSON on stdout
     #[arg(long)]
     pub json: bool,

@@ -47,6 +47,51 @@ pub struct Config {
     /// Targets that give each model a verdict in `unit_costs`.
     #[serde(default)]
     pub targets: TargetsConfig,
+    #[serde(default)]
+    pub forecast: ForecastConfig,
+    #[serde(default)]
+    pub hidden: HiddenConfig,
+}
+
+/// `[forecast]`: which lifecycle phases scale with request volume (the rest is fixed).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastConfig {
+    #[serde(default = "default_variable_phases")]
+    pub variable_phases: Vec<String>,
+}
+
+impl Default for ForecastConfig {
+    fn default() -> Self {
+        ForecastConfig {
+            variable_phases: default_variable_phases(),
+        }
+    }
+}
+
+fn default_variable_phases() -> Vec<String> {
+    vec!["data_transfer".into()]
+}
+
+/// `[hidden]`: inputs of the hidden-cost estimates of `mlcost hidden`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HiddenConfig {
+    /// Average utilisation of paid capacity (0-1] for every model without its own.
+    pub default_utilization: Option<f64>,
+    /// Per-model utilisation.
+    #[serde(default)]
+    pub utilization: BTreeMap<String, f64>,
+    /// Share of a model's spend that is wasted on experiments, applied to its
+    /// experimentation-phase spend (or to all spend when `experiment_share` is set).
+    pub waste_fraction: Option<f64>,
+    /// Share of spend assumed to be experiments when the bill has no experimentation phase.
+    pub experiment_share: Option<f64>,
+    /// Engineering time: full-time equivalents and their fully loaded annual cost.
+    pub ftes: Option<f64>,
+    pub fte_annual_cost: Option<f64>,
+    /// How engineering time is spread over models: even (default) | proportional.
+    pub engineering_allocation: Option<String>,
 }
 
 /// `[targets]`: defaults for every model, and `[targets.models.<model_id>]` overrides.

@@ -89,6 +89,14 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
             stdout: commands::economics::run(args)?,
             ..Outcome::default()
         }),
+        Command::Trend(args) => Ok(Outcome {
+            stdout: commands::trend::run_trend(args)?,
+            ..Outcome::default()
+        }),
+        Command::Forecast(args) => Ok(Outcome {
+            stdout: commands::trend::run_forecast(args)?,
+            ..Outcome::default()
+        }),
         Command::Explain(args) => Ok(Outcome {
             stdout: commands::explain::run(args)?,
             ..Outcome::default()

@@ -423,6 +423,36 @@ fn read_parquet(path: &Path) -> Result<DataFrame> {
         })
 }
 
+/// The billing periods a table has partitions for, sorted.
+pub fn list_periods(out: &Path, table: &str) -> Result<Vec<String>> {
+    let dir = out.join(table);
+    let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut periods: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix("billing_period=")
+                .map(str::to_string)
+        })
+        .filter(|p| crate::ledger::billing_period(p).as_deref() == Some(p.as_str()))
+        .collect();
+    periods.sort();
+    Ok(periods)
+}
+
+/// Every period of `unit_costs` under `out`.
+pub fn read_all_unit_costs(out: &Path) -> Result<Vec<UnitCostRow>> {
+    let mut rows = Vec::new();
+    for p in list_periods(out, UNIT_COSTS)? {
+        rows.extend(read_unit_costs(out, &p)?);
+    }
+    Ok(rows)
+}
+
 /// Reads one period of `unit_costs` back (for plan vs actual).
 pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
     let path = out

@@ -43,8 +43,14 @@ fn phase_of(column: &str) -> &str {
 /// Month-over-month trend per model (rows of any periods; sorted here).
 pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
     let mut by_model: BTreeMap<(String, String), BTreeMap<String, &UnitCostRow>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:")) {
-        by_model.entry((r.model_id.clone(), r.currency.clone())).or_default().insert(r.period.clone(), r);
+    for r in rows
+        .iter()
+        .filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:"))
+    {
+        by_model
+            .entry((r.model_id.clone(), r.currency.clone()))
+            .or_default()
+            .insert(r.period.clone(), r);
     }
     let mut out = Vec::new();
     for ((model, currency), months) in by_model {
@@ -72,7 +78,12 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
                     let d = |k: usize| (b.phase_costs[k] - a.phase_costs[k]).0.abs();
                     d(*i).cmp(&d(*j))
                 })
-                .map(|(i, c)| (phase_of(c), pct(a.phase_costs[i], b.phase_costs[i]).unwrap_or(0.0)));
+                .map(|(i, c)| {
+                    (
+                        phase_of(c),
+                        pct(a.phase_costs[i], b.phase_costs[i]).unwrap_or(0.0),
+                    )
+                });
             let mut explanation = match (a.cost_per_1000_requests, b.cost_per_1000_requests) {
                 (Some(x), Some(y)) => format!(
                     "cost per 1,000 requests {} {:.1}% ({} -> {})",
@@ -81,7 +92,12 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
                     x.to_fixed(4),
                     y.to_fixed(4)
                 ),
-                _ => format!("spend {:+.1}% ({} -> {}); no requests to compare", pct(s0, s1).unwrap_or(0.0), s0.to_fixed(2), s1.to_fixed(2)),
+                _ => format!(
+                    "spend {:+.1}% ({} -> {}); no requests to compare",
+                    pct(s0, s1).unwrap_or(0.0),
+                    s0.to_fixed(2),
+                    s1.to_fixed(2)
+                ),
             };
             if let (Some(v0), Some(v1)) = (v0, v1) {
                 let vol = (v1 - v0) as f64 / v0 as f64 * 100.0;
@@ -141,7 +157,10 @@ pub struct Forecast {
 
 /// `20%/quarter`, `5%/month`, `0.3/year` -> monthly growth fraction.
 pub fn parse_growth(text: &str) -> Option<f64> {
-    let (rate, per) = text.trim().split_once('/').unwrap_or((text.trim(), "month"));
+    let (rate, per) = text
+        .trim()
+        .split_once('/')
+        .unwrap_or((text.trim(), "month"));
     let rate = rate.trim();
     let r: f64 = match rate.strip_suffix('%') {
         Some(p) => p.trim().parse::<f64>().ok()? / 100.0,
@@ -173,8 +192,14 @@ pub fn forecast(
     max_cost_per_1000: &dyn Fn(&str) -> Option<f64>,
 ) -> Forecast {
     let mut by_model: BTreeMap<(String, String), Vec<&UnitCostRow>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:")) {
-        by_model.entry((r.model_id.clone(), r.currency.clone())).or_default().push(r);
+    for r in rows
+        .iter()
+        .filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:"))
+    {
+        by_model
+            .entry((r.model_id.clone(), r.currency.clone()))
+            .or_default()
+            .push(r);
     }
     let mut out = Forecast {
         monthly_growth: BTreeMap::new(),
@@ -184,17 +209,30 @@ pub fn forecast(
     };
     for ((model, currency), mut hist) in by_model {
         hist.sort_by(|a, b| a.period.cmp(&b.period));
-        let Some(last) = hist.last().copied() else { continue };
+        let Some(last) = hist.last().copied() else {
+            continue;
+        };
         // fitted: geometric mean of month-over-month request growth
-        let volumes: Vec<f64> = hist.iter().filter_map(|r| r.requests).filter(|v| *v > 0).map(|v| v as f64).collect();
+        let volumes: Vec<f64> = hist
+            .iter()
+            .filter_map(|r| r.requests)
+            .filter(|v| *v > 0)
+            .map(|v| v as f64)
+            .collect();
         let (g, basis) = match (growth, volumes.len()) {
             (Some(g), _) => (g, "given growth".to_string()),
             (None, n) if n >= 2 => {
                 let first = volumes[0];
                 let lastv = volumes[n - 1];
-                ((lastv / first).powf(1.0 / (n - 1) as f64) - 1.0, format!("fitted to {n} months of requests"))
+                (
+                    (lastv / first).powf(1.0 / (n - 1) as f64) - 1.0,
+                    format!("fitted to {n} months of requests"),
+                )
             }
-            (None, _) => (0.0, "one month of history and no --growth: volume held flat".to_string()),
+            (None, _) => (
+                0.0,
+                "one month of history and no --growth: volume held flat".to_string(),
+            ),
         };
         out.monthly_growth.insert(model.clone(), g);
         out.basis.insert(model.clone(), basis);
@@ -213,7 +251,9 @@ pub fn forecast(
             let requests = last.requests.map(|v| (v as f64 * factor).round() as i64);
             let variable_k = variable * factor_m;
             let total = variable_k + fixed;
-            let per_k = requests.filter(|v| *v > 0).and_then(|v| Money(total.0.saturating_mul(1000)).div_int(i128::from(v)));
+            let per_k = requests
+                .filter(|v| *v > 0)
+                .and_then(|v| Money(total.0.saturating_mul(1000)).div_int(i128::from(v)));
             let period = add_months(&last.period, k);
             if let (Some(limit), Some(pk), false) = (max_cost_per_1000(&model), per_k, crossed) {
                 if Money::from_f64(limit).is_ok_and(|l| pk > l) {
@@ -222,7 +262,11 @@ pub fn forecast(
                 }
             }
             if !doubled && last.total_cost.0 > 0 && total.0 >= last.total_cost.0 * 2 {
-                out.alerts.push(format!("{model}: monthly cost doubles by {period} ({} from {})", total.to_fixed(2), last.total_cost.to_fixed(2)));
+                out.alerts.push(format!(
+                    "{model}: monthly cost doubles by {period} ({} from {})",
+                    total.to_fixed(2),
+                    last.total_cost.to_fixed(2)
+                ));
                 doubled = true;
             }
             out.rows.push(ForecastRow {
@@ -244,7 +288,13 @@ pub fn forecast(
 mod tests {
     use super::*;
 
-    fn row(period: &str, model: &str, inference: &str, training: &str, requests: Option<i64>) -> UnitCostRow {
+    fn row(
+        period: &str,
+        model: &str,
+        inference: &str,
+        training: &str,
+        requests: Option<i64>,
+    ) -> UnitCostRow {
         let m = |s: &str| Money::parse(s).unwrap();
         let mut phase_costs = [Money::ZERO; 7];
         phase_costs[1] = m(inference);
@@ -259,7 +309,8 @@ mod tests {
             total_cost: total,
             requests,
             cost_per_request: None,
-            cost_per_1000_requests: requests.and_then(|v| Money(total.0 * 1000).div_int(i128::from(v))),
+            cost_per_1000_requests: requests
+                .and_then(|v| Money(total.0 * 1000).div_int(i128::from(v))),
             reason: None,
             revenue: None,
             value_preserved: None,
@@ -273,14 +324,23 @@ mod tests {
     /// cost per 1,000 goes 1 -> 1.333...; spend effect 0, volume effect +0.333...
     #[test]
     fn unit_cost_change_split_into_spend_and_volume() {
-        let t = trend(&[row("2026-09", "m", "1000", "0", Some(1_000_000)), row("2026-10", "m", "1000", "0", Some(750_000))]);
+        let t = trend(&[
+            row("2026-09", "m", "1000", "0", Some(1_000_000)),
+            row("2026-10", "m", "1000", "0", Some(750_000)),
+        ]);
         assert_eq!(t.len(), 1);
         assert_eq!(t[0].spend_effect.unwrap().to_string(), "0");
-        assert_eq!(t[0].volume_effect.unwrap().to_string(), "0.333333333333333333");
+        assert_eq!(
+            t[0].volume_effect.unwrap().to_string(),
+            "0.333333333333333333"
+        );
         assert!(t[0].explanation.starts_with("cost per 1,000 requests up 33.3% (1.0000 -> 1.3333) because spend rose 0.0% and volume fell 25.0% while inference spend changed +0.0%"), "{}", t[0].explanation);
         // both effects add up to the change
         let change = t[0].cost_per_1000_to.unwrap() - t[0].cost_per_1000_from.unwrap();
-        assert_eq!(change, t[0].spend_effect.unwrap() + t[0].volume_effect.unwrap());
+        assert_eq!(
+            change,
+            t[0].spend_effect.unwrap() + t[0].volume_effect.unwrap()
+        );
     }
 
     #[test]
@@ -301,14 +361,30 @@ mod tests {
         assert_eq!(f.rows[0].period, "2026-11");
         assert_eq!(f.rows[0].requests, Some(2_000_000));
         assert_eq!(f.rows[0].total_cost.to_string(), "2500");
-        assert_eq!(f.rows[0].cost_per_1000_requests.unwrap().to_string(), "1.25");
+        assert_eq!(
+            f.rows[0].cost_per_1000_requests.unwrap().to_string(),
+            "1.25"
+        );
         assert_eq!(f.rows[1].total_cost.to_string(), "4500");
         // 2500 is not yet double 1500; 4500 is
-        assert!(f.alerts.iter().any(|a| a.contains("doubles by 2026-12")), "{:?}", f.alerts);
-        assert!(f.alerts.iter().all(|a| !a.contains("crosses")), "1.25 and 1.125 stay under 1.6");
+        assert!(
+            f.alerts.iter().any(|a| a.contains("doubles by 2026-12")),
+            "{:?}",
+            f.alerts
+        );
+        assert!(
+            f.alerts.iter().all(|a| !a.contains("crosses")),
+            "1.25 and 1.125 stay under 1.6"
+        );
         let flat = forecast(&rows, 1, None, &["inference".into()], &|_| None);
-        assert_eq!(flat.basis["m"], "one month of history and no --growth: volume held flat");
-        let two = vec![row("2026-09", "m", "1000", "0", Some(1_000_000)), row("2026-10", "m", "1000", "0", Some(1_100_000))];
+        assert_eq!(
+            flat.basis["m"],
+            "one month of history and no --growth: volume held flat"
+        );
+        let two = vec![
+            row("2026-09", "m", "1000", "0", Some(1_000_000)),
+            row("2026-10", "m", "1000", "0", Some(1_100_000)),
+        ];
         let fitted = forecast(&two, 1, None, &["inference".into()], &|_| Some(0.5));
         assert!((fitted.monthly_growth["m"] - 0.1).abs() < 1e-9);
         assert_eq!(fitted.basis["m"], "fitted to 2 months of requests");

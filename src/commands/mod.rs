@@ -9,6 +9,7 @@ pub mod frontier;
 pub mod init;
 pub mod sample;
 pub mod tags;
+pub mod trend;
 pub mod validate;
 
 use std::io::IsTerminal;

@@ -7,5 +7,6 @@ mod formats;
 mod inputs;
 mod planning;
 mod rules;
+mod trend;
 mod util;
 mod validate;
