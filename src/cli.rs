@@ -67,6 +67,12 @@ pub enum Command {
         after_help = "Examples:\n  mlcost forecast --input out/ --months 6\n  mlcost forecast --input out/ --months 12 --growth 20%/quarter"
     )]
     Forecast(ForecastArgs),
+    /// Estimate the costs that are not on the bill (idle capacity, experiment waste,
+    /// engineering time) and write them to hidden_costs/
+    #[command(
+        after_help = "Example:\n  mlcost hidden --input out/ --config mlcost.toml\n\n[hidden] in the config: default_utilization, utilization = { model = 0.4 }, waste_fraction, experiment_share, ftes, fte_annual_cost, engineering_allocation"
+    )]
+    Hidden(HiddenArgs),
     /// Show how one model's cost in one month was built
     #[command(
         after_help = "Example:\n  mlcost explain --model ranker --period 2026-10 --input out/"
@@ -311,6 +317,25 @@ pub struct ForecastArgs {
     #[arg(long)]
     pub growth: Option<String>,
     /// Config with [targets] and [forecast] variable_phases
+    #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HiddenArgs {
+    /// Output directory of `mlcost attribute` (hidden_costs/ is written there too)
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub input: PathBuf,
+    /// Only this billing month (default: every month with unit costs)
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<String>,
+    /// Per-model utilisation (CSV or Parquet: model_id, utilization)
+    #[arg(long, value_name = "FILE")]
+    pub utilization: Option<PathBuf>,
+    /// Config with [hidden]
     #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// JSON on stdout

@@ -334,6 +334,102 @@ pub fn hidden_costs(
     }
 }
 
+/// Hidden costs of one model in one period (the `hidden_costs` table).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HiddenRow {
+    pub period: String,
+    pub model_id: String,
+    pub currency: String,
+    #[serde(flatten)]
+    pub costs: HiddenCosts,
+}
+
+/// Hidden costs per model from the unit costs of one period and the `[hidden]` config.
+/// `utilization` may add per-model utilisation from a file; it wins over the config.
+pub fn hidden_for_models(
+    rows: &[UnitCostRow],
+    cfg: &crate::config::HiddenConfig,
+    utilization: &BTreeMap<String, Money>,
+) -> Vec<HiddenRow> {
+    let f = |x: Option<f64>| x.and_then(|v| Money::from_f64(v).ok());
+    let models: Vec<&UnitCostRow> = rows
+        .iter()
+        .filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:"))
+        .collect();
+    // engineering time: one monthly amount split exactly over the models of each currency
+    let monthly_eng = f(cfg.ftes)
+        .zip(f(cfg.fte_annual_cost))
+        .and_then(|(n, c)| (n * c).div_int(12));
+    let mut eng: BTreeMap<(String, String), Money> = BTreeMap::new();
+    if let Some(total) = monthly_eng {
+        let mut by_currency: BTreeMap<&str, Vec<&UnitCostRow>> = BTreeMap::new();
+        for r in &models {
+            by_currency.entry(r.currency.as_str()).or_default().push(r);
+        }
+        let proportional = cfg.engineering_allocation.as_deref() == Some("proportional");
+        for list in by_currency.values() {
+            let weights: Vec<i128> = list
+                .iter()
+                .map(|r| {
+                    if proportional {
+                        r.total_cost.0.max(0)
+                    } else {
+                        1
+                    }
+                })
+                .collect();
+            if let Some(shares) =
+                crate::money::split_largest_remainder(total, &weights, 10i128.pow(16))
+            {
+                for (r, s) in list.iter().zip(shares) {
+                    eng.insert((r.period.clone(), r.model_id.clone()), s);
+                }
+            }
+        }
+    }
+    models
+        .into_iter()
+        .map(|r| {
+            let u = utilization
+                .get(&r.model_id)
+                .copied()
+                .or_else(|| f(cfg.utilization.get(&r.model_id).copied()))
+                .or_else(|| f(cfg.default_utilization));
+            let experiment = match f(cfg.experiment_share) {
+                Some(share) => Some(r.total_cost * share),
+                None => {
+                    let i = PHASE_COLUMNS
+                        .iter()
+                        .position(|c| *c == "cost_experimentation")
+                        .unwrap_or(5);
+                    Some(r.phase_costs[i])
+                }
+            };
+            let mut costs = hidden_costs(
+                r.total_cost,
+                u,
+                experiment,
+                f(cfg.waste_fraction),
+                None,
+                None,
+            );
+            if let Some(e) = eng.get(&(r.period.clone(), r.model_id.clone())) {
+                costs.engineering_time = Some(*e);
+                costs.hidden_total += *e;
+                costs.true_total += *e;
+                costs.hidden_pct_of_visible =
+                    Money::fraction(costs.hidden_total.0 * 100, costs.visible.0);
+            }
+            HiddenRow {
+                period: r.period.clone(),
+                model_id: r.model_id.clone(),
+                currency: r.currency.clone(),
+                costs,
+            }
+        })
+        .collect()
+}
+
 /// One row of `unit_costs`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitCostRow {

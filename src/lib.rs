@@ -97,6 +97,10 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
             stdout: commands::trend::run_forecast(args)?,
             ..Outcome::default()
         }),
+        Command::Hidden(args) => Ok(Outcome {
+            stdout: commands::hidden::run(args)?,
+            ..Outcome::default()
+        }),
         Command::Explain(args) => Ok(Outcome {
             stdout: commands::explain::run(args)?,
             ..Outcome::default()

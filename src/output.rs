@@ -23,6 +23,7 @@ pub const COST_BY_MODEL: &str = "cost_by_model";
 pub const UNIT_COSTS: &str = "unit_costs";
 pub const TAG_COMPLIANCE: &str = "tag_compliance";
 pub const TRAINING_AMORTIZATION: &str = "training_amortization";
+pub const HIDDEN_COSTS: &str = "hidden_costs";
 pub const MANIFEST: &str = "manifest.json";
 pub const QUARANTINE: &str = "quarantine.csv";
 const STAGING_PREFIX: &str = ".mlcost-staging-";
@@ -180,6 +181,36 @@ pub fn training_amortization_frame(
             "months_remaining",
             rows.iter()
                 .map(|r| Some(i64::from(r.schedule.months_remaining))),
+        ),
+    ])
+}
+
+pub fn hidden_costs_frame(rows: &[&crate::economics::HiddenRow]) -> Result<DataFrame> {
+    frame(vec![
+        strings(
+            "billing_period",
+            rows.iter().map(|r| Some(r.period.as_str())),
+        ),
+        strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
+        strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+        decimal("visible_cost", rows.iter().map(|r| Some(r.costs.visible))),
+        decimal("idle_capacity", rows.iter().map(|r| r.costs.idle_capacity)),
+        decimal(
+            "experiment_waste",
+            rows.iter().map(|r| r.costs.experiment_waste),
+        ),
+        decimal(
+            "engineering_time",
+            rows.iter().map(|r| r.costs.engineering_time),
+        ),
+        decimal(
+            "hidden_total",
+            rows.iter().map(|r| Some(r.costs.hidden_total)),
+        ),
+        decimal("true_total", rows.iter().map(|r| Some(r.costs.true_total))),
+        decimal(
+            "hidden_pct_of_visible",
+            rows.iter().map(|r| r.costs.hidden_pct_of_visible),
         ),
     ])
 }

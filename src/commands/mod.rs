@@ -6,6 +6,7 @@ pub mod economics;
 pub mod estimate;
 pub mod explain;
 pub mod frontier;
+pub mod hidden;
 pub mod init;
 pub mod sample;
 pub mod tags;

@@ -98,3 +98,34 @@ fn forecast_from_one_and_three_months() {
         r.stdout
     );
 }
+
+#[test]
+fn hidden_costs_are_a_separate_table() {
+    let env = TestEnv::new();
+    history(&env, &["2026-10"]);
+    let before = tree_bytes(&env.path("out"), &[]);
+    let config = env.write(
+        "c.toml",
+        "[hidden]\ndefault_utilization = 0.5\nexperiment_share = 0.1\nwaste_fraction = 0.5\nftes = 1.5\nfte_annual_cost = 300000\n",
+    );
+    let r = env.run(&[
+        "hidden",
+        "--input",
+        "out",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // visible 1120; idle 1120 x 0.5 / 0.5 = 1120; experiments 1120 x 0.1 x 0.5 = 56;
+    // engineering 1.5 x 300,000 / 12 = 37,500 -> true total 39,796
+    assert!(r.stdout.contains("total 2026-10 USD: visible 1120.00, hidden 38676.00 (3453.2% of visible), true total 39796.00"), "{}", r.stdout);
+    let hidden = rows(&read_table(&env.path("out"), "hidden_costs"));
+    let ranker = find(&hidden, &[("model_id", "ranker")]);
+    assert_eq!(ranker["idle_capacity"], "1120");
+    assert_eq!(ranker["engineering_time"], "37500");
+    // the billed tables are untouched: hidden costs never mix into reconciled totals
+    let after = tree_bytes(&env.path("out"), &[]);
+    for (k, v) in &before {
+        assert_eq!(Some(v), after.get(k), "{k} changed");
+    }
+}

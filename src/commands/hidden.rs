@@ -1,0 +1,138 @@
+//! `mlcost hidden`: hidden-cost estimates per model from `unit_costs` and `[hidden]`, written
+//! to `hidden_costs/` (staged and renamed like every output) and summarised.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::cli::HiddenArgs;
+use crate::config::LoadedConfig;
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::output::{self, Staging};
+use crate::{economics, ingest};
+
+fn read_utilization(path: &std::path::Path) -> Result<BTreeMap<String, Money>> {
+    let scan = ingest::RawScan::open(ingest::inspect(path)?)?;
+    let cols = ingest::columns::Columns::new(&scan.schema);
+    let (Some(m), Some(u)) = (
+        cols.find(&["model_id", "model"]),
+        cols.find(&["utilization", "utilisation"]),
+    ) else {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            format: "a utilisation file".into(),
+            missing: vec!["model_id, utilization".into()],
+        });
+    };
+    let df = scan
+        .lazy(false)?
+        .collect()
+        .map_err(|e| scan.read_error(e))?;
+    let get = |n: &str| {
+        df.column(n)
+            .and_then(ingest::text_values)
+            .map_err(|e| scan.read_error(e))
+    };
+    let mut out = BTreeMap::new();
+    for (i, (model, u)) in get(&m)?.into_iter().zip(get(&u)?).enumerate() {
+        let value = u
+            .as_deref()
+            .and_then(|x| Money::parse(x).ok())
+            .filter(|x| x.0 > 0 && x.0 <= crate::money::ONE);
+        match (model, value) {
+            (Some(model), Some(v)) => {
+                out.insert(model.trim().to_lowercase(), v);
+            }
+            _ => {
+                return Err(Error::Ingest {
+                    path: path.to_path_buf(),
+                    message: format!("row {}: utilization must be in (0, 1]", i + 1),
+                    hint: Some("45% utilisation is 0.45".into()),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(args: &HiddenArgs) -> Result<String> {
+    let loaded = LoadedConfig::load(args.config.as_deref())?;
+    let cfg = &loaded.config.hidden;
+    let utilization = args
+        .utilization
+        .as_deref()
+        .map(read_utilization)
+        .transpose()?
+        .unwrap_or_default();
+    let periods = match &args.period {
+        Some(p) => vec![super::parse_period(p)?],
+        None => output::list_periods(&args.input, output::UNIT_COSTS)?,
+    };
+    let mut all = Vec::new();
+    let mut staging = Staging::new(&args.input)?;
+    for p in &periods {
+        let rows = economics::hidden_for_models(
+            &output::read_unit_costs(&args.input, p)?,
+            cfg,
+            &utilization,
+        );
+        let refs: Vec<_> = rows.iter().collect();
+        let staged = output::hidden_costs_frame(&refs)
+            .and_then(|mut df| staging.write_partition(output::HIDDEN_COSTS, p, &mut df));
+        if let Err(e) = staged {
+            staging.discard();
+            return Err(e);
+        }
+        all.extend(rows);
+    }
+    staging.commit()?;
+    if args.json {
+        return serde_json::to_string_pretty(&all)
+            .map(|s| s + "\n")
+            .map_err(|e| Error::Internal(format!("cannot serialise: {e}")));
+    }
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Hidden costs (estimates, not on the bill; written to {}/hidden_costs/)",
+        args.input.display()
+    );
+    let _ = writeln!(
+        o,
+        "  {:<8} {:<28} {:>13} {:>13} {:>13} {:>13} {:>13} {:>9}",
+        "month", "model", "visible", "idle", "experiments", "engineering", "true total", "hidden %"
+    );
+    let show = |m: Option<Money>| m.map_or("-".to_string(), |m| m.to_fixed(2));
+    let mut totals: BTreeMap<(String, String), (Money, Money)> = BTreeMap::new();
+    for r in &all {
+        let c = &r.costs;
+        let _ = writeln!(
+            o,
+            "  {:<8} {:<28} {:>13} {:>13} {:>13} {:>13} {:>13} {:>9}",
+            r.period,
+            r.model_id,
+            c.visible.to_fixed(2),
+            show(c.idle_capacity),
+            show(c.experiment_waste),
+            show(c.engineering_time),
+            c.true_total.to_fixed(2),
+            show(c.hidden_pct_of_visible)
+        );
+        let t = totals
+            .entry((r.period.clone(), r.currency.clone()))
+            .or_default();
+        t.0 += c.visible;
+        t.1 += c.hidden_total;
+    }
+    for ((p, cur), (v, h)) in totals {
+        let pct = Money::fraction(h.0 * 100, v.0).map_or("-".into(), |x| x.to_fixed(1));
+        let _ = writeln!(
+            o,
+            "  total {p} {cur}: visible {}, hidden {} ({pct}% of visible), true total {}",
+            v.to_fixed(2),
+            h.to_fixed(2),
+            (v + h).to_fixed(2)
+        );
+    }
+    Ok(o)
+}
