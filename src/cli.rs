@@ -73,6 +73,11 @@ pub enum Command {
         after_help = "Example:\n  mlcost hidden --input out/ --config mlcost.toml\n\n[hidden] in the config: default_utilization, utilization = { model = 0.4 }, waste_fraction, experiment_share, ftes, fte_annual_cost, engineering_allocation"
     )]
     Hidden(HiddenArgs),
+    /// Write the report people read: self-contained HTML with inline SVG charts, or Markdown
+    #[command(
+        after_help = "Examples:\n  mlcost report --input out/ --out report.html\n  mlcost report --input out/ --format markdown --out -"
+    )]
+    Report(ReportArgs),
     /// Show how one model's cost in one month was built
     #[command(
         after_help = "Example:\n  mlcost explain --model ranker --period 2026-10 --input out/"
@@ -341,6 +346,27 @@ pub struct HiddenArgs {
     /// JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Html,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Output directory of `mlcost attribute`
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub input: PathBuf,
+    /// Where to write the report (`-` for stdout)
+    #[arg(long, default_value = "report.html", value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+    pub format: ReportFormat,
+    /// Title of the page
+    #[arg(long, default_value = "ML unit economics")]
+    pub title: String,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod money;
 pub mod output;
 pub mod report;
+pub mod report_page;
 pub mod rules;
 pub mod sample;
 pub mod schema;
@@ -101,6 +102,14 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
             stdout: commands::hidden::run(args)?,
             ..Outcome::default()
         }),
+        Command::Report(args) => {
+            let (stdout, stderr) = commands::report::run(args)?;
+            Ok(Outcome {
+                stdout,
+                stderr: say(stderr),
+                exit_code: 0,
+            })
+        }
         Command::Explain(args) => Ok(Outcome {
             stdout: commands::explain::run(args)?,
             ..Outcome::default()

@@ -484,6 +484,109 @@ pub fn read_all_unit_costs(out: &Path) -> Result<Vec<UnitCostRow>> {
     Ok(rows)
 }
 
+/// Tag compliance of one period: (problem, currency) -> cost affected.
+pub fn read_compliance(out: &Path, period: &str) -> Result<BTreeMap<(String, String), Money>> {
+    let path = out
+        .join(TAG_COMPLIANCE)
+        .join(format!("billing_period={period}"))
+        .join("part-0.parquet");
+    let df = read_parquet(&path)?;
+    let read_err = |source| Error::Read {
+        path: path.clone(),
+        source,
+    };
+    let text = |n: &str| {
+        df.column(n)
+            .and_then(crate::ingest::text_values)
+            .map_err(read_err)
+    };
+    let (problems, currencies) = (text("problem")?, text("currency")?);
+    let costs = df.column("cost_affected").map_err(read_err)?;
+    let costs = costs.decimal().map_err(read_err)?.physical().clone();
+    let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
+    for i in 0..df.height() {
+        let k = (
+            problems[i].clone().unwrap_or_default(),
+            currencies[i].clone().unwrap_or_default(),
+        );
+        *out.entry(k).or_default() += Money(costs.get(i).unwrap_or(0));
+    }
+    Ok(out)
+}
+
+/// Hidden costs of one period, when `mlcost hidden` wrote them.
+pub fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
+    let path = out
+        .join(HIDDEN_COSTS)
+        .join(format!("billing_period={period}"))
+        .join("part-0.parquet");
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let df = read_parquet(&path)?;
+    let read_err = |source| Error::Read {
+        path: path.clone(),
+        source,
+    };
+    let text = |n: &str| {
+        df.column(n)
+            .and_then(crate::ingest::text_values)
+            .map_err(read_err)
+    };
+    let money = |n: &str| -> Result<Vec<Option<Money>>> {
+        let c = df.column(n).map_err(read_err)?;
+        Ok(c.decimal()
+            .map_err(read_err)?
+            .physical()
+            .iter()
+            .map(|v| v.map(Money))
+            .collect())
+    };
+    let (models, currencies) = (text("model_id")?, text("currency")?);
+    let (visible, idle, waste, eng, hidden, total, pct) = (
+        money("visible_cost")?,
+        money("idle_capacity")?,
+        money("experiment_waste")?,
+        money("engineering_time")?,
+        money("hidden_total")?,
+        money("true_total")?,
+        money("hidden_pct_of_visible")?,
+    );
+    Ok((0..df.height())
+        .map(|i| crate::economics::HiddenRow {
+            period: period.to_string(),
+            model_id: models[i].clone().unwrap_or_default(),
+            currency: currencies[i].clone().unwrap_or_default(),
+            costs: crate::economics::HiddenCosts {
+                visible: visible[i].unwrap_or_default(),
+                idle_capacity: idle[i],
+                experiment_waste: waste[i],
+                engineering_time: eng[i],
+                hidden_total: hidden[i].unwrap_or_default(),
+                true_total: total[i].unwrap_or_default(),
+                hidden_pct_of_visible: pct[i],
+            },
+        })
+        .collect())
+}
+
+/// Writes a file atomically: a temporary file next to it, synced, then renamed over it.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
 /// Reads one period of `unit_costs` back (for plan vs actual).
 pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
     let path = out
@@ -525,6 +628,22 @@ pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
         money("cost_per_1000_requests")?,
         text("requests")?,
     );
+    let (revenue, preserved, rev_per) = (
+        money("revenue")?,
+        money("value_preserved")?,
+        money("revenue_per_request")?,
+    );
+    let (margin, cost_pct, roi, per_dollar) = (
+        money("gross_margin_pct")?,
+        money("cost_pct_of_revenue")?,
+        money("roi")?,
+        money("cost_per_dollar_of_value")?,
+    );
+    let (econ_reason, verdicts, verdict_reasons) = (
+        text("economics_reason")?,
+        text("verdict")?,
+        text("verdict_reason")?,
+    );
     Ok((0..df.height())
         .map(|i| UnitCostRow {
             period: period.to_string(),
@@ -537,11 +656,20 @@ pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
             cost_per_request: per[i],
             cost_per_1000_requests: per_1000[i],
             reason: reasons[i].clone(),
-            revenue: None,
-            value_preserved: None,
-            economics: Default::default(),
-            verdict: String::new(),
-            verdict_reason: None,
+            revenue: revenue[i],
+            value_preserved: preserved[i],
+            economics: crate::economics::UnitEconomics {
+                cost_per_request: per[i],
+                cost_per_1000_requests: per_1000[i],
+                revenue_per_request: rev_per[i],
+                gross_margin_pct: margin[i],
+                cost_pct_of_revenue: cost_pct[i],
+                roi: roi[i],
+                cost_per_dollar_of_value: per_dollar[i],
+                reason: econ_reason[i].clone(),
+            },
+            verdict: verdicts[i].clone().unwrap_or_default(),
+            verdict_reason: verdict_reasons[i].clone(),
         })
         .collect())
 }

@@ -8,6 +8,7 @@ pub mod explain;
 pub mod frontier;
 pub mod hidden;
 pub mod init;
+pub mod report;
 pub mod sample;
 pub mod tags;
 pub mod trend;

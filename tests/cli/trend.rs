@@ -129,3 +129,37 @@ fn hidden_costs_are_a_separate_table() {
         assert_eq!(Some(v), after.get(k), "{k} changed");
     }
 }
+
+#[test]
+fn markdown_and_html_report() {
+    let env = TestEnv::new();
+    history(&env, &["2026-09", "2026-10"]);
+    let config = env.write("c.toml", "[hidden]\ndefault_utilization = 0.5\n");
+    assert_eq!(
+        env.run(&[
+            "hidden",
+            "--input",
+            "out",
+            "--config",
+            config.to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    let r = env.run(&[
+        "report", "--input", "out", "--format", "markdown", "--out", "-",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+    let r = env.run(&["report", "--input", "out", "--out", "report.html"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(env.path("report.html")).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<svg").count(), 5, "five charts");
+    assert!(
+        !page.contains("https://") && !page.contains(" src="),
+        "self-contained"
+    );
+    let r = env.run(&["report", "--input", "nowhere"]);
+    assert_eq!(r.code, 2);
+}
