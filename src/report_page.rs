@@ -515,9 +515,9 @@ pub fn html(d: &ReportData) -> String {
         env!("CARGO_PKG_VERSION")
     );
     for sec in sections(d) {
-        let _ = write!(s, "<h2>{}</h2>\n", esc(&sec.title));
+        let _ = writeln!(s, "<h2>{}</h2>", esc(&sec.title));
         if let Some(n) = &sec.note {
-            let _ = write!(s, "<p class=\"note\">{}</p>\n", esc(n));
+            let _ = writeln!(s, "<p class=\"note\">{}</p>", esc(n));
         }
         if let Some(c) = &sec.chart {
             s.push_str(c);
