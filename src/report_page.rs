@@ -412,7 +412,14 @@ fn sections(d: &ReportData) -> Vec<Section> {
     out.push(Section {
         title: format!("Unallocated spend and shared pools, {latest}"),
         note: None,
-        chart: None,
+        chart: (!pools.is_empty()).then(|| {
+            bar_chart(
+                &pools
+                    .iter()
+                    .map(|((p, c), m)| (p.clone(), num(*m), format!("{} {c}", m.to_fixed(2))))
+                    .collect::<Vec<_>>(),
+            )
+        }),
         table: Table {
             head: vec!["pool".into(), "cost".into(), "currency".into()],
             rows: pools
@@ -465,7 +472,15 @@ fn sections(d: &ReportData) -> Vec<Section> {
     out.push(Section {
         title: format!("Verdicts against targets, {latest}"),
         note: None,
-        chart: None,
+        chart: Some(bar_chart(
+            &["over_target", "within_target", "no_target"]
+                .iter()
+                .map(|v| {
+                    let n = models.iter().filter(|r| r.verdict == *v).count();
+                    (v.to_string(), n as f64, format!("{n} model(s)"))
+                })
+                .collect::<Vec<_>>(),
+        )),
         table: Table {
             head: vec![
                 "model".into(),

@@ -220,6 +220,10 @@ pub fn forecast(
             .map(|v| v as f64)
             .collect();
         let (g, basis) = match (growth, volumes.len()) {
+            (Some(g), n) if n < 2 => (
+                g,
+                "one month of history: from the given growth alone".to_string(),
+            ),
             (Some(g), _) => (g, "given growth".to_string()),
             (None, n) if n >= 2 => {
                 let first = volumes[0];

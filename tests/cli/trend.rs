@@ -66,6 +66,10 @@ fn forecast_from_one_and_three_months() {
         "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["basis"]["ranker"],
+        "one month of history: from the given growth alone"
+    );
     // data transfer (120) scales with volume, inference (1000) is fixed: month 1 = 240 + 1000
     assert_eq!(v["rows"][0]["period"], "2026-11");
     assert_eq!(v["rows"][0]["requests"], 1800000);
@@ -155,7 +159,8 @@ fn markdown_and_html_report() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let page = std::fs::read_to_string(env.path("report.html")).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert_eq!(page.matches("<svg").count(), 5, "five charts");
+    // cost per 1,000, phases, months, compliance, hidden, verdicts (no pools in this history)
+    assert_eq!(page.matches("<svg").count(), 6, "six charts");
     assert!(
         !page.contains("https://") && !page.contains(" src="),
         "self-contained"
