@@ -76,6 +76,10 @@ pub enum Error {
         source: polars::error::PolarsError,
     },
 
+    /// Another run holds the lock of the output directory.
+    #[error("`{path}` is being written by another mlcost run ({holder})")]
+    Locked { path: PathBuf, holder: String },
+
     /// The written outputs do not add up to what was read. The run is rejected (exit 1).
     #[error("reconciliation failed: {0}")]
     Reconciliation(String),
@@ -126,6 +130,10 @@ impl Error {
                 "mlcost reads FOCUS 1.0-1.3, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)".into(),
             ),
             Error::Io { .. } => Some("check the path exists and is readable".into()),
+            Error::Locked { path, .. } => Some(format!(
+                "wait for it to finish; if no mlcost is running, remove `{}`",
+                path.join(".mlcost.lock").display()
+            )),
             Error::Write { .. } | Error::WriteParquet { .. } => {
                 Some("check the output directory is writable and the disk is not full".into())
             }

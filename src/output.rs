@@ -286,6 +286,88 @@ pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amorti
         .collect())
 }
 
+/// The lock file that keeps two runs from writing one output directory at once.
+pub const LOCK: &str = ".mlcost.lock";
+
+/// Holds `<out>/.mlcost.lock` while alive; removes it when dropped.
+#[derive(Debug)]
+pub struct OutputLock {
+    path: PathBuf,
+    /// The output directory did not exist before: removed again if the run left it empty.
+    created: Option<PathBuf>,
+}
+
+impl OutputLock {
+    /// Takes the lock of `out`. A lock whose process is gone is stale and taken over; a live
+    /// one is an error naming the process that holds it.
+    pub fn acquire(out: &Path) -> Result<OutputLock> {
+        let created = (!out.exists()).then(|| out.to_path_buf());
+        std::fs::create_dir_all(out).map_err(|source| Error::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        let path = out.join(LOCK);
+        let me = format!(
+            "pid={}\nstarted_at={}\n",
+            std::process::id(),
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    f.write_all(me.as_bytes()).map_err(|source| Error::Write {
+                        path: path.clone(),
+                        source,
+                    })?;
+                    return Ok(OutputLock { path, created });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let held = std::fs::read_to_string(&path).unwrap_or_default();
+                    let pid: Option<u32> = held
+                        .lines()
+                        .find_map(|l| l.strip_prefix("pid="))
+                        .and_then(|p| p.trim().parse().ok());
+                    let alive = pid.is_some_and(|p| Path::new(&format!("/proc/{p}")).exists());
+                    if alive {
+                        return Err(Error::Locked {
+                            path: out.to_path_buf(),
+                            holder: held.lines().collect::<Vec<_>>().join(", "),
+                        });
+                    }
+                    tracing::warn!(
+                        "taking over the stale lock of a run that died ({})",
+                        held.trim().replace('\n', ", ")
+                    );
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(source) => {
+                    return Err(Error::Write {
+                        path: path.clone(),
+                        source,
+                    })
+                }
+            }
+        }
+        Err(Error::Locked {
+            path: out.to_path_buf(),
+            holder: "another run that took the lock at the same moment".into(),
+        })
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(dir) = &self.created {
+            let _ = std::fs::remove_dir(dir); // only succeeds when nothing was written
+        }
+    }
+}
+
 /// A run's outputs being assembled in a staging directory under the output directory.
 pub struct Staging {
     out: PathBuf,

@@ -25,6 +25,8 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
     let started_at = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let period = args.period.as_deref().map(parse_period).transpose()?;
     let loaded = LoadedConfig::load(args.input.config.as_deref())?;
+    // one writer per output directory, for the whole run (released when `_lock` drops)
+    let _lock = output::OutputLock::acquire(&args.out)?;
     let config = &loaded.config;
     let basis = config.cost.basis;
     let tagger = TagNormaliser::new(&config.tags);

@@ -69,6 +69,7 @@ pub fn run(args: &HiddenArgs) -> Result<String> {
         None => output::list_periods(&args.input, output::UNIT_COSTS)?,
     };
     let mut all = Vec::new();
+    let _lock = output::OutputLock::acquire(&args.input)?;
     let mut staging = Staging::new(&args.input)?;
     for p in &periods {
         let rows = economics::hidden_for_models(

@@ -321,3 +321,49 @@ fn written_tables_match_the_published_schemas() {
         }
     }
 }
+
+#[test]
+fn a_second_run_on_the_same_output_is_refused_and_a_stale_lock_taken_over() {
+    let env = TestEnv::new();
+    assert_eq!(run_basic(&env, &[]).code, 0);
+    assert!(
+        !env.path("out/.mlcost.lock").exists(),
+        "the lock is released"
+    );
+    // a live holder: this test process itself
+    env.write(
+        "out/.mlcost.lock",
+        &format!(
+            "pid={}\nstarted_at=2026-11-28T00:00:00Z\n",
+            std::process::id()
+        ),
+    );
+    let before = tree_bytes(&env.path("out"), &[]);
+    let r = run_basic(&env, &[]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("is being written by another mlcost run (pid="),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("hint: wait for it to finish"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(before, tree_bytes(&env.path("out"), &[]), "nothing changed");
+    // a dead holder: a pid that cannot exist
+    env.write(
+        "out/.mlcost.lock",
+        "pid=4294967\nstarted_at=2026-11-28T00:00:00Z\n",
+    );
+    let r = run_basic(&env, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("taking over the stale lock"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.path("out/.mlcost.lock").exists());
+}
