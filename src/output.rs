@@ -852,6 +852,82 @@ pub struct Manifest {
     pub volume_report: crate::economics::VolumeReport,
     pub amortization: AmortizationInfo,
     pub outputs: Vec<String>,
+    /// Months this run restated, and the restatements of earlier runs (carried forward).
+    pub history: Vec<Restatement>,
+}
+
+/// A month whose totals or inputs changed since the previous run on this output directory.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Restatement {
+    pub billing_period: String,
+    pub currency: String,
+    pub restated_at: String,
+    pub cost_before: String,
+    pub cost_after: String,
+    pub inputs_before: Vec<String>,
+    pub inputs_after: Vec<String>,
+}
+
+/// Compares this run's periods with the previous manifest in `out` (if any) and returns the
+/// history to record: the previous history plus one entry per restated (period, currency).
+pub fn restatements(
+    out: &Path,
+    periods: &[PeriodInfo],
+    inputs: &[InputInfo],
+    at: &str,
+) -> Vec<Restatement> {
+    let Ok(text) = std::fs::read_to_string(out.join(MANIFEST)) else {
+        return Vec::new();
+    };
+    let Ok(prev) = serde_json::from_str::<serde_json::Value>(&text) else {
+        return Vec::new();
+    };
+    let mut history: Vec<Restatement> = prev
+        .get("history")
+        .and_then(|h| serde_json::from_value(h.clone()).ok())
+        .unwrap_or_default();
+    let mut before_inputs: Vec<String> = prev
+        .get("inputs")
+        .and_then(|i| i.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| i.get("sha256")?.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    before_inputs.sort();
+    let mut after_inputs: Vec<String> = inputs.iter().map(|i| i.sha256.clone()).collect();
+    after_inputs.sort();
+    let empty = Vec::new();
+    let prev_periods = prev
+        .get("periods")
+        .and_then(|p| p.as_array())
+        .unwrap_or(&empty);
+    for p in periods {
+        let before = prev_periods.iter().find(|q| {
+            q.get("billing_period").and_then(|v| v.as_str()) == Some(p.billing_period.as_str())
+                && q.get("currency").and_then(|v| v.as_str()) == Some(p.currency.as_str())
+        });
+        let Some(before) = before else { continue };
+        let cost_before = before
+            .get("cost_read")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        let cost_after = p.cost_read.to_string();
+        if cost_before != cost_after || before_inputs != after_inputs {
+            history.push(Restatement {
+                billing_period: p.billing_period.clone(),
+                currency: p.currency.clone(),
+                restated_at: at.to_string(),
+                cost_before,
+                cost_after,
+                inputs_before: before_inputs.clone(),
+                inputs_after: after_inputs.clone(),
+            });
+        }
+    }
+    history
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize)]

@@ -278,6 +278,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
             closing_balance,
         },
         outputs,
+        history: Vec::new(),
     };
     if !reconciled {
         staging.discard();
@@ -287,6 +288,12 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
             mismatches.join("\n  ")
         )));
     }
+    manifest.history = output::restatements(
+        &args.out,
+        &manifest.periods,
+        &manifest.inputs,
+        &manifest.run.started_at,
+    );
     manifest.run.duration_seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     if let Err(e) = stage_run_files(&mut staging, &all_quarantined, &manifest) {
         staging.discard();

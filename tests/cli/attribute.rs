@@ -190,6 +190,9 @@ fn two_runs_write_identical_bytes() {
         second.keys().collect::<Vec<_>>()
     );
     assert!(first == second, "outputs differ between identical runs");
+    // rerunning the same inputs is not a restatement
+    assert_eq!(run_basic(&env, &[]).code, 0);
+    assert_eq!(manifest(&env.path("out"))["history"], serde_json::json!([]));
     assert_eq!(first.len(), 7, "{:?}", first.keys());
 }
 
@@ -231,6 +234,19 @@ fn period_replaces_only_that_partition() {
     );
     let m = manifest(&env.path("out"));
     assert_eq!(m["period_filter"], "2026-10");
+    // the warehouse can see that October was restated, and from what to what
+    let h = &m["history"][0];
+    assert_eq!(h["billing_period"], "2026-10");
+    assert_eq!(
+        (h["cost_before"].as_str(), h["cost_after"].as_str()),
+        (Some("0.018100000000000001"), Some("0.036200000000000001"))
+    );
+    assert_ne!(h["inputs_before"], h["inputs_after"]);
+    assert_eq!(
+        m["history"].as_array().unwrap().len(),
+        1,
+        "September was not rerun"
+    );
     // every September row is outside the run, the two with a bad cost included
     assert_eq!(m["rows"]["outside_period"], 11);
     assert_eq!(m["rows"]["quarantined"], 0);
