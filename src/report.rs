@@ -170,6 +170,23 @@ pub fn attribute_summary(s: &RunSummary) -> String {
             s.out_dir.join("quarantine.csv").display()
         );
     }
+    if m.rows.read > 0 && m.rows.counted == 0 && m.rows.outside_period == 0 {
+        let _ = writeln!(
+            o,
+            "  warning: none of the {} billing rows could be used; the reasons are in {}",
+            thousands(m.rows.read),
+            s.out_dir.join("quarantine.csv").display()
+        );
+    }
+    let unusable = m.volumes.as_ref().map_or(0, |v| v.unusable_rows);
+    if unusable > 0 {
+        let _ = writeln!(
+            o,
+            "  warning: {} request row(s) unusable; see {}",
+            thousands(unusable),
+            s.out_dir.join("quarantine.csv").display()
+        );
+    }
     if s.strict_failed {
         let _ = writeln!(
             o,

@@ -186,9 +186,11 @@ pub fn read_ndjson(path: &Path) -> Result<DataFrame> {
             columns[k].push(value);
         }
     }
+    // a field no row has is not a column, so detection can say it is missing
     let cols: Vec<Column> = FIELDS
         .iter()
         .zip(columns)
+        .filter(|(_, values)| values.iter().any(Option::is_some))
         .map(|(name, values)| {
             let ca: StringChunked = values.iter().map(|v| v.as_deref()).collect();
             ca.with_name((*name).into()).into_series().into_column()

@@ -1,6 +1,7 @@
 //! Integration tests: run the `mlcost` binary on hand-made fixtures and check the numbers.
 
 mod attribute;
+mod bad_inputs;
 mod economics;
 mod errors;
 mod formats;
