@@ -609,4 +609,22 @@ mod tests {
         assert_ne!(a, config_hash(&c));
         assert_eq!(a, config_hash(&Config::default()));
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+            /// Any config text gives a config or a config error, never a panic.
+            #[test]
+            fn config_text_never_panics(text in prop_oneof![
+                ".{0,300}",
+                "(\\[\\[?(tags|rules|shared|cost|validate|targets|hidden)\\]\\]?\n([a-z_]{1,12} = (\"[a-z*]{0,6}\"|[0-9.-]{1,4}|\\{\\}|\\[\\])\n){0,4}){0,4}",
+            ]) {
+                let _ = parse(&text, Path::new("fuzz.toml"));
+            }
+        }
+    }
 }

@@ -407,4 +407,24 @@ mod tests {
             .problems(&t)
             .contains(&Problem::Invalid("environment".into())));
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::super::*;
+        use crate::config::TagsConfig;
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+            /// Any tag text, JSON-like or not, parses without a panic to a tag set or a
+            /// malformed flag, and its problems are always listed for every required key.
+            #[test]
+            fn tag_text_never_panics(raw in prop_oneof![".{0,200}", r#"\{("[a-zA-Z _-]{0,8}": ("[^"]{0,8}"|[0-9]{1,3}|null|true|\[\]|\{\}), ?){0,6}\}"#]) {
+                let n = TagNormaliser::new(&TagsConfig::default());
+                let t = n.parse(Some(&raw));
+                let problems = n.problems(&t);
+                prop_assert!(problems.len() <= n.required().len() + 1);
+            }
+        }
+    }
 }

@@ -352,3 +352,31 @@ fn invalid_utf8_in_an_id_keeps_the_row() {
         "220.2413"
     );
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use crate::util::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+        /// Random bytes, and random edits of a good export, through the whole binary: an exit
+        /// code of 0, 1 or 2, never a panic (the CSV paths of every adapter).
+        #[test]
+        fn random_csv_never_panics(noise in proptest::collection::vec(any::<u8>(), 0..400), cut in 0usize..2000, flip in 0usize..2000) {
+            let env = TestEnv::new();
+            let mut good = std::fs::read(fixture("focus/basic.csv")).unwrap();
+            let n = good.len();
+            good.truncate(cut.min(n).max(1));
+            if !good.is_empty() {
+                let i = flip % good.len();
+                good[i] = good[i].wrapping_add(noise.first().copied().unwrap_or(1));
+            }
+            good.extend_from_slice(&noise);
+            std::fs::write(env.path("in.csv"), &good).unwrap();
+            let r = env.run(&["attribute", "--billing", "in.csv", "--out", "out"]);
+            prop_assert!(matches!(r.code, 0..=2), "exit {}: {}", r.code, r.stderr);
+            prop_assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        }
+    }
+}
