@@ -433,6 +433,7 @@ impl Staging {
             source,
         })?;
         self.files.push((staged.clone(), self.out.join(&relative)));
+        test_pause(&format!("stage:{table}"));
         Ok(staged)
     }
 
@@ -453,20 +454,23 @@ impl Staging {
     /// Moves every staged file into place, in order, then removes the staging directory and
     /// any staging directory a killed earlier run left behind. Returns the final paths.
     pub fn commit(self) -> Result<Vec<PathBuf>> {
+        // The journal makes the renames one step: a run killed half-way through them is
+        // completed by the next run (`recover`), so the outputs never stay half old, half new.
+        let journal: String = self
+            .files
+            .iter()
+            .map(|(s, t)| format!("{}\t{}\n", s.display(), t.display()))
+            .collect();
+        write_file_atomic(&self.out.join(JOURNAL), journal.as_bytes())?;
         let mut done = Vec::with_capacity(self.files.len());
-        for (staged, target) in &self.files {
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                    path: parent.to_path_buf(),
-                    source,
-                })?;
+        for (i, (staged, target)) in self.files.iter().enumerate() {
+            move_into_place(staged, target)?;
+            if i == 0 {
+                test_pause("commit");
             }
-            std::fs::rename(staged, target).map_err(|source| Error::Write {
-                path: target.clone(),
-                source,
-            })?;
             done.push(target.clone());
         }
+        let _ = std::fs::remove_file(self.out.join(JOURNAL));
         remove_stale_staging(&self.out);
         Ok(done)
     }
@@ -474,6 +478,52 @@ impl Staging {
     /// Abandons the run: removes the staging directory; nothing under `--out` changed.
     pub fn discard(self) {
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Journal of an interrupted commit (staged path, tab, final path, per line).
+const JOURNAL: &str = ".mlcost-commit";
+
+fn move_into_place(staged: &Path, target: &Path) -> Result<()> {
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::rename(staged, target).map_err(|source| Error::Write {
+        path: target.to_path_buf(),
+        source,
+    })
+}
+
+/// Completes a commit that a killed run left half-done, and removes staging directories of
+/// runs that died before committing. Call with the output lock held.
+pub fn recover(out: &Path) -> Result<()> {
+    if let Ok(journal) = std::fs::read_to_string(out.join(JOURNAL)) {
+        for line in journal.lines() {
+            if let Some((staged, target)) = line.split_once('\t') {
+                let staged = Path::new(staged);
+                if staged.exists() {
+                    tracing::warn!("completing the interrupted commit of `{}`", target);
+                    move_into_place(staged, Path::new(target))?;
+                }
+            }
+        }
+        let _ = std::fs::remove_file(out.join(JOURNAL));
+    }
+    remove_stale_staging(out);
+    Ok(())
+}
+
+/// Test hook: with `MLCOST_TEST_PAUSE_AT=<point>` the run creates the file named by
+/// `MLCOST_TEST_PAUSE_FILE` and sleeps there, so a test can kill it at a known point.
+pub fn test_pause(point: &str) {
+    if std::env::var("MLCOST_TEST_PAUSE_AT").as_deref() == Ok(point) {
+        if let Ok(f) = std::env::var("MLCOST_TEST_PAUSE_FILE") {
+            let _ = std::fs::write(f, point);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(120));
     }
 }
 

@@ -27,6 +27,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
     let loaded = LoadedConfig::load(args.input.config.as_deref())?;
     // one writer per output directory, for the whole run (released when `_lock` drops)
     let _lock = output::OutputLock::acquire(&args.out)?;
+    output::recover(&args.out)?;
     let config = &loaded.config;
     let basis = config.cost.basis;
     let tagger = TagNormaliser::new(&config.tags);
@@ -44,6 +45,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         .transpose()?;
     let rules = crate::rules::compile(&loaded, &tagger, volumes.is_some())?;
     let billing = read_billing(&args.input, basis, verbosity)?;
+    output::test_pause("read");
     let ledger = ledger::build(&billing.groups, config, period.as_deref());
     let quarantined = billing.quarantine_details(&ledger, basis, period.as_deref())?;
     let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, volumes.as_ref());

@@ -70,6 +70,7 @@ pub fn run(args: &HiddenArgs) -> Result<String> {
     };
     let mut all = Vec::new();
     let _lock = output::OutputLock::acquire(&args.input)?;
+    output::recover(&args.input)?;
     let mut staging = Staging::new(&args.input)?;
     for p in &periods {
         let rows = economics::hidden_for_models(

@@ -7,6 +7,7 @@ mod errors;
 mod formats;
 mod inputs;
 mod planning;
+mod reliability;
 mod rules;
 mod trend;
 mod util;
