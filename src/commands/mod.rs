@@ -116,8 +116,22 @@ pub fn read_billing(
         use rayon::prelude::*;
         paths.par_iter().map(|p| ingest::inspect(p)).collect()
     };
+    let inspected: Vec<InputFile> = inspected.into_iter().collect::<Result<_>>()?;
+    // the same export given twice (a month delivered twice, a copy in another folder)
+    for (i, a) in inspected.iter().enumerate() {
+        if let Some(b) = inspected[..i].iter().find(|b| b.sha256 == a.sha256) {
+            return Err(Error::Ingest {
+                path: a.path.clone(),
+                message: format!(
+                    "it has the same content as `{}` (sha256 {}); reading both would count every line item twice",
+                    b.path.display(),
+                    &a.sha256[..12]
+                ),
+                hint: Some("pass only one of the two files".into()),
+            });
+        }
+    }
     for (i, file) in inspected.into_iter().enumerate() {
-        let file = file?;
         bar.set_message(format!("reading {}/{n} {}", i + 1, file.path.display()));
         let _span = tracing::info_span!("ingest", path = %file.path.display()).entered();
         let scan = RawScan::open(file.clone())?;

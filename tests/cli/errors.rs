@@ -237,3 +237,23 @@ fn bad_volume_rows_are_quarantined_not_fatal() {
         "1000000"
     );
 }
+
+#[test]
+fn the_same_export_twice_is_refused() {
+    let env = TestEnv::new();
+    let text = std::fs::read_to_string(fixture("focus/basic.csv")).unwrap();
+    env.write("a/export.csv", &text);
+    env.write("b/export-copy.csv", &text);
+    let (code, err) = error_of(&env, &["attribute", "--billing", "a", "b", "--out", "out"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "error: cannot ingest `b/export-copy.csv`: it has the same content as `a/export.csv`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("reading both would count every line item twice"),
+        "{err}"
+    );
+}
