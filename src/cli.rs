@@ -106,6 +106,11 @@ pub struct BillingInput {
     /// Input format; `auto` detects it per file from the columns (-v says why)
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     pub format: Format,
+
+    /// When two exports repeat the same line items (AWS CUR identity/LineItemId and
+    /// TimeInterval), the file that wins; the other is skipped
+    #[arg(long, value_name = "PATH")]
+    pub prefer: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

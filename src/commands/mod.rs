@@ -131,11 +131,20 @@ pub fn read_billing(
             });
         }
     }
-    for (i, file) in inspected.into_iter().enumerate() {
-        bar.set_message(format!("reading {}/{n} {}", i + 1, file.path.display()));
-        let _span = tracing::info_span!("ingest", path = %file.path.display()).entered();
+    let mut opened = Vec::with_capacity(inspected.len());
+    for file in inspected {
         let scan = RawScan::open(file.clone())?;
         let source = ingest::detect(&scan, forced)?;
+        opened.push((file, scan, source));
+    }
+    let skip = overlapping_line_items(&opened, input.prefer.as_deref())?;
+    let mut i = 0;
+    for (file, scan, source) in opened {
+        if skip.contains(&file.path) {
+            continue;
+        }
+        bar.set_message(format!("reading {}/{n} {}", i + 1, file.path.display()));
+        let _span = tracing::info_span!("ingest", path = %file.path.display()).entered();
         let lines = ingest::normalise(&scan, source, scan.lazy(false)?, false, basis)?;
         let (format, format_version) = (lines.format.clone(), lines.format_version.clone());
         let notes = lines.notes.clone();
@@ -161,6 +170,7 @@ pub fn read_billing(
             rows,
             scan,
         });
+        i += 1;
     }
     bar.finish_and_clear();
     if files.iter().all(|f| f.rows == 0) {
@@ -180,6 +190,94 @@ pub fn read_billing(
         });
     }
     Ok(BillingRead { files, groups })
+}
+
+/// Line-item identities of an AWS CUR file (identity/LineItemId + identity/TimeInterval), when
+/// it has them, hashed.
+fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>>> {
+    use std::hash::{Hash, Hasher};
+    let cols = ingest::columns::Columns::new(&scan.schema);
+    let (Some(id), Some(interval)) = (
+        cols.find(&["identity/LineItemId"]),
+        cols.find(&["identity/TimeInterval"]),
+    ) else {
+        return Ok(None);
+    };
+    let df = scan
+        .lazy(false)?
+        .select([
+            polars::prelude::col(id.as_str()),
+            polars::prelude::col(interval.as_str()),
+        ])
+        .collect()
+        .map_err(|e| scan.read_error(e))?;
+    let get = |n: &str| {
+        df.column(n)
+            .and_then(ingest::text_values)
+            .map_err(|e| scan.read_error(e))
+    };
+    let (ids, intervals) = (get(&id)?, get(&interval)?);
+    let mut set = std::collections::HashSet::with_capacity(ids.len());
+    for (a, b) in ids.iter().zip(&intervals) {
+        if let (Some(a), Some(b)) = (a, b) {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            (a, b).hash(&mut h);
+            set.insert(h.finish());
+        }
+    }
+    Ok(Some(set))
+}
+
+/// Refuses two CUR exports that repeat the same line items, unless `prefer` names the one that
+/// wins; returns the files to skip.
+fn overlapping_line_items(
+    opened: &[(InputFile, RawScan, SourceFormat)],
+    prefer: Option<&std::path::Path>,
+) -> Result<Vec<std::path::PathBuf>> {
+    let cur: Vec<&(InputFile, RawScan, SourceFormat)> = opened
+        .iter()
+        .filter(|o| o.2 == SourceFormat::AwsCur)
+        .collect();
+    if cur.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let mut sets = Vec::new();
+    for (file, scan, _) in &cur {
+        if let Some(ids) = line_item_ids(scan)? {
+            sets.push((file.path.clone(), ids));
+        }
+    }
+    let mut skip = Vec::new();
+    for i in 0..sets.len() {
+        for j in 0..i {
+            let (a, b) = (&sets[j], &sets[i]);
+            if skip.contains(&a.0) || skip.contains(&b.0) {
+                continue;
+            }
+            let common = b.1.iter().filter(|h| a.1.contains(h)).count();
+            if common == 0 {
+                continue;
+            }
+            match prefer {
+                Some(p) if p == a.0 || p == b.0 => {
+                    let loser = if p == a.0 { b.0.clone() } else { a.0.clone() };
+                    tracing::warn!("`{}` repeats {common} line items of `{}`: skipped (--prefer)", loser.display(), p.display());
+                    skip.push(loser);
+                }
+                _ => {
+                    return Err(Error::Ingest {
+                        path: b.0.clone(),
+                        message: format!(
+                            "it repeats {common} line items of `{}` (same identity/LineItemId and TimeInterval): the same month delivered twice?",
+                            a.0.display()
+                        ),
+                        hint: Some(format!("say which file wins with `--prefer {}` (or the other one)", b.0.display())),
+                    })
+                }
+            }
+        }
+    }
+    Ok(skip)
 }
 
 /// Checks a `--period` value.

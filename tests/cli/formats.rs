@@ -437,3 +437,62 @@ fn real_samples_reconcile_with_an_independent_total() {
         assert_eq!(m["rows"]["quarantined"], 0, "{file}");
     }
 }
+
+/// A CUR month delivered twice (the second export restated one cost): the repeated line items
+/// are refused unless `--prefer` says which export wins.
+#[test]
+fn a_cur_month_delivered_twice_needs_prefer() {
+    let env = TestEnv::new();
+    let text = std::fs::read_to_string(fixture("aws/cur1.csv")).unwrap();
+    let with_interval: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{l},identity/TimeInterval\n")
+            } else {
+                format!("{l},2026-10-01T00:00:00Z/2026-10-02T00:00:00Z\n")
+            }
+        })
+        .collect();
+    env.write("first.csv", &with_interval);
+    env.write(
+        "second.csv",
+        &with_interval.replace("10.50,10.50", "11.50,11.50"),
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "first.csv",
+        "second.csv",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("`second.csv`: it repeats 11 line items of `first.csv`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("--prefer second.csv"), "{}", r.stderr);
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "first.csv",
+        "second.csv",
+        "--out",
+        "out",
+        "--prefer",
+        "second.csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`first.csv` repeats 11 line items of `second.csv`: skipped"),
+        "{}",
+        r.stderr
+    );
+    // only the preferred export is counted: 71.0000000181 + 1 restated
+    assert_eq!(totals(&env)[&key("2026-10", "USD")], "72.0000000181");
+}
