@@ -12,6 +12,7 @@ pub mod focus;
 pub mod gcp;
 pub mod oci;
 
+use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -255,6 +256,7 @@ impl RawScan {
                 path,
                 ScanArgsParquet {
                     row_index,
+                    low_memory: true,
                     ..Default::default()
                 },
             ),
@@ -624,16 +626,63 @@ pub fn aggregate(
         aggs.push(col(c).count().alias(format!("{c}__n")));
     }
     aggs.push(len().alias(ROWS));
-    let df = lf
-        .group_by(keys)
-        .agg(aggs)
-        .collect_with_engine(Engine::Streaming)
-        .map_err(|source| scan.read_error(source))?;
-    let QueryResult::Single(df) = df else {
-        return Err(Error::Internal("multiple results from one query".into()));
+    let run = |lf: LazyFrame| -> Result<Vec<SourceGroup>> {
+        let df = lf
+            .group_by(keys.clone())
+            .agg(aggs.clone())
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|source| scan.read_error(source))?;
+        let QueryResult::Single(df) = df else {
+            return Err(Error::Internal("multiple results from one query".into()));
+        };
+        groups_from_frame(&df, file).map_err(|source| scan.read_error(source))
     };
-    groups_from_frame(&df, file).map_err(|source| scan.read_error(source))
+    if scan.file.kind != FileKind::Parquet {
+        return run(lf);
+    }
+    // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
+    // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
+    // states per morsel, so one query over a whole large file grows with its rows.
+    let slice_rows = std::env::var("MLCOST_PARQUET_SLICE_ROWS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(PARQUET_SLICE_ROWS);
+    let mut merged: HashMap<GroupKey, SourceGroup> = HashMap::new();
+    let mut offset: i64 = 0;
+    loop {
+        let part = run(lf.clone().slice(offset, slice_rows as IdxSize))?;
+        let rows: u64 = part.iter().map(|g| g.rows).sum();
+        for g in part {
+            let key = (g.dims.clone(), g.basis_status, g.prepaid_shape);
+            match merged.get_mut(&key) {
+                Some(m) => {
+                    m.rows += g.rows;
+                    for (a, b) in m.costs.iter_mut().zip(g.costs) {
+                        *a = match (*a, b) {
+                            (Some(x), Some(y)) => Some(x + y),
+                            (x, y) => x.or(y),
+                        };
+                    }
+                }
+                None => {
+                    merged.insert(key, g);
+                }
+            }
+        }
+        if rows < slice_rows as u64 {
+            break;
+        }
+        offset += slice_rows as i64;
+    }
+    Ok(merged.into_values().collect())
 }
+
+/// Rows aggregated per query when a Parquet file is read in slices (`MLCOST_PARQUET_SLICE_ROWS`
+/// overrides it): smaller slices use less memory and take a little longer.
+const PARQUET_SLICE_ROWS: usize = 1_000_000;
+
+type GroupKey = ([Option<String>; 15], i32, bool);
 
 /// The canonical cost column summed for `basis`.
 pub fn cost_column(basis: CostBasis) -> &'static str {

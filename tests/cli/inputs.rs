@@ -221,6 +221,30 @@ fn sample_output_runs_through_attribute() {
     let a = sums(&read_table(&env.path("out"), "cost_by_model"), "cost");
     let b = sums(&read_table(&env.path("pout"), "cost_by_model"), "cost");
     assert_eq!(a, b);
+    // read in slices of 700 rows and merged: the same bytes as one pass
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlcost"))
+        .args([
+            "attribute",
+            "--billing",
+            "p/focus_sample.parquet",
+            "--out",
+            "sliced",
+            "-q",
+        ])
+        .current_dir(env.dir.path())
+        .env("MLCOST_PARQUET_SLICE_ROWS", "700")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        tree_bytes(&env.path("pout"), &["manifest.json"])
+            == tree_bytes(&env.path("sliced"), &["manifest.json"]),
+        "slicing changed the output"
+    );
 }
 
 #[test]
