@@ -239,23 +239,12 @@ pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amorti
     let path = dir
         .join(format!("billing_period={last}"))
         .join("part-0.parquet");
-    let read_err = |source| Error::Read {
-        path: path.clone(),
-        source,
-    };
-    let df = read_parquet(&path)?;
-    let text = |n: &str| {
-        df.column(n)
-            .and_then(crate::ingest::text_values)
-            .map_err(read_err)
-    };
+    let t = Written::open(&path)?;
+    let text = |n: &str| t.text(n);
     let money = |n: &str| -> Result<Vec<Money>> {
-        let c = df.column(n).map_err(read_err)?;
-        Ok(c.decimal()
-            .map_err(read_err)?
-            .physical()
-            .iter()
-            .map(|v| Money(v.unwrap_or(0)))
+        Ok(t.money(n)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
             .collect())
     };
     let (models, teams, currencies, incurred) = (
@@ -269,7 +258,7 @@ pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amorti
         money("balance_after")?,
         text("months_remaining")?,
     );
-    Ok((0..df.height())
+    Ok((0..t.height())
         .map(|i| crate::amortize::Schedule {
             model_id: models[i].clone().unwrap_or_default(),
             team: teams[i].clone().unwrap_or_default(),
@@ -544,29 +533,8 @@ fn remove_stale_staging(out: &Path) {
 pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, String), Money>> {
     let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
     for path in files {
-        let read_err = |source| Error::Read {
-            path: path.clone(),
-            source,
-        };
-        let df = read_parquet(path)?;
-        let periods = df
-            .column("billing_period")
-            .and_then(|c| c.str().cloned())
-            .map_err(read_err)?;
-        let currencies = df
-            .column("currency")
-            .and_then(|c| c.str().cloned())
-            .map_err(read_err)?;
-        let costs = df
-            .column(column)
-            .and_then(|c| c.decimal().map(|d| d.physical().clone()))
-            .map_err(read_err)?;
-        for i in 0..df.height() {
-            let key = (
-                periods.get(i).unwrap_or_default().to_string(),
-                currencies.get(i).unwrap_or_default().to_string(),
-            );
-            *out.entry(key).or_default() += Money(costs.get(i).unwrap_or(0));
+        for (k, v) in sum_by_key(&Written::open(path)?, "billing_period", column)? {
+            *out.entry(k).or_default() += v;
         }
     }
     Ok(out)
@@ -622,26 +590,19 @@ pub fn read_compliance(out: &Path, period: &str) -> Result<BTreeMap<(String, Str
         .join(TAG_COMPLIANCE)
         .join(format!("billing_period={period}"))
         .join("part-0.parquet");
-    let df = read_parquet(&path)?;
-    let read_err = |source| Error::Read {
-        path: path.clone(),
-        source,
-    };
-    let text = |n: &str| {
-        df.column(n)
-            .and_then(crate::ingest::text_values)
-            .map_err(read_err)
-    };
-    let (problems, currencies) = (text("problem")?, text("currency")?);
-    let costs = df.column("cost_affected").map_err(read_err)?;
-    let costs = costs.decimal().map_err(read_err)?.physical().clone();
+    sum_by_key(&Written::open(&path)?, "problem", "cost_affected")
+}
+
+/// Sums a money column by (`key` column, currency).
+fn sum_by_key(t: &Written, key: &str, column: &str) -> Result<BTreeMap<(String, String), Money>> {
+    let (keys, currencies, costs) = (t.text(key)?, t.text("currency")?, t.money(column)?);
     let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
-    for i in 0..df.height() {
+    for i in 0..t.height() {
         let k = (
-            problems[i].clone().unwrap_or_default(),
+            keys[i].clone().unwrap_or_default(),
             currencies[i].clone().unwrap_or_default(),
         );
-        *out.entry(k).or_default() += Money(costs.get(i).unwrap_or(0));
+        *out.entry(k).or_default() += costs[i].unwrap_or_default();
     }
     Ok(out)
 }
@@ -655,25 +616,9 @@ pub fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::Hid
     if !path.exists() {
         return Ok(Vec::new());
     }
-    let df = read_parquet(&path)?;
-    let read_err = |source| Error::Read {
-        path: path.clone(),
-        source,
-    };
-    let text = |n: &str| {
-        df.column(n)
-            .and_then(crate::ingest::text_values)
-            .map_err(read_err)
-    };
-    let money = |n: &str| -> Result<Vec<Option<Money>>> {
-        let c = df.column(n).map_err(read_err)?;
-        Ok(c.decimal()
-            .map_err(read_err)?
-            .physical()
-            .iter()
-            .map(|v| v.map(Money))
-            .collect())
-    };
+    let t = Written::open(&path)?;
+    let text = |n: &str| t.text(n);
+    let money = |n: &str| t.money(n);
     let (models, currencies) = (text("model_id")?, text("currency")?);
     let (visible, idle, waste, eng, hidden, total, pct) = (
         money("visible_cost")?,
@@ -684,7 +629,7 @@ pub fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::Hid
         money("true_total")?,
         money("hidden_pct_of_visible")?,
     );
-    Ok((0..df.height())
+    Ok((0..t.height())
         .map(|i| crate::economics::HiddenRow {
             period: period.to_string(),
             model_id: models[i].clone().unwrap_or_default(),
@@ -719,31 +664,54 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A table we wrote, read back column by column; errors name the file.
+struct Written {
+    df: DataFrame,
+    path: PathBuf,
+}
+
+impl Written {
+    fn open(path: &Path) -> Result<Written> {
+        Ok(Written {
+            df: read_parquet(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn err(&self, source: PolarsError) -> Error {
+        Error::Read {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
+        self.df
+            .column(name)
+            .and_then(crate::ingest::text_values)
+            .map_err(|e| self.err(e))
+    }
+
+    fn money(&self, name: &str) -> Result<Vec<Option<Money>>> {
+        let c = self.df.column(name).map_err(|e| self.err(e))?;
+        let d = c.decimal().map_err(|e| self.err(e))?;
+        Ok(d.physical().iter().map(|v| v.map(Money)).collect())
+    }
+}
+
 /// Reads one period of `unit_costs` back (for plan vs actual).
 pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
     let path = out
         .join(UNIT_COSTS)
         .join(format!("billing_period={period}"))
         .join("part-0.parquet");
-    let df = read_parquet(&path)?;
-    let read_err = |source| Error::Read {
-        path: path.clone(),
-        source,
-    };
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        df.column(name)
-            .and_then(crate::ingest::text_values)
-            .map_err(read_err)
-    };
-    let money = |name: &str| -> Result<Vec<Option<Money>>> {
-        let c = df.column(name).map_err(read_err)?;
-        Ok(c.decimal()
-            .map_err(read_err)?
-            .physical()
-            .iter()
-            .map(|v| v.map(Money))
-            .collect())
-    };
+    let t = Written::open(&path)?;
+    let text = |n: &str| t.text(n);
+    let money = |n: &str| t.money(n);
     let (models, teams, currencies, reasons) = (
         text("model_id")?,
         text("team")?,
@@ -776,7 +744,7 @@ pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
         text("verdict")?,
         text("verdict_reason")?,
     );
-    Ok((0..df.height())
+    Ok((0..t.height())
         .map(|i| UnitCostRow {
             period: period.to_string(),
             model_id: models[i].clone().unwrap_or_default(),
@@ -812,21 +780,9 @@ pub fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRo
         .join(COST_BY_MODEL)
         .join(format!("billing_period={period}"))
         .join("part-0.parquet");
-    let read_err = |source| Error::Read {
-        path: path.clone(),
-        source,
-    };
-    let df = read_parquet(&path)?;
-    let text = |name: &str| -> Result<Vec<Option<String>>> {
-        df.column(name)
-            .and_then(crate::ingest::text_values)
-            .map_err(read_err)
-    };
-    let money = |name: &str| -> Result<Vec<Option<Money>>> {
-        let c = df.column(name).map_err(read_err)?;
-        let d = c.decimal().map_err(read_err)?;
-        Ok(d.physical().iter().map(|v| v.map(Money)).collect())
-    };
+    let t = Written::open(&path)?;
+    let text = |n: &str| t.text(n);
+    let money = |n: &str| t.money(n);
     let (models, teams, phases, methods) = (
         text("model_id")?,
         text("team")?,
@@ -840,7 +796,7 @@ pub fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRo
         .flatten()
         .next()
         .unwrap_or_default();
-    let rows = (0..df.height())
+    let rows = (0..t.height())
         .map(|i| CostByModelRow {
             period: period.to_string(),
             currency: currencies[i].clone().unwrap_or_default(),
