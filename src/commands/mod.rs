@@ -111,26 +111,19 @@ pub fn read_billing(
     let mut files = Vec::with_capacity(paths.len());
     let mut groups = Vec::new();
     let n = paths.len();
-    // Hash and sniff files in parallel (independent I/O); Polars parallelises each scan itself.
-    let inspected: Vec<Result<InputFile>> = {
-        use rayon::prelude::*;
-        paths.par_iter().map(|p| ingest::inspect(p)).collect()
+    let inspected: Vec<InputFile> = paths
+        .iter()
+        .map(|p| ingest::sniff(p))
+        .collect::<Result<_>>()?;
+    // Hash the inputs on a thread of their own while Polars reads them: hashing is one more
+    // pass over every byte, and the scans leave part of the CPU idle.
+    let hashing = {
+        let paths = paths.clone();
+        std::thread::spawn(move || -> Result<Vec<String>> {
+            use rayon::prelude::*;
+            paths.par_iter().map(|p| ingest::hash_file(p)).collect()
+        })
     };
-    let inspected: Vec<InputFile> = inspected.into_iter().collect::<Result<_>>()?;
-    // the same export given twice (a month delivered twice, a copy in another folder)
-    for (i, a) in inspected.iter().enumerate() {
-        if let Some(b) = inspected[..i].iter().find(|b| b.sha256 == a.sha256) {
-            return Err(Error::Ingest {
-                path: a.path.clone(),
-                message: format!(
-                    "it has the same content as `{}` (sha256 {}); reading both would count every line item twice",
-                    b.path.display(),
-                    &a.sha256[..12]
-                ),
-                hint: Some("pass only one of the two files".into()),
-            });
-        }
-    }
     let mut opened = Vec::with_capacity(inspected.len());
     for file in inspected {
         let scan = RawScan::open(file.clone())?;
@@ -171,6 +164,33 @@ pub fn read_billing(
             scan,
         });
         i += 1;
+    }
+    let hashes = hashing
+        .join()
+        .map_err(|_| Error::Internal("the hashing thread panicked".into()))??;
+    let by_path: std::collections::HashMap<&std::path::Path, &String> = paths
+        .iter()
+        .map(|p| p.as_path())
+        .zip(hashes.iter())
+        .collect();
+    for f in files.iter_mut() {
+        if let Some(h) = by_path.get(f.file.path.as_path()) {
+            f.file.sha256 = (*h).clone();
+        }
+    }
+    // the same export given twice (a month delivered twice, a copy in another folder)
+    for (i, a) in paths.iter().enumerate() {
+        if let Some(j) = hashes[..i].iter().position(|h| *h == hashes[i]) {
+            return Err(Error::Ingest {
+                path: a.clone(),
+                message: format!(
+                    "it has the same content as `{}` (sha256 {}); reading both would count every line item twice",
+                    paths[j].display(),
+                    &hashes[i][..12]
+                ),
+                hint: Some("pass only one of the two files".into()),
+            });
+        }
     }
     bar.finish_and_clear();
     if files.iter().all(|f| f.rows == 0) {

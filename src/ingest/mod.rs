@@ -118,29 +118,24 @@ fn is_supported(p: &Path) -> bool {
         || name.ends_with(".pq")
 }
 
-/// Reads the file once to hash it and sniff its encoding (magic bytes win over the name).
+/// Hashes and sniffs a file (for small inputs: volumes, drivers).
 pub fn inspect(path: &Path) -> Result<InputFile> {
+    let mut f = sniff(path)?;
+    f.sha256 = hash_file(path)?;
+    Ok(f)
+}
+
+/// The encoding (magic bytes win over the name) and size of a file, without reading it all;
+/// `sha256` is left empty for `hash_file` to fill.
+pub fn sniff(path: &Path) -> Result<InputFile> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
     let mut file = std::fs::File::open(path).map_err(io)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
+    let size = file.metadata().map_err(io)?.len();
     let mut head = Vec::with_capacity(64);
-    let mut size = 0u64;
-    loop {
-        let n = file.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        if head.len() < 64 {
-            let take = (64 - head.len()).min(n);
-            head.extend_from_slice(&buf[..take]);
-        }
-        hasher.update(&buf[..n]);
-        size += n as u64;
-    }
+    file.by_ref().take(64).read_to_end(&mut head).map_err(io)?;
     let kind = if head.starts_with(b"PAR1") {
         FileKind::Parquet
     } else if head.starts_with(&[0x1f, 0x8b]) {
@@ -160,8 +155,27 @@ pub fn inspect(path: &Path) -> Result<InputFile> {
         path: path.to_path_buf(),
         kind,
         size,
-        sha256: crate::config::hex(&hasher.finalize()),
+        sha256: String::new(),
     })
+}
+
+/// sha256 of a file's bytes, as lower-case hex.
+pub fn hash_file(path: &Path) -> Result<String> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(crate::config::hex(&hasher.finalize()))
 }
 
 /// An opened input: a lazy scan of the raw source columns.
