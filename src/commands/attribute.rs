@@ -57,7 +57,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         return Err(Error::Config {
             path: loaded.path.clone().unwrap_or_default(),
             message: format!("rule `{}` (line {}) matches no spend in this run", rule.id, rule.line),
-            hint: Some("fix its matchers or remove it; `mlcost validate -v` lists the dimensions of the input".into()),
+            hint: Some("fix its matchers (values are compared exactly, tags after normalisation) or remove it".into()),
         });
     }
     // Partitions to replace: every period in this run (or the one asked for, even if empty).
