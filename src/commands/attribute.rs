@@ -114,25 +114,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
             return Err(e);
         }
     };
-    let mut mismatches = Vec::new();
-    let keys: BTreeSet<&(String, String)> = ledger
-        .totals
-        .keys()
-        .chain(written.keys())
-        .chain(unit_written.keys())
-        .collect();
-    for key in &keys {
-        let read = ledger.totals.get(key).map(|t| t.cost).unwrap_or_default();
-        let w = written.get(key).copied().unwrap_or_default();
-        let u = unit_written.get(key).copied().unwrap_or_default();
-        if read != w || read != u {
-            mismatches.push(format!(
-                "{} {}: read {read}, cost_by_model {w}, unit_costs {u}",
-                key.0, key.1
-            ));
-        }
-    }
-    let reconciled = mismatches.is_empty();
+    let reconciliation = reconcile(&ledger, &written, &unit_written);
 
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
     let mut quarantined_per_file: BTreeMap<usize, u64> = BTreeMap::new();
@@ -175,29 +157,14 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         quarantined_by_reason: by_reason,
     };
     let mut all_quarantined = quarantined;
-    let bad_requests = volumes
-        .as_ref()
-        .map(|v| v.bad_rows.as_slice())
-        .unwrap_or(&[])
-        .iter()
-        .map(|b| (args.requests.clone(), b));
-    let bad_revenue = revenue
-        .as_ref()
-        .map(|v| v.bad_rows.as_slice())
-        .unwrap_or(&[])
-        .iter()
-        .map(|b| (args.revenue.clone(), b));
-    for (path, b) in bad_requests.chain(bad_revenue) {
-        if let Some(path) = path {
-            all_quarantined.push(crate::ingest::QuarantinedRow {
-                file: path.clone(),
-                row: b.row,
-                column: b.column.to_string(),
-                reason: b.reason.clone(),
-                value: b.value.clone(),
-            });
-        }
-    }
+    all_quarantined.extend(side_file_rows(
+        args.requests.as_deref(),
+        volumes.as_ref().map(|v| v.bad_rows.as_slice()),
+    ));
+    all_quarantined.extend(side_file_rows(
+        args.revenue.as_deref(),
+        revenue.as_ref().map(|v| v.bad_rows.as_slice()),
+    ));
     let mut outputs: Vec<String> = Vec::new();
     let mut tables = vec![
         output::COST_BY_MODEL,
@@ -268,11 +235,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         }),
         rows,
         periods: periods_info,
-        reconciliation: output::Reconciliation {
-            ok: reconciled,
-            checked: keys.len(),
-            mismatches: mismatches.clone(),
-        },
+        reconciliation: reconciliation.clone(),
         volume_report,
         amortization: output::AmortizationInfo {
             training_months: rules.training_months,
@@ -282,12 +245,12 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         outputs,
         history: Vec::new(),
     };
-    if !reconciled {
+    if !reconciliation.ok {
         staging.discard();
         return Err(Error::Reconciliation(format!(
             "the outputs do not add up to the input; nothing was replaced under `{}`:\n  {}",
             args.out.display(),
-            mismatches.join("\n  ")
+            reconciliation.mismatches.join("\n  ")
         )));
     }
     manifest.history = output::restatements(
@@ -315,6 +278,57 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         exit_code: if strict_failed { 1 } else { 0 },
         summary,
     })
+}
+
+/// Compares, per period and currency, what was read with what the staged `cost_by_model` and
+/// `unit_costs` files hold.
+fn reconcile(
+    ledger: &ledger::Ledger,
+    written: &BTreeMap<(String, String), Money>,
+    unit_written: &BTreeMap<(String, String), Money>,
+) -> output::Reconciliation {
+    let keys: BTreeSet<&(String, String)> = ledger
+        .totals
+        .keys()
+        .chain(written.keys())
+        .chain(unit_written.keys())
+        .collect();
+    let mut mismatches = Vec::new();
+    for key in &keys {
+        let read = ledger.totals.get(key).map(|t| t.cost).unwrap_or_default();
+        let w = written.get(key).copied().unwrap_or_default();
+        let u = unit_written.get(key).copied().unwrap_or_default();
+        if read != w || read != u {
+            mismatches.push(format!(
+                "{} {}: read {read}, cost_by_model {w}, unit_costs {u}",
+                key.0, key.1
+            ));
+        }
+    }
+    output::Reconciliation {
+        ok: mismatches.is_empty(),
+        checked: keys.len(),
+        mismatches,
+    }
+}
+
+/// Unusable rows of a volumes or revenue file, as quarantine rows naming that file.
+fn side_file_rows(
+    path: Option<&std::path::Path>,
+    bad: Option<&[economics::BadVolumeRow]>,
+) -> Vec<crate::ingest::QuarantinedRow> {
+    let (Some(path), Some(bad)) = (path, bad) else {
+        return Vec::new();
+    };
+    bad.iter()
+        .map(|b| crate::ingest::QuarantinedRow {
+            file: path.to_path_buf(),
+            row: b.row,
+            column: b.column.to_string(),
+            reason: b.reason.clone(),
+            value: b.value.clone(),
+        })
+        .collect()
 }
 
 /// Stages the quarantine file and the manifest, the last files of a run.
