@@ -59,10 +59,6 @@ fn installment(s: &Schedule) -> Money {
         .unwrap_or(s.balance)
 }
 
-fn is_model(model: &str) -> bool {
-    !(model.starts_with("__") || model.starts_with("shared:"))
-}
-
 /// Rewrites `alloc` for the run's `periods` (sorted) and returns the schedule rows per period.
 /// `opening` are the schedules still open after the month before the first period.
 pub fn amortize(
@@ -135,7 +131,9 @@ pub fn amortize(
         if months > 1 {
             let mut incurred: BTreeMap<(String, String, String), Money> = BTreeMap::new();
             for r in alloc.rows.iter().filter(|r| {
-                &r.period == period && r.lifecycle_phase == "training" && is_model(&r.model_id)
+                &r.period == period
+                    && r.lifecycle_phase == "training"
+                    && crate::schema::is_model(&r.model_id)
             }) {
                 *incurred
                     .entry((r.model_id.clone(), r.team.clone(), r.currency.clone()))

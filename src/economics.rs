@@ -354,7 +354,7 @@ pub fn hidden_for_models(
     let f = |x: Option<f64>| x.and_then(|v| Money::from_f64(v).ok());
     let models: Vec<&UnitCostRow> = rows
         .iter()
-        .filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:"))
+        .filter(|r| crate::schema::is_model(&r.model_id))
         .collect();
     // engineering time: one monthly amount split exactly over the models of each currency
     let monthly_eng = f(cfg.ftes)
@@ -555,7 +555,7 @@ pub fn unit_costs(
             })
             .map(|(t, _)| t.clone())
             .unwrap_or_default();
-        let reserved = model_id.starts_with("__") || model_id.starts_with("shared:");
+        let reserved = !crate::schema::is_model(&model_id);
         let requests =
             volumes.and_then(|v| v.requests.get(&(period.clone(), model_id.clone())).copied());
         if !reserved {

@@ -35,10 +35,6 @@ impl ReportData {
         let l = self.latest().unwrap_or_default();
         self.unit_costs.iter().filter(|r| r.period == l).collect()
     }
-
-    fn is_model(m: &str) -> bool {
-        !(m.starts_with("__") || m.starts_with("shared:"))
-    }
 }
 
 fn esc(s: &str) -> String {
@@ -293,7 +289,7 @@ fn sections(d: &ReportData) -> Vec<Section> {
     // 2. spend by lifecycle phase per model
     let mut models: Vec<&&UnitCostRow> = units
         .iter()
-        .filter(|r| ReportData::is_model(&r.model_id))
+        .filter(|r| crate::schema::is_model(&r.model_id))
         .collect();
     models.sort_by(|a, b| {
         b.total_cost

@@ -111,6 +111,12 @@ pub const PHASES: [&str; 6] = [
 pub const UNALLOCATED: &str = "__unallocated__";
 /// Model id of unused commitment (FOCUS `CommitmentDiscountStatus = Unused`).
 pub const UNUSED_COMMITMENT: &str = "__unused_commitment__";
+/// Whether a `model_id` names a model rather than a reserved bucket (`__name__` such as
+/// `__unallocated__`, or `shared:<id>`, a pool without targets).
+pub fn is_model(model_id: &str) -> bool {
+    !(model_id.starts_with("__") || model_id.starts_with("shared:"))
+}
+
 /// Team or phase value of spend without that tag.
 pub const UNTAGGED: &str = "__untagged__";
 

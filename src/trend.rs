@@ -43,10 +43,7 @@ fn phase_of(column: &str) -> &str {
 /// Month-over-month trend per model (rows of any periods; sorted here).
 pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
     let mut by_model: BTreeMap<(String, String), BTreeMap<String, &UnitCostRow>> = BTreeMap::new();
-    for r in rows
-        .iter()
-        .filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:"))
-    {
+    for r in rows.iter().filter(|r| crate::schema::is_model(&r.model_id)) {
         by_model
             .entry((r.model_id.clone(), r.currency.clone()))
             .or_default()
@@ -192,10 +189,7 @@ pub fn forecast(
     max_cost_per_1000: &dyn Fn(&str) -> Option<f64>,
 ) -> Forecast {
     let mut by_model: BTreeMap<(String, String), Vec<&UnitCostRow>> = BTreeMap::new();
-    for r in rows
-        .iter()
-        .filter(|r| !r.model_id.starts_with("__") && !r.model_id.starts_with("shared:"))
-    {
+    for r in rows.iter().filter(|r| crate::schema::is_model(&r.model_id)) {
         by_model
             .entry((r.model_id.clone(), r.currency.clone()))
             .or_default()

@@ -396,7 +396,7 @@ fn split_allocated(a: &allocate::Allocation) -> BTreeMap<(String, String), (Mone
         let e = out
             .entry((r.period.clone(), r.currency.clone()))
             .or_default();
-        if r.model_id.starts_with("__") || r.model_id.starts_with("shared:") {
+        if !crate::schema::is_model(&r.model_id) {
             e.1 += r.cost;
         } else {
             e.0 += r.cost;
