@@ -106,13 +106,6 @@ impl Ledger {
         self.quarantined.values().sum()
     }
 
-    pub fn counted_rows(&self) -> u64 {
-        self.totals
-            .values()
-            .map(|t| t.rows + t.excluded_commitment_rows)
-            .sum()
-    }
-
     pub fn periods(&self) -> Vec<String> {
         let mut p: Vec<String> = self.totals.keys().map(|(p, _)| p.clone()).collect();
         p.dedup();

@@ -101,10 +101,6 @@ impl Money {
         self.0 == 0
     }
 
-    pub fn checked_add(self, other: Money) -> Option<Money> {
-        self.0.checked_add(other.0).map(Money)
-    }
-
     /// Formats with exactly `places` decimals (rounded half away from zero), e.g. for reports.
     pub fn to_fixed(self, places: u32) -> String {
         let places = places.min(SCALE);

@@ -218,25 +218,15 @@ pub fn hidden_costs_frame(rows: &[&crate::economics::HiddenRow]) -> Result<DataF
 /// The schedules still open after the latest `training_amortization` partition written before
 /// `period` (None when there is none).
 pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amortize::Schedule>> {
-    let dir = out.join(TRAINING_AMORTIZATION);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
+    // no table yet (first run, or training_months = 1 so far): nothing is open
+    let Ok(periods) = list_periods(out, TRAINING_AMORTIZATION) else {
         return Ok(Vec::new());
     };
-    let mut earlier: Vec<String> = entries
-        .flatten()
-        .filter_map(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .strip_prefix("billing_period=")
-                .map(str::to_string)
-        })
-        .filter(|p| p.as_str() < period)
-        .collect();
-    earlier.sort();
-    let Some(last) = earlier.pop() else {
+    let Some(last) = periods.into_iter().rfind(|p| p.as_str() < period) else {
         return Ok(Vec::new());
     };
-    let path = dir
+    let path = out
+        .join(TRAINING_AMORTIZATION)
         .join(format!("billing_period={last}"))
         .join("part-0.parquet");
     let t = Written::open(&path)?;

@@ -510,11 +510,6 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-/// Money with two decimals and its currency, for messages.
-pub fn money(m: Money, currency: &str) -> String {
-    format!("{} {currency}", m.to_fixed(2))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
