@@ -27,6 +27,42 @@ pub struct BadVolumeRow {
     pub value: String,
 }
 
+/// The (period, model) key of a volumes or revenue row, or why the row is unusable.
+fn row_key(
+    row: u64,
+    when: &Option<String>,
+    model: &Option<String>,
+    tagger: &TagNormaliser,
+) -> std::result::Result<(String, String), BadVolumeRow> {
+    let Some(period) = when.as_deref().and_then(billing_period) else {
+        return Err(BadVolumeRow::new(
+            row,
+            "date",
+            "not a date or YYYY-MM",
+            when,
+        ));
+    };
+    let Some(model_id) = model
+        .as_deref()
+        .map(|m| tagger.value(m))
+        .filter(|m| !m.is_empty())
+    else {
+        return Err(BadVolumeRow::new(row, "model_id", "empty model_id", model));
+    };
+    Ok((period, model_id))
+}
+
+impl BadVolumeRow {
+    fn new(row: u64, column: &'static str, reason: &str, value: &Option<String>) -> BadVolumeRow {
+        BadVolumeRow {
+            row,
+            column,
+            reason: reason.to_string(),
+            value: value.clone().unwrap_or_default(),
+        }
+    }
+}
+
 /// Request volumes summed per (period, model).
 #[derive(Debug, Default)]
 pub struct Volumes {
@@ -104,23 +140,15 @@ pub fn read_volumes(path: &Path, tagger: &TagNormaliser) -> Result<Volumes> {
     };
     for (i, ((w, m), c)) in whens.into_iter().zip(models).zip(counts).enumerate() {
         let row = i as u64 + 1;
-        let bad = |column: &'static str, reason: &str, value: &Option<String>| BadVolumeRow {
-            row,
-            column,
-            reason: reason.to_string(),
-            value: value.clone().unwrap_or_default(),
+        let bad = |column: &'static str, reason: &str, value: &Option<String>| {
+            BadVolumeRow::new(row, column, reason, value)
         };
-        let Some(period) = w.as_deref().and_then(billing_period) else {
-            v.bad_rows.push(bad("date", "not a date or YYYY-MM", &w));
-            continue;
-        };
-        let Some(model_id) = m
-            .as_deref()
-            .map(|m| tagger.value(m))
-            .filter(|m| !m.is_empty())
-        else {
-            v.bad_rows.push(bad("model_id", "empty model_id", &m));
-            continue;
+        let (period, model_id) = match row_key(row, &w, &m, tagger) {
+            Ok(k) => k,
+            Err(b) => {
+                v.bad_rows.push(b);
+                continue;
+            }
         };
         let n = match c.as_deref().map(Money::parse) {
             Some(Ok(x)) if x.0 >= 0 && x.0 % crate::money::ONE == 0 => x.0 / crate::money::ONE,
@@ -203,25 +231,15 @@ pub fn read_revenue(path: &Path, tagger: &TagNormaliser) -> Result<Revenue> {
     };
     for i in 0..df.height() {
         let row = i as u64 + 1;
-        let bad = |column: &'static str, reason: &str, value: &Option<String>| BadVolumeRow {
-            row,
-            column,
-            reason: reason.to_string(),
-            value: value.clone().unwrap_or_default(),
+        let bad = |column: &'static str, reason: &str, value: &Option<String>| {
+            BadVolumeRow::new(row, column, reason, value)
         };
-        let Some(period) = whens[i].as_deref().and_then(billing_period) else {
-            out.bad_rows
-                .push(bad("date", "not a date or YYYY-MM", &whens[i]));
-            continue;
-        };
-        let Some(model_id) = models[i]
-            .as_deref()
-            .map(|m| tagger.value(m))
-            .filter(|m| !m.is_empty())
-        else {
-            out.bad_rows
-                .push(bad("model_id", "empty model_id", &models[i]));
-            continue;
+        let (period, model_id) = match row_key(row, &whens[i], &models[i], tagger) {
+            Ok(k) => k,
+            Err(b) => {
+                out.bad_rows.push(b);
+                continue;
+            }
         };
         let parse = |v: &Option<String>| v.as_deref().map(Money::parse).transpose();
         let (Ok(r), Ok(p)) = (parse(&revs[i]), parse(&vals[i])) else {
