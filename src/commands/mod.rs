@@ -20,7 +20,7 @@ use std::time::Duration;
 use crate::cli::{BillingInput, Format};
 use crate::config::CostBasis;
 use crate::error::{Error, Result};
-use crate::ingest::{self, InputFile, RawScan, SourceFormat, SourceGroup};
+use crate::ingest::{self, FileKind, InputFile, RawScan, SourceFormat, SourceGroup};
 
 /// How much the user wants to hear on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +131,11 @@ pub fn read_billing(
         opened.push((file, scan, source));
     }
     let skip = overlapping_line_items(&opened, input.prefer.as_deref())?;
+    let direct_allowed = std::env::var("MLCOST_PARQUET_READER").as_deref() != Ok("polars");
+    // Parquet files with a direct column mapping are aggregated together at the end, their
+    // row groups in parallel; the rest one at a time through Polars.
+    let mut deferred: Vec<(usize, ingest::NormalisedLines)> = Vec::new();
+    let mut plans: Vec<ingest::parquet_direct::DirectPlan> = Vec::new();
     let mut i = 0;
     for (file, scan, source) in opened {
         if skip.contains(&file.path) {
@@ -150,10 +155,28 @@ pub fn read_billing(
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        let file_groups = ingest::aggregate(lines, basis, i, &scan)?;
-        let rows = file_groups.iter().map(|g| g.rows).sum();
-        tracing::info!(rows, groups = file_groups.len(), "aggregated");
-        groups.extend(file_groups);
+        let plan = match (&lines.direct, file.kind) {
+            (Some(direct), FileKind::Parquet) if direct_allowed => {
+                ingest::parquet_direct::DirectPlan::new(&file.path, i, direct, basis)
+                    .map_err(|why| tracing::info!("read through Polars: {why}"))
+                    .ok()
+            }
+            _ => None,
+        };
+        let rows = match plan {
+            Some(plan) => {
+                plans.push(plan);
+                deferred.push((i, lines));
+                0 // counted when the deferred files are read
+            }
+            None => {
+                let file_groups = ingest::aggregate(lines, basis, i, &scan)?;
+                let rows = file_groups.iter().map(|g| g.rows).sum();
+                tracing::info!(rows, groups = file_groups.len(), "aggregated");
+                groups.extend(file_groups);
+                rows
+            }
+        };
         files.push(FileRead {
             file,
             source,
@@ -164,6 +187,26 @@ pub fn read_billing(
             scan,
         });
         i += 1;
+    }
+    if !plans.is_empty() {
+        bar.set_message(format!("reading {} Parquet file(s)", plans.len()));
+        let results = ingest::parquet_direct::aggregate(&plans);
+        for ((i, lines), result) in deferred.into_iter().zip(results) {
+            let f = &mut files[i];
+            let file_groups = match result {
+                Ok(g) => {
+                    tracing::info!(path = %f.file.path.display(), "aggregated on Parquet dictionaries");
+                    g
+                }
+                Err(why) => {
+                    tracing::info!(path = %f.file.path.display(), "read through Polars: {why}");
+                    ingest::aggregate(lines, basis, i, &f.scan)?
+                }
+            };
+            f.rows = file_groups.iter().map(|g| g.rows).sum();
+            tracing::info!(path = %f.file.path.display(), rows = f.rows, groups = file_groups.len(), "aggregated");
+            groups.extend(file_groups);
+        }
     }
     let hashes = hashing
         .join()

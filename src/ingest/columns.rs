@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
+use super::parquet_direct::DirectColumns;
 use super::{money_expr, NormalisedLines, ROW_NUMBER};
 use crate::config::CostBasis;
 use crate::money::{PRECISION, SCALE};
@@ -115,6 +116,11 @@ pub struct Canonical {
     pub columns_used: Vec<(String, String)>,
     /// Facts a user should see in the summary (e.g. "aggregates without resource ids").
     pub notes: Vec<String>,
+    /// Source column of each canonical column mapped as it is (`dim_from`, `cost_from`).
+    direct: DirectColumns,
+    /// Set when any canonical column is a computed expression: the file then has no direct
+    /// mapping and only the Polars path can read it.
+    computed: bool,
 }
 
 impl Canonical {
@@ -126,11 +132,14 @@ impl Canonical {
             costs: Vec::new(),
             columns_used: Vec::new(),
             notes: Vec::new(),
+            direct: DirectColumns::default(),
+            computed: false,
         }
     }
 
     /// Maps a canonical dimension to an expression.
     pub fn dim(&mut self, canonical: &'static str, expr: Expr) -> &mut Self {
+        self.computed = true;
         self.dims.push((canonical, expr));
         self
     }
@@ -146,7 +155,10 @@ impl Canonical {
             self.columns_used
                 .push((canonical.to_string(), actual.clone()));
             let e = text(cols, &actual);
-            self.dim(canonical, e);
+            self.dims.push((canonical, e));
+            if let Some(i) = line::DIMENSIONS.iter().position(|d| *d == canonical) {
+                self.direct.dims[i] = Some(actual);
+            }
         }
         self
     }
@@ -154,6 +166,7 @@ impl Canonical {
     /// Maps a canonical cost to an already-parsed decimal expression and the raw expression
     /// whose emptiness means "missing" (for quarantine reasons).
     pub fn cost(&mut self, canonical: &'static str, parsed: Expr, raw: Expr) -> &mut Self {
+        self.computed = true;
         self.costs.push((canonical, parsed, raw));
         self
     }
@@ -168,11 +181,14 @@ impl Canonical {
         if let Some(actual) = cols.find(names) {
             self.columns_used
                 .push((canonical.to_string(), actual.clone()));
-            self.cost(
+            self.costs.push((
                 canonical,
                 money_expr(col(actual.as_str())),
                 col(actual.as_str()),
-            );
+            ));
+            if let Some(i) = line::COSTS.iter().position(|c| *c == canonical) {
+                self.direct.costs[i] = Some(actual);
+            }
         }
         self
     }
@@ -215,6 +231,7 @@ impl Canonical {
             format_version: self.version,
             columns_used: self.columns_used,
             notes: self.notes,
+            direct: (!self.computed).then_some(self.direct),
         }
     }
 }

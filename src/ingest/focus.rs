@@ -64,9 +64,16 @@ pub fn map(cols: &Columns) -> Canonical {
             &["CommitmentDiscountStatus"],
         );
     if let Some(tags) = cols.find(&["Tags"]) {
-        let dtype = cols.dtype(&tags).cloned().unwrap_or(DataType::String);
-        c.columns_used.push((line::TAGS.to_string(), tags.clone()));
-        c.dim(line::TAGS, tags_expr(col(tags.as_str()), &dtype, None));
+        match cols.dtype(&tags).cloned().unwrap_or(DataType::String) {
+            // JSON text: the column as it is
+            DataType::String => {
+                c.dim_from(cols, line::TAGS, &["Tags"]);
+            }
+            dtype => {
+                c.columns_used.push((line::TAGS.to_string(), tags.clone()));
+                c.dim(line::TAGS, tags_expr(col(tags.as_str()), &dtype, None));
+            }
+        }
     }
     c.cost_from(
         cols,

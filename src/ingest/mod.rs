@@ -11,6 +11,7 @@ pub mod cost_explorer;
 pub mod focus;
 pub mod gcp;
 pub mod oci;
+pub mod parquet_direct;
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -331,6 +332,9 @@ pub struct NormalisedLines {
     pub columns_used: Vec<(String, String)>,
     /// Facts about the source a user should see in the summary.
     pub notes: Vec<String>,
+    /// Set when every canonical column is a source column as it is: such a Parquet file can
+    /// be read by `parquet_direct`.
+    pub direct: Option<parquet_direct::DirectColumns>,
 }
 
 /// The billing export formats mlcost reads; each has an adapter module.

@@ -1,0 +1,772 @@
+//! The fast path for Parquet inputs whose canonical columns are plain source columns (FOCUS
+//! exports as they are usually delivered): aggregates on the Parquet dictionary keys of each
+//! row group, so each distinct text is looked at once per row group instead of once per row,
+//! and sums decimal costs as `i128` at the column's own scale. Row groups of all such files
+//! are read in parallel. It gives exactly the groups `aggregate` gives (a test compares the
+//! two on every Parquet fixture); a file it cannot read this way (a computed column, a float
+//! or timestamp column, an unusual encoding, a read error) goes through the Polars path, which
+//! also produces the error message when the file is bad.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Decimal128Type, Decimal32Type, Decimal64Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
+use foldhash::fast::FixedState;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ProjectionMask;
+use rayon::prelude::*;
+
+use super::SourceGroup;
+use crate::config::CostBasis;
+use crate::money::{Money, SCALE};
+
+/// Canonical columns that are a source column as it is (see `Canonical::direct`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DirectColumns {
+    /// Source column of each entry of `line::DIMENSIONS`, if mapped.
+    pub dims: [Option<String>; 15],
+    /// Source column of each entry of `line::COSTS`, if mapped.
+    pub costs: [Option<String>; 4],
+}
+
+/// Rows decoded at a time: bounds memory whatever the writer's row-group size.
+const BATCH_ROWS: usize = 262_144;
+
+/// A Parquet file that the fast path can read: its metadata with the dimension columns asked
+/// for as dictionaries, and where each canonical column is in the projection.
+pub struct DirectPlan {
+    path: PathBuf,
+    /// Index given to the file's groups (`SourceGroup::file`).
+    file: usize,
+    metadata: ArrowReaderMetadata,
+    /// Column (of the file's flat schema) of each dimension, if mapped.
+    dim_col: [Option<usize>; 15],
+    /// Column and decimal scale of each cost, if mapped.
+    cost_col: [Option<(usize, u32)>; 4],
+    basis: usize,
+    row_groups: usize,
+}
+
+impl DirectPlan {
+    /// Checks the file's column types; `Err` says why the Polars path must read it instead.
+    pub fn new(
+        path: &Path,
+        file: usize,
+        direct: &DirectColumns,
+        basis: CostBasis,
+    ) -> Result<DirectPlan, String> {
+        let reader = File::open(path).map_err(|e| e.to_string())?;
+        let plain = ArrowReaderMetadata::load(
+            &reader,
+            ArrowReaderOptions::new().with_skip_arrow_metadata(true),
+        )
+        .map_err(|e| e.to_string())?;
+        let schema = plain.schema().clone();
+        let index = |name: &str| -> Result<usize, String> {
+            schema
+                .index_of(name)
+                .map_err(|_| format!("`{name}` is not a top-level column"))
+        };
+        let mut fields: Vec<ArrowField> =
+            schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut dim_cols = [None; 15];
+        for (d, name) in direct.dims.iter().enumerate() {
+            let Some(name) = name else { continue };
+            let i = index(name)?;
+            match fields[i].data_type() {
+                ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
+                    let f = fields[i].clone().with_data_type(ArrowType::Dictionary(
+                        Box::new(ArrowType::Int32),
+                        Box::new(ArrowType::Utf8),
+                    ));
+                    fields[i] = f;
+                }
+                ArrowType::Dictionary(_, v) if **v == ArrowType::Utf8 => {}
+                other => return Err(format!("`{name}` is {other}, not text")),
+            }
+            dim_cols[d] = Some(i);
+        }
+        let mut cost_cols = [None; 4];
+        for (k, name) in direct.costs.iter().enumerate() {
+            let Some(name) = name else { continue };
+            let i = index(name)?;
+            let scale = match fields[i].data_type() {
+                ArrowType::Decimal32(_, s)
+                | ArrowType::Decimal64(_, s)
+                | ArrowType::Decimal128(_, s) => u32::try_from(*s).ok().filter(|s| *s <= SCALE),
+                ArrowType::Int32 | ArrowType::Int64 => Some(0),
+                _ => None,
+            };
+            let Some(scale) = scale else {
+                return Err(format!(
+                    "`{name}` is {}, not an exact number",
+                    fields[i].data_type()
+                ));
+            };
+            cost_cols[k] = Some((i, scale));
+        }
+        let parquet_schema = plain.parquet_schema();
+        if parquet_schema.num_columns() != schema.fields().len() {
+            return Err("the file has nested columns".into());
+        }
+        let options = ArrowReaderOptions::new().with_schema(Arc::new(ArrowSchema::new(fields)));
+        let metadata = ArrowReaderMetadata::try_new(plain.metadata().clone(), options)
+            .map_err(|e| e.to_string())?;
+        let row_groups = metadata.metadata().num_row_groups();
+        Ok(DirectPlan {
+            path: path.to_path_buf(),
+            file,
+            metadata,
+            dim_col: dim_cols,
+            cost_col: cost_cols,
+            basis: CostBasis::ALL.iter().position(|b| *b == basis).unwrap_or(0),
+            row_groups,
+        })
+    }
+
+    pub fn file(&self) -> usize {
+        self.file
+    }
+}
+
+/// Sums of one group while reading, at each cost column's own scale.
+#[derive(Debug, Clone, Copy, Default)]
+struct Acc {
+    sums: [i128; 4],
+    non_null: [u64; 4],
+    rows: u64,
+}
+
+impl Acc {
+    fn merge(&mut self, o: &Acc) -> Result<(), String> {
+        for k in 0..4 {
+            self.sums[k] = self.sums[k]
+                .checked_add(o.sums[k])
+                .ok_or_else(|| "a cost sum overflows".to_string())?;
+            self.non_null[k] += o.non_null[k];
+        }
+        self.rows += o.rows;
+        Ok(())
+    }
+}
+
+/// Key of a group across row groups: plan index, interned text of each dimension (0 = null), basis
+/// status and prepaid shape.
+type GlobalKey = (usize, [u32; 15], u8, bool);
+
+/// What one worker has read: its interned texts and groups.
+#[derive(Default)]
+struct Worker {
+    ids: HashMap<Arc<str>, u32, FixedState>,
+    texts: Vec<Arc<str>>,
+    groups: HashMap<GlobalKey, Acc, FixedState>,
+    /// Buffers reused from batch to batch: row keys and group index of each row.
+    keys: Vec<u128>,
+    index: Vec<u32>,
+}
+
+impl Worker {
+    fn intern(&mut self, text: &str) -> u32 {
+        if let Some(id) = self.ids.get(text) {
+            return *id;
+        }
+        let t: Arc<str> = Arc::from(text);
+        self.texts.push(t.clone());
+        // ids start at 1: 0 is null
+        let id = self.texts.len() as u32;
+        self.ids.insert(t, id);
+        id
+    }
+}
+
+/// Aggregates every planned file, row groups in parallel. The groups of each plan, in plan
+/// order; `Err` for a plan means it must be read by the Polars path (nothing of it is kept).
+pub fn aggregate(plans: &[DirectPlan]) -> Vec<Result<Vec<SourceGroup>, String>> {
+    let units: Vec<(usize, usize)> = plans
+        .iter()
+        .enumerate()
+        .flat_map(|(p, plan)| (0..plan.row_groups).map(move |rg| (p, rg)))
+        .collect();
+    // One worker per thread, taking the next row group from a shared counter: a few large
+    // workers merge faster than one per rayon split, and a slow row group does not hold up
+    // the others.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = rayon::current_num_threads().clamp(1, units.len().max(1));
+    let results: Vec<(Worker, Vec<(usize, String)>)> = (0..threads)
+        .into_par_iter()
+        .map(|_| {
+            let (mut w, mut failed) = (Worker::default(), Vec::<(usize, String)>::new());
+            loop {
+                let u = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&(p, rg)) = units.get(u) else { break };
+                if failed.iter().any(|(f, _)| *f == p) {
+                    continue;
+                }
+                if let Err(e) = read_row_group(plans, p, rg, &mut w) {
+                    failed.push((p, e));
+                }
+            }
+            (w, failed)
+        })
+        .collect();
+    let mut failed: HashMap<usize, String> = HashMap::new();
+    for (_, f) in &results {
+        for (p, e) in f {
+            failed.entry(*p).or_insert_with(|| e.clone());
+        }
+    }
+    // Merge the workers on the texts themselves, then turn sums into money at scale 18.
+    type TextKey = (usize, [Option<Arc<str>>; 15], u8, bool);
+    let mut merged: HashMap<TextKey, Acc, FixedState> = HashMap::default();
+    let mut overflow: HashMap<usize, String> = HashMap::new();
+    for (w, _) in &results {
+        for ((p, ids, status, prepaid), acc) in &w.groups {
+            if failed.contains_key(p) {
+                continue;
+            }
+            let dims = ids.map(|id| (id > 0).then(|| w.texts[id as usize - 1].clone()));
+            let entry = merged.entry((*p, dims, *status, *prepaid)).or_default();
+            if let Err(e) = entry.merge(acc) {
+                overflow.entry(*p).or_insert(e);
+            }
+        }
+    }
+    failed.extend(overflow);
+    let mut out: Vec<Result<Vec<SourceGroup>, String>> = plans
+        .iter()
+        .enumerate()
+        .map(|(p, _)| match failed.get(&p) {
+            Some(e) => Err(e.clone()),
+            None => Ok(Vec::new()),
+        })
+        .collect();
+    for ((p, dims, status, prepaid), acc) in merged {
+        let plan = &plans[p];
+        let Ok(groups) = &mut out[p] else { continue };
+        let mut costs = [None; 4];
+        let mut bad = None;
+        for (k, cost) in costs.iter_mut().enumerate() {
+            let Some((_, scale)) = plan.cost_col[k] else {
+                continue;
+            };
+            if acc.non_null[k] == 0 {
+                continue;
+            }
+            match 10i128
+                .checked_pow(SCALE - scale)
+                .and_then(|f| acc.sums[k].checked_mul(f))
+            {
+                Some(v) => *cost = Some(Money(v)),
+                None => bad = Some("a cost sum overflows".to_string()),
+            }
+        }
+        if let Some(e) = bad {
+            out[p] = Err(e);
+            continue;
+        }
+        groups.push(SourceGroup {
+            file: plan.file,
+            dims: dims.map(|d| d.map(|t| t.to_string())),
+            basis_status: i32::from(status),
+            prepaid_shape: prepaid,
+            costs,
+            rows: acc.rows,
+        });
+    }
+    out
+}
+
+/// Where each canonical column is in the batches of one row group.
+struct Positions {
+    dims: [Option<usize>; 15],
+    costs: [Option<usize>; 4],
+}
+
+/// Reads one row group in batches and adds its groups to the worker's. A text column that
+/// the row group's statistics say is all null is not read at all.
+fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> Result<(), String> {
+    let plan = &plans[p];
+    let meta = plan.metadata.metadata().row_group(rg);
+    let all_null = |c: usize| {
+        meta.column(c)
+            .statistics()
+            .and_then(|s| s.null_count_opt())
+            .is_some_and(|n| i64::try_from(n).ok() == Some(meta.num_rows()))
+    };
+    let dims = plan.dim_col.map(|c| c.filter(|c| !all_null(*c)));
+    let mut projected: Vec<usize> = dims
+        .iter()
+        .flatten()
+        .copied()
+        .chain(plan.cost_col.iter().flatten().map(|(c, _)| *c))
+        .collect();
+    projected.sort_unstable();
+    projected.dedup();
+    let pos = |c: usize| projected.iter().position(|x| *x == c);
+    let positions = Positions {
+        dims: dims.map(|c| c.and_then(pos)),
+        costs: plan.cost_col.map(|c| c.and_then(|(c, _)| pos(c))),
+    };
+    let mask = ProjectionMask::roots(plan.metadata.parquet_schema(), projected.iter().copied());
+    let file = File::open(&plan.path).map_err(|e| e.to_string())?;
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, plan.metadata.clone())
+        .with_projection(mask)
+        .with_row_groups(vec![rg])
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| e.to_string())?;
+    for batch in reader {
+        let batch = batch.map_err(|e| e.to_string())?;
+        add_batch(plan, p, &positions, &batch, w)?;
+    }
+    Ok(())
+}
+
+/// Folds one text column of a batch into the row keys (`key = key * radix + code`, code 0
+/// for null and k + 1 for the k-th distinct text) and returns the interned id of each code;
+/// its length is the radix. Dictionary-encoded columns are folded from their keys, so each
+/// distinct text is interned once per batch. A column with the same text in every row is not
+/// folded: it returns that one id (radix 1).
+fn fold_dimension(a: &ArrayRef, keys: &mut [u128], w: &mut Worker) -> Result<Vec<u32>, String> {
+    if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
+        let values = dict
+            .values()
+            .as_string_opt::<i32>()
+            .ok_or("dictionary values are not text")?;
+        let mut ids = Vec::with_capacity(values.len() + 1);
+        ids.push(0);
+        for i in 0..values.len() {
+            ids.push(match values.is_valid(i) {
+                true => w.intern(values.value(i)),
+                false => 0,
+            });
+        }
+        let radix = ids.len() as u128;
+        let limit = values.len() as i32;
+        let raw = dict.keys().values();
+        if limit == 1 && dict.keys().null_count() == 0 {
+            // One text in every row (the billing month, the currency): nothing to fold.
+            return Ok(vec![ids[1]]);
+        }
+        match dict.keys().nulls() {
+            None => {
+                for (key, &k) in keys.iter_mut().zip(raw.iter()) {
+                    let code = if (0..limit).contains(&k) {
+                        k as u128 + 1
+                    } else {
+                        0
+                    };
+                    *key = *key * radix + code;
+                }
+            }
+            Some(nulls) => {
+                for (i, (key, &k)) in keys.iter_mut().zip(raw.iter()).enumerate() {
+                    let valid = nulls.is_valid(i) && (0..limit).contains(&k);
+                    *key = *key * radix + if valid { k as u128 + 1 } else { 0 };
+                }
+            }
+        }
+        return Ok(ids);
+    }
+    // Not dictionary-encoded after all: number the distinct texts here.
+    let mut local: HashMap<u32, u32, FixedState> = HashMap::default();
+    let mut ids = vec![0u32];
+    let mut codes: Vec<u32> = Vec::with_capacity(a.len());
+    let mut push = |v: Option<&str>, w: &mut Worker| match v {
+        None => 0,
+        Some(t) => {
+            let id = w.intern(t);
+            *local.entry(id).or_insert_with(|| {
+                ids.push(id);
+                ids.len() as u32 - 1
+            })
+        }
+    };
+    if let Some(s) = a.as_string_opt::<i32>() {
+        codes.extend(s.iter().map(|v| push(v, w)));
+    } else if let Some(s) = a.as_string_opt::<i64>() {
+        codes.extend(s.iter().map(|v| push(v, w)));
+    } else if let Some(s) = a.as_string_view_opt() {
+        codes.extend(s.iter().map(|v| push(v, w)));
+    } else {
+        return Err(format!("unexpected column type {}", a.data_type()));
+    }
+    let radix = ids.len() as u128;
+    for (key, code) in keys.iter_mut().zip(codes) {
+        *key = *key * radix + u128::from(code);
+    }
+    Ok(ids)
+}
+
+/// A cost column of a batch: its values as `i128` at the column's own scale (borrowed when
+/// the column is already `Decimal128`) and its nulls.
+struct CostColumn<'a> {
+    values: std::borrow::Cow<'a, [i128]>,
+    nulls: Option<arrow_buffer::NullBuffer>,
+}
+
+impl CostColumn<'_> {
+    fn is_valid(&self, i: usize) -> bool {
+        self.nulls.as_ref().is_none_or(|n| n.is_valid(i))
+    }
+}
+
+fn cost_column(a: &ArrayRef) -> Result<CostColumn<'_>, String> {
+    use std::borrow::Cow;
+    let widen = |v: &[i64]| -> Vec<i128> { v.iter().map(|x| i128::from(*x)).collect() };
+    let values: Cow<'_, [i128]> = if let Some(d) = a.as_primitive_opt::<Decimal128Type>() {
+        Cow::Borrowed(d.values().as_ref())
+    } else if let Some(d) = a.as_primitive_opt::<Decimal64Type>() {
+        Cow::Owned(widen(d.values()))
+    } else if let Some(d) = a.as_primitive_opt::<Int64Type>() {
+        Cow::Owned(widen(d.values()))
+    } else if let Some(d) = a.as_primitive_opt::<Decimal32Type>() {
+        Cow::Owned(d.values().iter().map(|x| i128::from(*x)).collect())
+    } else if let Some(d) = a.as_primitive_opt::<Int32Type>() {
+        Cow::Owned(d.values().iter().map(|x| i128::from(*x)).collect())
+    } else {
+        return Err(format!("unexpected cost type {}", a.data_type()));
+    };
+    Ok(CostColumn {
+        values,
+        nulls: a.logical_nulls(),
+    })
+}
+
+fn add_batch(
+    plan: &DirectPlan,
+    p: usize,
+    at: &Positions,
+    batch: &RecordBatch,
+    w: &mut Worker,
+) -> Result<(), String> {
+    let n = batch.num_rows();
+    if n == 0 {
+        return Ok(());
+    }
+    // Row key: a mixed-radix number of the dimension codes, then basis status and prepaid
+    // shape (two bits).
+    let mut keys = std::mem::take(&mut w.keys);
+    keys.clear();
+    keys.resize(n, 0);
+    let mut dims: Vec<(usize, Vec<u32>)> = Vec::new();
+    let mut radix_product: u128 = 4;
+    for (d, pos) in at.dims.iter().enumerate() {
+        let Some(pos) = pos else { continue };
+        let ids = fold_dimension(batch.column(*pos), &mut keys, w)?;
+        if ids.len() == 1 {
+            dims.push((d, ids));
+            continue;
+        }
+        radix_product = radix_product
+            .checked_mul(ids.len() as u128)
+            .ok_or("too many distinct dimension sets in one batch")?;
+        dims.push((d, ids));
+    }
+    let mut costs: [Option<CostColumn>; 4] = Default::default();
+    for (k, pos) in at.costs.iter().enumerate() {
+        if let Some(pos) = pos {
+            costs[k] = Some(cost_column(batch.column(*pos))?);
+        }
+    }
+    let position = |b: CostBasis| CostBasis::ALL.iter().position(|x| *x == b);
+    let column = |b: Option<usize>| b.and_then(|k| costs[k].as_ref());
+    let (effective, billed) = (
+        column(position(CostBasis::Effective)),
+        column(position(CostBasis::Billed)),
+    );
+    let basis = costs[plan.basis].as_ref();
+    for (i, key) in keys.iter_mut().enumerate() {
+        let status = basis.is_none_or(|c| !c.is_valid(i));
+        let prepaid = match (billed, effective) {
+            (Some(b), Some(e)) => {
+                b.is_valid(i) && e.is_valid(i) && b.values[i] > 0 && e.values[i] == 0
+            }
+            _ => false,
+        };
+        *key = *key * 4 + u128::from(status) * 2 + u128::from(prepaid);
+    }
+    // Group index of each row, then the sums column by column.
+    let mut local: HashMap<u128, u32, FixedState> = HashMap::default();
+    let mut rows: Vec<u64> = Vec::new();
+    let mut index = std::mem::take(&mut w.index);
+    index.clear();
+    let (mut last_key, mut last_idx) = (u128::MAX, 0u32);
+    for &key in &keys {
+        if key != last_key {
+            let next = rows.len() as u32;
+            last_idx = *local.entry(key).or_insert(next);
+            if last_idx == next {
+                rows.push(0);
+            }
+            last_key = key;
+        }
+        rows[last_idx as usize] += 1;
+        index.push(last_idx);
+    }
+    let mut sums = vec![[0i128; 4]; rows.len()];
+    let mut non_null = vec![[0u64; 4]; rows.len()];
+    for (k, c) in costs.iter().enumerate() {
+        let Some(c) = c else { continue };
+        for (i, (&g, &v)) in index.iter().zip(c.values.iter()).enumerate() {
+            if c.is_valid(i) {
+                let s = &mut sums[g as usize][k];
+                *s = s.checked_add(v).ok_or("a cost sum overflows")?;
+                non_null[g as usize][k] += 1;
+            }
+        }
+    }
+    // Decode each local key back to interned ids and merge into the worker's groups.
+    for (key, idx) in local {
+        let prepaid = key % 2 == 1;
+        let status = ((key / 2) % 2) as u8;
+        let mut rest = key / 4;
+        let mut ids = [0u32; 15];
+        for (d, dim_ids) in dims.iter().rev() {
+            if let [constant] = dim_ids[..] {
+                ids[*d] = constant;
+                continue;
+            }
+            let radix = dim_ids.len() as u128;
+            ids[*d] = dim_ids[(rest % radix) as usize];
+            rest /= radix;
+        }
+        let g = idx as usize;
+        w.groups
+            .entry((p, ids, status, prepaid))
+            .or_default()
+            .merge(&Acc {
+                sums: sums[g],
+                non_null: non_null[g],
+                rows: rows[g],
+            })?;
+    }
+    w.keys = keys;
+    w.index = index;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{self, RawScan};
+    use crate::schema::line;
+    use arrow_array::{Decimal128Array, Float64Array, Int64Array, StringArray};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+    use parquet::schema::types::ColumnPath;
+
+    /// A FOCUS-shaped Parquet file with nulls, zero costs, commitment purchases, several
+    /// row groups, costs at different scales (and one integer), and one text column written
+    /// without a dictionary.
+    fn write_fixture(path: &Path, seed: u64, rows: usize, float_cost: bool) {
+        let mut state = seed;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        fn pick<'a>(r: u64, options: &[Option<&'a str>]) -> Option<&'a str> {
+            options[r as usize % options.len()]
+        }
+        let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 9];
+        let mut effective = Vec::new();
+        let mut billed = Vec::new();
+        let mut list = Vec::new();
+        for _ in 0..rows {
+            let purchase = next(10) == 0;
+            let texts = [
+                pick(
+                    next(2),
+                    &[Some("2026-10-01T00:00:00Z"), Some("2026-11-01T00:00:00Z")],
+                ),
+                pick(next(40), &[Some("USD"), Some("USD"), Some("EUR"), None]),
+                Some("AWS"),
+                Some("acct-1"),
+                pick(next(3), &[Some("sub-a"), Some("sub-b"), None]),
+                pick(
+                    next(4),
+                    &[Some("Amazon EC2"), Some("Amazon S3"), Some(""), None],
+                ),
+                None, // ResourceId, below
+                Some(if purchase { "Purchase" } else { "Usage" }),
+                pick(
+                    next(3),
+                    &[Some("{\"model_id\":\"a\"}"), Some("{\"team\":\"x\"}"), None],
+                ),
+            ];
+            for (c, t) in cols.iter_mut().zip(texts) {
+                c.push(t.map(str::to_string));
+            }
+            let r = next(60);
+            if let Some(last) = cols[6].last_mut() {
+                *last = (r < 55).then(|| format!("i-{r:03}"));
+            }
+            let cost = next(1_000_000_000) as i128 - 100_000_000;
+            effective.push(match next(50) {
+                0 => None,
+                1 => Some(0),
+                _ if purchase => Some(0),
+                _ => Some(cost),
+            });
+            billed.push((next(30) != 0).then_some(cost / 1_000_000 + i128::from(purchase) * 7));
+            list.push((next(20) != 0).then_some(cost as i64 / 10_000_000));
+        }
+        let names = [
+            "BillingPeriodStart",
+            "BillingCurrency",
+            "ProviderName",
+            "BillingAccountId",
+            "SubAccountId",
+            "ServiceName",
+            "ResourceId",
+            "ChargeCategory",
+            "Tags",
+        ];
+        let mut fields: Vec<ArrowField> = names
+            .iter()
+            .map(|n| ArrowField::new(*n, ArrowType::Utf8, true))
+            .collect();
+        let mut arrays: Vec<ArrayRef> = cols
+            .into_iter()
+            .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
+            .collect();
+        fields.push(ArrowField::new(
+            "EffectiveCost",
+            ArrowType::Decimal128(38, 10),
+            true,
+        ));
+        arrays.push(Arc::new(
+            Decimal128Array::from(effective)
+                .with_precision_and_scale(38, 10)
+                .unwrap(),
+        ));
+        if float_cost {
+            fields.push(ArrowField::new("BilledCost", ArrowType::Float64, true));
+            let f: Vec<Option<f64>> = billed.iter().map(|v| v.map(|v| v as f64 / 1e4)).collect();
+            arrays.push(Arc::new(Float64Array::from(f)));
+        } else {
+            fields.push(ArrowField::new(
+                "BilledCost",
+                ArrowType::Decimal128(20, 4),
+                true,
+            ));
+            arrays.push(Arc::new(
+                Decimal128Array::from(billed)
+                    .with_precision_and_scale(20, 4)
+                    .unwrap(),
+            ));
+        }
+        fields.push(ArrowField::new("ListCost", ArrowType::Int64, true));
+        arrays.push(Arc::new(Int64Array::from(list)));
+        let schema = Arc::new(ArrowSchema::new(fields));
+        let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(700))
+            .set_column_dictionary_enabled(ColumnPath::from("ResourceId"), false)
+            .build();
+        let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    fn sorted(mut g: Vec<SourceGroup>) -> Vec<SourceGroup> {
+        g.sort_by_key(|g| format!("{g:?}"));
+        g
+    }
+
+    fn both_paths(
+        path: &Path,
+        basis: CostBasis,
+    ) -> (Result<Vec<SourceGroup>, String>, Vec<SourceGroup>) {
+        let scan = RawScan::open(ingest::sniff(path).unwrap()).unwrap();
+        let format = ingest::detect(&scan, None).unwrap();
+        let lines =
+            ingest::normalise(&scan, format, scan.lazy(false).unwrap(), false, basis).unwrap();
+        let direct = lines.direct.clone().expect("a FOCUS file maps directly");
+        let polars = ingest::aggregate(lines, basis, 3, &scan).unwrap();
+        let fast = DirectPlan::new(path, 3, &direct, basis)
+            .and_then(|plan| aggregate(&[plan]).pop().unwrap());
+        (fast.map(sorted), sorted(polars))
+    }
+
+    #[test]
+    fn dictionary_path_gives_exactly_the_polars_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        for (seed, basis) in [
+            (1, CostBasis::Effective),
+            (2, CostBasis::Billed),
+            (3, CostBasis::List),
+        ] {
+            let path = dir.path().join(format!("f{seed}.parquet"));
+            write_fixture(&path, seed, 5_000, false);
+            let (fast, polars) = both_paths(&path, basis);
+            let fast = fast.expect("the direct path reads this file");
+            assert!(polars.len() > 100, "the fixture has many groups");
+            assert!(
+                polars.iter().any(|g| g.prepaid_shape),
+                "and commitment purchases"
+            );
+            assert!(
+                polars.iter().any(|g| g.basis_status == 1),
+                "and missing costs"
+            );
+            assert_eq!(fast, polars, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn a_float_cost_column_is_left_to_polars() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.parquet");
+        write_fixture(&path, 4, 100, true);
+        let (fast, _) = both_paths(&path, CostBasis::Effective);
+        assert!(fast.unwrap_err().contains("BilledCost"));
+    }
+
+    #[test]
+    fn files_are_merged_per_plan_and_failures_stay_with_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.parquet");
+        let b = dir.path().join("b.parquet");
+        write_fixture(&a, 5, 2_000, false);
+        write_fixture(&b, 6, 2_000, false);
+        let direct = DirectColumns {
+            dims: std::array::from_fn(|d| {
+                let name = line::DIMENSIONS[d];
+                [
+                    (line::BILLING_PERIOD_START, "BillingPeriodStart"),
+                    (line::RESOURCE_ID, "ResourceId"),
+                    (line::TAGS, "Tags"),
+                ]
+                .iter()
+                .find(|(c, _)| *c == name)
+                .map(|(_, s)| s.to_string())
+            }),
+            costs: [
+                Some("EffectiveCost".into()),
+                Some("BilledCost".into()),
+                None,
+                None,
+            ],
+        };
+        let plans = vec![
+            DirectPlan::new(&a, 0, &direct, CostBasis::Effective).unwrap(),
+            DirectPlan::new(&b, 1, &direct, CostBasis::Effective).unwrap(),
+        ];
+        std::fs::write(&b, b"PAR1 truncated").unwrap();
+        let out = aggregate(&plans);
+        let a_groups = out[0].as_ref().unwrap();
+        assert!(a_groups.iter().all(|g| g.file == 0));
+        assert_eq!(a_groups.iter().map(|g| g.rows).sum::<u64>(), 2_000);
+        assert!(out[1].is_err(), "the damaged file falls back");
+    }
+}
