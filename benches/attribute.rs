@@ -1,11 +1,12 @@
 //! Benchmark of `mlcost attribute` on data from `mlcost sample` (run: `cargo bench --bench
-//! attribute`). For each size it generates the sample once (cached under
-//! `target/bench-data/`), runs the release binary on the Parquet and the CSV export, and prints
-//! wall time, peak RSS of the child process and rows/s; when the `duckdb` Python package is
-//! installed it also times the equivalent DuckDB query on the same Parquet file.
+//! attribute`). For each size and input kind it generates the sample once (cached under
+//! `target/bench-data/`), runs the release binary, and prints wall time, peak RSS of the child
+//! process and rows/s; when the `duckdb` Python package is installed it also runs the
+//! equivalent DuckDB query on the same input in the same run and prints the ratio.
 //!
-//! Sizes: `MLCOST_BENCH_ROWS=1000000,10000000` (the default). Results go in BENCHMARKS.md;
-//! nothing here asserts a time.
+//! Sizes: `MLCOST_BENCH_ROWS=1000000,10000000` (the default). Inputs:
+//! `MLCOST_BENCH_INPUTS=parquet,parquet-parts,csv,csv.gz` (the default; `parquet-parts` is the
+//! same rows as 100 Parquet files). Results go in BENCHMARKS.md; nothing here asserts a time.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -38,21 +39,21 @@ fn measure(cmd: &mut Command) -> Measure {
     }
 }
 
-fn data_dir(rows: u64, format: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// Sample data for a size and input kind: `parquet`, `parquet-parts` (the same rows in 100
+/// files), `csv` or `csv.gz`. Generated once with `mlcost sample` and cached.
+fn ensure_sample(bin: &str, rows: u64, kind: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-data")
-        .join(format!("{rows}-{format}"))
-}
-
-fn ensure_sample(bin: &str, rows: u64, format: &str) -> PathBuf {
-    let dir = data_dir(rows, format);
-    let ext = if format == "parquet" {
-        "parquet"
-    } else {
-        "csv"
+        .join(format!("{rows}-{kind}"));
+    let (format, parts, file) = match kind {
+        "parquet" => ("parquet", 1, "focus_sample.parquet"),
+        "parquet-parts" => ("parquet", 100, "focus_sample"),
+        "csv" => ("csv", 1, "focus_sample.csv"),
+        "csv.gz" => ("csv-gz", 1, "focus_sample.csv.gz"),
+        other => panic!("unknown input kind {other}"),
     };
-    let file = dir.join(format!("focus_sample.{ext}"));
-    if !file.exists() {
+    let path = dir.join(file);
+    if !dir.join("requests.csv").exists() {
         let m = measure(Command::new(bin).args([
             "sample",
             "--out",
@@ -61,13 +62,15 @@ fn ensure_sample(bin: &str, rows: u64, format: &str) -> PathBuf {
             &rows.to_string(),
             "--format",
             format,
+            "--parts",
+            &parts.to_string(),
             "--seed",
             "1",
             "-q",
         ]));
-        eprintln!("generated {} in {:.1} s", file.display(), m.wall);
+        eprintln!("generated {} in {:.1} s", path.display(), m.wall);
     }
-    file
+    path
 }
 
 fn duckdb_available() -> bool {
@@ -83,7 +86,7 @@ fn duckdb_available() -> bool {
 /// monthly requests, write Parquet.
 const DUCKDB_QUERY: &str = r#"
 import duckdb, sys
-billing, requests, out = sys.argv[1], sys.argv[2], sys.argv[3]
+source, requests, out = sys.argv[1], sys.argv[2], sys.argv[3]
 duckdb.sql(f"""
 copy (
   with b as (
@@ -92,7 +95,7 @@ copy (
            json_extract_string(t, '$.team') as team,
            json_extract_string(t, '$.lifecycle_phase') as phase,
            sum(EffectiveCost) as cost
-    from (select *, case when json_valid(Tags) then Tags end as t from read_parquet('{billing}'))
+    from (select *, case when json_valid(Tags) then Tags end as t from {source})
     group by all),
   r as (select strftime(cast(date as date), '%Y-%m') as period, model_id, sum(requests) as requests
         from read_csv('{requests}') group by all)
@@ -104,19 +107,27 @@ copy (
 
 fn main() {
     let bin = env!("CARGO_BIN_EXE_mlcost");
-    let sizes: Vec<u64> = std::env::var("MLCOST_BENCH_ROWS")
-        .unwrap_or_else(|_| "1000000,10000000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
+    let list = |var: &str, default: &str| -> Vec<String> {
+        std::env::var(var)
+            .unwrap_or_else(|_| default.into())
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let sizes: Vec<u64> = list("MLCOST_BENCH_ROWS", "1000000,10000000")
+        .iter()
+        .filter_map(|s| s.parse().ok())
         .collect();
+    let kinds = list("MLCOST_BENCH_INPUTS", "parquet,parquet-parts,csv,csv.gz");
     let duck = duckdb_available();
-    println!("| rows | input | tool | wall s | peak RSS MiB | rows/s |");
-    println!("|---:|---|---|---:|---:|---:|");
+    println!("| rows | input | tool | wall s | peak RSS MiB | rows/s | mlcost / duckdb |");
+    println!("|---:|---|---|---:|---:|---:|---:|");
     for rows in sizes {
-        for format in ["parquet", "csv"] {
-            let billing = ensure_sample(bin, rows, format);
+        for kind in &kinds {
+            let billing = ensure_sample(bin, rows, kind);
             let requests = billing.with_file_name("requests.csv");
-            let out = std::env::temp_dir().join(format!("mlcost-bench-{rows}-{format}"));
+            let out = std::env::temp_dir().join(format!("mlcost-bench-{rows}-{kind}"));
             let _ = std::fs::remove_dir_all(&out);
             let m = measure(Command::new(bin).args([
                 "attribute",
@@ -128,29 +139,39 @@ fn main() {
                 out.to_str().unwrap(),
                 "-q",
             ]));
+            let _ = std::fs::remove_dir_all(&out);
+            let d = duck.then(|| {
+                let source = match kind.as_str() {
+                    "parquet" => format!("read_parquet('{}')", billing.display()),
+                    "parquet-parts" => format!("read_parquet('{}/*.parquet')", billing.display()),
+                    _ => format!("read_csv('{}')", billing.display()),
+                };
+                let target = std::env::temp_dir().join(format!("duckdb-bench-{rows}.parquet"));
+                measure(Command::new("python3").args([
+                    "-c",
+                    DUCKDB_QUERY,
+                    &source,
+                    requests.to_str().unwrap(),
+                    target.to_str().unwrap(),
+                ]))
+            });
+            let ratio = d
+                .as_ref()
+                .map_or("".to_string(), |d| format!("{:.2}", m.wall / d.wall));
             println!(
-                "| {rows} | {format} | mlcost | {:.2} | {:.0} | {:.0} |",
+                "| {rows} | {kind} | mlcost | {:.2} | {:.0} | {:.0} | {ratio} |",
                 m.wall,
                 m.peak_rss_mib,
                 rows as f64 / m.wall
             );
-            if duck && format == "parquet" {
-                let target = std::env::temp_dir().join(format!("duckdb-bench-{rows}.parquet"));
-                let m = measure(Command::new("python3").args([
-                    "-c",
-                    DUCKDB_QUERY,
-                    billing.to_str().unwrap(),
-                    requests.to_str().unwrap(),
-                    target.to_str().unwrap(),
-                ]));
+            if let Some(d) = d {
                 println!(
-                    "| {rows} | {format} | duckdb (python) | {:.2} | {:.0} | {:.0} |",
-                    m.wall,
-                    m.peak_rss_mib,
-                    rows as f64 / m.wall
+                    "| {rows} | {kind} | duckdb (python) | {:.2} | {:.0} | {:.0} | |",
+                    d.wall,
+                    d.peak_rss_mib,
+                    rows as f64 / d.wall
                 );
             }
-            let _ = std::fs::remove_dir_all(&out);
         }
     }
 }

@@ -421,6 +421,11 @@ pub struct SampleArgs {
     /// File format of the billing export
     #[arg(long, value_enum, default_value_t = SampleFormat::Csv)]
     pub format: SampleFormat,
+
+    /// Split the export into this many files of about equal rows, written to
+    /// focus_sample/part-NNNNN.<ext> (as large monthly exports are delivered)
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub parts: u32,
 }
 
 #[derive(Debug, Args)]

@@ -161,6 +161,9 @@ pub struct SampleSpec {
     /// (year, month) of the last billing period.
     pub end: (i32, u32),
     pub encoding: Encoding,
+    /// Number of files the export is split into (1: one file; more: a directory of parts,
+    /// as large exports are delivered).
+    pub parts: u32,
 }
 
 fn periods(end: (i32, u32), months: u32) -> Vec<(i32, u32)> {
@@ -428,8 +431,30 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> Result<SampleFiles> {
         Encoding::CsvGz => "csv.gz",
         Encoding::Parquet => "parquet",
     };
-    let billing = dir.join(format!("focus_sample.{ext}"));
-    let mut sink = Sink::create(&billing, spec.encoding)?;
+    let parts = u64::from(spec.parts.max(1));
+    let (billing, part_path) = if parts == 1 {
+        let billing = dir.join(format!("focus_sample.{ext}"));
+        (
+            billing.clone(),
+            Box::new(move |_| billing.clone()) as Box<dyn Fn(u64) -> PathBuf>,
+        )
+    } else {
+        let billing = dir.join("focus_sample");
+        std::fs::create_dir_all(&billing).map_err(|source| Error::Write {
+            path: billing.clone(),
+            source,
+        })?;
+        let base = billing.clone();
+        (
+            billing,
+            Box::new(move |i| base.join(format!("part-{i:05}.{ext}")))
+                as Box<dyn Fn(u64) -> PathBuf>,
+        )
+    };
+    let mut part = 0u64;
+    let mut sink = Sink::create(&part_path(part), spec.encoding)?;
+    // Part k ends after row (k + 1) * rows / parts; the rows are the same as in one file.
+    let part_end = |k: u64| (k + 1) * spec.rows / parts;
 
     // Fixed rows per period: commitment purchase and unused commitment.
     let mut special: Vec<[Option<String>; 26]> = Vec::new();
@@ -545,6 +570,12 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> Result<SampleFiles> {
         written += 1;
         if chunk.text.first().map_or(0, Vec::len) >= CHUNK {
             sink.write(&mut chunk)?;
+        }
+        if written == part_end(part) && part + 1 < parts {
+            sink.write(&mut chunk)?;
+            sink.finish()?;
+            part += 1;
+            sink = Sink::create(&part_path(part), spec.encoding)?;
         }
     }
     sink.write(&mut chunk)?;

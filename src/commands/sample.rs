@@ -33,7 +33,17 @@ pub fn run(args: &SampleArgs) -> Result<String> {
             SampleFormat::CsvGz => Encoding::CsvGz,
             SampleFormat::Parquet => Encoding::Parquet,
         },
+        parts: args.parts,
     };
+    if args.parts == 0 || u64::from(args.parts) > args.rows.max(1) {
+        return Err(Error::Usage {
+            message: format!(
+                "`--parts` must be between 1 and the number of rows ({}), got {}",
+                args.rows, args.parts
+            ),
+            hint: None,
+        });
+    }
     let files = generate(&args.out, &spec)?;
     Ok(format!(
         "wrote {} ({} rows, {} resources, {} models) and {}",

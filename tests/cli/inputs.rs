@@ -221,30 +221,95 @@ fn sample_output_runs_through_attribute() {
     let a = sums(&read_table(&env.path("out"), "cost_by_model"), "cost");
     let b = sums(&read_table(&env.path("pout"), "cost_by_model"), "cost");
     assert_eq!(a, b);
-    // read in slices of 700 rows and merged: the same bytes as one pass
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlcost"))
-        .args([
+    // The dictionary reader (the default for this file), Polars in one pass and Polars in
+    // slices of 700 rows merged: the same bytes.
+    let run = |out: &str, reader: &str, slice: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_mlcost"))
+            .args([
+                "attribute",
+                "--billing",
+                "p/focus_sample.parquet",
+                "--out",
+                out,
+                "-vv",
+            ])
+            .current_dir(env.dir.path())
+            .env("MLCOST_PARQUET_READER", reader)
+            .env("MLCOST_PARQUET_SLICE_ROWS", slice)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{stderr}");
+        stderr
+    };
+    let direct_log = run("direct", "auto", "700");
+    assert!(
+        direct_log.contains("on Parquet dictionaries"),
+        "{direct_log}"
+    );
+    let sliced_log = run("sliced", "polars", "700");
+    let whole_log = run("whole", "polars", "1000000000");
+    for log in [&sliced_log, &whole_log] {
+        assert!(
+            !log.contains("on Parquet dictionaries"),
+            "forced to Polars: {log}"
+        );
+    }
+    let tree = |d: &str| tree_bytes(&env.path(d), &["manifest.json"]);
+    assert!(tree("pout") == tree("direct"));
+    assert!(tree("pout") == tree("sliced"), "slicing changed the output");
+    assert!(
+        tree("pout") == tree("whole"),
+        "the dictionary reader and Polars disagree"
+    );
+}
+
+#[test]
+fn a_month_in_parquet_parts_reads_like_one_file() {
+    let env = TestEnv::new();
+    let base = [
+        "sample", "--rows", "4000", "--months", "2", "--seed", "9", "--format", "parquet",
+    ];
+    let r = env.run(&[&base[..], &["--out", "one"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&[&base[..], &["--out", "parts", "--parts", "7"]].concat());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let parts: Vec<_> = glob::glob(&format!(
+        "{}/*.parquet",
+        env.path("parts/focus_sample").display()
+    ))
+    .unwrap()
+    .flatten()
+    .collect();
+    assert_eq!(parts.len(), 7);
+    for (input, out) in [
+        ("one/focus_sample.parquet", "from_one"),
+        ("parts/focus_sample", "from_parts"),
+    ] {
+        let r = env.run(&[
             "attribute",
             "--billing",
-            "p/focus_sample.parquet",
+            input,
+            "--requests",
+            "one/requests.csv",
             "--out",
-            "sliced",
-            "-q",
-        ])
-        .current_dir(env.dir.path())
-        .env("MLCOST_PARQUET_SLICE_ROWS", "700")
-        .output()
-        .unwrap();
+            out,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let m = manifest(&env.path("from_parts"));
+    assert_eq!(m["rows"]["read"], 4000);
+    assert_eq!(m["inputs"].as_array().unwrap().len(), 7);
+    // the same tables, byte for byte; only the manifest (which lists the inputs) differs
     assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        tree_bytes(&env.path("from_one"), &["manifest.json"])
+            == tree_bytes(&env.path("from_parts"), &["manifest.json"])
     );
-    assert!(
-        tree_bytes(&env.path("pout"), &["manifest.json"])
-            == tree_bytes(&env.path("sliced"), &["manifest.json"]),
-        "slicing changed the output"
-    );
+    let r = env.run(&["sample", "--out", "x", "--rows", "5", "--parts", "6"]);
+    assert_eq!(r.code, 2);
+    assert!(r
+        .stderr
+        .contains("`--parts` must be between 1 and the number of rows"));
 }
 
 #[test]
