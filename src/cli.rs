@@ -83,6 +83,12 @@ pub enum Command {
         after_help = "Example:\n  mlcost explain --model ranker --period 2026-10 --input out/"
     )]
     Explain(ExplainArgs),
+    /// Write the attribution as one SQL query for DuckDB, Spark, Trino or BigQuery, to run
+    /// where the bill already lives
+    #[command(
+        after_help = "Examples:\n  mlcost sql --dialect duckdb --config mlcost.toml --billing-table focus --out attribution.sql\n  mlcost sql --dialect spark --config mlcost.toml --billing-table billing.focus_2026 --period 2026-10\n  mlcost sql --dialect bigquery --config mlcost.toml --billing-table my-project.billing.focus --requests-table my-project.ml.requests\n\nThe query reads a FOCUS 1.0-1.2 table (Tags as JSON text) and returns the rows of cost_by_model. A config item the SQL cannot express (driver splits, amortisation, requests without --requests-table) is an error naming its line. docs/scaling.md lists what runs where."
+    )]
+    Sql(SqlArgs),
     /// Write a realistic synthetic FOCUS export and request volumes
     #[command(
         after_help = "Example:\n  mlcost sample --out /tmp/demo --rows 1000000 --format parquet"
@@ -387,6 +393,57 @@ pub struct ExplainArgs {
     /// Output directory of `mlcost attribute`
     #[arg(long, default_value = "out", value_name = "DIR")]
     pub input: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    Duckdb,
+    Spark,
+    Trino,
+    Bigquery,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Basis {
+    /// EffectiveCost (amortised)
+    Effective,
+    /// BilledCost (cash)
+    Billed,
+    /// ListCost, commitment purchases left out
+    List,
+    /// ContractedCost, commitment purchases left out
+    Contracted,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// SQL dialect of the engine that runs the query
+    #[arg(long, value_enum)]
+    pub dialect: SqlDialect,
+
+    /// Config file (default: built-in defaults)
+    #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Table or view holding the FOCUS billing export; may be qualified (`db.schema.table`)
+    #[arg(long, default_value = "focus_billing", value_name = "NAME")]
+    pub billing_table: String,
+
+    /// Table of request volumes (columns `date`, `model_id`, `requests`), for `requests` splits
+    #[arg(long, value_name = "NAME")]
+    pub requests_table: Option<String>,
+
+    /// Cost basis; default: `[cost] basis` of the config
+    #[arg(long, value_enum)]
+    pub basis: Option<Basis>,
+
+    /// Only attribute this billing month (YYYY-MM)
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<String>,
+
+    /// Where to write the query (`-` for stdout)
+    #[arg(long, default_value = "-", value_name = "FILE")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -18,6 +18,7 @@ pub mod report_page;
 pub mod rules;
 pub mod sample;
 pub mod schema;
+pub mod sql;
 pub mod tags;
 pub mod trend;
 
@@ -114,6 +115,14 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
             stdout: commands::explain::run(args)?,
             ..Outcome::default()
         }),
+        Command::Sql(args) => {
+            let (stdout, stderr) = commands::sql::run(args)?;
+            Ok(Outcome {
+                stdout,
+                stderr: say(stderr),
+                exit_code: 0,
+            })
+        }
         Command::Sample(args) => Ok(Outcome {
             stderr: say(commands::sample::run(args)? + "\n"),
             ..Outcome::default()

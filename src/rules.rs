@@ -15,7 +15,7 @@ use crate::schema::line;
 use crate::tags::{TagNormaliser, TagSet};
 
 /// Match keys that name a canonical dimension; any other key is a tag key.
-const DIMENSION_KEYS: [&str; 10] = [
+pub const DIMENSION_KEYS: [&str; 10] = [
     line::PROVIDER,
     line::BILLING_ACCOUNT_ID,
     line::SUB_ACCOUNT_ID,
@@ -60,8 +60,10 @@ impl Pattern {
     }
 }
 
+/// What a matcher condition looks at: a canonical dimension (raw text) or a canonical tag key
+/// (normalised value).
 #[derive(Debug, Clone)]
-enum Field {
+pub enum Field {
     Dim(&'static str),
     Tag(String),
 }
@@ -96,6 +98,11 @@ impl Matcher {
 
     pub fn is_empty(&self) -> bool {
         self.conditions.is_empty()
+    }
+
+    /// The conditions, in key order (for the SQL translation in `sql`).
+    pub fn conditions(&self) -> &[(Field, Pattern)] {
+        &self.conditions
     }
 
     pub fn matches(&self, group: &SourceGroup, tags: &TagSet) -> bool {

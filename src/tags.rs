@@ -90,6 +90,16 @@ impl TagNormaliser {
         &self.required
     }
 
+    /// Normalised source key -> canonical key.
+    pub fn aliases(&self) -> &BTreeMap<String, String> {
+        &self.aliases
+    }
+
+    /// Whether values are lower-cased (`[tags] lowercase_values`).
+    pub fn lowercases_values(&self) -> bool {
+        self.lowercase_values
+    }
+
     /// The canonical form of a source key: trimmed, lower-cased, then aliased.
     pub fn canonical_key(&self, key: &str) -> String {
         let k = key.trim().to_lowercase();

@@ -10,6 +10,7 @@ pub mod hidden;
 pub mod init;
 pub mod report;
 pub mod sample;
+pub mod sql;
 pub mod tags;
 pub mod trend;
 pub mod validate;

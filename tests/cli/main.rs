@@ -9,6 +9,7 @@ mod inputs;
 mod planning;
 mod reliability;
 mod rules;
+mod sql;
 mod trend;
 mod util;
 mod validate;

@@ -1,0 +1,348 @@
+//! `mlcost sql`: the emitted query, run by DuckDB (and by Spark when `pyspark` is installed)
+//! over the same FOCUS file `mlcost attribute` reads, must give `cost_by_model` row for row
+//! with exact decimals. Configs the SQL cannot express are refused with their line.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::util::*;
+
+/// The columns of `cost_by_model`, in the order both sides are compared.
+const COLUMNS: [&str; 12] = [
+    "billing_period",
+    "model_id",
+    "team",
+    "lifecycle_phase",
+    "cost",
+    "currency",
+    "allocation_method",
+    "rule_id",
+    "source_pool",
+    "share",
+    "cost_basis",
+    "source_rows",
+];
+
+/// Loads a FOCUS CSV as mlcost reads it (every column text, `NULL` and empty are null; FOCUS
+/// columns the file lacks are null), optionally a requests CSV, runs the query and prints its
+/// rows as JSON text (decimals in their shortest exact form, like `Money`'s Display).
+const ENGINE_SCRIPT: &str = r#"
+import json, os, sys, time
+from decimal import Decimal
+engine, csv, sql_file = sys.argv[1], sys.argv[2], sys.argv[3]
+requests = sys.argv[4] if len(sys.argv) > 4 else None
+FOCUS = ["BillingPeriodStart", "BillingCurrency", "ProviderName", "BillingAccountId",
+         "SubAccountId", "SubAccountName", "ServiceName", "ServiceCategory", "ResourceId",
+         "ResourceName", "RegionId", "ChargeCategory", "ChargeClass", "CommitmentDiscountStatus",
+         "Tags", "EffectiveCost", "BilledCost", "ListCost", "ContractedCost"]
+query = open(sql_file).read()
+started = time.time()
+if engine == "duckdb":
+    import duckdb
+    c = duckdb.connect()
+    c.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, all_varchar = true, header = true, nullstr = ['NULL', ''])", [csv])
+    have = [r[0] for r in c.execute("DESCRIBE raw").fetchall()]
+    cols = ", ".join(f'"{f}"' if f in have else f'CAST(NULL AS VARCHAR) AS "{f}"' for f in FOCUS)
+    c.execute(f"CREATE VIEW focus_billing AS SELECT {cols} FROM raw")
+    if requests:
+        c.execute("CREATE TABLE requests AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [requests])
+    rows = c.execute(query).fetchall()
+else:
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession, functions as F
+    spark = (SparkSession.builder.master("local[2]").appName("mlcost-sql-test")
+             .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
+             .config("spark.default.parallelism", "2")
+             .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    df = spark.read.csv(csv, header=True, inferSchema=False, nullValue="NULL", emptyValue=None, escape='"')
+    df.select(*[F.col(f"`{f}`") if f in df.columns else F.lit(None).cast("string").alias(f) for f in FOCUS]).createOrReplaceTempView("focus_billing")
+    if requests:
+        spark.read.csv(requests, header=True, inferSchema=False).createOrReplaceTempView("requests")
+    rows = [tuple(r) for r in spark.sql(query).collect()]
+def text(v):
+    if v is None:
+        return "null"
+    if isinstance(v, Decimal):
+        return "0" if v == 0 else format(v.normalize(), "f")
+    return str(v)
+print(json.dumps({"seconds": time.time() - started, "rows": [[text(v) for v in r] for r in rows]}))
+"#;
+
+fn python_has(module: &str) -> bool {
+    Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Whether the DuckDB tests can run; with `MLCOST_REQUIRE_DUCKDB=1` a missing module fails.
+fn duckdb_or_skip() -> bool {
+    if python_has("duckdb") {
+        return true;
+    }
+    assert!(
+        std::env::var("MLCOST_REQUIRE_DUCKDB").as_deref() != Ok("1"),
+        "MLCOST_REQUIRE_DUCKDB=1 but `python3 -c 'import duckdb'` fails: pip install duckdb"
+    );
+    eprintln!("skipped: the python3 `duckdb` module is not installed (pip install duckdb)");
+    false
+}
+
+fn sample(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}
+
+/// What `mlcost attribute` wrote to cost_by_model, as text rows in `COLUMNS` order.
+fn attribute_rows(
+    env: &TestEnv,
+    billing: &Path,
+    config: Option<&Path>,
+    requests: Option<&Path>,
+    period: Option<&str>,
+) -> Vec<Vec<String>> {
+    let out = env.path("out");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut args = vec![
+        "attribute".to_string(),
+        "--billing".into(),
+        billing.display().to_string(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    if let Some(c) = config {
+        args.extend(["--config".into(), c.display().to_string()]);
+    }
+    if let Some(r) = requests {
+        args.extend(["--requests".into(), r.display().to_string()]);
+    }
+    if let Some(p) = period {
+        args.extend(["--period".into(), p.to_string()]);
+    }
+    let r = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    rows(&read_table(&out, "cost_by_model"))
+        .into_iter()
+        .map(|row| COLUMNS.iter().map(|c| row[*c].clone()).collect())
+        .collect()
+}
+
+/// Emits the query with `mlcost sql` and runs it on `engine`: (rows, seconds).
+fn sql_rows(
+    env: &TestEnv,
+    engine: &str,
+    billing: &Path,
+    config: Option<&Path>,
+    requests: Option<&Path>,
+    period: Option<&str>,
+) -> (Vec<Vec<String>>, f64) {
+    let dialect = if engine == "spark" { "spark" } else { "duckdb" };
+    let sql = env.path(&format!("attribution.{dialect}.sql"));
+    let mut args = vec![
+        "sql".to_string(),
+        "--dialect".into(),
+        dialect.into(),
+        "--out".into(),
+        sql.display().to_string(),
+    ];
+    if let Some(c) = config {
+        args.extend(["--config".into(), c.display().to_string()]);
+    }
+    if requests.is_some() {
+        args.extend(["--requests-table".into(), "requests".into()]);
+    }
+    if let Some(p) = period {
+        args.extend(["--period".into(), p.to_string()]);
+    }
+    let r = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let script = env.write("engine.py", ENGINE_SCRIPT);
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script)
+        .arg(engine)
+        .arg(billing)
+        .arg(&sql)
+        .current_dir(env.dir.path());
+    if let Some(req) = requests {
+        cmd.arg(req);
+    }
+    let out = cmd.output().expect("run python3");
+    assert!(
+        out.status.success(),
+        "{engine} failed on the emitted query:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let rows = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        })
+        .collect();
+    (rows, json["seconds"].as_f64().unwrap_or(0.0))
+}
+
+/// Runs both and asserts the same rows in the same order; returns the number of rows.
+fn same_rows(
+    engine: &str,
+    billing: &Path,
+    config: Option<&Path>,
+    requests: Option<&Path>,
+    period: Option<&str>,
+) -> usize {
+    let env = TestEnv::new();
+    let want = attribute_rows(&env, billing, config, requests, period);
+    let (got, seconds) = sql_rows(&env, engine, billing, config, requests, period);
+    let case = format!(
+        "{engine}: {} with {}",
+        billing.display(),
+        config.map_or("no config".into(), |c| c.display().to_string())
+    );
+    for (i, (w, g)) in want.iter().zip(&got).enumerate() {
+        assert_eq!(w, g, "{case}: row {i} differs (mlcost, then SQL)");
+    }
+    assert_eq!(want.len(), got.len(), "{case}: row counts differ");
+    eprintln!("{case}: {} rows identical, query {seconds:.1} s", got.len());
+    want.len()
+}
+
+/// A config file: the fixture text with a `[cost]` basis in front.
+fn with_basis(env: &TestEnv, fixture_text: &str, basis: &str) -> PathBuf {
+    env.write(
+        &format!("{basis}.toml"),
+        &format!("[cost]\nbasis = \"{basis}\"\n\n{fixture_text}"),
+    )
+}
+
+#[test]
+fn duckdb_gives_the_rows_attribute_writes() {
+    if !duckdb_or_skip() {
+        return;
+    }
+    let basic = fixture("focus/basic.csv");
+    let focus = sample("sample_data/focus_sample.csv");
+    let requests = sample("sample_data/requests.csv");
+    let sample_config = sample("sample_data/mlcost.toml");
+    let every = fixture("sql/every_expressible.toml");
+    let every_text = std::fs::read_to_string(&every).unwrap();
+    let configs = TestEnv::new();
+    let mut compared = 0;
+    // no config: default aliases, conflicts, malformed and missing tags, quarantined costs
+    compared += same_rows("duckdb", &basic, None, None, None);
+    compared += same_rows("duckdb", &focus, None, None, None);
+    // the list basis leaves the commitment purchase out; billed counts it
+    for basis in ["list", "billed"] {
+        let c = with_basis(&configs, "", basis);
+        compared += same_rows("duckdb", &basic, Some(&c), None, None);
+    }
+    // the sample config: glob rules, a proportional pool by phase, unused commitment spread
+    compared += same_rows("duckdb", &focus, Some(&sample_config), None, None);
+    compared += same_rows(
+        "duckdb",
+        &focus,
+        Some(&sample_config),
+        None,
+        Some("2026-10"),
+    );
+    // aliases, regex and glob-class rules, even, fixed, proportional and requests splits, a
+    // pool without targets, unallocated spread evenly, on three bases
+    compared += same_rows("duckdb", &focus, Some(&every), Some(&requests), None);
+    for basis in ["billed", "contracted"] {
+        let c = with_basis(&configs, &every_text, basis);
+        compared += same_rows("duckdb", &focus, Some(&c), Some(&requests), None);
+    }
+    eprintln!("{compared} rows compared");
+    assert!(compared > 5000, "only {compared} rows compared");
+}
+
+#[test]
+fn spark_gives_the_rows_attribute_writes() {
+    if !python_has("pyspark") {
+        eprintln!("skipped: the python3 `pyspark` module is not installed (pip install pyspark; needs Java 17)");
+        return;
+    }
+    let focus = sample("sample_data/focus_sample.csv");
+    let every = fixture("sql/every_expressible.toml");
+    let requests = sample("sample_data/requests.csv");
+    let n = same_rows("spark", &focus, Some(&every), Some(&requests), None);
+    assert!(n > 1000);
+}
+
+fn refusal(config: &str, extra: &[&str]) -> String {
+    let env = TestEnv::new();
+    let path = env.write("mlcost.toml", config);
+    let mut args = vec![
+        "sql",
+        "--dialect",
+        "trino",
+        "--config",
+        path.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let r = env.run(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "no SQL on a refusal: {}", r.stdout);
+    env.clean(&r.stderr)
+}
+
+#[test]
+fn configs_the_sql_cannot_express_are_refused_with_their_line() {
+    let every_rule = std::fs::read_to_string(fixture("rules/every_rule.toml")).unwrap();
+    insta::assert_snapshot!(refusal(&every_rule, &["--requests-table", "requests"]), @r"
+    error: invalid config `[TMP]/mlcost.toml`: pool `ads-emr` (line 38) cannot be expressed in SQL for `mlcost sql --dialect trino`: method `driver` reads a usage file on this machine
+
+    hint: load the driver file into a table and split by it in the warehouse, or run `mlcost attribute`
+    ");
+    let requests = "[[shared]]\nid = \"transfer\"\nmatch = { service_name = \"AWS Data Transfer\" }\nmethod = \"requests\"\n";
+    insta::assert_snapshot!(refusal(requests, &[]), @r"
+    error: invalid config `[TMP]/mlcost.toml`: pool `transfer` (line 2) cannot be expressed in SQL for `mlcost sql --dialect trino`: method `requests` needs request volumes
+
+    hint: pass `--requests-table NAME` (columns date, model_id, requests)
+    ");
+    let spread = "[tags]\nlowercase_values = true\n\n[unallocated]\nmethod = \"requests\"\n";
+    insta::assert_snapshot!(refusal(spread, &[]), @r#"
+    error: invalid config `[TMP]/mlcost.toml`: `[unallocated] method = "requests"` (line 4) cannot be expressed in SQL for `mlcost sql --dialect trino`: spreading by requests needs request volumes
+
+    hint: pass `--requests-table NAME` (columns date, model_id, requests)
+    "#);
+    let amortize = "[amortize]\ntraining_months = 6\n";
+    insta::assert_snapshot!(refusal(amortize, &[]), @r"
+    error: invalid config `[TMP]/mlcost.toml`: `[amortize] training_months` (line 1) cannot be expressed in SQL for `mlcost sql --dialect trino`: amortisation carries a balance from run to run, which one query cannot keep
+
+    hint: set `training_months = 1` for the SQL, or run `mlcost attribute`, which keeps the schedules
+    ");
+}
+
+#[test]
+fn sql_goes_to_stdout_and_bad_arguments_exit_2() {
+    let env = TestEnv::new();
+    let r = env.run(&[
+        "sql",
+        "--dialect",
+        "bigquery",
+        "--billing-table",
+        "p.billing.focus",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("FROM `p`.`billing`.`focus`"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    let r = env.run(&["sql", "--dialect", "duckdb", "--period", "2026-13"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("invalid `--period` value `2026-13`"),
+        "{}",
+        r.stderr
+    );
+}
