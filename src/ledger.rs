@@ -242,12 +242,13 @@ pub fn quarantine_reason(
     }
 }
 
+/// Per input file, per currency, per basis name: the sum of the counted rows.
+pub type FileTotals = BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Money>>>;
+
 /// Totals of every basis per input file and currency, over the rows that were counted
 /// (quarantined rows left out): the provider's own cost columns, for reconciliation.
-pub fn file_totals(
-    groups: &[SourceGroup],
-) -> BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Money>>> {
-    let mut out: BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Money>>> = BTreeMap::new();
+pub fn file_totals(groups: &[SourceGroup]) -> FileTotals {
+    let mut out = FileTotals::new();
     for g in groups.iter().filter(|g| g.basis_status == 0) {
         let Some(currency) = g.dim(line::BILLING_CURRENCY).and_then(currency_code) else {
             continue;

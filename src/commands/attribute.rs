@@ -123,7 +123,7 @@ pub fn run(args: &AttributeArgs, verbosity: Verbosity) -> Result<Outcome> {
         *quarantined_per_file.entry(*file).or_default() += n;
     }
     let alloc_split = split_allocated(&allocation);
-    let mut file_totals = ledger::file_totals(&billing.groups);
+    let mut file_totals = billing.file_totals.clone();
     let periods_info: Vec<output::PeriodInfo> = ledger
         .totals
         .iter()

@@ -22,6 +22,7 @@ use crate::cli::{BillingInput, Format};
 use crate::config::CostBasis;
 use crate::error::{Error, Result};
 use crate::ingest::{self, FileKind, InputFile, RawScan, SourceFormat, SourceGroup};
+use crate::ledger;
 
 /// How much the user wants to hear on stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,7 +61,11 @@ pub struct FileRead {
 
 pub struct BillingRead {
     pub files: Vec<FileRead>,
+    /// Groups of all files, merged across files where they are counted (see
+    /// `merge_across_files`).
     pub groups: Vec<SourceGroup>,
+    /// Totals of every basis per input file and currency, taken before the merge.
+    pub file_totals: ledger::FileTotals,
 }
 
 impl BillingRead {
@@ -189,24 +194,28 @@ pub fn read_billing(
         });
         i += 1;
     }
+    // Per file, the totals of its counted rows, taken before groups merge across files.
+    let mut file_totals = ledger::file_totals(&groups);
     if !plans.is_empty() {
         bar.set_message(format!("reading {} Parquet file(s)", plans.len()));
-        let results = ingest::parquet_direct::aggregate(&plans);
-        for ((i, lines), result) in deferred.into_iter().zip(results) {
+        let read = ingest::parquet_direct::aggregate(&plans);
+        groups.extend(read.groups);
+        for ((i, lines), result) in deferred.into_iter().zip(read.files) {
             let f = &mut files[i];
-            let file_groups = match result {
-                Ok(g) => {
-                    tracing::info!(path = %f.file.path.display(), "aggregated on Parquet dictionaries");
-                    g
+            match result {
+                Ok(summary) => {
+                    tracing::info!(path = %f.file.path.display(), rows = summary.rows, "aggregated on Parquet dictionaries");
+                    f.rows = summary.rows;
+                    file_totals.insert(i, summary.totals);
                 }
                 Err(why) => {
                     tracing::info!(path = %f.file.path.display(), "read through Polars: {why}");
-                    ingest::aggregate(lines, basis, i, &f.scan)?
+                    let file_groups = ingest::aggregate(lines, basis, i, &f.scan)?;
+                    f.rows = file_groups.iter().map(|g| g.rows).sum();
+                    file_totals.append(&mut ledger::file_totals(&file_groups));
+                    groups.extend(file_groups);
                 }
-            };
-            f.rows = file_groups.iter().map(|g| g.rows).sum();
-            tracing::info!(path = %f.file.path.display(), rows = f.rows, groups = file_groups.len(), "aggregated");
-            groups.extend(file_groups);
+            }
         }
     }
     let hashes = hashing
@@ -253,7 +262,57 @@ pub fn read_billing(
             )),
         });
     }
-    Ok(BillingRead { files, groups })
+    let groups = merge_across_files(groups);
+    Ok(BillingRead {
+        files,
+        groups,
+        file_totals,
+    })
+}
+
+/// Merges groups with the same dimensions from different files, so a month delivered in 100
+/// parts gives the same few groups (and the same rounding precision) as one file. Groups
+/// that will be quarantined (cost missing or not a number, period or currency that does not
+/// parse) keep their file, which the quarantine report names.
+fn merge_across_files(groups: Vec<SourceGroup>) -> Vec<SourceGroup> {
+    use crate::schema::line;
+    type Key = ([Option<String>; 15], i32, bool, Option<usize>);
+    let mut parses: std::collections::HashMap<(usize, String), bool> = Default::default();
+    let mut ok = |d: usize, v: Option<&str>| -> bool {
+        let Some(v) = v else { return false };
+        *parses.entry((d, v.to_string())).or_insert_with(|| match d {
+            0 => ledger::billing_period(v).is_some(),
+            _ => ledger::currency_code(v).is_some(),
+        })
+    };
+    let mut merged: std::collections::HashMap<Key, SourceGroup> = Default::default();
+    for g in groups {
+        let counted = g.basis_status == 0
+            && ok(0, g.dim(line::BILLING_PERIOD_START))
+            && ok(1, g.dim(line::BILLING_CURRENCY));
+        let key = (
+            g.dims.clone(),
+            g.basis_status,
+            g.prepaid_shape,
+            (!counted).then_some(g.file),
+        );
+        match merged.get_mut(&key) {
+            Some(m) => {
+                m.file = m.file.min(g.file);
+                m.rows += g.rows;
+                for (a, b) in m.costs.iter_mut().zip(g.costs) {
+                    *a = match (*a, b) {
+                        (Some(x), Some(y)) => Some(x + y),
+                        (x, y) => x.or(y),
+                    };
+                }
+            }
+            None => {
+                merged.insert(key, g);
+            }
+        }
+    }
+    merged.into_values().collect()
 }
 
 /// Line-item identities of an AWS CUR file (identity/LineItemId + identity/TimeInterval), when

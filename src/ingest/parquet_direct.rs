@@ -7,7 +7,7 @@
 //! or timestamp column, an unusual encoding, a read error) goes through the Polars path, which
 //! also produces the error message when the file is bad.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,6 +26,10 @@ use rayon::prelude::*;
 use super::SourceGroup;
 use crate::config::CostBasis;
 use crate::money::{Money, SCALE};
+
+/// Positions of the billing period and currency in `schema::line::DIMENSIONS`.
+const PERIOD: usize = 0;
+const CURRENCY: usize = 1;
 
 /// Canonical columns that are a source column as it is (see `Canonical::direct`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -136,16 +140,30 @@ impl DirectPlan {
     }
 }
 
-/// Sums of one group while reading, at each cost column's own scale.
-#[derive(Debug, Clone, Copy, Default)]
+/// Sums of one group, as money (scale 18) once out of a batch.
+#[derive(Debug, Clone, Copy)]
 struct Acc {
     sums: [i128; 4],
     non_null: [u64; 4],
     rows: u64,
+    /// The lowest file index that contributed (the file a merged group is filed under).
+    file: usize,
+}
+
+impl Default for Acc {
+    fn default() -> Acc {
+        Acc {
+            sums: [0; 4],
+            non_null: [0; 4],
+            rows: 0,
+            file: usize::MAX,
+        }
+    }
 }
 
 impl Acc {
     fn merge(&mut self, o: &Acc) -> Result<(), String> {
+        self.file = self.file.min(o.file);
         for k in 0..4 {
             self.sums[k] = self.sums[k]
                 .checked_add(o.sums[k])
@@ -157,9 +175,10 @@ impl Acc {
     }
 }
 
-/// Key of a group across row groups: plan index, interned text of each dimension (0 = null), basis
-/// status and prepaid shape.
-type GlobalKey = (usize, [u32; 15], u8, bool);
+/// Key of a group across row groups and files: the plan index only for a group that will be
+/// quarantined (its file is named in the quarantine report; counted groups of all files
+/// merge), interned text of each dimension (0 = null), basis status and prepaid shape.
+type GlobalKey = (Option<usize>, [u32; 15], u8, bool);
 
 /// What one worker has read: its interned texts and groups.
 #[derive(Default)]
@@ -167,6 +186,13 @@ struct Worker {
     ids: HashMap<Arc<str>, u32, FixedState>,
     texts: Vec<Arc<str>>,
     groups: HashMap<GlobalKey, Acc, FixedState>,
+    /// Per plan and interned currency: the sums of the counted rows (basis cost present,
+    /// currency a code), for the per-file reconciliation totals.
+    totals: HashMap<(usize, u32), Acc, FixedState>,
+    /// Rows read per plan.
+    rows: HashMap<usize, u64, FixedState>,
+    /// Whether an interned billing period (0) or currency (1) text parses.
+    parses: HashMap<(u8, u32), bool, FixedState>,
     /// Buffers reused from batch to batch: row keys and group index of each row.
     keys: Vec<u128>,
     index: Vec<u32>,
@@ -184,15 +210,81 @@ impl Worker {
         self.ids.insert(t, id);
         id
     }
+
+    /// Whether the interned text `id` (0 = null) is a billing period (`what` 0) or a
+    /// currency code (1), as the ledger will parse it.
+    fn parses(&mut self, what: u8, id: u32) -> bool {
+        if id == 0 {
+            return false;
+        }
+        if let Some(ok) = self.parses.get(&(what, id)) {
+            return *ok;
+        }
+        let text = &self.texts[id as usize - 1];
+        let ok = match what {
+            0 => crate::ledger::billing_period(text).is_some(),
+            _ => crate::ledger::currency_code(text).is_some(),
+        };
+        self.parses.insert((what, id), ok);
+        ok
+    }
 }
 
-/// Aggregates every planned file, row groups in parallel. The groups of each plan, in plan
-/// order; `Err` for a plan means it must be read by the Polars path (nothing of it is kept).
-pub fn aggregate(plans: &[DirectPlan]) -> Vec<Result<Vec<SourceGroup>, String>> {
-    let units: Vec<(usize, usize)> = plans
+/// What the fast path read of one file: its rows and the totals per currency and basis of
+/// its counted rows (`ledger::file_totals` for that file).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileSummary {
+    pub rows: u64,
+    pub totals: BTreeMap<String, BTreeMap<&'static str, Money>>,
+}
+
+/// The result of `aggregate`: per plan its summary, or why the Polars path must read it;
+/// and the groups of all the plans that were read, merged across files.
+#[derive(Debug, Default)]
+pub struct DirectRead {
+    pub files: Vec<Result<FileSummary, String>>,
+    pub groups: Vec<SourceGroup>,
+}
+
+/// Aggregates every planned file, row groups in parallel. A plan that fails (a read error, an
+/// overflow) is left to the Polars path and the others are read again without it, so nothing
+/// of a failed file is kept.
+pub fn aggregate(plans: &[DirectPlan]) -> DirectRead {
+    let mut files: Vec<Result<FileSummary, String>> = vec![Ok(FileSummary::default()); plans.len()];
+    loop {
+        let active: Vec<usize> = (0..plans.len()).filter(|p| files[*p].is_ok()).collect();
+        if active.is_empty() {
+            return DirectRead {
+                files,
+                groups: Vec::new(),
+            };
+        }
+        match read_plans(plans, &active) {
+            Ok(read) => {
+                for (p, summary) in read.files.into_iter().enumerate() {
+                    if files[p].is_ok() {
+                        files[p] = summary;
+                    }
+                }
+                return DirectRead {
+                    files,
+                    groups: read.groups,
+                };
+            }
+            Err(failed) => {
+                for (p, why) in failed {
+                    files[p] = Err(why);
+                }
+            }
+        }
+    }
+}
+
+/// One pass over the row groups of the `active` plans; `Err` lists the plans that failed.
+fn read_plans(plans: &[DirectPlan], active: &[usize]) -> Result<DirectRead, Vec<(usize, String)>> {
+    let units: Vec<(usize, usize)> = active
         .iter()
-        .enumerate()
-        .flat_map(|(p, plan)| (0..plan.row_groups).map(move |rg| (p, rg)))
+        .flat_map(|&p| (0..plans[p].row_groups).map(move |rg| (p, rg)))
         .collect();
     // One worker per thread, taking the next row group from a shared counter: a few large
     // workers merge faster than one per rayon split, and a slow row group does not hold up
@@ -216,71 +308,56 @@ pub fn aggregate(plans: &[DirectPlan]) -> Vec<Result<Vec<SourceGroup>, String>> 
             (w, failed)
         })
         .collect();
-    let mut failed: HashMap<usize, String> = HashMap::new();
-    for (_, f) in &results {
-        for (p, e) in f {
-            failed.entry(*p).or_insert_with(|| e.clone());
-        }
-    }
-    // Merge the workers on the texts themselves, then turn sums into money at scale 18.
-    type TextKey = (usize, [Option<Arc<str>>; 15], u8, bool);
+    let mut failed: Vec<(usize, String)> = results.iter().flat_map(|(_, f)| f.clone()).collect();
+    // Merge the workers on the texts themselves.
+    type TextKey = (Option<usize>, [Option<Arc<str>>; 15], u8, bool);
     let mut merged: HashMap<TextKey, Acc, FixedState> = HashMap::default();
-    let mut overflow: HashMap<usize, String> = HashMap::new();
+    let mut files = vec![FileSummary::default(); plans.len()];
     for (w, _) in &results {
         for ((p, ids, status, prepaid), acc) in &w.groups {
-            if failed.contains_key(p) {
-                continue;
-            }
             let dims = ids.map(|id| (id > 0).then(|| w.texts[id as usize - 1].clone()));
-            let entry = merged.entry((*p, dims, *status, *prepaid)).or_default();
-            if let Err(e) = entry.merge(acc) {
-                overflow.entry(*p).or_insert(e);
+            if let Err(e) = merged
+                .entry((*p, dims, *status, *prepaid))
+                .or_default()
+                .merge(acc)
+            {
+                failed.push((p.unwrap_or(active[0]), e));
             }
         }
-    }
-    failed.extend(overflow);
-    let mut out: Vec<Result<Vec<SourceGroup>, String>> = plans
-        .iter()
-        .enumerate()
-        .map(|(p, _)| match failed.get(&p) {
-            Some(e) => Err(e.clone()),
-            None => Ok(Vec::new()),
-        })
-        .collect();
-    for ((p, dims, status, prepaid), acc) in merged {
-        let plan = &plans[p];
-        let Ok(groups) = &mut out[p] else { continue };
-        let mut costs = [None; 4];
-        let mut bad = None;
-        for (k, cost) in costs.iter_mut().enumerate() {
-            let Some((_, scale)) = plan.cost_col[k] else {
+        for ((p, currency), acc) in &w.totals {
+            // counted rows have a currency that parses
+            let Some(code) = crate::ledger::currency_code(&w.texts[*currency as usize - 1]) else {
                 continue;
             };
-            if acc.non_null[k] == 0 {
-                continue;
-            }
-            match 10i128
-                .checked_pow(SCALE - scale)
-                .and_then(|f| acc.sums[k].checked_mul(f))
-            {
-                Some(v) => *cost = Some(Money(v)),
-                None => bad = Some("a cost sum overflows".to_string()),
+            let per = files[*p].totals.entry(code).or_default();
+            for (k, basis) in CostBasis::ALL.iter().enumerate() {
+                if acc.non_null[k] > 0 {
+                    *per.entry(basis.name()).or_default() += Money(acc.sums[k]);
+                }
             }
         }
-        if let Some(e) = bad {
-            out[p] = Err(e);
-            continue;
+        for (p, rows) in &w.rows {
+            files[*p].rows += rows;
         }
-        groups.push(SourceGroup {
-            file: plan.file,
+    }
+    if !failed.is_empty() {
+        return Err(failed);
+    }
+    let groups = merged
+        .into_iter()
+        .map(|((_, dims, status, prepaid), acc)| SourceGroup {
+            file: acc.file,
             dims: dims.map(|d| d.map(|t| t.to_string())),
             basis_status: i32::from(status),
             prepaid_shape: prepaid,
-            costs,
+            costs: std::array::from_fn(|k| (acc.non_null[k] > 0).then_some(Money(acc.sums[k]))),
             rows: acc.rows,
-        });
-    }
-    out
+        })
+        .collect();
+    Ok(DirectRead {
+        files: files.into_iter().map(Ok).collect(),
+        groups,
+    })
 }
 
 /// Where each canonical column is in the batches of one row group.
@@ -334,7 +411,19 @@ fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> 
 /// its length is the radix. Dictionary-encoded columns are folded from their keys, so each
 /// distinct text is interned once per batch. A column with the same text in every row is not
 /// folded: it returns that one id (radix 1).
-fn fold_dimension(a: &ArrayRef, keys: &mut [u128], w: &mut Worker) -> Result<Vec<u32>, String> {
+fn fold_dimension(
+    a: &ArrayRef,
+    keys: &mut [u128],
+    radix_product: &mut u128,
+    w: &mut Worker,
+) -> Result<Vec<u32>, String> {
+    // The product of the radices bounds every key: checked before folding, so no key wraps.
+    let mut widen = |radix: usize| -> Result<(), String> {
+        *radix_product = radix_product
+            .checked_mul(radix as u128)
+            .ok_or("too many distinct dimension sets in one batch")?;
+        Ok(())
+    };
     if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
         let values = dict
             .values()
@@ -355,6 +444,7 @@ fn fold_dimension(a: &ArrayRef, keys: &mut [u128], w: &mut Worker) -> Result<Vec
             // One text in every row (the billing month, the currency): nothing to fold.
             return Ok(vec![ids[1]]);
         }
+        widen(ids.len())?;
         match dict.keys().nulls() {
             None => {
                 for (key, &k) in keys.iter_mut().zip(raw.iter()) {
@@ -398,6 +488,7 @@ fn fold_dimension(a: &ArrayRef, keys: &mut [u128], w: &mut Worker) -> Result<Vec
     } else {
         return Err(format!("unexpected column type {}", a.data_type()));
     }
+    widen(ids.len())?;
     let radix = ids.len() as u128;
     for (key, code) in keys.iter_mut().zip(codes) {
         *key = *key * radix + u128::from(code);
@@ -418,7 +509,10 @@ impl CostColumn<'_> {
     }
 }
 
-fn cost_column(a: &ArrayRef) -> Result<CostColumn<'_>, String> {
+/// A cost column of a batch. A value too large for decimal(38, 18) once at scale 18 is
+/// refused (Polars makes it null, which quarantines the row): the file then goes through the
+/// Polars path.
+fn cost_column(a: &ArrayRef, scale: u32) -> Result<CostColumn<'_>, String> {
     use std::borrow::Cow;
     let widen = |v: &[i64]| -> Vec<i128> { v.iter().map(|x| i128::from(*x)).collect() };
     let values: Cow<'_, [i128]> = if let Some(d) = a.as_primitive_opt::<Decimal128Type>() {
@@ -434,6 +528,14 @@ fn cost_column(a: &ArrayRef) -> Result<CostColumn<'_>, String> {
     } else {
         return Err(format!("unexpected cost type {}", a.data_type()));
     };
+    // |v| * 10^(18 - scale) must stay below 10^38
+    let bound = 10i128.pow(38 - (SCALE - scale));
+    if values
+        .iter()
+        .any(|v| v.unsigned_abs() >= bound.unsigned_abs())
+    {
+        return Err("a cost does not fit decimal(38, 18)".into());
+    }
     Ok(CostColumn {
         values,
         nulls: a.logical_nulls(),
@@ -460,20 +562,14 @@ fn add_batch(
     let mut radix_product: u128 = 4;
     for (d, pos) in at.dims.iter().enumerate() {
         let Some(pos) = pos else { continue };
-        let ids = fold_dimension(batch.column(*pos), &mut keys, w)?;
-        if ids.len() == 1 {
-            dims.push((d, ids));
-            continue;
-        }
-        radix_product = radix_product
-            .checked_mul(ids.len() as u128)
-            .ok_or("too many distinct dimension sets in one batch")?;
+        let ids = fold_dimension(batch.column(*pos), &mut keys, &mut radix_product, w)?;
         dims.push((d, ids));
     }
     let mut costs: [Option<CostColumn>; 4] = Default::default();
     for (k, pos) in at.costs.iter().enumerate() {
         if let Some(pos) = pos {
-            costs[k] = Some(cost_column(batch.column(*pos))?);
+            let scale = plan.cost_col[k].map_or(SCALE, |(_, s)| s);
+            costs[k] = Some(cost_column(batch.column(*pos), scale)?);
         }
     }
     let position = |b: CostBasis| CostBasis::ALL.iter().position(|x| *x == b);
@@ -539,15 +635,34 @@ fn add_batch(
             rest /= radix;
         }
         let g = idx as usize;
+        // to money: scale 18
+        let mut acc = Acc {
+            sums: sums[g],
+            non_null: non_null[g],
+            rows: rows[g],
+            file: plan.file,
+        };
+        for (k, sum) in acc.sums.iter_mut().enumerate() {
+            let scale = plan.cost_col[k].map_or(SCALE, |(_, s)| s);
+            *sum = 10i128
+                .checked_pow(SCALE - scale)
+                .and_then(|f| sum.checked_mul(f))
+                .ok_or("a cost sum overflows")?;
+        }
+        let currency_ok = w.parses(1, ids[CURRENCY]);
+        let counted = status == 0 && currency_ok && w.parses(0, ids[PERIOD]);
         w.groups
-            .entry((p, ids, status, prepaid))
+            .entry(((!counted).then_some(p), ids, status, prepaid))
             .or_default()
-            .merge(&Acc {
-                sums: sums[g],
-                non_null: non_null[g],
-                rows: rows[g],
-            })?;
+            .merge(&acc)?;
+        if status == 0 && currency_ok {
+            w.totals
+                .entry((p, ids[CURRENCY]))
+                .or_default()
+                .merge(&acc)?;
+        }
     }
+    *w.rows.entry(p).or_default() += n as u64;
     w.keys = keys;
     w.index = index;
     Ok(())
@@ -693,8 +808,14 @@ mod tests {
             ingest::normalise(&scan, format, scan.lazy(false).unwrap(), false, basis).unwrap();
         let direct = lines.direct.clone().expect("a FOCUS file maps directly");
         let polars = ingest::aggregate(lines, basis, 3, &scan).unwrap();
-        let fast = DirectPlan::new(path, 3, &direct, basis)
-            .and_then(|plan| aggregate(&[plan]).pop().unwrap());
+        let fast = DirectPlan::new(path, 3, &direct, basis).and_then(|plan| {
+            let read = aggregate(&[plan]);
+            let summary = read.files[0].clone()?;
+            let mut expected = crate::ledger::file_totals(&polars);
+            assert_eq!(summary.totals, expected.remove(&3).unwrap_or_default());
+            assert_eq!(summary.rows, polars.iter().map(|g| g.rows).sum::<u64>());
+            Ok(read.groups)
+        });
         (fast.map(sorted), sorted(polars))
     }
 
@@ -733,7 +854,7 @@ mod tests {
     }
 
     #[test]
-    fn files_are_merged_per_plan_and_failures_stay_with_their_file() {
+    fn files_merge_and_failures_stay_with_their_file() {
         let dir = tempfile::tempdir().unwrap();
         let a = dir.path().join("a.parquet");
         let b = dir.path().join("b.parquet");
@@ -744,6 +865,7 @@ mod tests {
                 let name = line::DIMENSIONS[d];
                 [
                     (line::BILLING_PERIOD_START, "BillingPeriodStart"),
+                    (line::BILLING_CURRENCY, "BillingCurrency"),
                     (line::RESOURCE_ID, "ResourceId"),
                     (line::TAGS, "Tags"),
                 ]
@@ -762,11 +884,77 @@ mod tests {
             DirectPlan::new(&a, 0, &direct, CostBasis::Effective).unwrap(),
             DirectPlan::new(&b, 1, &direct, CostBasis::Effective).unwrap(),
         ];
+        // both files: counted groups merge across files, quarantined ones keep their file
+        let both = aggregate(&plans);
+        let rows = |g: &[SourceGroup]| g.iter().map(|g| g.rows).sum::<u64>();
+        assert_eq!(rows(&both.groups), 4_000);
+        assert_eq!(both.files[0].as_ref().unwrap().rows, 2_000);
+        assert_eq!(both.files[1].as_ref().unwrap().rows, 2_000);
+        let one = |plan| aggregate(&[plan]).groups;
+        let (only_a, only_b) = (
+            one(DirectPlan::new(&a, 0, &direct, CostBasis::Effective).unwrap()),
+            one(DirectPlan::new(&b, 1, &direct, CostBasis::Effective).unwrap()),
+        );
+        assert!(
+            both.groups.len() < only_a.len() + only_b.len(),
+            "groups merge"
+        );
+        let quarantined = |g: &[SourceGroup], file| {
+            g.iter()
+                .filter(|g| g.basis_status != 0 && g.file == file)
+                .map(|g| g.rows)
+                .sum::<u64>()
+        };
+        assert!(quarantined(&only_b, 1) > 0);
+        assert_eq!(quarantined(&both.groups, 1), quarantined(&only_b, 1));
+        // a damaged file falls back alone; the other is read again without it
         std::fs::write(&b, b"PAR1 truncated").unwrap();
         let out = aggregate(&plans);
-        let a_groups = out[0].as_ref().unwrap();
-        assert!(a_groups.iter().all(|g| g.file == 0));
-        assert_eq!(a_groups.iter().map(|g| g.rows).sum::<u64>(), 2_000);
-        assert!(out[1].is_err(), "the damaged file falls back");
+        assert!(out.groups.iter().all(|g| g.file == 0));
+        assert_eq!(rows(&out.groups), 2_000);
+        assert!(out.files[0].is_ok());
+        assert!(out.files[1].is_err(), "the damaged file falls back");
+    }
+
+    #[test]
+    fn period_and_currency_positions_match_the_schema() {
+        assert_eq!(line::DIMENSIONS[PERIOD], line::BILLING_PERIOD_START);
+        assert_eq!(line::DIMENSIONS[CURRENCY], line::BILLING_CURRENCY);
+    }
+
+    #[test]
+    fn a_cost_too_large_for_scale_18_is_left_to_polars() {
+        // 1.5e20 fits decimal(38, 0) but not decimal(38, 18), where Polars makes it null
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.parquet");
+        let fields = vec![
+            ArrowField::new("BillingPeriodStart", ArrowType::Utf8, true),
+            ArrowField::new("BillingCurrency", ArrowType::Utf8, true),
+            ArrowField::new("EffectiveCost", ArrowType::Decimal128(38, 0), true),
+            ArrowField::new("BilledCost", ArrowType::Decimal128(38, 0), true),
+        ];
+        let schema = Arc::new(ArrowSchema::new(fields));
+        let cost = || -> ArrayRef {
+            Arc::new(
+                Decimal128Array::from(vec![Some(150_000_000_000_000_000_000i128), Some(1)])
+                    .with_precision_and_scale(38, 0)
+                    .unwrap(),
+            )
+        };
+        let text = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v, v])) };
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![text("2026-10-01"), text("USD"), cost(), cost()],
+        )
+        .unwrap();
+        let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema, None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let (fast, polars) = both_paths(&path, CostBasis::Effective);
+        assert!(fast.unwrap_err().contains("does not fit"));
+        assert!(
+            polars.iter().any(|g| g.basis_status == 2),
+            "Polars quarantines it"
+        );
     }
 }
