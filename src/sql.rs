@@ -532,7 +532,7 @@ impl<'a> Query<'a> {
             self.keys
                 .iter()
                 .enumerate()
-                .map(|(i, k)| format!("tag_{i} = {k}"))
+                .map(|(i, k)| format!("tag_{i} = {}", comment_text(k)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
@@ -755,7 +755,7 @@ impl<'a> Query<'a> {
                         "WHEN {} THEN {} -- {}",
                         self.matcher(&r.matcher, ""),
                         i + 1,
-                        r.id
+                        comment_text(&r.id)
                     )
                 })
                 .collect();
@@ -820,7 +820,7 @@ impl<'a> Query<'a> {
                 "WHEN {} THEN {} -- {}",
                 self.matcher(&p.matcher, "a_"),
                 i + 1,
-                p.id
+                comment_text(&p.id)
             ));
         }
         buckets.push(format!(
@@ -1068,7 +1068,9 @@ impl<'a> Query<'a> {
             )
         };
         let pools = &self.rules.pools;
-        let case_bucket = |f: &dyn Fn(i64, &str) -> String| -> String {
+        // `column` is the qualified bucket column; ids go into literals only, never into the
+        // SQL text around them.
+        let case_bucket = |column: &str, f: &dyn Fn(i64, &str) -> String| -> String {
             let mut whens: Vec<String> = pools
                 .iter()
                 .enumerate()
@@ -1082,24 +1084,24 @@ impl<'a> Query<'a> {
                 "WHEN {UNALLOCATED_BUCKET} THEN {}",
                 f(UNALLOCATED_BUCKET, "")
             ));
-            format!("CASE bucket_no {} END", whens.join(" "))
+            format!("CASE {column} {} END", whens.join(" "))
         };
-        let split_method = case_bucket(&|b, id| match b {
+        let split_method = case_bucket("s.bucket_no", &|b, id| match b {
             UNUSED_BUCKET => d.lit("shared:unused_commitment"),
             UNALLOCATED_BUCKET => d.lit("shared:unallocated"),
             _ => d.lit(&format!("shared:{id}")),
         });
-        let split_pool = case_bucket(&|b, id| match b {
+        let split_pool = case_bucket("s.bucket_no", &|b, id| match b {
             UNUSED_BUCKET => d.lit("unused_commitment"),
             UNALLOCATED_BUCKET => d.lit("unallocated"),
             _ => d.lit(id),
         });
-        let kept_model = case_bucket(&|b, id| match b {
+        let kept_model = case_bucket("e.bucket_no", &|b, id| match b {
             UNUSED_BUCKET => d.lit(UNUSED_COMMITMENT),
             UNALLOCATED_BUCKET => d.lit(UNALLOCATED),
             _ => d.lit(&format!("shared:{id}")),
         });
-        let kept_pool = case_bucket(&|b, id| match b {
+        let kept_pool = case_bucket("e.bucket_no", &|b, id| match b {
             UNUSED_BUCKET | UNALLOCATED_BUCKET => format!("CAST(NULL AS {text})"),
             _ => d.lit(id),
         });
@@ -1134,10 +1136,6 @@ impl<'a> Query<'a> {
   LEFT JOIN model_team mt ON mt.billing_period = s.billing_period AND mt.currency = s.currency AND mt.model_id = s.model_id",
             model = self.key_col(MODEL_ID),
             direct_cost = checked("SUM(cost)", "a direct cost"),
-            kept_model = kept_model.replace("bucket_no", "e.bucket_no"),
-            kept_pool = kept_pool.replace("bucket_no", "e.bucket_no"),
-            split_method = split_method.replace("bucket_no", "s.bucket_no"),
-            split_pool = split_pool.replace("bucket_no", "s.bucket_no"),
             fraction = checked(&d.units_to_money("s.fraction_units", &SCALE.to_string()), "a share"),
             share_cost = checked(&d.units_to_money(&format!("({share_units})"), "s.p"), "a split cost"),
         )
@@ -1155,6 +1153,14 @@ impl<'a> Query<'a> {
 
 /// A glob with only `*` and `?` as a LIKE pattern (escape `\`); None when it has a `[...]`
 /// class, which LIKE cannot say.
+/// Config text (a rule or pool id, a tag key) made safe for a `--` comment: a line break
+/// would end the comment and let the rest of the text run as SQL.
+fn comment_text(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn glob_to_like(glob: &str) -> Option<String> {
     if glob.contains('[') {
         return None;
@@ -1298,5 +1304,14 @@ mod tests {
         assert_eq!(Dialect::Spark.lit("it's \\"), "'it\\'s \\\\'");
         assert_eq!(Dialect::Trino.ident("a\"b"), "\"a\"\"b\"");
         assert_eq!(Dialect::BigQuery.table("p.d.t"), "`p`.`d`.`t`");
+    }
+
+    #[test]
+    fn config_text_cannot_leave_a_comment() {
+        assert_eq!(
+            comment_text("x\nUNION ALL SELECT secret FROM t --"),
+            "x UNION ALL SELECT secret FROM t --"
+        );
+        assert_eq!(comment_text("gpu_bucket_no"), "gpu_bucket_no");
     }
 }
