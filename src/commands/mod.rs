@@ -297,16 +297,7 @@ fn merge_across_files(groups: Vec<SourceGroup>) -> Vec<SourceGroup> {
             (!counted).then_some(g.file),
         );
         match merged.get_mut(&key) {
-            Some(m) => {
-                m.file = m.file.min(g.file);
-                m.rows += g.rows;
-                for (a, b) in m.costs.iter_mut().zip(g.costs) {
-                    *a = match (*a, b) {
-                        (Some(x), Some(y)) => Some(x + y),
-                        (x, y) => x.or(y),
-                    };
-                }
-            }
+            Some(m) => m.absorb(&g),
             None => {
                 merged.insert(key, g);
             }

@@ -604,6 +604,20 @@ impl SourceGroup {
         let i = CostBasis::ALL.iter().position(|b| *b == basis)?;
         self.costs[i]
     }
+
+    /// Adds the rows and costs of `other` (a group with the same dimensions, from another
+    /// slice or file) to this one; the group stays filed under the lower file index. A cost
+    /// stays None only when it was None on both sides.
+    pub fn absorb(&mut self, other: &SourceGroup) {
+        self.file = self.file.min(other.file);
+        self.rows += other.rows;
+        for (a, b) in self.costs.iter_mut().zip(other.costs) {
+            *a = match (*a, b) {
+                (Some(x), Some(y)) => Some(x + y),
+                (x, y) => x.or(y),
+            };
+        }
+    }
 }
 
 /// Aggregates normalised lines to `SourceGroup`s in one streaming pass over the file.
@@ -674,15 +688,7 @@ pub fn aggregate(
         for g in part {
             let key = (g.dims.clone(), g.basis_status, g.prepaid_shape);
             match merged.get_mut(&key) {
-                Some(m) => {
-                    m.rows += g.rows;
-                    for (a, b) in m.costs.iter_mut().zip(g.costs) {
-                        *a = match (*a, b) {
-                            (Some(x), Some(y)) => Some(x + y),
-                            (x, y) => x.or(y),
-                        };
-                    }
-                }
+                Some(m) => m.absorb(&g),
                 None => {
                     merged.insert(key, g);
                 }
