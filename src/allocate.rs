@@ -639,7 +639,7 @@ mod tests {
             };
             let tagger = TagNormaliser::new(&loaded.config.tags);
             let rules = crate::rules::compile(&loaded, &tagger, volumes.is_some()).unwrap();
-            let ledger = crate::ledger::build(groups, &loaded.config, None);
+            let ledger = crate::ledger::build(groups, &loaded.config, None).unwrap();
             let a = super::super::allocate(&ledger, groups, &rules, volumes);
             let total: Money = a.rows.iter().map(|r| r.cost).sum();
             let read: Money = ledger.totals.values().map(|t| t.cost).sum();
@@ -916,7 +916,7 @@ method = "proportional"
             /// costs carry the same totals; every counted row lands in exactly one row.
             #[test]
             fn allocation_conserves_money(groups in proptest::collection::vec(group(), 0..60)) {
-                let ledger = crate::ledger::build(&groups, &Config::default(), None);
+                let ledger = crate::ledger::build(&groups, &Config::default(), None).unwrap();
                 let alloc = super::super::allocate(&ledger, &groups, &crate::rules::RuleSet::default(), None);
                 let read: std::collections::BTreeMap<_, _> =
                     ledger.totals.iter().map(|(k, t)| (k.clone(), t.cost)).collect();
@@ -962,7 +962,7 @@ method = "proportional"
                 let loaded = crate::config::LoadedConfig { config: cfg, path: None, hash: String::new(), text: config.clone() };
                 let tagger = crate::tags::TagNormaliser::new(&loaded.config.tags);
                 let rules = crate::rules::compile(&loaded, &tagger, false).unwrap();
-                let ledger = crate::ledger::build(&groups, &loaded.config, None);
+                let ledger = crate::ledger::build(&groups, &loaded.config, None).unwrap();
                 let alloc = super::super::allocate(&ledger, &groups, &rules, None);
                 let read: std::collections::BTreeMap<_, _> =
                     ledger.totals.iter().map(|(k, t)| (k.clone(), t.cost)).filter(|(_, v)| !v.is_zero()).collect();

@@ -26,6 +26,23 @@ pub struct Cli {
     pub quiet: bool,
 }
 
+impl Cli {
+    /// Whether the command was asked for JSON on stdout (errors are then JSON too).
+    pub fn wants_json(&self) -> bool {
+        match &self.command {
+            Command::Attribute(a) => a.json,
+            Command::Validate(a) => a.json,
+            Command::Estimate(a) => a.json,
+            Command::Frontier(a) => a.json,
+            Command::Economics(a) => a.json,
+            Command::Trend(a) => a.json,
+            Command::Forecast(a) => a.json,
+            Command::Hidden(a) => a.json,
+            _ => false,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Attribute billed cost to models, teams and lifecycle phases; write Parquet tables
@@ -153,11 +170,22 @@ pub struct AttributeArgs {
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<String>,
 
-    /// Exit 1 when any row was quarantined or any request row was unusable
+    /// Reject the run (exit 1, nothing published) when any row was quarantined or any
+    /// request or revenue row was unusable
     #[arg(long)]
     pub strict: bool,
 
-    /// Print the run summary as JSON on stdout
+    /// Publish a month even when no billing row of it could be counted (empty tables; the
+    /// manifest records it). Without it such a run is rejected and the month left as it was
+    #[arg(long)]
+    pub allow_empty: bool,
+
+    /// When another run holds the output directory, wait up to this many seconds for it
+    /// instead of failing at once (for schedulers that may start two runs)
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<u64>,
+
+    /// Print the run's manifest and summary as one JSON object on stdout, whatever the exit code
     #[arg(long)]
     pub json: bool,
 }
@@ -354,6 +382,9 @@ pub struct HiddenArgs {
     /// Config with [hidden]
     #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// When another run holds the output directory, wait up to this many seconds for it
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<u64>,
     /// JSON on stdout
     #[arg(long)]
     pub json: bool,

@@ -285,24 +285,36 @@ pub fn unit_economics(
     preserved: Option<Money>,
 ) -> UnitEconomics {
     let n = requests.filter(|n| *n > 0).map(i128::from);
-    let pct = |part: Money, whole: Money| Money::fraction(part.0 * 100, whole.0);
+    // Every figure is computed in 256 bits and checked: out of range is null with a reason,
+    // never a wrapped number.
     let value = match (revenue, preserved) {
         (None, None) => None,
-        (r, p) => Some(r.unwrap_or_default() + p.unwrap_or_default()),
+        (r, p) => r.unwrap_or_default().checked_add(p.unwrap_or_default()),
     };
-    UnitEconomics {
+    let mut e = UnitEconomics {
         cost_per_request: n.and_then(|n| cost.div_int(n)),
-        cost_per_1000_requests: n.and_then(|n| Money(cost.0.saturating_mul(1000)).div_int(n)),
+        cost_per_1000_requests: n.and_then(|n| cost.mul_int_div(1000, n)),
         revenue_per_request: revenue.zip(n).and_then(|(r, n)| r.div_int(n)),
-        gross_margin_pct: revenue.and_then(|r| pct(r - cost, r)),
-        cost_pct_of_revenue: revenue.and_then(|r| pct(cost, r)),
-        roi: value.and_then(|v| Money::fraction((v - cost).0, cost.0)),
+        gross_margin_pct: revenue.and_then(|r| Money::percent(r.checked_sub(cost)?, r)),
+        cost_pct_of_revenue: revenue.and_then(|r| Money::percent(cost, r)),
+        roi: value.and_then(|v| Money::fraction(v.checked_sub(cost)?.0, cost.0)),
         cost_per_dollar_of_value: value.and_then(|v| Money::fraction(cost.0, v.0)),
         reason: match (revenue, preserved) {
             (None, None) => Some("no revenue".into()),
             _ => None,
         },
+    };
+    let nonzero = |m: Option<Money>| m.is_some_and(|m| !m.is_zero());
+    let out_of_range = (revenue.is_some() || preserved.is_some())
+        && ((value.is_none())
+            || (revenue.is_some_and(|r| !r.is_zero())
+                && (e.gross_margin_pct.is_none() || e.cost_pct_of_revenue.is_none()))
+            || (!cost.is_zero() && e.roi.is_none())
+            || (nonzero(value) && e.cost_per_dollar_of_value.is_none()));
+    if out_of_range {
+        e.reason = Some("out of range for decimal(38,18)".into());
     }
+    e
 }
 
 /// Costs that are not on the bill, as estimates next to the visible (billed) cost.
@@ -330,26 +342,48 @@ pub fn hidden_costs(
     waste: Option<Money>,
     ftes: Option<Money>,
     annual_fte_cost: Option<Money>,
-) -> HiddenCosts {
-    let idle = utilization
-        .filter(|u| u.0 > 0)
-        .and_then(|u| Money::fraction((visible * (Money(crate::money::ONE) - u)).0, u.0));
-    let experiment_waste = experiment_spend.zip(waste).map(|(e, w)| e * w);
-    let engineering = ftes
-        .zip(annual_fte_cost)
-        .and_then(|(f, c)| (f * c).div_int(12));
-    let hidden_total = idle.unwrap_or_default()
-        + experiment_waste.unwrap_or_default()
-        + engineering.unwrap_or_default();
-    HiddenCosts {
+) -> Result<HiddenCosts> {
+    let too_large = |what: &str| Error::Overflow {
+        what: format!("the {what} estimate"),
+        detail: format!(
+            "visible cost {visible} with the configured [hidden] values leaves decimal(38,18)"
+        ),
+    };
+    let idle = match utilization.filter(|u| u.0 > 0) {
+        Some(u) => Some(
+            Money(crate::money::ONE)
+                .checked_sub(u)
+                .and_then(|idle_share| visible.checked_mul(idle_share))
+                .and_then(|x| Money::fraction(x.0, u.0))
+                .ok_or_else(|| too_large("idle capacity"))?,
+        ),
+        None => None,
+    };
+    let experiment_waste = match experiment_spend.zip(waste) {
+        Some((e, w)) => Some(
+            e.checked_mul(w)
+                .ok_or_else(|| too_large("experiment waste"))?,
+        ),
+        None => None,
+    };
+    let engineering = match ftes.zip(annual_fte_cost) {
+        Some((f, c)) => f.checked_mul(c).and_then(|x| x.div_int(12)),
+        None => None,
+    };
+    let hidden_total =
+        Money::checked_sum([idle, experiment_waste, engineering].into_iter().flatten())
+            .ok_or_else(|| too_large("hidden total"))?;
+    Ok(HiddenCosts {
         visible,
         idle_capacity: idle,
         experiment_waste,
         engineering_time: engineering,
         hidden_total,
-        true_total: visible + hidden_total,
-        hidden_pct_of_visible: Money::fraction(hidden_total.0 * 100, visible.0),
-    }
+        true_total: visible
+            .checked_add(hidden_total)
+            .ok_or_else(|| too_large("true total"))?,
+        hidden_pct_of_visible: Money::percent(hidden_total, visible),
+    })
 }
 
 /// Hidden costs of one model in one period (the `hidden_costs` table).
@@ -368,7 +402,7 @@ pub fn hidden_for_models(
     rows: &[UnitCostRow],
     cfg: &crate::config::HiddenConfig,
     utilization: &BTreeMap<String, Money>,
-) -> Vec<HiddenRow> {
+) -> Result<Vec<HiddenRow>> {
     let f = |x: Option<f64>| x.and_then(|v| Money::from_f64(v).ok());
     let models: Vec<&UnitCostRow> = rows
         .iter()
@@ -377,7 +411,7 @@ pub fn hidden_for_models(
     // engineering time: one monthly amount split exactly over the models of each currency
     let monthly_eng = f(cfg.ftes)
         .zip(f(cfg.fte_annual_cost))
-        .and_then(|(n, c)| (n * c).div_int(12));
+        .and_then(|(n, c)| n.checked_mul(c)?.div_int(12));
     let mut eng: BTreeMap<(String, String), Money> = BTreeMap::new();
     if let Some(total) = monthly_eng {
         let mut by_currency: BTreeMap<&str, Vec<&UnitCostRow>> = BTreeMap::new();
@@ -414,7 +448,7 @@ pub fn hidden_for_models(
                 .or_else(|| f(cfg.utilization.get(&r.model_id).copied()))
                 .or_else(|| f(cfg.default_utilization));
             let experiment = match f(cfg.experiment_share) {
-                Some(share) => Some(r.total_cost * share),
+                Some(share) => r.total_cost.checked_mul(share),
                 None => {
                     let i = PHASE_COLUMNS
                         .iter()
@@ -430,20 +464,29 @@ pub fn hidden_for_models(
                 f(cfg.waste_fraction),
                 None,
                 None,
-            );
+            )?;
             if let Some(e) = eng.get(&(r.period.clone(), r.model_id.clone())) {
+                let overflow = || Error::Overflow {
+                    what: format!(
+                        "the hidden costs of `{}` in {}",
+                        crate::escape::terminal(&r.model_id, 80),
+                        r.period
+                    ),
+                    detail:
+                        "engineering time added to the other hidden costs leaves decimal(38,18)"
+                            .into(),
+                };
                 costs.engineering_time = Some(*e);
-                costs.hidden_total += *e;
-                costs.true_total += *e;
-                costs.hidden_pct_of_visible =
-                    Money::fraction(costs.hidden_total.0 * 100, costs.visible.0);
+                costs.hidden_total = costs.hidden_total.checked_add(*e).ok_or_else(overflow)?;
+                costs.true_total = costs.true_total.checked_add(*e).ok_or_else(overflow)?;
+                costs.hidden_pct_of_visible = Money::percent(costs.hidden_total, costs.visible);
             }
-            HiddenRow {
+            Ok(HiddenRow {
                 period: r.period.clone(),
                 model_id: r.model_id.clone(),
                 currency: r.currency.clone(),
                 costs,
-            }
+            })
         })
         .collect()
 }
@@ -734,7 +777,8 @@ mod tests {
             None,
             Some(m("1.5")),
             Some(m("300000")),
-        );
+        )
+        .unwrap();
         assert_eq!(
             h.idle_capacity.unwrap().to_string(),
             "34711.111111111111111111"
@@ -743,7 +787,7 @@ mod tests {
         assert_eq!(h.true_total.to_string(), "100611.111111111111111111");
         assert_eq!(h.hidden_pct_of_visible.unwrap().to_fixed(2), "254.26");
         // experiment waste: 10% of spend on experiments, half of it wasted
-        let h = hidden_costs(m("1000"), None, Some(m("100")), Some(m("0.5")), None, None);
+        let h = hidden_costs(m("1000"), None, Some(m("100")), Some(m("0.5")), None, None).unwrap();
         assert_eq!(h.experiment_waste.unwrap().to_string(), "50");
         assert_eq!(h.true_total.to_string(), "1050");
     }

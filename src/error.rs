@@ -77,8 +77,21 @@ pub enum Error {
     },
 
     /// Another run holds the lock of the output directory.
-    #[error("`{path}` is being written by another mlcost run ({holder})")]
-    Locked { path: PathBuf, holder: String },
+    #[error("`{path}` is being written by another mlcost run ({holder}){}", waited_text(.waited))]
+    Locked {
+        path: PathBuf,
+        holder: String,
+        waited: Option<std::time::Duration>,
+    },
+
+    /// The commit journal of an interrupted run names something it must not: it is left for a
+    /// person to look at and nothing is moved.
+    #[error("the commit journal `{path}` cannot be trusted: {message}")]
+    Journal { path: PathBuf, message: String },
+
+    /// A sum or product left the range of decimal(38,18) or of a 64-bit count.
+    #[error("{what} is too large: {detail}")]
+    Overflow { what: String, detail: String },
 
     /// The written outputs do not add up to what was read. The run is rejected (exit 1).
     #[error("reconciliation failed: {0}")]
@@ -102,6 +115,10 @@ pub enum Error {
     /// A bug: a state the code believed impossible.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+fn waited_text(waited: &Option<std::time::Duration>) -> String {
+    waited.map_or(String::new(), |w| format!("; waited {} s", w.as_secs()))
 }
 
 impl Error {
@@ -130,10 +147,18 @@ impl Error {
                 "mlcost reads FOCUS 1.0-1.3, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)".into(),
             ),
             Error::Io { .. } => Some("check the path exists and is readable".into()),
-            Error::Locked { path, .. } => Some(format!(
-                "wait for it to finish; if no mlcost is running, remove `{}`",
-                path.join(".mlcost.lock").display()
-            )),
+            Error::Locked { waited: None, .. } => Some(
+                "wait for it to finish, or pass `--wait SECONDS` to queue behind it (the lock is released when that run ends, however it ends)".into(),
+            ),
+            Error::Locked { waited: Some(_), .. } => Some(
+                "that run is still going; wait longer with a larger `--wait`".into(),
+            ),
+            Error::Journal { .. } => Some(
+                "no mlcost run writes such an entry: find out who did, then remove the journal; the published outputs were not touched".into(),
+            ),
+            Error::Overflow { .. } => Some(
+                "amounts are exact decimal(38,18) (up to 10^20 per value and per total) and counts 64-bit; check the input for a corrupted value".into(),
+            ),
             Error::Write { .. } | Error::WriteParquet { .. } => {
                 Some("check the output directory is writable and the disk is not full".into())
             }

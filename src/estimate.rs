@@ -6,7 +6,6 @@
 //! catalog and profile text it is given; no other I/O.
 
 use std::collections::BTreeMap;
-use std::ops::Mul;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -261,6 +260,19 @@ pub struct Estimate {
     pub models: Vec<ModelEstimate>,
 }
 
+/// An estimate figure that left decimal(38,18).
+fn overflow(what: &str) -> Error {
+    Error::Overflow {
+        what: format!("{what} of the estimate"),
+        detail: "the profile's quantities times the catalog's prices leave decimal(38,18)".into(),
+    }
+}
+
+/// `a * b`, or an overflow error naming the figure.
+fn mul(a: Money, b: Money, what: &str) -> Result<Money> {
+    a.checked_mul(b).ok_or_else(|| overflow(what))
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
 }
@@ -322,7 +334,10 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
         })?;
         let hourly = Money::from_f64(price.hourly).map_err(|e| Error::Internal(e.to_string()))?;
         let discount = Money::from_f64(discount).map_err(|e| Error::Internal(e.to_string()))?;
-        Ok((hourly.mul(Money(ONE) - discount), discount))
+        Ok((
+            mul(hourly, Money(ONE) - discount, "the discounted hourly rate")?,
+            discount,
+        ))
     };
     let mut models = Vec::new();
     for m in &profile.model {
@@ -331,9 +346,15 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             let pricing = t.pricing.unwrap_or(Pricing::Spot);
             let (r, d) = rate(&t.instance, pricing)?;
             let count = opt(&t.count, "training.count", 1.0)?;
-            let hours = qty(&t.hours_per_run, "training.hours_per_run")?
-                .mul(qty(&t.runs_per_month, "training.runs_per_month")?)
-                .mul(count);
+            let hours = mul(
+                mul(
+                    qty(&t.hours_per_run, "training.hours_per_run")?,
+                    qty(&t.runs_per_month, "training.runs_per_month")?,
+                    "training hours",
+                )?,
+                count,
+                "training hours",
+            )?;
             cats.push(CategoryCost {
                 category: "training",
                 resource: format!("{count} x {}", t.instance.get_ref()),
@@ -342,7 +363,7 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
                 rate: r,
                 unit: "hour",
                 quantity: hours,
-                monthly: r.mul(hours),
+                monthly: mul(r, hours, "a monthly cost")?,
             });
         }
         let mut requests = None;
@@ -350,7 +371,11 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             let pricing = i.pricing.unwrap_or(Pricing::Reserved1y);
             let (r, d) = rate(&i.instance, pricing)?;
             let replicas = qty(&i.replicas, "inference.replicas")?;
-            let hours = opt(&i.hours_per_month, "inference.hours_per_month", 730.0)?.mul(replicas);
+            let hours = mul(
+                opt(&i.hours_per_month, "inference.hours_per_month", 730.0)?,
+                replicas,
+                "inference hours",
+            )?;
             requests = i
                 .requests_per_month
                 .as_ref()
@@ -364,20 +389,22 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
                 rate: r,
                 unit: "hour",
                 quantity: hours,
-                monthly: r.mul(hours),
+                monthly: mul(r, hours, "a monthly cost")?,
             });
         }
         if let Some(f) = &m.feature_pipeline {
             let pricing = f.pricing.unwrap_or(Pricing::Spot);
             let (r, d) = rate(&f.instance, pricing)?;
             let count = opt(&f.count, "feature_pipeline.count", 1.0)?;
-            let hours = qty(&f.hours_per_day, "feature_pipeline.hours_per_day")?
-                .mul(opt(
-                    &f.days_per_month,
-                    "feature_pipeline.days_per_month",
-                    30.0,
-                )?)
-                .mul(count);
+            let hours = mul(
+                mul(
+                    qty(&f.hours_per_day, "feature_pipeline.hours_per_day")?,
+                    opt(&f.days_per_month, "feature_pipeline.days_per_month", 30.0)?,
+                    "feature pipeline hours",
+                )?,
+                count,
+                "feature pipeline hours",
+            )?;
             cats.push(CategoryCost {
                 category: "feature_pipeline",
                 resource: format!("{count} x {}", f.instance.get_ref()),
@@ -386,7 +413,7 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
                 rate: r,
                 unit: "hour",
                 quantity: hours,
-                monthly: r.mul(hours),
+                monthly: mul(r, hours, "a monthly cost")?,
             });
         }
         if let Some(s) = &m.storage {
@@ -397,7 +424,9 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
                 (&s.feature_store, "storage.feature_store"),
                 (&s.experiment_artifacts, "storage.experiment_artifacts"),
             ] {
-                gb += opt(v, f, 0.0)?;
+                gb = gb
+                    .checked_add(opt(v, f, 0.0)?)
+                    .ok_or_else(|| overflow("storage GB"))?;
             }
             let r = Money::from_f64(catalog.storage.gb_month)
                 .map_err(|e| Error::Internal(e.to_string()))?;
@@ -409,7 +438,7 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
                 rate: r,
                 unit: "GB-month",
                 quantity: gb,
-                monthly: r.mul(gb),
+                monthly: mul(r, gb, "a monthly cost")?,
             });
         }
         if let Some(t) = &m.data_transfer {
@@ -424,20 +453,23 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
                 rate: r,
                 unit: "GB",
                 quantity: gb,
-                monthly: r.mul(gb),
+                monthly: mul(r, gb, "a monthly cost")?,
             });
         }
-        let monthly: Money = cats.iter().map(|c| c.monthly).sum();
+        let monthly = Money::checked_sum(cats.iter().map(|c| c.monthly))
+            .ok_or_else(|| overflow("the monthly total"))?;
         // requests are a count: a fractional part is dropped
         let n = requests.map_or(0, |r| r.0 / ONE);
         models.push(ModelEstimate {
             name: m.name.clone(),
             categories: cats,
             monthly,
-            annual: Money(monthly.0 * 12),
+            annual: monthly
+                .mul_int_div(12, 1)
+                .ok_or_else(|| overflow("the annual cost"))?,
             requests_per_month: requests,
             cost_per_request: monthly.div_int(n),
-            cost_per_1000_requests: Money(monthly.0 * 1000).div_int(n),
+            cost_per_1000_requests: monthly.mul_int_div(1000, n),
         });
     }
     Ok(Estimate {

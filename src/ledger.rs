@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{Config, CostBasis};
+use crate::error::{Error, Result};
 use crate::ingest::SourceGroup;
 use crate::money::Money;
 use crate::schema::line;
@@ -83,6 +84,10 @@ pub struct PeriodTotals {
     pub by_basis: BTreeMap<&'static str, Money>,
     pub excluded_commitment_purchases: Money,
     pub excluded_commitment_rows: u64,
+    /// Sum of |cost| of the counted rows on every basis: kept within decimal(38,18), so no
+    /// sum or split of this month's amounts downstream can overflow.
+    #[serde(skip)]
+    pub magnitude: Money,
 }
 
 #[derive(Debug, Default)]
@@ -113,8 +118,22 @@ impl Ledger {
     }
 }
 
-/// Builds the ledger from the groups of all files.
-pub fn build(groups: &[SourceGroup], config: &Config, period_filter: Option<&str>) -> Ledger {
+/// `a += b`, or an overflow error saying what was being summed.
+fn add(a: &mut Money, b: Money, what: impl FnOnce() -> String) -> Result<()> {
+    *a = a.checked_add(b).ok_or_else(|| Error::Overflow {
+        what: what(),
+        detail: format!("{a} + {b} leaves decimal(38,18)"),
+    })?;
+    Ok(())
+}
+
+/// Builds the ledger from the groups of all files. Fails when a month's amounts leave the
+/// range of decimal(38,18): sums are never wrapped.
+pub fn build(
+    groups: &[SourceGroup],
+    config: &Config,
+    period_filter: Option<&str>,
+) -> Result<Ledger> {
     let basis = config.cost.basis;
     let tagger = TagNormaliser::new(&config.tags);
     let mut ledger = Ledger {
@@ -164,25 +183,44 @@ pub fn build(groups: &[SourceGroup], config: &Config, period_filter: Option<&str
             continue;
         };
         let cost = g.cost(basis).unwrap_or(Money::ZERO);
+        let group_name = || {
+            format!(
+                "input file #{} group (period {period}, currency {currency}, resource {})",
+                g.file + 1,
+                crate::escape::terminal(g.dim(line::RESOURCE_ID).unwrap_or("-"), 60)
+            )
+        };
+        if let Some(bad) = g.costs.iter().flatten().find(|c| !c.in_range()) {
+            return Err(Error::Overflow {
+                what: format!("the cost sum of {}", group_name()),
+                detail: format!("{} leaves decimal(38,18)", bad.0),
+            });
+        }
         let totals = ledger
             .totals
             .entry((period.clone(), currency.clone()))
             .or_default();
+        let month = || format!("the total of {period} {currency}");
+        for c in g.costs.iter().flatten() {
+            add(&mut totals.magnitude, Money(c.0.abs()), || {
+                format!("{} (sum of |cost| over every basis)", month())
+            })?;
+        }
         let category = g
             .dim(line::CHARGE_CATEGORY)
             .unwrap_or("")
             .trim()
             .to_lowercase();
         if basis.excludes_commitment_purchases() && category == "purchase" && g.prepaid_shape {
-            totals.excluded_commitment_purchases += cost;
+            add(&mut totals.excluded_commitment_purchases, cost, month)?;
             totals.excluded_commitment_rows += g.rows;
             continue;
         }
         totals.rows += g.rows;
-        totals.cost += cost;
+        add(&mut totals.cost, cost, month)?;
         for b in CostBasis::ALL {
             if let Some(c) = g.cost(b) {
-                *totals.by_basis.entry(b.name()).or_default() += c;
+                add(totals.by_basis.entry(b.name()).or_default(), c, month)?;
             }
         }
         let tags_raw = g.dim(line::TAGS);
@@ -212,7 +250,7 @@ pub fn build(groups: &[SourceGroup], config: &Config, period_filter: Option<&str
             group: group_index,
         });
     }
-    ledger
+    Ok(ledger)
 }
 
 /// Why a row (or group) is quarantined, if it is; checked in this order: basis cost, period,
@@ -247,20 +285,29 @@ pub type FileTotals = BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Mo
 
 /// Totals of every basis per input file and currency, over the rows that were counted
 /// (quarantined rows left out): the provider's own cost columns, for reconciliation.
-pub fn file_totals(groups: &[SourceGroup]) -> FileTotals {
+pub fn file_totals(groups: &[SourceGroup], paths: &[std::path::PathBuf]) -> Result<FileTotals> {
     let mut out = FileTotals::new();
     for g in groups.iter().filter(|g| g.basis_status == 0) {
         let Some(currency) = g.dim(line::BILLING_CURRENCY).and_then(currency_code) else {
             continue;
         };
-        let per = out.entry(g.file).or_default().entry(currency).or_default();
+        let per = out
+            .entry(g.file)
+            .or_default()
+            .entry(currency.clone())
+            .or_default();
         for b in CostBasis::ALL {
             if let Some(c) = g.cost(b) {
-                *per.entry(b.name()).or_default() += c;
+                add(per.entry(b.name()).or_default(), c, || {
+                    let file = paths
+                        .get(g.file)
+                        .map_or("?".into(), |p| p.display().to_string());
+                    format!("the {} total of `{file}` in {currency}", b.name())
+                })?;
             }
         }
     }
-    out
+    Ok(out)
 }
 
 fn push_unique(map: &mut BTreeMap<usize, Vec<String>>, file: usize, value: Option<&str>) {
@@ -383,12 +430,12 @@ mod tests {
             (CostBasis::List, "0"),
         ] {
             config.cost.basis = basis;
-            let l = build(&groups, &config, None);
+            let l = build(&groups, &config, None).unwrap();
             let t = &l.totals[&("2024-09".to_string(), "USD".to_string())];
             assert_eq!(t.cost.to_string(), want, "{basis:?}");
         }
         config.cost.basis = CostBasis::List;
-        let l = build(&groups, &config, None);
+        let l = build(&groups, &config, None).unwrap();
         let t = &l.totals[&("2024-09".to_string(), "USD".to_string())];
         assert_eq!(t.excluded_commitment_rows, 1);
         assert_eq!(t.excluded_commitment_purchases.to_string(), "100");
@@ -419,12 +466,12 @@ mod tests {
                 Some(r#"{"model_id":"a"}"#),
             ),
         ];
-        let l = build(&groups, &Config::default(), None);
+        let l = build(&groups, &Config::default(), None).unwrap();
         assert_eq!(l.quarantined_rows(), 3);
         assert_eq!(l.lines.len(), 2);
         assert_eq!(l.tag_sets.len(), 1, "one distinct tag text is parsed once");
         assert_eq!(l.bad_periods[&0], vec!["2024-02-30".to_string()]);
-        let l = build(&groups, &Config::default(), Some("2024-10"));
+        let l = build(&groups, &Config::default(), Some("2024-10")).unwrap();
         assert_eq!(l.lines.len(), 1);
         assert_eq!(
             l.outside_period_rows, 3,

@@ -8,6 +8,7 @@ pub mod compliance;
 pub mod config;
 pub mod economics;
 pub mod error;
+pub mod escape;
 pub mod estimate;
 pub mod ingest;
 pub mod ledger;
@@ -54,10 +55,14 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
             } else {
                 String::new()
             };
+            let mut stderr = say(report::attribute_summary(&out.summary));
+            if let Some(e) = &out.rejection {
+                stderr.push_str(&report::error_text(e));
+            }
             Ok(Outcome {
                 stdout,
-                stderr: say(report::attribute_summary(&out.summary)),
-                exit_code: out.exit_code,
+                stderr,
+                exit_code: out.rejection.as_ref().map_or(0, |e| e.exit_code()),
             })
         }
         Command::Validate(args) => {

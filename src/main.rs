@@ -1,6 +1,6 @@
 //! The `mlcost` binary: parse arguments, set up logging, run the library, print, exit.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -26,12 +26,25 @@ fn main() -> ExitCode {
     match mlcost::run(&cli) {
         Ok(out) => {
             // A closed stdout (e.g. `| head`) is not an error worth a non-zero exit.
-            let _ = std::io::stdout().write_all(out.stdout.as_bytes());
-            eprint!("{}", out.stderr);
+            // Data goes out as it is (JSON and reports escape their own text); only a person
+            // reading a terminal gets control characters escaped.
+            let stdout = if std::io::stdout().is_terminal() {
+                mlcost::escape::terminal_text(&out.stdout)
+            } else {
+                std::borrow::Cow::Borrowed(out.stdout.as_str())
+            };
+            let _ = std::io::stdout().write_all(stdout.as_bytes());
+            eprint!("{}", mlcost::escape::terminal_text(&out.stderr));
             ExitCode::from(out.exit_code as u8)
         }
         Err(err) => {
-            eprint!("{}", mlcost::report::error_text(&err));
+            if cli.wants_json() {
+                let _ = std::io::stdout().write_all(mlcost::report::error_json(&err).as_bytes());
+            }
+            eprint!(
+                "{}",
+                mlcost::escape::terminal_text(&mlcost::report::error_text(&err))
+            );
             ExitCode::from(err.exit_code() as u8)
         }
     }

@@ -14,6 +14,8 @@ pub const ONE: i128 = 1_000_000_000_000_000_000;
 const MAX_DIGITS: usize = 64;
 /// Precision of the Parquet decimal columns we write.
 pub const PRECISION: usize = 38;
+/// The largest magnitude decimal(38,18) holds: 10^38 - 1 units of 10^-18.
+pub const MAX_ABS: i128 = 10i128.pow(38) - 1;
 
 /// An exact amount of money (or any decimal quantity) at scale 18.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -101,6 +103,41 @@ impl Money {
         self.0 == 0
     }
 
+    /// Whether the amount fits decimal(38,18), the type every output column has.
+    pub fn in_range(self) -> bool {
+        self.0.unsigned_abs() <= MAX_ABS as u128
+    }
+
+    /// `self + other`, or None when the sum leaves decimal(38,18).
+    pub fn checked_add(self, other: Money) -> Option<Money> {
+        self.0
+            .checked_add(other.0)
+            .map(Money)
+            .filter(|m| m.in_range())
+    }
+
+    /// `self - other`, or None when the difference leaves decimal(38,18).
+    pub fn checked_sub(self, other: Money) -> Option<Money> {
+        self.0
+            .checked_sub(other.0)
+            .map(Money)
+            .filter(|m| m.in_range())
+    }
+
+    /// `self * other` at scale 18, or None when the product leaves decimal(38,18).
+    pub fn checked_mul(self, other: Money) -> Option<Money> {
+        mul_div(self.0, other.0, ONE)
+            .map(|(q, _)| Money(q))
+            .filter(|m| m.in_range())
+    }
+
+    /// The sum of `items`, or None as soon as a partial sum leaves decimal(38,18).
+    pub fn checked_sum(items: impl IntoIterator<Item = Money>) -> Option<Money> {
+        items
+            .into_iter()
+            .try_fold(Money::ZERO, |acc, m| acc.checked_add(m))
+    }
+
     /// Formats with exactly `places` decimals (rounded half away from zero), e.g. for reports.
     pub fn to_fixed(self, places: u32) -> String {
         let places = places.min(SCALE);
@@ -120,6 +157,21 @@ impl Money {
         )
     }
 
+    /// `self * mul / div` rounded half away from zero, formed in 256 bits (e.g. cost per 1,000
+    /// requests); None when `div` is 0 or the result leaves decimal(38,18).
+    pub fn mul_int_div(self, mul: i128, div: i128) -> Option<Money> {
+        let (q, r) = mul_div(self.0, mul, div)?;
+        // round half away from zero: |r| * 2 >= |div| moves q one step away from zero
+        let away = r.unsigned_abs() * 2 >= div.unsigned_abs();
+        let negative = ((self.0 < 0) != (mul < 0)) != (div < 0);
+        let q = match (away, negative) {
+            (false, _) => q,
+            (true, true) => q.checked_sub(1)?,
+            (true, false) => q.checked_add(1)?,
+        };
+        Some(Money(q)).filter(|m| m.in_range())
+    }
+
     /// `self / divisor` at scale 18, rounded half away from zero; None when divisor is 0.
     pub fn div_int(self, divisor: i128) -> Option<Money> {
         if divisor == 0 {
@@ -129,9 +181,19 @@ impl Money {
     }
 
     /// `part / whole` as a decimal fraction at scale 18 (truncated), exact for any i128 inputs;
-    /// None when `whole` is 0.
+    /// None when `whole` is 0 or the fraction leaves decimal(38,18).
     pub fn fraction(part: i128, whole: i128) -> Option<Money> {
-        (whole != 0).then(|| Money(mul_div(part, ONE, whole).0))
+        mul_div(part, ONE, whole)
+            .map(|(q, _)| Money(q))
+            .filter(|m| m.in_range())
+    }
+
+    /// `part / whole` in percent (12.5 = 12.5%) at scale 18 (truncated), formed in 256 bits;
+    /// None when `whole` is 0 or the result leaves decimal(38,18).
+    pub fn percent(part: Money, whole: Money) -> Option<Money> {
+        mul_div(part.0, 100 * ONE, whole.0)
+            .map(|(q, _)| Money(q))
+            .filter(|m| m.in_range())
     }
 
     /// An exact amount from a TOML/JSON number, through its shortest text form.
@@ -190,15 +252,6 @@ impl std::ops::Add for Money {
 impl std::ops::AddAssign for Money {
     fn add_assign(&mut self, rhs: Money) {
         self.0 += rhs.0;
-    }
-}
-
-/// `a * b` at scale 18, exact up to the 18th decimal (rounded toward zero below it); the
-/// product is formed in 256 bits, so no intermediate overflow.
-impl std::ops::Mul for Money {
-    type Output = Money;
-    fn mul(self, rhs: Money) -> Money {
-        Money(mul_div(self.0, rhs.0, ONE).0)
     }
 }
 
@@ -294,8 +347,8 @@ pub fn split_largest_remainder(
     let mut remainders = Vec::with_capacity(weights.len());
     let mut handed = 0i128;
     for (i, &w) in weights.iter().enumerate() {
-        // floor(units_total * w / sum) computed without overflow via i128 wide math.
-        let (q, r) = mul_div(units_total, w, sum);
+        // floor(units_total * w / sum) in 256 bits; w <= sum, so the quotient fits
+        let (q, r) = mul_div(units_total, w, sum).unwrap_or((0, 0));
         shares.push(q);
         remainders.push((r, i));
         handed += q;
@@ -322,53 +375,23 @@ pub fn split_largest_remainder(
     Some(out)
 }
 
-/// (a * b) / c as (quotient truncated toward zero, |remainder|), exact for every i128 input
-/// whose true quotient fits i128: the product is formed in 256 bits.
-fn mul_div(a: i128, b: i128, c: i128) -> (i128, i128) {
+/// (a * b) / c as (quotient truncated toward zero, |remainder|), exact for every i128 input:
+/// the product is formed in 256 bits (`arrow_buffer::i256`, already a dependency through the
+/// Parquet reader). None when `c` is 0 or the quotient does not fit i128.
+fn mul_div(a: i128, b: i128, c: i128) -> Option<(i128, i128)> {
+    use arrow_buffer::i256;
+    if c == 0 {
+        return None;
+    }
     if let Some(p) = a.checked_mul(b) {
-        return (p / c, (p % c).abs());
+        return Some((p / c, (p % c).abs()));
     }
-    let neg = ((a < 0) != (b < 0)) != (c < 0);
-    let (hi, lo) = mul_u128(a.unsigned_abs(), b.unsigned_abs());
-    let (q, r) = div_u256(hi, lo, c.unsigned_abs());
-    let q = q.min(i128::MAX as u128) as i128;
-    (if neg { -q } else { q }, r.min(i128::MAX as u128) as i128)
-}
-
-/// 128 x 128 -> 256-bit product as (high, low).
-fn mul_u128(a: u128, b: u128) -> (u128, u128) {
-    let (a1, a0) = (a >> 64, a & u128::from(u64::MAX));
-    let (b1, b0) = (b >> 64, b & u128::from(u64::MAX));
-    let p00 = a0 * b0;
-    let p01 = a0 * b1;
-    let p10 = a1 * b0;
-    let p11 = a1 * b1;
-    let mid = (p00 >> 64) + (p01 & u128::from(u64::MAX)) + (p10 & u128::from(u64::MAX));
-    let lo = (p00 & u128::from(u64::MAX)) | (mid << 64);
-    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
-    (hi, lo)
-}
-
-/// (hi, lo) / d by binary long division: (quotient low 128 bits, remainder).
-fn div_u256(hi: u128, lo: u128, d: u128) -> (u128, u128) {
-    let mut rem: u128 = 0;
-    let mut q: u128 = 0;
-    for i in (0..256).rev() {
-        let bit = if i >= 128 {
-            (hi >> (i - 128)) & 1
-        } else {
-            (lo >> i) & 1
-        };
-        let carry = rem >> 127;
-        rem = (rem << 1) | bit;
-        if carry == 1 || rem >= d {
-            rem = rem.wrapping_sub(d);
-            if i < 128 {
-                q |= 1 << i;
-            }
-        }
-    }
-    (q, rem)
+    // |a * b| < 2^254: the product of two i128 always fits i256
+    let p = i256::from_i128(a).wrapping_mul(i256::from_i128(b));
+    let c = i256::from_i128(c);
+    let q = p.checked_div(c)?.to_i128()?;
+    let r = p.checked_rem(c)?.to_i128()?;
+    Some((q, r.abs()))
 }
 
 #[cfg(test)]
@@ -434,6 +457,48 @@ mod tests {
     }
 
     #[test]
+    fn mul_int_div_matches_div_int_and_never_wraps() {
+        for (v, m, d) in [
+            ("10", 1000, 3),
+            ("-20", 1000, 3),
+            ("0.000000000000000005", 1, 10),
+            ("7", 1, 2),
+            ("-7", 1, 2),
+        ] {
+            let x = Money(p(v));
+            assert_eq!(
+                x.mul_int_div(m, d),
+                Money(x.0 * m).div_int(d),
+                "{v} * {m} / {d}"
+            );
+        }
+        let big = Money(p("90000000000000000000"));
+        assert_eq!(big.mul_int_div(1000, 1), None, "out of range, not wrapped");
+        assert_eq!(
+            big.mul_int_div(1000, 2000).unwrap().to_string(),
+            "45000000000000000000"
+        );
+        assert_eq!(big.mul_int_div(1, 0), None);
+    }
+
+    #[test]
+    fn percent_of_twenty_digit_amounts_is_exact() {
+        let r = Money(p("90000000000000000000"));
+        let c = Money(p("45000000000000000000"));
+        assert_eq!(Money::percent(c, r).unwrap().to_string(), "50");
+        assert_eq!(Money::percent(r, Money(p("0.000000000000000001"))), None);
+        assert_eq!(r.checked_add(r), None);
+        assert_eq!(r.checked_mul(Money(p("2"))), None);
+        assert_eq!(
+            Money(p("2.5"))
+                .checked_mul(Money(p("4")))
+                .unwrap()
+                .to_string(),
+            "10"
+        );
+    }
+
+    #[test]
     fn divides_with_rounding() {
         assert_eq!(
             Money(p("10")).div_int(3).unwrap().to_string(),
@@ -461,10 +526,18 @@ mod tests {
 
     #[test]
     fn multiplies_exactly() {
-        use std::ops::Mul;
-        assert_eq!(Money(p("24.48")).mul(Money(p("0.3"))).to_string(), "7.344");
         assert_eq!(
-            Money(p("2.3472")).mul(Money(p("2920"))).to_string(),
+            Money(p("24.48"))
+                .checked_mul(Money(p("0.3")))
+                .unwrap()
+                .to_string(),
+            "7.344"
+        );
+        assert_eq!(
+            Money(p("2.3472"))
+                .checked_mul(Money(p("2920")))
+                .unwrap()
+                .to_string(),
             "6853.824"
         );
         assert_eq!(Money::from_f64(0.023).unwrap().to_string(), "0.023");
@@ -474,10 +547,16 @@ mod tests {
     #[test]
     fn wide_mul_div_is_exact() {
         let big = 10i128.pow(30);
-        assert_eq!(mul_div(big, big, 10i128.pow(25)), (10i128.pow(35), 0));
-        assert_eq!(mul_div(-big, 3 * big, big), (-3 * big, 0));
-        assert_eq!(mul_div(big + 7, big, big), (big + 7, 0));
-        assert_eq!(mul_div(i128::MAX, 2, 4), (i128::MAX / 2, 2));
+        assert_eq!(mul_div(big, big, 10i128.pow(25)), Some((10i128.pow(35), 0)));
+        assert_eq!(mul_div(-big, 3 * big, big), Some((-3 * big, 0)));
+        assert_eq!(mul_div(big + 7, big, big), Some((big + 7, 0)));
+        assert_eq!(mul_div(i128::MAX, 2, 4), Some((i128::MAX / 2, 2)));
+        assert_eq!(
+            mul_div(i128::MAX, i128::MAX, 1),
+            None,
+            "quotient beyond i128"
+        );
+        assert_eq!(mul_div(1, 1, 0), None);
     }
 
     mod properties {

@@ -12,10 +12,10 @@ use crate::output::Manifest;
 /// Everything the end-of-run summary shows.
 #[derive(Debug, serde::Serialize)]
 pub struct RunSummary {
+    #[serde(flatten)]
     pub manifest: Manifest,
     pub out_dir: PathBuf,
     pub compliance: ComplianceSummary,
-    pub strict_failed: bool,
 }
 
 fn pct(x: f64) -> String {
@@ -34,20 +34,28 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// A value from an input, safe and short enough for a summary line.
+fn shown(s: &str) -> String {
+    crate::escape::terminal(s, crate::escape::SUMMARY_WIDTH)
+}
+
 pub fn attribute_summary(s: &RunSummary) -> String {
     let m = &s.manifest;
     let mut o = String::new();
+    let Some(d) = &m.detail else {
+        return o;
+    };
     let _ = writeln!(
         o,
         "mlcost attribute: {} rows from {} file(s), {} period(s), basis {}",
-        thousands(m.rows.read),
-        m.inputs.len(),
-        m.periods.len(),
-        m.cost_basis
+        thousands(d.rows.read),
+        d.inputs.len(),
+        d.periods.len(),
+        d.cost_basis
     );
     let mut formats: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let mut notes: Vec<&str> = Vec::new();
-    for i in &m.inputs {
+    for i in &d.inputs {
         *formats
             .entry(format!("{} {}", i.format, i.format_version))
             .or_default() += 1;
@@ -63,17 +71,17 @@ pub fn attribute_summary(s: &RunSummary) -> String {
         .collect();
     let _ = writeln!(o, "  formats: {}", formats.join(", "));
     for n in notes {
-        let _ = writeln!(o, "  note: {n}");
+        let _ = writeln!(o, "  note: {}", crate::escape::terminal(n, 400));
     }
     let _ = writeln!(
         o,
         "  rows: {} counted, {} commitment purchases excluded, {} outside --period, {} quarantined",
-        thousands(m.rows.counted),
-        thousands(m.rows.excluded_commitment_purchases),
-        thousands(m.rows.outside_period),
-        thousands(m.rows.quarantined)
+        thousands(d.rows.counted),
+        thousands(d.rows.excluded_commitment_purchases),
+        thousands(d.rows.outside_period),
+        thousands(d.rows.quarantined)
     );
-    for p in &m.periods {
+    for p in &d.periods {
         let allocated = p
             .allocated_direct
             .ratio(p.cost_read)
@@ -89,7 +97,7 @@ pub fn attribute_summary(s: &RunSummary) -> String {
             "  {} {}: {} {} ({} allocated to models, {} unallocated); by basis: {}",
             p.billing_period,
             p.currency,
-            m.cost_basis,
+            d.cost_basis,
             p.cost_read.to_fixed(2),
             allocated,
             p.unallocated.to_fixed(2),
@@ -102,7 +110,7 @@ pub fn attribute_summary(s: &RunSummary) -> String {
         pct(s.compliance.overall_spend_compliant),
         pct(s.compliance.overall_rows_compliant)
     );
-    let vr = &m.volume_report;
+    let vr = &d.volume_report;
     if !vr.volumes_given {
         let _ = writeln!(
             o,
@@ -120,7 +128,7 @@ pub fn attribute_summary(s: &RunSummary) -> String {
             let names = vr
                 .models_without_volumes
                 .iter()
-                .map(|(p, m)| format!("{m} ({p})"))
+                .map(|(p, m)| format!("{} ({p})", shown(m)))
                 .collect();
             let _ = writeln!(
                 o,
@@ -133,7 +141,7 @@ pub fn attribute_summary(s: &RunSummary) -> String {
             let names = vr
                 .unknown_models
                 .iter()
-                .map(|(p, m, _)| format!("{m} ({p})"))
+                .map(|(p, m, _)| format!("{} ({p})", shown(m)))
                 .collect();
             let _ = writeln!(
                 o,
@@ -150,47 +158,49 @@ pub fn attribute_summary(s: &RunSummary) -> String {
             );
         }
     }
-    let _ = writeln!(
-        o,
-        "  reconciliation: {} ({} period/currency total(s) match exactly)",
-        if m.reconciliation.ok { "ok" } else { "FAILED" },
-        m.reconciliation.checked
-    );
-    let _ = writeln!(
-        o,
-        "  wrote {} ({} partition file(s), quarantine.csv, manifest.json)",
-        s.out_dir.display(),
-        m.outputs.len().saturating_sub(1)
-    );
-    if m.rows.quarantined > 0 {
-        let _ = writeln!(
-            o,
-            "  warning: {} row(s) quarantined; see {}",
-            thousands(m.rows.quarantined),
-            s.out_dir.join("quarantine.csv").display()
-        );
+    match &d.reconciliation {
+        Some(r) => {
+            let _ = writeln!(
+                o,
+                "  reconciliation: {} ({} period/currency total(s) match exactly)",
+                if r.ok { "ok" } else { "FAILED" },
+                r.checked
+            );
+        }
+        None => {
+            let _ = writeln!(o, "  reconciliation: not run (nothing was written)");
+        }
     }
-    if m.rows.read > 0 && m.rows.counted == 0 && m.rows.outside_period == 0 {
+    let out = shown(&s.out_dir.display().to_string());
+    let unusable = d.volumes.as_ref().map_or(0, |v| v.unusable_rows);
+    if m.status == crate::output::RunStatus::Published {
+        let partitions = d
+            .outputs
+            .iter()
+            .filter(|f| f.ends_with(crate::output::PART_FILE))
+            .count();
         let _ = writeln!(
             o,
-            "  warning: none of the {} billing rows could be used; the reasons are in {}",
-            thousands(m.rows.read),
-            s.out_dir.join("quarantine.csv").display()
+            "  wrote {out} ({partitions} table partition(s) with _manifest.json and _SUCCESS, quarantine/, manifest.json); run {}",
+            m.run_id
         );
-    }
-    let unusable = m.volumes.as_ref().map_or(0, |v| v.unusable_rows);
-    if unusable > 0 {
+        if d.rows.quarantined > 0 || unusable > 0 {
+            let _ = writeln!(
+                o,
+                "  warning: {} billing row(s) quarantined, {} request or revenue row(s) unusable; see {out}/quarantine/",
+                thousands(d.rows.quarantined),
+                thousands(unusable)
+            );
+        }
+    } else {
         let _ = writeln!(
             o,
-            "  warning: {} request row(s) unusable; see {}",
-            thousands(unusable),
-            s.out_dir.join("quarantine.csv").display()
-        );
-    }
-    if s.strict_failed {
-        let _ = writeln!(
-            o,
-            "error: --strict: rows were quarantined or request rows were unusable"
+            "  nothing was published under {out}; manifest.json records run {} as {}",
+            m.run_id,
+            serde_json::to_value(m.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
         );
     }
     o
@@ -484,6 +494,33 @@ pub fn frontier_text(cands: &[crate::estimate::Candidate]) -> String {
         );
     }
     o
+}
+
+/// An error and its sources on one line (`message: cause: cause`), for the manifest and JSON.
+pub fn error_chain(err: &crate::error::Error) -> String {
+    let mut o = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        let _ = write!(o, ": {s}");
+        source = s.source();
+    }
+    o
+}
+
+/// The one JSON object `--json` prints when a command fails (exit 1 or 2); documented by
+/// `schemas/error.schema.json`.
+pub fn error_json(err: &crate::error::Error) -> String {
+    let status = if err.exit_code() == 1 {
+        "rejected"
+    } else {
+        "failed"
+    };
+    let value = serde_json::json!({
+        "status": status,
+        "exit_code": err.exit_code(),
+        "error": crate::output::ErrorInfo::from_error(err),
+    });
+    format!("{value:#}\n")
 }
 
 /// An error as the user sees it: `error: ...`, one `Caused by:` line per source, a hint.

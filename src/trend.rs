@@ -57,11 +57,14 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
             let (s0, s1) = (a.total_cost, b.total_cost);
             let v0 = a.requests.filter(|v| *v > 0);
             let v1 = b.requests.filter(|v| *v > 0);
-            let per_k = |s: Money, v: i64| Money(s.0.saturating_mul(1000)).div_int(i128::from(v));
+            // checked in 256 bits: a figure out of range is null, never wrapped
+            let per_k = |s: Money, v: i64| s.mul_int_div(1000, i128::from(v));
             let (spend_effect, volume_effect) = match (v0, v1) {
                 (Some(v0), Some(v1)) => {
-                    let spend = per_k(s1 - s0, v0);
-                    let volume = per_k(s1, v1).zip(per_k(s1, v0)).map(|(x, y)| x - y);
+                    let spend = s1.checked_sub(s0).and_then(|d| per_k(d, v0));
+                    let volume = per_k(s1, v1)
+                        .zip(per_k(s1, v0))
+                        .and_then(|(x, y)| x.checked_sub(y));
                     (spend, volume)
                 }
                 _ => (None, None),
@@ -72,7 +75,13 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
                 .enumerate()
                 .filter(|(i, _)| !a.phase_costs[*i].is_zero())
                 .min_by(|(i, _), (j, _)| {
-                    let d = |k: usize| (b.phase_costs[k] - a.phase_costs[k]).0.abs();
+                    // only to pick the flattest phase: saturation cannot change a published number
+                    let d = |k: usize| {
+                        b.phase_costs[k]
+                            .0
+                            .saturating_sub(a.phase_costs[k].0)
+                            .saturating_abs()
+                    };
                     d(*i).cmp(&d(*j))
                 })
                 .map(|(i, c)| {
@@ -97,7 +106,7 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
                 ),
             };
             if let (Some(v0), Some(v1)) = (v0, v1) {
-                let vol = (v1 - v0) as f64 / v0 as f64 * 100.0;
+                let vol = (v1 as f64 - v0 as f64) / v0 as f64 * 100.0;
                 explanation.push_str(&format!(
                     " because spend {} {:.1}% and volume {} {:.1}%",
                     if s1 >= s0 { "rose" } else { "fell" },
@@ -187,7 +196,7 @@ pub fn forecast(
     growth: Option<f64>,
     variable_phases: &[String],
     max_cost_per_1000: &dyn Fn(&str) -> Option<f64>,
-) -> Forecast {
+) -> crate::error::Result<Forecast> {
     let mut by_model: BTreeMap<(String, String), Vec<&UnitCostRow>> = BTreeMap::new();
     for r in rows.iter().filter(|r| crate::schema::is_model(&r.model_id)) {
         by_model
@@ -234,24 +243,47 @@ pub fn forecast(
         };
         out.monthly_growth.insert(model.clone(), g);
         out.basis.insert(model.clone(), basis);
-        let variable: Money = PHASE_COLUMNS
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| variable_phases.iter().any(|v| v == phase_of(c)))
-            .map(|(i, _)| last.phase_costs[i])
-            .sum();
-        let fixed = last.total_cost - variable;
+        let too_large = |what: &str| crate::error::Error::Overflow {
+            what: format!(
+                "the forecast {what} of `{}`",
+                crate::escape::terminal(&model, 80)
+            ),
+            detail: "the projection leaves decimal(38,18) or a 64-bit request count".into(),
+        };
+        let variable = Money::checked_sum(
+            PHASE_COLUMNS
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| variable_phases.iter().any(|v| v == phase_of(c)))
+                .map(|(i, _)| last.phase_costs[i]),
+        )
+        .ok_or_else(|| too_large("variable cost"))?;
+        let fixed = last
+            .total_cost
+            .checked_sub(variable)
+            .ok_or_else(|| too_large("fixed cost"))?;
         let mut crossed = false;
         let mut doubled = false;
         for k in 1..=months {
             let factor = (1.0 + g).powi(k as i32);
             let factor_m = Money::from_f64((factor * 1e9).round() / 1e9).unwrap_or(Money(ONE));
-            let requests = last.requests.map(|v| (v as f64 * factor).round() as i64);
-            let variable_k = variable * factor_m;
-            let total = variable_k + fixed;
+            let requests = match last.requests.map(|v| (v as f64 * factor).round()) {
+                // an f64 at or beyond 2^63 does not fit a count (`as` would saturate)
+                Some(x) if !(x.is_finite() && x.abs() < 9.2e18) => {
+                    return Err(too_large("request volume"))
+                }
+                Some(x) => Some(x as i64),
+                None => None,
+            };
+            let variable_k = variable
+                .checked_mul(factor_m)
+                .ok_or_else(|| too_large("variable cost"))?;
+            let total = variable_k
+                .checked_add(fixed)
+                .ok_or_else(|| too_large("total cost"))?;
             let per_k = requests
                 .filter(|v| *v > 0)
-                .and_then(|v| Money(total.0.saturating_mul(1000)).div_int(i128::from(v)));
+                .and_then(|v| total.mul_int_div(1000, i128::from(v)));
             let period = add_months(&last.period, k);
             if let (Some(limit), Some(pk), false) = (max_cost_per_1000(&model), per_k, crossed) {
                 if Money::from_f64(limit).is_ok_and(|l| pk > l) {
@@ -259,7 +291,7 @@ pub fn forecast(
                     crossed = true;
                 }
             }
-            if !doubled && last.total_cost.0 > 0 && total.0 >= last.total_cost.0 * 2 {
+            if !doubled && last.total_cost.0 > 0 && total.0 / 2 >= last.total_cost.0 {
                 out.alerts.push(format!(
                     "{model}: monthly cost doubles by {period} ({} from {})",
                     total.to_fixed(2),
@@ -279,7 +311,7 @@ pub fn forecast(
             });
         }
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -355,7 +387,7 @@ mod tests {
     #[test]
     fn forecast_separates_variable_and_fixed_and_alerts() {
         let rows = vec![row("2026-10", "m", "1000", "500", Some(1_000_000))];
-        let f = forecast(&rows, 2, Some(1.0), &["inference".into()], &|_| Some(1.6));
+        let f = forecast(&rows, 2, Some(1.0), &["inference".into()], &|_| Some(1.6)).unwrap();
         assert_eq!(f.rows[0].period, "2026-11");
         assert_eq!(f.rows[0].requests, Some(2_000_000));
         assert_eq!(f.rows[0].total_cost.to_string(), "2500");
@@ -374,7 +406,7 @@ mod tests {
             f.alerts.iter().all(|a| !a.contains("crosses")),
             "1.25 and 1.125 stay under 1.6"
         );
-        let flat = forecast(&rows, 1, None, &["inference".into()], &|_| None);
+        let flat = forecast(&rows, 1, None, &["inference".into()], &|_| None).unwrap();
         assert_eq!(
             flat.basis["m"],
             "one month of history and no --growth: volume held flat"
@@ -383,7 +415,7 @@ mod tests {
             row("2026-09", "m", "1000", "0", Some(1_000_000)),
             row("2026-10", "m", "1000", "0", Some(1_100_000)),
         ];
-        let fitted = forecast(&two, 1, None, &["inference".into()], &|_| Some(0.5));
+        let fitted = forecast(&two, 1, None, &["inference".into()], &|_| Some(0.5)).unwrap();
         assert!((fitted.monthly_growth["m"] - 0.1).abs() < 1e-9);
         assert_eq!(fitted.basis["m"], "fitted to 2 months of requests");
     }

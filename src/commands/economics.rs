@@ -50,7 +50,7 @@ pub fn run(args: &EconomicsArgs) -> Result<String> {
         opt("waste-fraction", &args.waste_fraction)?,
         opt("ftes", &args.ftes)?,
         opt("fte-cost", &args.fte_cost)?,
-    );
+    )?;
     if args.json {
         #[derive(serde::Serialize)]
         struct Json<'a> {

@@ -55,6 +55,53 @@ fn read_utilization(path: &std::path::Path) -> Result<BTreeMap<String, Money>> {
     Ok(out)
 }
 
+/// Stages one month of `hidden_costs` with its `_manifest.json` (naming the `unit_costs` file
+/// it was computed from) and `_SUCCESS`.
+fn stage_period(
+    staging: &mut Staging,
+    out: &std::path::Path,
+    period: &str,
+    cfg: &crate::config::HiddenConfig,
+    utilization: &BTreeMap<String, Money>,
+    run_id: &str,
+    at: &str,
+) -> Result<Vec<economics::HiddenRow>> {
+    let source = output::part_path(out, output::UNIT_COSTS, period);
+    let rows =
+        economics::hidden_for_models(&output::read_unit_costs(out, period)?, cfg, utilization)?;
+    let refs: Vec<_> = rows.iter().collect();
+    let mut df = output::hidden_costs_frame(&refs)?;
+    staging.write_partition(output::HIDDEN_COSTS, period, &mut df)?;
+    let m = output::PartitionManifest {
+        table: output::HIDDEN_COSTS.to_string(),
+        billing_period: period.to_string(),
+        run_id: run_id.to_string(),
+        published_at: at.to_string(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        schema_version: crate::schema::SCHEMA_VERSION.to_string(),
+        cost_basis: String::new(),
+        config_sha256: String::new(),
+        allow_empty: false,
+        inputs: {
+            let sha256 = ingest::hash_file(&source)?;
+            vec![output::PartitionInput {
+                path: source.display().to_string(),
+                content_sha256: sha256.clone(),
+                sha256,
+            }]
+        },
+        totals: Vec::new(),
+        quarantined_rows: 0,
+        history: Vec::new(),
+    };
+    let json = serde_json::to_vec_pretty(&m)
+        .map_err(|e| Error::Internal(format!("cannot serialise a partition manifest: {e}")))?;
+    let dir = output::partition_dir(output::HIDDEN_COSTS, period);
+    staging.write_text(&dir.join(output::PARTITION_MANIFEST), &json)?;
+    staging.write_text(&dir.join(output::SUCCESS), b"")?;
+    Ok(rows)
+}
+
 pub fn run(args: &HiddenArgs) -> Result<String> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let cfg = &loaded.config.hidden;
@@ -64,28 +111,40 @@ pub fn run(args: &HiddenArgs) -> Result<String> {
         .map(read_utilization)
         .transpose()?
         .unwrap_or_default();
-    let periods = match &args.period {
-        Some(p) => vec![super::parse_period(p)?],
+    let period = args
+        .period
+        .as_deref()
+        .map(super::parse_period)
+        .transpose()?;
+    let _lock =
+        output::OutputLock::acquire(&args.input, args.wait.map(std::time::Duration::from_secs))?;
+    output::recover(&args.input)?;
+    let periods = match period {
+        Some(p) => vec![p],
         None => output::list_periods(&args.input, output::UNIT_COSTS)?,
     };
+    let now = chrono::Utc::now();
+    let run_id = output::new_run_id(now);
+    let at = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut all = Vec::new();
-    let _lock = output::OutputLock::acquire(&args.input)?;
-    output::recover(&args.input)?;
     let mut staging = Staging::new(&args.input)?;
     for p in &periods {
-        let rows = economics::hidden_for_models(
-            &output::read_unit_costs(&args.input, p)?,
+        let staged = stage_period(
+            &mut staging,
+            &args.input,
+            p,
             cfg,
             &utilization,
+            &run_id,
+            &at,
         );
-        let refs: Vec<_> = rows.iter().collect();
-        let staged = output::hidden_costs_frame(&refs)
-            .and_then(|mut df| staging.write_partition(output::HIDDEN_COSTS, p, &mut df));
-        if let Err(e) = staged {
-            staging.discard();
-            return Err(e);
+        match staged {
+            Ok(rows) => all.extend(rows),
+            Err(e) => {
+                staging.discard();
+                return Err(e);
+            }
         }
-        all.extend(rows);
     }
     staging.commit()?;
     if args.json {

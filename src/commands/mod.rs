@@ -97,9 +97,11 @@ impl BillingRead {
     }
 }
 
-/// Resolves, opens, normalises and aggregates every billing input.
+/// Opens, normalises and aggregates every billing input (`paths`, from
+/// `ingest::resolve_paths`).
 pub fn read_billing(
     input: &BillingInput,
+    paths: Vec<std::path::PathBuf>,
     basis: CostBasis,
     verbosity: Verbosity,
 ) -> Result<BillingRead> {
@@ -112,7 +114,6 @@ pub fn read_billing(
         Format::Oci => Some(SourceFormat::Oci),
         Format::CostExplorer => Some(SourceFormat::CostExplorer),
     };
-    let paths = ingest::resolve_paths(&input.billing)?;
     let bar = verbosity.progress();
     let mut files = Vec::with_capacity(paths.len());
     let mut groups = Vec::new();
@@ -122,12 +123,14 @@ pub fn read_billing(
         .map(|p| ingest::sniff(p))
         .collect::<Result<_>>()?;
     // Hash the inputs on a thread of their own while Polars reads them: hashing is one more
-    // pass over every byte, and the scans leave part of the CPU idle.
+    // pass over every byte, and the scans leave part of the CPU idle. Each file gets the
+    // hash of its bytes (for the manifest) and of its content (decompressed), which decides
+    // whether two inputs are the same export.
     let hashing = {
         let paths = paths.clone();
-        std::thread::spawn(move || -> Result<Vec<String>> {
+        std::thread::spawn(move || -> Result<Vec<ingest::Hashes>> {
             use rayon::prelude::*;
-            paths.par_iter().map(|p| ingest::hash_file(p)).collect()
+            paths.par_iter().map(|p| ingest::hash_content(p)).collect()
         })
     };
     let mut opened = Vec::with_capacity(inspected.len());
@@ -195,7 +198,8 @@ pub fn read_billing(
         i += 1;
     }
     // Per file, the totals of its counted rows, taken before groups merge across files.
-    let mut file_totals = ledger::file_totals(&groups);
+    let file_paths: Vec<std::path::PathBuf> = files.iter().map(|f| f.file.path.clone()).collect();
+    let mut file_totals = ledger::file_totals(&groups, &file_paths)?;
     if !plans.is_empty() {
         bar.set_message(format!("reading {} Parquet file(s)", plans.len()));
         let read = ingest::parquet_direct::aggregate(&plans);
@@ -212,7 +216,7 @@ pub fn read_billing(
                     tracing::info!(path = %f.file.path.display(), "read through Polars: {why}");
                     let file_groups = ingest::aggregate(lines, basis, i, &f.scan)?;
                     f.rows = file_groups.iter().map(|g| g.rows).sum();
-                    file_totals.append(&mut ledger::file_totals(&file_groups));
+                    file_totals.append(&mut ledger::file_totals(&file_groups, &file_paths)?);
                     groups.extend(file_groups);
                 }
             }
@@ -221,25 +225,30 @@ pub fn read_billing(
     let hashes = hashing
         .join()
         .map_err(|_| Error::Internal("the hashing thread panicked".into()))??;
-    let by_path: std::collections::HashMap<&std::path::Path, &String> = paths
+    let by_path: std::collections::HashMap<&std::path::Path, &ingest::Hashes> = paths
         .iter()
         .map(|p| p.as_path())
         .zip(hashes.iter())
         .collect();
     for f in files.iter_mut() {
         if let Some(h) = by_path.get(f.file.path.as_path()) {
-            f.file.sha256 = (*h).clone();
+            f.file.sha256 = h.file.clone();
+            f.file.content_sha256 = h.content.clone();
         }
     }
-    // the same export given twice (a month delivered twice, a copy in another folder)
+    // the same export given twice (a month delivered twice, a copy in another folder, the
+    // same CSV once plain and once gzipped): compared on decompressed content
     for (i, a) in paths.iter().enumerate() {
-        if let Some(j) = hashes[..i].iter().position(|h| *h == hashes[i]) {
+        if let Some(j) = hashes[..i]
+            .iter()
+            .position(|h| h.content == hashes[i].content)
+        {
             return Err(Error::Ingest {
                 path: a.clone(),
                 message: format!(
-                    "it has the same content as `{}` (sha256 {}); reading both would count every line item twice",
+                    "it has the same content as `{}` (sha256 of the content {}); reading both would count every line item twice",
                     paths[j].display(),
-                    &hashes[i][..12]
+                    &hashes[i].content[..12]
                 ),
                 hint: Some("pass only one of the two files".into()),
             });
@@ -262,7 +271,7 @@ pub fn read_billing(
             )),
         });
     }
-    let groups = merge_across_files(groups);
+    let groups = merge_across_files(groups, &file_paths)?;
     Ok(BillingRead {
         files,
         groups,
@@ -274,7 +283,10 @@ pub fn read_billing(
 /// parts gives the same few groups (and the same rounding precision) as one file. Groups
 /// that will be quarantined (cost missing or not a number, period or currency that does not
 /// parse) keep their file, which the quarantine report names.
-fn merge_across_files(groups: Vec<SourceGroup>) -> Vec<SourceGroup> {
+fn merge_across_files(
+    groups: Vec<SourceGroup>,
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<SourceGroup>> {
     use crate::schema::line;
     type Key = ([Option<String>; 15], i32, bool, Option<usize>);
     let mut parses: std::collections::HashMap<(usize, String), bool> = Default::default();
@@ -297,13 +309,24 @@ fn merge_across_files(groups: Vec<SourceGroup>) -> Vec<SourceGroup> {
             (!counted).then_some(g.file),
         );
         match merged.get_mut(&key) {
-            Some(m) => m.absorb(&g),
+            Some(m) => m.absorb(&g).map_err(|detail| Error::Overflow {
+                what: format!(
+                    "a cost sum across input files (`{}` and `{}`)",
+                    paths
+                        .get(m.file)
+                        .map_or("?".into(), |p| p.display().to_string()),
+                    paths
+                        .get(g.file)
+                        .map_or("?".into(), |p| p.display().to_string())
+                ),
+                detail,
+            })?,
             None => {
                 merged.insert(key, g);
             }
         }
     }
-    merged.into_values().collect()
+    Ok(merged.into_values().collect())
 }
 
 /// Line-item identities of an AWS CUR file (identity/LineItemId + identity/TimeInterval), when

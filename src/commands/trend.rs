@@ -68,7 +68,7 @@ pub fn run_forecast(args: &ForecastArgs) -> Result<String> {
         growth,
         &loaded.config.forecast.variable_phases,
         &limit,
-    );
+    )?;
     if args.json {
         return json(&f);
     }

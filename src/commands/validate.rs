@@ -19,23 +19,34 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Result<Outcome> {
     let loaded = LoadedConfig::load(args.input.config.as_deref())?;
     let config = &loaded.config;
     let tagger = TagNormaliser::new(&config.tags);
-    let billing = read_billing(&args.input, config.cost.basis, verbosity)?;
-    let ledger = ledger::build(&billing.groups, config, None);
+    let paths = crate::ingest::resolve_paths(&args.input.billing, &[])?;
+    let billing = read_billing(&args.input, paths, config.cost.basis, verbosity)?;
+    let ledger = ledger::build(&billing.groups, config, None)?;
     let summary = compliance::assess(&ledger, tagger.required()).summary;
     let threshold = config.validate.min_compliance;
-    let below = threshold.is_some_and(|t| summary.overall_spend_compliant < t);
+    let counted: u64 = ledger.totals.values().map(|t| t.rows).sum();
+    let read: u64 = billing.files.iter().map(|f| f.rows).sum();
+    // Nothing usable is not 100% compliant: there is nothing to measure.
+    let unusable = counted == 0;
+    let below = unusable || threshold.is_some_and(|t| summary.overall_spend_compliant < t);
     let stdout = if args.json {
         #[derive(serde::Serialize)]
         struct Json<'a> {
+            status: &'static str,
+            exit_code: i32,
             threshold: Option<f64>,
             passed: bool,
+            counted_rows: u64,
             quarantined_rows: u64,
             #[serde(flatten)]
             summary: &'a compliance::ComplianceSummary,
         }
         let json = Json {
+            status: if below { "rejected" } else { "passed" },
+            exit_code: i32::from(below),
             threshold,
             passed: !below,
+            counted_rows: counted,
             quarantined_rows: ledger.quarantined_rows(),
             summary: &summary,
         };
@@ -48,6 +59,12 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Result<Outcome> {
         report::validate_text(&summary, threshold)
     };
     let rejection = below.then(|| {
+        if unusable {
+            return format!(
+                "none of the {read} billing rows could be used ({} quarantined): there is no spend to measure compliance on",
+                ledger.quarantined_rows()
+            );
+        }
         format!(
             "tag compliance {:.1}% of spend is below the threshold {:.1}% (`validate.min_compliance`)",
             summary.overall_spend_compliant * 100.0,

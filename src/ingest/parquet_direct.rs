@@ -811,7 +811,7 @@ mod tests {
         let fast = DirectPlan::new(path, 3, &direct, basis).and_then(|plan| {
             let read = aggregate(&[plan]);
             let summary = read.files[0].clone()?;
-            let mut expected = crate::ledger::file_totals(&polars);
+            let mut expected = crate::ledger::file_totals(&polars, &[]).unwrap();
             assert_eq!(summary.totals, expected.remove(&3).unwrap_or_default());
             assert_eq!(summary.rows, polars.iter().map(|g| g.rows).sum::<u64>());
             Ok(read.groups)

@@ -127,7 +127,9 @@ fn quarantined_rows_are_listed_with_file_row_and_reason() {
     let env = TestEnv::new();
     let r = run_basic(&env, &[]);
     assert_eq!(r.code, 0);
-    let q = std::fs::read_to_string(env.path("out/quarantine.csv")).unwrap();
+    let q =
+        std::fs::read_to_string(env.path("out/quarantine/billing_period=2026-09/quarantine.csv"))
+            .unwrap();
     let q = env.clean(&q);
     assert_eq!(
         q,
@@ -135,10 +137,77 @@ fn quarantined_rows_are_listed_with_file_row_and_reason() {
          [FIXTURES]/focus/basic.csv,12,EffectiveCost,EffectiveCost is not a decimal number,abc\n\
          [FIXTURES]/focus/basic.csv,13,EffectiveCost,EffectiveCost is not a decimal number,NaN\n"
     );
-    assert!(r.stderr.contains("2 row(s) quarantined"));
-    // --strict turns quarantined rows into a rejected run, but still writes the outputs
-    let r = run_basic(&env, &["--strict"]);
+    // October has no quarantined row: its file has the header only; nothing is without a month
+    for empty in [
+        "quarantine/billing_period=2026-10/quarantine.csv",
+        "quarantine/other_rows.csv",
+    ] {
+        let text = std::fs::read_to_string(env.path(&format!("out/{empty}"))).unwrap();
+        assert_eq!(
+            text, "source_file,source_row,column,reason,value\n",
+            "{empty}"
+        );
+    }
+    assert!(
+        r.stderr.contains("2 billing row(s) quarantined"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn strict_rejects_and_publishes_nothing() {
+    let env = TestEnv::new();
+    assert_eq!(run_basic(&env, &[]).code, 0);
+    let published = |env: &TestEnv| published(&env.path("out"));
+    let before = published(&env);
+    // restated input whose rows would change the month, but with quarantined rows: rejected
+    let text = std::fs::read_to_string(fixture("focus/basic.csv")).unwrap();
+    let billing = env.write(
+        "restated.csv",
+        &text.replace("1.81E-2,1.81E-2", "3.62E-2,3.62E-2"),
+    );
+    let requests = fixture("focus/requests.csv");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--requests",
+        requests.to_str().unwrap(),
+        "--out",
+        "out",
+        "--strict",
+        "--json",
+    ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error: --strict: 2 billing row(s) quarantined"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("nothing was published"), "{}", r.stderr);
+    let published_after = published(&env);
+    assert!(before.keys().eq(published_after.keys()));
+    assert!(
+        before == published_after,
+        "a rejected run must not replace any partition"
+    );
+    let m = manifest(&env.path("out"));
+    assert_eq!(m["status"], "rejected");
+    assert_eq!(m["exit_code"], 1);
+    assert!(m["error"]["message"].as_str().unwrap().contains("--strict"));
+    // the JSON on stdout is the same record
+    let json: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(json["status"], "rejected");
+    assert_eq!(json["run_id"], m["run_id"]);
+    // every partition still listed, written by the earlier run
+    let parts = m["partitions"].as_array().unwrap();
+    assert_eq!(parts.len(), 6, "{parts:?}");
+    assert!(parts.iter().all(|p| p["run_id"] != m["run_id"]));
+    // the rows to fix are listed although nothing was published
+    let q = std::fs::read_to_string(env.path("out/quarantine/rejected_run.csv")).unwrap();
+    assert_eq!(q.lines().count(), 3, "{q}");
 }
 
 #[test]
@@ -181,10 +250,12 @@ fn without_config_and_without_requests_unit_costs_are_null_with_reason() {
 fn two_runs_write_identical_bytes() {
     let env = TestEnv::new();
     assert_eq!(run_basic(&env, &[]).code, 0);
-    let first = tree_bytes(&env.path("out"), &["manifest.json"]);
+    // manifests carry run ids and times; every other file is the same
+    let skip = ["manifest.json", ".mlcost.lock"];
+    let first = tree_bytes(&env.path("out"), &skip);
     std::fs::rename(env.path("out"), env.path("first")).unwrap();
     assert_eq!(run_basic(&env, &[]).code, 0);
-    let second = tree_bytes(&env.path("out"), &["manifest.json"]);
+    let second = tree_bytes(&env.path("out"), &skip);
     assert_eq!(
         first.keys().collect::<Vec<_>>(),
         second.keys().collect::<Vec<_>>()
@@ -192,15 +263,33 @@ fn two_runs_write_identical_bytes() {
     assert!(first == second, "outputs differ between identical runs");
     // rerunning the same inputs is not a restatement
     assert_eq!(run_basic(&env, &[]).code, 0);
-    assert_eq!(manifest(&env.path("out"))["history"], serde_json::json!([]));
-    assert_eq!(first.len(), 7, "{:?}", first.keys());
+    let m = manifest(&env.path("out"));
+    assert_eq!(m["restatements"], serde_json::json!([]));
+    let p: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            env.path("out/cost_by_model/billing_period=2026-10/_manifest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(p["history"], serde_json::json!([]));
+    assert_eq!(p["run_id"], m["run_id"]);
+    // 3 tables x 2 months, each a part file and _SUCCESS, plus 3 quarantine files
+    assert_eq!(first.len(), 15, "{:?}", first.keys());
 }
 
 #[test]
 fn period_replaces_only_that_partition() {
     let env = TestEnv::new();
     assert_eq!(run_basic(&env, &[]).code, 0);
-    let before = tree_bytes(&env.path("out"), &["manifest.json", "quarantine.csv"]);
+    let skip = [
+        "manifest.json",
+        "quarantine.csv",
+        "other_rows.csv",
+        "_SUCCESS",
+        ".mlcost.lock",
+    ];
+    let before = tree_bytes(&env.path("out"), &skip);
     // restate October: double the last row's cost
     let text = std::fs::read_to_string(fixture("focus/basic.csv")).unwrap();
     let restated = text.replace("1.81E-2,1.81E-2", "3.62E-2,3.62E-2");
@@ -218,7 +307,7 @@ fn period_replaces_only_that_partition() {
         "2026-10",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let after = tree_bytes(&env.path("out"), &["manifest.json", "quarantine.csv"]);
+    let after = tree_bytes(&env.path("out"), &skip);
     for (path, bytes) in &before {
         if path.contains("billing_period=2026-09") {
             assert_eq!(bytes, &after[path], "{path} must not change");
@@ -235,7 +324,7 @@ fn period_replaces_only_that_partition() {
     let m = manifest(&env.path("out"));
     assert_eq!(m["period_filter"], "2026-10");
     // the warehouse can see that October was restated, and from what to what
-    let h = &m["history"][0];
+    let h = &m["restatements"][0];
     assert_eq!(h["billing_period"], "2026-10");
     assert_eq!(
         (h["cost_before"].as_str(), h["cost_after"].as_str()),
@@ -243,15 +332,30 @@ fn period_replaces_only_that_partition() {
     );
     assert_ne!(h["inputs_before"], h["inputs_after"]);
     assert_eq!(
-        m["history"].as_array().unwrap().len(),
+        m["restatements"].as_array().unwrap().len(),
         1,
         "September was not rerun"
     );
     // every September row is outside the run, the two with a bad cost included
     assert_eq!(m["rows"]["outside_period"], 11);
     assert_eq!(m["rows"]["quarantined"], 0);
-    let q = std::fs::read_to_string(env.path("out/quarantine.csv")).unwrap();
+    // October's quarantine was replaced (empty); September's list is kept
+    let q =
+        std::fs::read_to_string(env.path("out/quarantine/billing_period=2026-10/quarantine.csv"))
+            .unwrap();
     assert_eq!(q.lines().count(), 1, "{q}");
+    let q =
+        std::fs::read_to_string(env.path("out/quarantine/billing_period=2026-09/quarantine.csv"))
+            .unwrap();
+    assert_eq!(q.lines().count(), 3, "{q}");
+    // the top-level manifest lists every published partition, September's from the first run
+    let parts = m["partitions"].as_array().unwrap();
+    let sept: Vec<_> = parts
+        .iter()
+        .filter(|p| p["billing_period"] == "2026-09")
+        .collect();
+    assert_eq!(sept.len(), 3);
+    assert!(sept.iter().all(|p| p["run_id"] != m["run_id"]));
 }
 
 #[test]
@@ -281,7 +385,8 @@ fn billed_basis_counts_the_purchase_once() {
 fn reconciliation_failure_exits_1_and_keeps_previous_outputs() {
     let env = TestEnv::new();
     assert_eq!(run_basic(&env, &[]).code, 0);
-    let before = tree_bytes(&env.path("out"), &[]);
+    let published = |env: &TestEnv| published(&env.path("out"));
+    let before = published(&env);
     let billing = fixture("focus/basic.csv");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlcost"))
         .args([
@@ -304,9 +409,15 @@ fn reconciliation_failure_exits_1_and_keeps_previous_outputs() {
     );
     assert_eq!(
         before,
-        tree_bytes(&env.path("out"), &[]),
+        published(&env),
         "previous outputs must be untouched"
     );
+    let m = manifest(&env.path("out"));
+    assert_eq!(
+        (m["status"].as_str(), m["exit_code"].as_i64()),
+        (Some("rejected"), Some(1))
+    );
+    assert_eq!(m["reconciliation"]["ok"], false);
 }
 
 #[test]
@@ -339,47 +450,61 @@ fn written_tables_match_the_published_schemas() {
 }
 
 #[test]
-fn a_second_run_on_the_same_output_is_refused_and_a_stale_lock_taken_over() {
+fn a_second_run_waits_or_is_refused_and_a_dead_runs_lock_is_free() {
     let env = TestEnv::new();
     assert_eq!(run_basic(&env, &[]).code, 0);
-    assert!(
-        !env.path("out/.mlcost.lock").exists(),
-        "the lock is released"
-    );
-    // a live holder: this test process itself
-    env.write(
-        "out/.mlcost.lock",
-        &format!(
-            "pid={}\nstarted_at=2026-11-28T00:00:00Z\n",
-            std::process::id()
-        ),
-    );
+    // a live holder: this test process takes the same kernel lock
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(env.path("out/.mlcost.lock"))
+        .unwrap();
+    lock.lock().unwrap();
     let before = tree_bytes(&env.path("out"), &[]);
     let r = run_basic(&env, &[]);
     assert_eq!(r.code, 2);
+    // the run that could not take the lock writes nothing, not even its manifest
     assert!(
         r.stderr
             .contains("is being written by another mlcost run (pid="),
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("hint: wait for it to finish"),
-        "{}",
-        r.stderr
-    );
+    assert!(r.stderr.contains("--wait SECONDS"), "{}", r.stderr);
     assert_eq!(before, tree_bytes(&env.path("out"), &[]), "nothing changed");
-    // a dead holder: a pid that cannot exist
-    env.write(
-        "out/.mlcost.lock",
-        "pid=4294967\nstarted_at=2026-11-28T00:00:00Z\n",
-    );
-    let r = run_basic(&env, &[]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stderr.contains("taking over the stale lock"),
-        "{}",
-        r.stderr
-    );
-    assert!(!env.path("out/.mlcost.lock").exists());
+    // --wait queues behind it and gives up when the holder does not finish in time
+    let start = std::time::Instant::now();
+    let r = run_basic(&env, &["--wait", "1"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(900));
+    assert!(r.stderr.contains("waited 1 s"), "{}", r.stderr);
+    // the holder ends while a run waits: the waiting run goes ahead
+    let waiting = std::process::Command::new(env!("CARGO_BIN_EXE_mlcost"))
+        .args([
+            "attribute",
+            "--billing",
+            fixture("focus/basic.csv").to_str().unwrap(),
+            "--out",
+            "out",
+            "--wait",
+            "60",
+            "-q",
+        ])
+        .current_dir(env.dir.path())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    drop(lock);
+    assert!(waiting.wait_with_output().unwrap().status.success());
+    // a lock file left by a dead run (or naming pid 1, or a reused pid) blocks nothing: only
+    // the kernel's lock counts
+    for holder in [
+        "pid=4294967\n",
+        "pid=1\n",
+        &format!("pid={}\n", std::process::id()),
+    ] {
+        env.write("out/.mlcost.lock", holder);
+        let r = run_basic(&env, &[]);
+        assert_eq!(r.code, 0, "{holder}: {}", r.stderr);
+    }
 }

@@ -107,14 +107,14 @@ fn corpus() -> Vec<Case> {
         case("missing Azure column", vec![("in.csv", b"CostInBillingCurrency,BillingCurrencyCode,BillingPeriodStartDate\n1,EUR,10/1/2026\n".to_vec())], &attr, 2, "Azure cost details: missing column(s) SubscriptionId"),
         case("missing OCI column", vec![("in.csv", b"cost/myCost,lineItem/intervalUsageStart,product/service\n1,2026-10-01T00:00Z,COMPUTE\n".to_vec())], &attr, 2, "OCI cost report: missing column(s) cost/currencyCode"),
         case("missing GCP column", vec![("in.jsonl", b"{\"billing_account_id\": \"x\", \"cost\": 1, \"invoice\": {\"month\": \"202610\"}}\n".to_vec())], &["attribute", "--billing", "in.jsonl", "--out", "out"], 2, "GCP billing export: missing column(s) currency"),
-        case("cost not a number", vec![("in.csv", focus(&[good("1"), good("abc")]))], &attr, 0, "1 row(s) quarantined"),
-        case("NaN and inf", vec![("in.csv", focus(&[good("NaN"), good("inf"), good("-inf"), good("1")]))], &attr, 0, "3 row(s) quarantined"),
-        case("40-digit cost", vec![("in.csv", focus(&[good("1234567890123456789012345678901234567890"), good("1")]))], &attr, 0, "1 row(s) quarantined"),
-        case("negative requests", vec![("in.csv", focus(&[good("1")])), ("req.csv", b"date,model_id,requests\n2026-10-01,m,-5\n".to_vec())], &["attribute", "--billing", "in.csv", "--requests", "req.csv", "--out", "out"], 0, "1 request row(s) unusable"),
+        case("cost not a number", vec![("in.csv", focus(&[good("1"), good("abc")]))], &attr, 0, "1 billing row(s) quarantined"),
+        case("NaN and inf", vec![("in.csv", focus(&[good("NaN"), good("inf"), good("-inf"), good("1")]))], &attr, 0, "3 billing row(s) quarantined"),
+        case("40-digit cost", vec![("in.csv", focus(&[good("1234567890123456789012345678901234567890"), good("1")]))], &attr, 0, "1 billing row(s) quarantined"),
+        case("negative requests", vec![("in.csv", focus(&[good("1")])), ("req.csv", b"date,model_id,requests\n2026-10-01,m,-5\n".to_vec())], &["attribute", "--billing", "in.csv", "--requests", "req.csv", "--out", "out"], 0, "1 request or revenue row(s) unusable"),
         case("ISO dates", vec![("in.csv", focus(&[row("2026-10-01T00:00:00Z", "USD", "1", "{}", "i")]))], &attr, 0, "2026-10 USD"),
         case("dates without T or Z", vec![("in.csv", focus(&[row("2026-10-01 00:00:00", "USD", "1", "{}", "i")]))], &attr, 0, "2026-10 USD"),
         case("US dates", vec![("in.csv", focus(&[row("10/1/2026", "USD", "1", "{}", "i")]))], &attr, 0, "2026-10 USD"),
-        case("impossible date", vec![("in.csv", focus(&[row("2026-02-30", "USD", "1", "{}", "i"), good("1")]))], &attr, 0, "1 row(s) quarantined"),
+        case("impossible date", vec![("in.csv", focus(&[row("2026-02-30", "USD", "1", "{}", "i"), good("1")]))], &attr, 0, "1 billing row(s) quarantined"),
         case("Tags not JSON", vec![("in.csv", focus(&[row("2026-10-01", "USD", "1", "team=a;model=b", "i")]))], &attr, 0, "reconciliation: ok"),
         case("Tags a JSON array", vec![("in.csv", focus(&[row("2026-10-01", "USD", "1", "[1, 2]", "i")]))], &attr, 0, "reconciliation: ok"),
         case("Tags nested object", vec![("in.csv", focus(&[row("2026-10-01", "USD", "1", r#"{"a": {"b": 1}}"#, "i")]))], &attr, 0, "reconciliation: ok"),
@@ -164,15 +164,30 @@ fn every_bad_input_gets_its_exit_code_and_message_and_no_panic() {
         }
         if c.code != 0 {
             let out = env.path("out");
+            // a run that took the lock records itself in manifest.json (status rejected or
+            // failed) and may list its rejected rows; nothing else, and no partition
             let left: Vec<_> = if out.exists() {
                 std::fs::read_dir(&out)
                     .unwrap()
                     .flatten()
-                    .map(|e| e.file_name())
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .filter(|n| {
+                        ![".mlcost.lock", "manifest.json", "quarantine"].contains(&n.as_str())
+                    })
                     .collect()
             } else {
                 vec![]
             };
+            if out.join("manifest.json").exists() {
+                let m = manifest(&out);
+                let want = if c.code == 1 { "rejected" } else { "failed" };
+                if m["status"] != want || m["partitions"] != serde_json::json!([]) {
+                    failures.push(format!(
+                        "{}: manifest says {} {}",
+                        c.name, m["status"], m["partitions"]
+                    ));
+                }
+            }
             if !left.is_empty() {
                 failures.push(format!(
                     "{}: a failed run left {:?} in the output",
@@ -195,8 +210,13 @@ fn every_bad_input_gets_its_exit_code_and_message_and_no_panic() {
                         "cost_by_model",
                         "unit_costs",
                         "tag_compliance",
+                        "quarantine",
                         "quarantine.csv",
+                        "other_rows.csv",
                         "manifest.json",
+                        "_manifest.json",
+                        "_SUCCESS",
+                        ".mlcost.lock",
                         "part-0.parquet",
                     ]
                     .contains(&part)

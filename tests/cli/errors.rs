@@ -86,7 +86,9 @@ fn empty_file_and_header_only() {
 
     hint: check that the export is complete: `header.csv` has a header but no data rows
     ");
-    assert!(!env.path("out").exists());
+    // nothing published; the run is recorded as rejected
+    assert_eq!(manifest(&env.path("out"))["status"], "rejected");
+    assert!(!env.path("out/cost_by_model").exists());
 }
 
 #[test]
@@ -217,7 +219,7 @@ fn bad_volume_rows_are_quarantined_not_fatal() {
         "out",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let q = std::fs::read_to_string(env.path("out/quarantine.csv")).unwrap();
+    let q = std::fs::read_to_string(env.path("out/quarantine/other_rows.csv")).unwrap();
     let q: Vec<&str> = q.lines().filter(|l| l.starts_with("req.csv")).collect();
     assert_eq!(
         q,

@@ -24,7 +24,10 @@ fn attribute(env: &TestEnv, billing: &[&str], out: &str) -> Run {
 }
 
 fn tables(env: &TestEnv, out: &str) -> std::collections::BTreeMap<String, Vec<u8>> {
-    tree_bytes(&env.path(out), &["manifest.json", "quarantine.csv"])
+    tree_bytes(
+        &env.path(out),
+        &["manifest.json", "quarantine.csv", ".mlcost.lock"],
+    )
 }
 
 /// Writes the good rows as Parquet: costs as decimal(38,18), periods as timestamps, and Tags
@@ -255,7 +258,7 @@ fn sample_output_runs_through_attribute() {
             "forced to Polars: {log}"
         );
     }
-    let tree = |d: &str| tree_bytes(&env.path(d), &["manifest.json"]);
+    let tree = |d: &str| tree_bytes(&env.path(d), &["manifest.json", ".mlcost.lock"]);
     assert!(tree("pout") == tree("direct"));
     assert!(tree("pout") == tree("sliced"), "slicing changed the output");
     assert!(
@@ -302,8 +305,8 @@ fn a_month_in_parquet_parts_reads_like_one_file() {
     assert_eq!(m["inputs"].as_array().unwrap().len(), 7);
     // the same tables, byte for byte; only the manifest (which lists the inputs) differs
     assert!(
-        tree_bytes(&env.path("from_one"), &["manifest.json"])
-            == tree_bytes(&env.path("from_parts"), &["manifest.json"])
+        tree_bytes(&env.path("from_one"), &["manifest.json", ".mlcost.lock"])
+            == tree_bytes(&env.path("from_parts"), &["manifest.json", ".mlcost.lock"])
     );
     let r = env.run(&["sample", "--out", "x", "--rows", "5", "--parts", "6"]);
     assert_eq!(r.code, 2);
@@ -394,9 +397,10 @@ fn monthly_volumes_in_parquet() {
     assert_eq!(oct["unit_cost_reason"], "no requests for model");
     // --json puts the run summary on stdout for schedulers
     let summary: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
-    assert_eq!(summary["manifest"]["reconciliation"]["ok"], true);
+    assert_eq!(summary["status"], "published");
+    assert_eq!(summary["reconciliation"]["ok"], true);
     assert_eq!(
-        summary["manifest"]["volume_report"]["models_without_volumes"][0][1],
+        summary["volume_report"]["models_without_volumes"][0][1],
         "ranker"
     );
 }

@@ -118,7 +118,11 @@ fn a_rule_that_matches_nothing_is_an_error_naming_its_line() {
         "{}",
         r.stderr
     );
-    assert!(!env.path("out").exists(), "nothing is written");
+    assert!(
+        !env.path("out/cost_by_model").exists(),
+        "nothing is published"
+    );
+    assert_eq!(manifest(&env.path("out"))["status"], "failed");
 }
 
 #[test]

@@ -107,7 +107,7 @@ fn forecast_from_one_and_three_months() {
 fn hidden_costs_are_a_separate_table() {
     let env = TestEnv::new();
     history(&env, &["2026-10"]);
-    let before = tree_bytes(&env.path("out"), &[]);
+    let before = published(&env.path("out"));
     let config = env.write(
         "c.toml",
         "[hidden]\ndefault_utilization = 0.5\nexperiment_share = 0.1\nwaste_fraction = 0.5\nftes = 1.5\nfte_annual_cost = 300000\n",
@@ -128,7 +128,9 @@ fn hidden_costs_are_a_separate_table() {
     assert_eq!(ranker["idle_capacity"], "1120");
     assert_eq!(ranker["engineering_time"], "37500");
     // the billed tables are untouched: hidden costs never mix into reconciled totals
-    let after = tree_bytes(&env.path("out"), &[]);
+    let after = published(&env.path("out"));
+    assert!(after.contains_key("hidden_costs/billing_period=2026-10/_SUCCESS"));
+    assert!(after.contains_key("hidden_costs/billing_period=2026-10/_manifest.json"));
     for (k, v) in &before {
         assert_eq!(Some(v), after.get(k), "{k} changed");
     }

@@ -169,3 +169,19 @@ pub fn tree_bytes(dir: &Path, skip: &[&str]) -> BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// What a run publishes under `out` (every file but the run record `manifest.json`, the lock
+/// and `quarantine/rejected_run.csv`), for checks that a rejected or failed run changed nothing.
+pub fn published(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    tree_bytes(out, &[])
+        .into_iter()
+        .filter(|(k, _)| {
+            ![
+                "manifest.json",
+                ".mlcost.lock",
+                "quarantine/rejected_run.csv",
+            ]
+            .contains(&k.as_str())
+        })
+        .collect()
+}

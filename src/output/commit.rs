@@ -1,0 +1,428 @@
+//! Publishing: the output lock, the private staging directory a run writes into, and the
+//! journaled commit that moves staged files into place with `rename`. A failed or killed run
+//! therefore leaves the previous outputs as they were, and a run killed half-way through its
+//! renames is completed by the next run, after its journal has been checked entry by entry.
+
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// The lock file that keeps two runs from writing one output directory at once. It is never
+/// removed: the lock is the kernel's advisory lock on it, released when the process ends.
+pub const LOCK: &str = ".mlcost.lock";
+
+/// Journal of an interrupted commit: per line, the staged path and the final path, both
+/// relative to the output directory, separated by a tab.
+const JOURNAL: &str = ".mlcost-commit";
+
+const STAGING_PREFIX: &str = ".mlcost-staging-";
+
+/// Files a journal entry may name inside a table partition.
+const PARTITION_FILES: [&str; 4] = [
+    super::PART_FILE,
+    super::PARTITION_MANIFEST,
+    super::SUCCESS,
+    super::QUARANTINE_FILE,
+];
+
+/// Holds the exclusive lock of an output directory while alive.
+#[derive(Debug)]
+pub struct OutputLock {
+    _file: std::fs::File,
+}
+
+impl OutputLock {
+    /// Takes the lock of `out` (creating the directory). With `wait`, a run that holds it is
+    /// waited for up to that long; otherwise (or when the wait ends) it is an error naming
+    /// the holder. The kernel releases the lock when this process ends, however it ends.
+    pub fn acquire(out: &Path, wait: Option<Duration>) -> Result<OutputLock> {
+        std::fs::create_dir_all(out).map_err(|source| Error::Write {
+            path: out.to_path_buf(),
+            source,
+        })?;
+        let path = out.join(LOCK);
+        let io = |source| Error::Write {
+            path: path.clone(),
+            source,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        let deadline = wait.map(|w| Instant::now() + w);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if deadline.is_some_and(|d| Instant::now() < d) {
+                        std::thread::sleep(Duration::from_millis(100));
+                        continue;
+                    }
+                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                    let holder = holder.lines().collect::<Vec<_>>().join(", ");
+                    return Err(Error::Locked {
+                        path: out.to_path_buf(),
+                        holder: if holder.is_empty() {
+                            "a run that has just started".into()
+                        } else {
+                            holder
+                        },
+                        waited: wait,
+                    });
+                }
+                Err(std::fs::TryLockError::Error(source)) => return Err(io(source)),
+            }
+        }
+        // Who holds it, for the message a second run prints; best effort.
+        let me = format!(
+            "pid={}\nstarted_at={}\n",
+            std::process::id(),
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+        );
+        let _ = file.set_len(0);
+        let _ = file.write_all(me.as_bytes());
+        Ok(OutputLock { _file: file })
+    }
+}
+
+/// A run's outputs being assembled in a staging directory under the output directory.
+pub struct Staging {
+    out: PathBuf,
+    /// The staging directory, relative to `out`.
+    name: String,
+    /// (staged file, final path), both relative to `out`, in commit order.
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Staging {
+    /// Creates `<out>/.mlcost-staging-<pid>/`. Call with the output lock held.
+    pub fn new(out: &Path) -> Result<Staging> {
+        let name = format!("{STAGING_PREFIX}{}", std::process::id());
+        let dir = out.join(&name);
+        let io = |source| Error::Write {
+            path: dir.clone(),
+            source,
+        };
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io)?;
+        }
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        Ok(Staging {
+            out: out.to_path_buf(),
+            name,
+            files: Vec::new(),
+        })
+    }
+
+    /// Creates the parent directories of a staged file; returns its full path.
+    fn stage_path(&self, relative: &Path) -> Result<PathBuf> {
+        let staged = self.out.join(&self.name).join(relative);
+        if let Some(parent) = staged.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+        }
+        Ok(staged)
+    }
+
+    fn record(&mut self, relative: &Path) {
+        self.files
+            .push((Path::new(&self.name).join(relative), relative.to_path_buf()));
+    }
+
+    /// Writes one table partition as Parquet (zstd, fixed row order given by the caller);
+    /// returns the staged path, for reading it back.
+    pub fn write_partition(
+        &mut self,
+        table: &str,
+        period: &str,
+        df: &mut DataFrame,
+    ) -> Result<PathBuf> {
+        let relative = super::partition_dir(table, period).join(super::PART_FILE);
+        let staged = self.stage_path(&relative)?;
+        let file = std::fs::File::create(&staged).map_err(|source| Error::Write {
+            path: staged.clone(),
+            source,
+        })?;
+        ParquetWriter::new(&file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map_err(|source| Error::WriteParquet {
+                path: staged.clone(),
+                source,
+            })?;
+        file.sync_all().map_err(|source| Error::Write {
+            path: staged.clone(),
+            source,
+        })?;
+        self.record(&relative);
+        test_pause(&format!("stage:{table}"));
+        Ok(staged)
+    }
+
+    /// Writes a small file (manifest, quarantine, marker) at `relative` under the output
+    /// directory, to be committed with the tables, in the order written.
+    pub fn write_text(&mut self, relative: &Path, text: &[u8]) -> Result<()> {
+        let staged = self.stage_path(relative)?;
+        let io = |source| Error::Write {
+            path: staged.clone(),
+            source,
+        };
+        let mut f = std::fs::File::create(&staged).map_err(io)?;
+        f.write_all(text).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        self.record(relative);
+        Ok(())
+    }
+
+    /// Moves every staged file into place, in order, then removes the staging directory and
+    /// any staging directory a killed earlier run left behind. Returns the final paths.
+    pub fn commit(self) -> Result<Vec<PathBuf>> {
+        // The journal makes the renames one step: a run killed half-way through them is
+        // completed by the next run (`recover`), so the outputs never stay half old, half new.
+        let mut journal = String::new();
+        for (staged, target) in &self.files {
+            journal.push_str(&format!("{}\t{}\n", unix(staged)?, unix(target)?));
+        }
+        write_file_atomic(&self.out.join(JOURNAL), journal.as_bytes())?;
+        let mut done = Vec::with_capacity(self.files.len());
+        for (i, (staged, target)) in self.files.iter().enumerate() {
+            move_into_place(&self.out, staged, target)?;
+            if i == 0 {
+                test_pause("commit");
+            }
+            done.push(self.out.join(target));
+        }
+        let _ = std::fs::remove_file(self.out.join(JOURNAL));
+        remove_stale_staging(&self.out);
+        Ok(done)
+    }
+
+    /// Abandons the run: removes the staging directory; nothing under `--out` changed.
+    pub fn discard(self) {
+        let _ = std::fs::remove_dir_all(self.out.join(&self.name));
+    }
+}
+
+/// A relative path as the journal writes it (components joined by `/`).
+fn unix(p: &Path) -> Result<String> {
+    let parts: Option<Vec<&str>> = p
+        .components()
+        .map(|c| match c {
+            Component::Normal(s) => s.to_str(),
+            _ => None,
+        })
+        .collect();
+    match parts {
+        Some(parts) if !parts.is_empty() => Ok(parts.join("/")),
+        _ => Err(Error::Internal(format!(
+            "a staged path is not a plain relative path: `{}`",
+            p.display()
+        ))),
+    }
+}
+
+fn move_into_place(out: &Path, staged: &Path, target: &Path) -> Result<()> {
+    let target = out.join(target);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    std::fs::rename(out.join(staged), &target).map_err(|source| Error::Write {
+        path: target.to_path_buf(),
+        source,
+    })
+}
+
+/// Completes a commit that a killed run left half-done, and removes staging directories of
+/// runs that died before committing. Call with the output lock held.
+///
+/// The journal is data anyone who can write into the output directory could have planted,
+/// so every entry is checked before anything moves: both paths must be relative to the
+/// output directory, the first inside a staging directory, the second a file of a table
+/// partition or the run manifest, with no `..`, no absolute path and no symbolic link on the
+/// way. A journal with any other entry is left as it is for a person, and the run stops.
+pub fn recover(out: &Path) -> Result<()> {
+    let journal_path = out.join(JOURNAL);
+    let journal = match std::fs::read(&journal_path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            remove_stale_staging(out);
+            return Ok(());
+        }
+        Err(source) => {
+            return Err(Error::Io {
+                path: journal_path,
+                source,
+            })
+        }
+    };
+    let entries = check_journal(out, &journal).map_err(|why| Error::Journal {
+        path: journal_path.clone(),
+        message: why,
+    })?;
+    for (staged, target) in &entries {
+        if out.join(staged).exists() {
+            tracing::warn!(
+                "completing the interrupted commit of `{}`",
+                target.display()
+            );
+            move_into_place(out, staged, target)?;
+        }
+    }
+    let _ = std::fs::remove_file(&journal_path);
+    remove_stale_staging(out);
+    Ok(())
+}
+
+/// Parses and checks every journal line; the first bad one is the error.
+fn check_journal(
+    out: &Path,
+    journal: &[u8],
+) -> std::result::Result<Vec<(PathBuf, PathBuf)>, String> {
+    let text = std::str::from_utf8(journal).map_err(|_| "it is not UTF-8 text".to_string())?;
+    let mut entries = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let shown = crate::escape::shorten(line, 120);
+        let bad = |why: &str| format!("line {}: {why}: `{shown}`", i + 1);
+        let (staged, target) = line
+            .split_once('\t')
+            .ok_or_else(|| bad("not two tab-separated paths"))?;
+        let staged = plain_relative(staged)
+            .ok_or_else(|| bad("the staged path is not a plain relative path"))?;
+        let target =
+            plain_relative(target).ok_or_else(|| bad("the target is not a plain relative path"))?;
+        if !staged[0].starts_with(STAGING_PREFIX) || staged.len() < 2 || staged[1..] != target[..] {
+            return Err(bad(
+                "the staged file is not this target inside a staging directory",
+            ));
+        }
+        if !is_publishable(&target) {
+            return Err(bad("the target is not a file mlcost publishes"));
+        }
+        let (staged, target) = (staged.join("/"), target.join("/"));
+        for p in [&staged, &target] {
+            if let Some(link) = first_symlink(out, Path::new(p)) {
+                return Err(bad(&format!("`{}` is a symbolic link", link.display())));
+            }
+        }
+        entries.push((PathBuf::from(staged), PathBuf::from(target)));
+    }
+    Ok(entries)
+}
+
+/// The components of a relative path of plain names (no `.`, `..`, root or empty part).
+fn plain_relative(p: &str) -> Option<Vec<String>> {
+    let parts: Vec<String> = p.split('/').map(str::to_string).collect();
+    let ok = parts
+        .iter()
+        .all(|c| !c.is_empty() && c != "." && c != ".." && !c.contains('\\') && !c.contains('\0'));
+    ok.then_some(parts)
+}
+
+/// `manifest.json`, or `<table>/billing_period=YYYY-MM/<file>` of a table mlcost writes.
+fn is_publishable(target: &[String]) -> bool {
+    match target {
+        [name] => name == super::MANIFEST,
+        [table, partition, file] => {
+            super::TABLES.contains(&table.as_str())
+                && partition
+                    .strip_prefix("billing_period=")
+                    .is_some_and(|p| crate::ledger::billing_period(p).as_deref() == Some(p))
+                && PARTITION_FILES.contains(&file.as_str())
+        }
+        [table, file] => table == super::QUARANTINE_DIR && file == super::NO_PERIOD_QUARANTINE,
+        _ => false,
+    }
+}
+
+/// The first existing symbolic link among `out/p`'s components below `out`, if any.
+fn first_symlink(out: &Path, p: &Path) -> Option<PathBuf> {
+    let mut at = out.to_path_buf();
+    for c in p.components() {
+        at.push(c);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => return Some(at),
+            Ok(_) => {}
+            Err(_) => return None, // does not exist (yet): nothing below it can be a link
+        }
+    }
+    None
+}
+
+/// Test hook: with `MLCOST_TEST_PAUSE_AT=<point>` the run creates the file named by
+/// `MLCOST_TEST_PAUSE_FILE` and sleeps there, so a test can kill it at a known point.
+pub fn test_pause(point: &str) {
+    if std::env::var("MLCOST_TEST_PAUSE_AT").as_deref() == Ok(point) {
+        if let Ok(f) = std::env::var("MLCOST_TEST_PAUSE_FILE") {
+            let _ = std::fs::write(f, point);
+        }
+        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+}
+
+/// Removes staging directories of earlier runs (ours included). Best effort: a directory
+/// that cannot be removed is left for the next run.
+fn remove_stale_staging(out: &Path) {
+    if let Ok(entries) = std::fs::read_dir(out) {
+        for e in entries.flatten() {
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+}
+
+/// Writes a file atomically: a temporary file next to it, synced, then renamed over it. The
+/// file gets the permissions a new file gets under the process umask (as `File::create`
+/// would), not the 0600 of a temporary file.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".mlcost-tmp-");
+    #[cfg(unix)]
+    builder.permissions(default_permissions());
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
+    tmp.write_all(bytes).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// 0666 less the process umask: what `File::create` gives a new file. The umask cannot be
+/// read without setting it (process-wide), so a probe file is created the normal way in a
+/// private temporary directory and its mode read back, once.
+#[cfg(unix)]
+fn default_permissions() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    static MODE: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let mode = *MODE.get_or_init(|| {
+        let probe = tempfile::tempdir().ok().and_then(|d| {
+            let p = d.path().join("probe");
+            std::fs::File::create(&p).ok()?;
+            std::fs::metadata(&p)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o777)
+        });
+        probe.unwrap_or(0o644)
+    });
+    std::fs::Permissions::from_mode(mode)
+}

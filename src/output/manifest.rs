@@ -1,0 +1,446 @@
+//! The manifests. `manifest.json` records every run that took the output lock, whatever its
+//! outcome (`status`: published, rejected or failed), and lists every partition currently
+//! published with the run that wrote it. Each published partition carries its own
+//! `_manifest.json` (run id, inputs with hashes, the month's totals, and its restatement
+//! history), so the history of a month survives any order of `--period` and full runs.
+//! Everything in them is deterministic except run ids, times and durations.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::{partition_dir, PARTITION_MANIFEST, TABLES};
+use crate::money::Money;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    /// Its partitions were published (exit 0).
+    Published,
+    /// The data was rejected and nothing was published (exit 1).
+    Rejected,
+    /// It could not run; nothing was published (exit 2).
+    Failed,
+}
+
+/// `manifest.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Manifest {
+    pub status: RunStatus,
+    pub run_id: String,
+    pub exit_code: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ErrorInfo>,
+    pub tool: ToolInfo,
+    pub schema_version: &'static str,
+    pub run: RunInfo,
+    /// What the run read, checked and wrote; absent when it failed before reading.
+    #[serde(flatten)]
+    pub detail: Option<RunDetail>,
+    /// Every partition published under the output directory after this run, with the run
+    /// that wrote it (this run's and those of earlier runs).
+    pub partitions: Vec<PublishedPartition>,
+}
+
+/// Why a run was not published.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ErrorInfo {
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl ErrorInfo {
+    pub fn from_error(e: &crate::error::Error) -> ErrorInfo {
+        ErrorInfo {
+            message: crate::report::error_chain(e),
+            hint: e.hint(),
+        }
+    }
+}
+
+/// The part of the manifest a run knows once it has read its inputs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunDetail {
+    pub config: ConfigInfo,
+    pub cost_basis: &'static str,
+    pub period_filter: Option<String>,
+    /// `--allow-empty`: months with no counted row may be published (as empty tables).
+    pub allow_empty: bool,
+    pub inputs: Vec<InputInfo>,
+    pub volumes: Option<VolumesInfo>,
+    pub rows: RowCounts,
+    pub periods: Vec<PeriodInfo>,
+    /// Null when the run was refused before anything was written.
+    pub reconciliation: Option<Reconciliation>,
+    pub volume_report: crate::economics::VolumeReport,
+    pub amortization: AmortizationInfo,
+    /// Files this run wrote (empty when it was not published).
+    pub outputs: Vec<String>,
+    /// Months this run restated (their full history is in each partition's `_manifest.json`).
+    pub restatements: Vec<Restatement>,
+}
+
+/// A table partition currently published.
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PublishedPartition {
+    pub table: String,
+    pub billing_period: String,
+    /// None for a partition written by an mlcost too old to write `_manifest.json`.
+    pub run_id: Option<String>,
+    pub published_at: Option<String>,
+}
+
+/// `<table>/billing_period=YYYY-MM/_manifest.json`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PartitionManifest {
+    pub table: String,
+    pub billing_period: String,
+    pub run_id: String,
+    pub published_at: String,
+    pub tool_version: String,
+    pub schema_version: String,
+    #[serde(default)]
+    pub cost_basis: String,
+    #[serde(default)]
+    pub config_sha256: String,
+    #[serde(default)]
+    pub allow_empty: bool,
+    /// Every input of the run that wrote the partition.
+    #[serde(default)]
+    pub inputs: Vec<PartitionInput>,
+    /// The month's totals per currency, as read (what the table adds up to).
+    #[serde(default)]
+    pub totals: Vec<PartitionTotal>,
+    #[serde(default)]
+    pub quarantined_rows: u64,
+    /// Every restatement of this month, oldest first.
+    #[serde(default)]
+    pub history: Vec<Restatement>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct PartitionInput {
+    pub path: String,
+    /// sha256 of the file's bytes.
+    pub sha256: String,
+    /// sha256 of its content (decompressed): what decides whether a month was restated.
+    #[serde(default)]
+    pub content_sha256: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PartitionTotal {
+    pub currency: String,
+    pub rows: u64,
+    pub cost_read: String,
+}
+
+/// A month whose totals or inputs changed since the run that published it before.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+pub struct Restatement {
+    pub billing_period: String,
+    pub currency: String,
+    pub restated_at: String,
+    pub run_id: String,
+    pub previous_run_id: Option<String>,
+    pub cost_before: String,
+    pub cost_after: String,
+    pub inputs_before: Vec<String>,
+    pub inputs_after: Vec<String>,
+}
+
+/// A new run id: the start time and a hash of the process and the clock, unique per output
+/// directory (runs on one directory are serialised by its lock).
+pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
+    use sha2::{Digest, Sha256};
+    let nanos = started.timestamp_nanos_opt().unwrap_or_default();
+    let seed = format!(
+        "{}-{nanos}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    );
+    let digest = crate::config::hex(&Sha256::digest(seed.as_bytes()));
+    format!("{}-{}", started.format("%Y%m%dT%H%M%SZ"), &digest[..8])
+}
+
+/// The manifest of one published partition, if it has one that parses.
+pub fn read_partition_manifest(out: &Path, table: &str, period: &str) -> Option<PartitionManifest> {
+    let path = out
+        .join(partition_dir(table, period))
+        .join(PARTITION_MANIFEST);
+    let text = std::fs::read_to_string(path).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// The history of `period` after this run publishes `totals` from `inputs`: the history the
+/// partition had, plus one entry per currency whose total or whose inputs changed. Partitions
+/// written before partition manifests existed fall back on the old top-level manifest.
+pub fn history_after(
+    out: &Path,
+    period: &str,
+    totals: &[PartitionTotal],
+    inputs: &[PartitionInput],
+    run_id: &str,
+    at: &str,
+) -> (Vec<Restatement>, Vec<Restatement>) {
+    let before = read_partition_manifest(out, super::COST_BY_MODEL, period)
+        .or_else(|| legacy_partition(out, period));
+    let Some(before) = before else {
+        return (Vec::new(), Vec::new());
+    };
+    let sorted = |inputs: &[PartitionInput]| -> Vec<String> {
+        let mut v: Vec<String> = inputs
+            .iter()
+            .map(|i| match i.content_sha256.is_empty() {
+                true => i.sha256.clone(),
+                false => i.content_sha256.clone(),
+            })
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let (inputs_before, inputs_after) = (sorted(&before.inputs), sorted(inputs));
+    let currencies: BTreeSet<&str> = before
+        .totals
+        .iter()
+        .chain(totals)
+        .map(|t| t.currency.as_str())
+        .collect();
+    let cost = |list: &[PartitionTotal], c: &str| {
+        list.iter()
+            .find(|t| t.currency == c)
+            .map_or_else(|| "0".to_string(), |t| t.cost_read.clone())
+    };
+    let mut new = Vec::new();
+    for c in currencies {
+        let (cost_before, cost_after) = (cost(&before.totals, c), cost(totals, c));
+        if cost_before != cost_after || inputs_before != inputs_after {
+            new.push(Restatement {
+                billing_period: period.to_string(),
+                currency: c.to_string(),
+                restated_at: at.to_string(),
+                run_id: run_id.to_string(),
+                previous_run_id: (!before.run_id.is_empty()).then(|| before.run_id.clone()),
+                cost_before,
+                cost_after,
+                inputs_before: inputs_before.clone(),
+                inputs_after: inputs_after.clone(),
+            });
+        }
+    }
+    let mut history = before.history;
+    history.extend(new.iter().cloned());
+    (history, new)
+}
+
+/// A partition's totals and inputs as the top-level manifest of an mlcost before 0.2 recorded
+/// them (it only knew the last run).
+fn legacy_partition(out: &Path, period: &str) -> Option<PartitionManifest> {
+    let text = std::fs::read_to_string(out.join(super::MANIFEST)).ok()?;
+    let prev: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let periods = prev.get("periods")?.as_array()?;
+    let totals: Vec<PartitionTotal> = periods
+        .iter()
+        .filter(|p| p.get("billing_period").and_then(|v| v.as_str()) == Some(period))
+        .filter_map(|p| {
+            Some(PartitionTotal {
+                currency: p.get("currency")?.as_str()?.to_string(),
+                rows: p.get("rows").and_then(|v| v.as_u64()).unwrap_or(0),
+                cost_read: p.get("cost_read")?.as_str()?.to_string(),
+            })
+        })
+        .collect();
+    if totals.is_empty() {
+        return None;
+    }
+    let inputs = prev
+        .get("inputs")
+        .and_then(|i| i.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|i| {
+                    Some(PartitionInput {
+                        path: i.get("path")?.as_str()?.to_string(),
+                        sha256: i.get("sha256")?.as_str()?.to_string(),
+                        content_sha256: String::new(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let history = prev
+        .get("history")
+        .and_then(|h| serde_json::from_value::<Vec<serde_json::Value>>(h.clone()).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|h| h.get("billing_period").and_then(|v| v.as_str()) == Some(period))
+        .map(|h| {
+            let s = |k: &str| {
+                h.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let list = |k: &str| -> Vec<String> {
+                h.get(k)
+                    .and_then(|v| serde_json::from_value(v.clone()).ok())
+                    .unwrap_or_default()
+            };
+            Restatement {
+                billing_period: s("billing_period"),
+                currency: s("currency"),
+                restated_at: s("restated_at"),
+                run_id: String::new(),
+                previous_run_id: None,
+                cost_before: s("cost_before"),
+                cost_after: s("cost_after"),
+                inputs_before: list("inputs_before"),
+                inputs_after: list("inputs_after"),
+            }
+        })
+        .collect();
+    Some(PartitionManifest {
+        table: super::COST_BY_MODEL.into(),
+        billing_period: period.into(),
+        run_id: String::new(),
+        published_at: String::new(),
+        tool_version: String::new(),
+        schema_version: String::new(),
+        cost_basis: String::new(),
+        config_sha256: String::new(),
+        allow_empty: false,
+        inputs,
+        totals,
+        quarantined_rows: 0,
+        history,
+    })
+}
+
+/// Every partition published under `out` once `replacing` (this run's partitions, with its
+/// run id and time) are in place.
+pub fn published_partitions(
+    out: &Path,
+    replacing: &[(String, String)],
+    run_id: &str,
+    at: &str,
+) -> Vec<PublishedPartition> {
+    let mut all: BTreeMap<(String, String), PublishedPartition> = BTreeMap::new();
+    for table in TABLES.iter().filter(|t| **t != super::QUARANTINE_DIR) {
+        for period in super::list_periods(out, table).unwrap_or_default() {
+            let m = read_partition_manifest(out, table, &period);
+            all.insert(
+                (table.to_string(), period.clone()),
+                PublishedPartition {
+                    table: table.to_string(),
+                    billing_period: period,
+                    run_id: m.as_ref().map(|m| m.run_id.clone()),
+                    published_at: m.map(|m| m.published_at),
+                },
+            );
+        }
+    }
+    for (table, period) in replacing {
+        all.insert(
+            (table.clone(), period.clone()),
+            PublishedPartition {
+                table: table.clone(),
+                billing_period: period.clone(),
+                run_id: Some(run_id.to_string()),
+                published_at: Some(at.to_string()),
+            },
+        );
+    }
+    all.into_values().collect()
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct AmortizationInfo {
+    pub training_months: u32,
+    /// Schedules carried in from the output of an earlier month.
+    pub opening_schedules: usize,
+    /// (period, currency) -> training cost incurred but not yet charged at the period's end.
+    pub closing_balance: BTreeMap<String, Money>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunInfo {
+    pub started_at: String,
+    pub duration_seconds: f64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ConfigInfo {
+    pub path: Option<String>,
+    pub sha256: String,
+    /// sha256 of the allocation rules alone (rules, pools, spreading, amortisation).
+    pub rules_sha256: String,
+    /// Rule id -> billing rows it matched.
+    pub rule_matches: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputInfo {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    /// sha256 of the decompressed content (equal to `sha256` for uncompressed files).
+    pub content_sha256: String,
+    pub kind: crate::ingest::FileKind,
+    pub format: String,
+    pub format_version: String,
+    pub rows: u64,
+    pub quarantined_rows: u64,
+    /// Per currency, the sum of every cost column the file has (counted rows only).
+    pub totals: BTreeMap<String, BTreeMap<&'static str, Money>>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VolumesInfo {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    pub rows: u64,
+    pub unusable_rows: u64,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct RowCounts {
+    pub read: u64,
+    pub counted: u64,
+    pub excluded_commitment_purchases: u64,
+    pub outside_period: u64,
+    pub quarantined: u64,
+    pub quarantined_by_reason: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PeriodInfo {
+    pub billing_period: String,
+    pub currency: String,
+    pub rows: u64,
+    /// Chosen basis, counted rows: what the outputs must add up to.
+    pub cost_read: Money,
+    /// What the staged tables were read back to hold; null when the run stopped before.
+    pub cost_written: Option<Money>,
+    pub unit_costs_written: Option<Money>,
+    pub allocated_direct: Money,
+    pub unallocated: Money,
+    pub by_basis: BTreeMap<&'static str, Money>,
+    pub excluded_commitment_purchases: Money,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Reconciliation {
+    pub ok: bool,
+    pub checked: usize,
+    pub mismatches: Vec<String>,
+}

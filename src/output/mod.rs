@@ -1,0 +1,62 @@
+//! Output: everything a run publishes under `--out`, and reading it back.
+//!
+//! - `frames`: result rows to Polars frames in the column order of `schemas/`;
+//! - `commit`: the output lock, the staging directory and the journaled rename commit;
+//! - `manifest`: `manifest.json` (every run, whatever its outcome) and each partition's own
+//!   `_manifest.json` with its restatement history;
+//! - `quarantine`: the per-month quarantine files;
+//! - `read`: the tables read back (reconciliation, amortisation, reports, explain).
+//!
+//! Layout: `<table>/billing_period=YYYY-MM/{part-0.parquet,_manifest.json,_SUCCESS}`,
+//! `quarantine/billing_period=YYYY-MM/quarantine.csv`, `quarantine/other_rows.csv`,
+//! `manifest.json`.
+
+mod commit;
+mod frames;
+mod manifest;
+mod quarantine;
+mod read;
+
+use std::path::PathBuf;
+
+pub use commit::{recover, test_pause, write_file_atomic, OutputLock, Staging, LOCK};
+pub use frames::*;
+pub use manifest::*;
+pub use quarantine::*;
+pub use read::*;
+
+pub const COST_BY_MODEL: &str = "cost_by_model";
+pub const UNIT_COSTS: &str = "unit_costs";
+pub const TAG_COMPLIANCE: &str = "tag_compliance";
+pub const TRAINING_AMORTIZATION: &str = "training_amortization";
+pub const HIDDEN_COSTS: &str = "hidden_costs";
+/// Every partitioned table mlcost writes.
+pub const TABLES: [&str; 6] = [
+    COST_BY_MODEL,
+    UNIT_COSTS,
+    TAG_COMPLIANCE,
+    TRAINING_AMORTIZATION,
+    HIDDEN_COSTS,
+    QUARANTINE_DIR,
+];
+pub const MANIFEST: &str = "manifest.json";
+/// The data file of a table partition.
+pub const PART_FILE: &str = "part-0.parquet";
+/// A partition's own manifest (ignored by Hive-style readers: it starts with `_`).
+pub const PARTITION_MANIFEST: &str = "_manifest.json";
+/// Written last into each published partition, the marker Airflow and Spark sensors watch.
+pub const SUCCESS: &str = "_SUCCESS";
+/// Quarantined rows, partitioned by month like the tables.
+pub const QUARANTINE_DIR: &str = "quarantine";
+pub const QUARANTINE_FILE: &str = "quarantine.csv";
+/// Quarantined rows of the last run that belong to no published month (the month could not
+/// be read, or none of its rows could be used), under `quarantine/`.
+pub const NO_PERIOD_QUARANTINE: &str = "other_rows.csv";
+
+/// The quarantined rows of the last rejected run, under `quarantine/` (never published).
+pub const REJECTED_QUARANTINE: &str = "rejected_run.csv";
+
+/// `<table>/billing_period=<period>`, relative to the output directory.
+pub fn partition_dir(table: &str, period: &str) -> PathBuf {
+    PathBuf::from(table).join(format!("billing_period={period}"))
+}

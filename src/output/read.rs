@@ -1,0 +1,327 @@
+//! The tables mlcost wrote, read back: for the reconciliation (what is on disk, not what
+//! was meant), the amortisation schedules carried from month to month, and the commands that
+//! read an output directory (trend, forecast, hidden, report, explain, estimate --actual).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use super::{
+    partition_dir, COST_BY_MODEL, HIDDEN_COSTS, PART_FILE, TAG_COMPLIANCE, TRAINING_AMORTIZATION,
+    UNIT_COSTS,
+};
+use crate::allocate::CostByModelRow;
+use crate::economics::UnitCostRow;
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::schema::PHASE_COLUMNS;
+
+/// The schedules still open after the latest `training_amortization` partition written before
+/// `period` (None when there is none).
+pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amortize::Schedule>> {
+    // no table yet (first run, or training_months = 1 so far): nothing is open
+    let Ok(periods) = list_periods(out, TRAINING_AMORTIZATION) else {
+        return Ok(Vec::new());
+    };
+    let Some(last) = periods.into_iter().rfind(|p| p.as_str() < period) else {
+        return Ok(Vec::new());
+    };
+    let path = part_path(out, TRAINING_AMORTIZATION, &last);
+    let t = Written::open(&path)?;
+    let text = |n: &str| t.text(n);
+    let money = |n: &str| -> Result<Vec<Money>> {
+        Ok(t.money(n)?
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect())
+    };
+    let (models, teams, currencies, incurred) = (
+        text("model_id")?,
+        text("team")?,
+        text("currency")?,
+        text("incurred_period")?,
+    );
+    let (costs, balances, months) = (
+        money("incurred_cost")?,
+        money("balance_after")?,
+        text("months_remaining")?,
+    );
+    Ok((0..t.height())
+        .map(|i| crate::amortize::Schedule {
+            model_id: models[i].clone().unwrap_or_default(),
+            team: teams[i].clone().unwrap_or_default(),
+            currency: currencies[i].clone().unwrap_or_default(),
+            incurred_period: incurred[i].clone().unwrap_or_default(),
+            incurred_cost: costs[i],
+            balance: balances[i],
+            months_remaining: months[i]
+                .as_deref()
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0),
+        })
+        .filter(|s| s.months_remaining > 0 && !s.balance.is_zero())
+        .collect())
+}
+
+/// The data file of one table partition.
+pub fn part_path(out: &Path, table: &str, period: &str) -> PathBuf {
+    out.join(partition_dir(table, period)).join(PART_FILE)
+}
+
+/// Sums a decimal column of written Parquet files per (billing_period, currency) by reading
+/// the files back: the reconciliation checks what is on disk, not what we meant to write.
+pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, String), Money>> {
+    let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
+    for path in files {
+        for (k, v) in sum_by_key(&Written::open(path)?, "billing_period", column)? {
+            *out.entry(k).or_default() += v;
+        }
+    }
+    Ok(out)
+}
+
+/// Reads a whole Parquet file we wrote; errors name the file.
+fn read_parquet(path: &Path) -> Result<DataFrame> {
+    let file = std::fs::File::open(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// The billing periods a table has partitions for, sorted.
+pub fn list_periods(out: &Path, table: &str) -> Result<Vec<String>> {
+    let dir = out.join(table);
+    let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let mut periods: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .strip_prefix("billing_period=")
+                .map(str::to_string)
+        })
+        .filter(|p| crate::ledger::billing_period(p).as_deref() == Some(p.as_str()))
+        .collect();
+    periods.sort();
+    Ok(periods)
+}
+
+/// Every period of `unit_costs` under `out`.
+pub fn read_all_unit_costs(out: &Path) -> Result<Vec<UnitCostRow>> {
+    let mut rows = Vec::new();
+    for p in list_periods(out, UNIT_COSTS)? {
+        rows.extend(read_unit_costs(out, &p)?);
+    }
+    Ok(rows)
+}
+
+/// Tag compliance of one period: (problem, currency) -> cost affected.
+pub fn read_compliance(out: &Path, period: &str) -> Result<BTreeMap<(String, String), Money>> {
+    let path = part_path(out, TAG_COMPLIANCE, period);
+    sum_by_key(&Written::open(&path)?, "problem", "cost_affected")
+}
+
+/// Sums a money column by (`key` column, currency).
+fn sum_by_key(t: &Written, key: &str, column: &str) -> Result<BTreeMap<(String, String), Money>> {
+    let (keys, currencies, costs) = (t.text(key)?, t.text("currency")?, t.money(column)?);
+    let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
+    for i in 0..t.height() {
+        let k = (
+            keys[i].clone().unwrap_or_default(),
+            currencies[i].clone().unwrap_or_default(),
+        );
+        *out.entry(k).or_default() += costs[i].unwrap_or_default();
+    }
+    Ok(out)
+}
+
+/// Hidden costs of one period, when `mlcost hidden` wrote them.
+pub fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
+    let path = part_path(out, HIDDEN_COSTS, period);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let t = Written::open(&path)?;
+    let text = |n: &str| t.text(n);
+    let money = |n: &str| t.money(n);
+    let (models, currencies) = (text("model_id")?, text("currency")?);
+    let (visible, idle, waste, eng, hidden, total, pct) = (
+        money("visible_cost")?,
+        money("idle_capacity")?,
+        money("experiment_waste")?,
+        money("engineering_time")?,
+        money("hidden_total")?,
+        money("true_total")?,
+        money("hidden_pct_of_visible")?,
+    );
+    Ok((0..t.height())
+        .map(|i| crate::economics::HiddenRow {
+            period: period.to_string(),
+            model_id: models[i].clone().unwrap_or_default(),
+            currency: currencies[i].clone().unwrap_or_default(),
+            costs: crate::economics::HiddenCosts {
+                visible: visible[i].unwrap_or_default(),
+                idle_capacity: idle[i],
+                experiment_waste: waste[i],
+                engineering_time: eng[i],
+                hidden_total: hidden[i].unwrap_or_default(),
+                true_total: total[i].unwrap_or_default(),
+                hidden_pct_of_visible: pct[i],
+            },
+        })
+        .collect())
+}
+
+/// A table we wrote, read back column by column; errors name the file.
+struct Written {
+    df: DataFrame,
+    path: PathBuf,
+}
+
+impl Written {
+    fn open(path: &Path) -> Result<Written> {
+        Ok(Written {
+            df: read_parquet(path)?,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn err(&self, source: PolarsError) -> Error {
+        Error::Read {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn height(&self) -> usize {
+        self.df.height()
+    }
+
+    fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
+        self.df
+            .column(name)
+            .and_then(crate::ingest::text_values)
+            .map_err(|e| self.err(e))
+    }
+
+    fn money(&self, name: &str) -> Result<Vec<Option<Money>>> {
+        let c = self.df.column(name).map_err(|e| self.err(e))?;
+        let d = c.decimal().map_err(|e| self.err(e))?;
+        Ok(d.physical().iter().map(|v| v.map(Money)).collect())
+    }
+}
+
+/// Reads one period of `unit_costs` back (for plan vs actual).
+pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
+    let path = part_path(out, UNIT_COSTS, period);
+    let t = Written::open(&path)?;
+    let text = |n: &str| t.text(n);
+    let money = |n: &str| t.money(n);
+    let (models, teams, currencies, reasons) = (
+        text("model_id")?,
+        text("team")?,
+        text("currency")?,
+        text("unit_cost_reason")?,
+    );
+    let phases: Vec<Vec<Option<Money>>> = PHASE_COLUMNS
+        .iter()
+        .map(|c| money(c))
+        .collect::<Result<_>>()?;
+    let (totals, per, per_1000, requests) = (
+        money("total_cost")?,
+        money("cost_per_request")?,
+        money("cost_per_1000_requests")?,
+        text("requests")?,
+    );
+    let (revenue, preserved, rev_per) = (
+        money("revenue")?,
+        money("value_preserved")?,
+        money("revenue_per_request")?,
+    );
+    let (margin, cost_pct, roi, per_dollar) = (
+        money("gross_margin_pct")?,
+        money("cost_pct_of_revenue")?,
+        money("roi")?,
+        money("cost_per_dollar_of_value")?,
+    );
+    let (econ_reason, verdicts, verdict_reasons) = (
+        text("economics_reason")?,
+        text("verdict")?,
+        text("verdict_reason")?,
+    );
+    Ok((0..t.height())
+        .map(|i| UnitCostRow {
+            period: period.to_string(),
+            model_id: models[i].clone().unwrap_or_default(),
+            team: teams[i].clone().unwrap_or_default(),
+            currency: currencies[i].clone().unwrap_or_default(),
+            phase_costs: std::array::from_fn(|k| phases[k][i].unwrap_or_default()),
+            total_cost: totals[i].unwrap_or_default(),
+            requests: requests[i].as_deref().and_then(|r| r.parse().ok()),
+            cost_per_request: per[i],
+            cost_per_1000_requests: per_1000[i],
+            reason: reasons[i].clone(),
+            revenue: revenue[i],
+            value_preserved: preserved[i],
+            economics: crate::economics::UnitEconomics {
+                cost_per_request: per[i],
+                cost_per_1000_requests: per_1000[i],
+                revenue_per_request: rev_per[i],
+                gross_margin_pct: margin[i],
+                cost_pct_of_revenue: cost_pct[i],
+                roi: roi[i],
+                cost_per_dollar_of_value: per_dollar[i],
+                reason: econ_reason[i].clone(),
+            },
+            verdict: verdicts[i].clone().unwrap_or_default(),
+            verdict_reason: verdict_reasons[i].clone(),
+        })
+        .collect())
+}
+
+/// Reads one period of `cost_by_model` back (for `explain`), with its cost basis.
+pub fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRow>, String)> {
+    let path = part_path(out, COST_BY_MODEL, period);
+    let t = Written::open(&path)?;
+    let text = |n: &str| t.text(n);
+    let money = |n: &str| t.money(n);
+    let (models, teams, phases, methods) = (
+        text("model_id")?,
+        text("team")?,
+        text("lifecycle_phase")?,
+        text("allocation_method")?,
+    );
+    let (currencies, rules, pools) = (text("currency")?, text("rule_id")?, text("source_pool")?);
+    let (costs, shares, rows) = (money("cost")?, money("share")?, text("source_rows")?);
+    let basis = text("cost_basis")?
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
+    let rows = (0..t.height())
+        .map(|i| CostByModelRow {
+            period: period.to_string(),
+            currency: currencies[i].clone().unwrap_or_default(),
+            model_id: models[i].clone().unwrap_or_default(),
+            team: teams[i].clone().unwrap_or_default(),
+            lifecycle_phase: phases[i].clone().unwrap_or_default(),
+            allocation_method: methods[i].clone().unwrap_or_default(),
+            cost: costs[i].unwrap_or_default(),
+            rows: rows[i].as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
+            rule_id: rules[i].clone(),
+            source_pool: pools[i].clone(),
+            share: shares[i],
+        })
+        .collect();
+    Ok((rows, basis))
+}
