@@ -78,31 +78,125 @@ fn default_variable_phases() -> Vec<String> {
 #[serde(deny_unknown_fields)]
 pub struct HiddenConfig {
     /// Average utilisation of paid capacity (0-1] for every model without its own.
+    #[serde(default, deserialize_with = "utilization")]
     pub default_utilization: Option<f64>,
     /// Per-model utilisation.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "utilization_map")]
     pub utilization: BTreeMap<String, f64>,
     /// Share of a model's spend that is wasted on experiments, applied to its
     /// experimentation-phase spend (or to all spend when `experiment_share` is set).
+    #[serde(default, deserialize_with = "fraction")]
     pub waste_fraction: Option<f64>,
     /// Share of spend assumed to be experiments when the bill has no experimentation phase.
+    #[serde(default, deserialize_with = "fraction")]
     pub experiment_share: Option<f64>,
     /// Engineering time: full-time equivalents and their fully loaded annual cost.
+    #[serde(default, deserialize_with = "amount")]
     pub ftes: Option<f64>,
+    #[serde(default, deserialize_with = "amount")]
     pub fte_annual_cost: Option<f64>,
     /// How engineering time is spread over models: even (default) | proportional.
+    #[serde(default, deserialize_with = "engineering_allocation")]
     pub engineering_allocation: Option<String>,
 }
+
+/// The largest number a config amount may hold: far above any real price, volume or target,
+/// and small enough that products of two of them stay inside decimal(38,18).
+pub const MAX_AMOUNT: f64 = 1e15;
+
+/// Range checks run while deserialising, so `toml` reports the key, line and column.
+fn checked<'de, D, F>(d: D, ok: F, want: &str) -> std::result::Result<Option<f64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    F: Fn(f64) -> bool,
+{
+    let v = f64::deserialize(d)?;
+    if v.is_finite() && ok(v) {
+        Ok(Some(v))
+    } else {
+        Err(serde::de::Error::custom(format!("must be {want}, got {v}")))
+    }
+}
+
+fn fraction<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    checked(
+        d,
+        |v| (0.0..=1.0).contains(&v),
+        "a fraction between 0 and 1",
+    )
+}
+
+fn utilization<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    checked(
+        d,
+        |v| v > 0.0 && v <= 1.0,
+        "a utilisation above 0 and at most 1",
+    )
+}
+
+fn amount<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<f64>, D::Error> {
+    checked(
+        d,
+        |v| (0.0..=MAX_AMOUNT).contains(&v),
+        "a number from 0 to 10^15",
+    )
+}
+
+fn utilization_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
+    let map = BTreeMap::<String, f64>::deserialize(d)?;
+    for (model, v) in &map {
+        if !(v.is_finite() && *v > 0.0 && *v <= 1.0) {
+            return Err(serde::de::Error::custom(format!(
+                "the utilisation of `{model}` must be above 0 and at most 1, got {v}"
+            )));
+        }
+    }
+    Ok(map)
+}
+
+fn engineering_allocation<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    let v = String::deserialize(d)?;
+    match v.as_str() {
+        "even" | "proportional" => Ok(Some(v)),
+        _ => Err(serde::de::Error::custom(format!(
+            "must be `even` or `proportional`, got `{v}`"
+        ))),
+    }
+}
+
+fn training_months<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if (1..=MAX_TRAINING_MONTHS).contains(&v) {
+        Ok(v)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "must be between 1 and {MAX_TRAINING_MONTHS} months, got {v}"
+        )))
+    }
+}
+
+/// Ten years: the longest training amortisation accepted.
+pub const MAX_TRAINING_MONTHS: u32 = 120;
 
 /// `[targets]`: defaults for every model, and `[targets.models.<model_id>]` overrides.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetsConfig {
+    #[serde(default, deserialize_with = "amount")]
     pub max_cost_per_1000_requests: Option<f64>,
     /// Percent, e.g. 5 for 5% of revenue.
+    #[serde(default, deserialize_with = "amount")]
     pub max_cost_pct_of_revenue: Option<f64>,
     /// (value - cost) / cost, e.g. 1.0 = value is twice the cost.
+    #[serde(default, deserialize_with = "amount")]
     pub min_roi: Option<f64>,
+    /// Per-model overrides; keys are normalised like model ids when the config is loaded.
     #[serde(default)]
     pub models: BTreeMap<String, TargetSet>,
 }
@@ -110,8 +204,11 @@ pub struct TargetsConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSet {
+    #[serde(default, deserialize_with = "amount")]
     pub max_cost_per_1000_requests: Option<f64>,
+    #[serde(default, deserialize_with = "amount")]
     pub max_cost_pct_of_revenue: Option<f64>,
+    #[serde(default, deserialize_with = "amount")]
     pub min_roi: Option<f64>,
 }
 
@@ -228,8 +325,8 @@ pub enum SpreadMethod {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AmortizeConfig {
-    /// 1 = charge training to the month it was incurred.
-    #[serde(default = "one")]
+    /// 1 = charge training to the month it was incurred; at most 120.
+    #[serde(default = "one", deserialize_with = "training_months")]
     pub training_months: u32,
 }
 
@@ -279,6 +376,7 @@ impl Default for TagsConfig {
 pub struct ValidateConfig {
     /// Minimum share of spend (0.0 to 1.0) that must carry every required tag; below it
     /// `validate` exits 1. Unset: never fails on compliance.
+    #[serde(default, deserialize_with = "fraction")]
     pub min_compliance: Option<f64>,
 }
 
@@ -431,13 +529,55 @@ impl LoadedConfig {
 
 /// Parses and validates config text; `path` is only used in messages.
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
-    let config: Config = toml::from_str(text).map_err(|e| Error::Config {
+    let mut config: Config = toml::from_str(text).map_err(|e| Error::Config {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
         hint: Some("`mlcost init` writes a commented example of every key".into()),
     })?;
     validate(&config, path)?;
+    normalise_target_keys(&mut config, path)?;
     Ok(config)
+}
+
+/// A tag value (and so a model id) as every stage compares it: trimmed, and lower-cased when
+/// `[tags] lowercase_values` is on.
+pub fn normalise_value(v: &str, lowercase: bool) -> String {
+    let t = v.trim();
+    if lowercase {
+        t.to_lowercase()
+    } else {
+        t.to_string()
+    }
+}
+
+/// `[targets.models.Search-Ranker-V2]` applies to model `search-ranker-v2`: keys are
+/// normalised like model ids; two keys that become one are an error.
+fn normalise_target_keys(config: &mut Config, path: &Path) -> Result<()> {
+    let lowercase = config.tags.lowercase_values;
+    let mut models = BTreeMap::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for (key, targets) in std::mem::take(&mut config.targets.models) {
+        let id = normalise_value(&key, lowercase);
+        if id.is_empty() {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: "`[targets.models]` has an empty model id".into(),
+                hint: None,
+            });
+        }
+        if let Some(first) = seen.insert(id.clone(), key.clone()) {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: format!(
+                    "`[targets.models.{first}]` and `[targets.models.{key}]` are the same model `{id}`"
+                ),
+                hint: Some("model ids are compared trimmed and lower-cased (`[tags] lowercase_values`); keep one of the two".into()),
+            });
+        }
+        models.insert(id, targets);
+    }
+    config.targets.models = models;
+    Ok(())
 }
 
 fn validate(config: &Config, path: &Path) -> Result<()> {
@@ -446,13 +586,6 @@ fn validate(config: &Config, path: &Path) -> Result<()> {
         message,
         hint: None,
     };
-    if let Some(m) = config.validate.min_compliance {
-        if !(0.0..=1.0).contains(&m) {
-            return Err(bad(format!(
-                "`validate.min_compliance` must be between 0.0 and 1.0, got {m}"
-            )));
-        }
-    }
     let mut seen = std::collections::BTreeSet::new();
     for key in &config.tags.required {
         let k = key.trim().to_lowercase();
@@ -472,8 +605,8 @@ fn validate(config: &Config, path: &Path) -> Result<()> {
 }
 
 fn config_hash(config: &Config) -> String {
-    // serde_json of our own types cannot fail: all keys are strings and no value is a NaN
-    // float except min_compliance, which validation bounds to 0..=1.
+    // serde_json of our own types cannot fail: all keys are strings and every float is
+    // range-checked to a finite value while deserialising.
     let json = serde_json::to_vec(config).unwrap_or_default();
     hex(&Sha256::digest(&json))
 }
@@ -570,6 +703,69 @@ mod tests {
         assert!(msg.contains("x.toml"), "{msg}");
         assert!(msg.contains("requird"), "{msg}");
         assert!(msg.contains("line 2"), "{msg}");
+    }
+
+    #[test]
+    fn out_of_range_numbers_name_the_key_and_line() {
+        for (text, want) in [
+            (
+                "[amortize]\ntraining_months = 4294967295\n",
+                "between 1 and 120 months",
+            ),
+            (
+                "[amortize]\ntraining_months = 0\n",
+                "between 1 and 120 months",
+            ),
+            ("[targets]\nmax_cost_per_1000_requests = nan\n", "got NaN"),
+            ("[targets]\nmin_roi = -1\n", "got -1"),
+            (
+                "[targets.models.x]\nmax_cost_pct_of_revenue = inf\n",
+                "got inf",
+            ),
+            (
+                "[hidden]\ndefault_utilization = 0\n",
+                "above 0 and at most 1",
+            ),
+            ("[hidden]\nwaste_fraction = 1.5\n", "between 0 and 1"),
+            ("[hidden]\nutilization = { a = 2 }\n", "utilisation of `a`"),
+            ("[hidden]\nftes = 1e300\n", "from 0 to 10^15"),
+            (
+                "[hidden]\nengineering_allocation = \"fair\"\n",
+                "`even` or `proportional`",
+            ),
+            ("[validate]\nmin_compliance = 1.5\n", "between 0 and 1"),
+        ] {
+            let msg = parse(text, Path::new("x.toml")).unwrap_err().to_string();
+            assert!(msg.contains("line 2"), "{text}: {msg}");
+            assert!(msg.contains(want), "{text}: {msg}");
+        }
+    }
+
+    #[test]
+    fn target_keys_are_normalised_like_model_ids() {
+        let c = parse(
+            "[targets.models.\" Search-Ranker-V2 \"]\nmax_cost_per_1000_requests = 1\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.targets
+                .for_model("search-ranker-v2")
+                .max_cost_per_1000_requests,
+            Some(1.0)
+        );
+        let err = parse(
+            "[targets.models.A]\nmin_roi = 1\n[targets.models.a]\nmin_roi = 2\n",
+            Path::new("x"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("are the same model `a`"), "{err}");
+        let c = parse(
+            "[tags]\nlowercase_values = false\n[targets.models.A]\nmin_roi = 1\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert!(c.targets.models.contains_key("A"));
     }
 
     #[test]

@@ -167,8 +167,17 @@ pub fn read_volumes(path: &Path, tagger: &TagNormaliser) -> Result<Volumes> {
                 .push(bad("requests", "request count too large", &c));
             continue;
         };
-        let e = v.requests.entry((period, model_id)).or_default();
-        *e = e.saturating_add(n);
+        let key = (period, model_id);
+        let e = v.requests.entry(key.clone()).or_default();
+        *e = e.checked_add(n).ok_or_else(|| Error::Overflow {
+            what: format!(
+                "the request count of `{}` in {} in `{}`",
+                crate::escape::terminal(&key.1, 80),
+                key.0,
+                path.display()
+            ),
+            detail: "the sum of its rows leaves a 64-bit count".into(),
+        })?;
     }
     Ok(v)
 }
@@ -250,12 +259,31 @@ pub fn read_revenue(path: &Path, tagger: &TagNormaliser) -> Result<Revenue> {
             ));
             continue;
         };
-        let e = out.values.entry((period, model_id)).or_default();
+        let overflow = || Error::Overflow {
+            what: format!(
+                "the revenue of `{}` in {period} in `{}`",
+                crate::escape::terminal(&model_id, 80),
+                path.display()
+            ),
+            detail: "the sum of its rows leaves decimal(38,18)".into(),
+        };
+        let e = out
+            .values
+            .entry((period.clone(), model_id.clone()))
+            .or_default();
         if let Some(r) = r {
-            e.0 = Some(e.0.unwrap_or_default() + r);
+            e.0 = Some(
+                e.0.unwrap_or_default()
+                    .checked_add(r)
+                    .ok_or_else(overflow)?,
+            );
         }
         if let Some(p) = p {
-            e.1 = Some(e.1.unwrap_or_default() + p);
+            e.1 = Some(
+                e.1.unwrap_or_default()
+                    .checked_add(p)
+                    .ok_or_else(overflow)?,
+            );
         }
     }
     Ok(out)

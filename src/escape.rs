@@ -75,15 +75,16 @@ pub fn html(s: &str) -> String {
 }
 
 /// `s` inside a Markdown table cell: HTML is escaped (Markdown renderers pass raw HTML
-/// through), `|` cannot end the cell, a line break cannot end the row, and Markdown
-/// emphasis, link and code characters are escaped.
+/// through), `|` cannot end the cell, a line break cannot end the row, and the characters
+/// that open emphasis, links and code are escaped (`_` inside a word is left alone: GitHub
+/// and CommonMark do not read it as emphasis there).
 pub fn markdown_cell(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
             '|' => out.push_str("\\|"),
             '\n' | '\r' => out.push(' '),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '#' => {
+            '\\' | '`' | '*' | '[' | ']' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -91,6 +92,22 @@ pub fn markdown_cell(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             c if is_unsafe(c) => out.push_str(&format!("&#x{:x};", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Prose of a Markdown document that may carry values from inputs (titles, notes): raw HTML
+/// is escaped, Markdown itself is kept.
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c if c != '\n' && is_unsafe(c) => out.push_str(&format!("&#x{:x};", c as u32)),
             c => out.push(c),
         }
     }

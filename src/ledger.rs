@@ -18,8 +18,11 @@ use crate::tags::{Problem, TagNormaliser, TagSet};
 pub enum QuarantineReason {
     /// The basis cost column is empty or null.
     MissingCost(String),
-    /// The basis cost column is not a decimal number (or is NaN, inf, out of range).
+    /// The basis cost column is not a decimal number (or is NaN or inf).
     InvalidCost(String),
+    /// The basis cost column is a number too large for decimal(38,18) (found when the row is
+    /// listed: the aggregation only knows it did not parse).
+    CostOutOfRange(String),
     MissingBillingPeriod,
     InvalidBillingPeriod,
     MissingCurrency,
@@ -29,8 +32,9 @@ pub enum QuarantineReason {
 impl QuarantineReason {
     pub fn column(&self) -> &'static str {
         match self {
-            QuarantineReason::MissingCost(c) | QuarantineReason::InvalidCost(c) => match c.as_str()
-            {
+            QuarantineReason::MissingCost(c)
+            | QuarantineReason::InvalidCost(c)
+            | QuarantineReason::CostOutOfRange(c) => match c.as_str() {
                 "BilledCost" => "BilledCost",
                 "ListCost" => "ListCost",
                 "ContractedCost" => "ContractedCost",
@@ -49,6 +53,9 @@ impl QuarantineReason {
         match self {
             QuarantineReason::MissingCost(c) => format!("{c} is empty"),
             QuarantineReason::InvalidCost(c) => format!("{c} is not a decimal number"),
+            QuarantineReason::CostOutOfRange(c) => {
+                format!("{c} is out of range for decimal(38,18)")
+            }
             QuarantineReason::MissingBillingPeriod => "BillingPeriodStart is empty".into(),
             QuarantineReason::InvalidBillingPeriod => "BillingPeriodStart is not a date".into(),
             QuarantineReason::MissingCurrency => "BillingCurrency is empty".into(),
@@ -84,8 +91,8 @@ pub struct PeriodTotals {
     pub by_basis: BTreeMap<&'static str, Money>,
     pub excluded_commitment_purchases: Money,
     pub excluded_commitment_rows: u64,
-    /// Sum of |cost| of the counted rows on every basis: kept within decimal(38,18), so no
-    /// sum or split of this month's amounts downstream can overflow.
+    /// Sum of |cost| on the chosen basis: kept within decimal(38,18), so no sum or split of
+    /// this month's amounts downstream (allocation, compliance, read-back) can overflow.
     #[serde(skip)]
     pub magnitude: Money,
 }
@@ -201,11 +208,9 @@ pub fn build(
             .entry((period.clone(), currency.clone()))
             .or_default();
         let month = || format!("the total of {period} {currency}");
-        for c in g.costs.iter().flatten() {
-            add(&mut totals.magnitude, Money(c.0.abs()), || {
-                format!("{} (sum of |cost| over every basis)", month())
-            })?;
-        }
+        add(&mut totals.magnitude, Money(cost.0.abs()), || {
+            format!("{} (the sum of |cost|)", month())
+        })?;
         let category = g
             .dim(line::CHARGE_CATEGORY)
             .unwrap_or("")
@@ -319,9 +324,15 @@ fn push_unique(map: &mut BTreeMap<usize, Vec<String>>, file: usize, value: Optio
     }
 }
 
-/// The billing period `YYYY-MM` of a period-start text: ISO dates and timestamps (with or
-/// without `T`, `Z`, offsets or fractions: the date as written is used), `YYYY-MM`, `YYYYMM`
-/// and US `M/D/YYYY`. None for anything else, or an impossible date.
+/// The billing period `YYYY-MM` of a period-start text: ISO dates and timestamps, `YYYY-MM`,
+/// `YYYYMM` and US `M/D/YYYY`. None for anything else, or an impossible date.
+///
+/// One rule for every input: **the month of the instant in UTC**. A timestamp with an offset
+/// (`2026-10-01T00:00:00+02:00`) is converted to UTC first (here: 2026-09-30T22:00Z, so
+/// September), exactly as a Parquet timestamp with a time zone is; a text without an offset,
+/// or with `Z` or ` UTC`, is read as UTC. So one instant has one month whether it comes from
+/// CSV or Parquet. FOCUS requires UTC; an export that writes local month starts with an
+/// offset should be converted before it is read.
 pub fn billing_period(raw: &str) -> Option<String> {
     use chrono::NaiveDate;
     let t = raw.trim();
@@ -333,6 +344,13 @@ pub fn billing_period(raw: &str) -> Option<String> {
         if !(rest.is_empty() || rest.starts_with(['T', 't', ' '])) {
             return None;
         }
+        let d = match utc_offset_minutes(rest) {
+            Some(offset) if offset != 0 => {
+                let local = d.and_time(time_of_day(rest)?);
+                (local - chrono::Duration::minutes(offset)).date()
+            }
+            _ => d,
+        };
         return Some(d.format("%Y-%m").to_string());
     }
     if b.len() == 7 && b[4] == b'-' {
@@ -347,6 +365,38 @@ pub fn billing_period(raw: &str) -> Option<String> {
         return Some(d.format("%Y-%m").to_string());
     }
     None
+}
+
+/// The UTC offset in minutes at the end of the time part of a timestamp (`+02:00`, `-0530`,
+/// `+02`), or None when it has none (`Z`, ` UTC` and no suffix are UTC).
+fn utc_offset_minutes(rest: &str) -> Option<i64> {
+    let time = rest.get(1..)?.trim_end();
+    // the offset sign comes after the clock (HH:MM...), never inside it
+    let at = time.rfind(['+', '-']).filter(|i| *i >= 5)?;
+    let (sign, digits) = (&time[at..at + 1], time[at + 1..].replace(':', ""));
+    if !(digits.len() == 2 || digits.len() == 4) || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let hours: i64 = digits[..2].parse().ok()?;
+    let minutes: i64 = digits
+        .get(2..)
+        .filter(|m| !m.is_empty())
+        .map_or(Some(0), |m| m.parse().ok())?;
+    if hours > 23 || minutes > 59 {
+        return None;
+    }
+    let total = hours * 60 + minutes;
+    Some(if sign == "-" { -total } else { total })
+}
+
+/// The clock time of a timestamp's time part (`T08:30:00.5+02:00` -> 08:30:00.5).
+fn time_of_day(rest: &str) -> Option<chrono::NaiveTime> {
+    let time = rest.get(1..)?.trim();
+    let end = time.find(['+', '-', 'Z', 'z', ' ']).unwrap_or(time.len());
+    let clock = &time[..end];
+    ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveTime::parse_from_str(clock, f).ok())
 }
 
 /// An upper-case ISO 4217-shaped code, or None.
@@ -370,6 +420,16 @@ mod tests {
             ("202409", "2024-09"),
             ("9/1/2024", "2024-09"),
             ("09/01/2024 00:00", "2024-09"),
+            ("2024-09-01 07:00:00 UTC", "2024-09"),
+            // offsets: the month of the instant in UTC
+            ("2026-10-01T00:00:00+02:00", "2026-09"),
+            ("2026-10-01T00:00:00+0200", "2026-09"),
+            ("2026-10-01T01:59:59.999+02", "2026-09"),
+            ("2026-10-01T02:00:00+02:00", "2026-10"),
+            ("2026-09-30T23:00:00-05:00", "2026-10"),
+            ("2026-10-01T00:00:00Z", "2026-10"),
+            ("2026-10-01T00:00:00+00:00", "2026-10"),
+            ("2026-12-31T22:00:00-03:00", "2027-01"),
         ] {
             assert_eq!(billing_period(raw).as_deref(), Some(want), "{raw}");
         }

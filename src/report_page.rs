@@ -38,11 +38,7 @@ impl ReportData {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    crate::escape::html(s)
 }
 
 fn num(m: Money) -> f64 {
@@ -202,9 +198,14 @@ impl Table {
     }
 
     fn markdown(&self) -> String {
+        let head: Vec<String> = self
+            .head
+            .iter()
+            .map(|h| crate::escape::markdown_cell(h))
+            .collect();
         let mut s = format!(
             "| {} |\n|{}|\n",
-            self.head.join(" | "),
+            head.join(" | "),
             self.head
                 .iter()
                 .map(|_| "---")
@@ -212,7 +213,7 @@ impl Table {
                 .join("|")
         );
         for r in &self.rows {
-            let cells: Vec<String> = r.iter().map(|c| c.replace('|', "\\|")).collect();
+            let cells: Vec<String> = r.iter().map(|c| crate::escape::markdown_cell(c)).collect();
             let _ = writeln!(s, "| {} |", cells.join(" | "));
         }
         s
@@ -543,11 +544,12 @@ pub fn html(d: &ReportData) -> String {
 
 /// The same content as Markdown (tables only).
 pub fn markdown(d: &ReportData) -> String {
-    let mut s = format!("# {}\n\nMonths: {}.\n", d.title, d.periods.join(", "));
+    let md = crate::escape::markdown_text;
+    let mut s = format!("# {}\n\nMonths: {}.\n", md(&d.title), d.periods.join(", "));
     for sec in sections(d) {
-        let _ = write!(s, "\n## {}\n\n", sec.title);
+        let _ = write!(s, "\n## {}\n\n", md(&sec.title));
         if let Some(n) = &sec.note {
-            let _ = write!(s, "{n}\n\n");
+            let _ = write!(s, "{}\n\n", md(n));
         }
         s.push_str(&sec.table.markdown());
     }
@@ -579,6 +581,18 @@ mod tests {
                 .count();
             assert_eq!(found, 0, "the page must load nothing: found {external}");
         }
-        assert!(markdown(&d).contains("| missing:<team> | 5.00 | USD |"));
+        let md = markdown(&d);
+        assert!(md.contains("| missing:&lt;team&gt; | 5.00 | USD |"), "{md}");
+        assert!(md.starts_with("# &lt;script&gt;x&lt;/script&gt;"), "{md}");
+        // a model id with a pipe, a line break and HTML cannot break the table or inject
+        d.compliance.insert(
+            ("a|b\n<img src=x onerror=alert(1)>".into(), "USD".into()),
+            Money::parse("1").unwrap(),
+        );
+        let md = markdown(&d);
+        assert!(
+            md.contains("| a\\|b &lt;img src=x onerror=alert(1)&gt; | 1.00 | USD |"),
+            "{md}"
+        );
     }
 }

@@ -192,12 +192,7 @@ impl TagNormaliser {
 }
 
 fn normalise_value(v: &str, lowercase: bool) -> String {
-    let t = v.trim();
-    if lowercase {
-        t.to_lowercase()
-    } else {
-        t.to_string()
-    }
+    crate::config::normalise_value(v, lowercase)
 }
 
 /// Reads a JSON object of scalar values into (key, value-as-text) pairs, keeping duplicate

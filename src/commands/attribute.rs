@@ -247,7 +247,7 @@ fn attribute(
                 unusable_rows: v.bad_rows.len() as u64,
             })
         }),
-        rows: row_counts(&billing, &ledger),
+        rows: row_counts(&billing, &ledger, &quarantined),
         periods: period_infos(&ledger, &allocation, None),
         reconciliation: None,
         volume_report,
@@ -446,10 +446,30 @@ fn input_infos(billing: &super::BillingRead, ledger: &ledger::Ledger) -> Vec<out
         .collect()
 }
 
-fn row_counts(billing: &super::BillingRead, ledger: &ledger::Ledger) -> output::RowCounts {
+fn row_counts(
+    billing: &super::BillingRead,
+    ledger: &ledger::Ledger,
+    listed: &[crate::ingest::QuarantinedRow],
+) -> output::RowCounts {
     let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
     for ((_, reason), n) in &ledger.quarantined {
         *by_reason.entry(reason.message()).or_default() += n;
+    }
+    // The listing refines "not a decimal number" into "out of range" row by row.
+    let basis = ledger.basis.focus_column().to_string();
+    let (invalid, too_large) = (
+        ledger::QuarantineReason::InvalidCost(basis.clone()).message(),
+        ledger::QuarantineReason::CostOutOfRange(basis).message(),
+    );
+    let refined = listed.iter().filter(|r| r.reason == too_large).count() as u64;
+    if refined > 0 {
+        if let Some(n) = by_reason.get_mut(&invalid) {
+            *n = n.saturating_sub(refined);
+            if *n == 0 {
+                by_reason.remove(&invalid);
+            }
+        }
+        *by_reason.entry(too_large).or_default() += refined;
     }
     output::RowCounts {
         read: billing.files.iter().map(|f| f.rows).sum(),

@@ -1183,7 +1183,7 @@ pub fn quarantine_rows(
             continue; // another month: outside this run, as in the ledger
         }
         let parsed_currency = c.and_then(currency_code);
-        let Some(reason) = quarantine_reason(
+        let Some(mut reason) = quarantine_reason(
             basis,
             status,
             p,
@@ -1193,6 +1193,13 @@ pub fn quarantine_rows(
         ) else {
             continue;
         };
+        // a number too large is not "not a number": say which
+        if let crate::ledger::QuarantineReason::InvalidCost(col) = &reason {
+            let raw = raws[i].as_deref().unwrap_or_default();
+            if Money::parse(raw) == Err(crate::money::ParseMoneyError::OutOfRange) {
+                reason = crate::ledger::QuarantineReason::CostOutOfRange(col.clone());
+            }
+        }
         let value = match reason.column() {
             "BillingPeriodStart" => p,
             "BillingCurrency" => c,

@@ -4,49 +4,6 @@
 
 use crate::util::*;
 
-fn header() -> String {
-    std::fs::read_to_string(fixture("focus/basic.csv"))
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-/// A FOCUS row with the given period, currency, cost text and Tags text (CSV-quoted here).
-fn row(period: &str, currency: &str, cost: &str, tags: &str, resource: &str) -> String {
-    format!(
-        "{period},2026-11-01T00:00:00Z,2026-10-02T00:00:00Z,{currency},Usage,,,AWS,1,2,3,Amazon EC2,{resource},\"{}\",{cost},{cost},1,1,",
-        tags.replace('"', "\"\"")
-    )
-}
-
-fn good(cost: &str) -> String {
-    row(
-        "2026-10-01T00:00:00Z",
-        "USD",
-        cost,
-        r#"{"model_id": "m", "team": "t"}"#,
-        "i-1",
-    )
-}
-
-fn focus(rows: &[String]) -> Vec<u8> {
-    let mut s = header();
-    for r in rows {
-        s.push('\n');
-        s.push_str(r);
-    }
-    s.push('\n');
-    s.into_bytes()
-}
-
-fn gz(bytes: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::Write::write_all(&mut e, bytes).unwrap();
-    e.finish().unwrap()
-}
-
 /// A good row whose resource id holds the bytes 0xff 0xfe, which are not UTF-8.
 fn invalid_utf8_id() -> Vec<u8> {
     let text = String::from_utf8(focus(&[row("2026-10-01", "USD", "1", "{}", "i-@@")])).unwrap();

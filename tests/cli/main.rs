@@ -11,5 +11,6 @@ mod reliability;
 mod rules;
 mod sql;
 mod trend;
+mod trust;
 mod util;
 mod validate;

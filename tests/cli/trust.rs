@@ -1,0 +1,706 @@
+//! Issue #12: never publish a wrong, empty or half-replaced month, whatever the input or the
+//! neighbour. One test per finding of the hostile review, named after it; each failed before
+//! the fix.
+
+use std::time::Duration;
+
+use crate::util::*;
+
+fn attribute(env: &TestEnv, billing: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["attribute", "--billing", billing, "--out", "out"];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+fn basic(env: &TestEnv) -> String {
+    let _ = env;
+    fixture("focus/basic.csv").display().to_string()
+}
+
+/// The rows of basic.csv in one month only.
+fn month_only(env: &TestEnv, month: &str) -> String {
+    let text = std::fs::read_to_string(fixture("focus/basic.csv")).unwrap();
+    let kept: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.starts_with(month))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    env.write(&format!("{month}.csv"), &kept)
+        .display()
+        .to_string()
+}
+
+fn partition_manifest(env: &TestEnv, table: &str, period: &str) -> serde_json::Value {
+    let p = env.path(&format!(
+        "out/{table}/billing_period={period}/_manifest.json"
+    ));
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+#[test]
+fn issue12_1_a_run_with_nothing_for_a_month_never_empties_it() {
+    let env = TestEnv::new();
+    assert_eq!(attribute(&env, &basic(&env), &[]).code, 0);
+    let before = published(&env.path("out"));
+    let october_rows = rows(&read_table(&env.path("out"), "cost_by_model"))
+        .iter()
+        .filter(|r| r["billing_period"] == "2026-10")
+        .count();
+    // September asked for, but the input has only October: September stays as it was
+    let oct = month_only(&env, "2026-10");
+    let r = attribute(&env, &oct, &["--period", "2026-09"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no usable billing row for 2026-09 (")
+            && r.stderr
+                .contains("rows of other months are outside --period)"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("nothing was published"), "{}", r.stderr);
+    assert!(
+        before == published(&env.path("out")),
+        "September was replaced"
+    );
+    let m = manifest(&env.path("out"));
+    assert_eq!(m["status"], "rejected");
+    // a month nobody has data for
+    let r = attribute(&env, &basic(&env), &["--period", "2026-11"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(before == published(&env.path("out")));
+    // on purpose: --allow-empty publishes it, and says so
+    let r = attribute(&env, &oct, &["--period", "2026-09", "--allow-empty"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        read_table(&env.path("out"), "cost_by_model").height(),
+        october_rows,
+        "only October's rows remain"
+    );
+    let p = partition_manifest(&env, "cost_by_model", "2026-09");
+    assert_eq!(p["allow_empty"], true);
+    assert_eq!(manifest(&env.path("out"))["allow_empty"], true);
+}
+
+#[test]
+fn issue12_2_hostile_journals_are_refused_and_nothing_moves() {
+    let env = TestEnv::new();
+    assert_eq!(attribute(&env, &basic(&env), &[]).code, 0);
+    let victim = env.write("victim.txt", "secret");
+    std::fs::create_dir_all(env.path("out/.mlcost-staging-1/cost_by_model/billing_period=2026-10"))
+        .unwrap();
+    env.write(
+        "out/.mlcost-staging-1/cost_by_model/billing_period=2026-10/part-0.parquet",
+        "evil",
+    );
+    std::fs::create_dir_all(env.path("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(
+        env.path("elsewhere"),
+        env.path("out/cost_by_model/billing_period=2026-12"),
+    )
+    .unwrap();
+    let staged = ".mlcost-staging-1/cost_by_model/billing_period=2026-10/part-0.parquet";
+    let victim_abs = victim.display().to_string();
+    let cases: Vec<(&str, String)> = vec![
+        ("target outside --out", format!("{staged}\t../stolen.txt\n")),
+        ("absolute target", format!("{staged}\t{}/stolen\n", env.dir.path().display())),
+        ("staged file outside staging", format!("../victim.txt\tcost_by_model/billing_period=2026-10/part-0.parquet\n")),
+        ("absolute staged file", format!("{victim_abs}\tcost_by_model/billing_period=2026-10/part-0.parquet\n")),
+        ("a file mlcost never writes", ".mlcost-staging-1/run.sh\trun.sh\n".to_string()),
+        ("staged and target differ", format!("{staged}\tunit_costs/billing_period=2026-10/part-0.parquet\n")),
+        (
+            "a symbolic link on the way",
+            ".mlcost-staging-1/cost_by_model/billing_period=2026-12/part-0.parquet\tcost_by_model/billing_period=2026-12/part-0.parquet\n".to_string(),
+        ),
+        ("not two paths", "cost_by_model\n".to_string()),
+    ];
+    for (name, journal) in cases {
+        env.write("out/.mlcost-commit", &journal);
+        let before = published(&env.path("out"));
+        let r = attribute(&env, &basic(&env), &[]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("cannot be trusted"),
+            "{name}: {}",
+            r.stderr
+        );
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "secret",
+            "{name}"
+        );
+        assert!(
+            !env.path("stolen.txt").exists() && !env.path("stolen").exists(),
+            "{name}"
+        );
+        assert!(
+            before == published(&env.path("out")),
+            "{name}: outputs changed"
+        );
+        assert!(
+            env.path("out/.mlcost-commit").exists(),
+            "{name}: the journal is left for a person"
+        );
+        assert!(
+            std::fs::read_dir(env.path("elsewhere"))
+                .unwrap()
+                .next()
+                .is_none(),
+            "{name}: nothing written through the link"
+        );
+    }
+    // once the journal is gone, runs work again
+    std::fs::remove_file(env.path("out/.mlcost-commit")).unwrap();
+    assert_eq!(attribute(&env, &basic(&env), &[]).code, 0);
+}
+
+#[test]
+fn issue12_3_sums_never_wrap() {
+    let env = TestEnv::new();
+    // 9 * 10^19 twice is beyond decimal(38,18) (and beyond i128 at scale 18)
+    env.write(
+        "huge.csv",
+        std::str::from_utf8(&focus(&[
+            good("90000000000000000000"),
+            good("90000000000000000000"),
+        ]))
+        .unwrap(),
+    );
+    let r = attribute(&env, "huge.csv", &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is too large"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("huge.csv"),
+        "names the file: {}",
+        r.stderr
+    );
+    assert!(!env.path("out/cost_by_model").exists());
+    // the same amounts in two files: the merge across files is checked too
+    env.write(
+        "a.csv",
+        std::str::from_utf8(&focus(&[good("90000000000000000000")])).unwrap(),
+    );
+    env.write(
+        "b.csv",
+        std::str::from_utf8(&focus(&[good("90000000000000000000"), good("1")])).unwrap(),
+    );
+    let r = env.run(&["attribute", "--billing", "a.csv", "b.csv", "--out", "out"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is too large"), "{}", r.stderr);
+    // request counts: two rows of i64::MAX for one model and month
+    env.write("ok.csv", std::str::from_utf8(&focus(&[good("1")])).unwrap());
+    env.write(
+        "req.csv",
+        "date,model_id,requests\n2026-10-01,m,9223372036854775807\n2026-10-02,m,9223372036854775807\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "ok.csv",
+        "--requests",
+        "req.csv",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the request count of `m` in 2026-10"),
+        "{}",
+        r.stderr
+    );
+    // 20-digit unit economics: exact, computed in 256 bits
+    let r = env.run(&[
+        "economics",
+        "--cost",
+        "90000000000000000000",
+        "--volume",
+        "1",
+        "--revenue",
+        "99999999999999999999",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["gross_margin_pct"], "9.999999999999999999");
+    assert_eq!(j["cost_pct_of_revenue"], "90");
+    // out of range is null with a reason, never a wrapped number
+    let r = env.run(&[
+        "economics",
+        "--cost",
+        "90000000000000000000",
+        "--volume",
+        "1",
+        "--revenue",
+        "0.000000000000000001",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(j["cost_pct_of_revenue"], serde_json::Value::Null);
+    assert_eq!(j["reason"], "out of range for decimal(38,18)");
+}
+
+#[test]
+fn issue12_5_an_offset_timestamp_has_one_month_in_csv_and_parquet() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, TimestampMicrosecondArray};
+
+    let env = TestEnv::new();
+    // 2026-10-01T00:00:00+02:00 is 2026-09-30T22:00:00Z: September, from either file
+    let tags = r#"{"model_id": "m", "team": "t"}"#;
+    let csv = focus(&[row("2026-10-01T00:00:00+02:00", "USD", "5", tags, "i-1")]);
+    env.write("offset.csv", std::str::from_utf8(&csv).unwrap());
+    let instant_us = 1_790_805_600_000_000i64; // 2026-09-30T22:00:00Z
+    let text = |v: &str| Arc::new(StringArray::from(vec![v])) as ArrayRef;
+    let period = Arc::new(TimestampMicrosecondArray::from(vec![instant_us]).with_timezone("+02:00"))
+        as ArrayRef;
+    let batch = RecordBatch::try_from_iter([
+        ("BillingPeriodStart", period),
+        ("BillingCurrency", text("USD")),
+        ("ChargeCategory", text("Usage")),
+        ("ProviderName", text("AWS")),
+        ("ResourceId", text("i-1")),
+        ("Tags", text(tags)),
+        ("BilledCost", text("5")),
+        ("EffectiveCost", text("5")),
+    ])
+    .unwrap();
+    let file = std::fs::File::create(env.path("offset.parquet")).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    for (input, out) in [
+        ("offset.csv", "from_csv"),
+        ("offset.parquet", "from_parquet"),
+    ] {
+        let r = env.run(&["attribute", "--billing", input, "--out", out]);
+        assert_eq!(r.code, 0, "{input}: {}", r.stderr);
+        let cost = rows(&read_table(&env.path(out), "cost_by_model"));
+        assert_eq!(cost.len(), 1, "{input}");
+        assert_eq!(cost[0]["billing_period"], "2026-09", "{input}");
+    }
+}
+
+#[test]
+fn issue12_6_the_same_export_plain_and_gzipped_is_refused() {
+    let env = TestEnv::new();
+    let text = std::fs::read(fixture("focus/basic.csv")).unwrap();
+    std::fs::write(env.path("bill.csv"), &text).unwrap();
+    std::fs::write(env.path("bill.csv.gz"), gz(&text)).unwrap();
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "bill.csv",
+        "bill.csv.gz",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("it has the same content as"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.path("out/cost_by_model").exists());
+}
+
+#[test]
+fn issue12_7_nothing_usable_is_rejected_by_attribute_and_validate() {
+    let env = TestEnv::new();
+    env.write(
+        "bad.csv",
+        std::str::from_utf8(&focus(&[good("abc"), good("NaN")])).unwrap(),
+    );
+    let r = attribute(&env, "bad.csv", &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("none of the 2 billing rows could be used (2 quarantined)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.path("out/cost_by_model").exists());
+    let q = std::fs::read_to_string(env.path("out/quarantine/rejected_run.csv")).unwrap();
+    assert_eq!(q.lines().count(), 3, "{q}");
+    let r = env.run(&["validate", "--billing", "bad.csv"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("none of the 2 billing rows could be used"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&["validate", "--billing", "bad.csv", "--json"]);
+    assert_eq!(r.code, 1);
+    let j: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        (j["status"].as_str(), j["passed"].as_bool()),
+        (Some("rejected"), Some(false))
+    );
+}
+
+#[test]
+fn issue12_9_ten_runs_racing_on_one_output_directory_finish_in_turn() {
+    let env = TestEnv::new();
+    let a = basic(&env);
+    let text = std::fs::read_to_string(&a).unwrap();
+    let b = env.write(
+        "restated.csv",
+        &text.replace("1.81E-2,1.81E-2", "3.62E-2,3.62E-2"),
+    );
+    let children: Vec<_> = (0..10)
+        .map(|i| {
+            let input = if i % 2 == 0 {
+                a.clone()
+            } else {
+                b.display().to_string()
+            };
+            std::process::Command::new(env!("CARGO_BIN_EXE_mlcost"))
+                .args([
+                    "attribute",
+                    "--billing",
+                    &input,
+                    "--out",
+                    "out",
+                    "--wait",
+                    "300",
+                    "-q",
+                ])
+                .current_dir(env.dir.path())
+                .env("MLCOST_NO_PROGRESS", "1")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // no working file left, and every partition of a month comes from one run: the last one
+    let names: Vec<String> = std::fs::read_dir(env.path("out"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".mlcost") && n != ".mlcost.lock")
+        .collect();
+    assert_eq!(names, Vec::<String>::new());
+    let m = manifest(&env.path("out"));
+    assert_eq!(m["status"], "published");
+    for p in m["partitions"].as_array().unwrap() {
+        assert_eq!(p["run_id"], m["run_id"], "{p}");
+    }
+    for period in ["2026-09", "2026-10"] {
+        for table in ["cost_by_model", "unit_costs", "tag_compliance"] {
+            assert_eq!(
+                partition_manifest(&env, table, period)["run_id"],
+                m["run_id"]
+            );
+        }
+    }
+    let oct = sums(&read_table(&env.path("out"), "cost_by_model"), "cost")
+        [&("2026-10".into(), "USD".into())]
+        .clone();
+    assert!(
+        ["0.018100000000000001", "0.036200000000000001"].contains(&oct.as_str()),
+        "{oct}"
+    );
+}
+
+#[test]
+fn issue12_10_history_survives_any_order_of_period_and_full_runs() {
+    let env = TestEnv::new();
+    let a = basic(&env);
+    assert_eq!(attribute(&env, &a, &[]).code, 0);
+    assert_eq!(attribute(&env, &a, &["--period", "2026-09"]).code, 0);
+    let text = std::fs::read_to_string(&a).unwrap();
+    let b = env.write(
+        "restated.csv",
+        &text.replace("1.81E-2,1.81E-2", "3.62E-2,3.62E-2"),
+    );
+    assert_eq!(attribute(&env, b.to_str().unwrap(), &[]).code, 0);
+    let oct = partition_manifest(&env, "cost_by_model", "2026-10");
+    let h = oct["history"].as_array().unwrap();
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(
+        (h[0]["cost_before"].as_str(), h[0]["cost_after"].as_str()),
+        (Some("0.018100000000000001"), Some("0.036200000000000001"))
+    );
+    assert!(h[0]["previous_run_id"].is_string());
+    // and a later --period run of September keeps October's history where it is
+    assert_eq!(
+        attribute(&env, b.to_str().unwrap(), &["--period", "2026-09"]).code,
+        0
+    );
+    assert_eq!(
+        partition_manifest(&env, "cost_by_model", "2026-10")["history"],
+        oct["history"]
+    );
+}
+
+#[test]
+fn issue12_11_a_huge_config_number_is_an_error_naming_key_and_line() {
+    let env = TestEnv::new();
+    let config = env.write("c.toml", "[amortize]\ntraining_months = 4294967295\n");
+    let r = attribute(&env, &basic(&env), &["--config", config.to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("line 2") && r.stderr.contains("training_months"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("between 1 and 120 months"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        attribute(&env, &basic(&env), &[]).code,
+        0,
+        "no lock left behind"
+    );
+}
+
+#[test]
+fn issue12_12_untrusted_text_is_escaped_for_each_medium() {
+    let env = TestEnv::new();
+    let evil = "m\u{1b}]0;pwned\u{7}\u{1b}[31m";
+    let long = "x".repeat(1_000_000);
+    let tags = |m: &str| serde_json::json!({"model_id": m, "team": "t"}).to_string();
+    let csv = focus(&[
+        row("2026-10-01", "USD", "1", &tags(evil), "i-1"),
+        row("2026-10-01", "USD", "2", &tags(&long), "i-2"),
+        row(
+            "2026-10-01",
+            "USD",
+            "3",
+            &tags("<script>alert(1)</script>|a"),
+            "i-3",
+        ),
+        row(
+            "2026-10-01",
+            "USD",
+            "=HYPERLINK(\"http://x\")",
+            &tags("q"),
+            "i-4",
+        ),
+    ]);
+    env.write("evil.csv", std::str::from_utf8(&csv).unwrap());
+    env.write("req.csv", "date,model_id,requests\n2026-10-01,other,5\n");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "evil.csv",
+        "--requests",
+        "req.csv",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains('\u{1b}') && !r.stderr.contains('\u{7}'),
+        "raw control characters reached the terminal"
+    );
+    assert!(
+        r.stderr.contains("\\u{1b}"),
+        "{}",
+        &r.stderr[..r.stderr.len().min(2000)]
+    );
+    assert!(
+        r.stderr.lines().all(|l| l.chars().count() < 1000),
+        "a 1 MB id is printed whole"
+    );
+    // the table keeps the full value
+    let cost = rows(&read_table(&env.path("out"), "cost_by_model"));
+    assert!(cost.iter().any(|r| r["model_id"] == long));
+    // Markdown: no raw HTML, no broken table
+    let r = env.run(&[
+        "report", "--input", "out", "--format", "markdown", "--out", "-",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stdout.contains("<script>"),
+        "raw HTML in the Markdown report"
+    );
+    assert!(
+        r.stdout.contains("&lt;script&gt;"),
+        "{}",
+        &r.stdout[..r.stdout.len().min(3000)]
+    );
+    // CSV for spreadsheets: the formula is defused
+    let q =
+        std::fs::read_to_string(env.path("out/quarantine/billing_period=2026-10/quarantine.csv"))
+            .unwrap();
+    assert!(q.contains(",\"'=HYPERLINK(\"\"http"), "{q}");
+}
+
+#[test]
+fn issue12_13_inputs_json_fifo_symlink_loop_and_the_output_directory() {
+    let env = TestEnv::new();
+    // a Cost Explorer JSON and a GCP export in a directory are read, not skipped
+    std::fs::create_dir_all(env.path("in")).unwrap();
+    std::fs::copy(fixture("cost_explorer/api.json"), env.path("in/api.json")).unwrap();
+    std::fs::copy(fixture("gcp/export.jsonl"), env.path("in/export.jsonl")).unwrap();
+    // a delivery manifest next to them is not billing data
+    env.write(
+        "in/report-Manifest.json",
+        r#"{"assemblyId": "1", "reportKeys": ["a.csv.gz"]}"#,
+    );
+    // a FIFO would block whoever opens it; a symlink loop would be walked forever
+    let fifo = env.path("in/pipe.csv");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    std::os::unix::fs::symlink(env.path("in"), env.path("in/loop")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mlcost"))
+        .args(["attribute", "--billing", "in", "--out", "in/out"])
+        .current_dir(env.dir.path())
+        .env("MLCOST_NO_PROGRESS", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(start.elapsed() < Duration::from_secs(60), "the run hangs");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("pipe.csv") && stderr.contains("not a regular file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("symbolic link loop"), "{stderr}");
+    let m = manifest(&env.path("in/out"));
+    let kinds: Vec<&str> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["format"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+    // a second run with --out inside the input directory does not read its own outputs
+    let r = env.run(&["attribute", "--billing", "in", "--out", "in/out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        manifest(&env.path("in/out"))["inputs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // naming a file inside --out is an error
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "in/out/quarantine/other_rows.csv",
+        "--out",
+        "in/out",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("inside the output directory"),
+        "{}",
+        r.stderr
+    );
+    // and a FIFO named directly is refused at once
+    let r = env.run(&["attribute", "--billing", "in/pipe.csv", "--out", "o2"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+}
+
+#[test]
+fn issue12_14_per_model_targets_match_however_the_key_is_written() {
+    let env = TestEnv::new();
+    let config = env.write(
+        "c.toml",
+        "[targets]\nmax_cost_per_1000_requests = 1000\n[targets.models.\" RANKER \"]\nmax_cost_per_1000_requests = 0.000001\n",
+    );
+    let requests = fixture("focus/requests.csv");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        &basic(&env),
+        "--requests",
+        requests.to_str().unwrap(),
+        "--out",
+        "out",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let units = rows(&read_table(&env.path("out"), "unit_costs"));
+    let ranker = find(
+        &units,
+        &[("billing_period", "2026-09"), ("model_id", "ranker")],
+    );
+    assert_eq!(ranker["verdict"], "over_target", "{ranker:?}");
+    let bad = env.write(
+        "bad.toml",
+        "[targets.models.ranker]\nmax_cost_per_1000_requests = -1\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        &basic(&env),
+        "--out",
+        "out",
+        "--config",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("line 2") && r.stderr.contains("got -1"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn issue12_15_files_follow_the_umask_and_out_of_range_is_its_own_reason() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    env.write(
+        "big.csv",
+        std::str::from_utf8(&focus(&[good("1e25"), good("1")])).unwrap(),
+    );
+    let r = attribute(&env, "big.csv", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let q =
+        std::fs::read_to_string(env.path("out/quarantine/billing_period=2026-10/quarantine.csv"))
+            .unwrap();
+    assert!(
+        q.contains("\"EffectiveCost is out of range for decimal(38,18)\",1e25"),
+        "{q}"
+    );
+    let m = manifest(&env.path("out"));
+    assert_eq!(
+        m["rows"]["quarantined_by_reason"]["EffectiveCost is out of range for decimal(38,18)"],
+        1
+    );
+    // report and sql files get the mode File::create gives under the same umask, not 0600
+    let probe = env.write("probe", "");
+    let want = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        env.run(&["report", "--input", "out", "--out", "r.html"])
+            .code,
+        0
+    );
+    assert_eq!(
+        env.run(&["sql", "--dialect", "duckdb", "--out", "q.sql"])
+            .code,
+        0
+    );
+    for f in ["r.html", "q.sql"] {
+        let mode = std::fs::metadata(env.path(f)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, want, "{f}: {mode:o}");
+    }
+}
