@@ -543,4 +543,83 @@ mod tests {
             "only the row without a usable period"
         );
     }
+
+    mod limits {
+        use arrow_buffer::i256;
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::money::MAX_ABS;
+
+        /// Amounts spread over the whole of decimal(38,18), many of them near its limits.
+        fn amount() -> impl Strategy<Value = i128> {
+            prop_oneof![
+                -MAX_ABS..=MAX_ABS,
+                (MAX_ABS / 3)..=MAX_ABS,
+                -MAX_ABS..=(-MAX_ABS / 3),
+                -1_000_000i128..1_000_000,
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+            /// Near the limits of decimal(38,18) the ledger either totals every month exactly
+            /// (checked against 256-bit sums) or fails with an overflow error; it never wraps.
+            #[test]
+            fn totals_are_exact_or_an_overflow_error(values in proptest::collection::vec((amount(), 0usize..2), 1..8)) {
+                let periods = ["2024-09-01", "2024-10-01"];
+                let groups: Vec<SourceGroup> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (v, p))| {
+                        let mut g = group(periods[*p], "USD", "Usage", "0", "0", None);
+                        g.costs = [Some(Money(*v)); 4];
+                        g.prepaid_shape = false;
+                        g.dims[8] = Some(format!("r{i}")); // RESOURCE_ID
+                        g
+                    })
+                    .collect();
+                let mut exact = [i256::ZERO; 2];
+                let mut magnitude = [i256::ZERO; 2];
+                for (v, p) in &values {
+                    exact[*p] = exact[*p].wrapping_add(i256::from_i128(*v));
+                    magnitude[*p] = magnitude[*p].wrapping_add(i256::from_i128(v.abs()));
+                }
+                let limit = i256::from_i128(MAX_ABS);
+                match build(&groups, &Config::default(), None) {
+                    Ok(l) => {
+                        for (k, p) in ["2024-09", "2024-10"].iter().enumerate() {
+                            let got = l.totals.get(&(p.to_string(), "USD".to_string()));
+                            let got = got.map_or(i256::ZERO, |t| i256::from_i128(t.cost.0));
+                            prop_assert_eq!(got, exact[k]);
+                            prop_assert!(magnitude[k] <= limit);
+                        }
+                    }
+                    Err(Error::Overflow { .. }) => {
+                        prop_assert!(magnitude.iter().any(|m| *m > limit));
+                    }
+                    Err(e) => prop_assert!(false, "unexpected error {e}"),
+                }
+            }
+
+            /// Merging two groups is exact or refused, and a refused merge changes nothing.
+            #[test]
+            fn absorb_is_exact_or_refused(a in amount(), b in amount()) {
+                let mut x = SourceGroup { costs: [Some(Money(a)); 4], rows: 1, ..SourceGroup::default() };
+                let y = SourceGroup { costs: [Some(Money(b)); 4], rows: 1, ..SourceGroup::default() };
+                let sum = i256::from_i128(a).wrapping_add(i256::from_i128(b));
+                let before = x.clone();
+                match x.absorb(&y) {
+                    Ok(()) => {
+                        prop_assert_eq!(i256::from_i128(x.costs[0].unwrap().0), sum);
+                        prop_assert_eq!(x.rows, 2);
+                    }
+                    Err(_) => {
+                        prop_assert!(sum > i256::from_i128(MAX_ABS) || sum < i256::from_i128(-MAX_ABS));
+                        prop_assert_eq!(x, before);
+                    }
+                }
+            }
+        }
+    }
 }

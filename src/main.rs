@@ -16,8 +16,12 @@ fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("mlcost={default_level}")));
+    // Colour only for a person at a terminal: NO_COLOR turns it off, CLICOLOR_FORCE on.
+    let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+    let ansi = set("CLICOLOR_FORCE") || (std::io::stderr().is_terminal() && !set("NO_COLOR"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .with_target(false)
         .without_time()

@@ -28,10 +28,15 @@ fn hidden_files(env: &TestEnv) -> Vec<String> {
 
 /// Starts `attribute` on `billing`, waits until it pauses at `point`, and kills it.
 fn kill_at(env: &TestEnv, billing: &str, point: &str) {
+    kill_in(env, env.dir.path(), billing, "out", point)
+}
+
+/// `kill_at` run from `cwd` with the given `--out`.
+fn kill_in(env: &TestEnv, cwd: &std::path::Path, billing: &str, out: &str, point: &str) {
     let flag = env.path(&format!("paused-{}", point.replace(':', "-")));
     let mut child = Command::new(env!("CARGO_BIN_EXE_mlcost"))
-        .args(["attribute", "--billing", billing, "--out", "out", "-q"])
-        .current_dir(env.dir.path())
+        .args(["attribute", "--billing", billing, "--out", out, "-q"])
+        .current_dir(cwd)
         .env("MLCOST_TEST_PAUSE_AT", point)
         .env("MLCOST_TEST_PAUSE_FILE", &flag)
         .stdout(Stdio::null())
@@ -204,4 +209,45 @@ fn an_unwritable_output_fails_cleanly_and_keeps_the_previous_outputs() {
     );
     assert!(before == outputs(&env), "previous outputs untouched");
     std::fs::remove_file(blocked).unwrap();
+}
+
+#[test]
+fn issue12_2_a_commit_interrupted_under_a_relative_out_is_completed_from_anywhere() {
+    let env = TestEnv::new();
+    assert_eq!(
+        env.run(&["sample", "--out", "s", "--rows", "3000", "-q"])
+            .code,
+        0
+    );
+    let billing = env.path("s/focus_sample.csv").display().to_string();
+    assert_eq!(
+        env.run(&["attribute", "--billing", &billing, "--out", "clean", "-q"])
+            .code,
+        0
+    );
+    let clean = tree_bytes(&env.path("clean"), &["manifest.json", ".mlcost.lock"]);
+    // killed half-way through its renames, run from `a/` with `--out ../out`
+    std::fs::create_dir_all(env.path("a")).unwrap();
+    std::fs::create_dir_all(env.path("b/c")).unwrap();
+    kill_in(&env, &env.path("a"), &billing, "../out", "commit");
+    let journal = std::fs::read_to_string(env.path("out/.mlcost-commit")).unwrap();
+    assert!(
+        !journal.contains(".."),
+        "journal entries are relative to --out: {journal}"
+    );
+    // completed by a run from elsewhere that names the same directory another way
+    let r = Command::new(env!("CARGO_BIN_EXE_mlcost"))
+        .args(["attribute", "--billing", &billing, "--out", "../../out"])
+        .current_dir(env.path("b/c"))
+        .env("MLCOST_NO_PROGRESS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("completing the interrupted commit"),
+        "{stderr}"
+    );
+    let after = tree_bytes(&env.path("out"), &["manifest.json", ".mlcost.lock"]);
+    assert!(after == clean, "the outputs are those of a clean run");
 }

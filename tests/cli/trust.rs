@@ -104,7 +104,7 @@ fn issue12_2_hostile_journals_are_refused_and_nothing_moves() {
     let cases: Vec<(&str, String)> = vec![
         ("target outside --out", format!("{staged}\t../stolen.txt\n")),
         ("absolute target", format!("{staged}\t{}/stolen\n", env.dir.path().display())),
-        ("staged file outside staging", format!("../victim.txt\tcost_by_model/billing_period=2026-10/part-0.parquet\n")),
+        ("staged file outside staging", "../victim.txt\tcost_by_model/billing_period=2026-10/part-0.parquet\n".to_string()),
         ("absolute staged file", format!("{victim_abs}\tcost_by_model/billing_period=2026-10/part-0.parquet\n")),
         ("a file mlcost never writes", ".mlcost-staging-1/run.sh\trun.sh\n".to_string()),
         ("staged and target differ", format!("{staged}\tunit_costs/billing_period=2026-10/part-0.parquet\n")),
