@@ -47,7 +47,7 @@ impl Cli {
 pub enum Command {
     /// Attribute billed cost to models, teams and lifecycle phases; write Parquet tables
     #[command(
-        after_help = "Example:\n  mlcost attribute --billing 'exports/2026-10/*.parquet' --requests requests.csv --out warehouse/mlcost --period 2026-10\n\nWrites under --out: cost_by_model/, unit_costs/, tag_compliance/ (Hive-partitioned by billing_period=YYYY-MM), quarantine.csv and manifest.json. Only the partitions of the periods in this run are replaced."
+        after_help = "Example:\n  mlcost attribute --billing 'exports/2026-10/*.parquet' --requests requests.csv --out warehouse/mlcost --period 2026-10\n\nWrites under --out: cost_by_model/, unit_costs/, tag_compliance/ (Hive-partitioned by billing_period=YYYY-MM, each partition with _manifest.json and _SUCCESS), quarantine/ and manifest.json. Only the partitions of the periods in this run are replaced, and only when the run is complete."
     )]
     Attribute(AttributeArgs),
     /// Report tag compliance of billing exports; writes nothing

@@ -5,15 +5,18 @@
 use serde::Serialize;
 
 /// Version of the output and line-item schemas. Bump on any column change.
-pub const SCHEMA_VERSION: &str = "1.2.0";
+pub const SCHEMA_VERSION: &str = "2.0.0";
 
 /// Logical column types, as a warehouse sees them.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
 pub enum ColumnType {
+    /// UTF-8 text (Arrow `string`, never `large_string` or `string_view`)
+    #[serde(rename = "string")]
     String,
-    /// decimal(38, 18)
+    /// Exact decimal: precision 38, scale 18
+    #[serde(rename = "decimal(38,18)")]
     Decimal,
+    #[serde(rename = "int64")]
     Int64,
 }
 
@@ -22,6 +25,12 @@ pub struct ColumnDef {
     pub name: &'static str,
     #[serde(rename = "type")]
     pub kind: ColumnType,
+    /// Set for decimals (38).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub precision: Option<u8>,
+    /// Set for decimals (18).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale: Option<u8>,
     pub nullable: bool,
     pub description: &'static str,
 }
@@ -31,7 +40,8 @@ pub struct TableDef {
     pub name: &'static str,
     pub version: &'static str,
     pub grain: &'static str,
-    /// Hive partition column, if the table is partitioned.
+    /// Hive partition column, if the table is partitioned. It is listed in `columns` (a
+    /// reader of the dataset sees it) but lives in the path only: files do not carry it.
     pub partitioned_by: Option<&'static str>,
     pub columns: Vec<ColumnDef>,
 }
@@ -42,9 +52,12 @@ const fn c(
     nullable: bool,
     description: &'static str,
 ) -> ColumnDef {
+    let decimal = matches!(kind, ColumnType::Decimal);
     ColumnDef {
         name,
         kind,
+        precision: if decimal { Some(38) } else { None },
+        scale: if decimal { Some(18) } else { None },
         nullable,
         description,
     }
@@ -161,7 +174,7 @@ pub fn cost_by_model() -> TableDef {
                 "billing_period",
                 Str,
                 false,
-                "YYYY-MM (also the Hive partition)",
+                "YYYY-MM (the Hive partition, in the path only)",
             ),
             c(
                 "model_id",
@@ -210,7 +223,12 @@ pub fn cost_by_model() -> TableDef {
 
 pub fn unit_costs() -> TableDef {
     let mut columns = vec![
-        c("billing_period", Str, false, "YYYY-MM"),
+        c(
+            "billing_period",
+            Str,
+            false,
+            "YYYY-MM (the Hive partition, in the path only)",
+        ),
         c("model_id", Str, false, "model id"),
         c(
             "team",
@@ -267,7 +285,12 @@ pub fn tag_compliance() -> TableDef {
         grain: "billing_period x currency x resource x problem",
         partitioned_by: Some("billing_period"),
         columns: vec![
-            c("billing_period", Str, false, "YYYY-MM"),
+            c(
+                "billing_period",
+                Str,
+                false,
+                "YYYY-MM (the Hive partition, in the path only)",
+            ),
             c(
                 "resource_id",
                 Str,
@@ -311,7 +334,7 @@ pub fn training_amortization() -> TableDef {
         grain: "billing_period x currency x model_id x incurred_period (written when [amortize] training_months > 1)",
         partitioned_by: Some("billing_period"),
         columns: vec![
-            c("billing_period", Str, false, "YYYY-MM: the schedule as of the end of this month"),
+            c("billing_period", Str, false, "YYYY-MM: the schedule as of the end of this month (the Hive partition, in the path only)"),
             c("model_id", Str, false, "model whose training is amortised"),
             c("team", Str, false, "team of the training spend"),
             c("currency", Str, false, "billing currency"),
@@ -324,14 +347,42 @@ pub fn training_amortization() -> TableDef {
     }
 }
 
-pub fn all_tables() -> Vec<TableDef> {
+pub fn hidden_costs() -> TableDef {
+    TableDef {
+        name: "hidden_costs",
+        version: SCHEMA_VERSION,
+        grain: "billing_period x model_id x currency (written by `mlcost hidden`; estimates, never part of the reconciled totals)",
+        partitioned_by: Some("billing_period"),
+        columns: vec![
+            c("billing_period", Str, false, "YYYY-MM (the Hive partition, in the path only)"),
+            c("model_id", Str, false, "model"),
+            c("currency", Str, false, "billing currency"),
+            c("visible_cost", Decimal, false, "the model's total cost in unit_costs (on the bill)"),
+            c("idle_capacity", Decimal, true, "visible x (1 - u) / u at utilisation u: the capacity bought on top of what was used; null without a utilisation"),
+            c("experiment_waste", Decimal, true, "experiment spend x waste fraction; null without a waste fraction"),
+            c("engineering_time", Decimal, true, "FTEs x annual cost / 12, split over the models; null without [hidden] ftes"),
+            c("hidden_total", Decimal, false, "sum of the hidden estimates"),
+            c("true_total", Decimal, false, "visible_cost + hidden_total"),
+            c("hidden_pct_of_visible", Decimal, true, "hidden_total / visible_cost x 100; null when visible_cost is 0"),
+        ],
+    }
+}
+
+/// Every table written under `--out` (the line item is internal and not written).
+pub fn output_tables() -> Vec<TableDef> {
     vec![
-        line_item(),
         cost_by_model(),
         unit_costs(),
         tag_compliance(),
         training_amortization(),
+        hidden_costs(),
     ]
+}
+
+pub fn all_tables() -> Vec<TableDef> {
+    let mut t = vec![line_item()];
+    t.extend(output_tables());
+    t
 }
 
 /// The JSON text of a table schema, as stored in `schemas/<name>.json`.

@@ -626,18 +626,18 @@ fn stage_tables(staging: &mut Staging, periods: &BTreeSet<String>, t: &Tables) -
             }
         }
         let rows: Vec<_> = rows.iter().collect();
-        let mut df = output::cost_by_model_frame(&rows, t.allocation.basis)?;
-        cost_files.push(staging.write_partition(output::COST_BY_MODEL, p, &mut df)?);
+        let df = output::cost_by_model_frame(&rows, t.allocation.basis)?;
+        cost_files.push(staging.write_partition(output::COST_BY_MODEL, p, &df)?);
         let rows: Vec<_> = t.unit_rows.iter().filter(|r| &r.period == p).collect();
-        let mut df = output::unit_costs_frame(&rows)?;
-        unit_files.push(staging.write_partition(output::UNIT_COSTS, p, &mut df)?);
+        let df = output::unit_costs_frame(&rows)?;
+        unit_files.push(staging.write_partition(output::UNIT_COSTS, p, &df)?);
         let rows: Vec<_> = t.compliance.iter().filter(|r| &r.period == p).collect();
-        let mut df = output::tag_compliance_frame(&rows)?;
-        staging.write_partition(output::TAG_COMPLIANCE, p, &mut df)?;
+        let df = output::tag_compliance_frame(&rows)?;
+        staging.write_partition(output::TAG_COMPLIANCE, p, &df)?;
         if let Some(schedules) = t.amortization {
             let rows: Vec<_> = schedules.iter().filter(|r| &r.period == p).collect();
-            let mut df = output::training_amortization_frame(&rows)?;
-            staging.write_partition(output::TRAINING_AMORTIZATION, p, &mut df)?;
+            let df = output::training_amortization_frame(&rows)?;
+            staging.write_partition(output::TRAINING_AMORTIZATION, p, &df)?;
         }
     }
     Ok((cost_files, unit_files))

@@ -70,8 +70,8 @@ fn stage_period(
     let rows =
         economics::hidden_for_models(&output::read_unit_costs(out, period)?, cfg, utilization)?;
     let refs: Vec<_> = rows.iter().collect();
-    let mut df = output::hidden_costs_frame(&refs)?;
-    staging.write_partition(output::HIDDEN_COSTS, period, &mut df)?;
+    let df = output::hidden_costs_frame(&refs)?;
+    staging.write_partition(output::HIDDEN_COSTS, period, &df)?;
     let m = output::PartitionManifest {
         table: output::HIDDEN_COSTS.to_string(),
         billing_period: period.to_string(),

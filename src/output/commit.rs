@@ -7,7 +7,10 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use polars::prelude::*;
+use arrow_array::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
 
@@ -138,13 +141,14 @@ impl Staging {
             .push((Path::new(&self.name).join(relative), relative.to_path_buf()));
     }
 
-    /// Writes one table partition as Parquet (zstd, fixed row order given by the caller);
+    /// Writes one table partition as Parquet (zstd, one row group, fixed row order given by
+    /// the caller, the Arrow schema embedded so readers get `string` and `decimal(38,18)`);
     /// returns the staged path, for reading it back.
     pub fn write_partition(
         &mut self,
         table: &str,
         period: &str,
-        df: &mut DataFrame,
+        batch: &RecordBatch,
     ) -> Result<PathBuf> {
         let relative = super::partition_dir(table, period).join(super::PART_FILE);
         let staged = self.stage_path(&relative)?;
@@ -152,13 +156,17 @@ impl Staging {
             path: staged.clone(),
             source,
         })?;
-        ParquetWriter::new(&file)
-            .with_compression(ParquetCompression::Zstd(None))
-            .finish(df)
-            .map_err(|source| Error::WriteParquet {
-                path: staged.clone(),
-                source,
-            })?;
+        let fail = |e: parquet::errors::ParquetError| Error::Write {
+            path: staged.clone(),
+            source: std::io::Error::other(e),
+        };
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_created_by(format!("mlcost {}", env!("CARGO_PKG_VERSION")))
+            .build();
+        let mut writer = ArrowWriter::try_new(&file, batch.schema(), Some(props)).map_err(fail)?;
+        writer.write(batch).map_err(fail)?;
+        writer.close().map_err(fail)?;
         file.sync_all().map_err(|source| Error::Write {
             path: staged.clone(),
             source,
@@ -425,4 +433,76 @@ fn default_permissions() -> std::fs::Permissions {
         probe.unwrap_or(0o644)
     });
     std::fs::Permissions::from_mode(mode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::allocate::CostByModelRow;
+    use crate::money::Money;
+
+    #[test]
+    fn staged_files_appear_only_on_commit() {
+        let out = tempfile::tempdir().unwrap();
+        let mut s = Staging::new(out.path()).unwrap();
+        let row = CostByModelRow {
+            period: "2024-09".into(),
+            currency: "USD".into(),
+            model_id: "m".into(),
+            team: "t".into(),
+            lifecycle_phase: "inference".into(),
+            allocation_method: "direct".into(),
+            cost: Money::parse("1.5").unwrap(),
+            rows: 3,
+            rule_id: None,
+            source_pool: None,
+            share: None,
+        };
+        let batch = super::super::cost_by_model_frame(&[&row], "effective").unwrap();
+        let staged = s
+            .write_partition(super::super::COST_BY_MODEL, "2024-09", &batch)
+            .unwrap();
+        let target = out
+            .path()
+            .join("cost_by_model/billing_period=2024-09/part-0.parquet");
+        assert!(!target.exists());
+        let sums = super::super::sum_written(&[staged], "cost").unwrap();
+        assert_eq!(sums[&("2024-09".into(), "USD".into())].to_string(), "1.5");
+        s.commit().unwrap();
+        assert!(target.exists());
+        let names: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("cost_by_model")]);
+    }
+
+    #[test]
+    fn discard_leaves_nothing() {
+        let out = tempfile::tempdir().unwrap();
+        let mut s = Staging::new(out.path()).unwrap();
+        s.write_text(Path::new("manifest.json"), b"{}").unwrap();
+        s.discard();
+        assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn journal_entries_are_checked() {
+        let out = tempfile::tempdir().unwrap();
+        let ok = ".mlcost-staging-7/unit_costs/billing_period=2026-10/_SUCCESS\tunit_costs/billing_period=2026-10/_SUCCESS\n\
+                  .mlcost-staging-7/manifest.json\tmanifest.json\n";
+        assert_eq!(check_journal(out.path(), ok.as_bytes()).unwrap().len(), 2);
+        for bad in [
+            ".mlcost-staging-7/manifest.json\t../manifest.json\n",
+            ".mlcost-staging-7/x/billing_period=2026-10/_SUCCESS\tx/billing_period=2026-10/_SUCCESS\n",
+            ".mlcost-staging-7/unit_costs/billing_period=2026-13/_SUCCESS\tunit_costs/billing_period=2026-13/_SUCCESS\n",
+            "staging/manifest.json\tmanifest.json\n",
+            ".mlcost-staging-7//manifest.json\t/manifest.json\n",
+            ".mlcost-staging-7/./manifest.json\t./manifest.json\n",
+        ] {
+            assert!(check_journal(out.path(), bad.as_bytes()).is_err(), "{bad}");
+        }
+        assert!(check_journal(out.path(), &[0xff, 0xfe]).is_err());
+    }
 }

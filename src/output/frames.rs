@@ -1,75 +1,115 @@
-//! Result rows to Polars frames, one function per table, columns in the order of
-//! `schemas/` (a test keeps the two equal). Money is decimal(38,18), counts int64.
+//! Result rows to Arrow record batches, one function per table. The batch is checked against
+//! the table's definition in `schema.rs` (names, order, types, nullability), which is also
+//! what `schemas/*.json` is generated from, so a written file cannot drift from its schema.
+//! The partition column (`billing_period`) lives in the path only, as Spark writes it:
+//! files carry plain `string`, `decimal(38,18)` and `int64` columns that every Parquet
+//! reader (pyarrow old and new, pandas, Polars, DuckDB, Spark) maps the same way.
 
-use polars::prelude::*;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema};
 
 use crate::allocate::CostByModelRow;
 use crate::compliance::ComplianceRow;
 use crate::economics::UnitCostRow;
 use crate::error::{Error, Result};
 use crate::money::{Money, PRECISION, SCALE};
-use crate::schema::PHASE_COLUMNS;
+use crate::schema::{ColumnType, TableDef, PHASE_COLUMNS};
 
-fn decimal(name: &str, values: impl Iterator<Item = Option<Money>>) -> Column {
-    let ca: Int128Chunked = values.map(|m| m.map(|m| m.0)).collect();
-    ca.with_name(name.into())
-        .into_decimal_unchecked(PRECISION, SCALE as usize)
-        .into_series()
-        .into_column()
+/// One output column before it is checked against the table definition.
+type Col = (&'static str, ArrayRef);
+
+fn decimal(name: &'static str, values: impl Iterator<Item = Option<Money>>) -> Col {
+    let a: Decimal128Array = values.map(|m| m.map(|m| m.0)).collect();
+    // 38 and 18 are valid decimal128 parameters, so this cannot fail
+    let a = a
+        .with_precision_and_scale(PRECISION as u8, SCALE as i8)
+        .unwrap_or_else(|_| Decimal128Array::from(Vec::<i128>::new()));
+    (name, Arc::new(a))
 }
 
-fn strings<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
-    let ca: StringChunked = values.collect();
-    ca.with_name(name.into()).into_series().into_column()
+fn strings<'a>(name: &'static str, values: impl Iterator<Item = Option<&'a str>>) -> Col {
+    (name, Arc::new(values.collect::<StringArray>()))
 }
 
-fn ints(name: &str, values: impl Iterator<Item = Option<i64>>) -> Column {
-    let ca: Int64Chunked = values.collect();
-    ca.with_name(name.into()).into_series().into_column()
+fn ints(name: &'static str, values: impl Iterator<Item = Option<i64>>) -> Col {
+    (name, Arc::new(values.collect::<Int64Array>()))
 }
 
-fn frame(columns: Vec<Column>) -> Result<DataFrame> {
-    DataFrame::new_infer_height(columns).map_err(Error::polars("building an output frame"))
+/// The Arrow type of a schema column type.
+pub fn arrow_type(kind: ColumnType) -> DataType {
+    match kind {
+        ColumnType::String => DataType::Utf8,
+        ColumnType::Decimal => DataType::Decimal128(PRECISION as u8, SCALE as i8),
+        ColumnType::Int64 => DataType::Int64,
+    }
 }
 
-pub fn cost_by_model_frame(rows: &[&CostByModelRow], basis: &str) -> Result<DataFrame> {
-    frame(vec![
-        strings(
-            "billing_period",
-            rows.iter().map(|r| Some(r.period.as_str())),
-        ),
-        strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
-        strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
-        strings(
-            "lifecycle_phase",
-            rows.iter().map(|r| Some(r.lifecycle_phase.as_str())),
-        ),
-        decimal("cost", rows.iter().map(|r| Some(r.cost))),
-        strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
-        strings(
-            "allocation_method",
-            rows.iter().map(|r| Some(r.allocation_method.as_str())),
-        ),
-        strings("rule_id", rows.iter().map(|r| r.rule_id.as_deref())),
-        strings("source_pool", rows.iter().map(|r| r.source_pool.as_deref())),
-        decimal("share", rows.iter().map(|r| r.share)),
-        strings("cost_basis", rows.iter().map(|_| Some(basis))),
-        ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
-    ])
+/// The Arrow schema of a table's files: its columns without the partition column.
+pub fn file_schema(table: &TableDef) -> Schema {
+    Schema::new(
+        table
+            .columns
+            .iter()
+            .filter(|c| Some(c.name) != table.partitioned_by)
+            .map(|c| Field::new(c.name, arrow_type(c.kind), c.nullable))
+            .collect::<Vec<_>>(),
+    )
 }
 
-pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<DataFrame> {
+/// A record batch of `table` from its columns, which must be the table's file columns in
+/// order; a mismatch is a bug, reported as such.
+fn frame(table: &TableDef, columns: Vec<Col>) -> Result<RecordBatch> {
+    let schema = file_schema(table);
+    let names: Vec<&str> = columns.iter().map(|(n, _)| *n).collect();
+    let want: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    if names != want {
+        return Err(Error::Internal(format!(
+            "{} columns {names:?} differ from its schema {want:?}",
+            table.name
+        )));
+    }
+    RecordBatch::try_new(
+        Arc::new(schema),
+        columns.into_iter().map(|(_, a)| a).collect(),
+    )
+    .map_err(|e| Error::Internal(format!("{} does not match its schema: {e}", table.name)))
+}
+
+pub fn cost_by_model_frame(rows: &[&CostByModelRow], basis: &str) -> Result<RecordBatch> {
+    frame(
+        &crate::schema::cost_by_model(),
+        vec![
+            strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
+            strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
+            strings(
+                "lifecycle_phase",
+                rows.iter().map(|r| Some(r.lifecycle_phase.as_str())),
+            ),
+            decimal("cost", rows.iter().map(|r| Some(r.cost))),
+            strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+            strings(
+                "allocation_method",
+                rows.iter().map(|r| Some(r.allocation_method.as_str())),
+            ),
+            strings("rule_id", rows.iter().map(|r| r.rule_id.as_deref())),
+            strings("source_pool", rows.iter().map(|r| r.source_pool.as_deref())),
+            decimal("share", rows.iter().map(|r| r.share)),
+            strings("cost_basis", rows.iter().map(|_| Some(basis))),
+            ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
+        ],
+    )
+}
+
+pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<RecordBatch> {
     let mut cols = vec![
-        strings(
-            "billing_period",
-            rows.iter().map(|r| Some(r.period.as_str())),
-        ),
         strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
         strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
         strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
     ];
     for (i, name) in PHASE_COLUMNS.iter().enumerate() {
-        cols.push(decimal(name, rows.iter().map(|r| Some(r.phase_costs[i]))));
+        cols.push(decimal(*name, rows.iter().map(|r| Some(r.phase_costs[i]))));
     }
     cols.extend([
         decimal("total_cost", rows.iter().map(|r| Some(r.total_cost))),
@@ -109,90 +149,87 @@ pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<DataFrame> {
             rows.iter().map(|r| r.verdict_reason.as_deref()),
         ),
     ]);
-    frame(cols)
+    frame(&crate::schema::unit_costs(), cols)
 }
 
-pub fn tag_compliance_frame(rows: &[&ComplianceRow]) -> Result<DataFrame> {
-    frame(vec![
-        strings(
-            "billing_period",
-            rows.iter().map(|r| Some(r.period.as_str())),
-        ),
-        strings("resource_id", rows.iter().map(|r| r.resource_id.as_deref())),
-        strings("provider", rows.iter().map(|r| r.provider.as_deref())),
-        strings("account", rows.iter().map(|r| r.account.as_deref())),
-        strings("problem", rows.iter().map(|r| Some(r.problem.as_str()))),
-        decimal("cost_affected", rows.iter().map(|r| Some(r.cost))),
-        strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
-        ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
-    ])
+pub fn tag_compliance_frame(rows: &[&ComplianceRow]) -> Result<RecordBatch> {
+    frame(
+        &crate::schema::tag_compliance(),
+        vec![
+            strings("resource_id", rows.iter().map(|r| r.resource_id.as_deref())),
+            strings("provider", rows.iter().map(|r| r.provider.as_deref())),
+            strings("account", rows.iter().map(|r| r.account.as_deref())),
+            strings("problem", rows.iter().map(|r| Some(r.problem.as_str()))),
+            decimal("cost_affected", rows.iter().map(|r| Some(r.cost))),
+            strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+            ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
+        ],
+    )
 }
 
 pub fn training_amortization_frame(
     rows: &[&crate::amortize::AmortizationRow],
-) -> Result<DataFrame> {
-    frame(vec![
-        strings(
-            "billing_period",
-            rows.iter().map(|r| Some(r.period.as_str())),
-        ),
-        strings(
-            "model_id",
-            rows.iter().map(|r| Some(r.schedule.model_id.as_str())),
-        ),
-        strings("team", rows.iter().map(|r| Some(r.schedule.team.as_str()))),
-        strings(
-            "currency",
-            rows.iter().map(|r| Some(r.schedule.currency.as_str())),
-        ),
-        strings(
-            "incurred_period",
-            rows.iter()
-                .map(|r| Some(r.schedule.incurred_period.as_str())),
-        ),
-        decimal(
-            "incurred_cost",
-            rows.iter().map(|r| Some(r.schedule.incurred_cost)),
-        ),
-        decimal("charged", rows.iter().map(|r| Some(r.charged))),
-        decimal(
-            "balance_after",
-            rows.iter().map(|r| Some(r.schedule.balance)),
-        ),
-        ints(
-            "months_remaining",
-            rows.iter()
-                .map(|r| Some(i64::from(r.schedule.months_remaining))),
-        ),
-    ])
+) -> Result<RecordBatch> {
+    frame(
+        &crate::schema::training_amortization(),
+        vec![
+            strings(
+                "model_id",
+                rows.iter().map(|r| Some(r.schedule.model_id.as_str())),
+            ),
+            strings("team", rows.iter().map(|r| Some(r.schedule.team.as_str()))),
+            strings(
+                "currency",
+                rows.iter().map(|r| Some(r.schedule.currency.as_str())),
+            ),
+            strings(
+                "incurred_period",
+                rows.iter()
+                    .map(|r| Some(r.schedule.incurred_period.as_str())),
+            ),
+            decimal(
+                "incurred_cost",
+                rows.iter().map(|r| Some(r.schedule.incurred_cost)),
+            ),
+            decimal("charged", rows.iter().map(|r| Some(r.charged))),
+            decimal(
+                "balance_after",
+                rows.iter().map(|r| Some(r.schedule.balance)),
+            ),
+            ints(
+                "months_remaining",
+                rows.iter()
+                    .map(|r| Some(i64::from(r.schedule.months_remaining))),
+            ),
+        ],
+    )
 }
 
-pub fn hidden_costs_frame(rows: &[&crate::economics::HiddenRow]) -> Result<DataFrame> {
-    frame(vec![
-        strings(
-            "billing_period",
-            rows.iter().map(|r| Some(r.period.as_str())),
-        ),
-        strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
-        strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
-        decimal("visible_cost", rows.iter().map(|r| Some(r.costs.visible))),
-        decimal("idle_capacity", rows.iter().map(|r| r.costs.idle_capacity)),
-        decimal(
-            "experiment_waste",
-            rows.iter().map(|r| r.costs.experiment_waste),
-        ),
-        decimal(
-            "engineering_time",
-            rows.iter().map(|r| r.costs.engineering_time),
-        ),
-        decimal(
-            "hidden_total",
-            rows.iter().map(|r| Some(r.costs.hidden_total)),
-        ),
-        decimal("true_total", rows.iter().map(|r| Some(r.costs.true_total))),
-        decimal(
-            "hidden_pct_of_visible",
-            rows.iter().map(|r| r.costs.hidden_pct_of_visible),
-        ),
-    ])
+pub fn hidden_costs_frame(rows: &[&crate::economics::HiddenRow]) -> Result<RecordBatch> {
+    frame(
+        &crate::schema::hidden_costs(),
+        vec![
+            strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
+            strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+            decimal("visible_cost", rows.iter().map(|r| Some(r.costs.visible))),
+            decimal("idle_capacity", rows.iter().map(|r| r.costs.idle_capacity)),
+            decimal(
+                "experiment_waste",
+                rows.iter().map(|r| r.costs.experiment_waste),
+            ),
+            decimal(
+                "engineering_time",
+                rows.iter().map(|r| r.costs.engineering_time),
+            ),
+            decimal(
+                "hidden_total",
+                rows.iter().map(|r| Some(r.costs.hidden_total)),
+            ),
+            decimal("true_total", rows.iter().map(|r| Some(r.costs.true_total))),
+            decimal(
+                "hidden_pct_of_visible",
+                rows.iter().map(|r| r.costs.hidden_pct_of_visible),
+            ),
+        ],
+    )
 }

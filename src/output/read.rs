@@ -71,11 +71,34 @@ pub fn part_path(out: &Path, table: &str, period: &str) -> PathBuf {
 
 /// Sums a decimal column of written Parquet files per (billing_period, currency) by reading
 /// the files back: the reconciliation checks what is on disk, not what we meant to write.
+/// The period comes from the partition directory (`billing_period=YYYY-MM`): files do not
+/// carry the partition column.
 pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, String), Money>> {
     let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
     for path in files {
-        for (k, v) in sum_by_key(&Written::open(path)?, "billing_period", column)? {
-            *out.entry(k).or_default() += v;
+        let period = path
+            .parent()
+            .and_then(|d| d.file_name())
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("billing_period="))
+            .ok_or_else(|| {
+                Error::Internal(format!(
+                    "`{}` is not in a partition directory",
+                    path.display()
+                ))
+            })?;
+        let t = Written::open(path)?;
+        let (currencies, costs) = (t.text("currency")?, t.money(column)?);
+        for (c, v) in currencies.into_iter().zip(costs) {
+            let e = out
+                .entry((period.to_string(), c.unwrap_or_default()))
+                .or_default();
+            *e = e
+                .checked_add(v.unwrap_or_default())
+                .ok_or_else(|| Error::Overflow {
+                    what: format!("the sum of `{column}` read back from `{}`", path.display()),
+                    detail: "it leaves decimal(38,18)".into(),
+                })?;
         }
     }
     Ok(out)

@@ -446,6 +446,28 @@ fn written_tables_match_the_published_schemas() {
             };
             assert_eq!(kind, def.kind, "{}.{}", table.name, def.name);
         }
+        // the Arrow schema stored in every file: plain `string` (never large_string or
+        // string_view, which older pyarrow cannot read), decimal(38,18), int64, and no
+        // partition column
+        for f in glob::glob(&format!(
+            "{}/{}/*/*.parquet",
+            env.path("out").display(),
+            table.name
+        ))
+        .unwrap()
+        .flatten()
+        {
+            let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+                std::fs::File::open(&f).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                reader.schema().as_ref(),
+                &mlcost::output::file_schema(&table),
+                "{}",
+                f.display()
+            );
+        }
     }
 }
 

@@ -66,7 +66,8 @@ impl TestEnv {
     }
 }
 
-/// Reads every partition file of a table into one frame.
+/// Reads every partition file of a table into one frame, as a Hive-partitioned dataset reader
+/// does: `billing_period` comes from the directory and is the first column.
 pub fn read_table(out: &Path, table: &str) -> DataFrame {
     let mut files: Vec<PathBuf> = glob::glob(&format!("{}/{table}/*/*.parquet", out.display()))
         .unwrap()
@@ -75,8 +76,26 @@ pub fn read_table(out: &Path, table: &str) -> DataFrame {
     files.sort();
     let mut frames = Vec::new();
     for f in files {
+        let period = f
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .strip_prefix("billing_period=")
+            .expect("a partition directory")
+            .to_string();
         let file = std::fs::File::open(&f).unwrap();
-        frames.push(ParquetReader::new(file).finish().unwrap());
+        let df = ParquetReader::new(file).finish().unwrap();
+        assert!(
+            df.column("billing_period").is_err(),
+            "{}: the partition key must live in the path only",
+            f.display()
+        );
+        let key = Column::new("billing_period".into(), vec![period.as_str(); df.height()]);
+        let mut columns = vec![key];
+        columns.extend(df.columns().iter().cloned());
+        frames.push(DataFrame::new_infer_height(columns).unwrap());
     }
     let mut it = frames.into_iter();
     let mut df = it.next().expect("at least one partition");
