@@ -24,6 +24,17 @@ pub struct Cli {
     /// Only errors on stderr (no summary, no progress)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
+
+    /// Log events on stderr as text, or as one JSON object per line (timestamp, level,
+    /// message, fields) for log collectors
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Cli {

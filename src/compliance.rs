@@ -24,7 +24,7 @@ pub struct ComplianceRow {
 }
 
 /// Compliance of one required key in one currency.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct KeyCompliance {
     pub key: String,
     pub currency: String,
@@ -38,7 +38,7 @@ pub struct KeyCompliance {
 }
 
 /// A resource or account with non-compliant spend.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Offender {
     pub id: String,
     pub currency: String,
@@ -46,7 +46,7 @@ pub struct Offender {
     pub problems: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct ComplianceSummary {
     pub required: Vec<String>,
     /// Share of absolute spend that carries every required key (all currencies, by amount).

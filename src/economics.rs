@@ -542,7 +542,7 @@ pub struct UnitCostRow {
 }
 
 /// What the join of volumes to spend found, for the summary and manifest.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct VolumeReport {
     pub volumes_given: bool,
     /// (period, model) with requests but no spend in that period.

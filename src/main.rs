@@ -4,10 +4,25 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
-use mlcost::cli::Cli;
+use mlcost::cli::{Cli, LogFormat};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // `--json` promises one JSON object on stdout whatever the exit code, usage
+            // errors included; help and version print as usual
+            let usage = e.use_stderr();
+            if usage && std::env::args().any(|a| a == "--json") {
+                let err = mlcost::error::Error::Usage {
+                    message: e.kind().to_string(),
+                    hint: Some(e.render().to_string().trim().to_string()),
+                };
+                let _ = std::io::stdout().write_all(mlcost::report::error_json(&err).as_bytes());
+            }
+            e.exit()
+        }
+    };
     let default_level = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (_, 0) => "warn",
@@ -19,13 +34,14 @@ fn main() -> ExitCode {
     // Colour only for a person at a terminal: NO_COLOR turns it off, CLICOLOR_FORCE on.
     let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
     let ansi = set("CLICOLOR_FORCE") || (std::io::stderr().is_terminal() && !set("NO_COLOR"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(ansi)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+        .with_target(false);
+    match cli.log_format {
+        LogFormat::Json => builder.json().with_ansi(false).init(),
+        LogFormat::Text => builder.with_ansi(ansi).without_time().init(),
+    }
 
     match mlcost::run(&cli) {
         Ok(out) => {

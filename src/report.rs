@@ -10,7 +10,7 @@ use crate::money::Money;
 use crate::output::Manifest;
 
 /// Everything the end-of-run summary shows.
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct RunSummary {
     #[serde(flatten)]
     pub manifest: Manifest,
@@ -510,17 +510,49 @@ pub fn error_chain(err: &crate::error::Error) -> String {
 /// The one JSON object `--json` prints when a command fails (exit 1 or 2); documented by
 /// `schemas/error.schema.json`.
 pub fn error_json(err: &crate::error::Error) -> String {
-    let status = if err.exit_code() == 1 {
-        "rejected"
-    } else {
-        "failed"
+    let report = ErrorReport {
+        status: if err.exit_code() == 1 {
+            crate::output::RunStatus::Rejected
+        } else {
+            crate::output::RunStatus::Failed
+        },
+        exit_code: err.exit_code(),
+        error: crate::output::ErrorInfo::from_error(err),
     };
-    let value = serde_json::json!({
-        "status": status,
-        "exit_code": err.exit_code(),
-        "error": crate::output::ErrorInfo::from_error(err),
-    });
-    format!("{value:#}\n")
+    // a struct of strings and integers always serialises
+    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
+}
+
+/// What `--json` prints when a command fails.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ErrorReport {
+    pub status: crate::output::RunStatus,
+    pub exit_code: i32,
+    pub error: crate::output::ErrorInfo,
+}
+
+/// The JSON Schemas of what mlcost prints and writes as JSON: (file name under `schemas/`,
+/// schema text). A test keeps `schemas/` equal to them.
+pub fn json_schemas() -> Vec<(&'static str, String)> {
+    let text = |s: schemars::Schema| serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
+    vec![
+        (
+            "attribute-json.schema.json",
+            text(schemars::schema_for!(RunSummary)),
+        ),
+        (
+            "manifest.schema.json",
+            text(schemars::schema_for!(crate::output::Manifest)),
+        ),
+        (
+            "partition-manifest.schema.json",
+            text(schemars::schema_for!(crate::output::PartitionManifest)),
+        ),
+        (
+            "error.schema.json",
+            text(schemars::schema_for!(ErrorReport)),
+        ),
+    ]
 }
 
 /// An error as the user sees it: `error: ...`, one `Caused by:` line per source, a hint.

@@ -443,6 +443,25 @@ mod tests {
         }
     }
 
+    /// `schemas/*.schema.json` (what `--json` prints, the manifests) must match the types.
+    #[test]
+    fn json_schemas_match_the_types() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
+        for (name, want) in crate::report::json_schemas() {
+            let path = dir.join(name);
+            if std::env::var_os("UPDATE_SCHEMAS").is_some() {
+                std::fs::write(&path, &want).unwrap();
+            }
+            let have = std::fs::read_to_string(&path).unwrap_or_default();
+            assert_eq!(
+                have,
+                want,
+                "{} is stale: rerun with UPDATE_SCHEMAS=1",
+                path.display()
+            );
+        }
+    }
+
     #[test]
     fn phases_map_to_columns() {
         assert_eq!(phase_column("training"), "cost_training");

@@ -27,7 +27,7 @@ use crate::money::{Money, PRECISION, SCALE};
 use crate::schema::line;
 
 /// How an input file is encoded on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileKind {
     Csv,

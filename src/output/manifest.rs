@@ -12,7 +12,9 @@ use super::{partition_dir, PARTITION_MANIFEST, TABLES};
 use crate::money::Money;
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Its partitions were published (exit 0).
@@ -24,7 +26,7 @@ pub enum RunStatus {
 }
 
 /// `manifest.json`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Manifest {
     pub status: RunStatus,
     pub run_id: String,
@@ -43,7 +45,7 @@ pub struct Manifest {
 }
 
 /// Why a run was not published.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ErrorInfo {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,7 +62,7 @@ impl ErrorInfo {
 }
 
 /// The part of the manifest a run knows once it has read its inputs.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct RunDetail {
     pub config: ConfigInfo,
     pub cost_basis: &'static str,
@@ -82,7 +84,7 @@ pub struct RunDetail {
 }
 
 /// A table partition currently published.
-#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq, PartialOrd, Ord, schemars::JsonSchema)]
 pub struct PublishedPartition {
     pub table: String,
     pub billing_period: String,
@@ -92,7 +94,7 @@ pub struct PublishedPartition {
 }
 
 /// `<table>/billing_period=YYYY-MM/_manifest.json`.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct PartitionManifest {
     pub table: String,
     pub billing_period: String,
@@ -119,7 +121,9 @@ pub struct PartitionManifest {
     pub history: Vec<Restatement>,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq, schemars::JsonSchema,
+)]
 pub struct PartitionInput {
     pub path: String,
     /// sha256 of the file's bytes.
@@ -129,7 +133,7 @@ pub struct PartitionInput {
     pub content_sha256: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct PartitionTotal {
     pub currency: String,
     pub rows: u64,
@@ -137,7 +141,7 @@ pub struct PartitionTotal {
 }
 
 /// A month whose totals or inputs changed since the run that published it before.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct Restatement {
     pub billing_period: String,
     pub currency: String,
@@ -355,7 +359,7 @@ pub fn published_partitions(
     all.into_values().collect()
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct AmortizationInfo {
     pub training_months: u32,
     /// Schedules carried in from the output of an earlier month.
@@ -364,19 +368,19 @@ pub struct AmortizationInfo {
     pub closing_balance: BTreeMap<String, Money>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ToolInfo {
     pub name: &'static str,
     pub version: &'static str,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct RunInfo {
     pub started_at: String,
     pub duration_seconds: f64,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct ConfigInfo {
     pub path: Option<String>,
     pub sha256: String,
@@ -386,7 +390,7 @@ pub struct ConfigInfo {
     pub rule_matches: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct InputInfo {
     pub path: String,
     pub size: u64,
@@ -403,7 +407,7 @@ pub struct InputInfo {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct VolumesInfo {
     pub path: String,
     pub size: u64,
@@ -412,7 +416,7 @@ pub struct VolumesInfo {
     pub unusable_rows: u64,
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct RowCounts {
     pub read: u64,
     pub counted: u64,
@@ -422,7 +426,7 @@ pub struct RowCounts {
     pub quarantined_by_reason: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct PeriodInfo {
     pub billing_period: String,
     pub currency: String,
@@ -438,7 +442,7 @@ pub struct PeriodInfo {
     pub excluded_commitment_purchases: Money,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Reconciliation {
     pub ok: bool,
     pub checked: usize,

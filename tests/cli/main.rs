@@ -14,3 +14,4 @@ mod trend;
 mod trust;
 mod util;
 mod validate;
+mod warehouse;
