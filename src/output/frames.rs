@@ -109,7 +109,7 @@ pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<RecordBatch> {
         strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
     ];
     for (i, name) in PHASE_COLUMNS.iter().enumerate() {
-        cols.push(decimal(*name, rows.iter().map(|r| Some(r.phase_costs[i]))));
+        cols.push(decimal(name, rows.iter().map(|r| Some(r.phase_costs[i]))));
     }
     cols.extend([
         decimal("total_cost", rows.iter().map(|r| Some(r.total_cost))),
