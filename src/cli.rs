@@ -320,7 +320,7 @@ pub struct EconomicsArgs {
     #[arg(long, value_enum, default_value_t = VolumePer::Month)]
     pub per: VolumePer,
     /// Days in a month when --per day
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=31))]
     pub days_per_month: u32,
     /// Monthly revenue attributed to the system
     #[arg(long)]
@@ -365,8 +365,8 @@ pub struct ForecastArgs {
     /// Output directory of `mlcost attribute`
     #[arg(long, default_value = "out", value_name = "DIR")]
     pub input: PathBuf,
-    /// Months to project
-    #[arg(long, default_value_t = 6)]
+    /// Months to project (1 to 120)
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub months: u32,
     /// Request growth, e.g. `20%/quarter`, `5%/month`; default: fitted to the history
     #[arg(long)]

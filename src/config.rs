@@ -487,6 +487,14 @@ impl LoadedConfig {
         let (config, text) = match path {
             None => (Config::default(), String::new()),
             Some(p) => {
+                // reading a FIFO would block until something writes to it
+                if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) {
+                    return Err(Error::Config {
+                        path: p.to_path_buf(),
+                        message: "it is not a regular file".into(),
+                        hint: Some("pass the config file itself".into()),
+                    });
+                }
                 let text = std::fs::read_to_string(p).map_err(|e| Error::Config {
                     path: p.to_path_buf(),
                     message: e.to_string(),
@@ -550,10 +558,23 @@ pub fn normalise_value(v: &str, lowercase: bool) -> String {
     }
 }
 
-/// `[targets.models.Search-Ranker-V2]` applies to model `search-ranker-v2`: keys are
-/// normalised like model ids; two keys that become one are an error.
+/// `[targets.models.Search-Ranker-V2]` applies to model `search-ranker-v2`, and so does
+/// `[hidden] utilization = { Search-Ranker-V2 = 0.5 }`: keys are normalised like model ids;
+/// two keys that become one are an error.
 fn normalise_target_keys(config: &mut Config, path: &Path) -> Result<()> {
     let lowercase = config.tags.lowercase_values;
+    let mut utilization = BTreeMap::new();
+    for (key, u) in std::mem::take(&mut config.hidden.utilization) {
+        let id = normalise_value(&key, lowercase);
+        if utilization.insert(id.clone(), u).is_some() {
+            return Err(Error::Config {
+                path: path.to_path_buf(),
+                message: format!("`[hidden] utilization` names model `{id}` twice (as `{key}` and another spelling)"),
+                hint: Some("model ids are compared trimmed and lower-cased (`[tags] lowercase_values`); keep one".into()),
+            });
+        }
+    }
+    config.hidden.utilization = utilization;
     let mut models = BTreeMap::new();
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for (key, targets) in std::mem::take(&mut config.targets.models) {

@@ -174,6 +174,29 @@ fn attribute(
         .as_deref()
         .map(|p| economics::read_revenue(p, &tagger))
         .transpose()?;
+    // A side file with rows but none usable is the wrong file, not a month without volumes.
+    let unusable = |path: &Option<PathBuf>, rows: u64, good: usize, what: &str| -> Result<()> {
+        match path {
+            Some(p) if rows > 0 && good == 0 => Err(Error::Rejected {
+                message: format!(
+                    "none of the {rows} rows of the {what} file `{}` could be used; nothing was published",
+                    p.display()
+                ),
+                hint: Some(format!(
+                    "check that `{}` is the {what} file: `mlcost attribute --help` lists its columns",
+                    p.display()
+                )),
+            }),
+            _ => Ok(()),
+        }
+    };
+    if let Some(v) = &volumes {
+        unusable(&args.requests, v.rows, v.requests.len(), "requests")?;
+    }
+    if let Some(r) = &revenue {
+        let rows = r.values.len() as u64 + r.bad_rows.len() as u64;
+        unusable(&args.revenue, rows, r.values.len(), "revenue")?;
+    }
     let rules = crate::rules::compile(loaded, &tagger, volumes.is_some())?;
     let billing = read_billing(&args.input, paths, basis, verbosity)?;
     output::test_pause("read");

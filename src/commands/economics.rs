@@ -23,7 +23,12 @@ pub fn run(args: &EconomicsArgs) -> Result<String> {
     let volume = amount("volume", &args.volume)?;
     let monthly = match args.per {
         VolumePer::Month => volume,
-        VolumePer::Day => Money(volume.0 * i128::from(args.days_per_month)),
+        VolumePer::Day => volume
+            .mul_int_div(i128::from(args.days_per_month), 1)
+            .ok_or_else(|| Error::Usage {
+                message: "`--volume` x `--days-per-month` is too large".into(),
+                hint: None,
+            })?,
     };
     let requests = i64::try_from(monthly.0 / crate::money::ONE).map_err(|_| Error::Usage {
         message: "`--volume` is too large".into(),

@@ -704,3 +704,61 @@ fn issue12_15_files_follow_the_umask_and_out_of_range_is_its_own_reason() {
         assert_eq!(mode, want, "{f}: {mode:o}");
     }
 }
+
+/// The same mistakes one step away: a side file with nothing usable, an unbounded forecast,
+/// per-model utilisation keys, a day count that overflows.
+#[test]
+fn issue12_neighbours_of_the_findings() {
+    let env = TestEnv::new();
+    let basic = basic(&env);
+    env.write(
+        "req.csv",
+        "date,model_id,requests\n2026-10-01,m,-5\n2026-10-02,,3\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        &basic,
+        "--requests",
+        "req.csv",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("none of the 2 rows of the requests file"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.path("out/cost_by_model").exists());
+    let r = env.run(&["forecast", "--input", "out", "--months", "4294967295"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = env.run(&[
+        "economics",
+        "--cost",
+        "1",
+        "--volume",
+        "90000000000000000000",
+        "--per",
+        "day",
+        "--days-per-month",
+        "31",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("too large"), "{}", r.stderr);
+    // [hidden] utilization keys are model ids too
+    assert_eq!(attribute(&env, &basic, &[]).code, 0);
+    let c = env.write("h.toml", "[hidden]\nutilization = { \" RANKER \" = 0.5 }\n");
+    let r = env.run(&[
+        "hidden",
+        "--input",
+        "out",
+        "--config",
+        c.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+    let ranker = rows.iter().find(|r| r["model_id"] == "ranker").unwrap();
+    assert_eq!(ranker["idle_capacity"], "177.4913", "{ranker}");
+}
