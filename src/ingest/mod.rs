@@ -2,12 +2,13 @@
 //! hand it to the adapter of its format (only FOCUS today, `focus.rs`), and aggregate the
 //! normalised lines to one row per distinct dimension set in a single streaming pass.
 //! Everything after this stage works on those few aggregated groups, never on raw rows.
-//! Ingest never writes outputs; it may decompress `.csv.gz` to a private temporary file.
+//! CSV and CSV.gz are read by `csv` in bounded batches; ingest never writes a file.
 
 pub mod aws;
 pub mod azure;
 pub mod columns;
 pub mod cost_explorer;
+pub mod csv;
 pub mod focus;
 pub mod gcp;
 pub mod oci;
@@ -179,19 +180,22 @@ pub fn hash_file(path: &Path) -> Result<String> {
     Ok(crate::config::hex(&hasher.finalize()))
 }
 
-/// An opened input: a lazy scan of the raw source columns.
+/// An opened input: a lazy scan of the raw source columns (Parquet, JSON), or the header of a
+/// CSV file whose rows `frames` reads in batches.
 pub struct RawScan {
     pub file: InputFile,
-    /// Set for `.csv.gz`: the decompressed copy, deleted when this value is dropped.
-    _decompressed: Option<tempfile::TempPath>,
     /// Set for JSON inputs, which are read whole into a frame of text columns.
     materialised: Option<DataFrame>,
-    path_read: PathBuf,
     pub schema: SchemaRef,
+    /// Whether the warning about a cut last row was given (once per file, not once per pass).
+    warned: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Name of the row-number column added for the quarantine pass (1-based data rows).
 pub const ROW_NUMBER: &str = "__mlcost_row";
+
+/// Rows of a file as frames of raw columns, with the rows that could not be read.
+pub type Frame = csv::Batch;
 
 impl RawScan {
     /// Opens `file` and reads its schema. CSV columns are all read as text, so ids keep their
@@ -206,14 +210,6 @@ impl RawScan {
                 ),
             });
         }
-        let (decompressed, path_read) = match file.kind {
-            FileKind::CsvGz => {
-                let tmp = decompress(&file.path)?;
-                let p = tmp.to_path_buf();
-                (Some(tmp), p)
-            }
-            _ => (None, file.path.clone()),
-        };
         let materialised = match file.kind {
             FileKind::Json => Some(read_json(&file.path)?),
             _ => None,
@@ -221,14 +217,21 @@ impl RawScan {
         let mut scan = RawScan {
             file,
             materialised,
-            _decompressed: decompressed,
-            path_read,
             schema: Arc::new(Schema::default()),
+            warned: Default::default(),
         };
-        let mut lf = scan.lazy(false)?;
-        let schema = lf
-            .collect_schema()
-            .map_err(|source| scan.read_error(source))?;
+        let schema = if scan.is_csv() {
+            csv::read_header(&scan.file.path, scan.file.kind)?
+                .into_iter()
+                .map(|n| Field::new(n.into(), DataType::String))
+                .collect()
+        } else {
+            scan.lazy(false)?
+                .collect_schema()
+                .map_err(|source| scan.read_error(source))?
+                .as_ref()
+                .clone()
+        };
         if schema.is_empty() {
             return Err(Error::Ingest {
                 path: scan.file.path.clone(),
@@ -236,17 +239,22 @@ impl RawScan {
                 hint: Some("is the file empty?".into()),
             });
         }
-        scan.schema = schema;
+        scan.schema = Arc::new(schema);
         Ok(scan)
     }
 
-    /// A fresh lazy scan; with `row_numbers`, a 1-based data-row column is added.
+    /// CSV and CSV.gz: read in batches by `frames`, never as one lazy scan.
+    pub fn is_csv(&self) -> bool {
+        matches!(self.file.kind, FileKind::Csv | FileKind::CsvGz)
+    }
+
+    /// A fresh lazy scan of a Parquet or JSON input; with `row_numbers`, a 1-based data-row
+    /// column is added. CSV inputs are read with `frames`.
     pub fn lazy(&self, row_numbers: bool) -> Result<LazyFrame> {
         let row_index = row_numbers.then(|| RowIndex {
             name: ROW_NUMBER.into(),
             offset: 1,
         });
-        let path = PlRefPath::new(self.path_read.to_string_lossy().as_ref());
         if let Some(df) = &self.materialised {
             let lf = df.clone().lazy();
             return Ok(match row_numbers {
@@ -254,19 +262,14 @@ impl RawScan {
                 false => lf,
             });
         }
+        let path = PlRefPath::new(self.file.path.to_string_lossy().as_ref());
         let lf = match self.file.kind {
             FileKind::Json => {
                 return Err(Error::Internal("JSON input was not materialised".into()))
             }
-            FileKind::Csv | FileKind::CsvGz => LazyCsvReader::new(path)
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_null_values(Some(NullValues::AllColumnsSingle("NULL".into())))
-                .with_missing_is_null(true)
-                // an invalid byte in an id must not reject a whole bill: it becomes U+FFFD
-                .with_encoding(CsvEncoding::LossyUtf8)
-                .with_row_index(row_index)
-                .finish(),
+            FileKind::Csv | FileKind::CsvGz => {
+                return Err(Error::Internal("CSV input is read in batches".into()))
+            }
             FileKind::Parquet => LazyFrame::scan_parquet(
                 path,
                 ScanArgsParquet {
@@ -279,11 +282,120 @@ impl RawScan {
         lf.map_err(|source| self.read_error(source))
     }
 
+    /// A frame with the file's columns and no rows, for what depends only on the columns
+    /// (format detection, the adapter's mapping, its notes and projection).
+    pub fn plan_frame(&self) -> Result<LazyFrame> {
+        if self.is_csv() {
+            return Ok(DataFrame::empty_with_schema(&self.schema).lazy());
+        }
+        self.lazy(false)
+    }
+
+    /// The rows of the file as frames of its raw columns (`columns`, or all of them), with
+    /// `ROW_NUMBER` when asked. CSV comes a batch at a time (one batch when `whole`), its
+    /// unreadable rows in each frame's `bad`; Parquet and JSON as one collected frame.
+    pub fn frames(
+        &self,
+        columns: Option<&[String]>,
+        row_numbers: bool,
+        whole: bool,
+    ) -> Result<Frames> {
+        if !self.is_csv() {
+            let lf = self.lazy(row_numbers)?;
+            let lf = match columns {
+                Some(cols) => {
+                    let mut sel: Vec<Expr> = cols.iter().map(|c| col(c.as_str())).collect();
+                    if row_numbers {
+                        sel.insert(0, col(ROW_NUMBER));
+                    }
+                    lf.select(sel)
+                }
+                None => lf,
+            };
+            let frame = lf.collect().map_err(|e| self.read_error(e))?;
+            return Ok(Frames::One(Some(Frame {
+                frame,
+                bad: Vec::new(),
+            })));
+        }
+        let names: Vec<String> = self.schema.iter_names().map(|n| n.to_string()).collect();
+        let projected: Vec<(usize, String)> = match columns {
+            None => names.iter().cloned().enumerate().collect(),
+            Some(cols) => {
+                let mut out: Vec<(usize, String)> = Vec::with_capacity(cols.len());
+                for c in cols {
+                    if out.iter().any(|(_, n)| n == c) {
+                        continue;
+                    }
+                    let i = names.iter().position(|n| n == c).ok_or_else(|| {
+                        Error::Internal(format!("column `{c}` is not in the header"))
+                    })?;
+                    out.push((i, c.clone()));
+                }
+                out
+            }
+        };
+        let batch_rows = match whole {
+            true => usize::MAX,
+            false => std::env::var("MLCOST_CSV_BATCH_ROWS")
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|v| *v > 0)
+                .unwrap_or(csv::BATCH_ROWS),
+        };
+        let p = csv::Projection {
+            columns: projected,
+            row_number: row_numbers.then(|| ROW_NUMBER.to_string()),
+            batch_rows,
+            batch_bytes: if whole { usize::MAX } else { csv::BATCH_BYTES },
+            warned: self.warned.clone(),
+        };
+        Ok(Frames::Csv(csv::batches(
+            &self.file.path,
+            self.file.kind,
+            names.len(),
+            p,
+        )?))
+    }
+
     pub fn read_error(&self, source: PolarsError) -> Error {
         Error::Read {
             path: self.file.path.clone(),
             source,
         }
+    }
+}
+
+/// The frames of one read of a file (`RawScan::frames`).
+pub enum Frames {
+    One(Option<Frame>),
+    Csv(csv::Batches),
+}
+
+impl Iterator for Frames {
+    type Item = Result<Frame>;
+
+    fn next(&mut self) -> Option<Result<Frame>> {
+        match self {
+            Frames::One(f) => f.take().map(Ok),
+            Frames::Csv(b) => b.next(),
+        }
+    }
+}
+
+/// Quarantine status of the rows `csv` could not read (see `BASIS_STATUS`).
+pub fn bad_row_status(problem: &csv::RowProblem) -> i32 {
+    match problem {
+        csv::RowProblem::WrongFieldCount { .. } => STATUS_WRONG_FIELD_COUNT,
+        csv::RowProblem::EndsInsideRow => STATUS_CUT_ROW,
+    }
+}
+
+/// Why a row `csv` could not read is quarantined.
+pub fn bad_row_reason(problem: &csv::RowProblem) -> crate::ledger::QuarantineReason {
+    match problem {
+        csv::RowProblem::WrongFieldCount { .. } => crate::ledger::QuarantineReason::WrongFieldCount,
+        csv::RowProblem::EndsInsideRow => crate::ledger::QuarantineReason::FileEndsInsideRow,
     }
 }
 
@@ -301,26 +413,6 @@ fn read_json(path: &Path) -> Result<DataFrame> {
     }
 }
 
-fn decompress(path: &Path) -> Result<tempfile::TempPath> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let input = std::fs::File::open(path).map_err(io)?;
-    let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(input));
-    let mut tmp = tempfile::Builder::new()
-        .prefix("mlcost-")
-        .suffix(".csv")
-        .tempfile()
-        .map_err(io)?;
-    std::io::copy(&mut decoder, tmp.as_file_mut()).map_err(|e| Error::Ingest {
-        path: path.to_path_buf(),
-        message: format!("cannot decompress: {e}"),
-        hint: Some("the gzip file may be truncated; download it again".into()),
-    })?;
-    Ok(tmp.into_temp_path())
-}
-
 /// A scan mapped to the canonical line-item columns of `schema::line` (text dimensions plus
 /// decimal(38,18) costs). Produced by a format adapter.
 pub struct NormalisedLines {
@@ -335,6 +427,8 @@ pub struct NormalisedLines {
     /// Set when every canonical column is a source column as it is: such a Parquet file can
     /// be read by `parquet_direct`.
     pub direct: Option<parquet_direct::DirectColumns>,
+    /// The source columns the mapping reads (the CSV projection); None when it needs them all.
+    pub needed: Option<Vec<String>>,
 }
 
 /// The billing export formats mlcost reads; each has an adapter module.
@@ -456,7 +550,14 @@ pub fn normalise(
             hint: Some("set `[cost] basis` to `effective` or `billed` in the config".into()),
         });
     }
-    Ok(canonical.into_lines(lf, row_numbers))
+    let mut lines = canonical.into_lines(lf, row_numbers);
+    // A mapping over reshaped columns (Cost Explorer) reads the whole file.
+    if let Some(needed) = &lines.needed {
+        if format == SourceFormat::CostExplorer || !needed.iter().all(|n| scan.schema.contains(n)) {
+            lines.needed = None;
+        }
+    }
+    Ok(lines)
 }
 
 /// Tags column to JSON object text, whatever its physical type. `strip` removes a key prefix
@@ -540,8 +641,13 @@ fn scalar_text(v: &AnyValue) -> Option<String> {
 
 /// Extra columns of the aggregated frame.
 pub const ROWS: &str = "__rows";
-/// 0 = basis cost parsed, 1 = basis cost missing, 2 = basis cost not a number.
+/// 0 = basis cost parsed, 1 = basis cost missing, 2 = basis cost not a number; groups of CSV
+/// rows that could not be read have `STATUS_WRONG_FIELD_COUNT` or `STATUS_CUT_ROW`.
 pub const BASIS_STATUS: &str = "__basis_status";
+/// Status of a group of CSV rows with another number of fields than the header.
+pub const STATUS_WRONG_FIELD_COUNT: i32 = 3;
+/// Status of the last CSV row when the file ends inside it.
+pub const STATUS_CUT_ROW: i32 = 4;
 /// BilledCost > 0 and EffectiveCost = 0: with ChargeCategory Purchase, a commitment purchase.
 pub const PREPAID_SHAPE: &str = "__prepaid_shape";
 
@@ -620,32 +726,17 @@ impl SourceGroup {
     }
 }
 
-/// Aggregates normalised lines to `SourceGroup`s in one streaming pass over the file.
+/// Aggregates normalised lines to `SourceGroup`s in one streaming pass over the file. A CSV
+/// file is read in batches (`lines` only gives the plan: format and projection), each batch
+/// normalised and grouped, the partial groups merged; its unreadable rows become groups of
+/// their own status, quarantined by the ledger.
 pub fn aggregate(
     lines: NormalisedLines,
     basis: CostBasis,
     file: usize,
     scan: &RawScan,
+    format: SourceFormat,
 ) -> Result<Vec<SourceGroup>> {
-    let basis_col = cost_column(basis);
-    let raw_basis = format!("{basis_col}__raw");
-    let lf = lines
-        .lf
-        .with_column(
-            when(col(basis_col).is_not_null())
-                .then(lit(0i32))
-                .when(col(raw_basis.as_str()).is_null())
-                .then(lit(1i32))
-                .otherwise(lit(2i32))
-                .alias(BASIS_STATUS),
-        )
-        .with_column(
-            (col(line::BILLED_COST)
-                .gt(lit(0i32))
-                .and(col(line::EFFECTIVE_COST).eq(lit(0i32))))
-            .fill_null(lit(false))
-            .alias(PREPAID_SHAPE),
-        );
     let mut keys: Vec<Expr> = line::DIMENSIONS.iter().map(|d| col(*d)).collect();
     keys.push(col(BASIS_STATUS));
     keys.push(col(PREPAID_SHAPE));
@@ -659,7 +750,7 @@ pub fn aggregate(
     }
     aggs.push(len().alias(ROWS));
     let run = |lf: LazyFrame| -> Result<Vec<SourceGroup>> {
-        let df = lf
+        let df = with_status(lf, basis)
             .group_by(keys.clone())
             .agg(aggs.clone())
             .collect_with_engine(Engine::Streaming)
@@ -669,22 +760,8 @@ pub fn aggregate(
         };
         groups_from_frame(&df, file).map_err(|source| scan.read_error(source))
     };
-    if scan.file.kind != FileKind::Parquet {
-        return run(lf);
-    }
-    // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
-    // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
-    // states per morsel, so one query over a whole large file grows with its rows.
-    let slice_rows = std::env::var("MLCOST_PARQUET_SLICE_ROWS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|v| *v > 0)
-        .unwrap_or(PARQUET_SLICE_ROWS);
     let mut merged: HashMap<GroupKey, SourceGroup> = HashMap::new();
-    let mut offset: i64 = 0;
-    loop {
-        let part = run(lf.clone().slice(offset, slice_rows as IdxSize))?;
-        let rows: u64 = part.iter().map(|g| g.rows).sum();
+    let mut merge = |part: Vec<SourceGroup>| {
         for g in part {
             let key = (g.dims.clone(), g.basis_status, g.prepaid_shape);
             match merged.get_mut(&key) {
@@ -694,12 +771,70 @@ pub fn aggregate(
                 }
             }
         }
+    };
+    if scan.is_csv() {
+        // Cost Explorer reshapes a whole (small, console-sized) file: one batch.
+        let whole = format == SourceFormat::CostExplorer;
+        for frame in scan.frames(lines.needed.as_deref(), false, whole)? {
+            let frame = frame?;
+            for bad in &frame.bad {
+                merge(vec![SourceGroup {
+                    file,
+                    basis_status: bad_row_status(&bad.problem),
+                    rows: 1,
+                    ..SourceGroup::default()
+                }]);
+            }
+            if frame.frame.height() > 0 {
+                let batch = normalise(scan, format, frame.frame.lazy(), false, basis)?;
+                merge(run(batch.lf)?);
+            }
+        }
+        return Ok(merged.into_values().collect());
+    }
+    if scan.file.kind != FileKind::Parquet {
+        return run(lines.lf);
+    }
+    // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
+    // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
+    // states per morsel, so one query over a whole large file grows with its rows.
+    let slice_rows = std::env::var("MLCOST_PARQUET_SLICE_ROWS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(PARQUET_SLICE_ROWS);
+    let mut offset: i64 = 0;
+    loop {
+        let part = run(lines.lf.clone().slice(offset, slice_rows as IdxSize))?;
+        let rows: u64 = part.iter().map(|g| g.rows).sum();
+        merge(part);
         if rows < slice_rows as u64 {
             break;
         }
         offset += slice_rows as i64;
     }
     Ok(merged.into_values().collect())
+}
+
+/// Adds the basis status and the prepaid shape of each line.
+fn with_status(lf: LazyFrame, basis: CostBasis) -> LazyFrame {
+    let basis_col = cost_column(basis);
+    let raw_basis = format!("{basis_col}__raw");
+    lf.with_column(
+        when(col(basis_col).is_not_null())
+            .then(lit(0i32))
+            .when(col(raw_basis.as_str()).is_null())
+            .then(lit(1i32))
+            .otherwise(lit(2i32))
+            .alias(BASIS_STATUS),
+    )
+    .with_column(
+        (col(line::BILLED_COST)
+            .gt(lit(0i32))
+            .and(col(line::EFFECTIVE_COST).eq(lit(0i32))))
+        .fill_null(lit(false))
+        .alias(PREPAID_SHAPE),
+    )
 }
 
 /// Rows aggregated per query when a Parquet file is read in slices (`MLCOST_PARQUET_SLICE_ROWS`
@@ -843,85 +978,133 @@ pub fn quarantine_rows(
     period_filter: Option<&str>,
     format: SourceFormat,
 ) -> Result<Vec<QuarantinedRow>> {
-    use crate::ledger::{billing_period, currency_code, quarantine_reason};
-    let lines = normalise(scan, format, scan.lazy(true)?, true, basis)?;
-    let cost = cost_column(basis);
-    let raw = format!("{cost}__raw");
-    let period = col(line::BILLING_PERIOD_START);
-    let currency = col(line::BILLING_CURRENCY);
-    let mut pred = col(cost)
-        .is_null()
-        .or(period.clone().is_null())
-        .or(currency.clone().is_null());
-    for p in bad_periods {
-        pred = pred.or(period.clone().cast(DataType::String).eq(lit(p.as_str())));
-    }
-    for c in bad_currencies {
-        pred = pred.or(currency.clone().cast(DataType::String).eq(lit(c.as_str())));
-    }
-    let df = lines
-        .lf
-        .filter(pred)
-        .select([
-            col(ROW_NUMBER),
-            col(line::BILLING_PERIOD_START),
-            col(line::BILLING_CURRENCY),
-            col(cost),
-            col(raw.as_str()).cast(DataType::String),
-        ])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(|e| scan.read_error(e))?;
-    let QueryResult::Single(df) = df else {
-        return Err(Error::Internal("multiple results from one query".into()));
+    let filter = RowFilter {
+        basis,
+        bad_periods,
+        bad_currencies,
+        period_filter,
     };
-    let get = |name: &str| {
-        df.column(name)
-            .and_then(text_values)
-            .map_err(|e| scan.read_error(e))
-    };
-    let rows = get(ROW_NUMBER)?;
-    let periods = get(line::BILLING_PERIOD_START)?;
-    let currencies = get(line::BILLING_CURRENCY)?;
-    let parsed = get(cost)?;
-    let raws = get(&raw)?;
+    if !scan.is_csv() {
+        let lines = normalise(scan, format, scan.lazy(true)?, true, basis)?;
+        return filter.rows(scan, lines.lf);
+    }
+    let plan = normalise(scan, format, scan.plan_frame()?, true, basis)?;
+    let whole = format == SourceFormat::CostExplorer;
     let mut out = Vec::new();
-    for i in 0..df.height() {
-        let status = match (&parsed[i], &raws[i]) {
-            (Some(_), _) => 0,
-            (None, None) => 1,
-            (None, Some(_)) => 2,
-        };
-        let p = periods[i].as_deref();
-        let c = currencies[i].as_deref();
-        let parsed_period = p.and_then(billing_period);
-        if period_filter.is_some_and(|f| parsed_period.as_deref().is_some_and(|pp| pp != f)) {
-            continue; // another month: outside this run, as in the ledger
+    for frame in scan.frames(plan.needed.as_deref(), true, whole)? {
+        let frame = frame?;
+        for bad in &frame.bad {
+            let reason = bad_row_reason(&bad.problem);
+            out.push(QuarantinedRow {
+                file: scan.file.path.clone(),
+                row: bad.row,
+                column: reason.column().to_string(),
+                reason: reason.message(),
+                value: bad.problem.value(),
+            });
         }
-        let parsed_currency = c.and_then(currency_code);
-        let Some(reason) = quarantine_reason(
-            basis,
-            status,
-            p,
-            parsed_period.as_ref(),
-            c,
-            parsed_currency.as_deref(),
-        ) else {
-            continue;
-        };
-        let value = match reason.column() {
-            "BillingPeriodStart" => p,
-            "BillingCurrency" => c,
-            _ => raws[i].as_deref(),
-        };
-        out.push(QuarantinedRow {
-            file: scan.file.path.clone(),
-            row: rows[i].as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
-            column: reason.column().to_string(),
-            reason: reason.message(),
-            value: value.unwrap_or("").chars().take(200).collect(),
-        });
+        if frame.frame.height() > 0 {
+            let lines = normalise(scan, format, frame.frame.lazy(), true, basis)?;
+            out.extend(filter.rows(scan, lines.lf)?);
+        }
     }
+    out.sort_by_key(|r| r.row);
     Ok(out)
+}
+
+/// Which normalised lines `quarantine_rows` lists.
+struct RowFilter<'a> {
+    basis: CostBasis,
+    bad_periods: &'a [String],
+    bad_currencies: &'a [String],
+    period_filter: Option<&'a str>,
+}
+
+impl RowFilter<'_> {
+    /// The quarantined rows among normalised lines that carry `ROW_NUMBER`.
+    fn rows(&self, scan: &RawScan, lf: LazyFrame) -> Result<Vec<QuarantinedRow>> {
+        use crate::ledger::{billing_period, currency_code, quarantine_reason};
+        let basis = self.basis;
+        let cost = cost_column(basis);
+        let raw = format!("{cost}__raw");
+        let period = col(line::BILLING_PERIOD_START);
+        let currency = col(line::BILLING_CURRENCY);
+        let mut pred = col(cost)
+            .is_null()
+            .or(period.clone().is_null())
+            .or(currency.clone().is_null());
+        for p in self.bad_periods {
+            pred = pred.or(period.clone().cast(DataType::String).eq(lit(p.as_str())));
+        }
+        for c in self.bad_currencies {
+            pred = pred.or(currency.clone().cast(DataType::String).eq(lit(c.as_str())));
+        }
+        let df = lf
+            .filter(pred)
+            .select([
+                col(ROW_NUMBER),
+                col(line::BILLING_PERIOD_START),
+                col(line::BILLING_CURRENCY),
+                col(cost),
+                col(raw.as_str()).cast(DataType::String),
+            ])
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|e| scan.read_error(e))?;
+        let QueryResult::Single(df) = df else {
+            return Err(Error::Internal("multiple results from one query".into()));
+        };
+        let get = |name: &str| {
+            df.column(name)
+                .and_then(text_values)
+                .map_err(|e| scan.read_error(e))
+        };
+        let rows = get(ROW_NUMBER)?;
+        let periods = get(line::BILLING_PERIOD_START)?;
+        let currencies = get(line::BILLING_CURRENCY)?;
+        let parsed = get(cost)?;
+        let raws = get(&raw)?;
+        let mut out = Vec::new();
+        for i in 0..df.height() {
+            let status = match (&parsed[i], &raws[i]) {
+                (Some(_), _) => 0,
+                (None, None) => 1,
+                (None, Some(_)) => 2,
+            };
+            let p = periods[i].as_deref();
+            let c = currencies[i].as_deref();
+            let parsed_period = p.and_then(billing_period);
+            if self
+                .period_filter
+                .is_some_and(|f| parsed_period.as_deref().is_some_and(|pp| pp != f))
+            {
+                continue; // another month: outside this run, as in the ledger
+            }
+            let parsed_currency = c.and_then(currency_code);
+            let Some(reason) = quarantine_reason(
+                basis,
+                status,
+                p,
+                parsed_period.as_ref(),
+                c,
+                parsed_currency.as_deref(),
+            ) else {
+                continue;
+            };
+            let value = match reason.column() {
+                "BillingPeriodStart" => p,
+                "BillingCurrency" => c,
+                _ => raws[i].as_deref(),
+            };
+            out.push(QuarantinedRow {
+                file: scan.file.path.clone(),
+                row: rows[i].as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
+                column: reason.column().to_string(),
+                reason: reason.message(),
+                value: value.unwrap_or("").chars().take(200).collect(),
+            });
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
