@@ -47,7 +47,7 @@ impl RowProblem {
             RowProblem::WrongFieldCount { fields, header } => {
                 format!("{fields} fields, header has {header}")
             }
-            RowProblem::EndsInsideRow => "no line break after the last row".to_string(),
+            RowProblem::EndsInsideRow => "no line break after it, or an unclosed quote".to_string(),
         }
     }
 }

@@ -135,6 +135,9 @@ fn corpus() -> Vec<Case> {
         case("directory without exports", vec![("d/readme.txt", b"x".to_vec())], &["attribute", "--billing", "d", "--out", "out"], 2, "no input files found for `d`"),
         case("glob without matches", vec![], &["attribute", "--billing", "exports/*.csv", "--out", "out"], 2, "no input files found"),
         case("plain CSV named .csv.gz", vec![("in.csv.gz", focus(&[good("1")]))], &["attribute", "--billing", "in.csv.gz", "--out", "out"], 0, "reconciliation: ok"),
+        case("row with too few fields", vec![("in.csv", focus(&[good("1"), good("2").rsplitn(3, ',').last().unwrap().to_string()]))], &attr, 0, "1 row(s) quarantined"),
+        case("row with too many fields", vec![("in.csv", focus(&[format!("{},x", good("2")), good("1")]))], &attr, 0, "1 row(s) quarantined"),
+        case("last row without a line break", vec![("in.csv", focus(&[good("1"), good("2")]).strip_suffix(b"\n").unwrap().to_vec())], &attr, 0, "the file ends inside data row 2"),
         case("CSV named .parquet", vec![("in.parquet", focus(&[good("1")]))], &["attribute", "--billing", "in.parquet", "--out", "out"], 0, "reconciliation: ok"),
     ];
     c.sort_by_key(|c| c.name);

@@ -2,6 +2,7 @@
 
 mod attribute;
 mod bad_inputs;
+mod csv_input;
 mod economics;
 mod errors;
 mod formats;
