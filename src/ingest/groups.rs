@@ -89,17 +89,23 @@ pub fn aggregate(
         };
         groups_from_frame(&df, file).map_err(|source| scan.read_error(source))
     };
-    let mut merged: HashMap<GroupKey, SourceGroup> = HashMap::new();
+    // The groups merged so far, their dimensions kept in the key only (put back at the end).
+    let mut merged: HashMap<GroupKey, SourceGroup, foldhash::fast::RandomState> =
+        HashMap::default();
     let mut merge = |part: Vec<SourceGroup>| {
-        for g in part {
-            let key = (g.dims.clone(), g.basis_status, g.prepaid_shape);
-            match merged.get_mut(&key) {
-                Some(m) => m.absorb(&g),
-                None => {
-                    merged.insert(key, g);
-                }
-            }
+        for mut g in part {
+            let key = (std::mem::take(&mut g.dims), g.basis_status, g.prepaid_shape);
+            merged.entry(key).and_modify(|m| m.absorb(&g)).or_insert(g);
         }
+    };
+    let into_groups = |merged: HashMap<GroupKey, SourceGroup, _>| -> Vec<SourceGroup> {
+        merged
+            .into_iter()
+            .map(|((dims, _, _), mut g)| {
+                g.dims = dims;
+                g
+            })
+            .collect()
     };
     if scan.is_csv() {
         // Cost Explorer reshapes a whole (small, console-sized) file: one batch.
@@ -119,7 +125,7 @@ pub fn aggregate(
                 merge(run(batch.lf)?);
             }
         }
-        return Ok(merged.into_values().collect());
+        return Ok(into_groups(merged));
     }
     if scan.file.kind != FileKind::Parquet {
         return run(lines.lf);
@@ -142,7 +148,7 @@ pub fn aggregate(
         }
         offset += slice_rows as i64;
     }
-    Ok(merged.into_values().collect())
+    Ok(into_groups(merged))
 }
 
 /// Adds the basis status and the prepaid shape of each line.

@@ -1,7 +1,7 @@
 //! The CSV reader: every CSV and CSV.gz that mlcost reads (billing exports and the side files)
 //! goes through here. It owns the byte-level reading: a gzip stream decoded on the fly
-//! (`MultiGzDecoder`, no temporary file), the RFC 4180 tokenizer (BurntSushi's `csv-core`,
-//! fed 1 MiB at a time), the header, the text rules of the rest of mlcost (every field is
+//! (`MultiGzDecoder`, no temporary file), the RFC 4180 tokenizer (`tokenizer.rs`, which
+//! reads 1 MiB at a time and says why it is not csv-core), the header, the text rules of the rest of mlcost (every field is
 //! text; an empty unquoted field and the exact text `NULL` are null; invalid UTF-8 becomes
 //! U+FFFD; a `\r` ending a field is dropped, so CRLF and LF files read alike), and the rows that
 //! cannot be trusted: a row with another number of fields than the header, or a last row the
@@ -14,10 +14,14 @@
 //! the previous batch.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 
 use polars::prelude::*;
+
+mod tokenizer;
+
+pub use tokenizer::{Record, Tokenizer};
 
 use super::FileKind;
 use crate::error::{Error, Result};
@@ -60,44 +64,8 @@ pub struct BadRow {
     pub problem: RowProblem,
 }
 
-/// One record as the tokenizer read it.
-pub struct Record<'a> {
-    text: &'a [u8],
-    ends: &'a [usize],
-    nulls: &'a [bool],
-    /// The file ended inside this record (no line break after it, or an open quote).
-    pub cut: bool,
-    /// An empty line (or only `\r`): read as a row of nulls, as Polars did.
-    pub blank: bool,
-}
-
-impl<'a> Record<'a> {
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// The raw bytes of field `i` (quotes removed, `""` unescaped, a final `\r` dropped);
-    /// None when the field is null (empty and unquoted, or `NULL`) or absent.
-    pub fn field(&self, i: usize) -> Option<&'a [u8]> {
-        if i >= self.ends.len() || self.nulls[i] {
-            return None;
-        }
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        Some(&self.text[start..self.ends[i]])
-    }
-
-    /// All of the record's field bytes, one after the other (for a single UTF-8 check).
-    fn text(&self) -> &'a [u8] {
-        self.text
-    }
-}
-
 /// Opens `path` as a byte stream: gzip is decoded as it is read.
-fn open_stream(path: &Path, kind: FileKind) -> Result<Box<dyn Read + Send>> {
+pub(crate) fn open_stream(path: &Path, kind: FileKind) -> Result<Box<dyn Read + Send>> {
     let file = std::fs::File::open(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -108,223 +76,6 @@ fn open_stream(path: &Path, kind: FileKind) -> Result<Box<dyn Read + Send>> {
         )),
         _ => Box::new(file),
     })
-}
-
-/// Splits a byte stream into records. Reads `INPUT_CHUNK` bytes at a time; a record's fields
-/// are kept until the next call.
-pub struct Tokenizer {
-    path: PathBuf,
-    kind: FileKind,
-    input: Box<dyn Read + Send>,
-    core: csv_core::Reader,
-    buf: Vec<u8>,
-    pos: usize,
-    len: usize,
-    eof: bool,
-    /// Whether the first bytes (a BOM) were looked at.
-    started: bool,
-    out: Vec<u8>,
-    ends: Vec<usize>,
-    nulls: Vec<bool>,
-    /// Data records returned so far, the header included.
-    pub records: u64,
-}
-
-/// What is known of the raw bytes of the field being read.
-#[derive(Default)]
-struct RawField {
-    /// Bytes of the field consumed so far, the delimiter (or `\n`) after it included.
-    len: usize,
-    first: u8,
-    last: u8,
-    before_last: u8,
-}
-
-impl RawField {
-    fn observe(&mut self, bytes: &[u8]) {
-        match bytes {
-            [] => {}
-            [b] => {
-                self.before_last = self.last;
-                self.last = *b;
-            }
-            [.., a, b] => {
-                self.before_last = *a;
-                self.last = *b;
-            }
-        }
-        if self.len == 0 {
-            if let Some(b) = bytes.first() {
-                self.first = *b;
-            }
-        }
-        self.len += bytes.len();
-    }
-}
-
-impl Tokenizer {
-    pub fn open(path: &Path, kind: FileKind) -> Result<Tokenizer> {
-        Ok(Tokenizer::new(path, kind, open_stream(path, kind)?))
-    }
-
-    /// A tokenizer over any byte stream (`path` and `kind` name it in errors).
-    pub fn new(path: &Path, kind: FileKind, input: Box<dyn Read + Send>) -> Tokenizer {
-        let core = csv_core::ReaderBuilder::new()
-            .delimiter(b',')
-            .quote(b'"')
-            .double_quote(true)
-            // `\n` ends a record; a `\r` before it is dropped with the field's other trailing
-            // `\r` below (as Polars did), so a lone `\r` inside a field stays text.
-            .terminator(csv_core::Terminator::Any(b'\n'))
-            .build();
-        Tokenizer {
-            path: path.to_path_buf(),
-            kind,
-            input,
-            core,
-            buf: vec![0; INPUT_CHUNK],
-            pos: 0,
-            len: 0,
-            eof: false,
-            started: false,
-            out: vec![0; 64 * 1024],
-            ends: Vec::new(),
-            nulls: Vec::new(),
-            records: 0,
-        }
-    }
-
-    fn refill(&mut self) -> Result<()> {
-        self.pos = 0;
-        self.len = 0;
-        // The first read collects at least the three bytes a BOM takes, if the file has them.
-        let want = if self.started { 1 } else { 3 };
-        while self.len < want {
-            match self.input.read(&mut self.buf[self.len..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    break;
-                }
-                Ok(n) => self.len += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(self.read_error(e)),
-            }
-        }
-        if !self.started {
-            self.started = true;
-            // A UTF-8 byte-order mark is not part of the first column's name.
-            if self.buf[..self.len].starts_with(b"\xef\xbb\xbf") {
-                self.pos = 3;
-            }
-        }
-        Ok(())
-    }
-
-    fn read_error(&self, e: std::io::Error) -> Error {
-        match self.kind {
-            FileKind::CsvGz => Error::Ingest {
-                path: self.path.clone(),
-                message: format!("cannot decompress: {e}"),
-                hint: Some("the gzip file may be truncated; download it again".into()),
-            },
-            _ => Error::Io {
-                path: self.path.clone(),
-                source: e,
-            },
-        }
-    }
-
-    /// The next record, or None at the end of the file.
-    pub fn next_record(&mut self) -> Result<Option<Record<'_>>> {
-        self.ends.clear();
-        self.nulls.clear();
-        let mut olen = 0usize;
-        let mut field_start = 0usize;
-        let mut raw = RawField::default();
-        loop {
-            if self.pos == self.len && !self.eof {
-                self.refill()?;
-                if self.pos == self.len && !self.eof {
-                    continue; // only a BOM so far
-                }
-            }
-            // A `\n` where a record would start is a blank line. Before the header it is
-            // skipped; after it, it is a row of nulls: both as Polars read them.
-            if self.ends.is_empty()
-                && raw.len == 0
-                && self.pos < self.len
-                && self.buf[self.pos] == b'\n'
-            {
-                self.pos += 1;
-                if self.records == 0 {
-                    continue;
-                }
-                self.records += 1;
-                return Ok(Some(Record {
-                    text: &[],
-                    ends: &[],
-                    nulls: &[],
-                    cut: false,
-                    blank: true,
-                }));
-            }
-            let input = &self.buf[self.pos..self.len];
-            let (result, nin, nout) = self.core.read_field(input, &mut self.out[olen..]);
-            let input = &input[..nin];
-            self.pos += nin;
-            olen += nout;
-            raw.observe(input);
-            match result {
-                csv_core::ReadFieldResult::InputEmpty => {}
-                csv_core::ReadFieldResult::OutputFull => {
-                    if self.out.len() >= MAX_ROW_BYTES {
-                        return Err(Error::Ingest {
-                            path: self.path.clone(),
-                            message: format!(
-                                "data row {} is longer than {} MiB",
-                                self.records,
-                                MAX_ROW_BYTES >> 20
-                            ),
-                            hint: Some("a quote that is never closed makes the rest of the file one field; check the quotes of that row".into()),
-                        });
-                    }
-                    let n = self.out.len() * 2;
-                    self.out.resize(n, 0);
-                }
-                csv_core::ReadFieldResult::Field { record_end } => {
-                    // At the end of the file the last field has no delimiter after it.
-                    let delimited = nin > 0;
-                    let content = raw.len - usize::from(delimited);
-                    let last = if delimited { raw.before_last } else { raw.last };
-                    let quoted = content > 0 && raw.first == b'"';
-                    let mut end = olen;
-                    if content > 0 && last == b'\r' && end > field_start {
-                        end -= 1; // CRLF, or a `\r` ending a field, as Polars read it
-                    }
-                    let value = &self.out[field_start..end];
-                    let null = (value.is_empty() && !quoted) || value == b"NULL";
-                    olen = end;
-                    self.ends.push(end);
-                    self.nulls.push(null);
-                    field_start = end;
-                    raw = RawField::default();
-                    if record_end {
-                        self.records += 1;
-                        // a line that is only `\r` (a blank line of a CRLF file)
-                        let blank = self.ends.len() == 1 && content == 1 && last == b'\r';
-                        return Ok(Some(Record {
-                            text: &self.out[..olen],
-                            ends: &self.ends,
-                            nulls: &self.nulls,
-                            cut: !delimited,
-                            blank: blank && delimited,
-                        }));
-                    }
-                }
-                csv_core::ReadFieldResult::End => return Ok(None),
-            }
-        }
-    }
 }
 
 /// Polars' names for a header: `name`, then `name_duplicated_0`, `name_duplicated_1`, ...
@@ -420,7 +171,7 @@ impl Builder {
     fn push(&mut self, p: &Projection, rec: &Record, row: u64) {
         // One UTF-8 check per record; a field is then valid on its own when its ends are
         // character boundaries.
-        let whole = std::str::from_utf8(rec.text()).ok();
+        let whole = std::str::from_utf8(rec.text).ok();
         for ((i, _), b) in p.columns.iter().zip(self.values.iter_mut()) {
             match rec.field(*i) {
                 None => b.append_null(),
@@ -564,5 +315,4 @@ pub fn batches(path: &Path, kind: FileKind, header_len: usize, p: Projection) ->
 }
 
 #[cfg(test)]
-#[path = "csv_tests.rs"]
 mod tests;
