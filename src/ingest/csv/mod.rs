@@ -272,6 +272,7 @@ fn produce(
 
 /// The batches of a CSV file, read on a thread of their own (at most two batches ahead).
 pub struct Batches {
+    path: std::path::PathBuf,
     rx: Option<mpsc::Receiver<Result<Batch>>>,
     worker: Option<std::thread::JoinHandle<()>>,
 }
@@ -280,7 +281,20 @@ impl Iterator for Batches {
     type Item = Result<Batch>;
 
     fn next(&mut self) -> Option<Result<Batch>> {
-        self.rx.as_ref()?.recv().ok()
+        if let Ok(batch) = self.rx.as_ref()?.recv() {
+            return Some(batch);
+        }
+        // The worker is gone: at the end of the file, or because it panicked, which must not
+        // pass for the end of the file.
+        self.rx = None;
+        let worker = self.worker.take()?;
+        match worker.join() {
+            Ok(()) => None,
+            Err(_) => Some(Err(Error::Internal(format!(
+                "the CSV reader stopped on `{}`",
+                self.path.display()
+            )))),
+        }
     }
 }
 
@@ -309,6 +323,7 @@ pub fn batches(path: &Path, kind: FileKind, header_len: usize, p: Projection) ->
             source,
         })?;
     Ok(Batches {
+        path: path.to_path_buf(),
         rx: Some(rx),
         worker: Some(worker),
     })

@@ -476,3 +476,26 @@ mod against_polars {
         }
     }
 }
+
+#[test]
+fn a_reader_thread_that_dies_is_an_error_not_the_end_of_the_file() {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let worker = std::thread::spawn(move || {
+        let _ = tx.send(Ok(Batch {
+            frame: DataFrame::empty(),
+            bad: Vec::new(),
+        }));
+        panic!("a bug in the reader");
+    });
+    let mut b = Batches {
+        path: "x.csv".into(),
+        rx: Some(rx),
+        worker: Some(worker),
+    };
+    assert!(b.next().unwrap().is_ok());
+    let Some(Err(err)) = b.next() else {
+        panic!("expected an error")
+    };
+    assert!(err.to_string().contains("x.csv"), "{err}");
+    assert!(b.next().is_none());
+}
