@@ -314,3 +314,53 @@ fn the_sample_run_writes_the_bytes_it_wrote_with_polars_csv_reader() {
         .collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_ragged_row_in_a_driver_or_utilisation_file_is_an_error_naming_its_row() {
+    let env = TestEnv::new();
+    env.write("in.csv", &format!("{}\n{}\n", header(), row("i-1", "1")));
+    env.write(
+        "c.toml",
+        "[[shared]]\nid = \"emr\"\nmatch = { service_name = \"Amazon EC2\" }\nmethod = \"driver\"\ndriver = \"reads.csv\"\n",
+    );
+    env.write(
+        "reads.csv",
+        "period,model_id,quantity\n2026-10,a,1\n2026-10,b\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "in.csv",
+        "--out",
+        "out",
+        "--config",
+        "c.toml",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("reads.csv`: row 2: wrong field count (2 fields, header has 3)"),
+        "{}",
+        r.stderr
+    );
+
+    let r = env.run(&["attribute", "--billing", "in.csv", "--out", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    env.write("h.toml", "[hidden]\ndefault_utilization = 0.5\n");
+    env.write("u.csv", "model_id,utilization\nm,0.5\nx,0.2\nm");
+    let r = env.run(&[
+        "hidden",
+        "--input",
+        "out",
+        "--config",
+        "h.toml",
+        "--utilization",
+        "u.csv",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("u.csv`: row 3: file ends inside a row"),
+        "{}",
+        r.stderr
+    );
+}
