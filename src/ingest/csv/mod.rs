@@ -257,7 +257,8 @@ fn produce(
         } else {
             b.push(&p, &rec, row);
         }
-        if b.rows.len() >= p.batch_rows || b.bytes >= p.batch_bytes {
+        // bad rows count too: a file of millions of them must not pile up in one batch
+        if b.rows.len() + b.bad.len() >= p.batch_rows || b.bytes >= p.batch_bytes {
             let full = std::mem::replace(&mut b, Builder::new(&p, capacity));
             let batch = full.finish(&p).map_err(polars_err(&t.path));
             if tx.send(batch).is_err() {

@@ -201,7 +201,7 @@ fn read_all(
     let mut bad = Vec::new();
     for b in batches(path, kind, header.len(), p).unwrap() {
         let b = b.unwrap();
-        assert!(b.frame.height() <= batch_rows);
+        assert!(b.frame.height() + b.bad.len() <= batch_rows);
         bad.extend(b.bad);
         df = Some(match df {
             None => b.frame,
