@@ -394,3 +394,57 @@ impl RowFilter<'_> {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{detect, sniff};
+
+    /// A CSV is read with only the columns its adapter reads, and grouped the same at any
+    /// batch size.
+    #[test]
+    fn csv_projection_is_what_the_adapter_reads() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws/cur1.csv");
+        let scan = RawScan::open(sniff(&path).unwrap()).unwrap();
+        let format = detect(&scan, None).unwrap();
+        let lines = normalise(
+            &scan,
+            format,
+            scan.plan_frame().unwrap(),
+            false,
+            CostBasis::Effective,
+        )
+        .unwrap();
+        let needed = lines.needed.clone().unwrap();
+        assert!(
+            needed.contains(&"lineItem/UnblendedCost".to_string()),
+            "{needed:?}"
+        );
+        assert!(
+            needed.contains(&"resourceTags/user:team".to_string()),
+            "{needed:?}"
+        );
+        assert!(
+            !needed.contains(&"identity/LineItemId".to_string()),
+            "{needed:?}"
+        );
+        assert!(needed.len() < scan.schema.len());
+        let mut groups = aggregate(lines, CostBasis::Effective, 0, &scan, format).unwrap();
+        groups.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        assert!(groups.iter().map(|g| g.rows).sum::<u64>() > 0);
+        std::env::set_var("MLCOST_CSV_BATCH_ROWS", "1");
+        let lines = normalise(
+            &scan,
+            format,
+            scan.plan_frame().unwrap(),
+            false,
+            CostBasis::Effective,
+        )
+        .unwrap();
+        let mut one_by_one = aggregate(lines, CostBasis::Effective, 0, &scan, format).unwrap();
+        std::env::remove_var("MLCOST_CSV_BATCH_ROWS");
+        one_by_one.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        assert_eq!(groups, one_by_one);
+    }
+}
