@@ -499,3 +499,55 @@ fn a_reader_thread_that_dies_is_an_error_not_the_end_of_the_file() {
     assert!(err.to_string().contains("x.csv"), "{err}");
     assert!(b.next().is_none());
 }
+
+mod any_bytes {
+    //! Whatever the bytes: no panic, and every data record is either in a frame or a bad row
+    //! (nothing lost, nothing counted twice), numbered 1, 2, 3... in file order.
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn every_record_is_a_row_or_a_bad_row(
+            bytes in proptest::collection::vec(prop_oneof![
+                4 => proptest::sample::select(b"a,\"\n\r".to_vec()),
+                1 => any::<u8>(),
+            ], 0..300),
+            gzip in any::<bool>(),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let (path, kind) = match gzip {
+                true => (dir.path().join("x.csv.gz"), FileKind::CsvGz),
+                false => (dir.path().join("x.csv"), FileKind::Csv),
+            };
+            std::fs::write(&path, if gzip { gz(&bytes) } else { bytes.clone() }).unwrap();
+            let records = tokenize_with(&bytes, usize::MAX).len();
+            let header = read_header(&path, kind).unwrap();
+            if header.is_empty() {
+                prop_assert_eq!(records, 0);
+                return Ok(());
+            }
+            let columns: Vec<(usize, String)> = header.iter().cloned().enumerate().collect();
+            let p = Projection {
+                columns,
+                row_number: Some("row".into()),
+                batch_rows: 2,
+                batch_bytes: BATCH_BYTES,
+                warned: Default::default(),
+            };
+            let mut numbers: Vec<u64> = Vec::new();
+            for b in batches(&path, kind, header.len(), p).unwrap() {
+                let b = b.unwrap();
+                let rows = column(&b.frame, "row");
+                numbers.extend(rows.iter().map(|r| r.as_deref().unwrap().parse::<u64>().unwrap()));
+                numbers.extend(b.bad.iter().map(|r| r.row));
+                prop_assert!(b.bad.iter().all(|r| r.problem != RowProblem::EndsInsideRow || r.row as usize == records - 1));
+            }
+            numbers.sort_unstable();
+            let want: Vec<u64> = (1..records as u64).collect();
+            prop_assert_eq!(numbers, want);
+        }
+    }
+}
