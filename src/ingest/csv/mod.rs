@@ -315,6 +315,7 @@ impl Drop for Batches {
 pub fn batches(path: &Path, kind: FileKind, header_len: usize, p: Projection) -> Result<Batches> {
     let mut t = Tokenizer::open(path, kind)?;
     header(&mut t)?;
+    t.keep_only(&p.columns.iter().map(|(i, _)| *i).collect::<Vec<_>>());
     let (tx, rx) = mpsc::sync_channel(1);
     let worker = std::thread::Builder::new()
         .name("mlcost-csv".into())

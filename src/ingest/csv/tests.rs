@@ -549,5 +549,26 @@ mod any_bytes {
             let want: Vec<u64> = (1..records as u64).collect();
             prop_assert_eq!(numbers, want);
         }
+
+        #[test]
+        fn keeping_some_fields_changes_nothing_else(
+            bytes in proptest::collection::vec(proptest::sample::select(b"ab,\"\n\r".to_vec()), 0..120),
+        ) {
+            let all = tokenize_with(&bytes, usize::MAX);
+            let input = Trickle { bytes: bytes.clone(), pos: 0, n: 5 };
+            let mut t = Tokenizer::new(Path::new("t.csv"), FileKind::Csv, Box::new(input));
+            t.keep_only(&[1, 3]);
+            let mut i = 0;
+            while let Some(r) = t.next_record().unwrap() {
+                let want = &all[i];
+                prop_assert_eq!((r.len(), r.cut, r.blank), (want.fields.len(), want.cut, want.blank));
+                for f in [1, 3] {
+                    let got = r.field(f).map(|b| String::from_utf8_lossy(b).into_owned());
+                    prop_assert_eq!(&got, &want.fields.get(f).cloned().flatten());
+                }
+                i += 1;
+            }
+            prop_assert_eq!(i, all.len());
+        }
     }
 }

@@ -72,6 +72,8 @@ pub struct Tokenizer {
     out: Vec<u8>,
     ends: Vec<usize>,
     nulls: Vec<bool>,
+    /// Fields whose text is kept (None: all); the others are only counted, read as empty.
+    keep: Option<Vec<bool>>,
     /// Records returned so far, the header included.
     pub records: u64,
 }
@@ -103,8 +105,20 @@ impl Tokenizer {
             out: Vec::with_capacity(64 * 1024),
             ends: Vec::new(),
             nulls: Vec::new(),
+            keep: None,
             records: 0,
         }
+    }
+
+    /// Keeps the text of these fields only (by index); the others, and fields past the last
+    /// one given, read as empty. Saves copying columns no one reads.
+    pub fn keep_only(&mut self, fields: &[usize]) {
+        let n = fields.iter().max().map_or(0, |m| m + 1);
+        let mut keep = vec![false; n];
+        for f in fields {
+            keep[*f] = true;
+        }
+        self.keep = Some(keep);
     }
 
     /// Keeps the unread bytes, moved to the front, and reads more after them (growing the
@@ -227,6 +241,10 @@ impl Tokenizer {
         loop {
             let raw_start = i;
             let field_start = self.out.len();
+            let keep = match &self.keep {
+                None => true,
+                Some(k) => k.get(self.ends.len()).copied().unwrap_or(false),
+            };
             let quoted = buf.get(i) == Some(&b'"');
             // `closed`: not inside quotes any more (always, for an unquoted field)
             let mut closed = !quoted;
@@ -237,15 +255,21 @@ impl Tokenizer {
                         if !eof {
                             return Parsed::NeedMore;
                         }
-                        self.out.extend_from_slice(&buf[i..]);
+                        if keep {
+                            self.out.extend_from_slice(&buf[i..]);
+                        }
                         i = buf.len();
                         break; // the file ends inside the quotes
                     };
-                    self.out.extend_from_slice(&buf[i..i + k]);
+                    if keep {
+                        self.out.extend_from_slice(&buf[i..i + k]);
+                    }
                     i += k + 1;
                     match buf.get(i) {
                         Some(b'"') => {
-                            self.out.push(b'"');
+                            if keep {
+                                self.out.push(b'"');
+                            }
                             i += 1;
                         }
                         Some(_) => {
@@ -265,12 +289,16 @@ impl Tokenizer {
             if closed {
                 match memchr2(b',', b'\n', &buf[i..]) {
                     Some(k) => {
-                        self.out.extend_from_slice(&buf[i..i + k]);
+                        if keep {
+                            self.out.extend_from_slice(&buf[i..i + k]);
+                        }
                         end_byte = Some(buf[i + k]);
                         i += k + 1;
                     }
                     None if eof => {
-                        self.out.extend_from_slice(&buf[i..]);
+                        if keep {
+                            self.out.extend_from_slice(&buf[i..]);
+                        }
                         i = buf.len();
                     }
                     None => return Parsed::NeedMore,
