@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::allocate::Allocation;
 use crate::error::{Error, Result};
-use crate::ingest::{text_values, InputFile, RawScan};
+use crate::ingest::{text_values, InputFile, RawScan, ROW_NUMBER};
 use crate::ledger::billing_period;
 use crate::money::Money;
 use crate::schema::{phase_column, PHASE_COLUMNS};
@@ -52,7 +52,22 @@ fn row_key(
     Ok((period, model_id))
 }
 
+/// A 1-based row number as `text_values` renders it (0 if it is somehow missing).
+fn row_number(v: &Option<String>) -> u64 {
+    v.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0)
+}
+
 impl BadVolumeRow {
+    /// A row the CSV reader could not read (wrong field count, cut at the end of the file).
+    fn unreadable(b: &crate::ingest::csv::BadRow) -> BadVolumeRow {
+        BadVolumeRow {
+            row: b.row,
+            column: "(row)",
+            reason: crate::ingest::bad_row_reason(&b.problem).message(),
+            value: b.problem.value(),
+        }
+    }
+
     fn new(row: u64, column: &'static str, reason: &str, value: &Option<String>) -> BadVolumeRow {
         BadVolumeRow {
             row,
@@ -118,67 +133,68 @@ pub fn read_volumes(path: &Path, tagger: &TagNormaliser) -> Result<Volumes> {
             missing,
         });
     };
-    let df = scan
-        .lazy(false)?
-        .select([
-            col(when.as_str()),
-            col(model.as_str()),
-            col(requests.as_str()),
-        ])
-        .collect()
-        .map_err(|e| scan.read_error(e))?;
-    let read = |name: &str| {
-        df.column(name)
-            .and_then(text_values)
-            .map_err(|e| scan.read_error(e))
-    };
-    let (whens, models, counts) = (read(&when)?, read(&model)?, read(&requests)?);
     let mut v = Volumes {
         file: Some(file),
-        rows: df.height() as u64,
         ..Volumes::default()
     };
-    for (i, ((w, m), c)) in whens.into_iter().zip(models).zip(counts).enumerate() {
-        let row = i as u64 + 1;
-        let bad = |column: &'static str, reason: &str, value: &Option<String>| {
-            BadVolumeRow::new(row, column, reason, value)
+    let columns = [when.clone(), model.clone(), requests.clone()];
+    for frame in scan.frames(Some(&columns), true, false)? {
+        let frame = frame?;
+        v.rows += frame.bad.len() as u64;
+        v.bad_rows
+            .extend(frame.bad.iter().map(BadVolumeRow::unreadable));
+        let df = frame.frame;
+        let read = |name: &str| {
+            df.column(name)
+                .and_then(text_values)
+                .map_err(|e| scan.read_error(e))
         };
-        let (period, model_id) = match row_key(row, &w, &m, tagger) {
-            Ok(k) => k,
-            Err(b) => {
-                v.bad_rows.push(b);
-                continue;
-            }
-        };
-        let n = match c.as_deref().map(Money::parse) {
-            Some(Ok(x)) if x.0 >= 0 && x.0 % crate::money::ONE == 0 => x.0 / crate::money::ONE,
-            Some(Ok(x)) if x.0 < 0 => {
+        let rows = read(ROW_NUMBER)?;
+        let (whens, models, counts) = (read(&when)?, read(&model)?, read(&requests)?);
+        v.rows += df.height() as u64;
+        for (((w, m), c), row) in whens.into_iter().zip(models).zip(counts).zip(&rows) {
+            let row = row_number(row);
+            let bad = |column: &'static str, reason: &str, value: &Option<String>| {
+                BadVolumeRow::new(row, column, reason, value)
+            };
+            let (period, model_id) = match row_key(row, &w, &m, tagger) {
+                Ok(k) => k,
+                Err(b) => {
+                    v.bad_rows.push(b);
+                    continue;
+                }
+            };
+            let n = match c.as_deref().map(Money::parse) {
+                Some(Ok(x)) if x.0 >= 0 && x.0 % crate::money::ONE == 0 => x.0 / crate::money::ONE,
+                Some(Ok(x)) if x.0 < 0 => {
+                    v.bad_rows
+                        .push(bad("requests", "negative request count", &c));
+                    continue;
+                }
+                _ => {
+                    v.bad_rows.push(bad("requests", "not a whole number", &c));
+                    continue;
+                }
+            };
+            let Ok(n) = i64::try_from(n) else {
                 v.bad_rows
-                    .push(bad("requests", "negative request count", &c));
+                    .push(bad("requests", "request count too large", &c));
                 continue;
-            }
-            _ => {
-                v.bad_rows.push(bad("requests", "not a whole number", &c));
-                continue;
-            }
-        };
-        let Ok(n) = i64::try_from(n) else {
-            v.bad_rows
-                .push(bad("requests", "request count too large", &c));
-            continue;
-        };
-        let key = (period, model_id);
-        let e = v.requests.entry(key.clone()).or_default();
-        *e = e.checked_add(n).ok_or_else(|| Error::Overflow {
-            what: format!(
-                "the request count of `{}` in {} in `{}`",
-                crate::escape::terminal(&key.1, 80),
-                key.0,
-                path.display()
-            ),
-            detail: "the sum of its rows leaves a 64-bit count".into(),
-        })?;
+            };
+            let key = (period, model_id);
+            let e = v.requests.entry(key.clone()).or_default();
+            *e = e.checked_add(n).ok_or_else(|| Error::Overflow {
+                what: format!(
+                    "the request count of `{}` in {} in `{}`",
+                    crate::escape::terminal(&key.1, 80),
+                    key.0,
+                    path.display()
+                ),
+                detail: "the sum of its rows leaves a 64-bit count".into(),
+            })?;
+        }
     }
+    v.bad_rows.sort_by_key(|b| b.row);
     Ok(v)
 }
 
@@ -215,77 +231,90 @@ pub fn read_revenue(path: &Path, tagger: &TagNormaliser) -> Result<Revenue> {
             missing: vec!["revenue or value_preserved".into()],
         });
     }
-    let df = scan
-        .lazy(false)?
-        .collect()
-        .map_err(|e| scan.read_error(e))?;
-    let read = |name: &Option<String>| -> Result<Vec<Option<String>>> {
-        match name {
-            Some(n) => df
-                .column(n)
-                .and_then(text_values)
-                .map_err(|e| scan.read_error(e)),
-            None => Ok(vec![None; df.height()]),
-        }
-    };
-    let (whens, models, revs, vals) = (
-        read(&Some(when))?,
-        read(&Some(model))?,
-        read(&revenue)?,
-        read(&preserved)?,
-    );
     let mut out = Revenue {
         file: Some(file),
         ..Revenue::default()
     };
-    for i in 0..df.height() {
-        let row = i as u64 + 1;
-        let bad = |column: &'static str, reason: &str, value: &Option<String>| {
-            BadVolumeRow::new(row, column, reason, value)
-        };
-        let (period, model_id) = match row_key(row, &whens[i], &models[i], tagger) {
-            Ok(k) => k,
-            Err(b) => {
-                out.bad_rows.push(b);
-                continue;
+    let columns: Vec<String> = [
+        Some(when.clone()),
+        Some(model.clone()),
+        revenue.clone(),
+        preserved.clone(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for frame in scan.frames(Some(&columns), true, false)? {
+        let frame = frame?;
+        out.bad_rows
+            .extend(frame.bad.iter().map(BadVolumeRow::unreadable));
+        let df = frame.frame;
+        let read = |name: &Option<String>| -> Result<Vec<Option<String>>> {
+            match name {
+                Some(n) => df
+                    .column(n)
+                    .and_then(text_values)
+                    .map_err(|e| scan.read_error(e)),
+                None => Ok(vec![None; df.height()]),
             }
         };
-        let parse = |v: &Option<String>| v.as_deref().map(Money::parse).transpose();
-        let (Ok(r), Ok(p)) = (parse(&revs[i]), parse(&vals[i])) else {
-            out.bad_rows.push(bad(
-                "revenue",
-                "not a decimal number",
-                &revs[i].clone().or(vals[i].clone()),
-            ));
-            continue;
-        };
-        let overflow = || Error::Overflow {
-            what: format!(
-                "the revenue of `{}` in {period} in `{}`",
-                crate::escape::terminal(&model_id, 80),
-                path.display()
-            ),
-            detail: "the sum of its rows leaves decimal(38,18)".into(),
-        };
-        let e = out
-            .values
-            .entry((period.clone(), model_id.clone()))
-            .or_default();
-        if let Some(r) = r {
-            e.0 = Some(
-                e.0.unwrap_or_default()
-                    .checked_add(r)
-                    .ok_or_else(overflow)?,
-            );
-        }
-        if let Some(p) = p {
-            e.1 = Some(
-                e.1.unwrap_or_default()
-                    .checked_add(p)
-                    .ok_or_else(overflow)?,
-            );
+        let (rows, whens, models, revs, vals) = (
+            read(&Some(ROW_NUMBER.to_string()))?,
+            read(&Some(when.clone()))?,
+            read(&Some(model.clone()))?,
+            read(&revenue)?,
+            read(&preserved)?,
+        );
+        for i in 0..df.height() {
+            let row = row_number(&rows[i]);
+            let bad = |column: &'static str, reason: &str, value: &Option<String>| {
+                BadVolumeRow::new(row, column, reason, value)
+            };
+            let (period, model_id) = match row_key(row, &whens[i], &models[i], tagger) {
+                Ok(k) => k,
+                Err(b) => {
+                    out.bad_rows.push(b);
+                    continue;
+                }
+            };
+            let parse = |v: &Option<String>| v.as_deref().map(Money::parse).transpose();
+            let (Ok(r), Ok(p)) = (parse(&revs[i]), parse(&vals[i])) else {
+                out.bad_rows.push(bad(
+                    "revenue",
+                    "not a decimal number",
+                    &revs[i].clone().or(vals[i].clone()),
+                ));
+                continue;
+            };
+            let overflow = || Error::Overflow {
+                what: format!(
+                    "the revenue of `{}` in {period} in `{}`",
+                    crate::escape::terminal(&model_id, 80),
+                    path.display()
+                ),
+                detail: "the sum of its rows leaves decimal(38,18)".into(),
+            };
+            let e = out
+                .values
+                .entry((period.clone(), model_id.clone()))
+                .or_default();
+            if let Some(r) = r {
+                e.0 = Some(
+                    e.0.unwrap_or_default()
+                        .checked_add(r)
+                        .ok_or_else(overflow)?,
+                );
+            }
+            if let Some(p) = p {
+                e.1 = Some(
+                    e.1.unwrap_or_default()
+                        .checked_add(p)
+                        .ok_or_else(overflow)?,
+                );
+            }
         }
     }
+    out.bad_rows.sort_by_key(|b| b.row);
     Ok(out)
 }
 

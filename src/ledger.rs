@@ -27,6 +27,12 @@ pub enum QuarantineReason {
     InvalidBillingPeriod,
     MissingCurrency,
     InvalidCurrency,
+    /// A CSV row with another number of fields than the header: its values cannot be put in
+    /// their columns with any confidence.
+    WrongFieldCount,
+    /// The CSV file ends inside its last row (no line break after it, or an open quote): the
+    /// download may be cut, and so may the row's values.
+    FileEndsInsideRow,
 }
 
 impl QuarantineReason {
@@ -46,6 +52,7 @@ impl QuarantineReason {
             QuarantineReason::MissingCurrency | QuarantineReason::InvalidCurrency => {
                 "BillingCurrency"
             }
+            QuarantineReason::WrongFieldCount | QuarantineReason::FileEndsInsideRow => "(row)",
         }
     }
 
@@ -60,6 +67,8 @@ impl QuarantineReason {
             QuarantineReason::InvalidBillingPeriod => "BillingPeriodStart is not a date".into(),
             QuarantineReason::MissingCurrency => "BillingCurrency is empty".into(),
             QuarantineReason::InvalidCurrency => "BillingCurrency is not a 3-letter code".into(),
+            QuarantineReason::WrongFieldCount => "wrong field count".into(),
+            QuarantineReason::FileEndsInsideRow => "file ends inside a row".into(),
         }
     }
 }
@@ -258,8 +267,8 @@ pub fn build(
     Ok(ledger)
 }
 
-/// Why a row (or group) is quarantined, if it is; checked in this order: basis cost, period,
-/// currency. `period` and `currency` are the parsed forms of the raw texts.
+/// Why a row (or group) is quarantined, if it is; checked in this order: a CSV row that could
+/// not be read, basis cost, period, currency. `period` and `currency` are the parsed forms of the raw texts.
 pub fn quarantine_reason(
     basis: CostBasis,
     basis_status: i32,
@@ -268,7 +277,11 @@ pub fn quarantine_reason(
     currency_raw: Option<&str>,
     currency: Option<&str>,
 ) -> Option<QuarantineReason> {
-    if basis_status == 1 {
+    if basis_status == crate::ingest::STATUS_WRONG_FIELD_COUNT {
+        Some(QuarantineReason::WrongFieldCount)
+    } else if basis_status == crate::ingest::STATUS_CUT_ROW {
+        Some(QuarantineReason::FileEndsInsideRow)
+    } else if basis_status == 1 {
         Some(QuarantineReason::MissingCost(basis.focus_column().into()))
     } else if basis_status == 2 {
         Some(QuarantineReason::InvalidCost(basis.focus_column().into()))

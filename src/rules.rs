@@ -373,14 +373,11 @@ pub fn compile(
     })
 }
 
-/// Reads a driver file: period (YYYY-MM or a date), model_id, quantity.
+/// Reads a driver file: period (YYYY-MM or a date), model_id, quantity. The first bad row, in
+/// file order, is an error.
 fn read_driver(path: &Path, tagger: &TagNormaliser) -> Result<BTreeMap<(String, String), Money>> {
     let file = crate::ingest::inspect(path)?;
     let scan = crate::ingest::RawScan::open(file)?;
-    let df = scan
-        .lazy(false)?
-        .collect()
-        .map_err(|e| scan.read_error(e))?;
     let cols = crate::ingest::columns::Columns::new(&scan.schema);
     let find = |names: &[&str]| cols.find(names);
     let (Some(p), Some(m), Some(q)) = (
@@ -394,35 +391,64 @@ fn read_driver(path: &Path, tagger: &TagNormaliser) -> Result<BTreeMap<(String, 
             missing: vec!["period, model_id, quantity".into()],
         });
     };
-    let get = |n: &str| {
-        df.column(n)
-            .and_then(crate::ingest::text_values)
-            .map_err(|e| scan.read_error(e))
+    let bad = |row: u64, what: &str| Error::Ingest {
+        path: path.to_path_buf(),
+        message: format!("row {row}: {what}"),
+        hint: Some(
+            "a driver file has period (YYYY-MM), model_id and a non-negative quantity".into(),
+        ),
     };
-    let (ps, ms, qs) = (get(&p)?, get(&m)?, get(&q)?);
     let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
-    for (i, ((p, m), q)) in ps.into_iter().zip(ms).zip(qs).enumerate() {
-        let bad = |what: &str| Error::Ingest {
-            path: path.to_path_buf(),
-            message: format!("row {}: {what}", i + 1),
-            hint: Some(
-                "a driver file has period (YYYY-MM), model_id and a non-negative quantity".into(),
-            ),
+    let columns = [p.clone(), m.clone(), q.clone()];
+    for frame in scan.frames(Some(&columns), true, false)? {
+        let frame = frame?;
+        // rows the CSV reader could not read come first if they come earlier in the file
+        let unreadable = frame.bad.first().map(|b| {
+            let reason = crate::ingest::bad_row_reason(&b.problem).message();
+            (
+                b.row,
+                bad(b.row, &format!("{reason} ({})", b.problem.value())),
+            )
+        });
+        let df = frame.frame;
+        let get = |n: &str| {
+            df.column(n)
+                .and_then(crate::ingest::text_values)
+                .map_err(|e| scan.read_error(e))
         };
-        let period = p
-            .as_deref()
-            .and_then(crate::ledger::billing_period)
-            .ok_or_else(|| bad("period is not a month"))?;
-        let model = m
-            .map(|m| tagger.value(&m))
-            .filter(|m| !m.is_empty())
-            .ok_or_else(|| bad("empty model_id"))?;
-        let qty = q
-            .as_deref()
-            .and_then(|q| Money::parse(q).ok())
-            .filter(|q| q.0 >= 0)
-            .ok_or_else(|| bad("quantity is not a non-negative number"))?;
-        *out.entry((period, model)).or_default() += qty;
+        let rows = get(crate::ingest::ROW_NUMBER)?;
+        let (ps, ms, qs) = (get(&p)?, get(&m)?, get(&q)?);
+        for (((p, m), q), row) in ps.into_iter().zip(ms).zip(qs).zip(&rows) {
+            let row = row.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0);
+            let checked = (|| {
+                let period = p
+                    .as_deref()
+                    .and_then(crate::ledger::billing_period)
+                    .ok_or_else(|| bad(row, "period is not a month"))?;
+                let model = m
+                    .map(|m| tagger.value(&m))
+                    .filter(|m| !m.is_empty())
+                    .ok_or_else(|| bad(row, "empty model_id"))?;
+                let qty = q
+                    .as_deref()
+                    .and_then(|q| Money::parse(q).ok())
+                    .filter(|q| q.0 >= 0)
+                    .ok_or_else(|| bad(row, "quantity is not a non-negative number"))?;
+                Ok::<_, Error>((period, model, qty))
+            })();
+            match checked {
+                Ok((period, model, qty)) => *out.entry((period, model)).or_default() += qty,
+                Err(e) => {
+                    return Err(match unreadable {
+                        Some((r, earlier)) if r < row => earlier,
+                        _ => e,
+                    })
+                }
+            }
+        }
+        if let Some((_, e)) = unreadable {
+            return Err(e);
+        }
     }
     Ok(out)
 }

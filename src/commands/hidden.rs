@@ -24,32 +24,49 @@ fn read_utilization(path: &std::path::Path) -> Result<BTreeMap<String, Money>> {
             missing: vec!["model_id, utilization".into()],
         });
     };
-    let df = scan
-        .lazy(false)?
-        .collect()
-        .map_err(|e| scan.read_error(e))?;
-    let get = |n: &str| {
-        df.column(n)
-            .and_then(ingest::text_values)
-            .map_err(|e| scan.read_error(e))
-    };
     let mut out = BTreeMap::new();
-    for (i, (model, u)) in get(&m)?.into_iter().zip(get(&u)?).enumerate() {
-        let value = u
-            .as_deref()
-            .and_then(|x| Money::parse(x).ok())
-            .filter(|x| x.0 > 0 && x.0 <= crate::money::ONE);
-        match (model, value) {
-            (Some(model), Some(v)) => {
-                out.insert(model.trim().to_lowercase(), v);
+    let bad = |row: u64, what: String| Error::Ingest {
+        path: path.to_path_buf(),
+        message: format!("row {row}: {what}"),
+        hint: Some("45% utilisation is 0.45".into()),
+    };
+    for frame in scan.frames(Some(&[m.clone(), u.clone()]), true, false)? {
+        let frame = frame?;
+        // a row the CSV reader could not read is an error where it comes in the file
+        let unreadable = frame.bad.first().map(|b| {
+            let reason = ingest::bad_row_reason(&b.problem).message();
+            (
+                b.row,
+                bad(b.row, format!("{reason} ({})", b.problem.value())),
+            )
+        });
+        let df = frame.frame;
+        let get = |n: &str| {
+            df.column(n)
+                .and_then(ingest::text_values)
+                .map_err(|e| scan.read_error(e))
+        };
+        let rows = get(ingest::ROW_NUMBER)?;
+        for ((model, u), row) in get(&m)?.into_iter().zip(get(&u)?).zip(&rows) {
+            let row = row.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0);
+            let value = u
+                .as_deref()
+                .and_then(|x| Money::parse(x).ok())
+                .filter(|x| x.0 > 0 && x.0 <= crate::money::ONE);
+            match (model, value) {
+                (Some(model), Some(v)) => {
+                    out.insert(model.trim().to_lowercase(), v);
+                }
+                _ => {
+                    return Err(match unreadable {
+                        Some((r, earlier)) if r < row => earlier,
+                        _ => bad(row, "utilization must be in (0, 1]".into()),
+                    })
+                }
             }
-            _ => {
-                return Err(Error::Ingest {
-                    path: path.to_path_buf(),
-                    message: format!("row {}: utilization must be in (0, 1]", i + 1),
-                    hint: Some("45% utilisation is 0.45".into()),
-                })
-            }
+        }
+        if let Some((_, e)) = unreadable {
+            return Err(e);
         }
     }
     Ok(out)

@@ -152,7 +152,7 @@ pub fn read_billing(
         }
         bar.set_message(format!("reading {}/{n} {}", i + 1, file.path.display()));
         let _span = tracing::info_span!("ingest", path = %file.path.display()).entered();
-        let lines = ingest::normalise(&scan, source, scan.lazy(false)?, false, basis)?;
+        let lines = ingest::normalise(&scan, source, scan.plan_frame()?, false, basis)?;
         let (format, format_version) = (lines.format.clone(), lines.format_version.clone());
         let notes = lines.notes.clone();
         tracing::info!(
@@ -179,7 +179,7 @@ pub fn read_billing(
                 0 // counted when the deferred files are read
             }
             None => {
-                let file_groups = ingest::aggregate(lines, basis, i, &scan)?;
+                let file_groups = ingest::aggregate(lines, basis, i, &scan, source)?;
                 let rows = file_groups.iter().map(|g| g.rows).sum();
                 tracing::info!(rows, groups = file_groups.len(), "aggregated");
                 groups.extend(file_groups);
@@ -214,7 +214,7 @@ pub fn read_billing(
                 }
                 Err(why) => {
                     tracing::info!(path = %f.file.path.display(), "read through Polars: {why}");
-                    let file_groups = ingest::aggregate(lines, basis, i, &f.scan)?;
+                    let file_groups = ingest::aggregate(lines, basis, i, &f.scan, f.source)?;
                     f.rows = file_groups.iter().map(|g| g.rows).sum();
                     file_totals.append(&mut ledger::file_totals(&file_groups, &file_paths)?);
                     groups.extend(file_groups);
@@ -330,7 +330,8 @@ fn merge_across_files(
 }
 
 /// Line-item identities of an AWS CUR file (identity/LineItemId + identity/TimeInterval), when
-/// it has them, hashed.
+/// it has them, hashed. Read a batch at a time; rows the reader could not read are left out
+/// (they are quarantined, not counted).
 fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>>> {
     use std::hash::{Hash, Hasher};
     let cols = ingest::columns::Columns::new(&scan.schema);
@@ -340,26 +341,21 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
     ) else {
         return Ok(None);
     };
-    let df = scan
-        .lazy(false)?
-        .select([
-            polars::prelude::col(id.as_str()),
-            polars::prelude::col(interval.as_str()),
-        ])
-        .collect()
-        .map_err(|e| scan.read_error(e))?;
-    let get = |n: &str| {
-        df.column(n)
-            .and_then(ingest::text_values)
-            .map_err(|e| scan.read_error(e))
-    };
-    let (ids, intervals) = (get(&id)?, get(&interval)?);
-    let mut set = std::collections::HashSet::with_capacity(ids.len());
-    for (a, b) in ids.iter().zip(&intervals) {
-        if let (Some(a), Some(b)) = (a, b) {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            (a, b).hash(&mut h);
-            set.insert(h.finish());
+    let mut set = std::collections::HashSet::new();
+    for frame in scan.frames(Some(&[id.clone(), interval.clone()]), false, false)? {
+        let df = frame?.frame;
+        let get = |n: &str| {
+            df.column(n)
+                .and_then(ingest::text_values)
+                .map_err(|e| scan.read_error(e))
+        };
+        let (ids, intervals) = (get(&id)?, get(&interval)?);
+        for (a, b) in ids.iter().zip(&intervals) {
+            if let (Some(a), Some(b)) = (a, b) {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (a, b).hash(&mut h);
+                set.insert(h.finish());
+            }
         }
     }
     Ok(Some(set))

@@ -226,6 +226,7 @@ impl Canonical {
             exprs.push(raw.alias(format!("{c}__raw")));
         }
         NormalisedLines {
+            needed: leaf_columns(&exprs),
             lf: lf.select(exprs),
             format: self.format.to_string(),
             format_version: self.version,
@@ -234,6 +235,27 @@ impl Canonical {
             direct: (!self.computed).then_some(self.direct),
         }
     }
+}
+
+/// The source columns `exprs` read (the CSV projection), `ROW_NUMBER` aside; None when an
+/// expression selects columns other than by name, so that all must be read.
+fn leaf_columns(exprs: &[Expr]) -> Option<Vec<String>> {
+    let mut needed: Vec<String> = Vec::new();
+    for e in exprs {
+        for node in e {
+            match node {
+                Expr::Column(name) => {
+                    let name = name.to_string();
+                    if name != ROW_NUMBER && !needed.contains(&name) {
+                        needed.push(name);
+                    }
+                }
+                Expr::Selector(_) => return None,
+                _ => {}
+            }
+        }
+    }
+    Some(needed)
 }
 
 /// Builds `{"key": value, ...}` JSON text per row from several tag columns (one column per

@@ -2,29 +2,32 @@
 //! hand it to the adapter of its format (only FOCUS today, `focus.rs`), and aggregate the
 //! normalised lines to one row per distinct dimension set in a single streaming pass.
 //! Everything after this stage works on those few aggregated groups, never on raw rows.
-//! Ingest never writes outputs; it may decompress `.csv.gz` to a private temporary file.
+//! CSV and CSV.gz are read by `csv` in bounded batches; ingest never writes a file.
 
 pub mod aws;
 pub mod azure;
 pub mod columns;
 pub mod cost_explorer;
+pub mod csv;
 pub mod focus;
 pub mod gcp;
+mod groups;
 pub mod oci;
 pub mod parquet_direct;
+mod scan;
 
-use std::collections::HashMap;
+pub use groups::{aggregate, cost_column, quarantine_rows, QuarantinedRow, SourceGroup};
+pub use scan::{bad_row_reason, bad_row_status, Frame, Frames, RawScan, ROW_NUMBER};
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use polars_core::query_result::QueryResult;
 use sha2::{Digest, Sha256};
 
 use crate::config::CostBasis;
 use crate::error::{Error, Result};
 use crate::money::{Money, PRECISION, SCALE};
-use crate::schema::line;
 
 /// How an input file is encoded on disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
@@ -401,148 +404,6 @@ pub fn hash_file(path: &Path) -> Result<String> {
     Ok(crate::config::hex(&hasher.finalize()))
 }
 
-/// An opened input: a lazy scan of the raw source columns.
-pub struct RawScan {
-    pub file: InputFile,
-    /// Set for `.csv.gz`: the decompressed copy, deleted when this value is dropped.
-    _decompressed: Option<tempfile::TempPath>,
-    /// Set for JSON inputs, which are read whole into a frame of text columns.
-    materialised: Option<DataFrame>,
-    path_read: PathBuf,
-    pub schema: SchemaRef,
-}
-
-/// Name of the row-number column added for the quarantine pass (1-based data rows).
-pub const ROW_NUMBER: &str = "__mlcost_row";
-
-impl RawScan {
-    /// Opens `file` and reads its schema. CSV columns are all read as text, so ids keep their
-    /// leading zeros and money is never parsed through a float.
-    pub fn open(file: InputFile) -> Result<RawScan> {
-        if file.size == 0 {
-            return Err(Error::Ingest {
-                path: file.path.clone(),
-                message: "the file is empty".into(),
-                hint: Some(
-                    "the export may still be being written; run again when it is complete".into(),
-                ),
-            });
-        }
-        let (decompressed, path_read) = match file.kind {
-            FileKind::CsvGz => {
-                let tmp = decompress(&file.path)?;
-                let p = tmp.to_path_buf();
-                (Some(tmp), p)
-            }
-            _ => (None, file.path.clone()),
-        };
-        let materialised = match file.kind {
-            FileKind::Json => Some(read_json(&file.path)?),
-            _ => None,
-        };
-        let mut scan = RawScan {
-            file,
-            materialised,
-            _decompressed: decompressed,
-            path_read,
-            schema: Arc::new(Schema::default()),
-        };
-        let mut lf = scan.lazy(false)?;
-        let schema = lf
-            .collect_schema()
-            .map_err(|source| scan.read_error(source))?;
-        if schema.is_empty() {
-            return Err(Error::Ingest {
-                path: scan.file.path.clone(),
-                message: "the file has no columns".into(),
-                hint: Some("is the file empty?".into()),
-            });
-        }
-        scan.schema = schema;
-        Ok(scan)
-    }
-
-    /// A fresh lazy scan; with `row_numbers`, a 1-based data-row column is added.
-    pub fn lazy(&self, row_numbers: bool) -> Result<LazyFrame> {
-        let row_index = row_numbers.then(|| RowIndex {
-            name: ROW_NUMBER.into(),
-            offset: 1,
-        });
-        let path = PlRefPath::new(self.path_read.to_string_lossy().as_ref());
-        if let Some(df) = &self.materialised {
-            let lf = df.clone().lazy();
-            return Ok(match row_numbers {
-                true => lf.with_row_index(ROW_NUMBER, Some(1)),
-                false => lf,
-            });
-        }
-        let lf = match self.file.kind {
-            FileKind::Json => {
-                return Err(Error::Internal("JSON input was not materialised".into()))
-            }
-            FileKind::Csv | FileKind::CsvGz => LazyCsvReader::new(path)
-                .with_has_header(true)
-                .with_infer_schema_length(Some(0))
-                .with_null_values(Some(NullValues::AllColumnsSingle("NULL".into())))
-                .with_missing_is_null(true)
-                // an invalid byte in an id must not reject a whole bill: it becomes U+FFFD
-                .with_encoding(CsvEncoding::LossyUtf8)
-                .with_row_index(row_index)
-                .finish(),
-            FileKind::Parquet => LazyFrame::scan_parquet(
-                path,
-                ScanArgsParquet {
-                    row_index,
-                    low_memory: true,
-                    ..Default::default()
-                },
-            ),
-        };
-        lf.map_err(|source| self.read_error(source))
-    }
-
-    pub fn read_error(&self, source: PolarsError) -> Error {
-        Error::Read {
-            path: self.file.path.clone(),
-            source,
-        }
-    }
-}
-
-/// Reads a JSON input: Cost Explorer API responses, or GCP's newline-delimited export.
-fn read_json(path: &Path) -> Result<DataFrame> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let head: String = text.chars().take(4096).collect();
-    if head.contains("\"ResultsByTime\"") {
-        cost_explorer::read_api_json(path, &text)
-    } else {
-        gcp::read_ndjson(path)
-    }
-}
-
-fn decompress(path: &Path) -> Result<tempfile::TempPath> {
-    let io = |source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let input = std::fs::File::open(path).map_err(io)?;
-    let mut decoder = flate2::read::MultiGzDecoder::new(std::io::BufReader::new(input));
-    let mut tmp = tempfile::Builder::new()
-        .prefix("mlcost-")
-        .suffix(".csv")
-        .tempfile()
-        .map_err(io)?;
-    std::io::copy(&mut decoder, tmp.as_file_mut()).map_err(|e| Error::Ingest {
-        path: path.to_path_buf(),
-        message: format!("cannot decompress: {e}"),
-        hint: Some("the gzip file may be truncated; download it again".into()),
-    })?;
-    Ok(tmp.into_temp_path())
-}
-
 /// A scan mapped to the canonical line-item columns of `schema::line` (text dimensions plus
 /// decimal(38,18) costs). Produced by a format adapter.
 pub struct NormalisedLines {
@@ -557,6 +418,8 @@ pub struct NormalisedLines {
     /// Set when every canonical column is a source column as it is: such a Parquet file can
     /// be read by `parquet_direct`.
     pub direct: Option<parquet_direct::DirectColumns>,
+    /// The source columns the mapping reads (the CSV projection); None when it needs them all.
+    pub needed: Option<Vec<String>>,
 }
 
 /// The billing export formats mlcost reads; each has an adapter module.
@@ -678,7 +541,14 @@ pub fn normalise(
             hint: Some("set `[cost] basis` to `effective` or `billed` in the config".into()),
         });
     }
-    Ok(canonical.into_lines(lf, row_numbers))
+    let mut lines = canonical.into_lines(lf, row_numbers);
+    // A mapping over reshaped columns (Cost Explorer) reads the whole file.
+    if let Some(needed) = &lines.needed {
+        if format == SourceFormat::CostExplorer || !needed.iter().all(|n| scan.schema.contains(n)) {
+            lines.needed = None;
+        }
+    }
+    Ok(lines)
 }
 
 /// Tags column to JSON object text, whatever its physical type. `strip` removes a key prefix
@@ -762,8 +632,13 @@ fn scalar_text(v: &AnyValue) -> Option<String> {
 
 /// Extra columns of the aggregated frame.
 pub const ROWS: &str = "__rows";
-/// 0 = basis cost parsed, 1 = basis cost missing, 2 = basis cost not a number.
+/// 0 = basis cost parsed, 1 = basis cost missing, 2 = basis cost not a number; groups of CSV
+/// rows that could not be read have `STATUS_WRONG_FIELD_COUNT` or `STATUS_CUT_ROW`.
 pub const BASIS_STATUS: &str = "__basis_status";
+/// Status of a group of CSV rows with another number of fields than the header.
+pub const STATUS_WRONG_FIELD_COUNT: i32 = 3;
+/// Status of the last CSV row when the file ends inside it.
+pub const STATUS_CUT_ROW: i32 = 4;
 /// BilledCost > 0 and EffectiveCost = 0: with ChargeCategory Purchase, a commitment purchase.
 pub const PREPAID_SHAPE: &str = "__prepaid_shape";
 
@@ -801,261 +676,6 @@ pub fn money_expr(e: Expr) -> Expr {
             ))
         },
     )
-}
-
-/// One aggregated group of source rows with identical dimensions.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct SourceGroup {
-    pub file: usize,
-    /// Raw text of each entry of `line::DIMENSIONS`, in that order.
-    pub dims: [Option<String>; 15],
-    pub basis_status: i32,
-    pub prepaid_shape: bool,
-    /// Sums in `CostBasis::ALL` order; None when every row of the group was null there.
-    pub costs: [Option<Money>; 4],
-    pub rows: u64,
-}
-
-impl SourceGroup {
-    pub fn dim(&self, name: &str) -> Option<&str> {
-        let i = line::DIMENSIONS.iter().position(|d| *d == name)?;
-        self.dims[i].as_deref()
-    }
-
-    pub fn cost(&self, basis: CostBasis) -> Option<Money> {
-        let i = CostBasis::ALL.iter().position(|b| *b == basis)?;
-        self.costs[i]
-    }
-
-    /// Adds the rows and costs of `other` (a group with the same dimensions, from another
-    /// slice or file) to this one; the group stays filed under the lower file index. A cost
-    /// stays None only when it was None on both sides. Fails (changing nothing) when a sum
-    /// would leave decimal(38,18).
-    pub fn absorb(&mut self, other: &SourceGroup) -> std::result::Result<(), String> {
-        let mut costs = self.costs;
-        for (a, b) in costs.iter_mut().zip(other.costs) {
-            *a = match (*a, b) {
-                (Some(x), Some(y)) => Some(
-                    x.checked_add(y)
-                        .ok_or_else(|| format!("{x} + {y} leaves decimal(38,18)"))?,
-                ),
-                (x, y) => x.or(y),
-            };
-        }
-        self.costs = costs;
-        self.file = self.file.min(other.file);
-        self.rows += other.rows;
-        Ok(())
-    }
-}
-
-/// Aggregates normalised lines to `SourceGroup`s in one streaming pass over the file.
-pub fn aggregate(
-    lines: NormalisedLines,
-    basis: CostBasis,
-    file: usize,
-    scan: &RawScan,
-) -> Result<Vec<SourceGroup>> {
-    let basis_col = cost_column(basis);
-    let raw_basis = format!("{basis_col}__raw");
-    let lf = lines
-        .lf
-        .with_column(
-            when(col(basis_col).is_not_null())
-                .then(lit(0i32))
-                .when(col(raw_basis.as_str()).is_null())
-                .then(lit(1i32))
-                .otherwise(lit(2i32))
-                .alias(BASIS_STATUS),
-        )
-        .with_column(
-            (col(line::BILLED_COST)
-                .gt(lit(0i32))
-                .and(col(line::EFFECTIVE_COST).eq(lit(0i32))))
-            .fill_null(lit(false))
-            .alias(PREPAID_SHAPE),
-        );
-    let mut keys: Vec<Expr> = line::DIMENSIONS.iter().map(|d| col(*d)).collect();
-    keys.push(col(BASIS_STATUS));
-    keys.push(col(PREPAID_SHAPE));
-    let mut aggs: Vec<Expr> = line::COSTS
-        .iter()
-        .map(|c| col(*c).sum().alias(*c))
-        .collect();
-    // A sum over only nulls is 0 in Polars; keep "all null" visible as null.
-    for c in line::COSTS {
-        aggs.push(col(c).count().alias(format!("{c}__n")));
-    }
-    // Polars sums i128 without an overflow check; the largest |value| times the count bounds
-    // the sum, so a group whose sum could leave decimal(38,18) is an error, never a wrapped
-    // number (see `check_sum_bounds`).
-    for c in line::COSTS {
-        aggs.push(col(c).max().alias(format!("{c}__max")));
-        aggs.push(col(c).min().alias(format!("{c}__min")));
-    }
-    aggs.push(len().alias(ROWS));
-    let run = |lf: LazyFrame| -> Result<Vec<SourceGroup>> {
-        let df = lf
-            .group_by(keys.clone())
-            .agg(aggs.clone())
-            .collect_with_engine(Engine::Streaming)
-            .map_err(|source| scan.read_error(source))?;
-        let QueryResult::Single(df) = df else {
-            return Err(Error::Internal("multiple results from one query".into()));
-        };
-        check_sum_bounds(&df, scan)?;
-        groups_from_frame(&df, file).map_err(|source| scan.read_error(source))
-    };
-    if scan.file.kind != FileKind::Parquet {
-        return run(lf);
-    }
-    // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
-    // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
-    // states per morsel, so one query over a whole large file grows with its rows.
-    let slice_rows = std::env::var("MLCOST_PARQUET_SLICE_ROWS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|v| *v > 0)
-        .unwrap_or(PARQUET_SLICE_ROWS);
-    let mut merged: HashMap<GroupKey, SourceGroup> = HashMap::new();
-    let mut offset: i64 = 0;
-    loop {
-        let part = run(lf.clone().slice(offset, slice_rows as IdxSize))?;
-        let rows: u64 = part.iter().map(|g| g.rows).sum();
-        for g in part {
-            let key = (g.dims.clone(), g.basis_status, g.prepaid_shape);
-            match merged.get_mut(&key) {
-                Some(m) => m.absorb(&g).map_err(|detail| Error::Overflow {
-                    what: format!("a cost sum of `{}`", scan.file.path.display()),
-                    detail,
-                })?,
-                None => {
-                    merged.insert(key, g);
-                }
-            }
-        }
-        if rows < slice_rows as u64 {
-            break;
-        }
-        offset += slice_rows as i64;
-    }
-    Ok(merged.into_values().collect())
-}
-
-/// Rows aggregated per query when a Parquet file is read in slices (`MLCOST_PARQUET_SLICE_ROWS`
-/// overrides it): smaller slices use less memory and take a little longer.
-const PARQUET_SLICE_ROWS: usize = 1_000_000;
-
-type GroupKey = ([Option<String>; 15], i32, bool);
-
-/// The canonical cost column summed for `basis`.
-pub fn cost_column(basis: CostBasis) -> &'static str {
-    match basis {
-        CostBasis::Effective => line::EFFECTIVE_COST,
-        CostBasis::Billed => line::BILLED_COST,
-        CostBasis::List => line::LIST_COST,
-        CostBasis::Contracted => line::CONTRACTED_COST,
-    }
-}
-
-/// Fails when a group's cost sum may have left decimal(38,18): `max |value| x count` above
-/// the range (no real bill comes near it: 10^20 per line item).
-fn check_sum_bounds(df: &DataFrame, scan: &RawScan) -> Result<()> {
-    for c in line::COSTS {
-        let get = |name: String| -> Result<Series> {
-            df.column(&name)
-                .map(|c| c.as_materialized_series().clone())
-                .map_err(|e| scan.read_error(e))
-        };
-        let physical = |name: String| -> Result<Int128Chunked> {
-            let s = get(name)?;
-            Ok(s.decimal()
-                .map_err(|e| scan.read_error(e))?
-                .physical()
-                .clone())
-        };
-        let maxes = physical(format!("{c}__max"))?;
-        let mins = physical(format!("{c}__min"))?;
-        let counts = get(format!("{c}__n"))?
-            .cast(&DataType::UInt64)
-            .map_err(|e| scan.read_error(e))?;
-        let counts = counts.u64().map_err(|e| scan.read_error(e))?;
-        for (i, ((hi, lo), n)) in maxes.iter().zip(mins.iter()).zip(counts.iter()).enumerate() {
-            let (Some(hi), Some(lo), Some(n)) = (hi, lo, n) else {
-                continue;
-            };
-            let m = hi.unsigned_abs().max(lo.unsigned_abs());
-            let bound = m.checked_mul(u128::from(n));
-            if bound.is_none_or(|b| b > crate::money::MAX_ABS as u128) {
-                return Err(Error::Overflow {
-                    what: format!("a sum of {c} in `{}`", scan.file.path.display()),
-                    detail: format!(
-                        "group {} has {n} values up to {} in magnitude; their sum may leave decimal(38,18)",
-                        i + 1,
-                        Money(m.min(i128::MAX as u128) as i128)
-                    ),
-                });
-            }
-        }
-    }
-    Ok(())
-}
-
-fn groups_from_frame(df: &DataFrame, file: usize) -> PolarsResult<Vec<SourceGroup>> {
-    let n = df.height();
-    let mut groups = vec![
-        SourceGroup {
-            file,
-            ..SourceGroup::default()
-        };
-        n
-    ];
-    for (d, name) in line::DIMENSIONS.iter().enumerate() {
-        let values = text_values(df.column(name)?)?;
-        for (g, v) in groups.iter_mut().zip(values) {
-            g.dims[d] = v;
-        }
-    }
-    let status = df
-        .column(BASIS_STATUS)?
-        .as_materialized_series()
-        .i32()?
-        .clone();
-    let prepaid = df
-        .column(PREPAID_SHAPE)?
-        .as_materialized_series()
-        .bool()?
-        .clone();
-    let rows = df
-        .column(ROWS)?
-        .as_materialized_series()
-        .cast(&DataType::UInt64)?;
-    let rows = rows.u64()?;
-    for (i, g) in groups.iter_mut().enumerate() {
-        g.basis_status = status.get(i).unwrap_or(0);
-        g.prepaid_shape = prepaid.get(i).unwrap_or(false);
-        g.rows = rows.get(i).unwrap_or(0);
-    }
-    for (k, c) in line::COSTS.iter().enumerate() {
-        let sums = df
-            .column(c)?
-            .as_materialized_series()
-            .decimal()?
-            .physical()
-            .clone();
-        let counts = df
-            .column(&format!("{c}__n"))?
-            .as_materialized_series()
-            .cast(&DataType::UInt64)?;
-        let counts = counts.u64()?;
-        for (i, g) in groups.iter_mut().enumerate() {
-            g.costs[k] = match counts.get(i) {
-                Some(n) if n > 0 => Some(Money(sums.get(i).unwrap_or(0))),
-                _ => None,
-            };
-        }
-    }
-    Ok(groups)
 }
 
 /// A column's values as text: strings as they are, datetimes as ISO 8601 (UTC), dates as
@@ -1103,118 +723,6 @@ fn datetime_text(v: i64, unit: TimeUnit) -> Option<String> {
         TimeUnit::Milliseconds => chrono::DateTime::from_timestamp_millis(v)?,
     };
     Some(dt.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-}
-
-/// A source row that was not counted, with where it is and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct QuarantinedRow {
-    pub file: PathBuf,
-    /// 1-based data row (the header is not counted).
-    pub row: u64,
-    pub column: String,
-    pub reason: String,
-    pub value: String,
-    /// The billing month of the row, when it could be read.
-    pub period: Option<String>,
-}
-
-/// Second, filtered pass over a file whose aggregation found bad groups: lists each bad row.
-/// Only runs when something was quarantined, so clean files are read once.
-pub fn quarantine_rows(
-    scan: &RawScan,
-    basis: CostBasis,
-    bad_periods: &[String],
-    bad_currencies: &[String],
-    period_filter: Option<&str>,
-    format: SourceFormat,
-) -> Result<Vec<QuarantinedRow>> {
-    use crate::ledger::{billing_period, currency_code, quarantine_reason};
-    let lines = normalise(scan, format, scan.lazy(true)?, true, basis)?;
-    let cost = cost_column(basis);
-    let raw = format!("{cost}__raw");
-    let period = col(line::BILLING_PERIOD_START);
-    let currency = col(line::BILLING_CURRENCY);
-    let mut pred = col(cost)
-        .is_null()
-        .or(period.clone().is_null())
-        .or(currency.clone().is_null());
-    for p in bad_periods {
-        pred = pred.or(period.clone().cast(DataType::String).eq(lit(p.as_str())));
-    }
-    for c in bad_currencies {
-        pred = pred.or(currency.clone().cast(DataType::String).eq(lit(c.as_str())));
-    }
-    let df = lines
-        .lf
-        .filter(pred)
-        .select([
-            col(ROW_NUMBER),
-            col(line::BILLING_PERIOD_START),
-            col(line::BILLING_CURRENCY),
-            col(cost),
-            col(raw.as_str()).cast(DataType::String),
-        ])
-        .collect_with_engine(Engine::Streaming)
-        .map_err(|e| scan.read_error(e))?;
-    let QueryResult::Single(df) = df else {
-        return Err(Error::Internal("multiple results from one query".into()));
-    };
-    let get = |name: &str| {
-        df.column(name)
-            .and_then(text_values)
-            .map_err(|e| scan.read_error(e))
-    };
-    let rows = get(ROW_NUMBER)?;
-    let periods = get(line::BILLING_PERIOD_START)?;
-    let currencies = get(line::BILLING_CURRENCY)?;
-    let parsed = get(cost)?;
-    let raws = get(&raw)?;
-    let mut out = Vec::new();
-    for i in 0..df.height() {
-        let status = match (&parsed[i], &raws[i]) {
-            (Some(_), _) => 0,
-            (None, None) => 1,
-            (None, Some(_)) => 2,
-        };
-        let p = periods[i].as_deref();
-        let c = currencies[i].as_deref();
-        let parsed_period = p.and_then(billing_period);
-        if period_filter.is_some_and(|f| parsed_period.as_deref().is_some_and(|pp| pp != f)) {
-            continue; // another month: outside this run, as in the ledger
-        }
-        let parsed_currency = c.and_then(currency_code);
-        let Some(mut reason) = quarantine_reason(
-            basis,
-            status,
-            p,
-            parsed_period.as_ref(),
-            c,
-            parsed_currency.as_deref(),
-        ) else {
-            continue;
-        };
-        // a number too large is not "not a number": say which
-        if let crate::ledger::QuarantineReason::InvalidCost(col) = &reason {
-            let raw = raws[i].as_deref().unwrap_or_default();
-            if Money::parse(raw) == Err(crate::money::ParseMoneyError::OutOfRange) {
-                reason = crate::ledger::QuarantineReason::CostOutOfRange(col.clone());
-            }
-        }
-        let value = match reason.column() {
-            "BillingPeriodStart" => p,
-            "BillingCurrency" => c,
-            _ => raws[i].as_deref(),
-        };
-        out.push(QuarantinedRow {
-            file: scan.file.path.clone(),
-            row: rows[i].as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
-            column: reason.column().to_string(),
-            reason: reason.message(),
-            value: value.unwrap_or("").chars().take(200).collect(),
-            period: parsed_period,
-        });
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

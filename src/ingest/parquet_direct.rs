@@ -807,7 +807,7 @@ mod tests {
         let lines =
             ingest::normalise(&scan, format, scan.lazy(false).unwrap(), false, basis).unwrap();
         let direct = lines.direct.clone().expect("a FOCUS file maps directly");
-        let polars = ingest::aggregate(lines, basis, 3, &scan).unwrap();
+        let polars = ingest::aggregate(lines, basis, 3, &scan, format).unwrap();
         let fast = DirectPlan::new(path, 3, &direct, basis).and_then(|plan| {
             let read = aggregate(&[plan]);
             let summary = read.files[0].clone()?;

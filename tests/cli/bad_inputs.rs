@@ -67,7 +67,7 @@ fn corpus() -> Vec<Case> {
         case("cost not a number", vec![("in.csv", focus(&[good("1"), good("abc")]))], &attr, 0, "1 billing row(s) quarantined"),
         case("NaN and inf", vec![("in.csv", focus(&[good("NaN"), good("inf"), good("-inf"), good("1")]))], &attr, 0, "3 billing row(s) quarantined"),
         case("40-digit cost", vec![("in.csv", focus(&[good("1234567890123456789012345678901234567890"), good("1")]))], &attr, 0, "1 billing row(s) quarantined"),
-        case("negative requests", vec![("in.csv", focus(&[good("1")])), ("req.csv", b"date,model_id,requests\n2026-10-01,m,-5\n".to_vec())], &["attribute", "--billing", "in.csv", "--requests", "req.csv", "--out", "out"], 0, "1 request or revenue row(s) unusable"),
+        case("negative requests", vec![("in.csv", focus(&[good("1")])), ("req.csv", b"date,model_id,requests\n2026-10-01,m,-5\n2026-10-02,m,3\n".to_vec())], &["attribute", "--billing", "in.csv", "--requests", "req.csv", "--out", "out"], 0, "1 request or revenue row(s) unusable"),
         case("ISO dates", vec![("in.csv", focus(&[row("2026-10-01T00:00:00Z", "USD", "1", "{}", "i")]))], &attr, 0, "2026-10 USD"),
         case("dates without T or Z", vec![("in.csv", focus(&[row("2026-10-01 00:00:00", "USD", "1", "{}", "i")]))], &attr, 0, "2026-10 USD"),
         case("US dates", vec![("in.csv", focus(&[row("10/1/2026", "USD", "1", "{}", "i")]))], &attr, 0, "2026-10 USD"),
@@ -92,6 +92,9 @@ fn corpus() -> Vec<Case> {
         case("directory without exports", vec![("d/readme.txt", b"x".to_vec())], &["attribute", "--billing", "d", "--out", "out"], 2, "no input files found for `d`"),
         case("glob without matches", vec![], &["attribute", "--billing", "exports/*.csv", "--out", "out"], 2, "no input files found"),
         case("plain CSV named .csv.gz", vec![("in.csv.gz", focus(&[good("1")]))], &["attribute", "--billing", "in.csv.gz", "--out", "out"], 0, "reconciliation: ok"),
+        case("row with too few fields", vec![("in.csv", focus(&[good("1"), good("2").rsplitn(3, ',').last().unwrap().to_string()]))], &attr, 0, "1 billing row(s) quarantined"),
+        case("row with too many fields", vec![("in.csv", focus(&[format!("{},x", good("2")), good("1")]))], &attr, 0, "1 billing row(s) quarantined"),
+        case("last row without a line break", vec![("in.csv", focus(&[good("1"), good("2")]).strip_suffix(b"\n").unwrap().to_vec())], &attr, 0, "the file ends inside data row 2"),
         case("CSV named .parquet", vec![("in.parquet", focus(&[good("1")]))], &["attribute", "--billing", "in.parquet", "--out", "out"], 0, "reconciliation: ok"),
     ];
     c.sort_by_key(|c| c.name);

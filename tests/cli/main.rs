@@ -2,10 +2,12 @@
 
 mod attribute;
 mod bad_inputs;
+mod csv_input;
 mod economics;
 mod errors;
 mod formats;
 mod inputs;
+mod pinned;
 mod planning;
 mod reliability;
 mod rules;

@@ -43,8 +43,14 @@ impl TestEnv {
 
     /// Runs mlcost in the temp dir with progress bars off.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// `run` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Run {
         let out: Output = Command::new(env!("CARGO_BIN_EXE_mlcost"))
             .args(args)
+            .envs(vars.iter().copied())
             .current_dir(self.dir.path())
             .env("MLCOST_NO_PROGRESS", "1")
             .env_remove("RUST_LOG")

@@ -1,0 +1,528 @@
+//! Aggregation of normalised lines to `SourceGroup`s (one per distinct dimension set), and the
+//! second pass that lists the rows of a file the ledger quarantined.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use polars::prelude::*;
+use polars_core::query_result::QueryResult;
+
+use super::{
+    bad_row_reason, bad_row_status, normalise, text_values, FileKind, NormalisedLines, RawScan,
+    SourceFormat, BASIS_STATUS, PREPAID_SHAPE, ROWS, ROW_NUMBER,
+};
+use crate::config::CostBasis;
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::schema::line;
+
+/// One aggregated group of source rows with identical dimensions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceGroup {
+    pub file: usize,
+    /// Raw text of each entry of `line::DIMENSIONS`, in that order.
+    pub dims: [Option<String>; 15],
+    pub basis_status: i32,
+    pub prepaid_shape: bool,
+    /// Sums in `CostBasis::ALL` order; None when every row of the group was null there.
+    pub costs: [Option<Money>; 4],
+    pub rows: u64,
+}
+
+impl SourceGroup {
+    pub fn dim(&self, name: &str) -> Option<&str> {
+        let i = line::DIMENSIONS.iter().position(|d| *d == name)?;
+        self.dims[i].as_deref()
+    }
+
+    pub fn cost(&self, basis: CostBasis) -> Option<Money> {
+        let i = CostBasis::ALL.iter().position(|b| *b == basis)?;
+        self.costs[i]
+    }
+
+    /// Adds the rows and costs of `other` (a group with the same dimensions, from another
+    /// slice or file) to this one; the group stays filed under the lower file index. A cost
+    /// stays None only when it was None on both sides. Fails (changing nothing) when a sum
+    /// would leave decimal(38,18).
+    pub fn absorb(&mut self, other: &SourceGroup) -> std::result::Result<(), String> {
+        let mut costs = self.costs;
+        for (a, b) in costs.iter_mut().zip(other.costs) {
+            *a = match (*a, b) {
+                (Some(x), Some(y)) => Some(
+                    x.checked_add(y)
+                        .ok_or_else(|| format!("{x} + {y} leaves decimal(38,18)"))?,
+                ),
+                (x, y) => x.or(y),
+            };
+        }
+        self.costs = costs;
+        self.file = self.file.min(other.file);
+        self.rows += other.rows;
+        Ok(())
+    }
+}
+
+/// Aggregates normalised lines to `SourceGroup`s in one streaming pass over the file. A CSV
+/// file is read in batches (`lines` only gives the plan: format and projection), each batch
+/// normalised and grouped, the partial groups merged; its unreadable rows become groups of
+/// their own status, quarantined by the ledger.
+pub fn aggregate(
+    lines: NormalisedLines,
+    basis: CostBasis,
+    file: usize,
+    scan: &RawScan,
+    format: SourceFormat,
+) -> Result<Vec<SourceGroup>> {
+    let mut keys: Vec<Expr> = line::DIMENSIONS.iter().map(|d| col(*d)).collect();
+    keys.push(col(BASIS_STATUS));
+    keys.push(col(PREPAID_SHAPE));
+    let mut aggs: Vec<Expr> = line::COSTS
+        .iter()
+        .map(|c| col(*c).sum().alias(*c))
+        .collect();
+    // A sum over only nulls is 0 in Polars; keep "all null" visible as null.
+    for c in line::COSTS {
+        aggs.push(col(c).count().alias(format!("{c}__n")));
+    }
+    // Polars sums i128 without an overflow check; the largest |value| times the count bounds
+    // the sum, so a group whose sum could leave decimal(38,18) is an error, never a wrapped
+    // number (see `check_sum_bounds`).
+    for c in line::COSTS {
+        aggs.push(col(c).max().alias(format!("{c}__max")));
+        aggs.push(col(c).min().alias(format!("{c}__min")));
+    }
+    aggs.push(len().alias(ROWS));
+    let run = |lf: LazyFrame| -> Result<Vec<SourceGroup>> {
+        let df = with_status(lf, basis)
+            .group_by(keys.clone())
+            .agg(aggs.clone())
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|source| scan.read_error(source))?;
+        let QueryResult::Single(df) = df else {
+            return Err(Error::Internal("multiple results from one query".into()));
+        };
+        check_sum_bounds(&df, scan)?;
+        groups_from_frame(&df, file).map_err(|source| scan.read_error(source))
+    };
+    // The groups merged so far, their dimensions kept in the key only (put back at the end).
+    let mut merged: HashMap<GroupKey, SourceGroup, foldhash::fast::RandomState> =
+        HashMap::default();
+    let mut merge = |part: Vec<SourceGroup>| -> Result<()> {
+        for mut g in part {
+            let key = (std::mem::take(&mut g.dims), g.basis_status, g.prepaid_shape);
+            match merged.get_mut(&key) {
+                Some(m) => m.absorb(&g).map_err(|detail| Error::Overflow {
+                    what: format!("a cost sum of `{}`", scan.file.path.display()),
+                    detail,
+                })?,
+                None => {
+                    merged.insert(key, g);
+                }
+            }
+        }
+        Ok(())
+    };
+    let into_groups = |merged: HashMap<GroupKey, SourceGroup, _>| -> Vec<SourceGroup> {
+        merged
+            .into_iter()
+            .map(|((dims, _, _), mut g)| {
+                g.dims = dims;
+                g
+            })
+            .collect()
+    };
+    if scan.is_csv() {
+        // Cost Explorer reshapes a whole (small, console-sized) file: one batch.
+        let whole = format == SourceFormat::CostExplorer;
+        for frame in scan.frames(lines.needed.as_deref(), false, whole)? {
+            let frame = frame?;
+            for bad in &frame.bad {
+                merge(vec![SourceGroup {
+                    file,
+                    basis_status: bad_row_status(&bad.problem),
+                    rows: 1,
+                    ..SourceGroup::default()
+                }])?;
+            }
+            if frame.frame.height() > 0 {
+                let batch = normalise(scan, format, frame.frame.lazy(), false, basis)?;
+                merge(run(batch.lf)?)?;
+            }
+        }
+        return Ok(into_groups(merged));
+    }
+    if scan.file.kind != FileKind::Parquet {
+        return run(lines.lf);
+    }
+    // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
+    // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
+    // states per morsel, so one query over a whole large file grows with its rows.
+    let slice_rows = std::env::var("MLCOST_PARQUET_SLICE_ROWS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|v| *v > 0)
+        .unwrap_or(PARQUET_SLICE_ROWS);
+    let mut offset: i64 = 0;
+    loop {
+        let part = run(lines.lf.clone().slice(offset, slice_rows as IdxSize))?;
+        let rows: u64 = part.iter().map(|g| g.rows).sum();
+        merge(part)?;
+        if rows < slice_rows as u64 {
+            break;
+        }
+        offset += slice_rows as i64;
+    }
+    Ok(into_groups(merged))
+}
+
+/// Adds the basis status and the prepaid shape of each line.
+fn with_status(lf: LazyFrame, basis: CostBasis) -> LazyFrame {
+    let basis_col = cost_column(basis);
+    let raw_basis = format!("{basis_col}__raw");
+    lf.with_column(
+        when(col(basis_col).is_not_null())
+            .then(lit(0i32))
+            .when(col(raw_basis.as_str()).is_null())
+            .then(lit(1i32))
+            .otherwise(lit(2i32))
+            .alias(BASIS_STATUS),
+    )
+    .with_column(
+        (col(line::BILLED_COST)
+            .gt(lit(0i32))
+            .and(col(line::EFFECTIVE_COST).eq(lit(0i32))))
+        .fill_null(lit(false))
+        .alias(PREPAID_SHAPE),
+    )
+}
+
+/// Rows aggregated per query when a Parquet file is read in slices (`MLCOST_PARQUET_SLICE_ROWS`
+/// overrides it): smaller slices use less memory and take a little longer.
+const PARQUET_SLICE_ROWS: usize = 1_000_000;
+
+type GroupKey = ([Option<String>; 15], i32, bool);
+
+/// The canonical cost column summed for `basis`.
+pub fn cost_column(basis: CostBasis) -> &'static str {
+    match basis {
+        CostBasis::Effective => line::EFFECTIVE_COST,
+        CostBasis::Billed => line::BILLED_COST,
+        CostBasis::List => line::LIST_COST,
+        CostBasis::Contracted => line::CONTRACTED_COST,
+    }
+}
+
+/// Fails when a group's cost sum may have left decimal(38,18): `max |value| x count` above
+/// the range (no real bill comes near it: 10^20 per line item).
+fn check_sum_bounds(df: &DataFrame, scan: &RawScan) -> Result<()> {
+    for c in line::COSTS {
+        let get = |name: String| -> Result<Series> {
+            df.column(&name)
+                .map(|c| c.as_materialized_series().clone())
+                .map_err(|e| scan.read_error(e))
+        };
+        let physical = |name: String| -> Result<Int128Chunked> {
+            let s = get(name)?;
+            Ok(s.decimal()
+                .map_err(|e| scan.read_error(e))?
+                .physical()
+                .clone())
+        };
+        let maxes = physical(format!("{c}__max"))?;
+        let mins = physical(format!("{c}__min"))?;
+        let counts = get(format!("{c}__n"))?
+            .cast(&DataType::UInt64)
+            .map_err(|e| scan.read_error(e))?;
+        let counts = counts.u64().map_err(|e| scan.read_error(e))?;
+        for (i, ((hi, lo), n)) in maxes.iter().zip(mins.iter()).zip(counts.iter()).enumerate() {
+            let (Some(hi), Some(lo), Some(n)) = (hi, lo, n) else {
+                continue;
+            };
+            let m = hi.unsigned_abs().max(lo.unsigned_abs());
+            let bound = m.checked_mul(u128::from(n));
+            if bound.is_none_or(|b| b > crate::money::MAX_ABS as u128) {
+                return Err(Error::Overflow {
+                    what: format!("a sum of {c} in `{}`", scan.file.path.display()),
+                    detail: format!(
+                        "group {} has {n} values up to {} in magnitude; their sum may leave decimal(38,18)",
+                        i + 1,
+                        Money(m.min(i128::MAX as u128) as i128)
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn groups_from_frame(df: &DataFrame, file: usize) -> PolarsResult<Vec<SourceGroup>> {
+    let n = df.height();
+    let mut groups = vec![
+        SourceGroup {
+            file,
+            ..SourceGroup::default()
+        };
+        n
+    ];
+    for (d, name) in line::DIMENSIONS.iter().enumerate() {
+        let values = text_values(df.column(name)?)?;
+        for (g, v) in groups.iter_mut().zip(values) {
+            g.dims[d] = v;
+        }
+    }
+    let status = df
+        .column(BASIS_STATUS)?
+        .as_materialized_series()
+        .i32()?
+        .clone();
+    let prepaid = df
+        .column(PREPAID_SHAPE)?
+        .as_materialized_series()
+        .bool()?
+        .clone();
+    let rows = df
+        .column(ROWS)?
+        .as_materialized_series()
+        .cast(&DataType::UInt64)?;
+    let rows = rows.u64()?;
+    for (i, g) in groups.iter_mut().enumerate() {
+        g.basis_status = status.get(i).unwrap_or(0);
+        g.prepaid_shape = prepaid.get(i).unwrap_or(false);
+        g.rows = rows.get(i).unwrap_or(0);
+    }
+    for (k, c) in line::COSTS.iter().enumerate() {
+        let sums = df
+            .column(c)?
+            .as_materialized_series()
+            .decimal()?
+            .physical()
+            .clone();
+        let counts = df
+            .column(&format!("{c}__n"))?
+            .as_materialized_series()
+            .cast(&DataType::UInt64)?;
+        let counts = counts.u64()?;
+        for (i, g) in groups.iter_mut().enumerate() {
+            g.costs[k] = match counts.get(i) {
+                Some(n) if n > 0 => Some(Money(sums.get(i).unwrap_or(0))),
+                _ => None,
+            };
+        }
+    }
+    Ok(groups)
+}
+
+/// A source row that was not counted, with where it is and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct QuarantinedRow {
+    pub file: PathBuf,
+    /// 1-based data row (the header is not counted).
+    pub row: u64,
+    pub column: String,
+    pub reason: String,
+    pub value: String,
+    /// The billing month of the row, when it could be read.
+    pub period: Option<String>,
+}
+
+/// Second, filtered pass over a file whose aggregation found bad groups: lists each bad row.
+/// Only runs when something was quarantined, so clean files are read once.
+pub fn quarantine_rows(
+    scan: &RawScan,
+    basis: CostBasis,
+    bad_periods: &[String],
+    bad_currencies: &[String],
+    period_filter: Option<&str>,
+    format: SourceFormat,
+) -> Result<Vec<QuarantinedRow>> {
+    let filter = RowFilter {
+        basis,
+        bad_periods,
+        bad_currencies,
+        period_filter,
+    };
+    if !scan.is_csv() {
+        let lines = normalise(scan, format, scan.lazy(true)?, true, basis)?;
+        return filter.rows(scan, lines.lf);
+    }
+    let plan = normalise(scan, format, scan.plan_frame()?, true, basis)?;
+    let whole = format == SourceFormat::CostExplorer;
+    let mut out = Vec::new();
+    for frame in scan.frames(plan.needed.as_deref(), true, whole)? {
+        let frame = frame?;
+        for bad in &frame.bad {
+            let reason = bad_row_reason(&bad.problem);
+            out.push(QuarantinedRow {
+                file: scan.file.path.clone(),
+                row: bad.row,
+                column: reason.column().to_string(),
+                reason: reason.message(),
+                value: bad.problem.value(),
+                period: None,
+            });
+        }
+        if frame.frame.height() > 0 {
+            let lines = normalise(scan, format, frame.frame.lazy(), true, basis)?;
+            out.extend(filter.rows(scan, lines.lf)?);
+        }
+    }
+    out.sort_by_key(|r| r.row);
+    Ok(out)
+}
+
+/// Which normalised lines `quarantine_rows` lists.
+struct RowFilter<'a> {
+    basis: CostBasis,
+    bad_periods: &'a [String],
+    bad_currencies: &'a [String],
+    period_filter: Option<&'a str>,
+}
+
+impl RowFilter<'_> {
+    /// The quarantined rows among normalised lines that carry `ROW_NUMBER`.
+    fn rows(&self, scan: &RawScan, lf: LazyFrame) -> Result<Vec<QuarantinedRow>> {
+        use crate::ledger::{billing_period, currency_code, quarantine_reason};
+        let basis = self.basis;
+        let cost = cost_column(basis);
+        let raw = format!("{cost}__raw");
+        let period = col(line::BILLING_PERIOD_START);
+        let currency = col(line::BILLING_CURRENCY);
+        let mut pred = col(cost)
+            .is_null()
+            .or(period.clone().is_null())
+            .or(currency.clone().is_null());
+        for p in self.bad_periods {
+            pred = pred.or(period.clone().cast(DataType::String).eq(lit(p.as_str())));
+        }
+        for c in self.bad_currencies {
+            pred = pred.or(currency.clone().cast(DataType::String).eq(lit(c.as_str())));
+        }
+        let df = lf
+            .filter(pred)
+            .select([
+                col(ROW_NUMBER),
+                col(line::BILLING_PERIOD_START),
+                col(line::BILLING_CURRENCY),
+                col(cost),
+                col(raw.as_str()).cast(DataType::String),
+            ])
+            .collect_with_engine(Engine::Streaming)
+            .map_err(|e| scan.read_error(e))?;
+        let QueryResult::Single(df) = df else {
+            return Err(Error::Internal("multiple results from one query".into()));
+        };
+        let get = |name: &str| {
+            df.column(name)
+                .and_then(text_values)
+                .map_err(|e| scan.read_error(e))
+        };
+        let rows = get(ROW_NUMBER)?;
+        let periods = get(line::BILLING_PERIOD_START)?;
+        let currencies = get(line::BILLING_CURRENCY)?;
+        let parsed = get(cost)?;
+        let raws = get(&raw)?;
+        let mut out = Vec::new();
+        for i in 0..df.height() {
+            let status = match (&parsed[i], &raws[i]) {
+                (Some(_), _) => 0,
+                (None, None) => 1,
+                (None, Some(_)) => 2,
+            };
+            let p = periods[i].as_deref();
+            let c = currencies[i].as_deref();
+            let parsed_period = p.and_then(billing_period);
+            if self
+                .period_filter
+                .is_some_and(|f| parsed_period.as_deref().is_some_and(|pp| pp != f))
+            {
+                continue; // another month: outside this run, as in the ledger
+            }
+            let parsed_currency = c.and_then(currency_code);
+            let Some(mut reason) = quarantine_reason(
+                basis,
+                status,
+                p,
+                parsed_period.as_ref(),
+                c,
+                parsed_currency.as_deref(),
+            ) else {
+                continue;
+            };
+            // a number too large is not "not a number": say which
+            if let crate::ledger::QuarantineReason::InvalidCost(col) = &reason {
+                let raw = raws[i].as_deref().unwrap_or_default();
+                if Money::parse(raw) == Err(crate::money::ParseMoneyError::OutOfRange) {
+                    reason = crate::ledger::QuarantineReason::CostOutOfRange(col.clone());
+                }
+            }
+            let value = match reason.column() {
+                "BillingPeriodStart" => p,
+                "BillingCurrency" => c,
+                _ => raws[i].as_deref(),
+            };
+            out.push(QuarantinedRow {
+                file: scan.file.path.clone(),
+                row: rows[i].as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
+                column: reason.column().to_string(),
+                reason: reason.message(),
+                value: value.unwrap_or("").chars().take(200).collect(),
+                period: parsed_period,
+            });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{detect, sniff};
+
+    /// A CSV is read with only the columns its adapter reads, and grouped the same at any
+    /// batch size.
+    #[test]
+    fn csv_projection_is_what_the_adapter_reads() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws/cur1.csv");
+        let scan = RawScan::open(sniff(&path).unwrap()).unwrap();
+        let format = detect(&scan, None).unwrap();
+        let lines = normalise(
+            &scan,
+            format,
+            scan.plan_frame().unwrap(),
+            false,
+            CostBasis::Effective,
+        )
+        .unwrap();
+        let needed = lines.needed.clone().unwrap();
+        assert!(
+            needed.contains(&"lineItem/UnblendedCost".to_string()),
+            "{needed:?}"
+        );
+        assert!(
+            needed.contains(&"resourceTags/user:team".to_string()),
+            "{needed:?}"
+        );
+        assert!(
+            !needed.contains(&"identity/LineItemId".to_string()),
+            "{needed:?}"
+        );
+        assert!(needed.len() < scan.schema.len());
+        let mut groups = aggregate(lines, CostBasis::Effective, 0, &scan, format).unwrap();
+        groups.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        assert!(groups.iter().map(|g| g.rows).sum::<u64>() > 0);
+        std::env::set_var("MLCOST_CSV_BATCH_ROWS", "1");
+        let lines = normalise(
+            &scan,
+            format,
+            scan.plan_frame().unwrap(),
+            false,
+            CostBasis::Effective,
+        )
+        .unwrap();
+        let mut one_by_one = aggregate(lines, CostBasis::Effective, 0, &scan, format).unwrap();
+        std::env::remove_var("MLCOST_CSV_BATCH_ROWS");
+        one_by_one.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        assert_eq!(groups, one_by_one);
+    }
+}
