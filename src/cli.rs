@@ -1,9 +1,15 @@
-//! Command-line types (clap derive) and nothing else: doc comments are the help text.
-//! No stage sees these types; `commands/` turns them into plain settings.
+//! Command-line types (clap derive) and nothing else: doc comments are the help text. Choices
+//! that are domain concepts (billing format, cost basis, SQL dialect) use the domain enum
+//! itself, which derives `clap::ValueEnum`. No stage sees these argument structs; `commands/`
+//! turns them into plain settings.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::CostBasis;
+use crate::ingest::SourceFormat;
+use crate::sql::Dialect;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -137,9 +143,10 @@ pub struct BillingInput {
     #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Input format; `auto` detects it per file from the columns (-v says why)
-    #[arg(long, value_enum, default_value_t = Format::Auto)]
-    pub format: Format,
+    /// Input format: auto (detect it per file from the columns; -v says why), focus, aws-cur
+    /// (also aws-cur2), azure, gcp, oci or cost-explorer
+    #[arg(long, default_value = "auto", value_parser = parse_format, value_name = "FORMAT")]
+    pub format: FormatArg,
 
     /// When two exports repeat the same line items (AWS CUR identity/LineItemId and
     /// TimeInterval), the file that wins; the other is skipped
@@ -147,16 +154,15 @@ pub struct BillingInput {
     pub prefer: Option<std::path::PathBuf>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Auto,
-    Focus,
-    AwsCur,
-    AwsCur2,
-    Azure,
-    Gcp,
-    Oci,
-    CostExplorer,
+/// `--format`: one of the billing formats mlcost reads, or None for `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FormatArg(pub Option<SourceFormat>);
+
+fn parse_format(text: &str) -> Result<FormatArg, String> {
+    if text.eq_ignore_ascii_case("auto") {
+        return Ok(FormatArg(None));
+    }
+    SourceFormat::from_str(text, true).map(|f| FormatArg(Some(f)))
 }
 
 #[derive(Debug, Args)]
@@ -437,31 +443,11 @@ pub struct ExplainArgs {
     pub input: PathBuf,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SqlDialect {
-    Duckdb,
-    Spark,
-    Trino,
-    Bigquery,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Basis {
-    /// EffectiveCost (amortised)
-    Effective,
-    /// BilledCost (cash)
-    Billed,
-    /// ListCost, commitment purchases left out
-    List,
-    /// ContractedCost, commitment purchases left out
-    Contracted,
-}
-
 #[derive(Debug, Args)]
 pub struct SqlArgs {
     /// SQL dialect of the engine that runs the query
     #[arg(long, value_enum)]
-    pub dialect: SqlDialect,
+    pub dialect: Dialect,
 
     /// Config file (default: built-in defaults)
     #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
@@ -477,7 +463,7 @@ pub struct SqlArgs {
 
     /// Cost basis; default: `[cost] basis` of the config
     #[arg(long, value_enum)]
-    pub basis: Option<Basis>,
+    pub basis: Option<CostBasis>,
 
     /// Only attribute this billing month (YYYY-MM)
     #[arg(long, value_name = "YYYY-MM")]

@@ -7,6 +7,34 @@ use std::path::PathBuf;
 /// Result alias used across the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// How a command ended, as the exit code contract says (DESIGN.md section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExitStatus {
+    /// 0: the command did what was asked.
+    #[default]
+    Success,
+    /// 1: the run finished but the data was rejected (nothing published).
+    Rejected,
+    /// 2: the tool could not run (usage, config, I/O, internal).
+    Failed,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Rejected => 1,
+            ExitStatus::Failed => 2,
+        }
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        std::process::ExitCode::from(s.code())
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Bad command-line usage that clap could not catch (e.g. a malformed `--period`).
@@ -122,12 +150,18 @@ fn waited_text(waited: &Option<std::time::Duration>) -> String {
 }
 
 impl Error {
-    /// Exit code for this error: 1 when the data was rejected, 2 when the tool could not run.
-    pub fn exit_code(&self) -> i32 {
+    /// How a command that fails with this error ends: rejected (1) when the data was
+    /// rejected, failed (2) when the tool could not run.
+    pub fn status(&self) -> ExitStatus {
         match self {
-            Error::Reconciliation(_) | Error::Rejected { .. } => 1,
-            _ => 2,
+            Error::Reconciliation(_) | Error::Rejected { .. } => ExitStatus::Rejected,
+            _ => ExitStatus::Failed,
         }
+    }
+
+    /// The exit code of `status`.
+    pub fn exit_code(&self) -> i32 {
+        i32::from(self.status().code())
     }
 
     /// A one-line suggestion for the user, where there is an obvious fix.

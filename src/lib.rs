@@ -1,11 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 pub mod allocate;
-pub mod amortize;
 pub mod cli;
 pub mod commands;
-pub mod compliance;
 pub mod config;
+pub mod context;
 pub mod economics;
 pub mod error;
 pub mod escape;
@@ -14,127 +13,64 @@ pub mod ingest;
 pub mod ledger;
 pub mod money;
 pub mod output;
+pub mod pipeline;
 pub mod report;
-pub mod report_page;
-pub mod rules;
 pub mod sample;
 pub mod schema;
 pub mod sql;
 pub mod tags;
 pub mod trend;
+pub mod volumes;
 
 use cli::{Cli, Command};
-use commands::Verbosity;
+use error::ExitStatus;
 
-/// What the binary prints and how it exits, once a command has run.
+/// What the binary prints and how it exits, once a command has run: every command returns
+/// one (or an error, which the binary prints the same way for every command).
 #[derive(Debug, Default)]
 pub struct Outcome {
     /// Data the user asked for (reports, JSON).
     pub stdout: String,
     /// Summary and warnings for a person or a log.
     pub stderr: String,
-    pub exit_code: i32,
+    pub status: ExitStatus,
+}
+
+impl Outcome {
+    /// Success with data on stdout.
+    pub fn stdout(text: String) -> Outcome {
+        Outcome {
+            stdout: text,
+            ..Outcome::default()
+        }
+    }
+
+    /// Success with a message on stderr.
+    pub fn stderr(text: String) -> Outcome {
+        Outcome {
+            stderr: text,
+            ..Outcome::default()
+        }
+    }
 }
 
 /// Runs one parsed command line. Errors are returned, never printed here.
 pub fn run(cli: &Cli) -> error::Result<Outcome> {
-    let verbosity = Verbosity {
-        quiet: cli.quiet,
-        verbose: cli.verbose,
-    };
-    let say = |text: String| if cli.quiet { String::new() } else { text };
+    let ctx = context::Context::from_env(cli.quiet, cli.verbose);
     match &cli.command {
-        Command::Attribute(args) => {
-            let out = commands::attribute::run(args, verbosity)?;
-            let stdout = if args.json {
-                serde_json::to_string_pretty(&out.summary)
-                    .map(|s| s + "\n")
-                    .map_err(|e| {
-                        error::Error::Internal(format!("cannot serialise the summary: {e}"))
-                    })?
-            } else {
-                String::new()
-            };
-            let mut stderr = say(report::attribute_summary(&out.summary));
-            if let Some(e) = &out.rejection {
-                stderr.push_str(&report::error_text(e));
-            }
-            Ok(Outcome {
-                stdout,
-                stderr,
-                exit_code: out.rejection.as_ref().map_or(0, |e| e.exit_code()),
-            })
-        }
-        Command::Validate(args) => {
-            let out = commands::validate::run(args, verbosity)?;
-            Ok(Outcome {
-                stdout: out.stdout,
-                stderr: out
-                    .rejection
-                    .map(|r| format!("error: {r}\n"))
-                    .unwrap_or_default(),
-                exit_code: out.exit_code,
-            })
-        }
-        Command::Estimate(args) => Ok(Outcome {
-            stdout: commands::estimate::run(args)?,
-            ..Outcome::default()
-        }),
-        Command::Tags(args) => {
-            let (stdout, exit_code, stderr) = commands::tags::run(args)?;
-            Ok(Outcome {
-                stdout,
-                stderr,
-                exit_code,
-            })
-        }
-        Command::Frontier(args) => Ok(Outcome {
-            stdout: commands::frontier::run(args)?,
-            ..Outcome::default()
-        }),
-        Command::Economics(args) => Ok(Outcome {
-            stdout: commands::economics::run(args)?,
-            ..Outcome::default()
-        }),
-        Command::Trend(args) => Ok(Outcome {
-            stdout: commands::trend::run_trend(args)?,
-            ..Outcome::default()
-        }),
-        Command::Forecast(args) => Ok(Outcome {
-            stdout: commands::trend::run_forecast(args)?,
-            ..Outcome::default()
-        }),
-        Command::Hidden(args) => Ok(Outcome {
-            stdout: commands::hidden::run(args)?,
-            ..Outcome::default()
-        }),
-        Command::Report(args) => {
-            let (stdout, stderr) = commands::report::run(args)?;
-            Ok(Outcome {
-                stdout,
-                stderr: say(stderr),
-                exit_code: 0,
-            })
-        }
-        Command::Explain(args) => Ok(Outcome {
-            stdout: commands::explain::run(args)?,
-            ..Outcome::default()
-        }),
-        Command::Sql(args) => {
-            let (stdout, stderr) = commands::sql::run(args)?;
-            Ok(Outcome {
-                stdout,
-                stderr: say(stderr),
-                exit_code: 0,
-            })
-        }
-        Command::Sample(args) => Ok(Outcome {
-            stderr: say(commands::sample::run(args)? + "\n"),
-            ..Outcome::default()
-        }),
-        Command::Init(args) => Ok(Outcome {
-            stderr: say(commands::init::run(args)? + "\n"),
-            ..Outcome::default()
-        }),
+        Command::Attribute(args) => commands::attribute::run(args, &ctx),
+        Command::Validate(args) => commands::validate::run(args, &ctx),
+        Command::Estimate(args) => commands::estimate::run(args, &ctx),
+        Command::Tags(args) => commands::tags::run(args, &ctx),
+        Command::Frontier(args) => commands::frontier::run(args, &ctx),
+        Command::Economics(args) => commands::economics::run(args, &ctx),
+        Command::Trend(args) => commands::trend::run_trend(args, &ctx),
+        Command::Forecast(args) => commands::trend::run_forecast(args, &ctx),
+        Command::Hidden(args) => commands::hidden::run(args, &ctx),
+        Command::Report(args) => commands::report::run(args, &ctx),
+        Command::Explain(args) => commands::explain::run(args, &ctx),
+        Command::Sql(args) => commands::sql::run(args, &ctx),
+        Command::Sample(args) => commands::sample::run(args, &ctx),
+        Command::Init(args) => commands::init::run(args, &ctx),
     }
 }

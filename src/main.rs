@@ -55,7 +55,7 @@ fn main() -> ExitCode {
             };
             let _ = std::io::stdout().write_all(stdout.as_bytes());
             eprint!("{}", mlcost::escape::terminal_text(&out.stderr));
-            ExitCode::from(out.exit_code as u8)
+            ExitCode::from(out.status)
         }
         Err(err) => {
             if cli.wants_json() {
@@ -65,7 +65,7 @@ fn main() -> ExitCode {
                 "{}",
                 mlcost::escape::terminal_text(&mlcost::report::error_text(&err))
             );
-            ExitCode::from(err.exit_code() as u8)
+            ExitCode::from(err.status())
         }
     }
 }

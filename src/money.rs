@@ -1,7 +1,7 @@
 //! Exact money: amounts are `i128` counts of 10^-18 of a currency unit (decimal128(38, 18)).
 //! This module parses decimal text (plain or scientific notation) straight to that integer,
 //! never through a float, formats it back, and splits an amount by weights with
-//! largest-remainder rounding. It owns no I/O.
+//! largest-remainder rounding. It owns no I/O; an overflow is reported as `Error::Overflow`.
 
 use std::fmt;
 
@@ -20,6 +20,22 @@ pub const MAX_ABS: i128 = 10i128.pow(38) - 1;
 /// An exact amount of money (or any decimal quantity) at scale 18.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(pub i128);
+
+/// `total += x`, or an overflow error saying what was being summed (`what` is only built on
+/// failure).
+pub fn accumulate(
+    total: &mut Money,
+    x: Money,
+    what: impl FnOnce() -> String,
+) -> crate::error::Result<()> {
+    *total = total
+        .checked_add(x)
+        .ok_or_else(|| crate::error::Error::Overflow {
+            what: what(),
+            detail: format!("{total} + {x} leaves decimal(38,18)"),
+        })?;
+    Ok(())
+}
 
 /// Why a text could not be read as a decimal amount.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

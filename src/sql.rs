@@ -11,19 +11,21 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
+use crate::allocate::rules::{self, Field, Matcher, Pattern, RuleSet};
 use crate::config::{CostBasis, LoadedConfig, SplitMethod, SpreadMethod};
 use crate::error::{Error, Result};
 use crate::money::{Money, SCALE};
-use crate::rules::{self, Field, Matcher, Pattern, RuleSet};
 use crate::schema::{line, UNALLOCATED, UNTAGGED, UNUSED_COMMITMENT};
 use crate::tags::{TagNormaliser, LIFECYCLE_PHASE, MODEL_ID, TEAM};
 
 /// The SQL engines `mlcost sql` writes for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Dialect {
+    #[value(name = "duckdb")]
     DuckDb,
     Spark,
     Trino,
+    #[value(name = "bigquery")]
     BigQuery,
 }
 
@@ -350,7 +352,9 @@ pub fn attribution_query(loaded: &LoadedConfig, settings: &SqlSettings) -> Resul
     check_expressible(loaded, settings)?;
     let tagger = TagNormaliser::new(&loaded.config.tags);
     // volumes are checked above: a `requests` split here always has a requests table
-    let rules = rules::compile(loaded, &tagger, true)?;
+    let rules = rules::compile(loaded, &tagger, true, &|p: &std::path::Path| {
+        crate::volumes::read_driver(p, &tagger)
+    })?;
     let q = Query::new(settings, &tagger, &rules);
     Ok(q.render())
 }

@@ -18,7 +18,7 @@ fn opt(name: &str, v: &Option<String>) -> Result<Option<Money>> {
     v.as_deref().map(|x| amount(name, x)).transpose()
 }
 
-pub fn run(args: &EconomicsArgs) -> Result<String> {
+fn text(args: &EconomicsArgs) -> Result<String> {
     let cost = amount("cost", &args.cost)?;
     let volume = amount("volume", &args.volume)?;
     let monthly = match args.per {
@@ -142,4 +142,9 @@ pub fn run(args: &EconomicsArgs) -> Result<String> {
         );
     }
     Ok(o)
+}
+
+pub fn run(args: &EconomicsArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    text(args).map(Outcome::stdout)
 }

@@ -20,7 +20,7 @@ pub fn load_catalog(path: Option<&std::path::Path>) -> Result<Catalog> {
     }
 }
 
-pub fn run(args: &EstimateArgs) -> Result<String> {
+fn text(args: &EstimateArgs) -> Result<String> {
     let catalog = load_catalog(args.catalog.as_deref())?;
     let text = read(&args.profile)?;
     let base = estimate::estimate(&text, &args.profile, &catalog)?;
@@ -66,4 +66,9 @@ pub fn run(args: &EstimateArgs) -> Result<String> {
         out.push_str(&report::plan_vs_actual_text(period, rows, &base.currency));
     }
     Ok(out)
+}
+
+pub fn run(args: &EstimateArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    text(args).map(Outcome::stdout)
 }

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::output;
 use crate::report;
 
-pub fn run(args: &ExplainArgs) -> Result<String> {
+fn text(args: &ExplainArgs) -> Result<String> {
     let period = super::parse_period(&args.period)?;
     let (rows, basis) = output::read_cost_by_model(&args.input, &period)?;
     let model = args.model.trim().to_lowercase();
@@ -21,4 +21,9 @@ pub fn run(args: &ExplainArgs) -> Result<String> {
         });
     }
     Ok(report::explain_text(&args.model, &period, &basis, &mine))
+}
+
+pub fn run(args: &ExplainArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    text(args).map(Outcome::stdout)
 }

@@ -4,7 +4,7 @@ use crate::cli::FrontierArgs;
 use crate::error::{Error, Result};
 use crate::{estimate, report};
 
-pub fn run(args: &FrontierArgs) -> Result<String> {
+fn text(args: &FrontierArgs) -> Result<String> {
     let catalog = super::estimate::load_catalog(args.catalog.as_deref())?;
     let text = std::fs::read_to_string(&args.candidates).map_err(|source| Error::Io {
         path: args.candidates.clone(),
@@ -17,4 +17,9 @@ pub fn run(args: &FrontierArgs) -> Result<String> {
             .map_err(|e| Error::Internal(format!("cannot serialise the frontier: {e}")));
     }
     Ok(report::frontier_text(&cands))
+}
+
+pub fn run(args: &FrontierArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    text(args).map(Outcome::stdout)
 }

@@ -11,67 +11,6 @@ use crate::money::Money;
 use crate::output::{self, Staging};
 use crate::{economics, ingest};
 
-fn read_utilization(path: &std::path::Path) -> Result<BTreeMap<String, Money>> {
-    let scan = ingest::RawScan::open(ingest::inspect(path)?)?;
-    let cols = ingest::columns::Columns::new(&scan.schema);
-    let (Some(m), Some(u)) = (
-        cols.find(&["model_id", "model"]),
-        cols.find(&["utilization", "utilisation"]),
-    ) else {
-        return Err(Error::MissingColumns {
-            path: path.to_path_buf(),
-            format: "a utilisation file".into(),
-            missing: vec!["model_id, utilization".into()],
-        });
-    };
-    let mut out = BTreeMap::new();
-    let bad = |row: u64, what: String| Error::Ingest {
-        path: path.to_path_buf(),
-        message: format!("row {row}: {what}"),
-        hint: Some("45% utilisation is 0.45".into()),
-    };
-    for frame in scan.frames(Some(&[m.clone(), u.clone()]), true, false)? {
-        let frame = frame?;
-        // a row the CSV reader could not read is an error where it comes in the file
-        let unreadable = frame.bad.first().map(|b| {
-            let reason = ingest::bad_row_reason(&b.problem).message();
-            (
-                b.row,
-                bad(b.row, format!("{reason} ({})", b.problem.value())),
-            )
-        });
-        let df = frame.frame;
-        let get = |n: &str| {
-            df.column(n)
-                .and_then(ingest::text_values)
-                .map_err(|e| scan.read_error(e))
-        };
-        let rows = get(ingest::ROW_NUMBER)?;
-        for ((model, u), row) in get(&m)?.into_iter().zip(get(&u)?).zip(&rows) {
-            let row = row.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0);
-            let value = u
-                .as_deref()
-                .and_then(|x| Money::parse(x).ok())
-                .filter(|x| x.0 > 0 && x.0 <= crate::money::ONE);
-            match (model, value) {
-                (Some(model), Some(v)) => {
-                    out.insert(model.trim().to_lowercase(), v);
-                }
-                _ => {
-                    return Err(match unreadable {
-                        Some((r, earlier)) if r < row => earlier,
-                        _ => bad(row, "utilization must be in (0, 1]".into()),
-                    })
-                }
-            }
-        }
-        if let Some((_, e)) = unreadable {
-            return Err(e);
-        }
-    }
-    Ok(out)
-}
-
 /// Stages one month of `hidden_costs` with its `_manifest.json` (naming the `unit_costs` file
 /// it was computed from) and `_SUCCESS`.
 fn stage_period(
@@ -119,13 +58,14 @@ fn stage_period(
     Ok(rows)
 }
 
-pub fn run(args: &HiddenArgs) -> Result<String> {
+fn text(args: &HiddenArgs) -> Result<String> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let cfg = &loaded.config.hidden;
+    let tagger = crate::tags::TagNormaliser::new(&loaded.config.tags);
     let utilization = args
         .utilization
         .as_deref()
-        .map(read_utilization)
+        .map(|p| crate::volumes::read_utilization(p, &tagger))
         .transpose()?
         .unwrap_or_default();
     let period = args
@@ -144,7 +84,7 @@ pub fn run(args: &HiddenArgs) -> Result<String> {
     let run_id = output::new_run_id(now);
     let at = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut all = Vec::new();
-    let mut staging = Staging::new(&args.input)?;
+    let mut staging = Staging::new(&args.input, &output::TestHooks::default())?;
     for p in &periods {
         let staged = stage_period(
             &mut staging,
@@ -213,4 +153,9 @@ pub fn run(args: &HiddenArgs) -> Result<String> {
         );
     }
     Ok(o)
+}
+
+pub fn run(args: &HiddenArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    text(args).map(Outcome::stdout)
 }

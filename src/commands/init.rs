@@ -4,7 +4,7 @@ use crate::cli::InitArgs;
 use crate::config::STARTER;
 use crate::error::{Error, Result};
 
-pub fn run(args: &InitArgs) -> Result<String> {
+fn write_starter(args: &InitArgs) -> Result<String> {
     if args.path.exists() && !args.force {
         return Err(Error::Usage {
             message: format!("`{}` already exists", args.path.display()),
@@ -16,4 +16,9 @@ pub fn run(args: &InitArgs) -> Result<String> {
         source,
     })?;
     Ok(format!("wrote {}", args.path.display()))
+}
+
+pub fn run(args: &InitArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    write_starter(args).map(|text| Outcome::stderr(ctx.say(text + "\n")))
 }

@@ -3,10 +3,10 @@
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::output;
-use crate::report_page::{self, ReportData};
+use crate::report::page::{self, ReportData};
 
 /// (stdout, stderr)
-pub fn run(args: &ReportArgs) -> Result<(String, String)> {
+fn render(args: &ReportArgs) -> Result<(String, String)> {
     let periods = output::list_periods(&args.input, output::UNIT_COSTS)?;
     let Some(latest) = periods.last().cloned() else {
         return Err(Error::Usage {
@@ -25,12 +25,22 @@ pub fn run(args: &ReportArgs) -> Result<(String, String)> {
         periods,
     };
     let text = match args.format {
-        ReportFormat::Html => report_page::html(&data),
-        ReportFormat::Markdown => report_page::markdown(&data),
+        ReportFormat::Html => page::html(&data),
+        ReportFormat::Markdown => page::markdown(&data),
     };
     if args.out.as_os_str() == "-" {
         return Ok((text, String::new()));
     }
     output::write_file_atomic(&args.out, text.as_bytes())?;
     Ok((String::new(), format!("wrote {}\n", args.out.display())))
+}
+
+pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    let (stdout, stderr) = render(args)?;
+    Ok(Outcome {
+        stdout,
+        stderr: ctx.say(stderr),
+        ..Outcome::default()
+    })
 }

@@ -4,7 +4,7 @@ use crate::cli::{SampleArgs, SampleFormat};
 use crate::error::{Error, Result};
 use crate::sample::{generate, Encoding, SampleSpec};
 
-pub fn run(args: &SampleArgs) -> Result<String> {
+fn generate_files(args: &SampleArgs) -> Result<String> {
     let end = super::parse_period(&args.end_period).map_err(|_| Error::Usage {
         message: format!("invalid `--end-period` value `{}`", args.end_period),
         hint: Some("use a billing month such as `2026-10`".into()),
@@ -53,4 +53,9 @@ pub fn run(args: &SampleArgs) -> Result<String> {
         files.models,
         files.requests.display()
     ))
+}
+
+pub fn run(args: &SampleArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    generate_files(args).map(|text| Outcome::stderr(ctx.say(text + "\n")))
 }

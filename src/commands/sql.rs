@@ -1,14 +1,14 @@
 //! `mlcost sql`: config -> one attribution query for a warehouse engine; writes it to a file
 //! or stdout. Reads no billing data.
 
-use crate::cli::{Basis, SqlArgs, SqlDialect};
-use crate::config::{CostBasis, LoadedConfig};
+use crate::cli::SqlArgs;
+use crate::config::LoadedConfig;
 use crate::error::Result;
 use crate::output;
-use crate::sql::{self, Dialect, SqlSettings};
+use crate::sql::{self, SqlSettings};
 
 /// (stdout, stderr)
-pub fn run(args: &SqlArgs) -> Result<(String, String)> {
+fn query(args: &SqlArgs) -> Result<(String, String)> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let period = args
         .period
@@ -16,21 +16,10 @@ pub fn run(args: &SqlArgs) -> Result<(String, String)> {
         .map(super::parse_period)
         .transpose()?;
     let settings = SqlSettings {
-        dialect: match args.dialect {
-            SqlDialect::Duckdb => Dialect::DuckDb,
-            SqlDialect::Spark => Dialect::Spark,
-            SqlDialect::Trino => Dialect::Trino,
-            SqlDialect::Bigquery => Dialect::BigQuery,
-        },
+        dialect: args.dialect,
         billing_table: args.billing_table.clone(),
         requests_table: args.requests_table.clone(),
-        basis: match args.basis {
-            None => loaded.config.cost.basis,
-            Some(Basis::Effective) => CostBasis::Effective,
-            Some(Basis::Billed) => CostBasis::Billed,
-            Some(Basis::List) => CostBasis::List,
-            Some(Basis::Contracted) => CostBasis::Contracted,
-        },
+        basis: args.basis.unwrap_or(loaded.config.cost.basis),
         period,
     };
     let query = sql::attribution_query(&loaded, &settings)?;
@@ -39,4 +28,14 @@ pub fn run(args: &SqlArgs) -> Result<(String, String)> {
     }
     output::write_file_atomic(&args.out, query.as_bytes())?;
     Ok((String::new(), format!("wrote {}\n", args.out.display())))
+}
+
+pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    let (stdout, stderr) = query(args)?;
+    Ok(Outcome {
+        stdout,
+        stderr: ctx.say(stderr),
+        ..Outcome::default()
+    })
 }

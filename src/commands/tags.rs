@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::tags::{self, TagNormaliser};
 
 /// (stdout, exit code, stderr)
-pub fn run(args: &TagsArgs) -> Result<(String, i32, String)> {
+fn check(args: &TagsArgs) -> Result<(String, i32, String)> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let tagger = TagNormaliser::new(&loaded.config.tags);
     let (pairs, source) = match &args.action {
@@ -93,4 +93,16 @@ pub fn run(args: &TagsArgs) -> Result<(String, i32, String)> {
         (None, TagsOutput::AwsCli) => tags::render_aws_cli(&pairs),
     };
     Ok((stdout, code, stderr))
+}
+
+pub fn run(args: &TagsArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    let (stdout, code, stderr) = check(args)?;
+    Ok(crate::Outcome {
+        stdout,
+        stderr,
+        status: match code {
+            0 => crate::error::ExitStatus::Success,
+            _ => crate::error::ExitStatus::Rejected,
+        },
+    })
 }

@@ -13,7 +13,7 @@ fn json<T: serde::Serialize>(v: &T) -> Result<String> {
         .map_err(|e| Error::Internal(format!("cannot serialise: {e}")))
 }
 
-pub fn run_trend(args: &TrendArgs) -> Result<String> {
+fn trend_text(args: &TrendArgs) -> Result<String> {
     let mut rows = output::read_all_unit_costs(&args.input)?;
     if let Some(m) = &args.model {
         rows.retain(|r| &r.model_id == m);
@@ -48,7 +48,7 @@ pub fn run_trend(args: &TrendArgs) -> Result<String> {
     Ok(o)
 }
 
-pub fn run_forecast(args: &ForecastArgs) -> Result<String> {
+fn forecast_text(args: &ForecastArgs) -> Result<String> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let growth = match &args.growth {
         Some(g) => Some(trend::parse_growth(g).ok_or_else(|| Error::Usage {
@@ -109,4 +109,14 @@ pub fn run_forecast(args: &ForecastArgs) -> Result<String> {
         let _ = writeln!(o, "alert: {a}");
     }
     Ok(o)
+}
+
+pub fn run_trend(args: &TrendArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    trend_text(args).map(Outcome::stdout)
+}
+
+pub fn run_forecast(args: &ForecastArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    use crate::Outcome;
+    forecast_text(args).map(Outcome::stdout)
 }

@@ -1,26 +1,27 @@
 //! `mlcost validate`: ingest -> ledger -> compliance; prints the report, writes nothing.
 
-use super::{read_billing, Verbosity};
 use crate::cli::ValidateArgs;
 use crate::config::LoadedConfig;
+use crate::context::Context;
+use crate::error::ExitStatus;
 use crate::error::Result;
+use crate::ledger::{self, compliance};
+use crate::report;
 use crate::tags::TagNormaliser;
-use crate::{compliance, ledger, report};
+use crate::Outcome;
 
-pub struct Outcome {
-    /// The report for stdout (text or JSON).
-    pub stdout: String,
-    pub exit_code: i32,
-    /// Why the run was rejected, for stderr.
-    pub rejection: Option<String>,
-}
-
-pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Result<Outcome> {
+pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Outcome> {
     let loaded = LoadedConfig::load(args.input.config.as_deref())?;
     let config = &loaded.config;
     let tagger = TagNormaliser::new(&config.tags);
     let paths = crate::ingest::resolve_paths(&args.input.billing, &[])?;
-    let billing = read_billing(&args.input, paths, config.cost.basis, verbosity)?;
+    let billing = crate::ingest::read_billing(
+        paths,
+        args.input.format.0,
+        args.input.prefer.as_deref(),
+        config.cost.basis,
+        &ctx.read,
+    )?;
     let ledger = ledger::build(&billing.groups, config, None)?;
     let summary = compliance::assess(&ledger, tagger.required()).summary;
     let threshold = config.validate.min_compliance;
@@ -73,7 +74,13 @@ pub fn run(args: &ValidateArgs, verbosity: Verbosity) -> Result<Outcome> {
     });
     Ok(Outcome {
         stdout,
-        exit_code: if below { 1 } else { 0 },
-        rejection,
+        stderr: rejection
+            .map(|r| format!("error: {r}\n"))
+            .unwrap_or_default(),
+        status: if below {
+            ExitStatus::Rejected
+        } else {
+            ExitStatus::Success
+        },
     })
 }

@@ -147,7 +147,7 @@ fn tags_json(key: &str, value: &str) -> Option<String> {
 /// `Jul 2026`, `2026-07`, `2026-07-01`, `7/1/2026` -> a period text `billing_period` accepts.
 fn period_text(raw: &str) -> Option<String> {
     let t = raw.trim().trim_end_matches("($)").trim();
-    if let Some(p) = crate::ledger::billing_period(t) {
+    if let Some(p) = crate::ingest::billing_period(t) {
         return Some(p);
     }
     chrono::NaiveDate::parse_from_str(&format!("1 {t}"), "%d %b %Y")

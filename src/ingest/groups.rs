@@ -2,14 +2,13 @@
 //! second pass that lists the rows of a file the ledger quarantined.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use polars::prelude::*;
 use polars_core::query_result::QueryResult;
 
 use super::{
-    bad_row_reason, bad_row_status, normalise, text_values, FileKind, NormalisedLines, RawScan,
-    SourceFormat, BASIS_STATUS, PREPAID_SHAPE, ROWS, ROW_NUMBER,
+    bad_row_status, normalise, text_values, FileKind, NormalisedLines, RawScan, SourceFormat,
+    BASIS_STATUS, PREPAID_SHAPE, ROWS,
 };
 use crate::config::CostBasis;
 use crate::error::{Error, Result};
@@ -157,11 +156,7 @@ pub fn aggregate(
     // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
     // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
     // states per morsel, so one query over a whole large file grows with its rows.
-    let slice_rows = std::env::var("MLCOST_PARQUET_SLICE_ROWS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|v| *v > 0)
-        .unwrap_or(PARQUET_SLICE_ROWS);
+    let slice_rows = scan.options.parquet_slice_rows.max(1);
     let mut offset: i64 = 0;
     loop {
         let part = run(lines.lf.clone().slice(offset, slice_rows as IdxSize))?;
@@ -198,7 +193,7 @@ fn with_status(lf: LazyFrame, basis: CostBasis) -> LazyFrame {
 
 /// Rows aggregated per query when a Parquet file is read in slices (`MLCOST_PARQUET_SLICE_ROWS`
 /// overrides it): smaller slices use less memory and take a little longer.
-const PARQUET_SLICE_ROWS: usize = 1_000_000;
+pub(super) const PARQUET_SLICE_ROWS: usize = 1_000_000;
 
 type GroupKey = ([Option<String>; 15], i32, bool);
 
@@ -310,167 +305,6 @@ fn groups_from_frame(df: &DataFrame, file: usize) -> PolarsResult<Vec<SourceGrou
         }
     }
     Ok(groups)
-}
-
-/// A source row that was not counted, with where it is and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct QuarantinedRow {
-    pub file: PathBuf,
-    /// 1-based data row (the header is not counted).
-    pub row: u64,
-    pub column: String,
-    pub reason: String,
-    pub value: String,
-    /// The billing month of the row, when it could be read.
-    pub period: Option<String>,
-}
-
-/// Second, filtered pass over a file whose aggregation found bad groups: lists each bad row.
-/// Only runs when something was quarantined, so clean files are read once.
-pub fn quarantine_rows(
-    scan: &RawScan,
-    basis: CostBasis,
-    bad_periods: &[String],
-    bad_currencies: &[String],
-    period_filter: Option<&str>,
-    format: SourceFormat,
-) -> Result<Vec<QuarantinedRow>> {
-    let filter = RowFilter {
-        basis,
-        bad_periods,
-        bad_currencies,
-        period_filter,
-    };
-    if !scan.is_csv() {
-        let lines = normalise(scan, format, scan.lazy(true)?, true, basis)?;
-        return filter.rows(scan, lines.lf);
-    }
-    let plan = normalise(scan, format, scan.plan_frame()?, true, basis)?;
-    let whole = format == SourceFormat::CostExplorer;
-    let mut out = Vec::new();
-    for frame in scan.frames(plan.needed.as_deref(), true, whole)? {
-        let frame = frame?;
-        for bad in &frame.bad {
-            let reason = bad_row_reason(&bad.problem);
-            out.push(QuarantinedRow {
-                file: scan.file.path.clone(),
-                row: bad.row,
-                column: reason.column().to_string(),
-                reason: reason.message(),
-                value: bad.problem.value(),
-                period: None,
-            });
-        }
-        if frame.frame.height() > 0 {
-            let lines = normalise(scan, format, frame.frame.lazy(), true, basis)?;
-            out.extend(filter.rows(scan, lines.lf)?);
-        }
-    }
-    out.sort_by_key(|r| r.row);
-    Ok(out)
-}
-
-/// Which normalised lines `quarantine_rows` lists.
-struct RowFilter<'a> {
-    basis: CostBasis,
-    bad_periods: &'a [String],
-    bad_currencies: &'a [String],
-    period_filter: Option<&'a str>,
-}
-
-impl RowFilter<'_> {
-    /// The quarantined rows among normalised lines that carry `ROW_NUMBER`.
-    fn rows(&self, scan: &RawScan, lf: LazyFrame) -> Result<Vec<QuarantinedRow>> {
-        use crate::ledger::{billing_period, currency_code, quarantine_reason};
-        let basis = self.basis;
-        let cost = cost_column(basis);
-        let raw = format!("{cost}__raw");
-        let period = col(line::BILLING_PERIOD_START);
-        let currency = col(line::BILLING_CURRENCY);
-        let mut pred = col(cost)
-            .is_null()
-            .or(period.clone().is_null())
-            .or(currency.clone().is_null());
-        for p in self.bad_periods {
-            pred = pred.or(period.clone().cast(DataType::String).eq(lit(p.as_str())));
-        }
-        for c in self.bad_currencies {
-            pred = pred.or(currency.clone().cast(DataType::String).eq(lit(c.as_str())));
-        }
-        let df = lf
-            .filter(pred)
-            .select([
-                col(ROW_NUMBER),
-                col(line::BILLING_PERIOD_START),
-                col(line::BILLING_CURRENCY),
-                col(cost),
-                col(raw.as_str()).cast(DataType::String),
-            ])
-            .collect_with_engine(Engine::Streaming)
-            .map_err(|e| scan.read_error(e))?;
-        let QueryResult::Single(df) = df else {
-            return Err(Error::Internal("multiple results from one query".into()));
-        };
-        let get = |name: &str| {
-            df.column(name)
-                .and_then(text_values)
-                .map_err(|e| scan.read_error(e))
-        };
-        let rows = get(ROW_NUMBER)?;
-        let periods = get(line::BILLING_PERIOD_START)?;
-        let currencies = get(line::BILLING_CURRENCY)?;
-        let parsed = get(cost)?;
-        let raws = get(&raw)?;
-        let mut out = Vec::new();
-        for i in 0..df.height() {
-            let status = match (&parsed[i], &raws[i]) {
-                (Some(_), _) => 0,
-                (None, None) => 1,
-                (None, Some(_)) => 2,
-            };
-            let p = periods[i].as_deref();
-            let c = currencies[i].as_deref();
-            let parsed_period = p.and_then(billing_period);
-            if self
-                .period_filter
-                .is_some_and(|f| parsed_period.as_deref().is_some_and(|pp| pp != f))
-            {
-                continue; // another month: outside this run, as in the ledger
-            }
-            let parsed_currency = c.and_then(currency_code);
-            let Some(mut reason) = quarantine_reason(
-                basis,
-                status,
-                p,
-                parsed_period.as_ref(),
-                c,
-                parsed_currency.as_deref(),
-            ) else {
-                continue;
-            };
-            // a number too large is not "not a number": say which
-            if let crate::ledger::QuarantineReason::InvalidCost(col) = &reason {
-                let raw = raws[i].as_deref().unwrap_or_default();
-                if Money::parse(raw) == Err(crate::money::ParseMoneyError::OutOfRange) {
-                    reason = crate::ledger::QuarantineReason::CostOutOfRange(col.clone());
-                }
-            }
-            let value = match reason.column() {
-                "BillingPeriodStart" => p,
-                "BillingCurrency" => c,
-                _ => raws[i].as_deref(),
-            };
-            out.push(QuarantinedRow {
-                file: scan.file.path.clone(),
-                row: rows[i].as_deref().and_then(|r| r.parse().ok()).unwrap_or(0),
-                column: reason.column().to_string(),
-                reason: reason.message(),
-                value: value.unwrap_or("").chars().take(200).collect(),
-                period: parsed_period,
-            });
-        }
-        Ok(out)
-    }
 }
 
 #[cfg(test)]

@@ -222,8 +222,8 @@ impl Worker {
         }
         let text = &self.texts[id as usize - 1];
         let ok = match what {
-            0 => crate::ledger::billing_period(text).is_some(),
-            _ => crate::ledger::currency_code(text).is_some(),
+            0 => crate::ingest::billing_period(text).is_some(),
+            _ => crate::ingest::currency_code(text).is_some(),
         };
         self.parses.insert((what, id), ok);
         ok
@@ -326,7 +326,7 @@ fn read_plans(plans: &[DirectPlan], active: &[usize]) -> Result<DirectRead, Vec<
         }
         for ((p, currency), acc) in &w.totals {
             // counted rows have a currency that parses
-            let Some(code) = crate::ledger::currency_code(&w.texts[*currency as usize - 1]) else {
+            let Some(code) = crate::ingest::currency_code(&w.texts[*currency as usize - 1]) else {
                 continue;
             };
             let per = files[*p].totals.entry(code).or_default();
@@ -811,7 +811,7 @@ mod tests {
         let fast = DirectPlan::new(path, 3, &direct, basis).and_then(|plan| {
             let read = aggregate(&[plan]);
             let summary = read.files[0].clone()?;
-            let mut expected = crate::ledger::file_totals(&polars, &[]).unwrap();
+            let mut expected = crate::ingest::file_totals(&polars, &[]).unwrap();
             assert_eq!(summary.totals, expected.remove(&3).unwrap_or_default());
             assert_eq!(summary.rows, polars.iter().map(|g| g.rows).sum::<u64>());
             Ok(read.groups)

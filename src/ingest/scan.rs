@@ -20,6 +20,8 @@ pub struct RawScan {
     pub schema: SchemaRef,
     /// Whether the warning about a cut last row was given (once per file, not once per pass).
     warned: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Batch and slice sizes (defaults unless the run set them).
+    pub options: super::ReadOptions,
 }
 
 /// Name of the row-number column added for the quarantine pass (1-based data rows).
@@ -50,6 +52,7 @@ impl RawScan {
             materialised,
             schema: Arc::new(Schema::default()),
             warned: Default::default(),
+            options: Default::default(),
         };
         let schema = if scan.is_csv() {
             csv::read_header(&scan.file.path, scan.file.kind)?
@@ -168,11 +171,7 @@ impl RawScan {
         };
         let batch_rows = match whole {
             true => usize::MAX,
-            false => std::env::var("MLCOST_CSV_BATCH_ROWS")
-                .ok()
-                .and_then(|v| v.parse::<usize>().ok())
-                .filter(|v| *v > 0)
-                .unwrap_or(csv::BATCH_ROWS),
+            false => self.options.csv_batch_rows,
         };
         let p = csv::Projection {
             columns: projected,
@@ -223,10 +222,10 @@ pub fn bad_row_status(problem: &csv::RowProblem) -> i32 {
 }
 
 /// Why a row `csv` could not read is quarantined.
-pub fn bad_row_reason(problem: &csv::RowProblem) -> crate::ledger::QuarantineReason {
+pub fn bad_row_reason(problem: &csv::RowProblem) -> super::QuarantineReason {
     match problem {
-        csv::RowProblem::WrongFieldCount { .. } => crate::ledger::QuarantineReason::WrongFieldCount,
-        csv::RowProblem::EndsInsideRow => crate::ledger::QuarantineReason::FileEndsInsideRow,
+        csv::RowProblem::WrongFieldCount { .. } => super::QuarantineReason::WrongFieldCount,
+        csv::RowProblem::EndsInsideRow => super::QuarantineReason::FileEndsInsideRow,
     }
 }
 

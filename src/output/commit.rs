@@ -98,6 +98,7 @@ impl OutputLock {
 /// A run's outputs being assembled in a staging directory under the output directory.
 pub struct Staging {
     out: PathBuf,
+    hooks: TestHooks,
     /// The staging directory, relative to `out`.
     name: String,
     /// (staged file, final path), both relative to `out`, in commit order.
@@ -106,7 +107,7 @@ pub struct Staging {
 
 impl Staging {
     /// Creates `<out>/.mlcost-staging-<pid>/`. Call with the output lock held.
-    pub fn new(out: &Path) -> Result<Staging> {
+    pub fn new(out: &Path, hooks: &TestHooks) -> Result<Staging> {
         let name = format!("{STAGING_PREFIX}{}", std::process::id());
         let dir = out.join(&name);
         let io = |source| Error::Write {
@@ -119,6 +120,7 @@ impl Staging {
         std::fs::create_dir_all(&dir).map_err(io)?;
         Ok(Staging {
             out: out.to_path_buf(),
+            hooks: hooks.clone(),
             name,
             files: Vec::new(),
         })
@@ -172,7 +174,7 @@ impl Staging {
             source,
         })?;
         self.record(&relative);
-        test_pause(&format!("stage:{table}"));
+        self.hooks.pause(&format!("stage:{table}"));
         Ok(staged)
     }
 
@@ -205,7 +207,7 @@ impl Staging {
         for (i, (staged, target)) in self.files.iter().enumerate() {
             move_into_place(&self.out, staged, target)?;
             if i == 0 {
-                test_pause("commit");
+                self.hooks.pause("commit");
             }
             done.push(self.out.join(target));
         }
@@ -346,7 +348,7 @@ fn is_publishable(target: &[String]) -> bool {
             super::TABLES.contains(&table.as_str())
                 && partition
                     .strip_prefix("billing_period=")
-                    .is_some_and(|p| crate::ledger::billing_period(p).as_deref() == Some(p))
+                    .is_some_and(|p| crate::ingest::billing_period(p).as_deref() == Some(p))
                 && PARTITION_FILES.contains(&file.as_str())
         }
         [table, file] => table == super::QUARANTINE_DIR && file == super::NO_PERIOD_QUARANTINE,
@@ -368,14 +370,46 @@ fn first_symlink(out: &Path, p: &Path) -> Option<PathBuf> {
     None
 }
 
-/// Test hook: with `MLCOST_TEST_PAUSE_AT=<point>` the run creates the file named by
-/// `MLCOST_TEST_PAUSE_FILE` and sleeps there, so a test can kill it at a known point.
-pub fn test_pause(point: &str) {
-    if std::env::var("MLCOST_TEST_PAUSE_AT").as_deref() == Ok(point) {
-        if let Ok(f) = std::env::var("MLCOST_TEST_PAUSE_FILE") {
-            let _ = std::fs::write(f, point);
+/// Points where tests stop or corrupt a run (to kill it there, or to prove the reconciliation
+/// catches a wrong output). Empty, and never read from the environment, unless mlcost is built
+/// with the `test-hooks` feature, which only the test build enables.
+#[derive(Debug, Clone, Default)]
+pub struct TestHooks {
+    /// `MLCOST_TEST_PAUSE_AT=<point>`: create `MLCOST_TEST_PAUSE_FILE` and sleep there.
+    pause_at: Option<(String, Option<PathBuf>)>,
+    /// `MLCOST_TEST_CORRUPT_OUTPUT`: one written cost is off by 10^-18.
+    pub corrupt_output: bool,
+}
+
+impl TestHooks {
+    #[cfg(feature = "test-hooks")]
+    pub fn from_env() -> TestHooks {
+        TestHooks {
+            pause_at: std::env::var("MLCOST_TEST_PAUSE_AT").ok().map(|p| {
+                (
+                    p,
+                    std::env::var_os("MLCOST_TEST_PAUSE_FILE").map(PathBuf::from),
+                )
+            }),
+            corrupt_output: std::env::var_os("MLCOST_TEST_CORRUPT_OUTPUT").is_some(),
         }
-        std::thread::sleep(std::time::Duration::from_secs(120));
+    }
+
+    #[cfg(not(feature = "test-hooks"))]
+    pub fn from_env() -> TestHooks {
+        TestHooks::default()
+    }
+
+    /// Sleeps at `point` when a test asked for it.
+    pub fn pause(&self, point: &str) {
+        if let Some((at, file)) = &self.pause_at {
+            if at == point {
+                if let Some(f) = file {
+                    let _ = std::fs::write(f, point);
+                }
+                std::thread::sleep(std::time::Duration::from_secs(120));
+            }
+        }
     }
 }
 
@@ -444,7 +478,7 @@ mod tests {
     #[test]
     fn staged_files_appear_only_on_commit() {
         let out = tempfile::tempdir().unwrap();
-        let mut s = Staging::new(out.path()).unwrap();
+        let mut s = Staging::new(out.path(), &TestHooks::default()).unwrap();
         let row = CostByModelRow {
             period: "2024-09".into(),
             currency: "USD".into(),
@@ -481,7 +515,7 @@ mod tests {
     #[test]
     fn discard_leaves_nothing() {
         let out = tempfile::tempdir().unwrap();
-        let mut s = Staging::new(out.path()).unwrap();
+        let mut s = Staging::new(out.path(), &TestHooks::default()).unwrap();
         s.write_text(Path::new("manifest.json"), b"{}").unwrap();
         s.discard();
         assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);

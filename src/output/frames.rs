@@ -11,9 +11,9 @@ use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, StringArra
 use arrow_schema::{DataType, Field, Schema};
 
 use crate::allocate::CostByModelRow;
-use crate::compliance::ComplianceRow;
 use crate::economics::UnitCostRow;
 use crate::error::{Error, Result};
+use crate::ledger::compliance::ComplianceRow;
 use crate::money::{Money, PRECISION, SCALE};
 use crate::schema::{ColumnType, TableDef, PHASE_COLUMNS};
 
@@ -168,7 +168,7 @@ pub fn tag_compliance_frame(rows: &[&ComplianceRow]) -> Result<RecordBatch> {
 }
 
 pub fn training_amortization_frame(
-    rows: &[&crate::amortize::AmortizationRow],
+    rows: &[&crate::allocate::amortize::AmortizationRow],
 ) -> Result<RecordBatch> {
     frame(
         &crate::schema::training_amortization(),

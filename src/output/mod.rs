@@ -19,7 +19,7 @@ mod read;
 
 use std::path::PathBuf;
 
-pub use commit::{recover, test_pause, write_file_atomic, OutputLock, Staging, LOCK};
+pub use commit::{recover, write_file_atomic, OutputLock, Staging, TestHooks, LOCK};
 pub use frames::*;
 pub use manifest::*;
 pub use quarantine::*;

@@ -19,7 +19,10 @@ use crate::schema::PHASE_COLUMNS;
 
 /// The schedules still open after the latest `training_amortization` partition written before
 /// `period` (None when there is none).
-pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amortize::Schedule>> {
+pub fn read_open_schedules(
+    out: &Path,
+    period: &str,
+) -> Result<Vec<crate::allocate::amortize::Schedule>> {
     // no table yet (first run, or training_months = 1 so far): nothing is open
     let Ok(periods) = list_periods(out, TRAINING_AMORTIZATION) else {
         return Ok(Vec::new());
@@ -48,7 +51,7 @@ pub fn read_open_schedules(out: &Path, period: &str) -> Result<Vec<crate::amorti
         text("months_remaining")?,
     );
     Ok((0..t.height())
-        .map(|i| crate::amortize::Schedule {
+        .map(|i| crate::allocate::amortize::Schedule {
             model_id: models[i].clone().unwrap_or_default(),
             team: teams[i].clone().unwrap_or_default(),
             currency: currencies[i].clone().unwrap_or_default(),
@@ -133,7 +136,7 @@ pub fn list_periods(out: &Path, table: &str) -> Result<Vec<String>> {
                 .strip_prefix("billing_period=")
                 .map(str::to_string)
         })
-        .filter(|p| crate::ledger::billing_period(p).as_deref() == Some(p.as_str()))
+        .filter(|p| crate::ingest::billing_period(p).as_deref() == Some(p.as_str()))
         .collect();
     periods.sort();
     Ok(periods)

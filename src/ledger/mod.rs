@@ -4,74 +4,19 @@
 //! basis, or outside `--period`) or quarantined (with the reason), and keeps the totals read
 //! per billing period and currency that the outputs must reconcile to. No I/O.
 
+pub mod compliance;
+
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{Config, CostBasis};
 use crate::error::{Error, Result};
-use crate::ingest::SourceGroup;
+use crate::ingest::{
+    billing_period, currency_code, quarantine_reason, QuarantineReason, SourceGroup,
+};
+use crate::money::accumulate;
 use crate::money::Money;
 use crate::schema::line;
 use crate::tags::{Problem, TagNormaliser, TagSet};
-
-/// Why a group of rows was not counted.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub enum QuarantineReason {
-    /// The basis cost column is empty or null.
-    MissingCost(String),
-    /// The basis cost column is not a decimal number (or is NaN or inf).
-    InvalidCost(String),
-    /// The basis cost column is a number too large for decimal(38,18) (found when the row is
-    /// listed: the aggregation only knows it did not parse).
-    CostOutOfRange(String),
-    MissingBillingPeriod,
-    InvalidBillingPeriod,
-    MissingCurrency,
-    InvalidCurrency,
-    /// A CSV row with another number of fields than the header: its values cannot be put in
-    /// their columns with any confidence.
-    WrongFieldCount,
-    /// The CSV file ends inside its last row (no line break after it, or an open quote): the
-    /// download may be cut, and so may the row's values.
-    FileEndsInsideRow,
-}
-
-impl QuarantineReason {
-    pub fn column(&self) -> &'static str {
-        match self {
-            QuarantineReason::MissingCost(c)
-            | QuarantineReason::InvalidCost(c)
-            | QuarantineReason::CostOutOfRange(c) => match c.as_str() {
-                "BilledCost" => "BilledCost",
-                "ListCost" => "ListCost",
-                "ContractedCost" => "ContractedCost",
-                _ => "EffectiveCost",
-            },
-            QuarantineReason::MissingBillingPeriod | QuarantineReason::InvalidBillingPeriod => {
-                "BillingPeriodStart"
-            }
-            QuarantineReason::MissingCurrency | QuarantineReason::InvalidCurrency => {
-                "BillingCurrency"
-            }
-            QuarantineReason::WrongFieldCount | QuarantineReason::FileEndsInsideRow => "(row)",
-        }
-    }
-
-    pub fn message(&self) -> String {
-        match self {
-            QuarantineReason::MissingCost(c) => format!("{c} is empty"),
-            QuarantineReason::InvalidCost(c) => format!("{c} is not a decimal number"),
-            QuarantineReason::CostOutOfRange(c) => {
-                format!("{c} is out of range for decimal(38,18)")
-            }
-            QuarantineReason::MissingBillingPeriod => "BillingPeriodStart is empty".into(),
-            QuarantineReason::InvalidBillingPeriod => "BillingPeriodStart is not a date".into(),
-            QuarantineReason::MissingCurrency => "BillingCurrency is empty".into(),
-            QuarantineReason::InvalidCurrency => "BillingCurrency is not a 3-letter code".into(),
-            QuarantineReason::WrongFieldCount => "wrong field count".into(),
-            QuarantineReason::FileEndsInsideRow => "file ends inside a row".into(),
-        }
-    }
-}
 
 /// A counted group: where its money goes.
 #[derive(Debug, Clone)]
@@ -132,15 +77,6 @@ impl Ledger {
         p.dedup();
         p
     }
-}
-
-/// `a += b`, or an overflow error saying what was being summed.
-fn add(a: &mut Money, b: Money, what: impl FnOnce() -> String) -> Result<()> {
-    *a = a.checked_add(b).ok_or_else(|| Error::Overflow {
-        what: what(),
-        detail: format!("{a} + {b} leaves decimal(38,18)"),
-    })?;
-    Ok(())
 }
 
 /// Builds the ledger from the groups of all files. Fails when a month's amounts leave the
@@ -217,7 +153,7 @@ pub fn build(
             .entry((period.clone(), currency.clone()))
             .or_default();
         let month = || format!("the total of {period} {currency}");
-        add(&mut totals.magnitude, Money(cost.0.abs()), || {
+        accumulate(&mut totals.magnitude, Money(cost.0.abs()), || {
             format!("{} (the sum of |cost|)", month())
         })?;
         let category = g
@@ -226,15 +162,15 @@ pub fn build(
             .trim()
             .to_lowercase();
         if basis.excludes_commitment_purchases() && category == "purchase" && g.prepaid_shape {
-            add(&mut totals.excluded_commitment_purchases, cost, month)?;
+            accumulate(&mut totals.excluded_commitment_purchases, cost, month)?;
             totals.excluded_commitment_rows += g.rows;
             continue;
         }
         totals.rows += g.rows;
-        add(&mut totals.cost, cost, month)?;
+        accumulate(&mut totals.cost, cost, month)?;
         for b in CostBasis::ALL {
             if let Some(c) = g.cost(b) {
-                add(totals.by_basis.entry(b.name()).or_default(), c, month)?;
+                accumulate(totals.by_basis.entry(b.name()).or_default(), c, month)?;
             }
         }
         let tags_raw = g.dim(line::TAGS);
@@ -267,67 +203,6 @@ pub fn build(
     Ok(ledger)
 }
 
-/// Why a row (or group) is quarantined, if it is; checked in this order: a CSV row that could
-/// not be read, basis cost, period, currency. `period` and `currency` are the parsed forms of the raw texts.
-pub fn quarantine_reason(
-    basis: CostBasis,
-    basis_status: i32,
-    period_raw: Option<&str>,
-    period: Option<&String>,
-    currency_raw: Option<&str>,
-    currency: Option<&str>,
-) -> Option<QuarantineReason> {
-    if basis_status == crate::ingest::STATUS_WRONG_FIELD_COUNT {
-        Some(QuarantineReason::WrongFieldCount)
-    } else if basis_status == crate::ingest::STATUS_CUT_ROW {
-        Some(QuarantineReason::FileEndsInsideRow)
-    } else if basis_status == 1 {
-        Some(QuarantineReason::MissingCost(basis.focus_column().into()))
-    } else if basis_status == 2 {
-        Some(QuarantineReason::InvalidCost(basis.focus_column().into()))
-    } else if period_raw.is_none() {
-        Some(QuarantineReason::MissingBillingPeriod)
-    } else if period.is_none() {
-        Some(QuarantineReason::InvalidBillingPeriod)
-    } else if currency_raw.is_none() {
-        Some(QuarantineReason::MissingCurrency)
-    } else if currency.is_none() {
-        Some(QuarantineReason::InvalidCurrency)
-    } else {
-        None
-    }
-}
-
-/// Per input file, per currency, per basis name: the sum of the counted rows.
-pub type FileTotals = BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Money>>>;
-
-/// Totals of every basis per input file and currency, over the rows that were counted
-/// (quarantined rows left out): the provider's own cost columns, for reconciliation.
-pub fn file_totals(groups: &[SourceGroup], paths: &[std::path::PathBuf]) -> Result<FileTotals> {
-    let mut out = FileTotals::new();
-    for g in groups.iter().filter(|g| g.basis_status == 0) {
-        let Some(currency) = g.dim(line::BILLING_CURRENCY).and_then(currency_code) else {
-            continue;
-        };
-        let per = out
-            .entry(g.file)
-            .or_default()
-            .entry(currency.clone())
-            .or_default();
-        for b in CostBasis::ALL {
-            if let Some(c) = g.cost(b) {
-                add(per.entry(b.name()).or_default(), c, || {
-                    let file = paths
-                        .get(g.file)
-                        .map_or("?".into(), |p| p.display().to_string());
-                    format!("the {} total of `{file}` in {currency}", b.name())
-                })?;
-            }
-        }
-    }
-    Ok(out)
-}
-
 fn push_unique(map: &mut BTreeMap<usize, Vec<String>>, file: usize, value: Option<&str>) {
     if let Some(v) = value {
         let list = map.entry(file).or_default();
@@ -337,133 +212,9 @@ fn push_unique(map: &mut BTreeMap<usize, Vec<String>>, file: usize, value: Optio
     }
 }
 
-/// The billing period `YYYY-MM` of a period-start text: ISO dates and timestamps, `YYYY-MM`,
-/// `YYYYMM` and US `M/D/YYYY`. None for anything else, or an impossible date.
-///
-/// One rule for every input: **the month of the instant in UTC**. A timestamp with an offset
-/// (`2026-10-01T00:00:00+02:00`) is converted to UTC first (here: 2026-09-30T22:00Z, so
-/// September), exactly as a Parquet timestamp with a time zone is; a text without an offset,
-/// or with `Z` or ` UTC`, is read as UTC. So one instant has one month whether it comes from
-/// CSV or Parquet. FOCUS requires UTC; an export that writes local month starts with an
-/// offset should be converted before it is read.
-pub fn billing_period(raw: &str) -> Option<String> {
-    use chrono::NaiveDate;
-    let t = raw.trim();
-    let b = t.as_bytes();
-    let ym = |y: i32, m: u32| (1..=12).contains(&m).then(|| format!("{y:04}-{m:02}"));
-    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
-        let d = NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?;
-        let rest = &t[10..];
-        if !(rest.is_empty() || rest.starts_with(['T', 't', ' '])) {
-            return None;
-        }
-        let d = match utc_offset_minutes(rest) {
-            Some(offset) if offset != 0 => {
-                let local = d.and_time(time_of_day(rest)?);
-                (local - chrono::Duration::minutes(offset)).date()
-            }
-            _ => d,
-        };
-        return Some(d.format("%Y-%m").to_string());
-    }
-    if b.len() == 7 && b[4] == b'-' {
-        return ym(t[..4].parse().ok()?, t[5..].parse().ok()?);
-    }
-    if b.len() == 6 && b.iter().all(u8::is_ascii_digit) {
-        return ym(t[..4].parse().ok()?, t[4..].parse().ok()?);
-    }
-    if t.contains('/') {
-        let date = t.split([' ', 'T']).next()?;
-        let d = NaiveDate::parse_from_str(date, "%m/%d/%Y").ok()?;
-        return Some(d.format("%Y-%m").to_string());
-    }
-    None
-}
-
-/// The UTC offset in minutes at the end of the time part of a timestamp (`+02:00`, `-0530`,
-/// `+02`), or None when it has none (`Z`, ` UTC` and no suffix are UTC).
-fn utc_offset_minutes(rest: &str) -> Option<i64> {
-    let time = rest.get(1..)?.trim_end();
-    // the offset sign comes after the clock (HH:MM...), never inside it
-    let at = time.rfind(['+', '-']).filter(|i| *i >= 5)?;
-    let (sign, digits) = (&time[at..at + 1], time[at + 1..].replace(':', ""));
-    if !(digits.len() == 2 || digits.len() == 4) || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let hours: i64 = digits[..2].parse().ok()?;
-    let minutes: i64 = digits
-        .get(2..)
-        .filter(|m| !m.is_empty())
-        .map_or(Some(0), |m| m.parse().ok())?;
-    if hours > 23 || minutes > 59 {
-        return None;
-    }
-    let total = hours * 60 + minutes;
-    Some(if sign == "-" { -total } else { total })
-}
-
-/// The clock time of a timestamp's time part (`T08:30:00.5+02:00` -> 08:30:00.5).
-fn time_of_day(rest: &str) -> Option<chrono::NaiveTime> {
-    let time = rest.get(1..)?.trim();
-    let end = time.find(['+', '-', 'Z', 'z', ' ']).unwrap_or(time.len());
-    let clock = &time[..end];
-    ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
-        .iter()
-        .find_map(|f| chrono::NaiveTime::parse_from_str(clock, f).ok())
-}
-
-/// An upper-case ISO 4217-shaped code, or None.
-pub fn currency_code(raw: &str) -> Option<String> {
-    let t = raw.trim();
-    (t.len() == 3 && t.bytes().all(|c| c.is_ascii_alphabetic())).then(|| t.to_ascii_uppercase())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn billing_periods_from_real_world_timestamps() {
-        for (raw, want) in [
-            ("2024-09-01T00:00:00Z", "2024-09"),
-            ("2024-09-01 00:00:00", "2024-09"),
-            ("2024-09-01T00:00:00.000Z", "2024-09"),
-            ("2024-09-01", "2024-09"),
-            ("2024-09", "2024-09"),
-            ("202409", "2024-09"),
-            ("9/1/2024", "2024-09"),
-            ("09/01/2024 00:00", "2024-09"),
-            ("2024-09-01 07:00:00 UTC", "2024-09"),
-            // offsets: the month of the instant in UTC
-            ("2026-10-01T00:00:00+02:00", "2026-09"),
-            ("2026-10-01T00:00:00+0200", "2026-09"),
-            ("2026-10-01T01:59:59.999+02", "2026-09"),
-            ("2026-10-01T02:00:00+02:00", "2026-10"),
-            ("2026-09-30T23:00:00-05:00", "2026-10"),
-            ("2026-10-01T00:00:00Z", "2026-10"),
-            ("2026-10-01T00:00:00+00:00", "2026-10"),
-            ("2026-12-31T22:00:00-03:00", "2027-01"),
-        ] {
-            assert_eq!(billing_period(raw).as_deref(), Some(want), "{raw}");
-        }
-        for bad in [
-            "2024-02-30",
-            "2024-13",
-            "yesterday",
-            "",
-            "2024-09-01X",
-            "13/1/2024",
-        ] {
-            assert_eq!(billing_period(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn currencies() {
-        assert_eq!(currency_code(" usd").as_deref(), Some("USD"));
-        assert_eq!(currency_code("US$"), None);
-        assert_eq!(currency_code(""), None);
-    }
 
     fn group(
         period: &str,

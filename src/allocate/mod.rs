@@ -6,14 +6,19 @@
 //! precision, so shares add up to the pool. Works on the small aggregated ledger only; never
 //! touches files.
 
+pub mod amortize;
+pub mod rules;
+
+/// Requests per (period, model), for splits by request volume (read by `volumes`).
+pub type Requests = std::collections::BTreeMap<(String, String), i64>;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use crate::allocate::rules::{Pool, RuleSet};
 use crate::config::{SplitMethod, SpreadMethod};
-use crate::economics::Volumes;
 use crate::ingest::SourceGroup;
 use crate::ledger::Ledger;
 use crate::money::{split_largest_remainder, Money, SCALE};
-use crate::rules::{Pool, RuleSet};
 use crate::schema::{UNALLOCATED, UNTAGGED, UNUSED_COMMITMENT};
 use crate::tags::{TagSet, LIFECYCLE_PHASE, MODEL_ID, TEAM};
 
@@ -130,7 +135,7 @@ pub fn allocate(
     ledger: &Ledger,
     groups: &[SourceGroup],
     rules: &RuleSet,
-    volumes: Option<&Volumes>,
+    volumes: Option<&Requests>,
 ) -> Allocation {
     let mut out: BTreeMap<RowKey, (Money, u64)> = BTreeMap::new();
     let mut add = |k: RowKey, cost: Money, rows: u64| {
@@ -375,7 +380,7 @@ fn pool_weights(
     pool: &Pool,
     m: &Models,
     period: &str,
-    volumes: Option<&Volumes>,
+    volumes: Option<&Requests>,
 ) -> Vec<(String, i128)> {
     if pool.method == SplitMethod::Fixed {
         return pool
@@ -407,7 +412,7 @@ fn pool_weights(
             SplitMethod::Even => 1,
             SplitMethod::Proportional => m.direct_cost(model, pool.phase.as_deref()).0.max(0),
             SplitMethod::Requests => volumes
-                .and_then(|v| v.requests.get(&(period.to_string(), model.clone())))
+                .and_then(|v| v.get(&(period.to_string(), model.clone())))
                 .map_or(0, |n| i128::from(*n)),
             SplitMethod::Driver => pool
                 .driver
@@ -428,7 +433,7 @@ fn spread_weights(
     method: SpreadMethod,
     m: &Models,
     period: &str,
-    volumes: Option<&Volumes>,
+    volumes: Option<&Requests>,
 ) -> Vec<(String, i128)> {
     let split = match method {
         SpreadMethod::Keep => return Vec::new(),
@@ -510,8 +515,8 @@ fn split_bucket(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::allocate::rules::RuleSet;
     use crate::ledger::CostLine;
-    use crate::rules::RuleSet;
     use crate::tags::TagSet;
 
     fn line(tags: usize, cost: &str, unused: bool) -> CostLine {
@@ -596,7 +601,6 @@ mod tests {
         use std::path::Path;
 
         use crate::config::{parse, LoadedConfig};
-        use crate::economics::Volumes;
         use crate::ingest::SourceGroup;
         use crate::money::Money;
         use crate::schema::line;
@@ -628,7 +632,7 @@ mod tests {
         fn run(
             config: &str,
             groups: &[SourceGroup],
-            volumes: Option<&Volumes>,
+            volumes: Option<&crate::allocate::Requests>,
         ) -> Vec<(String, String, String, String)> {
             let cfg = parse(config, Path::new("t.toml")).unwrap();
             let loaded = LoadedConfig {
@@ -638,7 +642,10 @@ mod tests {
                 text: config.into(),
             };
             let tagger = TagNormaliser::new(&loaded.config.tags);
-            let rules = crate::rules::compile(&loaded, &tagger, volumes.is_some()).unwrap();
+            let drivers = |p: &Path| crate::volumes::read_driver(p, &tagger);
+            let rules =
+                crate::allocate::rules::compile(&loaded, &tagger, volumes.is_some(), &drivers)
+                    .unwrap();
             let ledger = crate::ledger::build(groups, &loaded.config, None).unwrap();
             let a = super::super::allocate(&ledger, groups, &rules, volumes);
             let total: Money = a.rows.iter().map(|r| r.cost).sum();
@@ -839,9 +846,9 @@ method = "proportional"
                 group("fs", "FeatureStore", "p", None, "8"),
                 group("untagged", "S3", "p", None, "4"),
             ];
-            let mut v = Volumes::default();
-            v.requests.insert(("2026-10".into(), "a".into()), 2);
-            v.requests.insert(("2026-10".into(), "b".into()), 1);
+            let mut v = crate::allocate::Requests::default();
+            v.insert(("2026-10".into(), "a".into()), 2);
+            v.insert(("2026-10".into(), "b".into()), 1);
             let rows = run(&config, &groups, Some(&v));
             let pool = |m: &str| -> Vec<(String, String)> {
                 rows.iter()
@@ -917,7 +924,7 @@ method = "proportional"
             #[test]
             fn allocation_conserves_money(groups in proptest::collection::vec(group(), 0..60)) {
                 let ledger = crate::ledger::build(&groups, &Config::default(), None).unwrap();
-                let alloc = super::super::allocate(&ledger, &groups, &crate::rules::RuleSet::default(), None);
+                let alloc = super::super::allocate(&ledger, &groups, &crate::allocate::rules::RuleSet::default(), None);
                 let read: std::collections::BTreeMap<_, _> =
                     ledger.totals.iter().map(|(k, t)| (k.clone(), t.cost)).collect();
                 let written = alloc.totals();
@@ -961,7 +968,8 @@ method = "proportional"
                 let cfg = crate::config::parse(&config, std::path::Path::new("t.toml")).unwrap();
                 let loaded = crate::config::LoadedConfig { config: cfg, path: None, hash: String::new(), text: config.clone() };
                 let tagger = crate::tags::TagNormaliser::new(&loaded.config.tags);
-                let rules = crate::rules::compile(&loaded, &tagger, false).unwrap();
+                let drivers = |p: &std::path::Path| crate::volumes::read_driver(p, &tagger);
+                let rules = crate::allocate::rules::compile(&loaded, &tagger, false, &drivers).unwrap();
                 let ledger = crate::ledger::build(&groups, &loaded.config, None).unwrap();
                 let alloc = super::super::allocate(&ledger, &groups, &rules, None);
                 let read: std::collections::BTreeMap<_, _> =

@@ -171,10 +171,15 @@ pub struct RuleSet {
 
 /// Compiles and checks the rules of a loaded config. `has_volumes` says whether request
 /// volumes were given (needed by the `requests` method).
+/// The driver quantities of a pool's driver file, (period, model) -> quantity: the pipeline
+/// passes `volumes::read_driver`, so allocation never reads a file itself.
+pub type DriverReader<'a> = &'a dyn Fn(&Path) -> Result<BTreeMap<(String, String), Money>>;
+
 pub fn compile(
     loaded: &LoadedConfig,
     tagger: &TagNormaliser,
     has_volumes: bool,
+    read_driver: DriverReader,
 ) -> Result<RuleSet> {
     let c = &loaded.config;
     let path = loaded
@@ -306,7 +311,7 @@ pub fn compile(
             ));
         }
         let driver = match (&p.method, &p.driver) {
-            (SplitMethod::Driver, Some(f)) => read_driver(&base.join(f), tagger)?,
+            (SplitMethod::Driver, Some(f)) => read_driver(&base.join(f))?,
             (SplitMethod::Driver, None) => {
                 return Err(err(
                     &id,
@@ -373,86 +378,6 @@ pub fn compile(
     })
 }
 
-/// Reads a driver file: period (YYYY-MM or a date), model_id, quantity. The first bad row, in
-/// file order, is an error.
-fn read_driver(path: &Path, tagger: &TagNormaliser) -> Result<BTreeMap<(String, String), Money>> {
-    let file = crate::ingest::inspect(path)?;
-    let scan = crate::ingest::RawScan::open(file)?;
-    let cols = crate::ingest::columns::Columns::new(&scan.schema);
-    let find = |names: &[&str]| cols.find(names);
-    let (Some(p), Some(m), Some(q)) = (
-        find(&["period", "billing_period", "month", "date"]),
-        find(&["model_id", "model"]),
-        find(&["quantity", "value", "amount"]),
-    ) else {
-        return Err(Error::MissingColumns {
-            path: path.to_path_buf(),
-            format: "a driver file".into(),
-            missing: vec!["period, model_id, quantity".into()],
-        });
-    };
-    let bad = |row: u64, what: &str| Error::Ingest {
-        path: path.to_path_buf(),
-        message: format!("row {row}: {what}"),
-        hint: Some(
-            "a driver file has period (YYYY-MM), model_id and a non-negative quantity".into(),
-        ),
-    };
-    let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
-    let columns = [p.clone(), m.clone(), q.clone()];
-    for frame in scan.frames(Some(&columns), true, false)? {
-        let frame = frame?;
-        // rows the CSV reader could not read come first if they come earlier in the file
-        let unreadable = frame.bad.first().map(|b| {
-            let reason = crate::ingest::bad_row_reason(&b.problem).message();
-            (
-                b.row,
-                bad(b.row, &format!("{reason} ({})", b.problem.value())),
-            )
-        });
-        let df = frame.frame;
-        let get = |n: &str| {
-            df.column(n)
-                .and_then(crate::ingest::text_values)
-                .map_err(|e| scan.read_error(e))
-        };
-        let rows = get(crate::ingest::ROW_NUMBER)?;
-        let (ps, ms, qs) = (get(&p)?, get(&m)?, get(&q)?);
-        for (((p, m), q), row) in ps.into_iter().zip(ms).zip(qs).zip(&rows) {
-            let row = row.as_deref().and_then(|r| r.parse().ok()).unwrap_or(0);
-            let checked = (|| {
-                let period = p
-                    .as_deref()
-                    .and_then(crate::ledger::billing_period)
-                    .ok_or_else(|| bad(row, "period is not a month"))?;
-                let model = m
-                    .map(|m| tagger.value(&m))
-                    .filter(|m| !m.is_empty())
-                    .ok_or_else(|| bad(row, "empty model_id"))?;
-                let qty = q
-                    .as_deref()
-                    .and_then(|q| Money::parse(q).ok())
-                    .filter(|q| q.0 >= 0)
-                    .ok_or_else(|| bad(row, "quantity is not a non-negative number"))?;
-                Ok::<_, Error>((period, model, qty))
-            })();
-            match checked {
-                Ok((period, model, qty)) => *out.entry((period, model)).or_default() += qty,
-                Err(e) => {
-                    return Err(match unreadable {
-                        Some((r, earlier)) if r < row => earlier,
-                        _ => e,
-                    })
-                }
-            }
-        }
-        if let Some((_, e)) = unreadable {
-            return Err(e);
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -488,7 +413,11 @@ mod tests {
     fn compile_err(text: &str) -> String {
         let l = load(text);
         let t = TagNormaliser::new(&TagsConfig::default());
-        compile(&l, &t, false).unwrap_err().to_string()
+        compile(&l, &t, false, &|p: &Path| {
+            crate::volumes::read_driver(p, &t)
+        })
+        .unwrap_err()
+        .to_string()
     }
 
     #[test]
@@ -521,7 +450,10 @@ mod tests {
         assert!(e.contains("pools cannot feed pools"), "{e}");
         let ok = load("[[shared]]\nid = \"fs\"\nmatch = { model_id = \"__fs__\" }\nmethod = \"fixed\"\nweights = { a = 0.6, b = 0.4 }\n");
         let t = TagNormaliser::new(&TagsConfig::default());
-        let rs = compile(&ok, &t, false).unwrap();
+        let rs = compile(&ok, &t, false, &|p: &Path| {
+            crate::volumes::read_driver(p, &t)
+        })
+        .unwrap();
         assert_eq!(
             rs.pools[0].weights.iter().map(|w| w.1).sum::<Money>(),
             Money(crate::money::ONE)

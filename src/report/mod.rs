@@ -2,10 +2,12 @@
 //! of `validate`. Pure functions from results to text; money is shown with 2 decimals here
 //! only (the tables keep every decimal).
 
+pub mod page;
+
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use crate::compliance::ComplianceSummary;
+use crate::ledger::compliance::ComplianceSummary;
 use crate::money::Money;
 use crate::output::Manifest;
 
@@ -245,7 +247,7 @@ pub fn validate_text(c: &ComplianceSummary, threshold: Option<f64>) -> String {
             k.currency
         );
     }
-    let offenders = |o: &mut String, title: &str, list: &[crate::compliance::Offender]| {
+    let offenders = |o: &mut String, title: &str, list: &[crate::ledger::compliance::Offender]| {
         if list.is_empty() {
             return;
         }

@@ -1,0 +1,63 @@
+//! What every command gets besides its arguments: how much to say on stderr, how inputs are
+//! read, and the test hooks. The environment is read here, once (`MLCOST_NO_PROGRESS`,
+//! `MLCOST_PARQUET_READER`, `MLCOST_PARQUET_SLICE_ROWS`, `MLCOST_CSV_BATCH_ROWS`, and with the
+//! `test-hooks` feature `MLCOST_TEST_*`); nothing below the commands reads it.
+
+use std::io::IsTerminal;
+
+use crate::ingest::ReadOptions;
+use crate::output::TestHooks;
+
+/// How much the user wants to hear on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Verbosity {
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub verbosity: Verbosity,
+    pub read: ReadOptions,
+    pub hooks: TestHooks,
+}
+
+impl Context {
+    /// The context of one command line: verbosity from `-q`/`-v`, the rest from the
+    /// environment.
+    pub fn from_env(quiet: bool, verbose: u8) -> Context {
+        let var = |k: &str| std::env::var(k).ok();
+        let positive = |k: &str| {
+            var(k)
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|v| *v > 0)
+        };
+        let defaults = ReadOptions::default();
+        // Progress only for a person watching: stderr a terminal, neither -q nor -v.
+        let progress = !quiet
+            && verbose == 0
+            && std::io::stderr().is_terminal()
+            && std::env::var_os("MLCOST_NO_PROGRESS").is_none();
+        Context {
+            verbosity: Verbosity { quiet, verbose },
+            read: ReadOptions {
+                progress,
+                direct_parquet: var("MLCOST_PARQUET_READER").as_deref() != Some("polars"),
+                parquet_slice_rows: positive("MLCOST_PARQUET_SLICE_ROWS")
+                    .unwrap_or(defaults.parquet_slice_rows),
+                csv_batch_rows: positive("MLCOST_CSV_BATCH_ROWS")
+                    .unwrap_or(defaults.csv_batch_rows),
+            },
+            hooks: TestHooks::from_env(),
+        }
+    }
+
+    /// `text` for stderr, unless `-q` asked for errors only.
+    pub fn say(&self, text: String) -> String {
+        if self.verbosity.quiet {
+            String::new()
+        } else {
+            text
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! Reading every billing input of a run: open and detect each file, refuse the same export
+//! given twice (by content) and AWS CUR months delivered twice (by line-item identity, unless
+//! `--prefer` names the winner), aggregate each file (Parquet files with a direct column
+//! mapping together, on their dictionary keys), and merge the groups across files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{FileKind, InputFile, RawScan, SourceFormat, SourceGroup};
+use crate::config::CostBasis;
+use crate::error::{Error, Result};
+use crate::money::Money;
+use crate::schema::line;
+
+/// How inputs are read, resolved once from the command line and the environment (see
+/// `Context`) and handed down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Show a spinner (stderr is a terminal, no -q/-v, `MLCOST_NO_PROGRESS` unset).
+    pub progress: bool,
+    /// Read Parquet on its dictionary keys where possible (`MLCOST_PARQUET_READER=polars`
+    /// turns it off, for comparison).
+    pub direct_parquet: bool,
+    /// Rows per slice of the Polars Parquet path (`MLCOST_PARQUET_SLICE_ROWS`).
+    pub parquet_slice_rows: usize,
+    /// Rows per CSV batch (`MLCOST_CSV_BATCH_ROWS`).
+    pub csv_batch_rows: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            progress: false,
+            direct_parquet: true,
+            parquet_slice_rows: super::groups::PARQUET_SLICE_ROWS,
+            csv_batch_rows: super::csv::BATCH_ROWS,
+        }
+    }
+}
+
+impl ReadOptions {
+    fn progress_bar(&self) -> indicatif::ProgressBar {
+        if !self.progress {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+}
+
+/// One billing file after ingest.
+pub struct FileRead {
+    pub file: InputFile,
+    pub source: SourceFormat,
+    pub notes: Vec<String>,
+    pub format: String,
+    pub format_version: String,
+    pub rows: u64,
+    pub scan: RawScan,
+}
+
+pub struct BillingRead {
+    pub files: Vec<FileRead>,
+    /// Groups of all files, merged across files where they are counted (see
+    /// `merge_across_files`).
+    pub groups: Vec<SourceGroup>,
+    /// Totals of every basis per input file and currency, taken before the merge.
+    pub file_totals: FileTotals,
+}
+
+/// Opens, normalises and aggregates every billing input (`paths`, from
+/// `super::resolve_paths`).
+pub fn read_billing(
+    paths: Vec<PathBuf>,
+    forced: Option<SourceFormat>,
+    prefer: Option<&Path>,
+    basis: CostBasis,
+    options: &ReadOptions,
+) -> Result<BillingRead> {
+    let bar = options.progress_bar();
+    let mut files = Vec::with_capacity(paths.len());
+    let mut groups = Vec::new();
+    let n = paths.len();
+    let inspected: Vec<InputFile> = paths
+        .iter()
+        .map(|p| super::sniff(p))
+        .collect::<Result<_>>()?;
+    // Hash the inputs on a thread of their own while Polars reads them: hashing is one more
+    // pass over every byte, and the scans leave part of the CPU idle. Each file gets the
+    // hash of its bytes (for the manifest) and of its content (decompressed), which decides
+    // whether two inputs are the same export.
+    let hashing = {
+        let paths = paths.clone();
+        std::thread::spawn(move || -> Result<Vec<super::Hashes>> {
+            use rayon::prelude::*;
+            paths.par_iter().map(|p| super::hash_content(p)).collect()
+        })
+    };
+    let mut opened = Vec::with_capacity(inspected.len());
+    for file in inspected {
+        let mut scan = RawScan::open(file.clone())?;
+        scan.options = *options;
+        let source = super::detect(&scan, forced)?;
+        opened.push((file, scan, source));
+    }
+    let skip = overlapping_line_items(&opened, prefer)?;
+    let direct_allowed = options.direct_parquet;
+    // Parquet files with a direct column mapping are aggregated together at the end, their
+    // row groups in parallel; the rest one at a time through Polars.
+    let mut deferred: Vec<(usize, super::NormalisedLines)> = Vec::new();
+    let mut plans: Vec<super::parquet_direct::DirectPlan> = Vec::new();
+    let mut i = 0;
+    for (file, scan, source) in opened {
+        if skip.contains(&file.path) {
+            continue;
+        }
+        bar.set_message(format!("reading {}/{n} {}", i + 1, file.path.display()));
+        let _span = tracing::info_span!("ingest", path = %file.path.display()).entered();
+        let lines = super::normalise(&scan, source, scan.plan_frame()?, false, basis)?;
+        let (format, format_version) = (lines.format.clone(), lines.format_version.clone());
+        let notes = lines.notes.clone();
+        tracing::info!(
+            "detected {format} {format_version} from columns {}",
+            lines
+                .columns_used
+                .iter()
+                .map(|(c, s)| format!("{s}->{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let plan = match (&lines.direct, file.kind) {
+            (Some(direct), FileKind::Parquet) if direct_allowed => {
+                super::parquet_direct::DirectPlan::new(&file.path, i, direct, basis)
+                    .map_err(|why| tracing::info!("read through Polars: {why}"))
+                    .ok()
+            }
+            _ => None,
+        };
+        let rows = match plan {
+            Some(plan) => {
+                plans.push(plan);
+                deferred.push((i, lines));
+                0 // counted when the deferred files are read
+            }
+            None => {
+                let file_groups = super::aggregate(lines, basis, i, &scan, source)?;
+                let rows = file_groups.iter().map(|g| g.rows).sum();
+                tracing::info!(rows, groups = file_groups.len(), "aggregated");
+                groups.extend(file_groups);
+                rows
+            }
+        };
+        files.push(FileRead {
+            file,
+            source,
+            notes,
+            format,
+            format_version,
+            rows,
+            scan,
+        });
+        i += 1;
+    }
+    // Per file, the totals of its counted rows, taken before groups merge across files.
+    let file_paths: Vec<std::path::PathBuf> = files.iter().map(|f| f.file.path.clone()).collect();
+    let mut file_totals = file_totals(&groups, &file_paths)?;
+    if !plans.is_empty() {
+        bar.set_message(format!("reading {} Parquet file(s)", plans.len()));
+        let read = super::parquet_direct::aggregate(&plans);
+        groups.extend(read.groups);
+        for ((i, lines), result) in deferred.into_iter().zip(read.files) {
+            let f = &mut files[i];
+            match result {
+                Ok(summary) => {
+                    tracing::info!(path = %f.file.path.display(), rows = summary.rows, "aggregated on Parquet dictionaries");
+                    f.rows = summary.rows;
+                    file_totals.insert(i, summary.totals);
+                }
+                Err(why) => {
+                    tracing::info!(path = %f.file.path.display(), "read through Polars: {why}");
+                    let file_groups = super::aggregate(lines, basis, i, &f.scan, f.source)?;
+                    f.rows = file_groups.iter().map(|g| g.rows).sum();
+                    file_totals.append(&mut self::file_totals(&file_groups, &file_paths)?);
+                    groups.extend(file_groups);
+                }
+            }
+        }
+    }
+    let hashes = hashing
+        .join()
+        .map_err(|_| Error::Internal("the hashing thread panicked".into()))??;
+    let by_path: std::collections::HashMap<&std::path::Path, &super::Hashes> = paths
+        .iter()
+        .map(|p| p.as_path())
+        .zip(hashes.iter())
+        .collect();
+    for f in files.iter_mut() {
+        if let Some(h) = by_path.get(f.file.path.as_path()) {
+            f.file.sha256 = h.file.clone();
+            f.file.content_sha256 = h.content.clone();
+        }
+    }
+    // the same export given twice (a month delivered twice, a copy in another folder, the
+    // same CSV once plain and once gzipped): compared on decompressed content
+    for (i, a) in paths.iter().enumerate() {
+        if let Some(j) = hashes[..i]
+            .iter()
+            .position(|h| h.content == hashes[i].content)
+        {
+            return Err(Error::Ingest {
+                path: a.clone(),
+                message: format!(
+                    "it has the same content as `{}` (sha256 of the content {}); reading both would count every line item twice",
+                    paths[j].display(),
+                    &hashes[i].content[..12]
+                ),
+                hint: Some("pass only one of the two files".into()),
+            });
+        }
+    }
+    bar.finish_and_clear();
+    if files.iter().all(|f| f.rows == 0) {
+        let empty: Vec<String> = files
+            .iter()
+            .map(|f| format!("`{}`", f.file.path.display()))
+            .collect();
+        return Err(Error::Rejected {
+            message: format!(
+                "no billing rows were read from {} file(s); nothing was written",
+                files.len()
+            ),
+            hint: Some(format!(
+                "check that the export is complete: {} has a header but no data rows",
+                empty.join(", ")
+            )),
+        });
+    }
+    let groups = merge_across_files(groups, &file_paths)?;
+    Ok(BillingRead {
+        files,
+        groups,
+        file_totals,
+    })
+}
+
+/// Merges groups with the same dimensions from different files, so a month delivered in 100
+/// parts gives the same few groups (and the same rounding precision) as one file. Groups
+/// that will be quarantined (cost missing or not a number, period or currency that does not
+/// parse) keep their file, which the quarantine report names.
+fn merge_across_files(
+    groups: Vec<SourceGroup>,
+    paths: &[std::path::PathBuf],
+) -> Result<Vec<SourceGroup>> {
+    use crate::schema::line;
+    type Key = ([Option<String>; 15], i32, bool, Option<usize>);
+    let mut parses: std::collections::HashMap<(usize, String), bool> = Default::default();
+    let mut ok = |d: usize, v: Option<&str>| -> bool {
+        let Some(v) = v else { return false };
+        *parses.entry((d, v.to_string())).or_insert_with(|| match d {
+            0 => super::billing_period(v).is_some(),
+            _ => super::currency_code(v).is_some(),
+        })
+    };
+    let mut merged: std::collections::HashMap<Key, SourceGroup> = Default::default();
+    for g in groups {
+        let counted = g.basis_status == 0
+            && ok(0, g.dim(line::BILLING_PERIOD_START))
+            && ok(1, g.dim(line::BILLING_CURRENCY));
+        let key = (
+            g.dims.clone(),
+            g.basis_status,
+            g.prepaid_shape,
+            (!counted).then_some(g.file),
+        );
+        match merged.get_mut(&key) {
+            Some(m) => m.absorb(&g).map_err(|detail| Error::Overflow {
+                what: format!(
+                    "a cost sum across input files (`{}` and `{}`)",
+                    paths
+                        .get(m.file)
+                        .map_or("?".into(), |p| p.display().to_string()),
+                    paths
+                        .get(g.file)
+                        .map_or("?".into(), |p| p.display().to_string())
+                ),
+                detail,
+            })?,
+            None => {
+                merged.insert(key, g);
+            }
+        }
+    }
+    Ok(merged.into_values().collect())
+}
+
+/// Line-item identities of an AWS CUR file (identity/LineItemId + identity/TimeInterval), when
+/// it has them, hashed. Read a batch at a time; rows the reader could not read are left out
+/// (they are quarantined, not counted).
+fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>>> {
+    use std::hash::{Hash, Hasher};
+    let cols = super::columns::Columns::new(&scan.schema);
+    let (Some(id), Some(interval)) = (
+        cols.find(&["identity/LineItemId"]),
+        cols.find(&["identity/TimeInterval"]),
+    ) else {
+        return Ok(None);
+    };
+    let mut set = std::collections::HashSet::new();
+    for frame in scan.frames(Some(&[id.clone(), interval.clone()]), false, false)? {
+        let df = frame?.frame;
+        let get = |n: &str| {
+            df.column(n)
+                .and_then(super::text_values)
+                .map_err(|e| scan.read_error(e))
+        };
+        let (ids, intervals) = (get(&id)?, get(&interval)?);
+        for (a, b) in ids.iter().zip(&intervals) {
+            if let (Some(a), Some(b)) = (a, b) {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                (a, b).hash(&mut h);
+                set.insert(h.finish());
+            }
+        }
+    }
+    Ok(Some(set))
+}
+
+/// Refuses two CUR exports that repeat the same line items, unless `prefer` names the one that
+/// wins; returns the files to skip.
+fn overlapping_line_items(
+    opened: &[(InputFile, RawScan, SourceFormat)],
+    prefer: Option<&std::path::Path>,
+) -> Result<Vec<std::path::PathBuf>> {
+    let cur: Vec<&(InputFile, RawScan, SourceFormat)> = opened
+        .iter()
+        .filter(|o| o.2 == SourceFormat::AwsCur)
+        .collect();
+    if cur.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let mut sets = Vec::new();
+    for (file, scan, _) in &cur {
+        if let Some(ids) = line_item_ids(scan)? {
+            sets.push((file.path.clone(), ids));
+        }
+    }
+    let mut skip = Vec::new();
+    for i in 0..sets.len() {
+        for j in 0..i {
+            let (a, b) = (&sets[j], &sets[i]);
+            if skip.contains(&a.0) || skip.contains(&b.0) {
+                continue;
+            }
+            let common = b.1.iter().filter(|h| a.1.contains(h)).count();
+            if common == 0 {
+                continue;
+            }
+            match prefer {
+                Some(p) if p == a.0 || p == b.0 => {
+                    let loser = if p == a.0 { b.0.clone() } else { a.0.clone() };
+                    tracing::warn!("`{}` repeats {common} line items of `{}`: skipped (--prefer)", loser.display(), p.display());
+                    skip.push(loser);
+                }
+                _ => {
+                    return Err(Error::Ingest {
+                        path: b.0.clone(),
+                        message: format!(
+                            "it repeats {common} line items of `{}` (same identity/LineItemId and TimeInterval): the same month delivered twice?",
+                            a.0.display()
+                        ),
+                        hint: Some(format!("say which file wins with `--prefer {}` (or the other one)", b.0.display())),
+                    })
+                }
+            }
+        }
+    }
+    Ok(skip)
+}
+
+/// Per input file, per currency, per basis name: the sum of the counted rows.
+pub type FileTotals = BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Money>>>;
+
+/// Totals of every basis per input file and currency, over the rows that were counted
+/// (quarantined rows left out): the provider's own cost columns, for reconciliation.
+pub fn file_totals(groups: &[SourceGroup], paths: &[std::path::PathBuf]) -> Result<FileTotals> {
+    let mut out = FileTotals::new();
+    for g in groups.iter().filter(|g| g.basis_status == 0) {
+        let Some(currency) = g.dim(line::BILLING_CURRENCY).and_then(super::currency_code) else {
+            continue;
+        };
+        let per = out
+            .entry(g.file)
+            .or_default()
+            .entry(currency.clone())
+            .or_default();
+        for b in CostBasis::ALL {
+            if let Some(c) = g.cost(b) {
+                crate::money::accumulate(per.entry(b.name()).or_default(), c, || {
+                    let file = paths
+                        .get(g.file)
+                        .map_or("?".into(), |p| p.display().to_string());
+                    format!("the {} total of `{file}` in {currency}", b.name())
+                })?;
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,396 @@
+//! From a raw scan to canonical line items: the billing formats mlcost reads, detecting a file's
+//! format from its columns, handing the scan to that format's adapter, and the expressions the
+//! adapters share (money parsed exactly from any column type, tags as JSON text, values as text).
+
+use polars::prelude::*;
+
+use super::{aws, azure, columns, cost_explorer, focus, gcp, oci, parquet_direct, RawScan};
+use crate::config::CostBasis;
+use crate::error::{Error, Result};
+use crate::money::{Money, PRECISION, SCALE};
+
+/// A scan mapped to the canonical line-item columns of `schema::line` (text dimensions plus
+/// decimal(38,18) costs). Produced by a format adapter.
+pub struct NormalisedLines {
+    pub lf: LazyFrame,
+    /// Format name and version for the manifest, e.g. `focus` / `1.2`.
+    pub format: String,
+    pub format_version: String,
+    /// Source column used for each canonical column that was present.
+    pub columns_used: Vec<(String, String)>,
+    /// Facts about the source a user should see in the summary.
+    pub notes: Vec<String>,
+    /// Set when every canonical column is a source column as it is: such a Parquet file can
+    /// be read by `parquet_direct`.
+    pub direct: Option<parquet_direct::DirectColumns>,
+    /// The source columns the mapping reads (the CSV projection); None when it needs them all.
+    pub needed: Option<Vec<String>>,
+}
+
+/// The billing export formats mlcost reads; each has an adapter module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceFormat {
+    Focus,
+    /// AWS CUR 1 and CUR 2.0 (`aws-cur2` is accepted as a name too)
+    #[value(alias = "aws-cur2")]
+    AwsCur,
+    Azure,
+    Gcp,
+    Oci,
+    CostExplorer,
+}
+
+impl SourceFormat {
+    pub const ALL: [SourceFormat; 6] = [
+        SourceFormat::Focus,
+        SourceFormat::AwsCur,
+        SourceFormat::Azure,
+        SourceFormat::Gcp,
+        SourceFormat::Oci,
+        SourceFormat::CostExplorer,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Focus => "FOCUS",
+            SourceFormat::AwsCur => "AWS CUR",
+            SourceFormat::Azure => "Azure cost details",
+            SourceFormat::Gcp => "GCP billing export",
+            SourceFormat::Oci => "OCI cost report",
+            SourceFormat::CostExplorer => "AWS Cost Explorer",
+        }
+    }
+
+    /// What a file lacks to be read as this format (empty: it is one).
+    fn missing(self, cols: &columns::Columns) -> Vec<String> {
+        if self == SourceFormat::CostExplorer && cost_explorer::matches(cols) {
+            return Vec::new();
+        }
+        cols.missing(self.required())
+    }
+
+    /// Columns a file must have to be read as this format (alternatives per entry).
+    fn required(self) -> &'static [&'static [&'static str]] {
+        match self {
+            SourceFormat::Focus => focus::REQUIRED,
+            SourceFormat::AwsCur => aws::REQUIRED,
+            SourceFormat::Azure => azure::REQUIRED,
+            SourceFormat::Gcp => gcp::REQUIRED,
+            SourceFormat::Oci => oci::REQUIRED,
+            SourceFormat::CostExplorer => cost_explorer::REQUIRED,
+        }
+    }
+}
+
+/// Picks the format of a file: the forced one (checked), or the first whose required columns
+/// are all present. Otherwise an error naming the closest format and what it lacks.
+pub fn detect(scan: &RawScan, forced: Option<SourceFormat>) -> Result<SourceFormat> {
+    let cols = columns::Columns::new(&scan.schema);
+    let candidates: Vec<SourceFormat> = match forced {
+        Some(f) => vec![f],
+        None => SourceFormat::ALL.to_vec(),
+    };
+    let mut best: Option<(SourceFormat, Vec<String>)> = None;
+    for f in candidates {
+        let missing = f.missing(&cols);
+        if missing.is_empty() {
+            tracing::info!(
+                "`{}`: detected {} (all of {} present)",
+                scan.file.path.display(),
+                f.name(),
+                f.required()
+                    .iter()
+                    .map(|a| a[0])
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            return Ok(f);
+        }
+        if best.as_ref().is_none_or(|(_, m)| missing.len() < m.len()) {
+            best = Some((f, missing));
+        }
+    }
+    // candidates is never empty, so best is set; fall back to FOCUS defensively
+    let (format, missing) = best.unwrap_or((SourceFormat::Focus, Vec::new()));
+    Err(Error::MissingColumns {
+        path: scan.file.path.clone(),
+        format: format.name().to_string(),
+        missing,
+    })
+}
+
+/// Maps a scan of `format` to canonical lines, checking the cost basis is available.
+pub fn normalise(
+    scan: &RawScan,
+    format: SourceFormat,
+    lf: LazyFrame,
+    row_numbers: bool,
+    basis: CostBasis,
+) -> Result<NormalisedLines> {
+    let cols = columns::Columns::new(&scan.schema);
+    let (canonical, lf) = match format {
+        SourceFormat::Focus => (focus::map(&cols), lf),
+        SourceFormat::AwsCur => (aws::map(&cols), lf),
+        SourceFormat::Azure => (azure::map(&cols), lf),
+        SourceFormat::Gcp => (gcp::map(&cols), lf),
+        SourceFormat::Oci => (oci::map(&cols), lf),
+        SourceFormat::CostExplorer => cost_explorer::map(scan, &cols, lf)?,
+    };
+    if !canonical.supports(basis) {
+        return Err(Error::Ingest {
+            path: scan.file.path.clone(),
+            message: format!(
+                "cost basis `{}` is not available for {} exports",
+                basis.name(),
+                format.name()
+            ),
+            hint: Some("set `[cost] basis` to `effective` or `billed` in the config".into()),
+        });
+    }
+    let mut lines = canonical.into_lines(lf, row_numbers);
+    // A mapping over reshaped columns (Cost Explorer) reads the whole file.
+    if let Some(needed) = &lines.needed {
+        if format == SourceFormat::CostExplorer || !needed.iter().all(|n| scan.schema.contains(n)) {
+            lines.needed = None;
+        }
+    }
+    Ok(lines)
+}
+
+/// Tags column to JSON object text, whatever its physical type. `strip` removes a key prefix
+/// (CUR 2.0 spells `user:team` as `user_team` in its map).
+pub fn tags_expr(e: Expr, dtype: &DataType, strip: Option<&'static str>) -> Expr {
+    match dtype {
+        DataType::String => e,
+        DataType::Struct(_) | DataType::List(_) => e.map(
+            move |c: Column| {
+                let s = c.as_materialized_series();
+                let out: StringChunked = (0..s.len())
+                    .map(|i| s.get(i).ok().and_then(|v| any_value_to_json(&v, strip)))
+                    .collect();
+                Ok(out.with_name(c.name().clone()).into_series().into_column())
+            },
+            |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+        ),
+        _ => e.cast(DataType::String),
+    }
+}
+
+/// A map (list of {key, value} structs) or struct as JSON object text; None when empty.
+fn any_value_to_json(v: &AnyValue, strip: Option<&str>) -> Option<String> {
+    let mut map = serde_json::Map::new();
+    let key = |k: String| match strip {
+        Some(p) => k.strip_prefix(p).map(str::to_string).unwrap_or(k),
+        None => k,
+    };
+    match v {
+        AnyValue::List(inner) => {
+            for item in inner.iter() {
+                let fields = struct_fields(&item);
+                let k = fields
+                    .iter()
+                    .find(|(n, _)| n == "key")
+                    .and_then(|(_, v)| v.clone());
+                let val = fields
+                    .iter()
+                    .find(|(n, _)| n == "value")
+                    .and_then(|(_, v)| v.clone());
+                if let (Some(k), Some(val)) = (k, val) {
+                    map.insert(key(k), serde_json::Value::String(val));
+                }
+            }
+        }
+        AnyValue::Struct(_, _, _) | AnyValue::StructOwned(_) => {
+            for (k, val) in struct_fields(v) {
+                if let Some(val) = val {
+                    map.insert(key(k), serde_json::Value::String(val));
+                }
+            }
+        }
+        _ => return None,
+    }
+    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+}
+
+/// The (field name, value as text) pairs of a struct value.
+pub(crate) fn struct_fields(v: &AnyValue) -> Vec<(String, Option<String>)> {
+    let mut out = Vec::new();
+    if let AnyValue::Struct(_, _, fields) = v {
+        for (field, value) in fields.iter().zip(v._iter_struct_av()) {
+            out.push((field.name().to_string(), scalar_text(&value)));
+        }
+    } else if let AnyValue::StructOwned(payload) = v {
+        for (value, field) in payload.0.iter().zip(payload.1.iter()) {
+            out.push((field.name().to_string(), scalar_text(value)));
+        }
+    }
+    out
+}
+
+fn scalar_text(v: &AnyValue) -> Option<String> {
+    match v {
+        AnyValue::Null => None,
+        AnyValue::String(s) => Some(s.to_string()),
+        AnyValue::StringOwned(s) => Some(s.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// Extra columns of the aggregated frame.
+pub const ROWS: &str = "__rows";
+/// 0 = basis cost parsed, 1 = basis cost missing, 2 = basis cost not a number; groups of CSV
+/// rows that could not be read have `STATUS_WRONG_FIELD_COUNT` or `STATUS_CUT_ROW`.
+pub const BASIS_STATUS: &str = "__basis_status";
+/// Status of a group of CSV rows with another number of fields than the header.
+pub const STATUS_WRONG_FIELD_COUNT: i32 = 3;
+/// Status of the last CSV row when the file ends inside it.
+pub const STATUS_CUT_ROW: i32 = 4;
+/// BilledCost > 0 and EffectiveCost = 0: with ChargeCategory Purchase, a commitment purchase.
+pub const PREPAID_SHAPE: &str = "__prepaid_shape";
+
+/// Expression: parse any column to decimal(38,18) money. Text is parsed exactly; numbers and
+/// other types go through their text form; unparsable values become null.
+pub fn money_expr(e: Expr) -> Expr {
+    e.map(
+        |c: Column| {
+            let name = c.name().clone();
+            let s = c.as_materialized_series();
+            let decimal = DataType::Decimal(PRECISION, SCALE as usize);
+            if let DataType::Decimal(_, _) = s.dtype() {
+                return Ok(s.cast(&decimal)?.into_column());
+            }
+            let text = if s.dtype() == &DataType::String {
+                s.clone()
+            } else {
+                s.cast(&DataType::String)?
+            };
+            let parsed: Int128Chunked = text
+                .str()?
+                .iter()
+                .map(|v| v.and_then(|t| Money::parse(t).ok().map(|m| m.0)))
+                .collect();
+            Ok(parsed
+                .with_name(name)
+                .into_decimal_unchecked(PRECISION, SCALE as usize)
+                .into_series()
+                .into_column())
+        },
+        |_, f| {
+            Ok(Field::new(
+                f.name().clone(),
+                DataType::Decimal(PRECISION, SCALE as usize),
+            ))
+        },
+    )
+}
+
+/// A column's values as text: strings as they are, datetimes as ISO 8601 (UTC), dates as
+/// `YYYY-MM-DD`, anything else through Polars' cast to string.
+pub fn text_values(c: &Column) -> PolarsResult<Vec<Option<String>>> {
+    let s = c.as_materialized_series();
+    match s.dtype() {
+        DataType::String => Ok(s.str()?.iter().map(|v| v.map(str::to_string)).collect()),
+        DataType::Datetime(unit, _) => {
+            let unit = *unit;
+            let phys = s.to_physical_repr();
+            let phys = phys.i64()?;
+            Ok(phys
+                .iter()
+                .map(|v| v.and_then(|v| datetime_text(v, unit)))
+                .collect())
+        }
+        DataType::Date => {
+            let phys = s.to_physical_repr();
+            let phys = phys.i32()?;
+            Ok(phys
+                .iter()
+                .map(|v| {
+                    v.and_then(|d| {
+                        chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+                            .and_then(|e| {
+                                e.checked_add_signed(chrono::Duration::days(i64::from(d)))
+                            })
+                            .map(|d| d.format("%Y-%m-%d").to_string())
+                    })
+                })
+                .collect())
+        }
+        _ => {
+            let t = s.cast(&DataType::String)?;
+            Ok(t.str()?.iter().map(|v| v.map(str::to_string)).collect())
+        }
+    }
+}
+
+fn datetime_text(v: i64, unit: TimeUnit) -> Option<String> {
+    let dt = match unit {
+        TimeUnit::Nanoseconds => chrono::DateTime::from_timestamp_nanos(v),
+        TimeUnit::Microseconds => chrono::DateTime::from_timestamp_micros(v)?,
+        TimeUnit::Milliseconds => chrono::DateTime::from_timestamp_millis(v)?,
+    };
+    Some(dt.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(df: DataFrame, column: &str) -> Vec<Option<String>> {
+        let out = df
+            .lazy()
+            .select([money_expr(col(column))])
+            .collect()
+            .unwrap();
+        out.column(column)
+            .unwrap()
+            .decimal()
+            .unwrap()
+            .physical()
+            .iter()
+            .map(|v| v.map(|v| Money(v).to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn money_expr_parses_text_floats_and_decimals_exactly() {
+        let df = df!("c" => [Some("1.81E-2"), Some("abc"), None, Some(" 0.000000000000000001 "), Some("NaN")]).unwrap();
+        assert_eq!(
+            parsed(df, "c"),
+            vec![
+                Some("0.0181".into()),
+                None,
+                None,
+                Some("0.000000000000000001".into()),
+                None
+            ]
+        );
+        let df = df!("f" => [0.1f64, -2.6137, 1e-9]).unwrap();
+        assert_eq!(
+            parsed(df, "f"),
+            vec![
+                Some("0.1".into()),
+                Some("-2.6137".into()),
+                Some("0.000000001".into())
+            ]
+        );
+        let df = df!("i" => [3i64, -4]).unwrap();
+        assert_eq!(parsed(df, "i"), vec![Some("3".into()), Some("-4".into())]);
+    }
+
+    #[test]
+    fn text_values_render_datetimes_as_utc_iso() {
+        let ms = Int64Chunked::from_vec("t".into(), vec![1_790_812_800_000])
+            .into_datetime(TimeUnit::Milliseconds, None)
+            .into_series()
+            .into_column();
+        assert_eq!(
+            text_values(&ms).unwrap(),
+            vec![Some("2026-10-01T00:00:00Z".to_string())]
+        );
+        assert_eq!(
+            super::super::billing_period("2026-10-01T00:00:00Z").as_deref(),
+            Some("2026-10")
+        );
+    }
+}

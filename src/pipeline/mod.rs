@@ -1,0 +1,232 @@
+//! The attribute job, stage after stage: side files (`volumes`) -> billing files (`ingest`)
+//! -> classified lines (`ledger`) -> allocation and amortisation (`allocate`) -> tag compliance
+//! and unit costs (`economics`) -> checks (`record`) -> staged, reconciled, committed tables
+//! (`publish`, on `output`). This module only connects the stages; each owns its logic. A
+//! month is published only when the run counted rows for it, nothing was rejected and the
+//! written tables add up exactly; otherwise nothing under `--out` changes but `manifest.json`.
+
+mod publish;
+mod record;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::allocate::{self, amortize, rules};
+use crate::config::LoadedConfig;
+use crate::economics;
+use crate::error::{Error, Result};
+use crate::ingest::{self, QuarantinedRow, ReadOptions, SourceFormat};
+use crate::ledger::{self, compliance};
+use crate::output::{self, Manifest, RunDetail, TestHooks};
+use crate::tags::TagNormaliser;
+use crate::volumes;
+
+/// One attribute run, as the command line asked for it.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// Billing files, already resolved (`ingest::resolve_paths`).
+    pub billing: Vec<PathBuf>,
+    pub format: Option<SourceFormat>,
+    pub prefer: Option<PathBuf>,
+    pub requests: Option<PathBuf>,
+    pub revenue: Option<PathBuf>,
+    pub out: PathBuf,
+    pub period: Option<String>,
+    pub strict: bool,
+    pub allow_empty: bool,
+    pub wait: Option<Duration>,
+}
+
+/// How a run ended: its manifest and tag compliance, and the rejection when nothing was
+/// published.
+pub struct Attributed {
+    pub manifest: Manifest,
+    pub compliance: compliance::ComplianceSummary,
+    pub rejection: Option<Error>,
+}
+
+/// Runs `job` under the output lock. An error after the lock is recorded in `manifest.json`;
+/// a rejection after the data was read comes back with the record, for the summary.
+pub fn run(
+    job: &Job,
+    loaded: &LoadedConfig,
+    read: &ReadOptions,
+    hooks: &TestHooks,
+) -> Result<Attributed> {
+    let run = RunId::new();
+    // one writer per output directory, for the whole run (the kernel releases it at exit)
+    let _lock = output::OutputLock::acquire(&job.out, job.wait)?;
+    output::recover(&job.out)?;
+    match stages(job, loaded, &run, read, hooks) {
+        Ok(done) => Ok(done),
+        Err(mut stop) => {
+            let manifest = publish::record_failure(job, &run, &mut stop);
+            match (manifest.detail.is_some(), stop.compliance.take()) {
+                (true, Some(compliance)) => Ok(Attributed {
+                    manifest,
+                    compliance,
+                    rejection: Some(stop.error),
+                }),
+                _ => Err(stop.error),
+            }
+        }
+    }
+}
+
+fn stages(
+    job: &Job,
+    loaded: &LoadedConfig,
+    run: &RunId,
+    read: &ReadOptions,
+    hooks: &TestHooks,
+) -> std::result::Result<Attributed, Box<Stop>> {
+    let (config, period) = (&loaded.config, job.period.as_deref());
+    let basis = config.cost.basis;
+    let tagger = TagNormaliser::new(&config.tags);
+    // side files first: a wrong one should fail before the long billing read
+    let volumes = job
+        .requests
+        .as_deref()
+        .map(|p| volumes::read_volumes(p, &tagger))
+        .transpose()?;
+    let revenue = job
+        .revenue
+        .as_deref()
+        .map(|p| volumes::read_revenue(p, &tagger))
+        .transpose()?;
+    record::usable_side_files(job, volumes.as_ref(), revenue.as_ref())?;
+    let drivers = |p: &Path| volumes::read_driver(p, &tagger);
+    let rules = rules::compile(loaded, &tagger, volumes.is_some(), &drivers)?;
+    let billing = ingest::read_billing(
+        job.billing.clone(),
+        job.format,
+        job.prefer.as_deref(),
+        basis,
+        read,
+    )?;
+    hooks.pause("read");
+    let ledger = ledger::build(&billing.groups, config, period)?;
+    let mut quarantined = record::quarantine_details(&billing, &ledger, basis, period)?;
+    let requests = volumes.as_ref().map(|v| &v.requests);
+    let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, requests);
+    record::every_rule_matched(&rules, &allocation, loaded.path.as_deref())?;
+    let periods = record::periods(&ledger, period);
+    let run_periods: Vec<String> = periods.iter().cloned().collect();
+    let opening = match run_periods.first() {
+        Some(first) => output::read_open_schedules(&job.out, first)?,
+        None => Vec::new(),
+    };
+    let opening_schedules = opening.len();
+    let schedules = amortize::amortize(
+        &mut allocation,
+        rules.training_months,
+        opening,
+        &run_periods,
+    );
+    let compliance = compliance::assess(&ledger, tagger.required());
+    let (unit_rows, volume_report) = economics::unit_costs(
+        &allocation,
+        volumes.as_ref(),
+        revenue.as_ref(),
+        &config.targets,
+    );
+    quarantined.extend(record::side_file_rows(
+        job.requests.as_deref(),
+        volumes.as_ref().map(|v| v.bad_rows.as_slice()),
+    ));
+    quarantined.extend(record::side_file_rows(
+        job.revenue.as_deref(),
+        revenue.as_ref().map(|v| v.bad_rows.as_slice()),
+    ));
+    let facts = record::Facts {
+        loaded,
+        rules: &rules,
+        billing: &billing,
+        ledger: &ledger,
+        allocation: &allocation,
+        volumes: volumes.as_ref(),
+        quarantined: &quarantined,
+        schedules: &schedules,
+        opening_schedules,
+        volume_report,
+    };
+    let detail = record::detail(job, &facts);
+    let stop = |error: Error, detail: Option<RunDetail>| Stop {
+        error,
+        detail: detail.map(Box::new),
+        compliance: Some(compliance.summary.clone()),
+        quarantined: quarantined.clone(),
+    };
+    if let Some(error) = record::refusal(job, &ledger, &periods, &quarantined, &detail) {
+        return Err(Box::new(stop(error, Some(detail))));
+    }
+    let tables = publish::Tables {
+        allocation: &allocation,
+        unit_rows: &unit_rows,
+        compliance: &compliance.rows,
+        amortization: (rules.training_months > 1 || !schedules.is_empty())
+            .then_some(schedules.as_slice()),
+    };
+    let manifest = publish::publish(
+        job,
+        run,
+        hooks,
+        &ledger,
+        &tables,
+        &periods,
+        &quarantined,
+        detail,
+    )
+    .map_err(|(error, detail)| Box::new(stop(error, detail)))?;
+    Ok(Attributed {
+        manifest,
+        compliance: compliance.summary,
+        rejection: None,
+    })
+}
+
+/// Why a run stopped after taking the lock, with what it knew by then.
+struct Stop {
+    error: Error,
+    detail: Option<Box<RunDetail>>,
+    compliance: Option<compliance::ComplianceSummary>,
+    /// The rows the rejected run quarantined, written to `quarantine/rejected_run.csv` so
+    /// they can be fixed although nothing was published.
+    quarantined: Vec<QuarantinedRow>,
+}
+
+impl From<Error> for Box<Stop> {
+    fn from(error: Error) -> Box<Stop> {
+        Box::new(Stop {
+            error,
+            detail: None,
+            compliance: None,
+            quarantined: Vec::new(),
+        })
+    }
+}
+
+/// Identity and clock of one run.
+struct RunId {
+    id: String,
+    started: Instant,
+    started_at: String,
+}
+
+impl RunId {
+    fn new() -> RunId {
+        let now = chrono::Utc::now();
+        RunId {
+            id: output::new_run_id(now),
+            started: Instant::now(),
+            started_at: now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        }
+    }
+
+    fn info(&self) -> output::RunInfo {
+        output::RunInfo {
+            started_at: self.started_at.clone(),
+            duration_seconds: (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Publishing a run: its tables staged month by month, read back and reconciled, each
+//! partition's `_manifest.json` and `_SUCCESS`, the quarantine files and `manifest.json`, all
+//! committed in one journaled step; and the record of a run that was not published.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use super::{record, Job, RunId, Stop};
+use crate::allocate::{self, amortize};
+use crate::economics;
+use crate::error::{Error, Result};
+use crate::ingest::QuarantinedRow;
+use crate::ledger::{self, compliance};
+use crate::output::{self, Manifest, RunDetail, RunStatus, Staging, TestHooks};
+
+/// Stages, reconciles and commits; on a mismatch or an error nothing under `--out` changed.
+/// Returns the manifest of the published run.
+pub(super) fn publish(
+    job: &Job,
+    run: &RunId,
+    hooks: &TestHooks,
+    ledger: &ledger::Ledger,
+    tables: &Tables,
+    periods: &BTreeSet<String>,
+    quarantined: &[QuarantinedRow],
+    mut detail: RunDetail,
+) -> std::result::Result<Manifest, (Error, Option<RunDetail>)> {
+    let mut staging = Staging::new(&job.out, hooks).map_err(|e| (e, None))?;
+    let written = stage_tables(&mut staging, periods, tables, hooks).and_then(|files| {
+        Ok((
+            output::sum_written(&files.0, "cost")?,
+            output::sum_written(&files.1, "total_cost")?,
+        ))
+    });
+    let written = match written {
+        Ok(sums) => sums,
+        Err(e) => {
+            staging.discard();
+            return Err((e, None));
+        }
+    };
+    // Reconciliation: what was staged, read back, against what was read.
+    let reconciliation = record::reconcile(ledger, &written.0, &written.1);
+    detail.periods = record::period_infos(ledger, tables.allocation, Some(&written));
+    let (ok, mismatches) = (reconciliation.ok, reconciliation.mismatches.join("\n  "));
+    detail.reconciliation = Some(reconciliation);
+    if !ok {
+        staging.discard();
+        let error = Error::Reconciliation(format!(
+            "the outputs do not add up to the input; nothing was replaced under `{}`:\n  {mismatches}",
+            job.out.display()
+        ));
+        return Err((error, Some(detail)));
+    }
+    let staged = stage_run_files(
+        &mut staging,
+        job,
+        run,
+        tables,
+        periods,
+        quarantined,
+        &mut detail,
+    )
+    .and_then(|published| {
+        detail.outputs.push(output::MANIFEST.to_string());
+        let manifest = Manifest {
+            status: RunStatus::Published,
+            run_id: run.id.clone(),
+            exit_code: 0,
+            error: None,
+            tool: tool(),
+            schema_version: crate::schema::SCHEMA_VERSION,
+            run: run.info(),
+            partitions: output::published_partitions(
+                &job.out,
+                &published,
+                &run.id,
+                &run.started_at,
+            ),
+            detail: Some(detail),
+        };
+        staging.write_text(Path::new(output::MANIFEST), &manifest_json(&manifest)?)?;
+        Ok(manifest)
+    });
+    match staged {
+        Ok(mut manifest) => {
+            staging.commit().map_err(|e| (e, None))?;
+            manifest.run = run.info();
+            Ok(manifest)
+        }
+        Err(e) => {
+            staging.discard();
+            Err((e, None))
+        }
+    }
+}
+
+/// Records a run that was not published in `manifest.json` (and its quarantined rows in
+/// `quarantine/rejected_run.csv`), best effort: the run failed already, so a record that
+/// cannot be written is a warning, not a second error. Returns the manifest.
+pub(super) fn record_failure(job: &Job, run: &RunId, stop: &mut Stop) -> Manifest {
+    let manifest = Manifest {
+        status: match stop.error.status() {
+            crate::error::ExitStatus::Rejected => RunStatus::Rejected,
+            _ => RunStatus::Failed,
+        },
+        run_id: run.id.clone(),
+        exit_code: stop.error.exit_code(),
+        error: Some(output::ErrorInfo::from_error(&stop.error)),
+        tool: tool(),
+        schema_version: crate::schema::SCHEMA_VERSION,
+        run: run.info(),
+        detail: stop.detail.take().map(|d| *d),
+        partitions: output::published_partitions(&job.out, &[], &run.id, ""),
+    };
+    let written = manifest_json(&manifest)
+        .and_then(|json| output::write_file_atomic(&job.out.join(output::MANIFEST), &json));
+    if let Err(e) = written {
+        tracing::warn!("{}", crate::report::error_chain(&e));
+    }
+    if !stop.quarantined.is_empty() {
+        let rows: Vec<&_> = stop.quarantined.iter().collect();
+        let dir = job.out.join(output::QUARANTINE_DIR);
+        let path = dir.join(output::REJECTED_QUARANTINE);
+        let written = output::quarantine_csv(&rows).and_then(|bytes| {
+            std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
+            output::write_file_atomic(&path, &bytes)
+        });
+        if let Err(e) = written {
+            tracing::warn!("{}", crate::report::error_chain(&e));
+        }
+    }
+    manifest
+}
+
+fn tool() -> output::ToolInfo {
+    output::ToolInfo {
+        name: "mlcost",
+        version: env!("CARGO_PKG_VERSION"),
+    }
+}
+
+fn manifest_json(manifest: &Manifest) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(manifest)
+        .map_err(|e| Error::Internal(format!("cannot serialise the manifest: {e}")))
+}
+
+/// The result tables of a run, before they are split by month.
+pub(super) struct Tables<'a> {
+    pub allocation: &'a allocate::Allocation,
+    pub unit_rows: &'a [economics::UnitCostRow],
+    pub compliance: &'a [compliance::ComplianceRow],
+    pub amortization: Option<&'a [amortize::AmortizationRow]>,
+}
+
+impl Tables<'_> {
+    /// The tables this run writes, in commit order.
+    fn names(&self) -> Vec<&'static str> {
+        let mut t = vec![
+            output::COST_BY_MODEL,
+            output::UNIT_COSTS,
+            output::TAG_COMPLIANCE,
+        ];
+        if self.amortization.is_some() {
+            t.push(output::TRAINING_AMORTIZATION);
+        }
+        t
+    }
+}
+
+type Staged = (Vec<PathBuf>, Vec<PathBuf>);
+
+/// Writes every table partition of every period into staging; returns the staged
+/// cost_by_model and unit_costs files for reconciliation.
+fn stage_tables(
+    staging: &mut Staging,
+    periods: &BTreeSet<String>,
+    t: &Tables,
+    hooks: &TestHooks,
+) -> Result<Staged> {
+    let mut cost_files = Vec::new();
+    let mut unit_files = Vec::new();
+    // Fault injection for the reconciliation test: one written cost is off by 10^-18.
+    let corrupt = hooks.corrupt_output;
+    for p in periods {
+        let mut rows: Vec<allocate::CostByModelRow> = t
+            .allocation
+            .rows
+            .iter()
+            .filter(|r| &r.period == p)
+            .cloned()
+            .collect();
+        if corrupt && cost_files.is_empty() {
+            if let Some(r) = rows.first_mut() {
+                r.cost.0 += 1;
+            }
+        }
+        let rows: Vec<_> = rows.iter().collect();
+        let df = output::cost_by_model_frame(&rows, t.allocation.basis)?;
+        cost_files.push(staging.write_partition(output::COST_BY_MODEL, p, &df)?);
+        let rows: Vec<_> = t.unit_rows.iter().filter(|r| &r.period == p).collect();
+        let df = output::unit_costs_frame(&rows)?;
+        unit_files.push(staging.write_partition(output::UNIT_COSTS, p, &df)?);
+        let rows: Vec<_> = t.compliance.iter().filter(|r| &r.period == p).collect();
+        let df = output::tag_compliance_frame(&rows)?;
+        staging.write_partition(output::TAG_COMPLIANCE, p, &df)?;
+        if let Some(schedules) = t.amortization {
+            let rows: Vec<_> = schedules.iter().filter(|r| &r.period == p).collect();
+            let df = output::training_amortization_frame(&rows)?;
+            staging.write_partition(output::TRAINING_AMORTIZATION, p, &df)?;
+        }
+    }
+    Ok((cost_files, unit_files))
+}
+
+/// Stages what goes with the tables: each partition's `_manifest.json` and `_SUCCESS`
+/// (last), and the quarantine files. Records the restatements and outputs in `detail`;
+/// returns the (table, period) partitions this run publishes.
+fn stage_run_files(
+    staging: &mut Staging,
+    job: &Job,
+    run: &RunId,
+    tables: &Tables,
+    periods: &BTreeSet<String>,
+    quarantined: &[crate::ingest::QuarantinedRow],
+    detail: &mut RunDetail,
+) -> Result<Vec<(String, String)>> {
+    let inputs: Vec<output::PartitionInput> = detail
+        .inputs
+        .iter()
+        .map(|i| output::PartitionInput {
+            path: i.path.clone(),
+            sha256: i.sha256.clone(),
+            content_sha256: i.content_sha256.clone(),
+        })
+        .collect();
+    let mut published = Vec::new();
+    for p in periods {
+        let totals: Vec<output::PartitionTotal> = detail
+            .periods
+            .iter()
+            .filter(|i| &i.billing_period == p)
+            .map(|i| output::PartitionTotal {
+                currency: i.currency.clone(),
+                rows: i.rows,
+                cost_read: i.cost_read.to_string(),
+            })
+            .collect();
+        let (history, new) =
+            output::history_after(&job.out, p, &totals, &inputs, &run.id, &run.started_at);
+        detail.restatements.extend(new);
+        let quarantined_rows = quarantined
+            .iter()
+            .filter(|r| r.period.as_deref() == Some(p.as_str()))
+            .count() as u64;
+        for table in tables.names() {
+            let m = output::PartitionManifest {
+                table: table.to_string(),
+                billing_period: p.clone(),
+                run_id: run.id.clone(),
+                published_at: run.started_at.clone(),
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                schema_version: crate::schema::SCHEMA_VERSION.to_string(),
+                cost_basis: detail.cost_basis.to_string(),
+                config_sha256: detail.config.sha256.clone(),
+                allow_empty: detail.allow_empty,
+                inputs: inputs.clone(),
+                totals: totals.clone(),
+                quarantined_rows,
+                history: history.clone(),
+            };
+            let json = serde_json::to_vec_pretty(&m).map_err(|e| {
+                Error::Internal(format!("cannot serialise a partition manifest: {e}"))
+            })?;
+            let dir = output::partition_dir(table, p);
+            staging.write_text(&dir.join(output::PARTITION_MANIFEST), &json)?;
+            staging.write_text(&dir.join(output::SUCCESS), b"")?;
+            for f in [
+                output::PART_FILE,
+                output::PARTITION_MANIFEST,
+                output::SUCCESS,
+            ] {
+                detail.outputs.push(dir.join(f).display().to_string());
+            }
+            published.push((table.to_string(), p.clone()));
+        }
+    }
+    for (path, bytes) in output::quarantine_files(quarantined, periods)? {
+        staging.write_text(&path, &bytes)?;
+        detail.outputs.push(path.display().to_string());
+    }
+    Ok(published)
+}

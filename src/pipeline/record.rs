@@ -1,0 +1,407 @@
+//! The record of a run: what it read, counted and quarantined, per file and per month, as
+//! the manifest shows it; the checks that refuse to publish (nothing usable, an empty month,
+//! `--strict`); and the reconciliation of what was written against what was read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use super::Job;
+use crate::allocate::{self, amortize};
+use crate::config::CostBasis;
+use crate::error::{Error, Result};
+use crate::ingest::{self, BillingRead, QuarantineReason, QuarantinedRow};
+use crate::ledger;
+use crate::money::Money;
+use crate::output::{self, RunDetail};
+use crate::volumes::BadRow;
+
+/// What a run knows once it has read, classified and allocated, for its record.
+pub(super) struct Facts<'a> {
+    pub loaded: &'a crate::config::LoadedConfig,
+    pub rules: &'a allocate::rules::RuleSet,
+    pub billing: &'a BillingRead,
+    pub ledger: &'a ledger::Ledger,
+    pub allocation: &'a allocate::Allocation,
+    pub volumes: Option<&'a crate::volumes::Volumes>,
+    pub quarantined: &'a [QuarantinedRow],
+    pub schedules: &'a [amortize::AmortizationRow],
+    pub opening_schedules: usize,
+    pub volume_report: crate::economics::VolumeReport,
+}
+
+/// The manifest's account of a run before anything is written.
+pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
+    let loaded = f.loaded;
+    RunDetail {
+        config: output::ConfigInfo {
+            path: loaded.path.as_ref().map(|p| p.display().to_string()),
+            sha256: loaded.hash.clone(),
+            rules_sha256: f.rules.hash.clone(),
+            rule_matches: f.allocation.rule_matches.clone(),
+        },
+        cost_basis: loaded.config.cost.basis.name(),
+        period_filter: job.period.clone(),
+        allow_empty: job.allow_empty,
+        inputs: input_infos(f.billing, f.ledger),
+        volumes: f.volumes.and_then(|v| {
+            v.file.as_ref().map(|file| output::VolumesInfo {
+                path: file.path.display().to_string(),
+                size: file.size,
+                sha256: file.sha256.clone(),
+                rows: v.rows,
+                unusable_rows: v.bad_rows.len() as u64,
+            })
+        }),
+        rows: row_counts(f.billing, f.ledger, f.quarantined),
+        periods: period_infos(f.ledger, f.allocation, None),
+        reconciliation: None,
+        volume_report: f.volume_report.clone(),
+        amortization: output::AmortizationInfo {
+            training_months: f.rules.training_months,
+            opening_schedules: f.opening_schedules,
+            closing_balance: closing_balance(
+                f.schedules,
+                f.ledger.periods().iter().chain(job.period.iter()).max(),
+            ),
+        },
+        outputs: Vec::new(),
+        restatements: Vec::new(),
+    }
+}
+
+/// A side file with rows but none usable is the wrong file, not a month without volumes.
+pub(super) fn usable_side_files(
+    job: &Job,
+    volumes: Option<&crate::volumes::Volumes>,
+    revenue: Option<&crate::volumes::Revenue>,
+) -> Result<()> {
+    let unusable = |path: &Option<std::path::PathBuf>,
+                    rows: u64,
+                    good: usize,
+                    what: &str|
+     -> Result<()> {
+        match path {
+            Some(p) if rows > 0 && good == 0 => Err(Error::Rejected {
+                message: format!(
+                    "none of the {rows} rows of the {what} file `{}` could be used; nothing was published",
+                    p.display()
+                ),
+                hint: Some(format!(
+                    "check that `{}` is the {what} file: `mlcost attribute --help` lists its columns",
+                    p.display()
+                )),
+            }),
+            _ => Ok(()),
+        }
+    };
+    if let Some(v) = volumes {
+        unusable(&job.requests, v.rows, v.requests.len(), "requests")?;
+    }
+    if let Some(r) = revenue {
+        unusable(&job.revenue, r.rows, r.values.len(), "revenue")?;
+    }
+    Ok(())
+}
+
+/// Lists the quarantined rows of the files the ledger flagged (a second pass, bad files only).
+pub(super) fn quarantine_details(
+    billing: &BillingRead,
+    ledger: &ledger::Ledger,
+    basis: CostBasis,
+    period_filter: Option<&str>,
+) -> Result<Vec<QuarantinedRow>> {
+    let mut out = Vec::new();
+    let empty = Vec::new();
+    for (i, f) in billing.files.iter().enumerate() {
+        if !ledger.quarantined.keys().any(|(file, _)| *file == i) {
+            continue;
+        }
+        let periods = ledger.bad_periods.get(&i).unwrap_or(&empty);
+        let currencies = ledger.bad_currencies.get(&i).unwrap_or(&empty);
+        out.extend(ingest::quarantine_rows(
+            &f.scan,
+            basis,
+            periods,
+            currencies,
+            period_filter,
+            f.source,
+        )?);
+    }
+    Ok(out)
+}
+
+/// The months this run replaces: every month it counted, and the one asked for (refused by
+/// `refusal` when it has no counted row).
+pub(super) fn periods(ledger: &ledger::Ledger, period: Option<&str>) -> BTreeSet<String> {
+    let mut periods: BTreeSet<String> = ledger.periods().into_iter().collect();
+    if let Some(p) = period {
+        periods.insert(p.to_string());
+    }
+    periods
+}
+
+/// A rule that matched no spend is a config error naming its line.
+pub(super) fn every_rule_matched(
+    rules: &allocate::rules::RuleSet,
+    allocation: &allocate::Allocation,
+    config_path: Option<&Path>,
+) -> Result<()> {
+    match rules
+        .rules
+        .iter()
+        .find(|r| allocation.rule_matches.get(&r.id) == Some(&0))
+    {
+        None => Ok(()),
+        Some(rule) => Err(Error::Config {
+            path: config_path.map(Path::to_path_buf).unwrap_or_default(),
+            message: format!("rule `{}` (line {}) matches no spend in this run", rule.id, rule.line),
+            hint: Some("fix its matchers (values are compared exactly, tags after normalisation) or remove it".into()),
+        }),
+    }
+}
+
+/// Why the run must not publish, checked before anything is written: no usable row, a month
+/// with no counted row (unless `--allow-empty`), or `--strict` with quarantined rows.
+pub(super) fn refusal(
+    job: &Job,
+    ledger: &ledger::Ledger,
+    periods: &BTreeSet<String>,
+    quarantined: &[QuarantinedRow],
+    detail: &RunDetail,
+) -> Option<Error> {
+    const REJECTED: &str = "quarantine/rejected_run.csv";
+    let rows = &detail.rows;
+    let nothing = "nothing was published";
+    if rows.counted == 0 && rows.outside_period == 0 && rows.excluded_commitment_purchases == 0 {
+        return Some(Error::Rejected {
+            message: format!(
+                "none of the {} billing rows could be used ({} quarantined); {nothing}",
+                rows.read, rows.quarantined
+            ),
+            hint: Some(format!("every row and its reason is in `{REJECTED}`")),
+        });
+    }
+    let counted: BTreeMap<&str, u64> =
+        ledger
+            .totals
+            .iter()
+            .fold(BTreeMap::new(), |mut m, ((p, _), t)| {
+                *m.entry(p.as_str()).or_default() += t.rows;
+                m
+            });
+    let empty: Vec<&str> = periods
+        .iter()
+        .map(String::as_str)
+        .filter(|p| counted.get(p).copied().unwrap_or(0) == 0)
+        .collect();
+    if !empty.is_empty() && !job.allow_empty {
+        let outside = if rows.outside_period > 0 {
+            format!(
+                " ({} rows of other months are outside --period)",
+                rows.outside_period
+            )
+        } else {
+            String::new()
+        };
+        return Some(Error::Rejected {
+            message: format!(
+                "no usable billing row for {}{outside}; publishing would replace {} with empty tables, so {nothing}",
+                empty.join(", "),
+                if empty.len() == 1 { "that month" } else { "those months" }
+            ),
+            hint: Some(
+                "check `--period` and the input; `--allow-empty` publishes empty months on purpose (the manifest records it)".into(),
+            ),
+        });
+    }
+    let unusable_side_rows = quarantined.len() as u64 > rows.quarantined;
+    if job.strict && (rows.quarantined > 0 || unusable_side_rows) {
+        return Some(Error::Rejected {
+            message: format!(
+                "--strict: {} billing row(s) quarantined and {} request or revenue row(s) unusable; {nothing}",
+                rows.quarantined,
+                (quarantined.len() as u64).saturating_sub(rows.quarantined)
+            ),
+            hint: Some(format!("every row and its reason is in `{REJECTED}`")),
+        });
+    }
+    None
+}
+
+pub(super) fn input_infos(
+    billing: &BillingRead,
+    ledger: &ledger::Ledger,
+) -> Vec<output::InputInfo> {
+    let mut quarantined_per_file: BTreeMap<usize, u64> = BTreeMap::new();
+    for ((file, _), n) in &ledger.quarantined {
+        *quarantined_per_file.entry(*file).or_default() += n;
+    }
+    let mut file_totals = billing.file_totals.clone();
+    billing
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| output::InputInfo {
+            path: f.file.path.display().to_string(),
+            size: f.file.size,
+            sha256: f.file.sha256.clone(),
+            content_sha256: f.file.content_sha256.clone(),
+            kind: f.file.kind,
+            format: f.format.clone(),
+            format_version: f.format_version.clone(),
+            rows: f.rows,
+            quarantined_rows: quarantined_per_file.get(&i).copied().unwrap_or(0),
+            totals: file_totals.remove(&i).unwrap_or_default(),
+            notes: f.notes.clone(),
+        })
+        .collect()
+}
+
+pub(super) fn row_counts(
+    billing: &BillingRead,
+    ledger: &ledger::Ledger,
+    listed: &[QuarantinedRow],
+) -> output::RowCounts {
+    let mut by_reason: BTreeMap<String, u64> = BTreeMap::new();
+    for ((_, reason), n) in &ledger.quarantined {
+        *by_reason.entry(reason.message()).or_default() += n;
+    }
+    // The listing refines "not a decimal number" into "out of range" row by row.
+    let basis = ledger.basis.focus_column().to_string();
+    let (invalid, too_large) = (
+        QuarantineReason::InvalidCost(basis.clone()).message(),
+        QuarantineReason::CostOutOfRange(basis).message(),
+    );
+    let refined = listed.iter().filter(|r| r.reason == too_large).count() as u64;
+    if refined > 0 {
+        if let Some(n) = by_reason.get_mut(&invalid) {
+            *n = n.saturating_sub(refined);
+            if *n == 0 {
+                by_reason.remove(&invalid);
+            }
+        }
+        *by_reason.entry(too_large).or_default() += refined;
+    }
+    output::RowCounts {
+        read: billing.files.iter().map(|f| f.rows).sum(),
+        counted: ledger.totals.values().map(|t| t.rows).sum(),
+        excluded_commitment_purchases: ledger
+            .totals
+            .values()
+            .map(|t| t.excluded_commitment_rows)
+            .sum(),
+        outside_period: ledger.outside_period_rows,
+        quarantined: ledger.quarantined_rows(),
+        quarantined_by_reason: by_reason,
+    }
+}
+
+pub(super) type Sums = BTreeMap<(String, String), Money>;
+
+pub(super) fn period_infos(
+    ledger: &ledger::Ledger,
+    allocation: &allocate::Allocation,
+    written: Option<&(Sums, Sums)>,
+) -> Vec<output::PeriodInfo> {
+    let split = split_allocated(allocation);
+    ledger
+        .totals
+        .iter()
+        .map(|((p, c), t)| {
+            let key = (p.clone(), c.clone());
+            let (direct, unallocated) = split.get(&key).copied().unwrap_or_default();
+            let get = |m: &Sums| m.get(&key).copied().unwrap_or_default();
+            output::PeriodInfo {
+                billing_period: p.clone(),
+                currency: c.clone(),
+                rows: t.rows,
+                cost_read: t.cost,
+                cost_written: written.map(|w| get(&w.0)),
+                unit_costs_written: written.map(|w| get(&w.1)),
+                allocated_direct: direct,
+                unallocated,
+                by_basis: t.by_basis.clone(),
+                excluded_commitment_purchases: t.excluded_commitment_purchases,
+            }
+        })
+        .collect()
+}
+
+pub(super) fn closing_balance(
+    schedules: &[amortize::AmortizationRow],
+    last: Option<&String>,
+) -> BTreeMap<String, Money> {
+    let mut out: BTreeMap<String, Money> = BTreeMap::new();
+    for r in schedules.iter().filter(|r| last == Some(&r.period)) {
+        *out.entry(format!("{} {}", r.period, r.schedule.currency))
+            .or_default() += r.schedule.balance;
+    }
+    out
+}
+
+/// Compares, per period and currency, what was read with what the staged `cost_by_model` and
+/// `unit_costs` files hold.
+pub(super) fn reconcile(
+    ledger: &ledger::Ledger,
+    written: &Sums,
+    unit_written: &Sums,
+) -> output::Reconciliation {
+    let keys: BTreeSet<&(String, String)> = ledger
+        .totals
+        .keys()
+        .chain(written.keys())
+        .chain(unit_written.keys())
+        .collect();
+    let mut mismatches = Vec::new();
+    for key in &keys {
+        let read = ledger.totals.get(key).map(|t| t.cost).unwrap_or_default();
+        let w = written.get(key).copied().unwrap_or_default();
+        let u = unit_written.get(key).copied().unwrap_or_default();
+        if read != w || read != u {
+            mismatches.push(format!(
+                "{} {}: read {read}, cost_by_model {w}, unit_costs {u}",
+                key.0, key.1
+            ));
+        }
+    }
+    output::Reconciliation {
+        ok: mismatches.is_empty(),
+        checked: keys.len(),
+        mismatches,
+    }
+}
+
+/// Unusable rows of a volumes or revenue file, as quarantine rows naming that file.
+pub(super) fn side_file_rows(path: Option<&Path>, bad: Option<&[BadRow]>) -> Vec<QuarantinedRow> {
+    let (Some(path), Some(bad)) = (path, bad) else {
+        return Vec::new();
+    };
+    bad.iter()
+        .map(|b| QuarantinedRow {
+            file: path.to_path_buf(),
+            row: b.row,
+            column: b.column.to_string(),
+            reason: b.reason.clone(),
+            value: b.value.clone(),
+            period: b.period.clone(),
+        })
+        .collect()
+}
+
+/// (direct, unallocated) cost per (period, currency).
+pub(super) fn split_allocated(
+    a: &allocate::Allocation,
+) -> BTreeMap<(String, String), (Money, Money)> {
+    let mut out: BTreeMap<(String, String), (Money, Money)> = BTreeMap::new();
+    for r in &a.rows {
+        let e = out
+            .entry((r.period.clone(), r.currency.clone()))
+            .or_default();
+        if !crate::schema::is_model(&r.model_id) {
+            e.1 += r.cost;
+        } else {
+            e.0 += r.cost;
+        }
+    }
+    out
+}

@@ -1,0 +1,434 @@
+//! The side files of a run, read with one rule: request volumes (`--requests`), revenue
+//! (`--revenue`), driver files of shared pools and utilisation files (`mlcost hidden`). Columns
+//! are found by a normalised name (case, separators and BOM do not matter, as for billing
+//! files); every row is read (CSV through the streaming reader, so a ragged or cut row is a
+//! bad row too); a row that cannot be used becomes a `BadRow` with its 1-based number, column,
+//! reason and value, never a silent skip. What happens to bad rows is the caller's policy:
+//! volumes and revenue quarantine them, drivers and utilisation (which weigh whole pools)
+//! refuse the file at the first one, in file order.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::ingest::{self, billing_period, columns::Columns, text_values, InputFile, RawScan};
+use crate::money::Money;
+use crate::tags::TagNormaliser;
+
+/// A side-file row that could not be used.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BadRow {
+    pub row: u64,
+    pub column: &'static str,
+    pub reason: String,
+    pub value: String,
+    /// The row's month, when it could be read (its quarantine file is that month's).
+    pub period: Option<String>,
+}
+
+impl BadRow {
+    fn new(row: u64, column: &'static str, reason: &str, value: &Option<String>) -> BadRow {
+        BadRow {
+            row,
+            column,
+            reason: reason.to_string(),
+            value: value.clone().unwrap_or_default(),
+            period: None,
+        }
+    }
+
+    fn in_period(mut self, period: &str) -> BadRow {
+        self.period = Some(period.to_string());
+        self
+    }
+}
+
+/// Request volumes summed per (period, model).
+#[derive(Debug, Default)]
+pub struct Volumes {
+    pub file: Option<InputFile>,
+    pub requests: BTreeMap<(String, String), i64>,
+    pub rows: u64,
+    pub bad_rows: Vec<BadRow>,
+}
+
+/// Revenue and value preserved per (period, model), from `--revenue`.
+#[derive(Debug, Default)]
+pub struct Revenue {
+    pub file: Option<InputFile>,
+    /// (period, model) -> (revenue, value preserved)
+    pub values: BTreeMap<(String, String), (Option<Money>, Option<Money>)>,
+    pub rows: u64,
+    pub bad_rows: Vec<BadRow>,
+}
+
+const MODEL: &[&str] = &["model_id", "model"];
+const REQUESTS: &[&str] = &["requests", "request_count", "requests_count", "count"];
+const DATE: &[&str] = &["date", "day", "timestamp"];
+const PERIOD: &[&str] = &["billing_period", "period", "month"];
+
+/// An opened side file and the columns it was asked for, found by normalised name.
+struct SideFile {
+    file: InputFile,
+    scan: RawScan,
+    /// The actual name of each wanted column (None: absent and optional).
+    columns: Vec<Option<String>>,
+}
+
+impl SideFile {
+    /// Opens `path` and finds each of `wanted` (alternative names, first found wins).
+    fn open(path: &Path, wanted: &[&[&str]]) -> Result<SideFile> {
+        let file = ingest::inspect(path)?;
+        let scan = RawScan::open(file.clone())?;
+        let columns = {
+            let cols = Columns::new(&scan.schema);
+            wanted.iter().map(|names| cols.find(names)).collect()
+        };
+        Ok(SideFile {
+            file,
+            scan,
+            columns,
+        })
+    }
+
+    fn has(&self, i: usize) -> bool {
+        self.columns[i].is_some()
+    }
+
+    /// Calls `row` with each data row's number and the values of the wanted columns (None
+    /// for an absent column); collects the rows the reader could not read and those `row`
+    /// refuses, in file order. Returns how many rows the file has.
+    fn rows(
+        &self,
+        mut row: impl FnMut(u64, &[Option<String>]) -> std::result::Result<(), BadRow>,
+        bad: &mut Vec<BadRow>,
+    ) -> Result<u64> {
+        let present: Vec<String> = self.columns.iter().flatten().cloned().collect();
+        let mut count = 0u64;
+        for frame in self.scan.frames(Some(&present), true, false)? {
+            let frame = frame?;
+            count += frame.bad.len() as u64 + frame.frame.height() as u64;
+            bad.extend(frame.bad.iter().map(|b| BadRow {
+                row: b.row,
+                column: "(row)",
+                reason: ingest::bad_row_reason(&b.problem).message(),
+                value: b.problem.value(),
+                period: None,
+            }));
+            let df = frame.frame;
+            let read = |name: &str| {
+                df.column(name)
+                    .and_then(text_values)
+                    .map_err(|e| self.scan.read_error(e))
+            };
+            let numbers = read(ingest::ROW_NUMBER)?;
+            let values: Vec<Vec<Option<String>>> = self
+                .columns
+                .iter()
+                .map(|c| match c {
+                    Some(name) => read(name),
+                    None => Ok(vec![None; df.height()]),
+                })
+                .collect::<Result<_>>()?;
+            let mut cells = Vec::with_capacity(values.len());
+            for i in 0..df.height() {
+                cells.clear();
+                cells.extend(values.iter().map(|v| v[i].clone()));
+                let n = numbers[i]
+                    .as_deref()
+                    .and_then(|r| r.parse().ok())
+                    .unwrap_or(0);
+                if let Err(b) = row(n, &cells) {
+                    bad.push(b);
+                }
+            }
+        }
+        bad.sort_by_key(|b| b.row);
+        Ok(count)
+    }
+}
+
+/// The (period, model) key of a volumes or revenue row, or why the row is unusable.
+fn row_key(
+    row: u64,
+    when: &Option<String>,
+    model: &Option<String>,
+    tagger: &TagNormaliser,
+) -> std::result::Result<(String, String), BadRow> {
+    let Some(period) = when.as_deref().and_then(billing_period) else {
+        return Err(BadRow::new(row, "date", "not a date or YYYY-MM", when));
+    };
+    let Some(model_id) = model
+        .as_deref()
+        .map(|m| tagger.value(m))
+        .filter(|m| !m.is_empty())
+    else {
+        return Err(BadRow::new(row, "model_id", "empty model_id", model).in_period(&period));
+    };
+    Ok((period, model_id))
+}
+
+/// Reads a volumes file (`model_id`, `requests`, and `date` or `billing_period`). Bad rows
+/// are collected, not fatal; a missing column is.
+pub fn read_volumes(path: &Path, tagger: &TagNormaliser) -> Result<Volumes> {
+    let f = SideFile::open(path, &[DATE, PERIOD, MODEL, REQUESTS])?;
+    let mut missing = Vec::new();
+    if !f.has(2) {
+        missing.push("model_id".to_string());
+    }
+    if !f.has(3) {
+        missing.push("requests".to_string());
+    }
+    if !f.has(0) && !f.has(1) {
+        missing.push("date or billing_period".to_string());
+    }
+    if !missing.is_empty() {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            format: "request volumes".into(),
+            missing,
+        });
+    }
+    let mut v = Volumes {
+        file: Some(f.file.clone()),
+        ..Volumes::default()
+    };
+    let mut overflow = None;
+    let mut bad = Vec::new();
+    v.rows = f.rows(
+        |row, c| {
+            // the date column wins over the period column, as it always has
+            let when = if f.has(0) { &c[0] } else { &c[1] };
+            let (period, model_id) = row_key(row, when, &c[2], tagger)?;
+            let bad = |reason: &str| BadRow::new(row, "requests", reason, &c[3]).in_period(&period);
+            let n = match c[3].as_deref().map(Money::parse) {
+                Some(Ok(x)) if x.0 >= 0 && x.0 % crate::money::ONE == 0 => x.0 / crate::money::ONE,
+                Some(Ok(x)) if x.0 < 0 => return Err(bad("negative request count")),
+                _ => return Err(bad("not a whole number")),
+            };
+            let Ok(n) = i64::try_from(n) else {
+                return Err(bad("request count too large"));
+            };
+            let e = v
+                .requests
+                .entry((period.clone(), model_id.clone()))
+                .or_default();
+            match e.checked_add(n) {
+                Some(sum) => *e = sum,
+                None => {
+                    overflow.get_or_insert((period, model_id));
+                }
+            }
+            Ok(())
+        },
+        &mut bad,
+    )?;
+    v.bad_rows = bad;
+    if let Some((period, model)) = overflow {
+        return Err(Error::Overflow {
+            what: format!(
+                "the request count of `{}` in {period} in `{}`",
+                crate::escape::terminal(&model, 80),
+                path.display()
+            ),
+            detail: "the sum of its rows leaves a 64-bit count".into(),
+        });
+    }
+    Ok(v)
+}
+
+/// Reads a revenue file: billing_period or date, model_id, and `revenue` and/or
+/// `value_preserved` (decimal amounts; negative allowed for refunds).
+pub fn read_revenue(path: &Path, tagger: &TagNormaliser) -> Result<Revenue> {
+    let f = SideFile::open(
+        path,
+        &[
+            DATE,
+            PERIOD,
+            MODEL,
+            &["revenue", "attributed_revenue"],
+            &["value_preserved", "value"],
+        ],
+    )?;
+    if !(f.has(0) || f.has(1)) || !f.has(2) {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            format: "revenue".into(),
+            missing: vec!["billing_period or date, model_id".into()],
+        });
+    }
+    if !f.has(3) && !f.has(4) {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            format: "revenue".into(),
+            missing: vec!["revenue or value_preserved".into()],
+        });
+    }
+    let mut out = Revenue {
+        file: Some(f.file.clone()),
+        ..Revenue::default()
+    };
+    let mut overflow = None;
+    let mut bad = Vec::new();
+    out.rows = f.rows(
+        |row, c| {
+            let when = if f.has(0) { &c[0] } else { &c[1] };
+            let (period, model_id) = row_key(row, when, &c[2], tagger)?;
+            let parse = |v: &Option<String>| v.as_deref().map(Money::parse).transpose();
+            let (Ok(r), Ok(p)) = (parse(&c[3]), parse(&c[4])) else {
+                let value = c[3].clone().or(c[4].clone());
+                return Err(
+                    BadRow::new(row, "revenue", "not a decimal number", &value).in_period(&period)
+                );
+            };
+            let e = out
+                .values
+                .entry((period.clone(), model_id.clone()))
+                .or_default();
+            let add = |sum: Option<Money>, x: Option<Money>| match x {
+                Some(x) => sum.unwrap_or_default().checked_add(x).map(Some).ok_or(()),
+                None => Ok(sum),
+            };
+            match (add(e.0, r), add(e.1, p)) {
+                (Ok(a), Ok(b)) => *e = (a, b),
+                _ => {
+                    overflow.get_or_insert((period, model_id));
+                }
+            }
+            Ok(())
+        },
+        &mut bad,
+    )?;
+    out.bad_rows = bad;
+    if let Some((period, model)) = overflow {
+        return Err(Error::Overflow {
+            what: format!(
+                "the revenue of `{}` in {period} in `{}`",
+                crate::escape::terminal(&model, 80),
+                path.display()
+            ),
+            detail: "the sum of its rows leaves decimal(38,18)".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// The first bad row of a file that must be whole (drivers, utilisation), as an error.
+fn refuse(path: &Path, bad: &[BadRow], hint: &str) -> Result<()> {
+    match bad.first() {
+        None => Ok(()),
+        Some(b) => Err(Error::Ingest {
+            path: path.to_path_buf(),
+            message: match b.column {
+                "(row)" => format!("row {}: {} ({})", b.row, b.reason, b.value),
+                _ => format!("row {}: {}", b.row, b.reason),
+            },
+            hint: Some(hint.into()),
+        }),
+    }
+}
+
+/// Reads a driver file of a shared pool: period (YYYY-MM or a date), model_id, quantity.
+/// The first bad row, in file order, is an error.
+pub fn read_driver(
+    path: &Path,
+    tagger: &TagNormaliser,
+) -> Result<BTreeMap<(String, String), Money>> {
+    let f = SideFile::open(
+        path,
+        &[
+            &["period", "billing_period", "month", "date"],
+            MODEL,
+            &["quantity", "value", "amount"],
+        ],
+    )?;
+    if f.columns.iter().any(Option::is_none) {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            format: "a driver file".into(),
+            missing: vec!["period, model_id, quantity".into()],
+        });
+    }
+    let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
+    let mut bad = Vec::new();
+    f.rows(
+        |row, c| {
+            let period = c[0]
+                .as_deref()
+                .and_then(billing_period)
+                .ok_or_else(|| BadRow::new(row, "period", "period is not a month", &c[0]))?;
+            let model = c[1]
+                .as_deref()
+                .map(|m| tagger.value(m))
+                .filter(|m| !m.is_empty())
+                .ok_or_else(|| BadRow::new(row, "model_id", "empty model_id", &c[1]))?;
+            let qty = c[2]
+                .as_deref()
+                .and_then(|q| Money::parse(q).ok())
+                .filter(|q| q.0 >= 0)
+                .ok_or_else(|| {
+                    BadRow::new(
+                        row,
+                        "quantity",
+                        "quantity is not a non-negative number",
+                        &c[2],
+                    )
+                })?;
+            let e = out.entry((period, model)).or_default();
+            *e = e.checked_add(qty).ok_or_else(|| {
+                BadRow::new(
+                    row,
+                    "quantity",
+                    "the sum of quantities is out of range",
+                    &c[2],
+                )
+            })?;
+            Ok(())
+        },
+        &mut bad,
+    )?;
+    refuse(
+        path,
+        &bad,
+        "a driver file has period (YYYY-MM), model_id and a non-negative quantity",
+    )?;
+    Ok(out)
+}
+
+/// Reads a utilisation file (`mlcost hidden --utilization`): model_id, utilization in (0, 1].
+/// The first bad row, in file order, is an error.
+pub fn read_utilization(path: &Path, tagger: &TagNormaliser) -> Result<BTreeMap<String, Money>> {
+    let f = SideFile::open(path, &[MODEL, &["utilization", "utilisation"]])?;
+    if f.columns.iter().any(Option::is_none) {
+        return Err(Error::MissingColumns {
+            path: path.to_path_buf(),
+            format: "a utilisation file".into(),
+            missing: vec!["model_id, utilization".into()],
+        });
+    }
+    let mut out = BTreeMap::new();
+    let mut bad = Vec::new();
+    f.rows(
+        |row, c| {
+            let value = c[1]
+                .as_deref()
+                .and_then(|x| Money::parse(x).ok())
+                .filter(|x| x.0 > 0 && x.0 <= crate::money::ONE);
+            match (c[0].as_deref().map(|m| tagger.value(m)), value) {
+                (Some(model), Some(v)) if !model.is_empty() => {
+                    out.insert(model, v);
+                    Ok(())
+                }
+                _ => Err(BadRow::new(
+                    row,
+                    "utilization",
+                    "utilization must be in (0, 1]",
+                    &c[1],
+                )),
+            }
+        },
+        &mut bad,
+    )?;
+    refuse(path, &bad, "45% utilisation is 0.45")?;
+    Ok(out)
+}
