@@ -161,23 +161,19 @@ fn stages(
         return Err(Box::new(stop(error, Some(detail))));
     }
     let tables = publish::Tables {
+        ledger: &ledger,
+        periods: &periods,
+        quarantined: &quarantined,
         allocation: &allocation,
         unit_rows: &unit_rows,
         compliance: &compliance.rows,
         amortization: (rules.training_months > 1 || !schedules.is_empty())
             .then_some(schedules.as_slice()),
     };
-    let manifest = publish::publish(
-        job,
-        run,
-        hooks,
-        &ledger,
-        &tables,
-        &periods,
-        &quarantined,
-        detail,
-    )
-    .map_err(|(error, detail)| Box::new(stop(error, detail)))?;
+    let manifest = publish::publish(job, run, hooks, &tables, detail).map_err(|f| {
+        let (error, detail) = *f;
+        Box::new(stop(error, detail))
+    })?;
     Ok(Attributed {
         manifest,
         compliance: compliance.summary,

@@ -13,19 +13,24 @@ use crate::ingest::QuarantinedRow;
 use crate::ledger::{self, compliance};
 use crate::output::{self, Manifest, RunDetail, RunStatus, Staging, TestHooks};
 
+/// Why publishing failed, with the run's record when it got that far (boxed: it is large).
+pub(super) type Failed = Box<(Error, Option<RunDetail>)>;
+
+fn failed(error: Error, detail: Option<RunDetail>) -> Failed {
+    Box::new((error, detail))
+}
+
 /// Stages, reconciles and commits; on a mismatch or an error nothing under `--out` changed.
 /// Returns the manifest of the published run.
 pub(super) fn publish(
     job: &Job,
     run: &RunId,
     hooks: &TestHooks,
-    ledger: &ledger::Ledger,
     tables: &Tables,
-    periods: &BTreeSet<String>,
-    quarantined: &[QuarantinedRow],
     mut detail: RunDetail,
-) -> std::result::Result<Manifest, (Error, Option<RunDetail>)> {
-    let mut staging = Staging::new(&job.out, hooks).map_err(|e| (e, None))?;
+) -> std::result::Result<Manifest, Failed> {
+    let (ledger, periods, quarantined) = (tables.ledger, tables.periods, tables.quarantined);
+    let mut staging = Staging::new(&job.out, hooks).map_err(|e| failed(e, None))?;
     let written = stage_tables(&mut staging, periods, tables, hooks).and_then(|files| {
         Ok((
             output::sum_written(&files.0, "cost")?,
@@ -36,7 +41,7 @@ pub(super) fn publish(
         Ok(sums) => sums,
         Err(e) => {
             staging.discard();
-            return Err((e, None));
+            return Err(failed(e, None));
         }
     };
     // Reconciliation: what was staged, read back, against what was read.
@@ -50,7 +55,7 @@ pub(super) fn publish(
             "the outputs do not add up to the input; nothing was replaced under `{}`:\n  {mismatches}",
             job.out.display()
         ));
-        return Err((error, Some(detail)));
+        return Err(failed(error, Some(detail)));
     }
     let staged = stage_run_files(
         &mut staging,
@@ -84,13 +89,13 @@ pub(super) fn publish(
     });
     match staged {
         Ok(mut manifest) => {
-            staging.commit().map_err(|e| (e, None))?;
+            staging.commit().map_err(|e| failed(e, None))?;
             manifest.run = run.info();
             Ok(manifest)
         }
         Err(e) => {
             staging.discard();
-            Err((e, None))
+            Err(failed(e, None))
         }
     }
 }
@@ -150,6 +155,9 @@ fn manifest_json(manifest: &Manifest) -> Result<Vec<u8>> {
 
 /// The result tables of a run, before they are split by month.
 pub(super) struct Tables<'a> {
+    pub ledger: &'a ledger::Ledger,
+    pub periods: &'a BTreeSet<String>,
+    pub quarantined: &'a [QuarantinedRow],
     pub allocation: &'a allocate::Allocation,
     pub unit_rows: &'a [economics::UnitCostRow],
     pub compliance: &'a [compliance::ComplianceRow],
