@@ -1,0 +1,288 @@
+//! Tests of the parent module.
+
+use super::*;
+use crate::ingest::{self, RawScan};
+use crate::schema::line;
+use arrow_array::{Decimal128Array, Float64Array, Int64Array, StringArray};
+use parquet::arrow::ArrowWriter;
+use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
+
+/// A FOCUS-shaped Parquet file with nulls, zero costs, commitment purchases, several
+/// row groups, costs at different scales (and one integer), and one text column written
+/// without a dictionary.
+fn write_fixture(path: &Path, seed: u64, rows: usize, float_cost: bool) {
+    let mut state = seed;
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    fn pick<'a>(r: u64, options: &[Option<&'a str>]) -> Option<&'a str> {
+        options[r as usize % options.len()]
+    }
+    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); 9];
+    let mut effective = Vec::new();
+    let mut billed = Vec::new();
+    let mut list = Vec::new();
+    for _ in 0..rows {
+        let purchase = next(10) == 0;
+        let texts = [
+            pick(
+                next(2),
+                &[Some("2026-10-01T00:00:00Z"), Some("2026-11-01T00:00:00Z")],
+            ),
+            pick(next(40), &[Some("USD"), Some("USD"), Some("EUR"), None]),
+            Some("AWS"),
+            Some("acct-1"),
+            pick(next(3), &[Some("sub-a"), Some("sub-b"), None]),
+            pick(
+                next(4),
+                &[Some("Amazon EC2"), Some("Amazon S3"), Some(""), None],
+            ),
+            None, // ResourceId, below
+            Some(if purchase { "Purchase" } else { "Usage" }),
+            pick(
+                next(3),
+                &[Some("{\"model_id\":\"a\"}"), Some("{\"team\":\"x\"}"), None],
+            ),
+        ];
+        for (c, t) in cols.iter_mut().zip(texts) {
+            c.push(t.map(str::to_string));
+        }
+        let r = next(60);
+        if let Some(last) = cols[6].last_mut() {
+            *last = (r < 55).then(|| format!("i-{r:03}"));
+        }
+        let cost = next(1_000_000_000) as i128 - 100_000_000;
+        effective.push(match next(50) {
+            0 => None,
+            1 => Some(0),
+            _ if purchase => Some(0),
+            _ => Some(cost),
+        });
+        billed.push((next(30) != 0).then_some(cost / 1_000_000 + i128::from(purchase) * 7));
+        list.push((next(20) != 0).then_some(cost as i64 / 10_000_000));
+    }
+    let names = [
+        "BillingPeriodStart",
+        "BillingCurrency",
+        "ProviderName",
+        "BillingAccountId",
+        "SubAccountId",
+        "ServiceName",
+        "ResourceId",
+        "ChargeCategory",
+        "Tags",
+    ];
+    let mut fields: Vec<ArrowField> = names
+        .iter()
+        .map(|n| ArrowField::new(*n, ArrowType::Utf8, true))
+        .collect();
+    let mut arrays: Vec<ArrayRef> = cols
+        .into_iter()
+        .map(|c| Arc::new(StringArray::from(c)) as ArrayRef)
+        .collect();
+    fields.push(ArrowField::new(
+        "EffectiveCost",
+        ArrowType::Decimal128(38, 10),
+        true,
+    ));
+    arrays.push(Arc::new(
+        Decimal128Array::from(effective)
+            .with_precision_and_scale(38, 10)
+            .unwrap(),
+    ));
+    if float_cost {
+        fields.push(ArrowField::new("BilledCost", ArrowType::Float64, true));
+        let f: Vec<Option<f64>> = billed.iter().map(|v| v.map(|v| v as f64 / 1e4)).collect();
+        arrays.push(Arc::new(Float64Array::from(f)));
+    } else {
+        fields.push(ArrowField::new(
+            "BilledCost",
+            ArrowType::Decimal128(20, 4),
+            true,
+        ));
+        arrays.push(Arc::new(
+            Decimal128Array::from(billed)
+                .with_precision_and_scale(20, 4)
+                .unwrap(),
+        ));
+    }
+    fields.push(ArrowField::new("ListCost", ArrowType::Int64, true));
+    arrays.push(Arc::new(Int64Array::from(list)));
+    let schema = Arc::new(ArrowSchema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(700))
+        .set_column_dictionary_enabled(ColumnPath::from("ResourceId"), false)
+        .build();
+    let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+fn sorted(mut g: Vec<SourceGroup>) -> Vec<SourceGroup> {
+    g.sort_by_key(|g| format!("{g:?}"));
+    g
+}
+
+fn both_paths(
+    path: &Path,
+    basis: CostBasis,
+) -> (Result<Vec<SourceGroup>, String>, Vec<SourceGroup>) {
+    let scan = RawScan::open(ingest::sniff(path).unwrap()).unwrap();
+    let format = ingest::detect(&scan, None).unwrap();
+    let lines = ingest::normalise(&scan, format, scan.lazy(false).unwrap(), false, basis).unwrap();
+    let direct = lines.direct.clone().expect("a FOCUS file maps directly");
+    let polars = ingest::aggregate(lines, basis, 3, &scan, format).unwrap();
+    let fast = DirectPlan::new(path, 3, &direct, basis).and_then(|plan| {
+        let read = aggregate(&[plan]);
+        let summary = read.files[0].clone()?;
+        let mut expected = crate::ingest::file_totals(&polars, &[]).unwrap();
+        assert_eq!(summary.totals, expected.remove(&3).unwrap_or_default());
+        assert_eq!(summary.rows, polars.iter().map(|g| g.rows).sum::<u64>());
+        Ok(read.groups)
+    });
+    (fast.map(sorted), sorted(polars))
+}
+
+#[test]
+fn dictionary_path_gives_exactly_the_polars_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    for (seed, basis) in [
+        (1, CostBasis::Effective),
+        (2, CostBasis::Billed),
+        (3, CostBasis::List),
+    ] {
+        let path = dir.path().join(format!("f{seed}.parquet"));
+        write_fixture(&path, seed, 5_000, false);
+        let (fast, polars) = both_paths(&path, basis);
+        let fast = fast.expect("the direct path reads this file");
+        assert!(polars.len() > 100, "the fixture has many groups");
+        assert!(
+            polars.iter().any(|g| g.prepaid_shape),
+            "and commitment purchases"
+        );
+        assert!(
+            polars.iter().any(|g| g.basis_status == 1),
+            "and missing costs"
+        );
+        assert_eq!(fast, polars, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_float_cost_column_is_left_to_polars() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.parquet");
+    write_fixture(&path, 4, 100, true);
+    let (fast, _) = both_paths(&path, CostBasis::Effective);
+    assert!(fast.unwrap_err().contains("BilledCost"));
+}
+
+#[test]
+fn files_merge_and_failures_stay_with_their_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.parquet");
+    let b = dir.path().join("b.parquet");
+    write_fixture(&a, 5, 2_000, false);
+    write_fixture(&b, 6, 2_000, false);
+    let direct = DirectColumns {
+        dims: std::array::from_fn(|d| {
+            let name = line::DIMENSIONS[d];
+            [
+                (line::BILLING_PERIOD_START, "BillingPeriodStart"),
+                (line::BILLING_CURRENCY, "BillingCurrency"),
+                (line::RESOURCE_ID, "ResourceId"),
+                (line::TAGS, "Tags"),
+            ]
+            .iter()
+            .find(|(c, _)| *c == name)
+            .map(|(_, s)| s.to_string())
+        }),
+        costs: [
+            Some("EffectiveCost".into()),
+            Some("BilledCost".into()),
+            None,
+            None,
+        ],
+    };
+    let plans = vec![
+        DirectPlan::new(&a, 0, &direct, CostBasis::Effective).unwrap(),
+        DirectPlan::new(&b, 1, &direct, CostBasis::Effective).unwrap(),
+    ];
+    // both files: counted groups merge across files, quarantined ones keep their file
+    let both = aggregate(&plans);
+    let rows = |g: &[SourceGroup]| g.iter().map(|g| g.rows).sum::<u64>();
+    assert_eq!(rows(&both.groups), 4_000);
+    assert_eq!(both.files[0].as_ref().unwrap().rows, 2_000);
+    assert_eq!(both.files[1].as_ref().unwrap().rows, 2_000);
+    let one = |plan| aggregate(&[plan]).groups;
+    let (only_a, only_b) = (
+        one(DirectPlan::new(&a, 0, &direct, CostBasis::Effective).unwrap()),
+        one(DirectPlan::new(&b, 1, &direct, CostBasis::Effective).unwrap()),
+    );
+    assert!(
+        both.groups.len() < only_a.len() + only_b.len(),
+        "groups merge"
+    );
+    let quarantined = |g: &[SourceGroup], file| {
+        g.iter()
+            .filter(|g| g.basis_status != 0 && g.file == file)
+            .map(|g| g.rows)
+            .sum::<u64>()
+    };
+    assert!(quarantined(&only_b, 1) > 0);
+    assert_eq!(quarantined(&both.groups, 1), quarantined(&only_b, 1));
+    // a damaged file falls back alone; the other is read again without it
+    std::fs::write(&b, b"PAR1 truncated").unwrap();
+    let out = aggregate(&plans);
+    assert!(out.groups.iter().all(|g| g.file == 0));
+    assert_eq!(rows(&out.groups), 2_000);
+    assert!(out.files[0].is_ok());
+    assert!(out.files[1].is_err(), "the damaged file falls back");
+}
+
+#[test]
+fn period_and_currency_positions_match_the_schema() {
+    assert_eq!(line::DIMENSIONS[PERIOD], line::BILLING_PERIOD_START);
+    assert_eq!(line::DIMENSIONS[CURRENCY], line::BILLING_CURRENCY);
+}
+
+#[test]
+fn a_cost_too_large_for_scale_18_is_left_to_polars() {
+    // 1.5e20 fits decimal(38, 0) but not decimal(38, 18), where Polars makes it null
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.parquet");
+    let fields = vec![
+        ArrowField::new("BillingPeriodStart", ArrowType::Utf8, true),
+        ArrowField::new("BillingCurrency", ArrowType::Utf8, true),
+        ArrowField::new("EffectiveCost", ArrowType::Decimal128(38, 0), true),
+        ArrowField::new("BilledCost", ArrowType::Decimal128(38, 0), true),
+    ];
+    let schema = Arc::new(ArrowSchema::new(fields));
+    let cost = || -> ArrayRef {
+        Arc::new(
+            Decimal128Array::from(vec![Some(150_000_000_000_000_000_000i128), Some(1)])
+                .with_precision_and_scale(38, 0)
+                .unwrap(),
+        )
+    };
+    let text = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v, v])) };
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![text("2026-10-01"), text("USD"), cost(), cost()],
+    )
+    .unwrap();
+    let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let (fast, polars) = both_paths(&path, CostBasis::Effective);
+    assert!(fast.unwrap_err().contains("does not fit"));
+    assert!(
+        polars.iter().any(|g| g.basis_status == 2),
+        "Polars quarantines it"
+    );
+}

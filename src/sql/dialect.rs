@@ -1,0 +1,226 @@
+//! The SQL dialects: how each engine spells what the query needs (JSON, regex, types, casts).
+
+use super::*;
+
+/// The SQL engines `mlcost sql` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dialect {
+    #[value(name = "duckdb")]
+    DuckDb,
+    Spark,
+    Trino,
+    #[value(name = "bigquery")]
+    BigQuery,
+}
+
+impl Dialect {
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "duckdb",
+            Dialect::Spark => "spark",
+            Dialect::Trino => "trino",
+            Dialect::BigQuery => "bigquery",
+        }
+    }
+
+    pub(super) fn ident(self, name: &str) -> String {
+        match self {
+            Dialect::DuckDb | Dialect::Trino => format!("\"{}\"", name.replace('"', "\"\"")),
+            Dialect::Spark => format!("`{}`", name.replace('`', "``")),
+            Dialect::BigQuery => format!("`{}`", name.replace('`', "\\`")),
+        }
+    }
+
+    /// A possibly qualified table name, each part quoted.
+    pub(super) fn table(self, name: &str) -> String {
+        name.split('.')
+            .map(|p| self.ident(p))
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+
+    /// A string literal. Spark and BigQuery read backslash escapes in literals; DuckDB and
+    /// Trino follow the standard (only the quote is doubled).
+    pub(super) fn lit(self, s: &str) -> String {
+        match self {
+            Dialect::DuckDb | Dialect::Trino => format!("'{}'", s.replace('\'', "''")),
+            Dialect::Spark | Dialect::BigQuery => {
+                let mut out = String::from("'");
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\'' => out.push_str("\\'"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        '\t' => out.push_str("\\t"),
+                        c => out.push(c),
+                    }
+                }
+                out.push('\'');
+                out
+            }
+        }
+    }
+
+    pub(super) fn text(self) -> &'static str {
+        match self {
+            Dialect::DuckDb | Dialect::Trino => "VARCHAR",
+            Dialect::Spark | Dialect::BigQuery => "STRING",
+        }
+    }
+
+    /// Exact money: decimal(38, 18), or BIGNUMERIC (NUMERIC has only 9 decimals).
+    pub(super) fn money(self) -> &'static str {
+        match self {
+            Dialect::BigQuery => "BIGNUMERIC",
+            _ => "DECIMAL(38, 18)",
+        }
+    }
+
+    /// Exact integers of up to 38 digits (counts of the rounding quantum).
+    pub(super) fn int(self) -> &'static str {
+        match self {
+            Dialect::DuckDb => "HUGEINT",
+            Dialect::Spark | Dialect::Trino => "DECIMAL(38, 0)",
+            Dialect::BigQuery => "BIGNUMERIC",
+        }
+    }
+
+    pub(super) fn bigint(self) -> &'static str {
+        match self {
+            Dialect::BigQuery => "INT64",
+            _ => "BIGINT",
+        }
+    }
+
+    pub(super) fn try_cast(self, e: &str, ty: &str) -> String {
+        match self {
+            Dialect::BigQuery => format!("SAFE_CAST({e} AS {ty})"),
+            _ => format!("TRY_CAST({e} AS {ty})"),
+        }
+    }
+
+    pub(super) fn as_text(self, e: &str) -> String {
+        format!("CAST({e} AS {})", self.text())
+    }
+
+    pub(super) fn int_lit(self, n: i128) -> String {
+        format!("CAST({} AS {})", self.lit(&n.to_string()), self.int())
+    }
+
+    pub(super) fn money_lit(self, m: Money) -> String {
+        format!("CAST({} AS {})", self.lit(&m.to_string()), self.money())
+    }
+
+    /// Unanchored regex search, like Rust's `Regex::is_match`.
+    pub(super) fn regex(self, v: &str, re: &str) -> String {
+        let re = self.lit(re);
+        match self {
+            Dialect::DuckDb => format!("regexp_matches({v}, {re})"),
+            Dialect::Spark => format!("({v} RLIKE {re})"),
+            Dialect::Trino => format!("regexp_like({v}, {re})"),
+            Dialect::BigQuery => format!("REGEXP_CONTAINS({v}, {re})"),
+        }
+    }
+
+    /// LIKE with `\` as the escape character (the default in Spark and BigQuery).
+    pub(super) fn like(self, v: &str, pattern: &str) -> String {
+        let p = self.lit(pattern);
+        match self {
+            Dialect::DuckDb | Dialect::Trino => format!("{v} LIKE {p} ESCAPE '\\'"),
+            Dialect::Spark | Dialect::BigQuery => format!("{v} LIKE {p}"),
+        }
+    }
+
+    /// `a / b` for non-negative integers where `b` divides `a` exactly.
+    pub(super) fn int_div_exact(self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("({a}) // ({b})"),
+            // Spark types the quotient decimal(38, 6): exact, since it is a whole number
+            Dialect::Spark => format!("CAST(({a}) / ({b}) AS DECIMAL(38, 0))"),
+            Dialect::Trino => format!("({a}) / ({b})"),
+            Dialect::BigQuery => format!("DIV({a}, {b})"),
+        }
+    }
+
+    pub(super) fn int_mod(self, a: &str, b: &str) -> String {
+        match self {
+            Dialect::BigQuery => format!("MOD({a}, {b})"),
+            _ => format!("({a}) % ({b})"),
+        }
+    }
+
+    /// `x * 10^p` as an integer, for an amount `x` with at most `p` decimals; `pow_p` is 10^p
+    /// and `pow_rest` 10^(18 - p), both integers. DuckDB and Trino would overflow a
+    /// decimal(38, 18) product, so they go through the exact text of the amount.
+    pub(super) fn money_to_units(self, x: &str, pow_p: &str, pow_rest: &str) -> String {
+        match self {
+            Dialect::DuckDb | Dialect::Trino => {
+                let raw = format!(
+                    "CAST(REPLACE(CAST(CAST({x} AS {money}) AS VARCHAR), '.', '') AS {int})",
+                    money = self.money(),
+                    int = self.int()
+                );
+                match self {
+                    Dialect::DuckDb => format!("({raw} // {pow_rest})"),
+                    _ => format!("({raw} / {pow_rest})"),
+                }
+            }
+            Dialect::Spark => format!("CAST({x} * {pow_p} AS DECIMAL(38, 0))"),
+            Dialect::BigQuery => format!("({x} * {pow_p})"),
+        }
+    }
+
+    /// The amount `n / 10^p` for an integer `n` and `0 <= p <= 18`, built from the digits
+    /// of `n` so no engine rounds it (Spark would cut the scale of a decimal product).
+    pub(super) fn units_to_money(self, n: &str, p: &str) -> String {
+        let digits = self.as_text(&format!("ABS({n})"));
+        let padded =
+            format!("LPAD({digits}, CAST(GREATEST(LENGTH({digits}), {p} + 1) AS INT), '0')");
+        format!(
+            "CAST(CASE WHEN {n} < 0 THEN '-' ELSE '' END || SUBSTR({padded}, 1, LENGTH({padded}) - {p}) || '.' || SUBSTR({padded}, LENGTH({padded}) - {p} + 1) || '0' AS {})",
+            self.money()
+        )
+    }
+
+    pub(super) fn split_part(self, s: &str, delim: &str, n: usize) -> String {
+        match self {
+            Dialect::BigQuery => format!("SPLIT({s}, '{delim}')[SAFE_OFFSET({})]", n - 1),
+            _ => format!("split_part({s}, '{delim}', {n})"),
+        }
+    }
+
+    /// Stops the query with a message (a null where a number must be means an overflow).
+    pub(super) fn fail(self, message: &str) -> String {
+        let m = self.lit(message);
+        match self {
+            Dialect::DuckDb => format!("error({m})"),
+            Dialect::Spark => format!("raise_error({m})"),
+            Dialect::Trino => format!("fail({m})"),
+            Dialect::BigQuery => format!("ERROR({m})"),
+        }
+    }
+
+    /// The FROM clause that lists every (key, value) pair of the JSON object text `j` of
+    /// `tag_texts`, with `tag_key`, `tag_value` (scalar as text) and `nested` (the value is
+    /// an object or array, which makes the whole tag text malformed, as in `tags::parse`).
+    pub(super) fn tag_pairs(self) -> String {
+        match self {
+            Dialect::DuckDb => "SELECT t.tags, e.key AS tag_key,\n    CASE WHEN e.type IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(e.value, '$') END AS tag_value,\n    e.type IN ('OBJECT', 'ARRAY') AS nested\n  FROM tag_texts t, json_each(t.j) e".into(),
+            Dialect::Spark => "SELECT t.tags, e.tag_key, e.tag_value,\n    (e.tag_value LIKE '{%}' OR e.tag_value LIKE '[%]') AS nested\n  FROM tag_texts t\n  LATERAL VIEW explode(from_json(t.j, 'map<string,string>')) e AS tag_key, tag_value".into(),
+            Dialect::Trino => "SELECT t.tags, e.tag_key, json_extract_scalar(e.v, '$') AS tag_value,\n    (json_extract_scalar(e.v, '$') IS NULL AND json_format(e.v) <> 'null') AS nested\n  FROM tag_texts t\n  CROSS JOIN UNNEST(TRY(CAST(json_parse(t.j) AS MAP(VARCHAR, JSON)))) AS e(tag_key, v)".into(),
+            Dialect::BigQuery => "SELECT t.tags, k AS tag_key, JSON_VALUE(PARSE_JSON(t.j)[k]) AS tag_value,\n    JSON_TYPE(PARSE_JSON(t.j)[k]) IN ('object', 'array') AS nested\n  FROM tag_texts t, UNNEST(JSON_KEYS(SAFE.PARSE_JSON(t.j), 1)) AS k".into(),
+        }
+    }
+
+    /// `j` when it is a JSON object, else NULL (so invalid tag text gives no pairs).
+    pub(super) fn json_object_or_null(self, j: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!(
+                "CASE WHEN json_valid({j}) THEN CASE WHEN json_type({j}) = 'OBJECT' THEN {j} END END"
+            ),
+            // from_json, TRY(json_parse) and SAFE.PARSE_JSON give no pairs for invalid text
+            _ => j.to_string(),
+        }
+    }
+}

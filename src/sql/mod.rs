@@ -1,0 +1,149 @@
+//! The attribution as one SQL query (`mlcost sql`), for when the bill lives in a warehouse
+//! engine (DuckDB, Spark, Trino, BigQuery) and is too big for one machine. The query reads a
+//! FOCUS-shaped billing table and produces the rows of `cost_by_model` exactly as `allocate`
+//! does: the same rows counted (cost, period and currency parsed; commitment purchases left
+//! out on the list and contracted bases), the same tag normalisation, the first matching
+//! virtual-tag rule, shared pools and spreading with largest-remainder rounding at the input's
+//! precision (done in integers with window functions, never in floating point). A config the
+//! SQL cannot express is refused with the config item and its line. This module only writes
+//! text: it never reads billing data and never runs a query.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use crate::allocate::rules::{self, Field, Matcher, Pattern, RuleSet};
+use crate::config::{CostBasis, LoadedConfig, SplitMethod, SpreadMethod};
+use crate::error::{Error, Result};
+use crate::money::{Money, SCALE};
+use crate::schema::{line, UNALLOCATED, UNTAGGED, UNUSED_COMMITMENT};
+use crate::tags::{TagNormaliser, LIFECYCLE_PHASE, MODEL_ID, TEAM};
+
+mod dialect;
+mod query;
+mod split;
+mod text;
+
+pub use dialect::Dialect;
+use query::Query;
+use text::{comment_text, glob_to_like, glob_to_regex};
+
+/// What to emit: for which engine, over which tables, on which cost basis.
+#[derive(Debug, Clone)]
+pub struct SqlSettings {
+    pub dialect: Dialect,
+    /// The FOCUS billing table (may be qualified, e.g. `billing.focus`).
+    pub billing_table: String,
+    /// A table of request volumes (`date`, `model_id`, `requests`), for `requests` splits.
+    pub requests_table: Option<String>,
+    pub basis: CostBasis,
+    /// Only this billing month (YYYY-MM).
+    pub period: Option<String>,
+}
+
+/// The FOCUS column read for each canonical dimension (FOCUS 1.0-1.2 names).
+pub const FOCUS_COLUMNS: [(&str, &str); 15] = [
+    (line::BILLING_PERIOD_START, "BillingPeriodStart"),
+    (line::BILLING_CURRENCY, "BillingCurrency"),
+    (line::PROVIDER, "ProviderName"),
+    (line::BILLING_ACCOUNT_ID, "BillingAccountId"),
+    (line::SUB_ACCOUNT_ID, "SubAccountId"),
+    (line::SUB_ACCOUNT_NAME, "SubAccountName"),
+    (line::SERVICE_NAME, "ServiceName"),
+    (line::SERVICE_CATEGORY, "ServiceCategory"),
+    (line::RESOURCE_ID, "ResourceId"),
+    (line::RESOURCE_NAME, "ResourceName"),
+    (line::REGION, "RegionId"),
+    (line::CHARGE_CATEGORY, "ChargeCategory"),
+    (line::CHARGE_CLASS, "ChargeClass"),
+    (line::COMMITMENT_DISCOUNT_STATUS, "CommitmentDiscountStatus"),
+    (line::TAGS, "Tags"),
+];
+
+/// Bucket numbers of the two implicit pools (configured pools are 1, 2, ...).
+const UNUSED_BUCKET: i64 = -1;
+const UNALLOCATED_BUCKET: i64 = -2;
+
+/// Refuses what the SQL cannot express, naming the config item and its line.
+fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings) -> Result<()> {
+    let c = &loaded.config;
+    let path = loaded
+        .path
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("mlcost.toml"));
+    let refuse = |what: String, line: usize, message: &str, hint: &str| {
+        Error::Config {
+        path: path.clone(),
+        message: format!(
+            "{what} (line {line}) cannot be expressed in SQL for `mlcost sql --dialect {}`: {message}",
+            settings.dialect.name()
+        ),
+        hint: Some(hint.to_string()),
+    }
+    };
+    let section_line = |name: &str| {
+        loaded
+            .text
+            .find(&format!("[{name}]"))
+            .map_or(0, |at| loaded.line_of(at))
+    };
+    for p in &c.shared {
+        let line = loaded.line_of(p.id.span().start);
+        let what = format!("pool `{}`", p.id.get_ref());
+        match p.method {
+            SplitMethod::Driver => {
+                return Err(refuse(
+                    what,
+                    line,
+                    "method `driver` reads a usage file on this machine",
+                    "load the driver file into a table and split by it in the warehouse, or run `mlcost attribute`",
+                ))
+            }
+            SplitMethod::Requests if settings.requests_table.is_none() => {
+                return Err(refuse(
+                    what,
+                    line,
+                    "method `requests` needs request volumes",
+                    "pass `--requests-table NAME` (columns date, model_id, requests)",
+                ))
+            }
+            _ => {}
+        }
+    }
+    for (name, spread) in [
+        ("unallocated", c.unallocated.method),
+        ("unused_commitment", c.unused_commitment.method),
+    ] {
+        if spread == SpreadMethod::Requests && settings.requests_table.is_none() {
+            return Err(refuse(
+                format!("`[{name}] method = \"requests\"`"),
+                section_line(name),
+                "spreading by requests needs request volumes",
+                "pass `--requests-table NAME` (columns date, model_id, requests)",
+            ));
+        }
+    }
+    if c.amortize.training_months > 1 {
+        return Err(refuse(
+            "`[amortize] training_months`".into(),
+            section_line("amortize"),
+            "amortisation carries a balance from run to run, which one query cannot keep",
+            "set `training_months = 1` for the SQL, or run `mlcost attribute`, which keeps the schedules",
+        ));
+    }
+    Ok(())
+}
+
+/// Emits the attribution query for a loaded config.
+pub fn attribution_query(loaded: &LoadedConfig, settings: &SqlSettings) -> Result<String> {
+    check_expressible(loaded, settings)?;
+    let tagger = TagNormaliser::new(&loaded.config.tags);
+    // volumes are checked above: a `requests` split here always has a requests table
+    let rules = rules::compile(loaded, &tagger, true, &|p: &std::path::Path| {
+        crate::volumes::read_driver(p, &tagger)
+    })?;
+    let q = Query::new(settings, &tagger, &rules);
+    Ok(q.render())
+}
+
+#[cfg(test)]
+mod tests;

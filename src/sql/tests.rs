@@ -1,0 +1,88 @@
+//! Tests of the parent module.
+
+use super::*;
+
+#[test]
+fn globs_become_like_or_anchored_regex() {
+    assert_eq!(glob_to_like("*feature-store*").unwrap(), "%feature-store%");
+    assert_eq!(glob_to_like("a_b%?").unwrap(), "a\\_b\\%_");
+    assert!(glob_to_like("ml-[ab]*").is_none());
+    assert_eq!(glob_to_regex("ml-[ab]*"), "^(?s)ml\\-[ab].*$");
+    assert_eq!(glob_to_regex("x[!0-9]?.y"), "^(?s)x[^0-9].\\.y$");
+    let re = regex::Regex::new(&glob_to_regex("a[]x]*")).unwrap();
+    assert!(re.is_match("a]bc") && re.is_match("axbc") && !re.is_match("abc"));
+}
+
+fn sample_query(dialect: Dialect) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/mlcost.toml");
+    let loaded = LoadedConfig::load(Some(&path)).unwrap();
+    let settings = SqlSettings {
+        dialect,
+        billing_table: "focus_billing".into(),
+        requests_table: None,
+        basis: loaded.config.cost.basis,
+        period: None,
+    };
+    attribution_query(&loaded, &settings)
+        .unwrap()
+        .replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
+}
+
+/// The emitted SQL for the sample config, per dialect: a change to it is reviewed here.
+#[test]
+fn sample_config_sql_per_dialect() {
+    for d in [
+        Dialect::DuckDb,
+        Dialect::Spark,
+        Dialect::Trino,
+        Dialect::BigQuery,
+    ] {
+        insta::assert_snapshot!(format!("sample_{}", d.name()), sample_query(d));
+    }
+}
+
+#[test]
+fn refuses_driver_amortisation_and_requests_without_a_table() {
+    let loaded = |text: &str| LoadedConfig {
+        config: crate::config::parse(text, std::path::Path::new("m.toml")).unwrap(),
+        path: None,
+        hash: String::new(),
+        text: text.into(),
+    };
+    let settings = SqlSettings {
+        dialect: Dialect::DuckDb,
+        billing_table: "b".into(),
+        requests_table: None,
+        basis: CostBasis::Effective,
+        period: None,
+    };
+    let c = loaded("[amortize]\ntraining_months = 3\n");
+    let e = attribution_query(&c, &settings).unwrap_err().to_string();
+    assert!(e.contains("training_months` (line 1)"), "{e}");
+    let c =
+        loaded("[[shared]]\nid = \"x\"\nmatch = { service_name = \"S\" }\nmethod = \"requests\"\n");
+    assert!(attribution_query(&c, &settings).is_err());
+    let with_table = SqlSettings {
+        requests_table: Some("r".into()),
+        ..settings
+    };
+    let q = attribution_query(&c, &with_table).unwrap();
+    assert!(q.contains("FROM \"r\""), "{q}");
+}
+
+#[test]
+fn literals_are_escaped_per_dialect() {
+    assert_eq!(Dialect::DuckDb.lit("it's \\"), "'it''s \\'");
+    assert_eq!(Dialect::Spark.lit("it's \\"), "'it\\'s \\\\'");
+    assert_eq!(Dialect::Trino.ident("a\"b"), "\"a\"\"b\"");
+    assert_eq!(Dialect::BigQuery.table("p.d.t"), "`p`.`d`.`t`");
+}
+
+#[test]
+fn config_text_cannot_leave_a_comment() {
+    assert_eq!(
+        comment_text("x\nUNION ALL SELECT secret FROM t --"),
+        "x UNION ALL SELECT secret FROM t --"
+    );
+    assert_eq!(comment_text("gpu_bucket_no"), "gpu_bucket_no");
+}
