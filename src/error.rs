@@ -159,6 +159,18 @@ impl Error {
         }
     }
 
+    /// The error and its sources on one line (`message: cause: cause`), for the manifest
+    /// and JSON.
+    pub fn chain(&self) -> String {
+        let mut o = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(s) = source {
+            o.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        o
+    }
+
     /// The exit code of `status`.
     pub fn exit_code(&self) -> i32 {
         i32::from(self.status().code())

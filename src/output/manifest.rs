@@ -55,7 +55,7 @@ pub struct ErrorInfo {
 impl ErrorInfo {
     pub fn from_error(e: &crate::error::Error) -> ErrorInfo {
         ErrorInfo {
-            message: crate::report::error_chain(e),
+            message: e.chain(),
             hint: e.hint(),
         }
     }

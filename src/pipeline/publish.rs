@@ -121,7 +121,7 @@ pub(super) fn record_failure(job: &Job, run: &RunId, stop: &mut Stop) -> Manifes
     let written = manifest_json(&manifest)
         .and_then(|json| output::write_file_atomic(&job.out.join(output::MANIFEST), &json));
     if let Err(e) = written {
-        tracing::warn!("{}", crate::report::error_chain(&e));
+        tracing::warn!("{}", e.chain());
     }
     if !stop.quarantined.is_empty() {
         let rows: Vec<&_> = stop.quarantined.iter().collect();
@@ -135,7 +135,7 @@ pub(super) fn record_failure(job: &Job, run: &RunId, stop: &mut Stop) -> Manifes
             output::write_file_atomic(&path, &bytes)
         });
         if let Err(e) = written {
-            tracing::warn!("{}", crate::report::error_chain(&e));
+            tracing::warn!("{}", e.chain());
         }
     }
     manifest

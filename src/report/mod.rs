@@ -500,13 +500,7 @@ pub fn frontier_text(cands: &[crate::estimate::Candidate]) -> String {
 
 /// An error and its sources on one line (`message: cause: cause`), for the manifest and JSON.
 pub fn error_chain(err: &crate::error::Error) -> String {
-    let mut o = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(s) = source {
-        let _ = write!(o, ": {s}");
-        source = s.source();
-    }
-    o
+    err.chain()
 }
 
 /// The one JSON object `--json` prints when a command fails (exit 1 or 2); documented by

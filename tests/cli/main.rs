@@ -1,5 +1,6 @@
 //! Integration tests: run the `mlcost` binary on hand-made fixtures and check the numbers.
 
+mod architecture;
 mod attribute;
 mod bad_inputs;
 mod csv_input;
