@@ -1,13 +1,13 @@
 //! The one error type of the library. Every variant names the stage and carries enough
 //! context (file, row, column) to tell the user what to fix; `exit_code` maps it to the
-//! contract of DESIGN.md section 2 (1 = data rejected, 2 = could not run).
+//! contract of the README ("Exit codes": 1 = data rejected, 2 = could not run).
 
 use std::path::PathBuf;
 
 /// Result alias used across the library.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// How a command ended, as the exit code contract says (DESIGN.md section 2).
+/// How a command ended, as the README's exit code contract says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ExitStatus {
     /// 0: the command did what was asked.

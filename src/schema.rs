@@ -1,5 +1,5 @@
 //! Canonical column names and types: the normalised line item every ingest adapter produces,
-//! and the output tables of DESIGN.md section 3. `schemas/*.json` is generated from these
+//! and the output tables (README, "Output tables"). `schemas/*.json` is generated from these
 //! definitions (a test fails when the two drift); a change to a column is a version bump.
 
 use serde::Serialize;

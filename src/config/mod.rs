@@ -370,7 +370,7 @@ impl CostBasis {
     }
 
     /// Whether commitment purchase rows (Purchase, BilledCost > 0, EffectiveCost = 0) must be
-    /// left out of this basis to avoid counting the commitment twice (billing_formats.md 1.4).
+    /// left out of this basis to avoid counting the commitment twice (docs/billing-formats.md, "Cost bases and the commitment trap").
     pub fn excludes_commitment_purchases(self) -> bool {
         matches!(self, CostBasis::List | CostBasis::Contracted)
     }

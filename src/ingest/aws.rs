@@ -2,7 +2,7 @@
 //! `resourceTags/user:<key>`), its Athena/Parquet spelling (`line_item_unblended_cost`,
 //! `resource_tags_user_<key>`) and CUR 2.0 Data Exports (`resource_tags` map). Columns are
 //! matched by normalised name, so the dynamic schema (columns that come and go) is fine.
-//! Billed = unblended cost; effective = the amortised formula of billing_formats.md 2.4, which
+//! Billed = unblended cost; effective = the amortised formula of docs/billing-formats.md ("AWS CUR: the amortised cost"), which
 //! counts no commitment twice; list = public on-demand cost. Unused RI / Savings Plan fees are
 //! marked as unused commitment.
 
@@ -183,7 +183,7 @@ pub fn map(cols: &Columns) -> Canonical {
         .push((line::BILLED_COST.into(), unblended_name.clone()));
     c.columns_used.push((
         line::EFFECTIVE_COST.into(),
-        "amortised formula (billing_formats.md 2.4)".into(),
+        "amortised formula (docs/billing-formats.md)".into(),
     ));
     c.cost(line::EFFECTIVE_COST, effective, raw.clone());
     // public on-demand cost is empty on fees, taxes and credits: those list at 0

@@ -1,4 +1,4 @@
-//! The bad-input corpus: each case is a small input made here, the exit code DESIGN.md asks
+//! The bad-input corpus: each case is a small input made here, the exit code the README promises
 //! for, and a fragment of the message. Every case must end without a panic, and a failed run
 //! must leave nothing behind in the output directory.
 
