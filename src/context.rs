@@ -1,5 +1,5 @@
 //! What every command gets besides its arguments: how much to say on stderr, how inputs are
-//! read, and the test hooks. The environment is read here, once (`MLCOST_NO_PROGRESS`,
+//! read, and the test hooks. The environment is read here, once (`USER`, `MLCOST_NO_PROGRESS`,
 //! `MLCOST_PARQUET_READER`, `MLCOST_PARQUET_SLICE_ROWS`, `MLCOST_CSV_BATCH_ROWS`, and with the
 //! `test-hooks` feature `MLCOST_TEST_*`); nothing below the commands reads it.
 
@@ -20,6 +20,8 @@ pub struct Context {
     pub verbosity: Verbosity,
     pub read: ReadOptions,
     pub hooks: TestHooks,
+    /// `$USER`: the default `created_by` of `mlcost tags`.
+    pub user: Option<String>,
 }
 
 impl Context {
@@ -49,6 +51,7 @@ impl Context {
                     .unwrap_or(defaults.csv_batch_rows),
             },
             hooks: TestHooks::from_env(),
+            user: var("USER").filter(|u| !u.is_empty()),
         }
     }
 

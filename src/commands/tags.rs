@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::tags::{self, TagNormaliser};
 
 /// (stdout, exit code, stderr)
-fn check(args: &TagsArgs) -> Result<(String, i32, String)> {
+fn check(args: &TagsArgs, user: Option<&str>) -> Result<(String, i32, String)> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let tagger = TagNormaliser::new(&loaded.config.tags);
     let (pairs, source) = match &args.action {
@@ -33,7 +33,7 @@ fn check(args: &TagsArgs) -> Result<(String, i32, String)> {
             let created_by = args
                 .created_by
                 .clone()
-                .or_else(|| std::env::var("USER").ok())
+                .or_else(|| user.map(str::to_string))
                 .unwrap_or_else(|| "mlcost".into());
             let pairs = vec![
                 ("team".to_string(), team.clone()),
@@ -95,8 +95,8 @@ fn check(args: &TagsArgs) -> Result<(String, i32, String)> {
     Ok((stdout, code, stderr))
 }
 
-pub fn run(args: &TagsArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    let (stdout, code, stderr) = check(args)?;
+pub fn run(args: &TagsArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
+    let (stdout, code, stderr) = check(args, ctx.user.as_deref())?;
     Ok(crate::Outcome {
         stdout,
         stderr,

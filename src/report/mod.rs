@@ -24,6 +24,8 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
+/// `12345678` as `12,345,678`. Hand-written: eight lines for the one separator style the
+/// summaries use; a formatting crate would bring locales we do not want in a log.
 fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();

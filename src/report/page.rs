@@ -1,7 +1,9 @@
 //! The report people read: one self-contained HTML page (inline SVG charts, inline CSS and a
 //! few lines of inline JavaScript to sort tables; nothing loaded from the network) or the same
 //! content as Markdown for a review doc. Built from the tables `attribute` (and `hidden`)
-//! wrote; pure text generation, no I/O.
+//! wrote; pure text generation, no I/O. The markup is written with `format!` on purpose: the
+//! page is mostly computed SVG geometry, every value goes through `escape::html` (one place to
+//! review), and a template engine would add a proc-macro build for little markup.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
