@@ -253,21 +253,11 @@ fn merge_across_files(
     groups: Vec<SourceGroup>,
     paths: &[std::path::PathBuf],
 ) -> Result<Vec<SourceGroup>> {
-    use crate::schema::line;
     type Key = ([Option<String>; 15], i32, bool, Option<usize>);
-    let mut parses: std::collections::HashMap<(usize, String), bool> = Default::default();
-    let mut ok = |d: usize, v: Option<&str>| -> bool {
-        let Some(v) = v else { return false };
-        *parses.entry((d, v.to_string())).or_insert_with(|| match d {
-            0 => super::billing_period(v).is_some(),
-            _ => super::currency_code(v).is_some(),
-        })
-    };
+    let mut values = super::ValueCache::default();
     let mut merged: std::collections::HashMap<Key, SourceGroup> = Default::default();
     for g in groups {
-        let counted = g.basis_status == 0
-            && ok(0, g.dim(line::BILLING_PERIOD_START))
-            && ok(1, g.dim(line::BILLING_CURRENCY));
+        let counted = counted(&mut values, &g);
         let key = (
             g.dims.clone(),
             g.basis_status,
@@ -379,6 +369,17 @@ fn overlapping_line_items(
     Ok(skip)
 }
 
+/// Whether a group is counted (`is_counted`), its texts parsed through `values`.
+fn counted(values: &mut super::ValueCache, g: &SourceGroup) -> bool {
+    let period = g
+        .dim(line::BILLING_PERIOD_START)
+        .and_then(|p| values.period(p));
+    let currency = g
+        .dim(line::BILLING_CURRENCY)
+        .and_then(|c| values.currency(c));
+    super::is_counted(g.basis_status, period.is_some(), currency.is_some())
+}
+
 /// Per input file, per currency, per basis name: the sum of the counted rows.
 pub type FileTotals = BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Money>>>;
 
@@ -386,8 +387,15 @@ pub type FileTotals = BTreeMap<usize, BTreeMap<String, BTreeMap<&'static str, Mo
 /// (quarantined rows left out): the provider's own cost columns, for reconciliation.
 pub fn file_totals(groups: &[SourceGroup], paths: &[std::path::PathBuf]) -> Result<FileTotals> {
     let mut out = FileTotals::new();
-    for g in groups.iter().filter(|g| g.basis_status == 0) {
-        let Some(currency) = g.dim(line::BILLING_CURRENCY).and_then(super::currency_code) else {
+    let mut values = super::ValueCache::default();
+    for g in groups {
+        if !counted(&mut values, g) {
+            continue;
+        }
+        let Some(currency) = g
+            .dim(line::BILLING_CURRENCY)
+            .and_then(|c| values.currency(c))
+        else {
             continue;
         };
         let per = out

@@ -28,9 +28,11 @@ pub use billing::{file_totals, read_billing, BillingRead, FileRead, FileTotals, 
 pub use files::{hash_content, hash_file, inspect, resolve_paths, sniff, Hashes};
 pub use groups::{aggregate, cost_column, SourceGroup};
 pub use normalise::*;
-pub use quarantine::{quarantine_reason, quarantine_rows, QuarantineReason, QuarantinedRow};
+pub use quarantine::{
+    is_counted, quarantine_reason, quarantine_rows, QuarantineReason, QuarantinedRow,
+};
 pub use scan::{bad_row_reason, bad_row_status, Frame, Frames, RawScan, ROW_NUMBER};
-pub use values::{billing_period, currency_code};
+pub use values::{billing_period, currency_code, ValueCache};
 
 use std::path::PathBuf;
 

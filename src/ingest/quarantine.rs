@@ -75,6 +75,13 @@ impl QuarantineReason {
     }
 }
 
+/// Whether a row (or group) is counted: its basis cost parsed (status 0), its period and
+/// currency read. The one rule the ledger (through `quarantine_reason`), the merge across
+/// files, the per-file totals and the dictionary reader share.
+pub fn is_counted(basis_status: i32, period_ok: bool, currency_ok: bool) -> bool {
+    basis_status == 0 && period_ok && currency_ok
+}
+
 /// Why a row (or group) is quarantined, if it is; checked in this order: a CSV row that could
 /// not be read, basis cost, period, currency. `period` and `currency` are the parsed forms of the raw texts.
 pub fn quarantine_reason(

@@ -82,6 +82,36 @@ pub fn currency_code(raw: &str) -> Option<String> {
     (t.len() == 3 && t.bytes().all(|c| c.is_ascii_alphabetic())).then(|| t.to_ascii_uppercase())
 }
 
+/// Each distinct period and currency text parsed once (a month has millions of rows but a
+/// handful of distinct texts); shared by the ledger and the merge across files.
+#[derive(Debug, Default)]
+pub struct ValueCache {
+    periods: std::collections::HashMap<String, Option<String>>,
+    currencies: std::collections::HashMap<String, Option<String>>,
+}
+
+impl ValueCache {
+    /// `billing_period` of `raw`, parsed the first time it is seen.
+    pub fn period(&mut self, raw: &str) -> Option<String> {
+        if let Some(p) = self.periods.get(raw) {
+            return p.clone();
+        }
+        let p = billing_period(raw);
+        self.periods.insert(raw.to_string(), p.clone());
+        p
+    }
+
+    /// `currency_code` of `raw`, parsed the first time it is seen.
+    pub fn currency(&mut self, raw: &str) -> Option<String> {
+        if let Some(c) = self.currencies.get(raw) {
+            return c.clone();
+        }
+        let c = currency_code(raw);
+        self.currencies.insert(raw.to_string(), c.clone());
+        c
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

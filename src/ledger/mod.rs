@@ -10,9 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{Config, CostBasis};
 use crate::error::{Error, Result};
-use crate::ingest::{
-    billing_period, currency_code, quarantine_reason, QuarantineReason, SourceGroup,
-};
+use crate::ingest::{quarantine_reason, QuarantineReason, SourceGroup};
 use crate::money::accumulate;
 use crate::money::Money;
 use crate::schema::line;
@@ -92,19 +90,14 @@ pub fn build(
         basis,
         ..Ledger::default()
     };
-    let mut period_cache: HashMap<&str, Option<String>> = HashMap::new();
+    let mut values = crate::ingest::ValueCache::default();
     let mut tag_index: HashMap<Option<&str>, usize> = HashMap::new();
 
     for (group_index, g) in groups.iter().enumerate() {
         let period_raw = g.dim(line::BILLING_PERIOD_START);
         let currency_raw = g.dim(line::BILLING_CURRENCY);
-        let period = period_raw.map(|p| {
-            period_cache
-                .entry(p)
-                .or_insert_with(|| billing_period(p))
-                .clone()
-        });
-        let currency = currency_raw.and_then(currency_code);
+        let period = period_raw.map(|p| values.period(p));
+        let currency = currency_raw.and_then(|c| values.currency(c));
         // A row of another month is outside the run, whatever else is wrong with it.
         if let (Some(filter), Some(Some(p))) = (period_filter, &period) {
             if filter != p {

@@ -651,13 +651,16 @@ fn add_batch(
                 .and_then(|f| sum.checked_mul(f))
                 .ok_or("a cost sum overflows")?;
         }
-        let currency_ok = w.parses(1, ids[CURRENCY]);
-        let counted = status == 0 && currency_ok && w.parses(0, ids[PERIOD]);
+        let counted = crate::ingest::is_counted(
+            i32::from(status),
+            w.parses(0, ids[PERIOD]),
+            w.parses(1, ids[CURRENCY]),
+        );
         w.groups
             .entry(((!counted).then_some(p), ids, status, prepaid))
             .or_default()
             .merge(&acc)?;
-        if status == 0 && currency_ok {
+        if counted {
             w.totals
                 .entry((p, ids[CURRENCY]))
                 .or_default()
