@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod compliance;
 pub mod config;
+pub mod ddl;
 pub mod economics;
 pub mod error;
 pub mod escape;
@@ -122,6 +123,14 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
         }),
         Command::Sql(args) => {
             let (stdout, stderr) = commands::sql::run(args)?;
+            Ok(Outcome {
+                stdout,
+                stderr: say(stderr),
+                exit_code: 0,
+            })
+        }
+        Command::Ddl(args) => {
+            let (stdout, stderr) = commands::ddl::run(args)?;
             Ok(Outcome {
                 stdout,
                 stderr: say(stderr),

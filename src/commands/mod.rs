@@ -2,6 +2,7 @@
 //! this module holds the wiring they share (reading billing files with progress).
 
 pub mod attribute;
+pub mod ddl;
 pub mod economics;
 pub mod estimate;
 pub mod explain;
