@@ -3,6 +3,7 @@
 mod attribute;
 mod bad_inputs;
 mod csv_input;
+mod docs;
 mod economics;
 mod errors;
 mod formats;

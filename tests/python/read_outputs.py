@@ -331,16 +331,19 @@ def compare(clients, tables, schemas):
     return failures
 
 
-def matrix(clients, tables):
-    head = "| client | " + " | ".join(f"`{t}`" for t in tables) + " |"
+def matrix(clients, tables, failures):
+    """The client x table table of the README: `ok` when every read of the table by the client
+    matched the schema and every other client."""
+    head = "| client (reads) | " + " | ".join(f"`{t}`" for t in tables) + " |"
     lines = [head, "|---|" + "---|" * len(tables)]
     for name, c in clients.items():
+        reads = sorted({r for t in tables for r in c["tables"][t]}, key=["dataset", "file", "ddl"].index)
         cells = []
         for t in tables:
-            r = c["tables"][t]
-            reads = "dataset + file" + (" + DDL" if "ddl" in r else "")
-            cells.append(f"{r['dataset']['rows']} rows ({reads})")
-        lines.append(f"| {name} {c['version']} | " + " | ".join(cells) + " |")
+            bad = any(f.startswith(f"{name} {c['version']} {t} (") for f in failures)
+            cells.append(f"{'MISMATCH' if bad else 'ok'}, {c['tables'][t]['dataset']['rows']} rows")
+        label = {"pyarrow-old": "pyarrow", "spark": "Spark (pyspark)", "duckdb": "DuckDB"}.get(name, name)
+        lines.append(f"| {label} {c['version']} ({', '.join(reads).replace('ddl', 'DDL')}) | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -391,7 +394,7 @@ def main():
     if args.report:
         with open(args.report, "w") as f:
             json.dump({"clients": clients, "missing": missing}, f, indent=1)
-    print(matrix(clients, tables))
+    print(matrix(clients, tables, failures))
     return 1 if failures or (missing and args.require) else 0
 
 
