@@ -230,7 +230,7 @@ fn schema_statement(d: Dialect, schema: &[String]) -> String {
         Dialect::Athena => format!("CREATE DATABASE IF NOT EXISTS {name};\n"),
         Dialect::Redshift => format!(
             "-- an external schema on an AWS Glue database, with the cluster's default IAM role\nCREATE EXTERNAL SCHEMA IF NOT EXISTS {name} FROM DATA CATALOG DATABASE {} IAM_ROLE default CREATE EXTERNAL DATABASE IF NOT EXISTS;\n",
-            lit(d, &schema[0])
+            lit(d, schema.first().map_or("", String::as_str))
         ),
         _ => format!("CREATE SCHEMA IF NOT EXISTS {name};\n"),
     }
@@ -396,11 +396,11 @@ fn trino(t: &Table, schema: &[String]) -> String {
     let (procedure, schema_name) = match schema {
         [catalog, s] => (
             format!("{}.system.sync_partition_metadata", ident(d, catalog)),
-            s,
+            s.as_str(),
         ),
         _ => (
             "system.sync_partition_metadata".to_string(),
-            &schema[schema.len() - 1],
+            schema.last().map_or("", String::as_str),
         ),
     };
     format!(
