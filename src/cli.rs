@@ -123,6 +123,12 @@ pub enum Command {
         after_help = "Examples:\n  mlcost sql --dialect duckdb --config mlcost.toml --billing-table focus --out attribution.sql\n  mlcost sql --dialect spark --config mlcost.toml --billing-table billing.focus_2026 --period 2026-10\n  mlcost sql --dialect bigquery --config mlcost.toml --billing-table my-project.billing.focus --requests-table my-project.ml.requests\n\nThe query reads a FOCUS 1.0-1.2 table (Tags as JSON text) and returns the rows of cost_by_model. A config item the SQL cannot express (driver splits, amortisation, requests without --requests-table) is an error naming its line. docs/scaling.md lists what runs where."
     )]
     Sql(SqlArgs),
+    /// Print the SQL that reads the output tables where they lie: external tables (or a
+    /// DuckDB view) for DuckDB, Spark, Athena, BigQuery, Snowflake, Trino or Redshift
+    #[command(
+        after_help = "Examples:\n  mlcost ddl --dialect duckdb --input out/ > tables.sql\n  mlcost ddl --dialect athena --location s3://bucket/mlcost --schema mlcost\n  mlcost ddl --dialect bigquery --location gs://bucket/mlcost --schema my-project.mlcost --table unit_costs\n  mlcost ddl --dialect snowflake --location @my_stage/mlcost\n\nEach table is <location>/<table>/, partitioned by billing_period=YYYY-MM. --location defaults to the absolute path of --input; engines that read from a bucket need its URI. With --table all (the default), tables that have no published month under --input are left out (said on stderr)."
+    )]
+    Ddl(DdlArgs),
     /// Write a realistic synthetic FOCUS export and request volumes
     #[command(
         after_help = "Example:\n  mlcost sample --out /tmp/demo --rows 1000000 --format parquet"
@@ -470,6 +476,37 @@ pub struct SqlArgs {
     pub period: Option<String>,
 
     /// Where to write the query (`-` for stdout)
+    #[arg(long, default_value = "-", value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DdlArgs {
+    /// Engine to write the DDL for
+    #[arg(long, value_enum)]
+    pub dialect: crate::ddl::Dialect,
+
+    /// Output directory of `mlcost attribute` (for the default location and the published
+    /// months)
+    #[arg(long, default_value = "out", value_name = "DIR")]
+    pub input: PathBuf,
+
+    /// Where the engine reads the output directory: a path, a URI (s3://bucket/prefix,
+    /// gs://...), or for Snowflake a stage (@stage/prefix); default: the absolute path of --input
+    #[arg(long, value_name = "URI")]
+    pub location: Option<String>,
+
+    /// Schema (database, dataset) to create the tables in; `catalog.schema` or
+    /// `project.dataset` where the engine has them
+    #[arg(long, default_value = "mlcost", value_name = "NAME")]
+    pub schema: String,
+
+    /// One table (cost_by_model, unit_costs, tag_compliance, training_amortization,
+    /// hidden_costs), or `all`
+    #[arg(long, default_value = "all", value_name = "NAME")]
+    pub table: String,
+
+    /// Where to write the DDL (`-` for stdout)
     #[arg(long, default_value = "-", value_name = "FILE")]
     pub out: PathBuf,
 }

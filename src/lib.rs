@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod ddl;
 pub mod economics;
 pub mod error;
 pub mod escape;
@@ -72,5 +73,6 @@ pub fn run(cli: &Cli) -> error::Result<Outcome> {
         Command::Sql(args) => commands::sql::run(args, &ctx),
         Command::Sample(args) => commands::sample::run(args, &ctx),
         Command::Init(args) => commands::init::run(args, &ctx),
+        Command::Ddl(args) => commands::ddl::run(args, &ctx),
     }
 }

@@ -3,6 +3,7 @@
 //! The logic lives in the library modules; this module holds the little commands share.
 
 pub mod attribute;
+pub mod ddl;
 pub mod economics;
 pub mod estimate;
 pub mod explain;
