@@ -1,5 +1,5 @@
 //! The one error type of the library. Every variant names the stage and carries enough
-//! context (file, row, column) to tell the user what to fix; `exit_code` maps it to the
+//! context (file, row, column) to tell the user what to fix; `status` maps it to the
 //! contract of the README ("Exit codes": 1 = data rejected, 2 = could not run).
 
 use std::path::PathBuf;
@@ -169,11 +169,6 @@ impl Error {
             source = s.source();
         }
         o
-    }
-
-    /// The exit code of `status`.
-    pub fn exit_code(&self) -> i32 {
-        i32::from(self.status().code())
     }
 
     /// A one-line suggestion for the user, where there is an obvious fix.

@@ -8,7 +8,6 @@ use crate::cli::DdlArgs;
 use crate::context::Context;
 use crate::ddl::{self, DdlSettings};
 use crate::error::{Error, Result};
-use crate::output;
 use crate::schema::{output_tables, TableDef};
 use crate::Outcome;
 
@@ -31,16 +30,9 @@ pub fn run(args: &DdlArgs, ctx: &Context) -> Result<Outcome> {
         partitions,
     };
     let text = ddl::ddl(&settings, &tables)?;
-    if args.out.as_os_str() == "-" {
-        return Ok(Outcome {
-            stdout: text,
-            stderr: ctx.say(notes),
-            ..Outcome::default()
-        });
-    }
-    output::write_file_atomic(&args.out, text.as_bytes())?;
-    notes.push_str(&format!("wrote {}\n", args.out.display()));
-    Ok(Outcome::stderr(ctx.say(notes)))
+    let mut out = super::emit(text, &args.out, ctx)?;
+    out.stderr = ctx.say(notes) + &out.stderr;
+    Ok(out)
 }
 
 fn default_location(input: &Path) -> Result<String> {

@@ -65,14 +65,12 @@ fn text(args: &EconomicsArgs) -> Result<String> {
             economics: &'a crate::economics::UnitEconomics,
             hidden: &'a crate::economics::HiddenCosts,
         }
-        return serde_json::to_string_pretty(&Json {
+        return super::json(&Json {
             cost,
             requests_per_month: requests,
             economics: &e,
             hidden: &h,
-        })
-        .map(|s| s + "\n")
-        .map_err(|e| Error::Internal(format!("cannot serialise: {e}")));
+        });
     }
     let mut o = String::new();
     let show = |m: Option<Money>, places: u32| m.map_or("-".to_string(), |m| m.to_fixed(places));

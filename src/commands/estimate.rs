@@ -52,9 +52,7 @@ fn text(args: &EstimateArgs) -> Result<String> {
             overrides: &args.compare,
             plan_vs_actual: actual.as_ref().map(|(_, r)| r.as_slice()),
         };
-        return serde_json::to_string_pretty(&j)
-            .map(|s| s + "\n")
-            .map_err(|e| Error::Internal(format!("cannot serialise the estimate: {e}")));
+        return super::json(&j);
     }
     let mut out = report::estimate_text(&base);
     if let Some(alt) = &compared {

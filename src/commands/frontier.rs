@@ -12,9 +12,7 @@ fn text(args: &FrontierArgs) -> Result<String> {
     })?;
     let cands = estimate::frontier(&text, &args.candidates, &catalog)?;
     if args.json {
-        return serde_json::to_string_pretty(&cands)
-            .map(|s| s + "\n")
-            .map_err(|e| Error::Internal(format!("cannot serialise the frontier: {e}")));
+        return super::json(&cands);
     }
     Ok(report::frontier_text(&cands))
 }

@@ -6,59 +6,11 @@ use std::fmt::Write;
 
 use crate::cli::HiddenArgs;
 use crate::config::LoadedConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::money::Money;
-use crate::output::{self, Staging};
-use crate::{economics, ingest};
+use crate::pipeline;
 
-/// Stages one month of `hidden_costs` with its `_manifest.json` (naming the `unit_costs` file
-/// it was computed from) and `_SUCCESS`.
-fn stage_period(
-    staging: &mut Staging,
-    out: &std::path::Path,
-    period: &str,
-    cfg: &crate::config::HiddenConfig,
-    utilization: &BTreeMap<String, Money>,
-    run_id: &str,
-    at: &str,
-) -> Result<Vec<economics::HiddenRow>> {
-    let source = output::part_path(out, output::UNIT_COSTS, period);
-    let rows =
-        economics::hidden_for_models(&output::read_unit_costs(out, period)?, cfg, utilization)?;
-    let refs: Vec<_> = rows.iter().collect();
-    let df = output::hidden_costs_frame(&refs)?;
-    staging.write_partition(output::HIDDEN_COSTS, period, &df)?;
-    let m = output::PartitionManifest {
-        table: output::HIDDEN_COSTS.to_string(),
-        billing_period: period.to_string(),
-        run_id: run_id.to_string(),
-        published_at: at.to_string(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        schema_version: crate::schema::SCHEMA_VERSION.to_string(),
-        cost_basis: String::new(),
-        config_sha256: String::new(),
-        allow_empty: false,
-        inputs: {
-            let sha256 = ingest::hash_file(&source)?;
-            vec![output::PartitionInput {
-                path: source.display().to_string(),
-                content_sha256: sha256.clone(),
-                sha256,
-            }]
-        },
-        totals: Vec::new(),
-        quarantined_rows: 0,
-        history: Vec::new(),
-    };
-    let json = serde_json::to_vec_pretty(&m)
-        .map_err(|e| Error::Internal(format!("cannot serialise a partition manifest: {e}")))?;
-    let dir = output::partition_dir(output::HIDDEN_COSTS, period);
-    staging.write_text(&dir.join(output::PARTITION_MANIFEST), &json)?;
-    staging.write_text(&dir.join(output::SUCCESS), b"")?;
-    Ok(rows)
-}
-
-fn text(args: &HiddenArgs) -> Result<String> {
+pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let cfg = &loaded.config.hidden;
     let tagger = crate::tags::TagNormaliser::new(&loaded.config.tags);
@@ -73,41 +25,14 @@ fn text(args: &HiddenArgs) -> Result<String> {
         .as_deref()
         .map(super::parse_period)
         .transpose()?;
-    let _lock =
-        output::OutputLock::acquire(&args.input, args.wait.map(std::time::Duration::from_secs))?;
-    output::recover(&args.input)?;
-    let periods = match period {
-        Some(p) => vec![p],
-        None => output::list_periods(&args.input, output::UNIT_COSTS)?,
+    let job = pipeline::HiddenJob {
+        out: args.input.clone(),
+        period,
+        wait: args.wait.map(std::time::Duration::from_secs),
     };
-    let now = chrono::Utc::now();
-    let run_id = output::new_run_id(now);
-    let at = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let mut all = Vec::new();
-    let mut staging = Staging::new(&args.input, &output::TestHooks::default())?;
-    for p in &periods {
-        let staged = stage_period(
-            &mut staging,
-            &args.input,
-            p,
-            cfg,
-            &utilization,
-            &run_id,
-            &at,
-        );
-        match staged {
-            Ok(rows) => all.extend(rows),
-            Err(e) => {
-                staging.discard();
-                return Err(e);
-            }
-        }
-    }
-    staging.commit()?;
+    let all = pipeline::hidden(&job, cfg, &utilization, &ctx.hooks)?;
     if args.json {
-        return serde_json::to_string_pretty(&all)
-            .map(|s| s + "\n")
-            .map_err(|e| Error::Internal(format!("cannot serialise: {e}")));
+        return super::json(&all).map(crate::Outcome::stdout);
     }
     let mut o = String::new();
     let _ = writeln!(
@@ -152,10 +77,5 @@ fn text(args: &HiddenArgs) -> Result<String> {
             (v + h).to_fixed(2)
         );
     }
-    Ok(o)
-}
-
-pub fn run(args: &HiddenArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
-    text(args).map(Outcome::stdout)
+    Ok(crate::Outcome::stdout(o))
 }

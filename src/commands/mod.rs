@@ -7,6 +7,7 @@ pub mod ddl;
 pub mod economics;
 pub mod estimate;
 pub mod explain;
+pub mod forecast;
 pub mod frontier;
 pub mod hidden;
 pub mod init;
@@ -24,6 +25,22 @@ pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
     serde_json::to_string_pretty(value)
         .map(|s| s + "\n")
         .map_err(|e| Error::Internal(format!("cannot serialise the result as JSON: {e}")))
+}
+
+/// Text a command writes to `--out`: stdout when it is `-`, else the file (atomically, with
+/// the umask's permissions) and a line on stderr saying so.
+pub fn emit(
+    text: String,
+    out: &std::path::Path,
+    ctx: &crate::context::Context,
+) -> Result<crate::Outcome> {
+    if out.as_os_str() == "-" {
+        return Ok(crate::Outcome::stdout(text));
+    }
+    crate::output::write_file_atomic(out, text.as_bytes())?;
+    Ok(crate::Outcome::stderr(
+        ctx.say(format!("wrote {}\n", out.display())),
+    ))
 }
 
 /// Checks a `--period` value.

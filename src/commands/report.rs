@@ -5,8 +5,7 @@ use crate::error::{Error, Result};
 use crate::output;
 use crate::report::page::{self, ReportData};
 
-/// (stdout, stderr)
-fn render(args: &ReportArgs) -> Result<(String, String)> {
+pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
     let periods = output::list_periods(&args.input, output::UNIT_COSTS)?;
     let Some(latest) = periods.last().cloned() else {
         return Err(Error::Usage {
@@ -28,19 +27,5 @@ fn render(args: &ReportArgs) -> Result<(String, String)> {
         ReportFormat::Html => page::html(&data),
         ReportFormat::Markdown => page::markdown(&data),
     };
-    if args.out.as_os_str() == "-" {
-        return Ok((text, String::new()));
-    }
-    output::write_file_atomic(&args.out, text.as_bytes())?;
-    Ok((String::new(), format!("wrote {}\n", args.out.display())))
-}
-
-pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
-    let (stdout, stderr) = render(args)?;
-    Ok(Outcome {
-        stdout,
-        stderr: ctx.say(stderr),
-        ..Outcome::default()
-    })
+    super::emit(text, &args.out, ctx)
 }

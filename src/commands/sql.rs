@@ -4,11 +4,9 @@
 use crate::cli::SqlArgs;
 use crate::config::LoadedConfig;
 use crate::error::Result;
-use crate::output;
 use crate::sql::{self, SqlSettings};
 
-/// (stdout, stderr)
-fn query(args: &SqlArgs) -> Result<(String, String)> {
+pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let period = args
         .period
@@ -23,19 +21,5 @@ fn query(args: &SqlArgs) -> Result<(String, String)> {
         period,
     };
     let query = sql::attribution_query(&loaded, &settings)?;
-    if args.out.as_os_str() == "-" {
-        return Ok((query, String::new()));
-    }
-    output::write_file_atomic(&args.out, query.as_bytes())?;
-    Ok((String::new(), format!("wrote {}\n", args.out.display())))
-}
-
-pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
-    let (stdout, stderr) = query(args)?;
-    Ok(Outcome {
-        stdout,
-        stderr: ctx.say(stderr),
-        ..Outcome::default()
-    })
+    super::emit(query, &args.out, ctx)
 }

@@ -4,11 +4,12 @@
 
 use crate::cli::{TagsAction, TagsArgs, TagsOutput};
 use crate::config::LoadedConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitStatus, Result};
 use crate::tags::{self, TagNormaliser};
+use crate::Outcome;
 
-/// (stdout, exit code, stderr)
-fn check(args: &TagsArgs, user: Option<&str>) -> Result<(String, i32, String)> {
+pub fn run(args: &TagsArgs, ctx: &crate::context::Context) -> Result<Outcome> {
+    let user = ctx.user.as_deref();
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let tagger = TagNormaliser::new(&loaded.config.tags);
     let (pairs, source) = match &args.action {
@@ -76,7 +77,10 @@ fn check(args: &TagsArgs, user: Option<&str>) -> Result<(String, i32, String)> {
             problems.join(", ")
         )
     };
-    let code = if problems.is_empty() { 0 } else { 1 };
+    let status = match problems.is_empty() {
+        true => ExitStatus::Success,
+        false => ExitStatus::Rejected,
+    };
     let stdout = match (&args.action, args.output) {
         (Some(_), _) => {
             if problems.is_empty() {
@@ -92,17 +96,9 @@ fn check(args: &TagsArgs, user: Option<&str>) -> Result<(String, i32, String)> {
         (None, TagsOutput::Terraform) => tags::render_terraform(&pairs),
         (None, TagsOutput::AwsCli) => tags::render_aws_cli(&pairs),
     };
-    Ok((stdout, code, stderr))
-}
-
-pub fn run(args: &TagsArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    let (stdout, code, stderr) = check(args, ctx.user.as_deref())?;
-    Ok(crate::Outcome {
+    Ok(Outcome {
         stdout,
         stderr,
-        status: match code {
-            0 => crate::error::ExitStatus::Success,
-            _ => crate::error::ExitStatus::Rejected,
-        },
+        status,
     })
 }

@@ -1,17 +1,10 @@
-//! `mlcost trend` and `mlcost forecast`: read `unit_costs` back and explain or project it.
+//! `mlcost trend`: reads `unit_costs` back and explains each month's change per model.
 
 use std::fmt::Write;
 
-use crate::cli::{ForecastArgs, TrendArgs};
-use crate::config::LoadedConfig;
-use crate::error::{Error, Result};
+use crate::cli::TrendArgs;
+use crate::error::Result;
 use crate::{output, trend};
-
-fn json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string_pretty(v)
-        .map(|s| s + "\n")
-        .map_err(|e| Error::Internal(format!("cannot serialise: {e}")))
-}
 
 fn trend_text(args: &TrendArgs) -> Result<String> {
     let mut rows = output::read_all_unit_costs(&args.input)?;
@@ -20,7 +13,7 @@ fn trend_text(args: &TrendArgs) -> Result<String> {
     }
     let t = trend::trend(&rows);
     if args.json {
-        return json(&t);
+        return super::json(&t);
     }
     let mut o = String::new();
     if t.is_empty() {
@@ -48,75 +41,7 @@ fn trend_text(args: &TrendArgs) -> Result<String> {
     Ok(o)
 }
 
-fn forecast_text(args: &ForecastArgs) -> Result<String> {
-    let loaded = LoadedConfig::load(args.config.as_deref())?;
-    let growth = match &args.growth {
-        Some(g) => Some(trend::parse_growth(g).ok_or_else(|| Error::Usage {
-            message: format!("invalid `--growth` value `{g}`"),
-            hint: Some(
-                "use a rate per period such as `20%/quarter`, `5%/month` or `30%/year`".into(),
-            ),
-        })?),
-        None => None,
-    };
-    let rows = output::read_all_unit_costs(&args.input)?;
-    let targets = loaded.config.targets.clone();
-    let limit = move |m: &str| targets.for_model(m).max_cost_per_1000_requests;
-    let f = trend::forecast(
-        &rows,
-        args.months,
-        growth,
-        &loaded.config.forecast.variable_phases,
-        &limit,
-    )?;
-    if args.json {
-        return json(&f);
-    }
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "Forecast, {} months; cost scaling with volume: {}",
-        args.months,
-        loaded.config.forecast.variable_phases.join(", ")
-    );
-    for (model, g) in &f.monthly_growth {
-        let _ = writeln!(
-            o,
-            "{model}: requests {:+.2}% a month ({})",
-            g * 100.0,
-            f.basis.get(model).map(String::as_str).unwrap_or("")
-        );
-        let _ = writeln!(
-            o,
-            "  {:<8} {:>14} {:>14} {:>14} {:>14} {:>12}",
-            "month", "requests", "variable", "fixed", "total", "per 1,000"
-        );
-        for r in f.rows.iter().filter(|r| &r.model_id == model) {
-            let _ = writeln!(
-                o,
-                "  {:<8} {:>14} {:>14} {:>14} {:>14} {:>12}",
-                r.period,
-                r.requests.map_or("-".into(), |v| v.to_string()),
-                r.variable_cost.to_fixed(2),
-                r.fixed_cost.to_fixed(2),
-                r.total_cost.to_fixed(2),
-                r.cost_per_1000_requests
-                    .map_or("-".into(), |v| v.to_fixed(4))
-            );
-        }
-    }
-    for a in &f.alerts {
-        let _ = writeln!(o, "alert: {a}");
-    }
-    Ok(o)
-}
-
-pub fn run_trend(args: &TrendArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
+pub fn run(args: &TrendArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
     use crate::Outcome;
     trend_text(args).map(Outcome::stdout)
-}
-
-pub fn run_forecast(args: &ForecastArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
-    forecast_text(args).map(Outcome::stdout)
 }

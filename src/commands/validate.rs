@@ -30,11 +30,16 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Outcome> {
     // Nothing usable is not 100% compliant: there is nothing to measure.
     let unusable = counted == 0;
     let below = unusable || threshold.is_some_and(|t| summary.overall_spend_compliant < t);
+    let status = if below {
+        ExitStatus::Rejected
+    } else {
+        ExitStatus::Success
+    };
     let stdout = if args.json {
         #[derive(serde::Serialize)]
         struct Json<'a> {
             status: &'static str,
-            exit_code: i32,
+            exit_code: u8,
             threshold: Option<f64>,
             passed: bool,
             counted_rows: u64,
@@ -44,18 +49,14 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Outcome> {
         }
         let json = Json {
             status: if below { "rejected" } else { "passed" },
-            exit_code: i32::from(below),
+            exit_code: status.code(),
             threshold,
             passed: !below,
             counted_rows: counted,
             quarantined_rows: ledger.quarantined_rows(),
             summary: &summary,
         };
-        let mut s = serde_json::to_string_pretty(&json).map_err(|e| {
-            crate::error::Error::Internal(format!("cannot serialise the report: {e}"))
-        })?;
-        s.push('\n');
-        s
+        super::json(&json)?
     } else {
         report::validate_text(&summary, threshold)
     };
@@ -77,10 +78,6 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Outcome> {
         stderr: rejection
             .map(|r| format!("error: {r}\n"))
             .unwrap_or_default(),
-        status: if below {
-            ExitStatus::Rejected
-        } else {
-            ExitStatus::Success
-        },
+        status,
     })
 }

@@ -11,6 +11,16 @@ use std::path::Path;
 use super::{partition_dir, PARTITION_MANIFEST, TABLES};
 use crate::money::Money;
 
+impl From<crate::error::ExitStatus> for RunStatus {
+    fn from(s: crate::error::ExitStatus) -> RunStatus {
+        match s {
+            crate::error::ExitStatus::Success => RunStatus::Published,
+            crate::error::ExitStatus::Rejected => RunStatus::Rejected,
+            crate::error::ExitStatus::Failed => RunStatus::Failed,
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
@@ -30,7 +40,7 @@ pub enum RunStatus {
 pub struct Manifest {
     pub status: RunStatus,
     pub run_id: String,
-    pub exit_code: i32,
+    pub exit_code: u8,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorInfo>,
     pub tool: ToolInfo,

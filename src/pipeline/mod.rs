@@ -5,8 +5,11 @@
 //! month is published only when the run counted rows for it, nothing was rejected and the
 //! written tables add up exactly; otherwise nothing under `--out` changes but `manifest.json`.
 
+mod hidden;
 mod publish;
 mod record;
+
+pub use hidden::{hidden, HiddenJob};
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -105,12 +105,9 @@ pub(super) fn publish(
 /// cannot be written is a warning, not a second error. Returns the manifest.
 pub(super) fn record_failure(job: &Job, run: &RunId, stop: &mut Stop) -> Manifest {
     let manifest = Manifest {
-        status: match stop.error.status() {
-            crate::error::ExitStatus::Rejected => RunStatus::Rejected,
-            _ => RunStatus::Failed,
-        },
+        status: stop.error.status().into(),
         run_id: run.id.clone(),
-        exit_code: stop.error.exit_code(),
+        exit_code: stop.error.status().code(),
         error: Some(output::ErrorInfo::from_error(&stop.error)),
         tool: tool(),
         schema_version: crate::schema::SCHEMA_VERSION,
@@ -141,7 +138,20 @@ pub(super) fn record_failure(job: &Job, run: &RunId, stop: &mut Stop) -> Manifes
     manifest
 }
 
-fn tool() -> output::ToolInfo {
+/// Stages a partition's `_manifest.json` and then its `_SUCCESS` marker (after its data file,
+/// which the caller staged first: the commit moves them in this order).
+pub(super) fn stage_partition_meta(
+    staging: &mut Staging,
+    m: &output::PartitionManifest,
+) -> Result<()> {
+    let json = serde_json::to_vec_pretty(m)
+        .map_err(|e| Error::Internal(format!("cannot serialise a partition manifest: {e}")))?;
+    let dir = output::partition_dir(&m.table, &m.billing_period);
+    staging.write_text(&dir.join(output::PARTITION_MANIFEST), &json)?;
+    staging.write_text(&dir.join(output::SUCCESS), b"")
+}
+
+pub(super) fn tool() -> output::ToolInfo {
     output::ToolInfo {
         name: "mlcost",
         version: env!("CARGO_PKG_VERSION"),
@@ -280,12 +290,8 @@ fn stage_run_files(
                 quarantined_rows,
                 history: history.clone(),
             };
-            let json = serde_json::to_vec_pretty(&m).map_err(|e| {
-                Error::Internal(format!("cannot serialise a partition manifest: {e}"))
-            })?;
+            stage_partition_meta(staging, &m)?;
             let dir = output::partition_dir(table, p);
-            staging.write_text(&dir.join(output::PARTITION_MANIFEST), &json)?;
-            staging.write_text(&dir.join(output::SUCCESS), b"")?;
             for f in [
                 output::PART_FILE,
                 output::PARTITION_MANIFEST,

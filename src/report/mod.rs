@@ -509,12 +509,8 @@ pub fn error_chain(err: &crate::error::Error) -> String {
 /// `schemas/error.schema.json`.
 pub fn error_json(err: &crate::error::Error) -> String {
     let report = ErrorReport {
-        status: if err.exit_code() == 1 {
-            crate::output::RunStatus::Rejected
-        } else {
-            crate::output::RunStatus::Failed
-        },
-        exit_code: err.exit_code(),
+        status: err.status().into(),
+        exit_code: err.status().code(),
         error: crate::output::ErrorInfo::from_error(err),
     };
     // a struct of strings and integers always serialises
@@ -525,7 +521,7 @@ pub fn error_json(err: &crate::error::Error) -> String {
 #[derive(Debug, serde::Serialize, schemars::JsonSchema)]
 pub struct ErrorReport {
     pub status: crate::output::RunStatus,
-    pub exit_code: i32,
+    pub exit_code: u8,
     pub error: crate::output::ErrorInfo,
 }
 
