@@ -1,7 +1,9 @@
 //! What every command gets besides its arguments: how much to say on stderr, how inputs are
 //! read, and the test hooks. The environment is read here, once (`USER`, `MLCOST_NO_PROGRESS`,
 //! `MLCOST_PARQUET_READER`, `MLCOST_PARQUET_SLICE_ROWS`, `MLCOST_CSV_BATCH_ROWS`, and with the
-//! `test-hooks` feature `MLCOST_TEST_*`); nothing below the commands reads it.
+//! `test-hooks` feature `MLCOST_TEST_*`); nothing below the commands reads it. (The binary's
+//! `main` reads the logging variables, `RUST_LOG`, `NO_COLOR` and `CLICOLOR_FORCE`, before a
+//! command runs.)
 
 use std::io::IsTerminal;
 
@@ -50,7 +52,7 @@ impl Context {
                 csv_batch_rows: positive("MLCOST_CSV_BATCH_ROWS")
                     .unwrap_or(defaults.csv_batch_rows),
             },
-            hooks: TestHooks::from_env(),
+            hooks: test_hooks(),
             user: var("USER").filter(|u| !u.is_empty()),
         }
     }
@@ -63,4 +65,21 @@ impl Context {
             text
         }
     }
+}
+
+/// The test hooks asked for by the environment (only with the `test-hooks` feature).
+#[cfg(feature = "test-hooks")]
+fn test_hooks() -> TestHooks {
+    TestHooks {
+        pause_at: std::env::var("MLCOST_TEST_PAUSE_AT").ok().map(|p| {
+            let file = std::env::var_os("MLCOST_TEST_PAUSE_FILE").map(std::path::PathBuf::from);
+            (p, file)
+        }),
+        corrupt_output: std::env::var_os("MLCOST_TEST_CORRUPT_OUTPUT").is_some(),
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn test_hooks() -> TestHooks {
+    TestHooks::default()
 }

@@ -64,8 +64,49 @@ pub struct Revenue {
 
 const MODEL: &[&str] = &["model_id", "model"];
 const REQUESTS: &[&str] = &["requests", "request_count", "requests_count", "count"];
-const DATE: &[&str] = &["date", "day", "timestamp"];
-const PERIOD: &[&str] = &["billing_period", "period", "month"];
+/// The day or month of a row: a date column wins over a month column, in every side file.
+const WHEN: &[&str] = &[
+    "date",
+    "day",
+    "timestamp",
+    "billing_period",
+    "period",
+    "month",
+];
+
+/// Reads side files with one rule: the run's tag normaliser (model ids compare as everywhere
+/// else) and its read options (batch sizes, as for billing files).
+#[derive(Clone, Copy)]
+pub struct SideReader<'a> {
+    pub tagger: &'a TagNormaliser,
+    pub options: ingest::ReadOptions,
+}
+
+impl<'a> SideReader<'a> {
+    /// A reader with the default read options.
+    pub fn new(tagger: &'a TagNormaliser) -> SideReader<'a> {
+        SideReader {
+            tagger,
+            options: ingest::ReadOptions::default(),
+        }
+    }
+
+    pub fn volumes(&self, path: &Path) -> Result<Volumes> {
+        read_volumes(path, self)
+    }
+
+    pub fn revenue(&self, path: &Path) -> Result<Revenue> {
+        read_revenue(path, self)
+    }
+
+    pub fn driver(&self, path: &Path) -> Result<BTreeMap<(String, String), Money>> {
+        read_driver(path, self)
+    }
+
+    pub fn utilization(&self, path: &Path) -> Result<BTreeMap<String, Money>> {
+        read_utilization(path, self)
+    }
+}
 
 /// An opened side file and the columns it was asked for, found by normalised name.
 struct SideFile {
@@ -77,9 +118,10 @@ struct SideFile {
 
 impl SideFile {
     /// Opens `path` and finds each of `wanted` (alternative names, first found wins).
-    fn open(path: &Path, wanted: &[&[&str]]) -> Result<SideFile> {
+    fn open(path: &Path, wanted: &[&[&str]], reader: &SideReader) -> Result<SideFile> {
         let file = ingest::inspect(path)?;
-        let scan = RawScan::open(file.clone())?;
+        let mut scan = RawScan::open(file.clone())?;
+        scan.options = reader.options;
         let columns = {
             let cols = Columns::new(&scan.schema);
             wanted.iter().map(|names| cols.find(names)).collect()
@@ -170,16 +212,17 @@ fn row_key(
 
 /// Reads a volumes file (`model_id`, `requests`, and `date` or `billing_period`). Bad rows
 /// are collected, not fatal; a missing column is.
-pub fn read_volumes(path: &Path, tagger: &TagNormaliser) -> Result<Volumes> {
-    let f = SideFile::open(path, &[DATE, PERIOD, MODEL, REQUESTS])?;
+fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
+    let tagger = r.tagger;
+    let f = SideFile::open(path, &[WHEN, MODEL, REQUESTS], r)?;
     let mut missing = Vec::new();
-    if !f.has(2) {
+    if !f.has(1) {
         missing.push("model_id".to_string());
     }
-    if !f.has(3) {
+    if !f.has(2) {
         missing.push("requests".to_string());
     }
-    if !f.has(0) && !f.has(1) {
+    if !f.has(0) {
         missing.push("date or billing_period".to_string());
     }
     if !missing.is_empty() {
@@ -197,11 +240,9 @@ pub fn read_volumes(path: &Path, tagger: &TagNormaliser) -> Result<Volumes> {
     let mut bad = Vec::new();
     v.rows = f.rows(
         |row, c| {
-            // the date column wins over the period column, as it always has
-            let when = if f.has(0) { &c[0] } else { &c[1] };
-            let (period, model_id) = row_key(row, when, &c[2], tagger)?;
-            let bad = |reason: &str| BadRow::new(row, "requests", reason, &c[3]).in_period(&period);
-            let n = match c[3].as_deref().map(Money::parse) {
+            let (period, model_id) = row_key(row, &c[0], &c[1], tagger)?;
+            let bad = |reason: &str| BadRow::new(row, "requests", reason, &c[2]).in_period(&period);
+            let n = match c[2].as_deref().map(Money::parse) {
                 Some(Ok(x)) if x.0 >= 0 && x.0 % crate::money::ONE == 0 => x.0 / crate::money::ONE,
                 Some(Ok(x)) if x.0 < 0 => return Err(bad("negative request count")),
                 _ => return Err(bad("not a whole number")),
@@ -239,25 +280,26 @@ pub fn read_volumes(path: &Path, tagger: &TagNormaliser) -> Result<Volumes> {
 
 /// Reads a revenue file: billing_period or date, model_id, and `revenue` and/or
 /// `value_preserved` (decimal amounts; negative allowed for refunds).
-pub fn read_revenue(path: &Path, tagger: &TagNormaliser) -> Result<Revenue> {
+fn read_revenue(path: &Path, r: &SideReader) -> Result<Revenue> {
+    let tagger = r.tagger;
     let f = SideFile::open(
         path,
         &[
-            DATE,
-            PERIOD,
+            WHEN,
             MODEL,
             &["revenue", "attributed_revenue"],
             &["value_preserved", "value"],
         ],
+        r,
     )?;
-    if !(f.has(0) || f.has(1)) || !f.has(2) {
+    if !f.has(0) || !f.has(1) {
         return Err(Error::MissingColumns {
             path: path.to_path_buf(),
             format: "revenue".into(),
             missing: vec!["billing_period or date, model_id".into()],
         });
     }
-    if !f.has(3) && !f.has(4) {
+    if !f.has(2) && !f.has(3) {
         return Err(Error::MissingColumns {
             path: path.to_path_buf(),
             format: "revenue".into(),
@@ -272,15 +314,14 @@ pub fn read_revenue(path: &Path, tagger: &TagNormaliser) -> Result<Revenue> {
     let mut bad = Vec::new();
     out.rows = f.rows(
         |row, c| {
-            let when = if f.has(0) { &c[0] } else { &c[1] };
-            let (period, model_id) = row_key(row, when, &c[2], tagger)?;
-            let parse = |v: &Option<String>| v.as_deref().map(Money::parse).transpose();
-            let (Ok(r), Ok(p)) = (parse(&c[3]), parse(&c[4])) else {
-                let value = c[3].clone().or(c[4].clone());
-                return Err(
-                    BadRow::new(row, "revenue", "not a decimal number", &value).in_period(&period)
-                );
+            let (period, model_id) = row_key(row, &c[0], &c[1], tagger)?;
+            let parse = |column: &'static str, v: &Option<String>| {
+                v.as_deref().map(Money::parse).transpose().map_err(|_| {
+                    BadRow::new(row, column, "not a decimal number", v).in_period(&period)
+                })
             };
+            let r = parse("revenue", &c[2])?;
+            let p = parse("value_preserved", &c[3])?;
             let e = out
                 .values
                 .entry((period.clone(), model_id.clone()))
@@ -330,18 +371,9 @@ fn refuse(path: &Path, bad: &[BadRow], hint: &str) -> Result<()> {
 
 /// Reads a driver file of a shared pool: period (YYYY-MM or a date), model_id, quantity.
 /// The first bad row, in file order, is an error.
-pub fn read_driver(
-    path: &Path,
-    tagger: &TagNormaliser,
-) -> Result<BTreeMap<(String, String), Money>> {
-    let f = SideFile::open(
-        path,
-        &[
-            &["period", "billing_period", "month", "date"],
-            MODEL,
-            &["quantity", "value", "amount"],
-        ],
-    )?;
+fn read_driver(path: &Path, r: &SideReader) -> Result<BTreeMap<(String, String), Money>> {
+    let tagger = r.tagger;
+    let f = SideFile::open(path, &[WHEN, MODEL, &["quantity", "value", "amount"]], r)?;
     if f.columns.iter().any(Option::is_none) {
         return Err(Error::MissingColumns {
             path: path.to_path_buf(),
@@ -397,8 +429,9 @@ pub fn read_driver(
 
 /// Reads a utilisation file (`mlcost hidden --utilization`): model_id, utilization in (0, 1].
 /// The first bad row, in file order, is an error.
-pub fn read_utilization(path: &Path, tagger: &TagNormaliser) -> Result<BTreeMap<String, Money>> {
-    let f = SideFile::open(path, &[MODEL, &["utilization", "utilisation"]])?;
+fn read_utilization(path: &Path, r: &SideReader) -> Result<BTreeMap<String, Money>> {
+    let tagger = r.tagger;
+    let f = SideFile::open(path, &[MODEL, &["utilization", "utilisation"]], r)?;
     if f.columns.iter().any(Option::is_none) {
         return Err(Error::MissingColumns {
             path: path.to_path_buf(),
@@ -414,16 +447,22 @@ pub fn read_utilization(path: &Path, tagger: &TagNormaliser) -> Result<BTreeMap<
                 .as_deref()
                 .and_then(|x| Money::parse(x).ok())
                 .filter(|x| x.0 > 0 && x.0 <= crate::money::ONE);
-            match (c[0].as_deref().map(|m| tagger.value(m)), value) {
-                (Some(model), Some(v)) if !model.is_empty() => {
-                    out.insert(model, v);
-                    Ok(())
-                }
-                _ => Err(BadRow::new(
+            let model = c[0]
+                .as_deref()
+                .map(|m| tagger.value(m))
+                .filter(|m| !m.is_empty())
+                .ok_or_else(|| BadRow::new(row, "model_id", "empty model_id", &c[0]))?;
+            let v = value.ok_or_else(|| {
+                BadRow::new(row, "utilization", "utilization must be in (0, 1]", &c[1])
+            })?;
+            // one utilisation per model: a second row is a mistake, not a sum or an override
+            match out.insert(model, v) {
+                None => Ok(()),
+                Some(_) => Err(BadRow::new(
                     row,
-                    "utilization",
-                    "utilization must be in (0, 1]",
-                    &c[1],
+                    "model_id",
+                    "the model already has a utilisation",
+                    &c[0],
                 )),
             }
         },
@@ -431,4 +470,63 @@ pub fn read_utilization(path: &Path, tagger: &TagNormaliser) -> Result<BTreeMap<
     )?;
     refuse(path, &bad, "45% utilisation is 0.45")?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TagsConfig;
+
+    fn with_file(text: &str, f: impl FnOnce(&Path, &SideReader)) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("side.csv");
+        std::fs::write(&path, text).unwrap();
+        let tagger = TagNormaliser::new(&TagsConfig::default());
+        f(&path, &SideReader::new(&tagger));
+    }
+
+    #[test]
+    fn one_rule_for_names_and_bad_rows() {
+        // header spellings normalise like billing headers; a date column wins over a month one
+        with_file("Model-ID,Billing Period,DATE,Requests\nRanker,2026-09,2026-10-02,5\n,2026-10,2026-10-03,1\n", |p, r| {
+            let v = r.volumes(p).unwrap();
+            assert_eq!(v.requests[&("2026-10".to_string(), "ranker".to_string())], 5);
+            assert_eq!(v.bad_rows.len(), 1);
+            assert_eq!((v.bad_rows[0].column, v.bad_rows[0].period.as_deref()), ("model_id", Some("2026-10")));
+        });
+        // a bad value_preserved is reported as that column, with its own value
+        with_file(
+            "billing_period,model_id,revenue,value_preserved\n2026-10,m,10,abc\n",
+            |p, r| {
+                let v = r.revenue(p).unwrap();
+                assert_eq!(
+                    (v.bad_rows[0].column, v.bad_rows[0].value.as_str()),
+                    ("value_preserved", "abc")
+                );
+            },
+        );
+        // utilisation: an empty model is not a bad utilisation; a second row for a model is refused
+        with_file("model_id,utilization\n,0.5\n", |p, r| {
+            let e = r.utilization(p).unwrap_err().to_string();
+            assert!(e.contains("row 1: empty model_id"), "{e}");
+        });
+        with_file("model_id,utilization\nRanker,0.5\nranker,0.6\n", |p, r| {
+            let e = r.utilization(p).unwrap_err().to_string();
+            assert!(
+                e.contains("row 2: the model already has a utilisation"),
+                "{e}"
+            );
+        });
+        // drivers sum the rows of a model and month
+        with_file(
+            "month,model_id,quantity\n2026-10,a,1\n2026-10,A,2\n",
+            |p, r| {
+                let d = r.driver(p).unwrap();
+                assert_eq!(
+                    d[&("2026-10".to_string(), "a".to_string())].to_string(),
+                    "3"
+                );
+            },
+        );
+    }
 }

@@ -172,7 +172,7 @@ pub struct RuleSet {
 /// Compiles and checks the rules of a loaded config. `has_volumes` says whether request
 /// volumes were given (needed by the `requests` method).
 /// The driver quantities of a pool's driver file, (period, model) -> quantity: the pipeline
-/// passes `volumes::read_driver`, so allocation never reads a file itself.
+/// passes `volumes::SideReader::driver`, so allocation never reads a file itself.
 pub type DriverReader<'a> = &'a dyn Fn(&Path) -> Result<BTreeMap<(String, String), Money>>;
 
 pub fn compile(
@@ -414,7 +414,7 @@ mod tests {
         let l = load(text);
         let t = TagNormaliser::new(&TagsConfig::default());
         compile(&l, &t, false, &|p: &Path| {
-            crate::volumes::read_driver(p, &t)
+            crate::volumes::SideReader::new(&t).driver(p)
         })
         .unwrap_err()
         .to_string()
@@ -451,7 +451,7 @@ mod tests {
         let ok = load("[[shared]]\nid = \"fs\"\nmatch = { model_id = \"__fs__\" }\nmethod = \"fixed\"\nweights = { a = 0.6, b = 0.4 }\n");
         let t = TagNormaliser::new(&TagsConfig::default());
         let rs = compile(&ok, &t, false, &|p: &Path| {
-            crate::volumes::read_driver(p, &t)
+            crate::volumes::SideReader::new(&t).driver(p)
         })
         .unwrap();
         assert_eq!(

@@ -128,7 +128,7 @@ mod rules {
             text: config.into(),
         };
         let tagger = TagNormaliser::new(&loaded.config.tags);
-        let drivers = |p: &Path| crate::volumes::read_driver(p, &tagger);
+        let drivers = |p: &Path| crate::volumes::SideReader::new(&tagger).driver(p);
         let rules =
             crate::allocate::rules::compile(&loaded, &tagger, volumes.is_some(), &drivers).unwrap();
         let ledger = crate::ledger::build(groups, &loaded.config, None).unwrap();
@@ -453,7 +453,7 @@ method = "proportional"
             let cfg = crate::config::parse(&config, std::path::Path::new("t.toml")).unwrap();
             let loaded = crate::config::LoadedConfig { config: cfg, path: None, hash: String::new(), text: config.clone() };
             let tagger = crate::tags::TagNormaliser::new(&loaded.config.tags);
-            let drivers = |p: &std::path::Path| crate::volumes::read_driver(p, &tagger);
+            let drivers = |p: &std::path::Path| crate::volumes::SideReader::new(&tagger).driver(p);
             let rules = crate::allocate::rules::compile(&loaded, &tagger, false, &drivers).unwrap();
             let ledger = crate::ledger::build(&groups, &loaded.config, None).unwrap();
             let alloc = super::super::allocate(&ledger, &groups, &rules, None);

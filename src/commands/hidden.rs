@@ -17,7 +17,13 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<crate::Ou
     let utilization = args
         .utilization
         .as_deref()
-        .map(|p| crate::volumes::read_utilization(p, &tagger))
+        .map(|p| {
+            crate::volumes::SideReader {
+                tagger: &tagger,
+                options: ctx.read,
+            }
+            .utilization(p)
+        })
         .transpose()?
         .unwrap_or_default();
     let period = args

@@ -26,7 +26,7 @@ fn sample_location(d: Dialect) -> &'static str {
     }
 }
 
-/// The whole script of every dialect, for review in `src/snapshots/`.
+/// The whole script of every dialect, for review in `src/ddl/snapshots/`.
 #[test]
 fn every_dialect_snapshot() {
     for d in Dialect::ALL {

@@ -371,36 +371,22 @@ fn first_symlink(out: &Path, p: &Path) -> Option<PathBuf> {
 }
 
 /// Points where tests stop or corrupt a run (to kill it there, or to prove the reconciliation
-/// catches a wrong output). Empty, and never read from the environment, unless mlcost is built
-/// with the `test-hooks` feature, which only the test build enables.
+/// catches a wrong output). Without the `test-hooks` feature, which only the test build enables,
+/// it is an empty struct and every hook compiles to nothing: a release binary has none of them.
 #[derive(Debug, Clone, Default)]
 pub struct TestHooks {
-    /// `MLCOST_TEST_PAUSE_AT=<point>`: create `MLCOST_TEST_PAUSE_FILE` and sleep there.
-    pause_at: Option<(String, Option<PathBuf>)>,
-    /// `MLCOST_TEST_CORRUPT_OUTPUT`: one written cost is off by 10^-18.
+    /// Where to pause, and the file to create when there (`MLCOST_TEST_PAUSE_AT`,
+    /// `MLCOST_TEST_PAUSE_FILE`).
+    #[cfg(feature = "test-hooks")]
+    pub pause_at: Option<(String, Option<PathBuf>)>,
+    /// One written cost off by 10^-18 (`MLCOST_TEST_CORRUPT_OUTPUT`).
+    #[cfg(feature = "test-hooks")]
     pub corrupt_output: bool,
 }
 
 impl TestHooks {
-    #[cfg(feature = "test-hooks")]
-    pub fn from_env() -> TestHooks {
-        TestHooks {
-            pause_at: std::env::var("MLCOST_TEST_PAUSE_AT").ok().map(|p| {
-                (
-                    p,
-                    std::env::var_os("MLCOST_TEST_PAUSE_FILE").map(PathBuf::from),
-                )
-            }),
-            corrupt_output: std::env::var_os("MLCOST_TEST_CORRUPT_OUTPUT").is_some(),
-        }
-    }
-
-    #[cfg(not(feature = "test-hooks"))]
-    pub fn from_env() -> TestHooks {
-        TestHooks::default()
-    }
-
     /// Sleeps at `point` when a test asked for it.
+    #[cfg(feature = "test-hooks")]
     pub fn pause(&self, point: &str) {
         if let Some((at, file)) = &self.pause_at {
             if at == point {
@@ -410,6 +396,20 @@ impl TestHooks {
                 std::thread::sleep(std::time::Duration::from_secs(120));
             }
         }
+    }
+
+    #[cfg(not(feature = "test-hooks"))]
+    pub fn pause(&self, _point: &str) {}
+
+    /// Whether a test asked for a corrupted output.
+    #[cfg(feature = "test-hooks")]
+    pub fn corrupt_output(&self) -> bool {
+        self.corrupt_output
+    }
+
+    #[cfg(not(feature = "test-hooks"))]
+    pub fn corrupt_output(&self) -> bool {
+        false
     }
 }
 

@@ -1,6 +1,6 @@
 //! Output: everything a run publishes under `--out`, and reading it back.
 //!
-//! - `frames`: result rows to Polars frames in the column order of `schemas/`;
+//! - `frames`: result rows to Arrow record batches, checked against `schemas/`;
 //! - `commit`: the output lock, the staging directory and the journaled rename commit;
 //! - `manifest`: `manifest.json` (every run, whatever its outcome) and each partition's own
 //!   `_manifest.json` with its restatement history;

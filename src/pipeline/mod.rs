@@ -86,19 +86,23 @@ fn stages(
     let (config, period) = (&loaded.config, job.period.as_deref());
     let basis = config.cost.basis;
     let tagger = TagNormaliser::new(&config.tags);
+    let side = volumes::SideReader {
+        tagger: &tagger,
+        options: *read,
+    };
     // side files first: a wrong one should fail before the long billing read
     let volumes = job
         .requests
         .as_deref()
-        .map(|p| volumes::read_volumes(p, &tagger))
+        .map(|p| side.volumes(p))
         .transpose()?;
     let revenue = job
         .revenue
         .as_deref()
-        .map(|p| volumes::read_revenue(p, &tagger))
+        .map(|p| side.revenue(p))
         .transpose()?;
     record::usable_side_files(job, volumes.as_ref(), revenue.as_ref())?;
-    let drivers = |p: &Path| volumes::read_driver(p, &tagger);
+    let drivers = |p: &Path| side.driver(p);
     let rules = rules::compile(loaded, &tagger, volumes.is_some(), &drivers)?;
     let billing = ingest::read_billing(
         job.billing.clone(),

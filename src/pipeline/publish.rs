@@ -202,7 +202,7 @@ fn stage_tables(
     let mut cost_files = Vec::new();
     let mut unit_files = Vec::new();
     // Fault injection for the reconciliation test: one written cost is off by 10^-18.
-    let corrupt = hooks.corrupt_output;
+    let corrupt = hooks.corrupt_output();
     for p in periods {
         let mut rows: Vec<allocate::CostByModelRow> = t
             .allocation

@@ -1,6 +1,11 @@
-//! Human-readable output: the one-screen summary after `attribute` and the compliance report
-//! of `validate`. Pure functions from results to text; money is shown with 2 decimals here
-//! only (the tables keep every decimal).
+//! Human-readable output. This module: the one-screen summary after `attribute`, the
+//! compliance report of `validate`, the texts of `explain`, `estimate` (with what-if and plan
+//! vs actual) and `frontier`, and errors as they are printed (`error_text`, `error_json`);
+//! `page`: the report of `mlcost report`. Pure functions from results to text; money is shown
+//! with 2 decimals here only (the tables keep every decimal). Columns are aligned with
+//! `format!` widths, kept hand-written because these are a few short terminal texts: a value
+//! longer than its column pushes the rest of its line right instead of being cut (it stays
+//! whole and readable), and control characters are escaped for every line by the binary.
 
 pub mod page;
 
@@ -498,11 +503,6 @@ pub fn frontier_text(cands: &[crate::estimate::Candidate]) -> String {
         );
     }
     o
-}
-
-/// An error and its sources on one line (`message: cause: cause`), for the manifest and JSON.
-pub fn error_chain(err: &crate::error::Error) -> String {
-    err.chain()
 }
 
 /// The one JSON object `--json` prints when a command fails (exit 1 or 2); documented by

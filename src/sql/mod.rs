@@ -139,7 +139,7 @@ pub fn attribution_query(loaded: &LoadedConfig, settings: &SqlSettings) -> Resul
     let tagger = TagNormaliser::new(&loaded.config.tags);
     // volumes are checked above: a `requests` split here always has a requests table
     let rules = rules::compile(loaded, &tagger, true, &|p: &std::path::Path| {
-        crate::volumes::read_driver(p, &tagger)
+        crate::volumes::SideReader::new(&tagger).driver(p)
     })?;
     let q = Query::new(settings, &tagger, &rules);
     Ok(q.render())

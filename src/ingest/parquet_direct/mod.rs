@@ -3,7 +3,7 @@
 //! row group, so each distinct text is looked at once per row group instead of once per row,
 //! and sums decimal costs as `i128` at the column's own scale. Row groups of all such files
 //! are read in parallel. It gives exactly the groups `aggregate` gives (a test compares the
-//! two on every Parquet fixture); a file it cannot read this way (a computed column, a float
+//! two on Parquet files the tests generate, with every column type it reads); a file it cannot read this way (a computed column, a float
 //! or timestamp column, an unusual encoding, a read error) goes through the Polars path, which
 //! also produces the error message when the file is bad. One concern (reading Parquet on its
 //! dictionary keys) in one file: the plan, the per-row-group fold and the merge share their
@@ -233,7 +233,7 @@ impl Worker {
 }
 
 /// What the fast path read of one file: its rows and the totals per currency and basis of
-/// its counted rows (`ledger::file_totals` for that file).
+/// its counted rows (`ingest::file_totals` for that file).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FileSummary {
     pub rows: u64,
