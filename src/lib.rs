@@ -24,36 +24,7 @@ pub mod trend;
 pub mod volumes;
 
 use cli::{Cli, Command};
-use error::ExitStatus;
-
-/// What the binary prints and how it exits, once a command has run: every command returns
-/// one (or an error, which the binary prints the same way for every command).
-#[derive(Debug, Default)]
-pub struct Outcome {
-    /// Data the user asked for (reports, JSON).
-    pub stdout: String,
-    /// Summary and warnings for a person or a log.
-    pub stderr: String,
-    pub status: ExitStatus,
-}
-
-impl Outcome {
-    /// Success with data on stdout.
-    pub fn stdout(text: String) -> Outcome {
-        Outcome {
-            stdout: text,
-            ..Outcome::default()
-        }
-    }
-
-    /// Success with a message on stderr.
-    pub fn stderr(text: String) -> Outcome {
-        Outcome {
-            stderr: text,
-            ..Outcome::default()
-        }
-    }
-}
+pub use commands::Outcome;
 
 /// Runs one parsed command line. Errors are returned, never printed here.
 pub fn run(cli: &Cli) -> error::Result<Outcome> {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::parse_period;
+use super::Outcome;
 use crate::cli::AttributeArgs;
 use crate::config::LoadedConfig;
 use crate::context::Context;
@@ -11,7 +12,6 @@ use crate::error::{ExitStatus, Result};
 use crate::ingest;
 use crate::pipeline::{self, Job};
 use crate::report::{self, RunSummary};
-use crate::Outcome;
 
 pub fn run(args: &AttributeArgs, ctx: &Context) -> Result<Outcome> {
     let period = args.period.as_deref().map(parse_period).transpose()?;

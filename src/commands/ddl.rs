@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::Outcome;
 use crate::cli::DdlArgs;
 use crate::context::Context;
 use crate::ddl::{self, DdlSettings};
 use crate::error::{Error, Result};
 use crate::schema::{output_tables, TableDef};
-use crate::Outcome;
 
 pub fn run(args: &DdlArgs, ctx: &Context) -> Result<Outcome> {
     let dialect = args.dialect;

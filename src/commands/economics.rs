@@ -142,7 +142,7 @@ fn text(args: &EconomicsArgs) -> Result<String> {
     Ok(o)
 }
 
-pub fn run(args: &EconomicsArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
+pub fn run(args: &EconomicsArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {
+    use super::Outcome;
     text(args).map(Outcome::stdout)
 }

@@ -66,7 +66,7 @@ fn text(args: &EstimateArgs) -> Result<String> {
     Ok(out)
 }
 
-pub fn run(args: &EstimateArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
+pub fn run(args: &EstimateArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {
+    use super::Outcome;
     text(args).map(Outcome::stdout)
 }

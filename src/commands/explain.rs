@@ -23,7 +23,7 @@ fn text(args: &ExplainArgs) -> Result<String> {
     Ok(report::explain_text(&args.model, &period, &basis, &mine))
 }
 
-pub fn run(args: &ExplainArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
+pub fn run(args: &ExplainArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {
+    use super::Outcome;
     text(args).map(Outcome::stdout)
 }

@@ -69,7 +69,7 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
     }
     Ok(o)
 }
-pub fn run(args: &ForecastArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
+pub fn run(args: &ForecastArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {
+    use super::Outcome;
     forecast_text(args).map(Outcome::stdout)
 }

@@ -17,7 +17,7 @@ fn text(args: &FrontierArgs) -> Result<String> {
     Ok(report::frontier_text(&cands))
 }
 
-pub fn run(args: &FrontierArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
+pub fn run(args: &FrontierArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {
+    use super::Outcome;
     text(args).map(Outcome::stdout)
 }

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::money::Money;
 use crate::pipeline;
 
-pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
+pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<super::Outcome> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let cfg = &loaded.config.hidden;
     let tagger = crate::tags::TagNormaliser::new(&loaded.config.tags);
@@ -38,7 +38,7 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<crate::Ou
     };
     let all = pipeline::hidden(&job, cfg, &utilization, &ctx.hooks)?;
     if args.json {
-        return super::json(&all).map(crate::Outcome::stdout);
+        return super::json(&all).map(super::Outcome::stdout);
     }
     let mut o = String::new();
     let _ = writeln!(
@@ -83,5 +83,5 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<crate::Ou
             (v + h).to_fixed(2)
         );
     }
-    Ok(crate::Outcome::stdout(o))
+    Ok(super::Outcome::stdout(o))
 }

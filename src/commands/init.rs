@@ -18,7 +18,7 @@ fn write_starter(args: &InitArgs) -> Result<String> {
     Ok(format!("wrote {}", args.path.display()))
 }
 
-pub fn run(args: &InitArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
+pub fn run(args: &InitArgs, ctx: &crate::context::Context) -> Result<super::Outcome> {
+    use super::Outcome;
     write_starter(args).map(|text| Outcome::stderr(ctx.say(text + "\n")))
 }

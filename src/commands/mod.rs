@@ -18,7 +18,36 @@ pub mod tags;
 pub mod trend;
 pub mod validate;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitStatus, Result};
+
+/// What the binary prints and how it exits, once a command has run: every command returns
+/// one (or an error, which the binary prints the same way for every command).
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Data the user asked for (reports, JSON).
+    pub stdout: String,
+    /// Summary and warnings for a person or a log.
+    pub stderr: String,
+    pub status: ExitStatus,
+}
+
+impl Outcome {
+    /// Success with data on stdout.
+    pub fn stdout(text: String) -> Outcome {
+        Outcome {
+            stdout: text,
+            ..Outcome::default()
+        }
+    }
+
+    /// Success with a message on stderr.
+    pub fn stderr(text: String) -> Outcome {
+        Outcome {
+            stderr: text,
+            ..Outcome::default()
+        }
+    }
+}
 
 /// Pretty JSON of a command's result, with a final line break.
 pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -29,16 +58,12 @@ pub fn json<T: serde::Serialize>(value: &T) -> Result<String> {
 
 /// Text a command writes to `--out`: stdout when it is `-`, else the file (atomically, with
 /// the umask's permissions) and a line on stderr saying so.
-pub fn emit(
-    text: String,
-    out: &std::path::Path,
-    ctx: &crate::context::Context,
-) -> Result<crate::Outcome> {
+pub fn emit(text: String, out: &std::path::Path, ctx: &crate::context::Context) -> Result<Outcome> {
     if out.as_os_str() == "-" {
-        return Ok(crate::Outcome::stdout(text));
+        return Ok(Outcome::stdout(text));
     }
     crate::output::write_file_atomic(out, text.as_bytes())?;
-    Ok(crate::Outcome::stderr(
+    Ok(Outcome::stderr(
         ctx.say(format!("wrote {}\n", out.display())),
     ))
 }

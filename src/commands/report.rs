@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 use crate::output;
 use crate::report::page::{self, ReportData};
 
-pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
+pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Outcome> {
     let periods = output::list_periods(&args.input, output::UNIT_COSTS)?;
     let Some(latest) = periods.last().cloned() else {
         return Err(Error::Usage {

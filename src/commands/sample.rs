@@ -55,7 +55,7 @@ fn generate_files(args: &SampleArgs) -> Result<String> {
     ))
 }
 
-pub fn run(args: &SampleArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
+pub fn run(args: &SampleArgs, ctx: &crate::context::Context) -> Result<super::Outcome> {
+    use super::Outcome;
     generate_files(args).map(|text| Outcome::stderr(ctx.say(text + "\n")))
 }

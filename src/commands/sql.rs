@@ -6,7 +6,7 @@ use crate::config::LoadedConfig;
 use crate::error::Result;
 use crate::sql::{self, SqlSettings};
 
-pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<crate::Outcome> {
+pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<super::Outcome> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
     let period = args
         .period

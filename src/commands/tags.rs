@@ -2,11 +2,11 @@
 //! code wants, or check an existing tag map; violations of the config's required keys and
 //! allowed values exit 1.
 
+use super::Outcome;
 use crate::cli::{TagsAction, TagsArgs, TagsOutput};
 use crate::config::LoadedConfig;
 use crate::error::{Error, ExitStatus, Result};
 use crate::tags::{self, TagNormaliser};
-use crate::Outcome;
 
 pub fn run(args: &TagsArgs, ctx: &crate::context::Context) -> Result<Outcome> {
     let user = ctx.user.as_deref();

@@ -41,7 +41,7 @@ fn trend_text(args: &TrendArgs) -> Result<String> {
     Ok(o)
 }
 
-pub fn run(args: &TrendArgs, _ctx: &crate::context::Context) -> Result<crate::Outcome> {
-    use crate::Outcome;
+pub fn run(args: &TrendArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {
+    use super::Outcome;
     trend_text(args).map(Outcome::stdout)
 }

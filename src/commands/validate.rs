@@ -1,5 +1,6 @@
 //! `mlcost validate`: ingest -> ledger -> compliance; prints the report, writes nothing.
 
+use super::Outcome;
 use crate::cli::ValidateArgs;
 use crate::config::LoadedConfig;
 use crate::context::Context;
@@ -8,7 +9,6 @@ use crate::error::Result;
 use crate::ledger::{self, compliance};
 use crate::report;
 use crate::tags::TagNormaliser;
-use crate::Outcome;
 
 pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Outcome> {
     let loaded = LoadedConfig::load(args.input.config.as_deref())?;

@@ -1,4 +1,4 @@
-//! The attribute job, stage after stage: side files (`volumes`) -> billing files (`ingest`)
+//! The attribute job, stage after stage (`stages`): side files first (`volumes`) -> billing files (`ingest`)
 //! -> classified lines (`ledger`) -> allocation and amortisation (`allocate`) -> tag compliance
 //! and unit costs (`economics`) -> checks (`record`) -> staged, reconciled, committed tables
 //! (`publish`, on `output`). This module only connects the stages; each owns its logic. A
@@ -84,26 +84,17 @@ fn stages(
     hooks: &TestHooks,
 ) -> std::result::Result<Attributed, Box<Stop>> {
     let (config, period) = (&loaded.config, job.period.as_deref());
-    let basis = config.cost.basis;
     let tagger = TagNormaliser::new(&config.tags);
-    let side = volumes::SideReader {
+    let reader = volumes::SideReader {
         tagger: &tagger,
         options: *read,
     };
-    // side files first: a wrong one should fail before the long billing read
-    let volumes = job
-        .requests
-        .as_deref()
-        .map(|p| side.volumes(p))
-        .transpose()?;
-    let revenue = job
-        .revenue
-        .as_deref()
-        .map(|p| side.revenue(p))
-        .transpose()?;
-    record::usable_side_files(job, volumes.as_ref(), revenue.as_ref())?;
-    let drivers = |p: &Path| side.driver(p);
-    let rules = rules::compile(loaded, &tagger, volumes.is_some(), &drivers)?;
+    // volumes first: a wrong side file should fail before the long billing read
+    let side = SideFiles::read(job, &reader)?;
+    let rules = rules::compile(loaded, &tagger, side.volumes.is_some(), &|p: &Path| {
+        reader.driver(p)
+    })?;
+    let basis = config.cost.basis;
     let billing = ingest::read_billing(
         job.billing.clone(),
         job.format,
@@ -114,44 +105,25 @@ fn stages(
     hooks.pause("read");
     let ledger = ledger::build(&billing.groups, config, period)?;
     let mut quarantined = record::quarantine_details(&billing, &ledger, basis, period)?;
-    let requests = volumes.as_ref().map(|v| &v.requests);
-    let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, requests);
+    quarantined.extend(side.bad_rows(job));
+    let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, side.requests());
     record::every_rule_matched(&rules, &allocation, loaded.path.as_deref())?;
     let periods = record::periods(&ledger, period);
-    let run_periods: Vec<String> = periods.iter().cloned().collect();
-    let opening = match run_periods.first() {
-        Some(first) => output::read_open_schedules(&job.out, first)?,
-        None => Vec::new(),
-    };
-    let opening_schedules = opening.len();
-    let schedules = amortize::amortize(
-        &mut allocation,
-        rules.training_months,
-        opening,
-        &run_periods,
-    );
+    let (schedules, opening_schedules) = amortize_months(job, &mut allocation, &rules, &periods)?;
     let compliance = compliance::assess(&ledger, tagger.required());
     let (unit_rows, volume_report) = economics::unit_costs(
         &allocation,
-        volumes.as_ref(),
-        revenue.as_ref(),
+        side.volumes.as_ref(),
+        side.revenue.as_ref(),
         &config.targets,
     );
-    quarantined.extend(record::side_file_rows(
-        job.requests.as_deref(),
-        volumes.as_ref().map(|v| v.bad_rows.as_slice()),
-    ));
-    quarantined.extend(record::side_file_rows(
-        job.revenue.as_deref(),
-        revenue.as_ref().map(|v| v.bad_rows.as_slice()),
-    ));
     let facts = record::Facts {
         loaded,
         rules: &rules,
         billing: &billing,
         ledger: &ledger,
         allocation: &allocation,
-        volumes: volumes.as_ref(),
+        volumes: side.volumes.as_ref(),
         quarantined: &quarantined,
         schedules: &schedules,
         opening_schedules,
@@ -186,6 +158,65 @@ fn stages(
         compliance: compliance.summary,
         rejection: None,
     })
+}
+
+/// The side files of a run, read and checked to be usable.
+struct SideFiles {
+    volumes: Option<volumes::Volumes>,
+    revenue: Option<volumes::Revenue>,
+}
+
+impl SideFiles {
+    fn read(job: &Job, reader: &volumes::SideReader) -> Result<SideFiles> {
+        let volumes = job
+            .requests
+            .as_deref()
+            .map(|p| reader.volumes(p))
+            .transpose()?;
+        let revenue = job
+            .revenue
+            .as_deref()
+            .map(|p| reader.revenue(p))
+            .transpose()?;
+        record::usable_side_files(job, volumes.as_ref(), revenue.as_ref())?;
+        Ok(SideFiles { volumes, revenue })
+    }
+
+    fn requests(&self) -> Option<&allocate::Requests> {
+        self.volumes.as_ref().map(|v| &v.requests)
+    }
+
+    /// Their unusable rows, as quarantine rows naming their file.
+    fn bad_rows(&self, job: &Job) -> Vec<QuarantinedRow> {
+        let mut rows = record::side_file_rows(
+            job.requests.as_deref(),
+            self.volumes.as_ref().map(|v| v.bad_rows.as_slice()),
+        );
+        rows.extend(record::side_file_rows(
+            job.revenue.as_deref(),
+            self.revenue.as_ref().map(|v| v.bad_rows.as_slice()),
+        ));
+        rows
+    }
+}
+
+/// Training amortised over the months of this run, carrying the schedules still open at the
+/// end of the last month published before them; returns the schedules and how many were
+/// carried in.
+fn amortize_months(
+    job: &Job,
+    allocation: &mut allocate::Allocation,
+    rules: &rules::RuleSet,
+    periods: &std::collections::BTreeSet<String>,
+) -> Result<(Vec<amortize::AmortizationRow>, usize)> {
+    let run_periods: Vec<String> = periods.iter().cloned().collect();
+    let opening = match run_periods.first() {
+        Some(first) => output::read_open_schedules(&job.out, first)?,
+        None => Vec::new(),
+    };
+    let carried = opening.len();
+    let schedules = amortize::amortize(allocation, rules.training_months, opening, &run_periods);
+    Ok((schedules, carried))
 }
 
 /// Why a run stopped after taking the lock, with what it knew by then.

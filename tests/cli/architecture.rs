@@ -1,7 +1,7 @@
 //! Issue #13: the layout shows the pipeline. Every top-level module may only use modules of
 //! a lower layer (or of its own layer, without a circle), so every arrow points down the
-//! pipeline; a new circle or an arrow up fails here. Test code (after `#[cfg(test)]`) may
-//! use anything.
+//! pipeline; a new circle or an arrow up fails here. A module's unit tests (its `tests.rs`,
+//! or the `#[cfg(test)] mod tests` at the end of a file) may use anything.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -37,36 +37,124 @@ fn module_of(rel: &Path) -> Option<String> {
     (name != "lib" && name != "main").then_some(name)
 }
 
-/// The `crate::<module>` names a source text uses outside its tests.
-fn uses(text: &str) -> BTreeSet<String> {
-    let code = text.split("#[cfg(test)]").next().unwrap_or(text);
-    let mut out = BTreeSet::new();
-    for (i, _) in code.match_indices("crate::") {
-        let rest = &code[i + "crate::".len()..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() {
-            out.insert(name);
+/// How deep a file's module is below the crate root (`a.rs`, `a/mod.rs`: 1; `a/b.rs`: 2).
+fn depth(rel: &Path) -> usize {
+    let parts = rel.components().count();
+    match rel.file_name().and_then(|n| n.to_str()) {
+        Some("mod.rs") => parts - 1,
+        _ => parts,
+    }
+}
+
+/// The identifiers a `use` group lists at its first level: `{a, b::c, d::{e, f}}` -> a, b, d.
+fn group_items(rest: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    let (mut level, mut current) = (0usize, String::new());
+    for c in rest.chars() {
+        match c {
+            '{' => level += 1,
+            '}' if level == 0 => break,
+            '}' => level -= 1,
+            ',' if level == 0 => items.push(std::mem::take(&mut current)),
+            _ if level == 0 => current.push(c),
+            _ => {}
         }
     }
-    // `use crate::{a, b::c}` lists
-    for (i, _) in code.match_indices("crate::{") {
-        let rest = &code[i + "crate::{".len()..];
-        let list = &rest[..rest.find('}').unwrap_or(rest.len())];
-        for item in list.split(',') {
-            let name: String = item
-                .trim()
+    items.push(current);
+    items
+        .iter()
+        .map(|i| {
+            i.trim()
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                out.insert(name);
+                .collect::<String>()
+        })
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// The top-level modules a source file uses outside its unit tests (`#[cfg(test)] mod tests`
+/// at its end): paths through `crate::` (also in nested `use` groups) and through enough
+/// `super::` to climb out of the file's own top-level module.
+fn uses(text: &str, depth: usize) -> BTreeSet<String> {
+    let code = match text.find("#[cfg(test)]\nmod tests") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let ident = |rest: &str| -> String {
+        rest.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for (i, _) in code.match_indices("crate::") {
+        if code[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
+            continue; // `mlcost_crate::` or `$crate::`
+        }
+        let rest = &code[i + "crate::".len()..];
+        match rest.strip_prefix('{') {
+            Some(group) => out.extend(group_items(group)),
+            None => {
+                out.insert(ident(rest));
             }
         }
     }
+    // super::super::...::x reaches the crate root when the supers are as many as the depth
+    for (i, _) in code.match_indices("super::") {
+        if code[..i].ends_with("super::") {
+            continue; // counted from the first super of the chain
+        }
+        let mut rest = &code[i..];
+        let mut n = 0;
+        while let Some(r) = rest.strip_prefix("super::") {
+            n += 1;
+            rest = r;
+        }
+        if n >= depth {
+            match rest.strip_prefix('{') {
+                Some(group) => out.extend(group_items(group)),
+                None => {
+                    out.insert(ident(rest));
+                }
+            }
+        }
+    }
+    out.remove("");
     out
+}
+
+#[test]
+fn the_import_scanner_sees_every_form() {
+    let seen = |text: &str, depth: usize| uses(text, depth).into_iter().collect::<Vec<_>>();
+    assert_eq!(seen("use crate::ledger::Ledger;", 1), ["ledger"]);
+    assert_eq!(
+        seen(
+            "use crate::{\n    ledger::{self, Ledger},\n    output::Manifest,\n};",
+            1
+        ),
+        ["ledger", "output"]
+    );
+    assert_eq!(seen("use super::output::Manifest;", 1), ["output"]);
+    assert_eq!(
+        seen("use super::pipeline::Job;", 2),
+        Vec::<String>::new(),
+        "stays inside its module"
+    );
+    assert_eq!(seen("x(super::super::report::RunSummary)", 2), ["report"]);
+    assert_eq!(
+        seen(
+            "#[cfg(test)]\nconst A: u8 = 1;\nuse crate::pipeline::Job;",
+            1
+        ),
+        ["pipeline"]
+    );
+    assert_eq!(
+        seen(
+            "fn f() {}\n#[cfg(test)]\nmod tests {\n use crate::pipeline::Job;\n}",
+            1
+        ),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -84,8 +172,8 @@ fn issue13_every_arrow_points_down_the_pipeline() {
         let Some(m) = module_of(rel) else { continue };
         let text = std::fs::read_to_string(&f).unwrap();
         let entry = graph.entry(m.clone()).or_default();
-        for used in uses(&text) {
-            if used != m && used != "Outcome" {
+        for used in uses(&text, depth(rel)) {
+            if used != m {
                 entry.insert(used);
             }
         }
