@@ -8,7 +8,7 @@ use polars_core::query_result::QueryResult;
 
 use super::{
     bad_row_status, normalise, text_values, FileKind, NormalisedLines, RawScan, SourceFormat,
-    BASIS_STATUS, PREPAID_SHAPE, ROWS,
+    BASIS_STATUS, PREPAID_SHAPE, ROWS, STATUS_MISSING, STATUS_NOT_A_NUMBER, STATUS_PARSED,
 };
 use crate::config::CostBasis;
 use crate::error::{Error, Result};
@@ -176,10 +176,10 @@ fn with_status(lf: LazyFrame, basis: CostBasis) -> LazyFrame {
     let raw_basis = format!("{basis_col}__raw");
     lf.with_column(
         when(col(basis_col).is_not_null())
-            .then(lit(0i32))
+            .then(lit(STATUS_PARSED))
             .when(col(raw_basis.as_str()).is_null())
-            .then(lit(1i32))
-            .otherwise(lit(2i32))
+            .then(lit(STATUS_MISSING))
+            .otherwise(lit(STATUS_NOT_A_NUMBER))
             .alias(BASIS_STATUS),
     )
     .with_column(

@@ -239,9 +239,14 @@ fn scalar_text(v: &AnyValue) -> Option<String> {
 
 /// Extra columns of the aggregated frame.
 pub const ROWS: &str = "__rows";
-/// 0 = basis cost parsed, 1 = basis cost missing, 2 = basis cost not a number; groups of CSV
-/// rows that could not be read have `STATUS_WRONG_FIELD_COUNT` or `STATUS_CUT_ROW`.
+/// Column of a line's basis status, one of the `STATUS_*` values below.
 pub const BASIS_STATUS: &str = "__basis_status";
+/// The basis cost parsed: the only status that can be counted.
+pub const STATUS_PARSED: i32 = 0;
+/// The basis cost is empty or null.
+pub const STATUS_MISSING: i32 = 1;
+/// The basis cost is not a decimal number (or out of range).
+pub const STATUS_NOT_A_NUMBER: i32 = 2;
 /// Status of a group of CSV rows with another number of fields than the header.
 pub const STATUS_WRONG_FIELD_COUNT: i32 = 3;
 /// Status of the last CSV row when the file ends inside it.

@@ -79,7 +79,7 @@ impl QuarantineReason {
 /// currency read. The one rule the ledger (through `quarantine_reason`), the merge across
 /// files, the per-file totals and the dictionary reader share.
 pub fn is_counted(basis_status: i32, period_ok: bool, currency_ok: bool) -> bool {
-    basis_status == 0 && period_ok && currency_ok
+    basis_status == super::STATUS_PARSED && period_ok && currency_ok
 }
 
 /// Why a row (or group) is quarantined, if it is; checked in this order: a CSV row that could
@@ -96,9 +96,9 @@ pub fn quarantine_reason(
         Some(QuarantineReason::WrongFieldCount)
     } else if basis_status == super::STATUS_CUT_ROW {
         Some(QuarantineReason::FileEndsInsideRow)
-    } else if basis_status == 1 {
+    } else if basis_status == super::STATUS_MISSING {
         Some(QuarantineReason::MissingCost(basis.focus_column().into()))
-    } else if basis_status == 2 {
+    } else if basis_status == super::STATUS_NOT_A_NUMBER {
         Some(QuarantineReason::InvalidCost(basis.focus_column().into()))
     } else if period_raw.is_none() {
         Some(QuarantineReason::MissingBillingPeriod)
@@ -224,9 +224,9 @@ impl RowFilter<'_> {
         let mut out = Vec::new();
         for i in 0..df.height() {
             let status = match (&parsed[i], &raws[i]) {
-                (Some(_), _) => 0,
-                (None, None) => 1,
-                (None, Some(_)) => 2,
+                (Some(_), _) => super::STATUS_PARSED,
+                (None, None) => super::STATUS_MISSING,
+                (None, Some(_)) => super::STATUS_NOT_A_NUMBER,
             };
             let p = periods[i].as_deref();
             let c = currencies[i].as_deref();

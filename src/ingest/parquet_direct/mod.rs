@@ -350,7 +350,7 @@ fn read_plans(plans: &[DirectPlan], active: &[usize]) -> Result<DirectRead, Vec<
         .map(|((_, dims, status, prepaid), acc)| SourceGroup {
             file: acc.file,
             dims: dims.map(|d| d.map(|t| t.to_string())),
-            basis_status: i32::from(status),
+            basis_status: status_of(status),
             prepaid_shape: prepaid,
             costs: std::array::from_fn(|k| (acc.non_null[k] > 0).then_some(Money(acc.sums[k]))),
             rows: acc.rows,
@@ -652,7 +652,7 @@ fn add_batch(
                 .ok_or("a cost sum overflows")?;
         }
         let counted = crate::ingest::is_counted(
-            i32::from(status),
+            status_of(status),
             w.parses(0, ids[PERIOD]),
             w.parses(1, ids[CURRENCY]),
         );
@@ -671,6 +671,15 @@ fn add_batch(
     w.keys = keys;
     w.index = index;
     Ok(())
+}
+
+/// The basis status of the key's status bit: a decimal cost is parsed or missing (it cannot be
+/// "not a number").
+fn status_of(bit: u8) -> i32 {
+    match bit {
+        0 => crate::ingest::STATUS_PARSED,
+        _ => crate::ingest::STATUS_MISSING,
+    }
 }
 
 #[cfg(test)]
