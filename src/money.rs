@@ -362,13 +362,17 @@ fn div_round_half_away(n: i128, d: i128) -> i128 {
 /// Splits `total` into `weights.len()` shares proportional to `weights` (non-negative),
 /// rounding each share to `quantum` (a power of ten at scale 18, e.g. 10^16 for cents) with
 /// largest-remainder rounding, so the shares add up exactly to `total`. The remainders go to
-/// the largest fractional parts, ties to the earlier index. Returns None when all weights are 0.
+/// the largest fractional parts, ties to the earlier index. Returns None when all weights are 0
+/// or their sum leaves i128.
 pub fn split_largest_remainder(
     total: Money,
     weights: &[i128],
     quantum: i128,
 ) -> Option<Vec<Money>> {
-    let sum: i128 = weights.iter().sum();
+    let sum = weights
+        .iter()
+        .try_fold(0i128, |a, w| a.checked_add(*w))
+        .unwrap_or(0);
     if sum <= 0 || weights.iter().any(|w| *w < 0) || quantum <= 0 {
         return None;
     }

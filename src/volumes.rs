@@ -441,19 +441,21 @@ fn read_utilization(path: &Path, r: &SideReader) -> Result<BTreeMap<String, Mone
     }
     let mut out = BTreeMap::new();
     let mut bad = Vec::new();
+    // exact: 10^-6 is a short decimal
+    let min = Money::from_f64(crate::config::MIN_UTILIZATION).unwrap_or_default();
     f.rows(
         |row, c| {
             let value = c[1]
                 .as_deref()
                 .and_then(|x| Money::parse(x).ok())
-                .filter(|x| x.0 > 0 && x.0 <= crate::money::ONE);
+                .filter(|x| *x >= min && x.0 <= crate::money::ONE);
             let model = c[0]
                 .as_deref()
                 .map(|m| tagger.value(m))
                 .filter(|m| !m.is_empty())
                 .ok_or_else(|| BadRow::new(row, "model_id", "empty model_id", &c[0]))?;
             let v = value.ok_or_else(|| {
-                BadRow::new(row, "utilization", "utilization must be in (0, 1]", &c[1])
+                BadRow::new(row, "utilization", "utilization must be from 0.000001 to 1", &c[1])
             })?;
             // one utilisation per model: a second row is a mistake, not a sum or an override
             match out.insert(model, v) {

@@ -37,13 +37,17 @@ pub(super) fn fraction<'de, D: serde::Deserializer<'de>>(
     )
 }
 
+/// The lowest utilisation accepted (one part in a million): below it the idle-capacity
+/// estimate (cost x (1 - u) / u) is a million times the bill, a typo rather than a measure.
+pub const MIN_UTILIZATION: f64 = 1e-6;
+
 pub(super) fn utilization<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<f64>, D::Error> {
     checked(
         d,
-        |v| v > 0.0 && v <= 1.0,
-        "a utilisation above 0 and at most 1",
+        |v| (MIN_UTILIZATION..=1.0).contains(&v),
+        "a utilisation from 0.000001 to 1",
     )
 }
 
@@ -62,9 +66,9 @@ pub(super) fn utilization_map<'de, D: serde::Deserializer<'de>>(
 ) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
     let map = BTreeMap::<String, f64>::deserialize(d)?;
     for (model, v) in &map {
-        if !(v.is_finite() && *v > 0.0 && *v <= 1.0) {
+        if !(v.is_finite() && (MIN_UTILIZATION..=1.0).contains(v)) {
             return Err(serde::de::Error::custom(format!(
-                "the utilisation of `{model}` must be above 0 and at most 1, got {v}"
+                "the utilisation of `{model}` must be from 0.000001 to 1, got {v}"
             )));
         }
     }

@@ -14,7 +14,7 @@ mod starter;
 use checks::{
     amount, engineering_allocation, fraction, training_months, utilization, utilization_map,
 };
-pub use checks::{MAX_AMOUNT, MAX_TRAINING_MONTHS};
+pub use checks::{MAX_AMOUNT, MAX_TRAINING_MONTHS, MIN_UTILIZATION};
 pub use starter::STARTER;
 
 use crate::error::{Error, Result};

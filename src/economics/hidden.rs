@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::UnitCostRow;
 use crate::error::{Error, Result};
-use crate::money::Money;
+use crate::money::{split_largest_remainder, Money};
 use crate::schema::PHASE_COLUMNS;
 
 /// Costs that are not on the bill, as estimates next to the visible (billed) cost.
@@ -60,7 +60,11 @@ pub fn hidden_costs(
         None => None,
     };
     let engineering = match ftes.zip(annual_fte_cost) {
-        Some((f, c)) => f.checked_mul(c).and_then(|x| x.div_int(12)),
+        Some((f, c)) => Some(
+            f.checked_mul(c)
+                .and_then(|x| x.div_int(12))
+                .ok_or_else(|| too_large("engineering time"))?,
+        ),
         None => None,
     };
     let hidden_total =
@@ -102,9 +106,15 @@ pub fn hidden_for_models(
         .filter(|r| crate::schema::is_model(&r.model_id))
         .collect();
     // engineering time: one monthly amount split exactly over the models of each currency
-    let monthly_eng = f(cfg.ftes)
-        .zip(f(cfg.fte_annual_cost))
-        .and_then(|(n, c)| n.checked_mul(c)?.div_int(12));
+    let monthly_eng = match f(cfg.ftes).zip(f(cfg.fte_annual_cost)) {
+        Some((n, c)) => Some(n.checked_mul(c).and_then(|x| x.div_int(12)).ok_or_else(|| {
+            Error::Overflow {
+                what: "the engineering time estimate".into(),
+                detail: "[hidden] ftes x fte_annual_cost leaves decimal(38,18)".into(),
+            }
+        })?),
+        None => None,
+    };
     let mut eng: BTreeMap<(String, String), Money> = BTreeMap::new();
     if let Some(total) = monthly_eng {
         let mut by_currency: BTreeMap<&str, Vec<&UnitCostRow>> = BTreeMap::new();
@@ -113,22 +123,16 @@ pub fn hidden_for_models(
         }
         let proportional = cfg.engineering_allocation.as_deref() == Some("proportional");
         for list in by_currency.values() {
-            let weights: Vec<i128> = list
-                .iter()
-                .map(|r| {
-                    if proportional {
-                        r.total_cost.0.max(0)
-                    } else {
-                        1
-                    }
-                })
-                .collect();
-            if let Some(shares) =
-                crate::money::split_largest_remainder(total, &weights, 10i128.pow(16))
-            {
-                for (r, s) in list.iter().zip(shares) {
-                    eng.insert((r.period.clone(), r.model_id.clone()), s);
-                }
+            let even = vec![1; list.len()];
+            let by_cost: Vec<i128> = list.iter().map(|r| r.total_cost.0.max(0)).collect();
+            // proportional to cost; evenly when no model of the currency has a positive cost
+            let split = |w: &[i128]| split_largest_remainder(total, w, 10i128.pow(16));
+            let shares = match proportional {
+                true => split(&by_cost).or_else(|| split(&even)),
+                false => split(&even),
+            };
+            for (r, s) in list.iter().zip(shares.unwrap_or_default()) {
+                eng.insert((r.period.clone(), r.model_id.clone()), s);
             }
         }
     }

@@ -17,6 +17,9 @@ use crate::money::Money;
 use crate::schema::{phase_column, PHASE_COLUMNS};
 use crate::volumes::{Revenue, Volumes};
 
+/// The reason a figure is null because it left decimal(38,18).
+const OUT_OF_RANGE: &str = "out of range for decimal(38,18)";
+
 /// Unit economics of one system: what a request costs against what it earns or saves.
 /// Percentages are numbers of percent (12.5 = 12.5%); all values exact decimals, rounded at
 /// 18 decimals.
@@ -68,7 +71,7 @@ pub fn unit_economics(
             || (!cost.is_zero() && e.roi.is_none())
             || (nonzero(value) && e.cost_per_dollar_of_value.is_none()));
     if out_of_range {
-        e.reason = Some("out of range for decimal(38,18)".into());
+        e.reason = Some(OUT_OF_RANGE.into());
     }
     e
 }
@@ -224,7 +227,7 @@ pub fn unit_costs(
             (None, Some(n)) => (
                 Some(n),
                 total_cost.div_int(i128::from(n)),
-                Money(total_cost.0.saturating_mul(1000)).div_int(i128::from(n)),
+                total_cost.mul_int_div(1000, i128::from(n)),
             ),
             (_, n) if !reserved => (n, None, None),
             _ => (None, None, None),
@@ -258,7 +261,10 @@ pub fn unit_costs(
             requests: requests_out,
             cost_per_request: per_request,
             cost_per_1000_requests: per_1000,
-            reason: reason.map(str::to_string),
+            // a figure with requests but no value only happens when it left decimal(38,18)
+            reason: reason
+                .or((requests_out.is_some() && per_1000.is_none()).then_some(OUT_OF_RANGE))
+                .map(str::to_string),
             revenue: rev,
             value_preserved: preserved,
             economics,

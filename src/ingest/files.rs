@@ -2,6 +2,7 @@
 //! refusing what must not be opened (FIFOs, devices, the output directory), telling their
 //! encoding from their first bytes, and hashing their bytes and their decompressed content.
 
+use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -134,8 +135,12 @@ impl Walk {
                 path: dir.to_path_buf(),
                 source,
             })?;
-            if entry.file_name().to_string_lossy().starts_with('.') {
-                continue; // hidden files and our own staging directories
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // hidden files and our own staging directories; `_` marks the files a writer
+            // keeps beside its data (`_SUCCESS`, `_manifest.json`, `_committed_*`)
+            if name.starts_with('.') || name.starts_with('_') {
+                continue;
             }
             paths.push(entry.path());
         }
@@ -207,10 +212,13 @@ fn is_supported(p: &Path) -> bool {
     .any(|ext| name.ends_with(ext))
 }
 
-/// A JSON file that describes a delivery rather than holding billing rows: an AWS CUR
-/// manifest (`assemblyId`, `reportKeys`), a Data Exports manifest (`dataFiles`) or an mlcost
-/// `manifest.json`. Only the first 4 KiB are looked at.
+/// A JSON file that describes a delivery rather than holding billing rows: one JSON object
+/// (not rows) whose top-level keys name an AWS CUR manifest (`assemblyId`, `reportKeys`), a
+/// Data Exports manifest (`dataFiles`) or an mlcost `manifest.json` (`reconciliation`). Only
+/// files up to 16 MiB are parsed: manifests are small, billing data is not.
 fn is_delivery_manifest(p: &Path) -> bool {
+    const MANIFEST_KEYS: [&str; 4] = ["assemblyId", "reportKeys", "dataFiles", "reconciliation"];
+    const MAX_MANIFEST_BYTES: u64 = 16 << 20;
     let name = p.to_string_lossy().to_lowercase();
     if !name.ends_with(".json") {
         return false;
@@ -218,19 +226,15 @@ fn is_delivery_manifest(p: &Path) -> bool {
     let Ok(f) = std::fs::File::open(p) else {
         return false;
     };
-    let mut head = Vec::with_capacity(4096);
-    if f.take(4096).read_to_end(&mut head).is_err() {
+    let mut bytes = Vec::new();
+    let read = f.take(MAX_MANIFEST_BYTES + 1).read_to_end(&mut bytes);
+    if read.is_err() || bytes.len() as u64 > MAX_MANIFEST_BYTES {
         return false;
     }
-    let head = String::from_utf8_lossy(&head);
-    [
-        "\"assemblyId\"",
-        "\"reportKeys\"",
-        "\"dataFiles\"",
-        "\"reconciliation\"",
-    ]
-    .iter()
-    .any(|k| head.contains(k))
+    // values are skipped, not built: only the top-level keys matter
+    let top: std::result::Result<BTreeMap<String, serde::de::IgnoredAny>, _> =
+        serde_json::from_slice(&bytes);
+    top.is_ok_and(|keys| MANIFEST_KEYS.iter().any(|k| keys.contains_key(*k)))
 }
 
 /// Hashes and sniffs a file (for small inputs: volumes, drivers).

@@ -5,11 +5,13 @@
 /// `YYYYMM` and US `M/D/YYYY`. None for anything else, or an impossible date.
 ///
 /// One rule for every input: **the month of the instant in UTC**. A timestamp with an offset
-/// (`2026-10-01T00:00:00+02:00`) is converted to UTC first (here: 2026-09-30T22:00Z, so
-/// September), exactly as a Parquet timestamp with a time zone is; a text without an offset,
-/// or with `Z` or ` UTC`, is read as UTC. So one instant has one month whether it comes from
-/// CSV or Parquet. FOCUS requires UTC; an export that writes local month starts with an
-/// offset should be converted before it is read.
+/// (`2026-10-01T00:00:00+02:00`, `+0200`, `+02`, `+02:00:00`) is converted to UTC first
+/// (here: 2026-09-30T22:00Z, so September), exactly as a Parquet timestamp with a time zone
+/// is; a text without an offset, or with `Z`, `UTC` or `GMT`, is read as UTC. So one instant
+/// has one month whether it comes from CSV or Parquet. A named zone (`CEST`,
+/// `[Europe/Paris]`) or anything else after the clock is not guessed at: the text has no
+/// period, and its row is quarantined. FOCUS requires UTC; an export that writes local month
+/// starts should be converted before it is read.
 pub fn billing_period(raw: &str) -> Option<String> {
     use chrono::NaiveDate;
     let t = raw.trim();
@@ -17,18 +19,7 @@ pub fn billing_period(raw: &str) -> Option<String> {
     let ym = |y: i32, m: u32| (1..=12).contains(&m).then(|| format!("{y:04}-{m:02}"));
     if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
         let d = NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?;
-        let rest = &t[10..];
-        if !(rest.is_empty() || rest.starts_with(['T', 't', ' '])) {
-            return None;
-        }
-        let d = match utc_offset_minutes(rest) {
-            Some(offset) if offset != 0 => {
-                let local = d.and_time(time_of_day(rest)?);
-                (local - chrono::Duration::minutes(offset)).date()
-            }
-            _ => d,
-        };
-        return Some(d.format("%Y-%m").to_string());
+        return Some(utc_date(d, &t[10..])?.format("%Y-%m").to_string());
     }
     if b.len() == 7 && b[4] == b'-' {
         return ym(t[..4].parse().ok()?, t[5..].parse().ok()?);
@@ -37,43 +28,53 @@ pub fn billing_period(raw: &str) -> Option<String> {
         return ym(t[..4].parse().ok()?, t[4..].parse().ok()?);
     }
     if t.contains('/') {
-        let date = t.split([' ', 'T']).next()?;
+        let (date, rest) = t.split_at(t.find([' ', 'T']).unwrap_or(t.len()));
         let d = NaiveDate::parse_from_str(date, "%m/%d/%Y").ok()?;
-        return Some(d.format("%Y-%m").to_string());
+        return Some(utc_date(d, rest)?.format("%Y-%m").to_string());
     }
     None
 }
 
-/// The UTC offset in minutes at the end of the time part of a timestamp (`+02:00`, `-0530`,
-/// `+02`), or None when it has none (`Z`, ` UTC` and no suffix are UTC).
-fn utc_offset_minutes(rest: &str) -> Option<i64> {
-    let time = rest.get(1..)?.trim_end();
-    // the offset sign comes after the clock (HH:MM...), never inside it
-    let at = time.rfind(['+', '-']).filter(|i| *i >= 5)?;
-    let (sign, digits) = (&time[at..at + 1], time[at + 1..].replace(':', ""));
-    if !(digits.len() == 2 || digits.len() == 4) || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let hours: i64 = digits[..2].parse().ok()?;
-    let minutes: i64 = digits
-        .get(2..)
-        .filter(|m| !m.is_empty())
-        .map_or(Some(0), |m| m.parse().ok())?;
-    if hours > 23 || minutes > 59 {
-        return None;
-    }
-    let total = hours * 60 + minutes;
-    Some(if sign == "-" { -total } else { total })
+/// The UTC date of local date `d` at the time part `rest` (`T08:30:00.5+02:00`, ` 07:00 UTC`,
+/// or nothing), or None when `rest` is not a clock with an optional UTC offset.
+fn utc_date(d: chrono::NaiveDate, rest: &str) -> Option<chrono::NaiveDate> {
+    let Some(time) = rest.strip_prefix(['T', 't', ' ']) else {
+        return rest.is_empty().then_some(d);
+    };
+    let clock_end = time
+        .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
+        .unwrap_or(time.len());
+    let (clock, suffix) = time.split_at(clock_end);
+    let clock = ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveTime::parse_from_str(clock, f).ok())?;
+    let offset = match suffix.trim_start() {
+        "" | "Z" | "z" | "UTC" | "GMT" => 0,
+        zone => utc_offset_seconds(zone)?,
+    };
+    Some((d.and_time(clock) - chrono::Duration::seconds(offset)).date())
 }
 
-/// The clock time of a timestamp's time part (`T08:30:00.5+02:00` -> 08:30:00.5).
-fn time_of_day(rest: &str) -> Option<chrono::NaiveTime> {
-    let time = rest.get(1..)?.trim();
-    let end = time.find(['+', '-', 'Z', 'z', ' ']).unwrap_or(time.len());
-    let clock = &time[..end];
-    ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
-        .iter()
-        .find_map(|f| chrono::NaiveTime::parse_from_str(clock, f).ok())
+/// Seconds east of UTC of an offset `+HH`, `+HHMM`, `+HH:MM`, `+HHMMSS` or `+HH:MM:SS` (or
+/// `-`), or None for anything else.
+fn utc_offset_seconds(zone: &str) -> Option<i64> {
+    let sign = match zone.as_bytes().first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let body = &zone[1..];
+    let shape: String = body
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    if !matches!(shape.as_str(), "99" | "9999" | "99:99" | "999999" | "99:99:99") {
+        return None;
+    }
+    let digits = body.replace(':', "");
+    let field = |at: usize| digits.get(at..at + 2).map_or(Some(0), |f| f.parse::<i64>().ok());
+    let (h, m, s) = (field(0)?, field(2)?, field(4)?);
+    (h <= 23 && m <= 59 && s <= 59).then_some(sign * (h * 3600 + m * 60 + s))
 }
 
 /// An upper-case ISO 4217-shaped code, or None.
@@ -137,6 +138,12 @@ mod tests {
             ("2026-10-01T00:00:00Z", "2026-10"),
             ("2026-10-01T00:00:00+00:00", "2026-10"),
             ("2026-12-31T22:00:00-03:00", "2027-01"),
+            ("2026-10-01T00:30:00+00:30:01", "2026-09"),
+            ("2026-10-01T00:30:00+003001", "2026-09"),
+            ("2026-10-01T00:30:00+00:30:00", "2026-10"),
+            ("2026-10-01 00:00:00 +0200", "2026-09"),
+            ("2026-10-01 00:00:00 GMT", "2026-10"),
+            ("10/1/2026 00:00:00+02:00", "2026-09"),
         ] {
             assert_eq!(billing_period(raw).as_deref(), Some(want), "{raw}");
         }
@@ -147,6 +154,15 @@ mod tests {
             "",
             "2024-09-01X",
             "13/1/2024",
+            // named zones and anything else after the clock are not guessed at
+            "2026-10-01T00:00:00+02:00[Europe/Paris]",
+            "2026-10-01 00:00:00 CEST",
+            "2026-10-01T00:00:00+2",
+            "2026-10-01T00:00:00+02:0",
+            "2026-10-01T00:00:00+24:00",
+            "2026-10-01T00:00:00+02:00:60",
+            "2026-10-01T25:00:00",
+            "10/1/2026 noon",
         ] {
             assert_eq!(billing_period(bad), None, "{bad}");
         }

@@ -70,6 +70,17 @@ fn frame(table: &TableDef, columns: Vec<Col>) -> Result<RecordBatch> {
             table.name
         )));
     }
+    // a value beyond decimal(38,18) would be written as bytes no reader can trust
+    for (name, a) in &columns {
+        if let Some(d) = a.as_any().downcast_ref::<Decimal128Array>() {
+            d.validate_decimal_precision(PRECISION as u8).map_err(|e| {
+                Error::Internal(format!(
+                    "{}.{name} holds a value outside decimal(38,18): {e}",
+                    table.name
+                ))
+            })?;
+        }
+    }
     RecordBatch::try_new(
         Arc::new(schema),
         columns.into_iter().map(|(_, a)| a).collect(),

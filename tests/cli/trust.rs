@@ -544,13 +544,18 @@ fn issue12_13_inputs_json_fifo_symlink_loop_and_the_output_directory() {
     let env = TestEnv::new();
     // a Cost Explorer JSON and a GCP export in a directory are read, not skipped
     std::fs::create_dir_all(env.path("in")).unwrap();
-    std::fs::copy(fixture("cost_explorer/api.json"), env.path("in/api.json")).unwrap();
+    // (one team is called "reconciliation": a word in the data, not a manifest's key)
+    let api = std::fs::read_to_string(fixture("cost_explorer/api.json")).unwrap();
+    env.write("in/api.json", &api.replacen("team$recsys", "team$reconciliation", 1));
     std::fs::copy(fixture("gcp/export.jsonl"), env.path("in/export.jsonl")).unwrap();
     // a delivery manifest next to them is not billing data
     env.write(
         "in/report-Manifest.json",
         r#"{"assemblyId": "1", "reportKeys": ["a.csv.gz"]}"#,
     );
+    // nor are the markers writers leave beside their data
+    env.write("in/_SUCCESS.csv", "");
+    env.write("in/_manifest.json", r#"{"rows": 3}"#);
     // a FIFO would block whoever opens it; a symlink loop would be walked forever
     let fifo = env.path("in/pipe.csv");
     assert!(std::process::Command::new("mkfifo")
