@@ -325,7 +325,7 @@ pub struct EconomicsArgs {
     /// Monthly cost
     #[arg(long)]
     pub cost: String,
-    /// Request volume (per --per)
+    /// Request volume (per --per); the month's volume is rounded to whole requests
     #[arg(long)]
     pub volume: String,
     /// Whether --volume is per day or per month

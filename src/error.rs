@@ -117,6 +117,11 @@ pub enum Error {
     #[error("the commit journal `{path}` cannot be trusted: {message}")]
     Journal { path: PathBuf, message: String },
 
+    /// Something under `--out` that a commit would write through or over is not what mlcost
+    /// writes there (a symbolic link, a directory where a file goes): nothing was replaced.
+    #[error("`{path}` is in the way of the outputs: {what}")]
+    OutputInTheWay { path: PathBuf, what: String },
+
     /// A sum or product left the range of decimal(38,18) or of a 64-bit count.
     #[error("{what} is too large: {detail}")]
     Overflow { what: String, detail: String },
@@ -196,6 +201,9 @@ impl Error {
             ),
             Error::Journal { .. } => Some(
                 "no mlcost run writes such an entry: find out who did, then remove the journal; the published outputs were not touched".into(),
+            ),
+            Error::OutputInTheWay { .. } => Some(
+                "mlcost writes only real directories and regular files under --out and never follows a symbolic link there; move it away and run again".into(),
             ),
             Error::Overflow { .. } => Some(
                 "amounts are exact decimal(38,18) (up to 10^20 per value and per total) and counts 64-bit; check the input for a corrupted value".into(),

@@ -245,6 +245,9 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
             let n = match c[2].as_deref().map(Money::parse) {
                 Some(Ok(x)) if x.0 >= 0 && x.0 % crate::money::ONE == 0 => x.0 / crate::money::ONE,
                 Some(Ok(x)) if x.0 < 0 => return Err(bad("negative request count")),
+                Some(Err(crate::money::ParseMoneyError::OutOfRange)) => {
+                    return Err(bad("request count too large"))
+                }
                 _ => return Err(bad("not a whole number")),
             };
             let Ok(n) = i64::try_from(n) else {
@@ -316,9 +319,10 @@ fn read_revenue(path: &Path, r: &SideReader) -> Result<Revenue> {
         |row, c| {
             let (period, model_id) = row_key(row, &c[0], &c[1], tagger)?;
             let parse = |column: &'static str, v: &Option<String>| {
-                v.as_deref().map(Money::parse).transpose().map_err(|_| {
-                    BadRow::new(row, column, "not a decimal number", v).in_period(&period)
-                })
+                v.as_deref()
+                    .map(Money::parse)
+                    .transpose()
+                    .map_err(|e| BadRow::new(row, column, &e.to_string(), v).in_period(&period))
             };
             let r = parse("revenue", &c[2])?;
             let p = parse("value_preserved", &c[3])?;
@@ -455,7 +459,12 @@ fn read_utilization(path: &Path, r: &SideReader) -> Result<BTreeMap<String, Mone
                 .filter(|m| !m.is_empty())
                 .ok_or_else(|| BadRow::new(row, "model_id", "empty model_id", &c[0]))?;
             let v = value.ok_or_else(|| {
-                BadRow::new(row, "utilization", "utilization must be from 0.000001 to 1", &c[1])
+                BadRow::new(
+                    row,
+                    "utilization",
+                    "utilization must be from 0.000001 to 1",
+                    &c[1],
+                )
             })?;
             // one utilisation per model: a second row is a mistake, not a sum or an override
             match out.insert(model, v) {

@@ -7,11 +7,30 @@ use crate::economics::{hidden_costs, unit_economics};
 use crate::error::{Error, Result};
 use crate::money::Money;
 
+/// A non-negative amount given on the command line.
 fn amount(name: &str, v: &str) -> Result<Money> {
-    Money::parse(v).map_err(|e| Error::Usage {
+    let m = Money::parse(v).map_err(|e| Error::Usage {
         message: format!("invalid `--{name}` value `{v}`: {e}"),
         hint: Some("give a plain decimal number such as 28400 or 0.45".into()),
-    })
+    })?;
+    if m.0 < 0 {
+        return Err(Error::Usage {
+            message: format!("`--{name}` cannot be negative, got {v}"),
+            hint: None,
+        });
+    }
+    Ok(m)
+}
+
+/// `v` when it lies in `[min, 1]`, else a usage error.
+fn fraction(name: &str, v: Option<Money>, min: Money, hint: &str) -> Result<Option<Money>> {
+    match v {
+        Some(f) if f < min || f.0 > crate::money::ONE => Err(Error::Usage {
+            message: format!("`--{name}` must be from {min} to 1, got {f}"),
+            hint: Some(hint.into()),
+        }),
+        _ => Ok(v),
+    }
 }
 
 fn opt(name: &str, v: &Option<String>) -> Result<Option<Money>> {
@@ -30,18 +49,34 @@ fn text(args: &EconomicsArgs) -> Result<String> {
                 hint: None,
             })?,
     };
-    let requests = i64::try_from(monthly.0 / crate::money::ONE).map_err(|_| Error::Usage {
+    // requests are a count: the month's volume to the nearest whole request
+    let whole = monthly.mul_int_div(1, crate::money::ONE).map_or(0, |m| m.0);
+    let requests = i64::try_from(whole).map_err(|_| Error::Usage {
         message: "`--volume` is too large".into(),
         hint: None,
     })?;
-    if let Some(u) = opt("utilization", &args.utilization)? {
-        if u.0 <= 0 || u.0 > crate::money::ONE {
-            return Err(Error::Usage {
-                message: format!("`--utilization` must be in (0, 1], got {u}"),
-                hint: Some("45% utilisation is 0.45".into()),
-            });
-        }
+    if requests == 0 {
+        return Err(Error::Usage {
+            message: format!(
+                "`--volume {}` is less than one request a month",
+                args.volume
+            ),
+            hint: Some("give the requests per month (or per day with `--per day`)".into()),
+        });
     }
+    let min_utilization = Money::from_f64(crate::config::MIN_UTILIZATION).unwrap_or_default();
+    let utilization = fraction(
+        "utilization",
+        opt("utilization", &args.utilization)?,
+        min_utilization,
+        "45% utilisation is 0.45",
+    )?;
+    let waste = fraction(
+        "waste-fraction",
+        opt("waste-fraction", &args.waste_fraction)?,
+        Money::ZERO,
+        "a tenth of experiment spend wasted is 0.1",
+    )?;
     let e = unit_economics(
         cost,
         Some(requests),
@@ -50,9 +85,9 @@ fn text(args: &EconomicsArgs) -> Result<String> {
     );
     let h = hidden_costs(
         cost,
-        opt("utilization", &args.utilization)?,
+        utilization,
         opt("experiment-spend", &args.experiment_spend)?,
-        opt("waste-fraction", &args.waste_fraction)?,
+        waste,
         opt("ftes", &args.ftes)?,
         opt("fte-cost", &args.fte_cost)?,
     )?;

@@ -41,7 +41,8 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
     for (model, g) in &f.monthly_growth {
         let _ = writeln!(
             o,
-            "{model}: requests {:+.2}% a month ({})",
+            "{}: requests {:+.2}% a month ({})",
+            crate::escape::terminal(model, crate::escape::SUMMARY_WIDTH),
             g * 100.0,
             f.basis.get(model).map(String::as_str).unwrap_or("")
         );
@@ -65,7 +66,7 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
         }
     }
     for a in &f.alerts {
-        let _ = writeln!(o, "alert: {a}");
+        let _ = writeln!(o, "alert: {}", crate::escape::terminal(a, 400));
     }
     Ok(o)
 }

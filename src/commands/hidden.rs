@@ -52,14 +52,15 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<super::Ou
         "month", "model", "visible", "idle", "experiments", "engineering", "true total", "hidden %"
     );
     let show = |m: Option<Money>| m.map_or("-".to_string(), |m| m.to_fixed(2));
-    let mut totals: BTreeMap<(String, String), (Money, Money)> = BTreeMap::new();
+    // sums of many models' estimates can leave decimal(38,18): None then, shown as such
+    let mut totals: BTreeMap<(String, String), (Option<Money>, Option<Money>)> = BTreeMap::new();
     for r in &all {
         let c = &r.costs;
         let _ = writeln!(
             o,
             "  {:<8} {:<28} {:>13} {:>13} {:>13} {:>13} {:>13} {:>9}",
             r.period,
-            r.model_id,
+            crate::escape::terminal(&r.model_id, 28),
             c.visible.to_fixed(2),
             show(c.idle_capacity),
             show(c.experiment_waste),
@@ -69,18 +70,21 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<super::Ou
         );
         let t = totals
             .entry((r.period.clone(), r.currency.clone()))
-            .or_default();
-        t.0 += c.visible;
-        t.1 += c.hidden_total;
+            .or_insert((Some(Money::ZERO), Some(Money::ZERO)));
+        t.0 = t.0.and_then(|v| v.checked_add(c.visible));
+        t.1 = t.1.and_then(|h| h.checked_add(c.hidden_total));
     }
+    let fixed = |m: Option<Money>, places| m.map_or("out of range".into(), |m| m.to_fixed(places));
     for ((p, cur), (v, h)) in totals {
-        let pct = Money::fraction(h.0 * 100, v.0).map_or("-".into(), |x| x.to_fixed(1));
+        let pct = v.zip(h).and_then(|(v, h)| Money::percent(h, v));
+        let total = v.zip(h).and_then(|(v, h)| v.checked_add(h));
         let _ = writeln!(
             o,
-            "  total {p} {cur}: visible {}, hidden {} ({pct}% of visible), true total {}",
-            v.to_fixed(2),
-            h.to_fixed(2),
-            (v + h).to_fixed(2)
+            "  total {p} {cur}: visible {}, hidden {} ({}% of visible), true total {}",
+            fixed(v, 2),
+            fixed(h, 2),
+            pct.map_or("-".into(), |x| x.to_fixed(1)),
+            fixed(total, 2)
         );
     }
     Ok(super::Outcome::stdout(o))

@@ -36,10 +36,7 @@ fn out_of_range_numbers_name_the_key_and_line() {
             "[targets.models.x]\nmax_cost_pct_of_revenue = inf\n",
             "got inf",
         ),
-        (
-            "[hidden]\ndefault_utilization = 0\n",
-            "above 0 and at most 1",
-        ),
+        ("[hidden]\ndefault_utilization = 0\n", "from 0.000001 to 1"),
         ("[hidden]\nwaste_fraction = 1.5\n", "between 0 and 1"),
         ("[hidden]\nutilization = { a = 2 }\n", "utilisation of `a`"),
         ("[hidden]\nftes = 1e300\n", "from 0 to 10^15"),

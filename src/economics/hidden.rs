@@ -106,15 +106,16 @@ pub fn hidden_for_models(
         .filter(|r| crate::schema::is_model(&r.model_id))
         .collect();
     // engineering time: one monthly amount split exactly over the models of each currency
-    let monthly_eng = match f(cfg.ftes).zip(f(cfg.fte_annual_cost)) {
-        Some((n, c)) => Some(n.checked_mul(c).and_then(|x| x.div_int(12)).ok_or_else(|| {
-            Error::Overflow {
-                what: "the engineering time estimate".into(),
-                detail: "[hidden] ftes x fte_annual_cost leaves decimal(38,18)".into(),
-            }
-        })?),
-        None => None,
-    };
+    let monthly_eng =
+        match f(cfg.ftes).zip(f(cfg.fte_annual_cost)) {
+            Some((n, c)) => Some(n.checked_mul(c).and_then(|x| x.div_int(12)).ok_or_else(
+                || Error::Overflow {
+                    what: "the engineering time estimate".into(),
+                    detail: "[hidden] ftes x fte_annual_cost leaves decimal(38,18)".into(),
+                },
+            )?),
+            None => None,
+        };
     let mut eng: BTreeMap<(String, String), Money> = BTreeMap::new();
     if let Some(total) = monthly_eng {
         let mut by_currency: BTreeMap<&str, Vec<&UnitCostRow>> = BTreeMap::new();

@@ -79,6 +79,8 @@ pub fn read_billing(
     basis: CostBasis,
     options: &ReadOptions,
 ) -> Result<BillingRead> {
+    let prefer = prefer.map(|p| preferred_input(p, &paths)).transpose()?;
+    let prefer = prefer.as_deref();
     let bar = options.progress_bar();
     let mut files = Vec::with_capacity(paths.len());
     let mut groups = Vec::new();
@@ -315,6 +317,27 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
         }
     }
     Ok(Some(set))
+}
+
+/// The billing input `--prefer` names, however it is spelled (`./a.csv`, an absolute path, a
+/// link to it); an error when it names none of them.
+fn preferred_input(prefer: &Path, inputs: &[PathBuf]) -> Result<PathBuf> {
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    let want = canonical(prefer).ok_or_else(|| Error::Io {
+        path: prefer.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::NotFound, "the `--prefer` file"),
+    })?;
+    inputs
+        .iter()
+        .find(|p| canonical(p).as_ref() == Some(&want))
+        .cloned()
+        .ok_or_else(|| Error::Usage {
+            message: format!(
+                "`--prefer {}` is not one of the billing inputs",
+                prefer.display()
+            ),
+            hint: Some("name one of the files `--billing` reads".into()),
+        })
 }
 
 /// Refuses two CUR exports that repeat the same line items, unless `prefer` names the one that

@@ -68,11 +68,18 @@ fn utc_offset_seconds(zone: &str) -> Option<i64> {
         .chars()
         .map(|c| if c.is_ascii_digit() { '9' } else { c })
         .collect();
-    if !matches!(shape.as_str(), "99" | "9999" | "99:99" | "999999" | "99:99:99") {
+    if !matches!(
+        shape.as_str(),
+        "99" | "9999" | "99:99" | "999999" | "99:99:99"
+    ) {
         return None;
     }
     let digits = body.replace(':', "");
-    let field = |at: usize| digits.get(at..at + 2).map_or(Some(0), |f| f.parse::<i64>().ok());
+    let field = |at: usize| {
+        digits
+            .get(at..at + 2)
+            .map_or(Some(0), |f| f.parse::<i64>().ok())
+    };
     let (h, m, s) = (field(0)?, field(2)?, field(4)?);
     (h <= 23 && m <= 59 && s <= 59).then_some(sign * (h * 3600 + m * 60 + s))
 }

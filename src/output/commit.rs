@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 pub const LOCK: &str = ".mlcost.lock";
 
 /// Journal of an interrupted commit: per line, the staged path and the final path, both
-/// relative to the output directory, separated by a tab.
+/// relative to the output directory, separated by a tab; or `-` and a partition to remove.
 const JOURNAL: &str = ".mlcost-commit";
 
 const STAGING_PREFIX: &str = ".mlcost-staging-";
@@ -101,9 +101,22 @@ pub struct Staging {
     hooks: TestHooks,
     /// The staging directory, relative to `out`.
     name: String,
-    /// (staged file, final path), both relative to `out`, in commit order.
-    files: Vec<(PathBuf, PathBuf)>,
+    /// What the commit does, in order.
+    steps: Vec<Step>,
 }
+
+/// One step of a commit; paths relative to the output directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// Move a staged file over its final path (journal line `<staged>\t<target>`).
+    Move { staged: PathBuf, target: PathBuf },
+    /// Remove a table partition this run replaces with nothing (journal line `-\t<dir>`).
+    Remove { partition: PathBuf },
+}
+
+/// Where the previous version of each replaced file, and each removed partition, is kept
+/// inside the staging directory until the commit is done: a failed commit puts them back.
+const PREVIOUS: &str = "previous";
 
 impl Staging {
     /// Creates `<out>/.mlcost-staging-<pid>/`. Call with the output lock held.
@@ -122,7 +135,7 @@ impl Staging {
             out: out.to_path_buf(),
             hooks: hooks.clone(),
             name,
-            files: Vec::new(),
+            steps: Vec::new(),
         })
     }
 
@@ -139,8 +152,18 @@ impl Staging {
     }
 
     fn record(&mut self, relative: &Path) {
-        self.files
-            .push((Path::new(&self.name).join(relative), relative.to_path_buf()));
+        self.steps.push(Step::Move {
+            staged: Path::new(&self.name).join(relative),
+            target: relative.to_path_buf(),
+        });
+    }
+
+    /// Removes the partition `<table>/billing_period=<period>` in the commit (a month this run
+    /// republishes without that table), before the files staged after this call move in.
+    pub fn remove_partition(&mut self, table: &str, period: &str) {
+        self.steps.push(Step::Remove {
+            partition: super::partition_dir(table, period),
+        });
     }
 
     /// Writes one table partition as Parquet (zstd, one row group, fixed row order given by
@@ -193,32 +216,164 @@ impl Staging {
         Ok(())
     }
 
-    /// Moves every staged file into place, in order, then removes the staging directory and
-    /// any staging directory a killed earlier run left behind. Returns the final paths.
+    /// Moves every staged file into place (and removes the partitions asked for), in order,
+    /// then removes the staging directory and any staging directory a killed earlier run left
+    /// behind. Returns the final paths.
+    ///
+    /// Everything that can be checked is checked before the first rename (`preflight`): no
+    /// symbolic link on the way, no directory where a file goes. A step that still fails
+    /// (an I/O error) undoes the steps before it, so the outputs are the previous ones again;
+    /// only when that undoing fails too is the journal left for the next run to complete.
     pub fn commit(self) -> Result<Vec<PathBuf>> {
+        if let Err(e) = self.preflight() {
+            self.discard();
+            return Err(e);
+        }
         // The journal makes the renames one step: a run killed half-way through them is
         // completed by the next run (`recover`), so the outputs never stay half old, half new.
         let mut journal = String::new();
-        for (staged, target) in &self.files {
-            journal.push_str(&format!("{}\t{}\n", unix(staged)?, unix(target)?));
+        for step in &self.steps {
+            journal.push_str(&match step {
+                Step::Move { staged, target } => format!("{}\t{}\n", unix(staged)?, unix(target)?),
+                Step::Remove { partition } => format!("-\t{}\n", unix(partition)?),
+            });
         }
         write_file_atomic(&self.out.join(JOURNAL), journal.as_bytes())?;
-        let mut done = Vec::with_capacity(self.files.len());
-        for (i, (staged, target)) in self.files.iter().enumerate() {
-            move_into_place(&self.out, staged, target)?;
+        let previous = Path::new(&self.name).join(PREVIOUS);
+        let mut done = Vec::with_capacity(self.steps.len());
+        for (i, step) in self.steps.iter().enumerate() {
+            if let Err(e) = self.apply(step, &previous) {
+                return Err(self.undo(&self.steps[..i], &previous, e));
+            }
             if i == 0 {
                 self.hooks.pause("commit");
             }
-            done.push(self.out.join(target));
+            if let Step::Move { target, .. } = step {
+                done.push(self.out.join(target));
+            }
         }
         let _ = std::fs::remove_file(self.out.join(JOURNAL));
         remove_stale_staging(&self.out);
         Ok(done)
     }
 
+    /// Checks every step can be taken, creating the directories the targets need.
+    fn preflight(&self) -> Result<()> {
+        let in_the_way = |path: PathBuf, what: &str| Error::OutputInTheWay {
+            path,
+            what: what.to_string(),
+        };
+        for step in &self.steps {
+            let path = match step {
+                Step::Move { target, .. } => target,
+                Step::Remove { partition } => partition,
+            };
+            if let Some(link) = first_symlink(&self.out, path) {
+                return Err(in_the_way(link, "a symbolic link"));
+            }
+            let full = self.out.join(path);
+            let meta = std::fs::symlink_metadata(&full).ok();
+            match step {
+                Step::Move { .. } => {
+                    if meta.is_some_and(|m| !m.is_file()) {
+                        return Err(in_the_way(full, "not a regular file"));
+                    }
+                    if let Some(parent) = full.parent() {
+                        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+                            path: parent.to_path_buf(),
+                            source,
+                        })?;
+                    }
+                }
+                Step::Remove { .. } => {
+                    if meta.is_some_and(|m| !m.is_dir()) {
+                        return Err(in_the_way(full, "not a directory"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes one step, keeping what it replaces under `previous` (a hard link for a file, so
+    /// the final path never goes missing; the directory itself for a removed partition).
+    fn apply(&self, step: &Step, previous: &Path) -> Result<()> {
+        let out = &self.out;
+        match step {
+            Step::Move { staged, target } => {
+                let full = out.join(target);
+                if full.exists() {
+                    let keep = out.join(previous).join(target);
+                    make_parent(&keep)?;
+                    let linked = std::fs::hard_link(&full, &keep)
+                        .or_else(|_| std::fs::copy(&full, &keep).map(|_| ()));
+                    linked.map_err(|source| Error::Write { path: keep, source })?;
+                }
+                move_into_place(out, staged, target)
+            }
+            Step::Remove { partition } => {
+                let full = out.join(partition);
+                if !full.exists() {
+                    return Ok(());
+                }
+                // one rename: a reader sees the whole partition or none of it
+                let keep = out.join(previous).join(partition);
+                make_parent(&keep)?;
+                std::fs::rename(&full, &keep).map_err(|source| Error::Write { path: full, source })
+            }
+        }
+    }
+
+    /// Undoes `done` (newest first) after `error`, which it returns. Each staged file goes
+    /// back to staging before the previous version returns, so that when undoing fails half
+    /// way the journal still describes the commit and the next run completes it.
+    fn undo(&self, done: &[Step], previous: &Path, error: Error) -> Error {
+        let out = &self.out;
+        let undo = |step: &Step| -> std::io::Result<()> {
+            match step {
+                Step::Move { staged, target } => {
+                    let keep = out.join(previous).join(target);
+                    std::fs::rename(out.join(target), out.join(staged))?;
+                    match keep.exists() {
+                        true => std::fs::rename(&keep, out.join(target)),
+                        false => Ok(()),
+                    }
+                }
+                Step::Remove { partition } => {
+                    let keep = out.join(previous).join(partition);
+                    match keep.exists() {
+                        true => std::fs::rename(&keep, out.join(partition)),
+                        false => Ok(()),
+                    }
+                }
+            }
+        };
+        for step in done.iter().rev() {
+            if let Err(e) = undo(step) {
+                tracing::error!(
+                    "the commit failed and could not be undone ({e}); the next run completes it"
+                );
+                return error;
+            }
+        }
+        let _ = std::fs::remove_file(out.join(JOURNAL));
+        let _ = std::fs::remove_dir_all(out.join(&self.name));
+        error
+    }
+
     /// Abandons the run: removes the staging directory; nothing under `--out` changed.
     pub fn discard(self) {
         let _ = std::fs::remove_dir_all(self.out.join(&self.name));
+    }
+}
+
+fn make_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(parent) => std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+            path: parent.to_path_buf(),
+            source,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -242,12 +397,7 @@ fn unix(p: &Path) -> Result<String> {
 
 fn move_into_place(out: &Path, staged: &Path, target: &Path) -> Result<()> {
     let target = out.join(target);
-    if let Some(parent) = target.parent() {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
+    make_parent(&target)?;
     std::fs::rename(out.join(staged), &target).map_err(|source| Error::Write {
         path: target.to_path_buf(),
         source,
@@ -281,13 +431,27 @@ pub fn recover(out: &Path) -> Result<()> {
         path: journal_path.clone(),
         message: why,
     })?;
-    for (staged, target) in &entries {
-        if out.join(staged).exists() {
-            tracing::warn!(
-                "completing the interrupted commit of `{}`",
-                target.display()
-            );
-            move_into_place(out, staged, target)?;
+    for step in &entries {
+        match step {
+            Step::Move { staged, target } if out.join(staged).exists() => {
+                tracing::warn!(
+                    "completing the interrupted commit of `{}`",
+                    target.display()
+                );
+                move_into_place(out, staged, target)?;
+            }
+            Step::Remove { partition } if out.join(partition).exists() => {
+                tracing::warn!(
+                    "completing the interrupted removal of `{}`",
+                    partition.display()
+                );
+                // the marker first: a sensor never takes a partition being taken apart
+                let full = out.join(partition);
+                let _ = std::fs::remove_file(full.join(super::SUCCESS));
+                std::fs::remove_dir_all(&full)
+                    .map_err(|source| Error::Write { path: full, source })?;
+            }
+            _ => {}
         }
     }
     let _ = std::fs::remove_file(&journal_path);
@@ -296,10 +460,7 @@ pub fn recover(out: &Path) -> Result<()> {
 }
 
 /// Parses and checks every journal line; the first bad one is the error.
-fn check_journal(
-    out: &Path,
-    journal: &[u8],
-) -> std::result::Result<Vec<(PathBuf, PathBuf)>, String> {
+fn check_journal(out: &Path, journal: &[u8]) -> std::result::Result<Vec<Step>, String> {
     let text = std::str::from_utf8(journal).map_err(|_| "it is not UTF-8 text".to_string())?;
     let mut entries = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -308,6 +469,19 @@ fn check_journal(
         let (staged, target) = line
             .split_once('\t')
             .ok_or_else(|| bad("not two tab-separated paths"))?;
+        if staged == "-" {
+            let partition = plain_relative(target)
+                .filter(|p| p.len() == 2 && is_partition(&p[0], &p[1]))
+                .ok_or_else(|| bad("the removal is not of a table partition"))?
+                .join("/");
+            if let Some(link) = first_symlink(out, Path::new(&partition)) {
+                return Err(bad(&format!("`{}` is a symbolic link", link.display())));
+            }
+            entries.push(Step::Remove {
+                partition: PathBuf::from(partition),
+            });
+            continue;
+        }
         let staged = plain_relative(staged)
             .ok_or_else(|| bad("the staged path is not a plain relative path"))?;
         let target =
@@ -326,7 +500,10 @@ fn check_journal(
                 return Err(bad(&format!("`{}` is a symbolic link", link.display())));
             }
         }
-        entries.push((PathBuf::from(staged), PathBuf::from(target)));
+        entries.push(Step::Move {
+            staged: PathBuf::from(staged),
+            target: PathBuf::from(target),
+        });
     }
     Ok(entries)
 }
@@ -345,15 +522,19 @@ fn is_publishable(target: &[String]) -> bool {
     match target {
         [name] => name == super::MANIFEST,
         [table, partition, file] => {
-            super::TABLES.contains(&table.as_str())
-                && partition
-                    .strip_prefix("billing_period=")
-                    .is_some_and(|p| crate::ingest::billing_period(p).as_deref() == Some(p))
-                && PARTITION_FILES.contains(&file.as_str())
+            is_partition(table, partition) && PARTITION_FILES.contains(&file.as_str())
         }
         [table, file] => table == super::QUARANTINE_DIR && file == super::NO_PERIOD_QUARANTINE,
         _ => false,
     }
+}
+
+/// `<table>/billing_period=YYYY-MM` of a table mlcost writes.
+fn is_partition(table: &str, partition: &str) -> bool {
+    super::TABLES.contains(&table)
+        && partition
+            .strip_prefix("billing_period=")
+            .is_some_and(|p| crate::ingest::billing_period(p).as_deref() == Some(p))
 }
 
 /// The first existing symbolic link among `out/p`'s components below `out`, if any.
@@ -521,12 +702,74 @@ mod tests {
         assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
     }
 
+    /// A commit that fails at its second step puts the first file's previous version back and
+    /// leaves neither journal nor staging.
+    #[test]
+    fn a_failed_commit_is_undone() {
+        let out = tempfile::tempdir().unwrap();
+        let dir = out.path().join("unit_costs/billing_period=2026-10");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("_manifest.json"), "old").unwrap();
+        let old_partition = out.path().join("hidden_costs/billing_period=2026-10");
+        std::fs::create_dir_all(&old_partition).unwrap();
+        std::fs::write(old_partition.join("_SUCCESS"), "").unwrap();
+        let mut s = Staging::new(out.path(), &TestHooks::default()).unwrap();
+        let first = Path::new("unit_costs/billing_period=2026-10/_manifest.json");
+        s.write_text(first, b"new").unwrap();
+        s.remove_partition("hidden_costs", "2026-10");
+        s.write_text(Path::new("manifest.json"), b"{}").unwrap();
+        // the last staged file vanishes: its rename fails after the first two steps
+        std::fs::remove_file(out.path().join(&s.name).join("manifest.json")).unwrap();
+        assert!(s.commit().is_err());
+        assert_eq!(
+            std::fs::read_to_string(out.path().join(first)).unwrap(),
+            "old"
+        );
+        assert!(old_partition.join("_SUCCESS").exists());
+        let mut names: Vec<_> = std::fs::read_dir(out.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["hidden_costs", "unit_costs"]);
+    }
+
+    /// Nothing moves when a target is a directory or a path goes through a symbolic link.
+    #[test]
+    fn preflight_refuses_what_is_in_the_way() {
+        let out = tempfile::tempdir().unwrap();
+        let victim = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(out.path().join("unit_costs")).unwrap();
+        std::os::unix::fs::symlink(
+            victim.path(),
+            out.path().join("unit_costs/billing_period=2026-10"),
+        )
+        .unwrap();
+        let mut s = Staging::new(out.path(), &TestHooks::default()).unwrap();
+        s.write_text(Path::new("manifest.json"), b"{}").unwrap();
+        s.write_text(Path::new("unit_costs/billing_period=2026-10/_SUCCESS"), b"")
+            .unwrap();
+        let e = s.commit().unwrap_err();
+        assert!(matches!(e, Error::OutputInTheWay { .. }), "{e}");
+        assert!(!out.path().join("manifest.json").exists());
+        assert_eq!(std::fs::read_dir(victim.path()).unwrap().count(), 0);
+
+        std::fs::create_dir_all(out.path().join("manifest.json")).unwrap();
+        let mut s = Staging::new(out.path(), &TestHooks::default()).unwrap();
+        s.write_text(Path::new("manifest.json"), b"{}").unwrap();
+        let e = s.commit().unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
+        assert!(!out.path().join(JOURNAL).exists());
+    }
+
     #[test]
     fn journal_entries_are_checked() {
         let out = tempfile::tempdir().unwrap();
         let ok = ".mlcost-staging-7/unit_costs/billing_period=2026-10/_SUCCESS\tunit_costs/billing_period=2026-10/_SUCCESS\n\
+                  -\thidden_costs/billing_period=2026-10\n\
                   .mlcost-staging-7/manifest.json\tmanifest.json\n";
-        assert_eq!(check_journal(out.path(), ok.as_bytes()).unwrap().len(), 2);
+        assert_eq!(check_journal(out.path(), ok.as_bytes()).unwrap().len(), 3);
         for bad in [
             ".mlcost-staging-7/manifest.json\t../manifest.json\n",
             ".mlcost-staging-7/x/billing_period=2026-10/_SUCCESS\tx/billing_period=2026-10/_SUCCESS\n",
@@ -534,6 +777,10 @@ mod tests {
             "staging/manifest.json\tmanifest.json\n",
             ".mlcost-staging-7//manifest.json\t/manifest.json\n",
             ".mlcost-staging-7/./manifest.json\t./manifest.json\n",
+            "-\tmanifest.json\n",
+            "-\thidden_costs\n",
+            "-\thidden_costs/billing_period=2026-10/_SUCCESS\n",
+            "-\t../hidden_costs/billing_period=2026-10\n",
         ] {
             assert!(check_journal(out.path(), bad.as_bytes()).is_err(), "{bad}");
         }

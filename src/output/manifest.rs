@@ -91,6 +91,10 @@ pub struct RunDetail {
     pub outputs: Vec<String>,
     /// Months this run restated (their full history is in each partition's `_manifest.json`).
     pub restatements: Vec<Restatement>,
+    /// Partitions of a republished month that this run removed because it does not write
+    /// their table (`training_amortization` when amortisation is off, `hidden_costs`, which
+    /// `mlcost hidden` derives from the replaced unit costs), as `<table>/billing_period=P`.
+    pub removed: Vec<String>,
 }
 
 /// A table partition currently published.
@@ -333,10 +337,11 @@ fn legacy_partition(out: &Path, period: &str) -> Option<PartitionManifest> {
 }
 
 /// Every partition published under `out` once `replacing` (this run's partitions, with its
-/// run id and time) are in place.
+/// run id and time) are in place and `removing` are gone.
 pub fn published_partitions(
     out: &Path,
     replacing: &[(String, String)],
+    removing: &[(String, String)],
     run_id: &str,
     at: &str,
 ) -> Vec<PublishedPartition> {
@@ -365,6 +370,9 @@ pub fn published_partitions(
                 published_at: Some(at.to_string()),
             },
         );
+    }
+    for key in removing {
+        all.remove(key);
     }
     all.into_values().collect()
 }

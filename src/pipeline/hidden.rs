@@ -109,7 +109,7 @@ fn stage(
         .collect();
     if let Ok(text) = std::fs::read(out.join(output::MANIFEST)) {
         if let Ok(mut m) = serde_json::from_slice::<serde_json::Value>(&text) {
-            let partitions = output::published_partitions(out, &published, run_id, at);
+            let partitions = output::published_partitions(out, &published, &[], run_id, at);
             m["partitions"] = serde_json::to_value(partitions)
                 .map_err(|e| Error::Internal(format!("cannot serialise the partitions: {e}")))?;
             let json = serde_json::to_vec_pretty(&m)

@@ -59,8 +59,10 @@ pub fn run(
     let run = RunId::new();
     // one writer per output directory, for the whole run (the kernel releases it at exit)
     let _lock = output::OutputLock::acquire(&job.out, job.wait)?;
-    output::recover(&job.out)?;
-    match stages(job, loaded, &run, read, hooks) {
+    let done = output::recover(&job.out)
+        .map_err(Box::<Stop>::from)
+        .and_then(|()| stages(job, loaded, &run, read, hooks));
+    match done {
         Ok(done) => Ok(done),
         Err(mut stop) => {
             let manifest = publish::record_failure(job, &run, &mut stop);
@@ -105,10 +107,10 @@ fn stages(
     hooks.pause("read");
     let ledger = ledger::build(&billing.groups, config, period)?;
     let mut quarantined = record::quarantine_details(&billing, &ledger, basis, period)?;
+    let periods = record::periods(&ledger, &quarantined, period);
     quarantined.extend(side.bad_rows(job));
     let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, side.requests());
     record::every_rule_matched(&rules, &allocation, loaded.path.as_deref())?;
-    let periods = record::periods(&ledger, period);
     let (schedules, opening_schedules) = amortize_months(job, &mut allocation, &rules, &periods)?;
     let compliance = compliance::assess(&ledger, tagger.required());
     let (unit_rows, volume_report) = economics::unit_costs(

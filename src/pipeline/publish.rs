@@ -67,6 +67,8 @@ pub(super) fn publish(
         &mut detail,
     )
     .and_then(|published| {
+        let removed = stage_removals(&mut staging, &job.out, tables, periods);
+        detail.removed = removed.iter().map(|(t, p)| partition_name(t, p)).collect();
         detail.outputs.push(output::MANIFEST.to_string());
         let manifest = Manifest {
             status: RunStatus::Published,
@@ -79,6 +81,7 @@ pub(super) fn publish(
             partitions: output::published_partitions(
                 &job.out,
                 &published,
+                &removed,
                 &run.id,
                 &run.started_at,
             ),
@@ -100,6 +103,45 @@ pub(super) fn publish(
     }
 }
 
+/// Stages the removal of the partitions of the months this run republishes whose table it
+/// does not write: left in place they would describe the month as the replaced run saw it.
+/// Returns them as (table, period).
+fn stage_removals(
+    staging: &mut Staging,
+    out: &Path,
+    tables: &Tables,
+    periods: &BTreeSet<String>,
+) -> Vec<(String, String)> {
+    let written = tables.names();
+    let mut removed = Vec::new();
+    for table in [output::TRAINING_AMORTIZATION, output::HIDDEN_COSTS] {
+        if written.contains(&table) {
+            continue;
+        }
+        for p in periods {
+            if out.join(output::partition_dir(table, p)).exists() {
+                tracing::warn!(
+                    "`{}` removed: this run republishes {p} without it{}",
+                    partition_name(table, p),
+                    match table {
+                        output::HIDDEN_COSTS => " (run `mlcost hidden` again to estimate it)",
+                        _ => " (amortisation is off)",
+                    }
+                );
+                staging.remove_partition(table, p);
+                removed.push((table.to_string(), p.clone()));
+            }
+        }
+    }
+    removed
+}
+
+fn partition_name(table: &str, period: &str) -> String {
+    output::partition_dir(table, period)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
 /// Records a run that was not published in `manifest.json` (and its quarantined rows in
 /// `quarantine/rejected_run.csv`), best effort: the run failed already, so a record that
 /// cannot be written is a warning, not a second error. Returns the manifest.
@@ -113,7 +155,7 @@ pub(super) fn record_failure(job: &Job, run: &RunId, stop: &mut Stop) -> Manifes
         schema_version: crate::schema::SCHEMA_VERSION,
         run: run.info(),
         detail: stop.detail.take().map(|d| *d),
-        partitions: output::published_partitions(&job.out, &[], &run.id, ""),
+        partitions: output::published_partitions(&job.out, &[], &[], &run.id, ""),
     };
     let written = manifest_json(&manifest)
         .and_then(|json| output::write_file_atomic(&job.out.join(output::MANIFEST), &json));

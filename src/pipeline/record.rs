@@ -66,6 +66,7 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
         },
         outputs: Vec::new(),
         restatements: Vec::new(),
+        removed: Vec::new(),
     }
 }
 
@@ -130,10 +131,22 @@ pub(super) fn quarantine_details(
     Ok(out)
 }
 
-/// The months this run replaces: every month it counted, and the one asked for (refused by
-/// `refusal` when it has no counted row).
-pub(super) fn periods(ledger: &ledger::Ledger, period: Option<&str>) -> BTreeSet<String> {
+/// The months this run replaces: every month of the input, including one whose rows were all
+/// quarantined (left out, the previous run's version of it would stay published as if this
+/// input agreed with it), and the one asked for. `refusal` refuses those without a counted
+/// row unless `--allow-empty`.
+pub(super) fn periods(
+    ledger: &ledger::Ledger,
+    quarantined_billing_rows: &[QuarantinedRow],
+    period: Option<&str>,
+) -> BTreeSet<String> {
     let mut periods: BTreeSet<String> = ledger.periods().into_iter().collect();
+    periods.extend(
+        quarantined_billing_rows
+            .iter()
+            .filter_map(|r| r.period.clone())
+            .filter(|p| period.is_none_or(|want| want == p)),
+    );
     if let Some(p) = period {
         periods.insert(p.to_string());
     }

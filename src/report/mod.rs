@@ -291,7 +291,12 @@ pub fn explain_text(
     let mut currencies: Vec<&str> = rows.iter().map(|r| r.currency.as_str()).collect();
     currencies.dedup();
     for currency in currencies {
-        let _ = writeln!(o, "{model} in {period} ({currency}), cost basis {basis}");
+        let _ = writeln!(
+            o,
+            "{} in {period} ({}), cost basis {basis}",
+            shown(model),
+            shown(currency)
+        );
         // (method, rule, pool) -> phase -> (cost, share)
         let mut parts: BTreeMap<(String, Option<String>, Option<String>), PhaseCosts> =
             BTreeMap::new();
@@ -313,18 +318,19 @@ pub fn explain_text(
         let mut lines: Vec<(String, String)> = Vec::new();
         for ((method, rule, pool), phases) in &parts {
             let sum: Money = phases.values().map(|p| p.0).sum();
-            let mut label = method.clone();
+            let mut label = shown(method);
             if let (Some(rule), false) = (rule, method.starts_with("rule:")) {
-                label.push_str(&format!(" (tags completed by rule:{rule})"));
+                label.push_str(&format!(" (tags completed by rule:{})", shown(rule)));
             }
             if let Some(pool) = pool {
                 if let Some(share) = phases.values().find_map(|p| p.1) {
-                    label.push_str(&format!(" (share {} of pool {pool})", share.to_fixed(6)));
+                    let share = share.to_fixed(6);
+                    label.push_str(&format!(" (share {share} of pool {})", shown(pool)));
                 }
             }
             lines.push((format!("  {label}"), sum.to_string()));
             for (phase, (cost, _)) in phases {
-                lines.push((format!("    {phase}"), cost.to_string()));
+                lines.push((format!("    {}", shown(phase)), cost.to_string()));
             }
         }
         lines.push(("  total".to_string(), total.to_string()));
@@ -347,7 +353,7 @@ pub fn estimate_text(e: &crate::estimate::Estimate) -> String {
     );
     for m in &e.models {
         let _ = writeln!(o);
-        let _ = writeln!(o, "{}", m.name);
+        let _ = writeln!(o, "{}", shown(&m.name));
         let _ = writeln!(
             o,
             "  {:<17} {:<22} {:<13} {:>8} {:>16} {:>14} {:>14}",
@@ -397,7 +403,7 @@ pub fn compare_text(
     let mut o = String::new();
     let _ = writeln!(o, "What if {}:", overrides.join(", "));
     for (b, a) in base.models.iter().zip(&alt.models) {
-        let _ = writeln!(o, "  {}", b.name);
+        let _ = writeln!(o, "  {}", shown(&b.name));
         let _ = writeln!(
             o,
             "    {:<17} {:>14} {:>14} {:>14} {:>8}",
@@ -465,14 +471,14 @@ pub fn plan_vs_actual_text(
         let _ = writeln!(
             o,
             "  {:<20} {:<17} {:>14} {:>14} {:>14}",
-            r.model,
+            shown(&r.model),
             r.category,
             r.planned.to_fixed(2),
             r.actual.map_or("no data".to_string(), |a| a.to_fixed(2)),
             r.gap.map_or("-".to_string(), |g| g.to_fixed(2))
         );
         if let Some(n) = &r.note {
-            let _ = writeln!(o, "    note: {n}");
+            let _ = writeln!(o, "    note: {}", crate::escape::terminal(n, 400));
         }
     }
     o
@@ -490,13 +496,13 @@ pub fn frontier_text(cands: &[crate::estimate::Candidate]) -> String {
         let _ = writeln!(
             o,
             "  {:<20} {:>9} {:>14} {:<10} {:>18}",
-            c.name,
+            shown(&c.name),
             c.accuracy,
             c.monthly_cost.to_fixed(2),
             if c.optimal {
                 "yes".to_string()
             } else {
-                format!("no: {}", c.dominated_by.as_deref().unwrap_or("-"))
+                format!("no: {}", shown(c.dominated_by.as_deref().unwrap_or("-")))
             },
             c.marginal_cost_per_point
                 .map_or("-".to_string(), |m| m.to_fixed(2))

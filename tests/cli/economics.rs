@@ -107,7 +107,8 @@ fn economics_command_text_and_json() {
     ]);
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr.contains("`--utilization` must be in (0, 1]"),
+        r.stderr
+            .contains("`--utilization` must be from 0.000001 to 1, got 1.5"),
         "{}",
         r.stderr
     );

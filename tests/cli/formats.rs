@@ -495,4 +495,21 @@ fn a_cur_month_delivered_twice_needs_prefer() {
     );
     // only the preferred export is counted: 71.0000000181 + 1 restated
     assert_eq!(totals(&env)[&key("2026-10", "USD")], "72.0000000181");
+    // the same file spelled another way still wins; a file that is not an input is refused
+    let mut args = vec!["attribute", "--billing", "first.csv", "second.csv"];
+    args.extend(["--out", "out", "--prefer", "./second.csv"]);
+    let r = env.run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(totals(&env)[&key("2026-10", "USD")], "72.0000000181");
+    let last = args.len() - 1;
+    args[last] = "first.csv.bak";
+    env.write("first.csv.bak", &with_interval);
+    let r = env.run(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`--prefer first.csv.bak` is not one of the billing inputs"),
+        "{}",
+        r.stderr
+    );
 }

@@ -546,7 +546,10 @@ fn issue12_13_inputs_json_fifo_symlink_loop_and_the_output_directory() {
     std::fs::create_dir_all(env.path("in")).unwrap();
     // (one team is called "reconciliation": a word in the data, not a manifest's key)
     let api = std::fs::read_to_string(fixture("cost_explorer/api.json")).unwrap();
-    env.write("in/api.json", &api.replacen("team$recsys", "team$reconciliation", 1));
+    env.write(
+        "in/api.json",
+        &api.replacen("team$recsys", "team$reconciliation", 1),
+    );
     std::fs::copy(fixture("gcp/export.jsonl"), env.path("in/export.jsonl")).unwrap();
     // a delivery manifest next to them is not billing data
     env.write(
@@ -766,4 +769,317 @@ fn issue12_neighbours_of_the_findings() {
     let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
     let ranker = rows.iter().find(|r| r["model_id"] == "ranker").unwrap();
     assert_eq!(ranker["idle_capacity"], "177.4913", "{ranker}");
+}
+
+/// Review 1.3: a month republished without amortisation (or after `mlcost hidden`) keeps no
+/// partition of the replaced run: training schedules and hidden costs of that month would
+/// describe a bill that is no longer the published one.
+#[test]
+fn issue12_review_republished_month_keeps_no_stale_partition() {
+    let env = TestEnv::new();
+    let config = env.write(
+        "c.toml",
+        "[amortize]\ntraining_months = 3\n[hidden]\ndefault_utilization = 0.5\n",
+    );
+    let c = config.to_str().unwrap();
+    let r = attribute(&env, &basic(&env), &["--config", c]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["hidden", "--input", "out", "--config", c]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for t in ["training_amortization", "hidden_costs"] {
+        for p in ["2026-09", "2026-10"] {
+            let dir = format!("out/{t}/billing_period={p}/_SUCCESS");
+            assert!(env.path(&dir).exists(), "{dir}");
+        }
+    }
+    // October again: its hidden costs were estimated from the unit costs it replaces
+    let october = month_only(&env, "2026-10");
+    let r = attribute(&env, &october, &["--config", c]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`hidden_costs/billing_period=2026-10` removed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!env.path("out/hidden_costs/billing_period=2026-10").exists());
+    assert!(env
+        .path("out/hidden_costs/billing_period=2026-09/_SUCCESS")
+        .exists());
+    let m = manifest(&env.path("out"));
+    assert_eq!(
+        m["removed"],
+        serde_json::json!(["hidden_costs/billing_period=2026-10"])
+    );
+    let listed: Vec<String> = m["partitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{}/{}", p["table"], p["billing_period"]))
+        .collect();
+    assert!(
+        !listed
+            .iter()
+            .any(|p| p.contains("hidden") && p.contains("2026-10")),
+        "{listed:?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|p| p.contains("hidden") && p.contains("2026-09")),
+        "{listed:?}"
+    );
+    // both months again with amortisation off: no schedule of either month is left
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for p in ["2026-09", "2026-10"] {
+        for t in ["training_amortization", "hidden_costs"] {
+            let dir = format!("out/{t}/billing_period={p}");
+            assert!(!env.path(&dir).exists(), "{dir}");
+        }
+    }
+    assert_eq!(
+        manifest(&env.path("out"))["removed"],
+        serde_json::json!([
+            "training_amortization/billing_period=2026-09",
+            "training_amortization/billing_period=2026-10",
+            "hidden_costs/billing_period=2026-09"
+        ])
+    );
+}
+
+/// Review 2.1 and 3.2: a commit checks the whole way before its first rename. A partition
+/// directory that is a symbolic link (to a directory the run must never write into) or a
+/// directory where a file goes stops the run with nothing replaced, and the next run, once
+/// the obstacle is gone, publishes normally.
+#[test]
+fn issue12_review_commit_checks_the_way_before_the_first_rename() {
+    let env = TestEnv::new();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // a failed run records itself in manifest.json and its quarantined rows beside it
+    let skip = [
+        "manifest.json",
+        ".mlcost.lock",
+        "quarantine/rejected_run.csv",
+    ];
+    let before = tree_bytes(&env.path("out"), &skip);
+    // October's unit_costs partition replaced by a link to someone else's directory
+    let victim = env.path("victim");
+    std::fs::create_dir_all(&victim).unwrap();
+    let partition = env.path("out/unit_costs/billing_period=2026-10");
+    std::fs::rename(&partition, env.path("moved")).unwrap();
+    std::os::unix::fs::symlink(&victim, &partition).unwrap();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("in the way of the outputs: a symbolic link"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_dir(&victim).unwrap().count(), 0);
+    assert_eq!(manifest(&env.path("out"))["status"], "failed");
+    assert!(!env.path("out/.mlcost-commit").exists());
+    // a directory where September's data file goes: same, and September is untouched
+    std::fs::remove_file(&partition).unwrap();
+    std::fs::rename(env.path("moved"), &partition).unwrap();
+    let part = env.path("out/cost_by_model/billing_period=2026-09/part-0.parquet");
+    let kept = std::fs::read(&part).unwrap();
+    std::fs::remove_file(&part).unwrap();
+    std::fs::create_dir_all(&part).unwrap();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    std::fs::remove_dir(&part).unwrap();
+    std::fs::write(&part, kept).unwrap();
+    let after = tree_bytes(&env.path("out"), &skip);
+    let changed: Vec<_> = after
+        .keys()
+        .filter(|k| after.get(*k) != before.get(*k))
+        .collect();
+    assert!(
+        changed.is_empty() && after.len() == before.len(),
+        "{changed:?}"
+    );
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// Review 2.2: a full run in which every row of a month is quarantined does not leave the
+/// previous run's version of that month published as if this input agreed with it: the month
+/// is refused as empty, and `--allow-empty` replaces it with empty tables and its quarantine.
+#[test]
+fn issue12_review_a_month_whose_rows_are_all_quarantined_is_not_kept_silently() {
+    let env = TestEnv::new();
+    assert_eq!(attribute(&env, &basic(&env), &[]).code, 0);
+    let before = published(&env.path("out"));
+    // October restated, but every October cost is unreadable
+    let text = std::fs::read_to_string(fixture("focus/basic.csv")).unwrap();
+    let broken: String = text
+        .lines()
+        .map(|l| match l.starts_with("2026-10") {
+            true => {
+                let mut cells: Vec<&str> = l.rsplitn(6, ',').collect();
+                cells[3] = "n/a"; // EffectiveCost
+                cells.reverse();
+                format!("{}\n", cells.join(","))
+            }
+            false => format!("{l}\n"),
+        })
+        .collect();
+    let billing = env.write("broken.csv", &broken);
+    let billing = billing.to_str().unwrap();
+    let r = attribute(&env, billing, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no usable billing row for 2026-10"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        before == published(&env.path("out")),
+        "a month was replaced"
+    );
+    let r = attribute(&env, billing, &["--allow-empty"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let months: Vec<String> = rows(&read_table(&env.path("out"), "cost_by_model"))
+        .iter()
+        .map(|r| r["billing_period"].clone())
+        .collect();
+    assert!(!months.iter().any(|m| m == "2026-10"), "{months:?}");
+    assert!(months.iter().any(|m| m == "2026-09"), "{months:?}");
+    let q =
+        std::fs::read_to_string(env.path("out/quarantine/billing_period=2026-10/quarantine.csv"))
+            .unwrap();
+    assert!(q.contains("n/a"), "{q}");
+}
+
+/// Review 1.1, 1.5 and the lower findings on numbers: nothing out of range is saturated or
+/// silently dropped. A cost per 1,000 requests beyond decimal(38,18) is null with its reason;
+/// engineering time that overflows is an error; a utilisation that rounds to nothing, a
+/// negative or sub-request volume and a waste fraction above 1 are refused.
+#[test]
+fn issue12_review_numbers_are_never_saturated_or_dropped() {
+    let env = TestEnv::new();
+    // one October inference row of 9 x 10^19 for ranker, one request
+    let text = std::fs::read_to_string(fixture("focus/basic.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let row = lines
+        .find(|l| l.starts_with("2026-10") && l.contains("inference") && l.contains("ranker"))
+        .unwrap();
+    let mut cells: Vec<&str> = row.rsplitn(6, ',').collect();
+    cells[3] = "90000000000000000000";
+    cells.reverse();
+    let billing = env.write("big.csv", &format!("{header}\n{}\n", cells.join(",")));
+    env.write("req.csv", "date,model_id,requests\n2026-10-01,ranker,1\n");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--requests",
+        "req.csv",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let units = rows(&read_table(&env.path("out"), "unit_costs"));
+    let ranker = find(&units, &[("model_id", "ranker")]);
+    assert_eq!(ranker["cost_per_request"], "90000000000000000000");
+    assert_eq!(ranker["cost_per_1000_requests"], "null");
+    assert_eq!(
+        ranker["unit_cost_reason"],
+        "out of range for decimal(38,18)"
+    );
+
+    let e = |args: &[&str], want: &str| {
+        let r = env.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(want), "{args:?}: {}", r.stderr);
+    };
+    let eco = |extra: &[&str]| {
+        let mut a = vec!["economics", "--cost", "100"];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let cases: [(&[&str], &str); 6] = [
+        (&["--volume", "0"], "less than one request a month"),
+        (&["--volume", "0.4"], "less than one request a month"),
+        (&["--volume=-5"], "cannot be negative"),
+        (
+            &[
+                "--volume",
+                "10",
+                "--experiment-spend",
+                "5",
+                "--waste-fraction",
+                "2",
+            ],
+            "must be from 0 to 1",
+        ),
+        (
+            &["--volume", "10", "--utilization", "0.0000000001"],
+            "must be from 0.000001 to 1",
+        ),
+        (
+            &[
+                "--volume",
+                "10",
+                "--ftes",
+                "100000000000000",
+                "--fte-cost",
+                "100000000000000",
+            ],
+            "the engineering time estimate is too large",
+        ),
+    ];
+    for (extra, want) in cases {
+        let args = eco(extra);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        e(&args, want);
+    }
+    // the same through [hidden]
+    let c = env.write(
+        "h.toml",
+        "[hidden]\nftes = 1000000000000000\nfte_annual_cost = 1000000000000000\n",
+    );
+    e(
+        &["hidden", "--input", "out", "--config", c.to_str().unwrap()],
+        "the engineering time estimate is too large",
+    );
+    let c = env.write("u.toml", "[hidden]\ndefault_utilization = 1e-19\n");
+    e(
+        &["hidden", "--input", "out", "--config", c.to_str().unwrap()],
+        "from 0.000001 to 1",
+    );
+}
+
+/// Review 4.4: model ids from the data are escaped in every text a command prints, even when
+/// stdout is not a terminal: a tag value cannot forge a line or send escape sequences.
+#[test]
+fn issue12_review_model_ids_cannot_forge_lines_in_text_outputs() {
+    let env = TestEnv::new();
+    let text = std::fs::read_to_string(fixture("focus/basic.csv")).unwrap();
+    let evil = text.replace(
+        r#"""model_id"": ""ranker"""#,
+        r#"""model_id"": ""ranker\u001b[2J\nforged line"""#,
+    );
+    assert_ne!(evil, text);
+    let billing = env.write("evil.csv", &evil);
+    assert_eq!(attribute(&env, billing.to_str().unwrap(), &[]).code, 0);
+    let c = env.write("h.toml", "[hidden]\ndefault_utilization = 0.5\n");
+    let r = env.run(&["hidden", "--input", "out", "--config", c.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("ranker\\u{1b}[2j\\u{a}forged"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains('\u{1b}'), "{}", r.stdout);
+    assert!(
+        !r.stdout.lines().any(|l| l.starts_with("forged")),
+        "{}",
+        r.stdout
+    );
 }
