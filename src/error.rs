@@ -122,6 +122,34 @@ pub enum Error {
     #[error("`{path}` is in the way of the outputs: {what}")]
     OutputInTheWay { path: PathBuf, what: String },
 
+    /// A file mlcost reads or writes under the output directory (the lock, the journal, a
+    /// manifest, a table part) is a symbolic link, a FIFO or another non-regular file: it is
+    /// never followed or opened (a FIFO would block the run, a link would redirect it).
+    #[error("`{path}` is {kind}, not a regular file")]
+    NotRegular {
+        path: PathBuf,
+        kind: &'static str,
+        hint: String,
+    },
+
+    /// A reader found the journal of a commit that is not finished: the tables may mix two
+    /// runs, so nothing is read.
+    #[error("`{path}` is half-published: a run was interrupted while publishing (or is publishing right now), so its tables may mix two runs")]
+    HalfPublished { path: PathBuf },
+
+    /// A partition's `_manifest.json` that cannot be read or parsed: it holds the month's
+    /// restatement history, which must not be dropped silently.
+    #[error("the partition manifest `{path}` cannot be read: {message}")]
+    PartitionManifest { path: PathBuf, message: String },
+
+    /// A file whose reader panicked (a corrupted Parquet file that Polars does not check).
+    #[error("`{path}` is corrupted: {detail}")]
+    Corrupt {
+        path: PathBuf,
+        detail: String,
+        hint: String,
+    },
+
     /// A sum or product left the range of decimal(38,18) or of a 64-bit count.
     #[error("{what} is too large: {detail}")]
     Overflow { what: String, detail: String },
@@ -183,6 +211,14 @@ impl Error {
             | Error::Config { hint, .. }
             | Error::Ingest { hint, .. }
             | Error::Rejected { hint, .. } => hint.clone(),
+            Error::NotRegular { hint, .. } | Error::Corrupt { hint, .. } => Some(hint.clone()),
+            Error::HalfPublished { path } => Some(format!(
+                "run `mlcost attribute --out {}` again: it completes the interrupted commit before anything else (so does `mlcost hidden`); if a run is publishing right now, wait for it to finish",
+                path.display()
+            )),
+            Error::PartitionManifest { .. } => Some(
+                "it holds the month's restatement history: restore it from a backup, or delete it to start that history again (the next run writes a new one)".into(),
+            ),
             Error::NoInput { .. } => Some(
                 "pass a file, a directory or a quoted glob such as `'exports/*.parquet'`".into(),
             ),
@@ -222,5 +258,128 @@ impl Error {
     pub fn polars(context: impl Into<String>) -> impl FnOnce(polars::error::PolarsError) -> Error {
         let context = context.into();
         move |source| Error::Polars { context, source }
+    }
+}
+
+/// Runs `f`, turning a panic into `Err` with the panic's message (its first line). Meant for
+/// third-party readers that assert on the bytes they read (Polars' Parquet reader panics on
+/// some corrupted files instead of returning an error): the panic is not printed, since it
+/// becomes an error the caller reports. A panic on another thread while `f` runs (Polars reads
+/// on its own pool) is not printed either; it reaches `f`'s caller through the pool.
+pub fn catch_panic<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    quiet_panics::install();
+    let _quiet = quiet_panics::Quiet::enter();
+    // Unwind safety: the caller drops whatever `f` touched when it gets `Err` (a reader and
+    // its buffers), so no broken invariant is observed afterwards.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        let first = text.lines().next().unwrap_or_default();
+        let mut short: String = first.chars().take(200).collect();
+        if short.len() < first.len() {
+            short.push('…');
+        }
+        short
+    })
+}
+
+/// `catch_panic` around a reader of `path`: a panic is `Error::Corrupt` naming the file, with
+/// `hint`.
+pub fn guard_read<T>(
+    path: &std::path::Path,
+    hint: &str,
+    f: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    catch_panic(f).unwrap_or_else(|message| {
+        Err(Error::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("its reader stopped on a broken invariant ({message})"),
+            hint: hint.to_string(),
+        })
+    })
+}
+
+/// A panic hook that stays silent while a `catch_panic` is running and otherwise does what the
+/// hook before it did.
+mod quiet_panics {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static QUIET: AtomicUsize = AtomicUsize::new(0);
+
+    pub fn install() {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                if QUIET.load(Ordering::SeqCst) == 0 {
+                    previous(info);
+                }
+            }));
+        });
+    }
+
+    /// Silences the hook while alive.
+    pub struct Quiet;
+
+    impl Quiet {
+        pub fn enter() -> Quiet {
+            QUIET.fetch_add(1, Ordering::SeqCst);
+            Quiet
+        }
+    }
+
+    impl Drop for Quiet {
+        fn drop(&mut self) {
+            QUIET.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_reader_is_an_error_naming_the_file() {
+        let path = std::path::Path::new("dir/part-0.parquet");
+        let e = guard_read(path, "write it again", || -> Result<()> {
+            panic!("assertion `left == right` failed\n  left: 0\n right: 61")
+        })
+        .unwrap_err();
+        match &e {
+            Error::Corrupt {
+                path: p,
+                detail,
+                hint,
+            } => {
+                assert_eq!(p, path);
+                assert!(
+                    detail.contains("assertion `left == right` failed"),
+                    "{detail}"
+                );
+                assert!(!detail.contains("right: 61"), "one line: {detail}");
+                assert_eq!(hint, "write it again");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(e.status(), ExitStatus::Failed);
+        // a panic on a pool thread reaches the caller the same way
+        let e = guard_read(path, "h", || -> Result<()> {
+            rayon::scope(|s| s.spawn(|_| panic!("in the pool")));
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains("is corrupted"), "{e}");
+        // errors and values pass through
+        assert_eq!(guard_read(path, "h", || Ok(7)).unwrap(), 7);
+        assert!(matches!(
+            guard_read(path, "h", || -> Result<()> {
+                Err(Error::Internal("x".into()))
+            }),
+            Err(Error::Internal(_))
+        ));
     }
 }

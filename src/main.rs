@@ -13,7 +13,8 @@ fn main() -> ExitCode {
             // `--json` promises one JSON object on stdout whatever the exit code, usage
             // errors included; help and version print as usual
             let usage = e.use_stderr();
-            if usage && std::env::args().any(|a| a == "--json") {
+            // (args_os: an argument that is not UTF-8 is a usage error here, never a panic)
+            if usage && std::env::args_os().any(|a| a == "--json") {
                 let err = mlcost::error::Error::Usage {
                     message: e.kind().to_string(),
                     hint: Some(e.render().to_string().trim().to_string()),

@@ -251,27 +251,79 @@ pub fn render_json(pairs: &[(String, String)]) -> String {
     serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap_or_default() + "\n"
 }
 
-/// Tags as a Terraform `tags = { ... }` map.
+/// Tags as a Terraform `tags = { ... }` map. Values (and any key that is not a plain
+/// identifier) are HCL strings with every escape HCL knows, template sequences included
+/// (`${` and `%{` would otherwise interpolate or run a directive), so a tag value taken from
+/// user data is only ever a string.
 pub fn render_terraform(pairs: &[(String, String)]) -> String {
-    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    let keys: Vec<String> = pairs.iter().map(|(k, _)| hcl_key(k)).collect();
+    let width = keys.iter().map(|k| k.chars().count()).max().unwrap_or(0);
     let mut out = String::from("tags = {\n");
-    for (k, v) in pairs {
-        out.push_str(&format!(
-            "  {k:<width$} = {}\n",
-            serde_json::Value::String(v.clone())
-        ));
+    for (k, (_, v)) in keys.iter().zip(pairs) {
+        out.push_str(&format!("  {k:<width$} = {}\n", hcl_string(v)));
     }
     out.push_str("}\n");
     out
 }
 
-/// Tags as AWS CLI `Key=...,Value=...` pairs (for `aws resourcegroupstaggingapi`, `--tags`).
+/// A map key as HCL takes it: bare when it is an identifier, else a quoted string.
+fn hcl_key(k: &str) -> String {
+    let mut chars = k.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    match identifier {
+        true => k.to_string(),
+        false => hcl_string(k),
+    }
+}
+
+/// A quoted HCL string holding exactly `s`: backslash, quote and control characters escaped,
+/// and the template sequences `${` and `%{` doubled to their literal forms `$${` and `%%{`.
+pub fn hcl_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Tags as AWS CLI `Key=...,Value=...` arguments (as `aws ec2 create-tags --tags` takes them),
+/// each one word of shell: quoted (`'...'`, a `'` inside as `'\''`) unless it is made only of
+/// characters no shell treats specially, so a value such as `$(rm -rf ~)` is only ever text.
 pub fn render_aws_cli(pairs: &[(String, String)]) -> String {
     let items: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("Key={k},Value={v}"))
+        .map(|(k, v)| shell_word(&format!("Key={k},Value={v}")))
         .collect();
     items.join(" ") + "\n"
+}
+
+/// `s` as one shell word (POSIX sh, bash, zsh).
+pub fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.,:/=@+%".contains(c));
+    match plain {
+        true => s.to_string(),
+        false => format!("'{}'", s.replace('\'', "'\\''")),
+    }
 }
 
 /// Reads a tag map from a JSON object or Terraform `key = "value"` lines (optionally inside
@@ -391,6 +443,50 @@ mod tests {
             "Key=team,Value=recsys Key=model_id,Value=ranker\n"
         );
         assert!(parse_tag_map("nothing here").is_none());
+    }
+
+    #[test]
+    fn terraform_values_are_only_ever_strings() {
+        for (value, hcl) in [
+            (r#"a"b"#, r#""a\"b""#),
+            (r"back\slash", r#""back\\slash""#),
+            ("line\nbreak\r\t", r#""line\nbreak\r\t""#),
+            ("${file(\"/etc/passwd\")}", r#""$${file(\"/etc/passwd\")}""#),
+            ("%{ if true }x%{ endif }", r#""%%{ if true }x%%{ endif }""#),
+            ("$$ 100% {}", r#""$$ 100% {}""#),
+            ("bell\u{7}", r#""bell\u0007""#),
+            ("$${x}", r#""$$${x}""#),
+        ] {
+            assert_eq!(hcl_string(value), hcl, "{value:?}");
+        }
+        let tf = render_terraform(&[
+            ("team".into(), "${var.x}".into()),
+            ("odd key\"".into(), "v".into()),
+        ]);
+        assert_eq!(
+            tf,
+            "tags = {\n  team        = \"$${var.x}\"\n  \"odd key\\\"\" = \"v\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn aws_cli_words_are_quoted_for_the_shell() {
+        assert_eq!(shell_word("Key=team,Value=recsys"), "Key=team,Value=recsys");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(
+            shell_word("Key=team,Value=$(rm -rf ~)"),
+            "'Key=team,Value=$(rm -rf ~)'"
+        );
+        assert_eq!(
+            shell_word("Key=team,Value='; echo pwned"),
+            r"'Key=team,Value='\''; echo pwned'"
+        );
+        for hostile in [
+            "`id`", "a b", "a;b", "a|b", "a&b", "~", "#x", "a\nb", "*", "a\\b", "!x", "{a,b}",
+        ] {
+            let w = shell_word(hostile);
+            assert!(w.starts_with('\'') && w.ends_with('\''), "{hostile:?}: {w}");
+        }
     }
 
     #[test]

@@ -33,7 +33,7 @@ fn text(args: &EstimateArgs) -> Result<String> {
     let actual = match (&args.actual, &args.period) {
         (Some(dir), Some(period)) => {
             let period = super::parse_period(period)?;
-            let rows = output::read_unit_costs(dir, &period)?;
+            let rows = output::Published::open(dir)?.unit_costs(&period)?;
             Some((period, estimate::plan_vs_actual(&base, &rows)))
         }
         _ => None,

@@ -8,7 +8,7 @@ use crate::report;
 
 fn text(args: &ExplainArgs) -> Result<String> {
     let period = super::parse_period(&args.period)?;
-    let (rows, basis) = output::read_cost_by_model(&args.input, &period)?;
+    let (rows, basis) = output::Published::open(&args.input)?.cost_by_model(&period)?;
     let model = args.model.trim().to_lowercase();
     let mine: Vec<_> = rows
         .into_iter()

@@ -18,7 +18,7 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
         })?),
         None => None,
     };
-    let rows = output::read_all_unit_costs(&args.input)?;
+    let rows = output::Published::open(&args.input)?.all_unit_costs()?;
     let targets = loaded.config.targets.clone();
     let limit = move |m: &str| targets.for_model(m).max_cost_per_1000_requests;
     let f = trend::forecast(

@@ -6,7 +6,8 @@ use crate::output;
 use crate::report::page::{self, ReportData};
 
 pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Outcome> {
-    let periods = output::list_periods(&args.input, output::UNIT_COSTS)?;
+    let out = output::Published::open(&args.input)?;
+    let periods = out.periods(output::UNIT_COSTS)?;
     let Some(latest) = periods.last().cloned() else {
         return Err(Error::Usage {
             message: format!("no unit_costs under `{}`", args.input.display()),
@@ -17,10 +18,10 @@ pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Ou
     };
     let data = ReportData {
         title: args.title.clone(),
-        unit_costs: output::read_all_unit_costs(&args.input)?,
-        allocation: output::read_cost_by_model(&args.input, &latest)?.0,
-        compliance: output::read_compliance(&args.input, &latest)?,
-        hidden: output::read_hidden(&args.input, &latest)?,
+        unit_costs: out.all_unit_costs()?,
+        allocation: out.cost_by_model(&latest)?.0,
+        compliance: out.compliance(&latest)?,
+        hidden: out.hidden(&latest)?,
         periods,
     };
     let text = match args.format {

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::{output, trend};
 
 fn trend_text(args: &TrendArgs) -> Result<String> {
-    let mut rows = output::read_all_unit_costs(&args.input)?;
+    let mut rows = output::Published::open(&args.input)?.all_unit_costs()?;
     if let Some(m) = &args.model {
         rows.retain(|r| &r.model_id == m);
     }

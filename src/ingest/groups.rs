@@ -92,11 +92,13 @@ pub fn aggregate(
     }
     aggs.push(len().alias(ROWS));
     let run = |lf: LazyFrame| -> Result<Vec<SourceGroup>> {
-        let df = with_status(lf, basis)
-            .group_by(keys.clone())
-            .agg(aggs.clone())
-            .collect_with_engine(Engine::Streaming)
-            .map_err(|source| scan.read_error(source))?;
+        let df = scan.guard(|| {
+            with_status(lf, basis)
+                .group_by(keys.clone())
+                .agg(aggs.clone())
+                .collect_with_engine(Engine::Streaming)
+                .map_err(|source| scan.read_error(source))
+        })?;
         let QueryResult::Single(df) = df else {
             return Err(Error::Internal("multiple results from one query".into()));
         };

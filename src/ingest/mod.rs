@@ -1,6 +1,6 @@
 //! Ingest: the first stage. It finds the input files (`files`), opens each as a scan
 //! (`scan`; CSV through our streaming reader `csv`, Parquet through Polars or the dictionary
-//! reader `parquet_direct`, JSON whole), detects its format and maps it to canonical line items
+//! reader `parquet_direct`, after `parquet_check` has checked its layout; JSON whole), detects its format and maps it to canonical line items
 //! through the format's adapter (`normalise`, one module per format), aggregates the lines to
 //! one group per distinct dimension set (`groups`), decides nothing about money but what a row
 //! is (`values`, `quarantine`), and reads every billing input of a run (`billing`).
@@ -19,6 +19,7 @@ pub mod gcp;
 mod groups;
 mod normalise;
 pub mod oci;
+pub mod parquet_check;
 pub mod parquet_direct;
 mod quarantine;
 mod scan;

@@ -197,17 +197,18 @@ impl RowFilter<'_> {
         for c in self.bad_currencies {
             pred = pred.or(currency.clone().cast(DataType::String).eq(lit(c.as_str())));
         }
-        let df = lf
-            .filter(pred)
-            .select([
-                col(ROW_NUMBER),
-                col(line::BILLING_PERIOD_START),
-                col(line::BILLING_CURRENCY),
-                col(cost),
-                col(raw.as_str()).cast(DataType::String),
-            ])
-            .collect_with_engine(Engine::Streaming)
-            .map_err(|e| scan.read_error(e))?;
+        let df = scan.guard(|| {
+            lf.filter(pred)
+                .select([
+                    col(ROW_NUMBER),
+                    col(line::BILLING_PERIOD_START),
+                    col(line::BILLING_CURRENCY),
+                    col(cost),
+                    col(raw.as_str()).cast(DataType::String),
+                ])
+                .collect_with_engine(Engine::Streaming)
+                .map_err(|e| scan.read_error(e))
+        })?;
         let QueryResult::Single(df) = df else {
             return Err(Error::Internal("multiple results from one query".into()));
         };

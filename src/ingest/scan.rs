@@ -54,17 +54,30 @@ impl RawScan {
             warned: Default::default(),
             options: Default::default(),
         };
+        if scan.file.kind == FileKind::Parquet {
+            let f = std::fs::File::open(&scan.file.path).map_err(|source| Error::Io {
+                path: scan.file.path.clone(),
+                source,
+            })?;
+            super::parquet_check::check_parquet(
+                &scan.file.path,
+                &f,
+                super::parquet_check::INPUT_HINT,
+            )?;
+        }
         let schema = if scan.is_csv() {
             csv::read_header(&scan.file.path, scan.file.kind)?
                 .into_iter()
                 .map(|n| Field::new(n.into(), DataType::String))
                 .collect()
         } else {
-            scan.lazy(false)?
-                .collect_schema()
-                .map_err(|source| scan.read_error(source))?
-                .as_ref()
-                .clone()
+            scan.guard(|| {
+                scan.lazy(false)?
+                    .collect_schema()
+                    .map_err(|source| scan.read_error(source))
+            })?
+            .as_ref()
+            .clone()
         };
         if schema.is_empty() {
             return Err(Error::Ingest {
@@ -146,7 +159,7 @@ impl RawScan {
                 }
                 None => lf,
             };
-            let frame = lf.collect().map_err(|e| self.read_error(e))?;
+            let frame = self.guard(|| lf.collect().map_err(|e| self.read_error(e)))?;
             return Ok(Frames::One(Some(Frame {
                 frame,
                 bad: Vec::new(),
@@ -186,6 +199,12 @@ impl RawScan {
             names.len(),
             p,
         )?))
+    }
+
+    /// Runs a Polars read of this file: a panic in Polars (it asserts on some corrupted
+    /// Parquet files instead of returning an error) is an error naming the file.
+    pub fn guard<T>(&self, read: impl FnOnce() -> Result<T>) -> Result<T> {
+        crate::error::guard_read(&self.file.path, super::parquet_check::INPUT_HINT, read)
     }
 
     pub fn read_error(&self, source: PolarsError) -> Error {

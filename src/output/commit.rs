@@ -14,8 +14,9 @@ use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
 
-/// The lock file that keeps two runs from writing one output directory at once. It is never
-/// removed: the lock is the kernel's advisory lock on it, released when the process ends.
+/// The lock file that keeps two runs from writing one output directory at once, and says
+/// which run holds it. It is never removed: the lock is the kernel's advisory lock on it and on
+/// the directory itself, released when the process ends.
 pub const LOCK: &str = ".mlcost.lock";
 
 /// Journal of an interrupted commit: per line, the staged path and the final path, both
@@ -35,53 +36,57 @@ const PARTITION_FILES: [&str; 4] = [
 /// Holds the exclusive lock of an output directory while alive.
 #[derive(Debug)]
 pub struct OutputLock {
+    _dir: std::fs::File,
     _file: std::fs::File,
 }
 
 impl OutputLock {
     /// Takes the lock of `out` (creating the directory). With `wait`, a run that holds it is
-    /// waited for up to that long; otherwise (or when the wait ends) it is an error naming
-    /// the holder. The kernel releases the lock when this process ends, however it ends.
+    /// waited for up to that long (a wait too long to represent waits for good); otherwise (or
+    /// when the wait ends) it is an error naming the holder. The kernel releases the lock when
+    /// this process ends, however it ends.
+    ///
+    /// The lock is taken on the directory itself and on `.mlcost.lock` in it. The lock file
+    /// can be deleted under a running run (a second run would then lock a new file and write
+    /// at the same time); the directory cannot be deleted while it holds outputs. The lock file
+    /// stays locked as well for mlcost versions that only lock it, and holds the holder's pid
+    /// and start time for the message a second run prints. It is opened without following a
+    /// symbolic link and must be a regular file, so a planted link cannot make mlcost
+    /// overwrite another file.
     pub fn acquire(out: &Path, wait: Option<Duration>) -> Result<OutputLock> {
         std::fs::create_dir_all(out).map_err(|source| Error::Write {
             path: out.to_path_buf(),
             source,
         })?;
-        let path = out.join(LOCK);
-        let io = |source| Error::Write {
-            path: path.clone(),
+        let dir = std::fs::File::open(out).map_err(|source| Error::Io {
+            path: out.to_path_buf(),
             source,
-        };
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io)?;
-        let deadline = wait.map(|w| Instant::now() + w);
+        })?;
+        let path = out.join(LOCK);
+        let mut file = super::regular::open_for_update(
+            &path,
+            "remove it: mlcost creates its lock file itself (a regular file) when it is missing",
+        )?;
+        let deadline = wait.map(|w| Instant::now().checked_add(w));
         loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    if deadline.is_some_and(|d| Instant::now() < d) {
-                        std::thread::sleep(Duration::from_millis(100));
-                        continue;
-                    }
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                    let holder = holder.lines().collect::<Vec<_>>().join(", ");
-                    return Err(Error::Locked {
-                        path: out.to_path_buf(),
-                        holder: if holder.is_empty() {
-                            "a run that has just started".into()
-                        } else {
-                            holder
-                        },
-                        waited: wait,
-                    });
-                }
-                Err(std::fs::TryLockError::Error(source)) => return Err(io(source)),
+            if !try_lock_both((&dir, out), (&file, &path))? {
+                break;
             }
+            // `Some(None)`: a deadline past what an `Instant` can hold, so wait for good
+            if deadline.is_some_and(|d| d.is_none_or(|d| Instant::now() < d)) {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+            let holder = read_holder(&mut file);
+            return Err(Error::Locked {
+                path: out.to_path_buf(),
+                holder: if holder.is_empty() {
+                    "a run that has just started".into()
+                } else {
+                    holder
+                },
+                waited: wait,
+            });
         }
         // Who holds it, for the message a second run prints; best effort.
         let me = format!(
@@ -91,8 +96,45 @@ impl OutputLock {
         );
         let _ = file.set_len(0);
         let _ = file.write_all(me.as_bytes());
-        Ok(OutputLock { _file: file })
+        Ok(OutputLock {
+            _dir: dir,
+            _file: file,
+        })
     }
+}
+
+/// Tries the lock on the output directory, then on the lock file; `Ok(true)` when another
+/// process holds either (then neither is kept).
+fn try_lock_both(dir: (&std::fs::File, &Path), file: (&std::fs::File, &Path)) -> Result<bool> {
+    for (i, (f, path)) in [dir, file].into_iter().enumerate() {
+        let blocked = match f.try_lock() {
+            Ok(()) => continue,
+            Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+            Err(std::fs::TryLockError::Error(source)) => Err(Error::Write {
+                path: path.to_path_buf(),
+                source,
+            }),
+        };
+        if i == 1 {
+            let _ = dir.0.unlock();
+        }
+        return blocked;
+    }
+    Ok(false)
+}
+
+/// The holder's lines of the lock file, joined (read from the open file: the path may have
+/// been replaced since); empty when there are none.
+fn read_holder(file: &mut std::fs::File) -> String {
+    use std::io::{Read, Seek};
+    let mut text = String::new();
+    let _ = file
+        .seek(std::io::SeekFrom::Start(0))
+        .and_then(|_| Read::by_ref(file).take(4096).read_to_string(&mut text));
+    text.lines()
+        .map(|l| crate::escape::shorten(l, 120))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A run's outputs being assembled in a staging directory under the output directory.
@@ -411,21 +453,18 @@ fn move_into_place(out: &Path, staged: &Path, target: &Path) -> Result<()> {
 /// so every entry is checked before anything moves: both paths must be relative to the
 /// output directory, the first inside a staging directory, the second a file of a table
 /// partition or the run manifest, with no `..`, no absolute path and no symbolic link on the
-/// way. A journal with any other entry is left as it is for a person, and the run stops.
+/// way. A journal with any other entry, or that is itself a symbolic link, a FIFO or another
+/// non-regular file, is left as it is for a person, and the run stops.
 pub fn recover(out: &Path) -> Result<()> {
     let journal_path = out.join(JOURNAL);
-    let journal = match std::fs::read(&journal_path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            remove_stale_staging(out);
-            return Ok(());
-        }
-        Err(source) => {
-            return Err(Error::Io {
-                path: journal_path,
-                source,
-            })
-        }
+    // never through a planted link, never blocking on a FIFO
+    let journal = super::regular::read_existing(
+        &journal_path,
+        "mlcost writes its journal as a regular file: find out who replaced it, then remove it; the published outputs were not touched",
+    )?;
+    let Some(journal) = journal else {
+        remove_stale_staging(out);
+        return Ok(());
     };
     let entries = check_journal(out, &journal).map_err(|why| Error::Journal {
         path: journal_path.clone(),
@@ -457,6 +496,22 @@ pub fn recover(out: &Path) -> Result<()> {
     let _ = std::fs::remove_file(&journal_path);
     remove_stale_staging(out);
     Ok(())
+}
+
+/// Refuses to read an output directory whose last commit is not finished (its journal is
+/// there, whatever kind of file it is): its tables may mix two runs. Readers call this; runs
+/// that take the lock complete the commit instead (`recover`).
+pub(super) fn check_committed(out: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(out.join(JOURNAL)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::Io {
+            path: out.join(JOURNAL),
+            source,
+        }),
+        Ok(_) => Err(Error::HalfPublished {
+            path: out.to_path_buf(),
+        }),
+    }
 }
 
 /// Parses and checks every journal line; the first bad one is the error.

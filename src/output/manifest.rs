@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::{partition_dir, PARTITION_MANIFEST, TABLES};
+use crate::error::{Error, Result};
 use crate::money::Money;
 
 impl From<crate::error::ExitStatus> for RunStatus {
@@ -182,18 +183,45 @@ pub fn new_run_id(started: chrono::DateTime<chrono::Utc>) -> String {
     format!("{}-{}", started.format("%Y%m%dT%H%M%SZ"), &digest[..8])
 }
 
-/// The manifest of one published partition, if it has one that parses.
-pub fn read_partition_manifest(out: &Path, table: &str, period: &str) -> Option<PartitionManifest> {
+/// What to do about a manifest that is not a regular file.
+const MANIFEST_HINT: &str =
+    "mlcost writes its manifests as regular files: find out who replaced it, then remove it (a partition's `_manifest.json` holds the month's restatement history: removing it starts that history again)";
+
+/// The manifest of one published partition; `None` when it has none (a partition written by
+/// an mlcost before 0.2). One that cannot be read or parsed is an error naming it: it holds
+/// the month's restatement history, which the next run would otherwise start again silently.
+/// A symbolic link or a FIFO is refused without being opened.
+pub fn read_partition_manifest(
+    out: &Path,
+    table: &str,
+    period: &str,
+) -> Result<Option<PartitionManifest>> {
     let path = out
         .join(partition_dir(table, period))
         .join(PARTITION_MANIFEST);
-    let text = std::fs::read_to_string(path).ok()?;
-    serde_json::from_str(&text).ok()
+    let Some(bytes) = super::regular::read_existing(&path, MANIFEST_HINT)? else {
+        return Ok(None);
+    };
+    let bad = |message: String| Error::PartitionManifest {
+        path: path.clone(),
+        message,
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|_| bad("it is not UTF-8 text".into()))?;
+    serde_json::from_str(text)
+        .map(Some)
+        .map_err(|e| bad(format!("it is not a partition manifest ({e})")))
+}
+
+/// The bytes of `manifest.json`, when there is one (a regular file only: a symbolic link or
+/// a FIFO is refused without being opened).
+pub fn read_run_manifest(out: &Path) -> Result<Option<Vec<u8>>> {
+    super::regular::read_existing(&out.join(super::MANIFEST), MANIFEST_HINT)
 }
 
 /// The history of `period` after this run publishes `totals` from `inputs`: the history the
 /// partition had, plus one entry per currency whose total or whose inputs changed. Partitions
-/// written before partition manifests existed fall back on the old top-level manifest.
+/// written before partition manifests existed fall back on the old top-level manifest. A
+/// partition manifest that cannot be read is an error: its history must not be lost.
 pub fn history_after(
     out: &Path,
     period: &str,
@@ -201,11 +229,13 @@ pub fn history_after(
     inputs: &[PartitionInput],
     run_id: &str,
     at: &str,
-) -> (Vec<Restatement>, Vec<Restatement>) {
-    let before = read_partition_manifest(out, super::COST_BY_MODEL, period)
-        .or_else(|| legacy_partition(out, period));
+) -> Result<(Vec<Restatement>, Vec<Restatement>)> {
+    let before = match read_partition_manifest(out, super::COST_BY_MODEL, period)? {
+        Some(m) => Some(m),
+        None => legacy_partition(out, period)?,
+    };
     let Some(before) = before else {
-        return (Vec::new(), Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     let sorted = |inputs: &[PartitionInput]| -> Vec<String> {
         let mut v: Vec<String> = inputs
@@ -250,14 +280,19 @@ pub fn history_after(
     }
     let mut history = before.history;
     history.extend(new.iter().cloned());
-    (history, new)
+    Ok((history, new))
 }
 
 /// A partition's totals and inputs as the top-level manifest of an mlcost before 0.2 recorded
-/// them (it only knew the last run).
-fn legacy_partition(out: &Path, period: &str) -> Option<PartitionManifest> {
-    let text = std::fs::read_to_string(out.join(super::MANIFEST)).ok()?;
-    let prev: serde_json::Value = serde_json::from_str(&text).ok()?;
+/// them (it only knew the last run). `manifest.json` is opened only when it is a regular file;
+/// one that does not parse, or lists nothing for the month, gives nothing.
+fn legacy_partition(out: &Path, period: &str) -> Result<Option<PartitionManifest>> {
+    let bytes = super::regular::read_existing(&out.join(super::MANIFEST), MANIFEST_HINT)?;
+    Ok(bytes.and_then(|bytes| legacy_from(&bytes, period)))
+}
+
+fn legacy_from(bytes: &[u8], period: &str) -> Option<PartitionManifest> {
+    let prev: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     let periods = prev.get("periods")?.as_array()?;
     let totals: Vec<PartitionTotal> = periods
         .iter()
@@ -348,7 +383,12 @@ pub fn published_partitions(
     let mut all: BTreeMap<(String, String), PublishedPartition> = BTreeMap::new();
     for table in TABLES.iter().filter(|t| **t != super::QUARANTINE_DIR) {
         for period in super::list_periods(out, table).unwrap_or_default() {
-            let m = read_partition_manifest(out, table, &period);
+            // informational (the history stays in the file): one that cannot be read is shown
+            // without a run, with a warning; `history_after` refuses it where it matters
+            let m = read_partition_manifest(out, table, &period).unwrap_or_else(|e| {
+                tracing::warn!("{}", e.chain());
+                None
+            });
             all.insert(
                 (table.to_string(), period.clone()),
                 PublishedPartition {

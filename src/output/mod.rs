@@ -5,7 +5,9 @@
 //! - `manifest`: `manifest.json` (every run, whatever its outcome) and each partition's own
 //!   `_manifest.json` with its restatement history;
 //! - `quarantine`: the per-month quarantine files;
-//! - `read`: the tables read back (reconciliation, amortisation, reports, explain).
+//! - `read`: the tables read back (reconciliation, amortisation, reports, explain);
+//! - `regular`: opening the files under `--out` without following a planted symbolic link or
+//!   blocking on a FIFO.
 //!
 //! Layout: `<table>/billing_period=YYYY-MM/{part-0.parquet,_manifest.json,_SUCCESS}`,
 //! `quarantine/billing_period=YYYY-MM/quarantine.csv`, `quarantine/other_rows.csv`,
@@ -16,6 +18,7 @@ mod frames;
 mod manifest;
 mod quarantine;
 mod read;
+mod regular;
 
 use std::path::PathBuf;
 

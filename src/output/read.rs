@@ -1,6 +1,8 @@
 //! The tables mlcost wrote, read back: for the reconciliation (what is on disk, not what
 //! was meant), the amortisation schedules carried from month to month, and the commands that
-//! read an output directory (trend, forecast, hidden, report, explain, estimate --actual).
+//! read an output directory (trend, forecast, report, explain, estimate --actual), which do it
+//! through `Published`. Parts are opened as regular files only, and a corrupted one is an
+//! error naming it, never a panic.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -107,18 +109,27 @@ pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, 
     Ok(out)
 }
 
-/// Reads a whole Parquet file we wrote; errors name the file.
+/// What to do about a table part that is not a regular file or cannot be read.
+const PART_HINT: &str =
+    "mlcost publishes each table part as a regular Parquet file: remove it (or the partition directory) and run `mlcost attribute` again for that month to write it afresh";
+
+/// Reads a whole Parquet file we wrote; errors name the file. A symbolic link or a FIFO is
+/// refused (never followed, never opened: a FIFO would block), and a file corrupted on disk
+/// is an error even where Polars' reader panics on it instead of returning one.
 fn read_parquet(path: &Path) -> Result<DataFrame> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    ParquetReader::new(file)
-        .finish()
-        .map_err(|source| Error::Read {
-            path: path.to_path_buf(),
-            source,
-        })
+    parse_parquet(path, super::regular::open(path, PART_HINT)?)
+}
+
+fn parse_parquet(path: &Path, file: std::fs::File) -> Result<DataFrame> {
+    crate::ingest::parquet_check::check_parquet(path, &file, PART_HINT)?;
+    crate::error::guard_read(path, PART_HINT, || {
+        ParquetReader::new(file)
+            .finish()
+            .map_err(|source| Error::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+    })
 }
 
 /// The billing periods a table has partitions for, sorted.
@@ -142,19 +153,58 @@ pub fn list_periods(out: &Path, table: &str) -> Result<Vec<String>> {
     Ok(periods)
 }
 
-/// Every period of `unit_costs` under `out`.
-pub fn read_all_unit_costs(out: &Path) -> Result<Vec<UnitCostRow>> {
-    let mut rows = Vec::new();
-    for p in list_periods(out, UNIT_COSTS)? {
-        rows.extend(read_unit_costs(out, &p)?);
-    }
-    Ok(rows)
+/// An output directory opened by a command that reports on it (report, trend, forecast,
+/// explain, estimate --actual): the one way those commands read one, and the one place that
+/// refuses a directory whose last commit is not finished (`.mlcost-commit` is there: an
+/// interrupted run, or one publishing right now), whose tables may mix two runs. Runs that
+/// take the output lock complete such a commit instead and read with the functions below.
+#[derive(Debug)]
+pub struct Published {
+    dir: PathBuf,
 }
 
-/// Tag compliance of one period: (problem, currency) -> cost affected.
-pub fn read_compliance(out: &Path, period: &str) -> Result<BTreeMap<(String, String), Money>> {
-    let path = part_path(out, TAG_COMPLIANCE, period);
-    sum_by_key(&Written::open(&path)?, "problem", "cost_affected")
+impl Published {
+    pub fn open(dir: &Path) -> Result<Published> {
+        super::commit::check_committed(dir)?;
+        Ok(Published {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The billing periods a table has partitions for, sorted.
+    pub fn periods(&self, table: &str) -> Result<Vec<String>> {
+        list_periods(&self.dir, table)
+    }
+
+    /// One period of `unit_costs`.
+    pub fn unit_costs(&self, period: &str) -> Result<Vec<UnitCostRow>> {
+        read_unit_costs(&self.dir, period)
+    }
+
+    /// Every period of `unit_costs`.
+    pub fn all_unit_costs(&self) -> Result<Vec<UnitCostRow>> {
+        let mut rows = Vec::new();
+        for p in self.periods(UNIT_COSTS)? {
+            rows.extend(self.unit_costs(&p)?);
+        }
+        Ok(rows)
+    }
+
+    /// One period of `cost_by_model`, with its cost basis.
+    pub fn cost_by_model(&self, period: &str) -> Result<(Vec<CostByModelRow>, String)> {
+        read_cost_by_model(&self.dir, period)
+    }
+
+    /// Tag compliance of one period: (problem, currency) -> cost affected.
+    pub fn compliance(&self, period: &str) -> Result<BTreeMap<(String, String), Money>> {
+        let path = part_path(&self.dir, TAG_COMPLIANCE, period);
+        sum_by_key(&Written::open(&path)?, "problem", "cost_affected")
+    }
+
+    /// Hidden costs of one period, when `mlcost hidden` wrote them.
+    pub fn hidden(&self, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
+        read_hidden(&self.dir, period)
+    }
 }
 
 /// Sums a money column by (`key` column, currency).
@@ -172,12 +222,11 @@ fn sum_by_key(t: &Written, key: &str, column: &str) -> Result<BTreeMap<(String, 
 }
 
 /// Hidden costs of one period, when `mlcost hidden` wrote them.
-pub fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
+fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
     let path = part_path(out, HIDDEN_COSTS, period);
-    if !path.exists() {
+    let Some(t) = Written::open_existing(&path)? else {
         return Ok(Vec::new());
-    }
-    let t = Written::open(&path)?;
+    };
     let text = |n: &str| t.text(n);
     let money = |n: &str| t.money(n);
     let (models, currencies) = (text("model_id")?, text("currency")?);
@@ -220,6 +269,17 @@ impl Written {
             df: read_parquet(path)?,
             path: path.to_path_buf(),
         })
+    }
+
+    /// `open`, or `None` when there is no such file.
+    fn open_existing(path: &Path) -> Result<Option<Written>> {
+        match super::regular::open_existing(path, PART_HINT)? {
+            Some(file) => Ok(Some(Written {
+                df: parse_parquet(path, file)?,
+                path: path.to_path_buf(),
+            })),
+            None => Ok(None),
+        }
     }
 
     fn err(&self, source: PolarsError) -> Error {
@@ -316,7 +376,7 @@ pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
 }
 
 /// Reads one period of `cost_by_model` back (for `explain`), with its cost basis.
-pub fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRow>, String)> {
+fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRow>, String)> {
     let path = part_path(out, COST_BY_MODEL, period);
     let t = Written::open(&path)?;
     let text = |n: &str| t.text(n);

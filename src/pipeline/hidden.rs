@@ -107,7 +107,7 @@ fn stage(
         .iter()
         .map(|p| (output::HIDDEN_COSTS.to_string(), p.clone()))
         .collect();
-    if let Ok(text) = std::fs::read(out.join(output::MANIFEST)) {
+    if let Some(text) = output::read_run_manifest(out)? {
         if let Ok(mut m) = serde_json::from_slice::<serde_json::Value>(&text) {
             let partitions = output::published_partitions(out, &published, &[], run_id, at);
             m["partitions"] = serde_json::to_value(partitions)

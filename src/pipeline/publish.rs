@@ -310,7 +310,7 @@ fn stage_run_files(
             })
             .collect();
         let (history, new) =
-            output::history_after(&job.out, p, &totals, &inputs, &run.id, &run.started_at);
+            output::history_after(&job.out, p, &totals, &inputs, &run.id, &run.started_at)?;
         detail.restatements.extend(new);
         let quarantined_rows = quarantined
             .iter()

@@ -1083,3 +1083,189 @@ fn issue12_review_model_ids_cannot_forge_lines_in_text_outputs() {
         r.stdout
     );
 }
+
+/// Review 3.1, 3.3-3.5: the files mlcost keeps under `--out` (the lock, the journal, the
+/// manifests) are never followed through a planted symbolic link nor opened when they are a
+/// FIFO (which would hang the run); each is an error naming the file, and nothing else moves.
+#[test]
+fn issue12_review_files_under_out_are_never_followed_or_blocked_on() {
+    let env = TestEnv::new();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = env.path("out");
+    // the lock replaced by a link to a file of someone else's: refused, the file untouched
+    let victim = env.write("victim.txt", "precious\n");
+    std::fs::remove_file(out.join(".mlcost.lock")).unwrap();
+    std::os::unix::fs::symlink(&victim, out.join(".mlcost.lock")).unwrap();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(".mlcost.lock` is a symbolic link, not a regular file"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    std::fs::remove_file(out.join(".mlcost.lock")).unwrap();
+    // a FIFO where the journal goes: an error at once, not a run that hangs
+    let fifo = std::ffi::CString::new(out.join(".mlcost-commit").to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo only creates the node.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let started = std::time::Instant::now();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is a FIFO (named pipe)"), "{}", r.stderr);
+    assert!(started.elapsed() < Duration::from_secs(60));
+    // ... and the readers refuse the half-published directory instead of mixing two runs
+    for args in [
+        vec!["trend", "--input", "out"],
+        vec!["report", "--input", "out"],
+        vec!["forecast", "--input", "out"],
+    ] {
+        let r = env.run(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("is half-published"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(
+            r.stderr
+                .contains("hint: run `mlcost attribute --out out` again"),
+            "{}",
+            r.stderr
+        );
+    }
+    std::fs::remove_file(out.join(".mlcost-commit")).unwrap();
+    let r = env.run(&["trend", "--input", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // a partition manifest that does not parse holds a month's history: an error naming it,
+    // not a history silently started again
+    let pm = out.join("cost_by_model/billing_period=2026-10/_manifest.json");
+    std::fs::write(&pm, "{ not json").unwrap();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the partition manifest `")
+            && r.stderr
+                .contains("billing_period=2026-10/_manifest.json` cannot be read"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(std::fs::read_to_string(&pm).unwrap(), "{ not json");
+    std::fs::remove_file(&pm).unwrap();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// Review 4.3: inputs that used to panic are errors. A `--wait` too long for the clock, an
+/// argument that is not UTF-8 with `--json`, a Parquet file whose bytes were altered.
+#[test]
+fn issue12_review_no_input_panics() {
+    use std::os::unix::ffi::OsStrExt;
+    let env = TestEnv::new();
+    let r = attribute(&env, &basic(&env), &["--wait", &u64::MAX.to_string()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_mlcost"))
+        .args(["attribute", "--json", "--out", "out", "--period"])
+        .arg(std::ffi::OsStr::from_bytes(b"2026-\xff"))
+        .current_dir(env.path(""))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["exit_code"], 2);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid UTF-8"),
+        "{v}"
+    );
+    // a sample Parquet export with a run of bytes overwritten in its data and in its footer
+    let r = env.run(&[
+        "sample", "--out", "s", "--rows", "2000", "--format", "parquet", "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let good = std::fs::read(env.path("s/focus_sample.parquet")).unwrap();
+    let n = good.len();
+    let mut places: Vec<(String, usize)> =
+        (1..20).map(|i| (format!("{i}/20"), n * i / 20)).collect();
+    places.extend([("footer".into(), n - 300), ("late footer".into(), n - 60)]);
+    for (name, at) in places {
+        let mut bad = good.clone();
+        for b in &mut bad[at..at + 24] {
+            *b = 0xff;
+        }
+        std::fs::write(env.path("bad.parquet"), &bad).unwrap();
+        let r = env.run(&["attribute", "--billing", "bad.parquet", "--out", "o2"]);
+        assert!(!r.stderr.contains("panicked"), "{name}: {}", r.stderr);
+        assert!(r.code == 2 || r.code == 0, "{name}: {}", r.stderr);
+        if r.code == 2 {
+            assert!(r.stderr.contains("bad.parquet"), "{name}: {}", r.stderr);
+        }
+    }
+    // an output part altered on disk: the readers name it
+    let part = env.path("out/unit_costs/billing_period=2026-10/part-0.parquet");
+    let mut bytes = std::fs::read(&part).unwrap();
+    let at = bytes.len() / 2;
+    for b in &mut bytes[at..at + 24] {
+        *b = 0xff;
+    }
+    std::fs::write(&part, &bytes).unwrap();
+    let r = env.run(&["trend", "--input", "out"]);
+    assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("part-0.parquet"), "{}", r.stderr);
+}
+
+/// Review 3.6: tag values from user data are only ever strings in the Terraform and shell
+/// snippets `mlcost tags` prints.
+#[test]
+fn issue12_review_tag_snippets_cannot_inject() {
+    let env = TestEnv::new();
+    let mut args = vec![
+        "tags",
+        "--team",
+        "${file(\"/etc/passwd\")}",
+        "--project",
+        "a'b",
+    ];
+    args.extend(["--model-id", "$(touch pwned)", "--environment", "prod"]);
+    args.extend([
+        "--lifecycle-phase",
+        "inference",
+        "--cost-center",
+        "%{ if true }x",
+    ]);
+    let mut tf = args.clone();
+    tf.extend(["--output", "terraform"]);
+    let r = env.run(&tf);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(r#""$${file(\"/etc/passwd\")}""#),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(r#""%%{ if true }x""#), "{}", r.stdout);
+    let mut cli = args.clone();
+    cli.extend(["--output", "aws-cli"]);
+    let r = env.run(&cli);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // run through a shell, the words come back exactly and nothing is executed
+    let shell = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf '%s\\n' {}", r.stdout.trim()))
+        .current_dir(env.path(""))
+        .output()
+        .unwrap();
+    let words = String::from_utf8(shell.stdout).unwrap();
+    assert!(
+        words.contains("Key=model_id,Value=$(touch pwned)\n"),
+        "{words}"
+    );
+    assert!(words.contains("Key=project,Value=a'b\n"), "{words}");
+    assert!(!env.path("pwned").exists());
+}

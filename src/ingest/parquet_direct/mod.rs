@@ -69,10 +69,13 @@ impl DirectPlan {
         basis: CostBasis,
     ) -> Result<DirectPlan, String> {
         let reader = File::open(path).map_err(|e| e.to_string())?;
-        let plain = ArrowReaderMetadata::load(
-            &reader,
-            ArrowReaderOptions::new().with_skip_arrow_metadata(true),
-        )
+        // the reader's panics on a corrupted footer are a reason to leave the file to Polars
+        let plain = crate::error::catch_panic(|| {
+            ArrowReaderMetadata::load(
+                &reader,
+                ArrowReaderOptions::new().with_skip_arrow_metadata(true),
+            )
+        })?
         .map_err(|e| e.to_string())?;
         let schema = plain.schema().clone();
         let index = |name: &str| -> Result<usize, String> {
@@ -303,7 +306,10 @@ fn read_plans(plans: &[DirectPlan], active: &[usize]) -> Result<DirectRead, Vec<
                 if failed.iter().any(|(f, _)| *f == p) {
                     continue;
                 }
-                if let Err(e) = read_row_group(plans, p, rg, &mut w) {
+                // a panic in the reader (a corrupted page) fails the file like an error: the
+                // pass is read again without it, so what it added to `w` is dropped
+                let read = crate::error::catch_panic(|| read_row_group(plans, p, rg, &mut w));
+                if let Err(e) = read.and_then(|r| r) {
                     failed.push((p, e));
                 }
             }
