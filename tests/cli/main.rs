@@ -9,6 +9,7 @@ mod inputs;
 mod planning;
 mod reliability;
 mod rules;
+mod sample;
 mod sql;
 mod trend;
 mod util;
