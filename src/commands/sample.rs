@@ -2,7 +2,7 @@
 
 use crate::cli::{SampleArgs, SampleFormat};
 use crate::error::{Error, Result};
-use crate::sample::{generate, Encoding, SampleSpec};
+use crate::sample::{generate, Encoding, Requested, SampleSpec, Shape};
 
 pub fn run(args: &SampleArgs) -> Result<String> {
     let end = super::parse_period(&args.end_period).map_err(|_| Error::Usage {
@@ -28,12 +28,15 @@ pub fn run(args: &SampleArgs) -> Result<String> {
         seed: args.seed,
         months: args.months,
         end,
-        encoding: match args.format {
-            SampleFormat::Csv => Encoding::Csv,
-            SampleFormat::CsvGz => Encoding::CsvGz,
-            SampleFormat::Parquet => Encoding::Parquet,
-        },
         parts: args.parts,
+        shape: Shape::resolve(
+            match args.format {
+                SampleFormat::Csv => Encoding::Csv,
+                SampleFormat::CsvGz => Encoding::CsvGz,
+                SampleFormat::Parquet => Encoding::Parquet,
+            },
+            &Requested::default(),
+        )?,
     };
     if args.parts == 0 || u64::from(args.parts) > args.rows.max(1) {
         return Err(Error::Usage {

@@ -1,0 +1,446 @@
+//! Every Parquet shape but today's default, through the arrow-rs writer: typed periods
+//! (timestamps in ms/us/ns, UTC, zoned or local, or date32), typed costs (double, float,
+//! decimal(38,s), text), tags as JSON text, a map or a struct, CUR tag columns, dictionary
+//! encoding on or off and a fixed row-group size. Each block's columns are built and encoded
+//! in parallel (one task per column), and row groups are cut at fixed row counts, so the
+//! bytes depend only on the rows and the shape.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
+use arrow_array::types::{
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+};
+use arrow_array::{
+    ArrayRef, Date32Array, Decimal128Array, Float32Array, Float64Array, PrimitiveArray, StructArray,
+};
+use arrow_buffer::NullBuffer;
+use arrow_schema::{DataType, Field as ArrowField, Fields, Schema, SchemaRef, TimeUnit as Unit};
+use parquet::arrow::arrow_writer::{
+    compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory, ArrowWriterOptions,
+};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use rayon::prelude::*;
+
+use super::fields::{Ctx, Instant, Val};
+use super::rows::Row;
+use super::shape::{CostType, PeriodType, Shape, TagsType, TimeUnit, Zone};
+use super::table::{cost, has_pairs, text, Column, Field};
+use super::world::{INSTANCE_KEY, TAG_KEYS};
+use crate::error::{Error, Result};
+
+/// Row groups when `--row-group-rows` is not given (the arrow-rs default).
+pub const DEFAULT_ROW_GROUP_ROWS: usize = 1024 * 1024;
+
+type File = std::io::BufWriter<std::fs::File>;
+
+pub struct ArrowSink {
+    path: PathBuf,
+    columns: Vec<Column>,
+    schema: SchemaRef,
+    /// Leaf writers per top-level column (a map or struct has several).
+    writers: Vec<Vec<ArrowColumnWriter>>,
+    file: SerializedFileWriter<File>,
+    factory: ArrowRowGroupWriterFactory,
+    group_rows: usize,
+    row_group: usize,
+    max_group_rows: usize,
+}
+
+fn tz(shape: &Shape) -> Option<Arc<str>> {
+    match &shape.zone {
+        Zone::Naive => None,
+        Zone::Named(z) => Some(z.as_str().into()),
+    }
+}
+
+/// The entries field of a map of text to text, spelled as Parquet spells maps
+/// (`key_value` of `key`, `value`), which is what Spark, Athena and Polars read back.
+fn map_names() -> MapFieldNames {
+    MapFieldNames {
+        entry: "key_value".into(),
+        key: "key".into(),
+        value: "value".into(),
+    }
+}
+
+fn map_type() -> DataType {
+    let entries = ArrowField::new(
+        "key_value",
+        DataType::Struct(Fields::from(vec![
+            ArrowField::new("key", DataType::Utf8, false),
+            ArrowField::new("value", DataType::Utf8, true),
+        ])),
+        false,
+    );
+    DataType::Map(Arc::new(entries), false)
+}
+
+/// The struct fields of `--tags struct`: every key the generator writes.
+fn struct_fields(shape: &Shape) -> Fields {
+    let mut keys: Vec<&str> = TAG_KEYS.to_vec();
+    if shape.high_cardinality {
+        keys.push(INSTANCE_KEY);
+    }
+    keys.into_iter()
+        .map(|k| ArrowField::new(k, DataType::Utf8, true))
+        .collect()
+}
+
+fn arrow_type(field: Field, shape: &Shape) -> DataType {
+    match field {
+        Field::Instant(_) => match shape.period {
+            PeriodType::Text => DataType::Utf8,
+            PeriodType::Date32 => DataType::Date32,
+            PeriodType::Timestamp(u) => DataType::Timestamp(
+                match u {
+                    TimeUnit::Millis => Unit::Millisecond,
+                    TimeUnit::Micros => Unit::Microsecond,
+                    TimeUnit::Nanos => Unit::Nanosecond,
+                },
+                tz(shape),
+            ),
+        },
+        Field::Cost(_) => match shape.cost {
+            CostType::Text => DataType::Utf8,
+            CostType::Double => DataType::Float64,
+            CostType::Float => DataType::Float32,
+            CostType::Decimal(s) => DataType::Decimal128(38, s as i8),
+        },
+        Field::Tags => match shape.tags {
+            TagsType::Json => DataType::Utf8,
+            TagsType::Map => map_type(),
+            TagsType::Struct => DataType::Struct(struct_fields(shape)),
+        },
+        Field::TagMap => map_type(),
+        _ => DataType::Utf8,
+    }
+}
+
+impl ArrowSink {
+    pub fn create(path: &Path, columns: Vec<Column>, shape: &Shape) -> Result<ArrowSink> {
+        let err = |e: parquet::errors::ParquetError| write_error(path, e);
+        let schema: SchemaRef = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|c| ArrowField::new(c.name.as_str(), arrow_type(c.field, shape), true))
+                .collect::<Vec<_>>(),
+        ));
+        let max_group_rows = shape.row_group_rows.unwrap_or(DEFAULT_ROW_GROUP_ROWS);
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .set_dictionary_enabled(shape.dictionary)
+            .set_max_row_group_row_count(Some(max_group_rows))
+            .build();
+        let file = std::fs::File::create(path).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let writer = ArrowWriter::try_new_with_options(
+            std::io::BufWriter::with_capacity(1 << 20, file),
+            schema.clone(),
+            ArrowWriterOptions::new().with_properties(props),
+        )
+        .map_err(err)?;
+        let (file, factory) = writer.into_serialized_writer().map_err(err)?;
+        let mut sink = ArrowSink {
+            path: path.to_path_buf(),
+            columns,
+            schema,
+            writers: Vec::new(),
+            file,
+            factory,
+            group_rows: 0,
+            row_group: 0,
+            max_group_rows,
+        };
+        sink.writers = sink.new_writers()?;
+        Ok(sink)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> Error {
+        write_error(&self.path, e)
+    }
+
+    /// Leaf writers of the next row group, grouped by top-level column.
+    fn new_writers(&self) -> Result<Vec<Vec<ArrowColumnWriter>>> {
+        let mut flat = self
+            .factory
+            .create_column_writers(self.row_group)
+            .map_err(|e| self.err(e))?
+            .into_iter();
+        let leaves = |t: &DataType| match t {
+            DataType::Struct(f) => f.len(),
+            DataType::Map(_, _) => 2,
+            _ => 1,
+        };
+        Ok(self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| flat.by_ref().take(leaves(f.data_type())).collect())
+            .collect())
+    }
+
+    pub fn write(&mut self, ctx: &Ctx, mut rows: &[Row]) -> Result<()> {
+        while !rows.is_empty() {
+            let n = rows.len().min(self.max_group_rows - self.group_rows);
+            let (now, rest) = rows.split_at(n);
+            self.encode(ctx, now)?;
+            self.group_rows += n;
+            rows = rest;
+            if self.group_rows == self.max_group_rows {
+                self.close_group()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Builds and encodes every column of `rows`, one task per column.
+    fn encode(&mut self, ctx: &Ctx, rows: &[Row]) -> Result<()> {
+        let results: Vec<std::result::Result<(), String>> = self
+            .columns
+            .par_iter()
+            .zip(self.schema.fields().par_iter())
+            .zip(self.writers.par_iter_mut())
+            .map(|((c, f), writers)| {
+                let array = build(ctx, c.field, f.data_type(), rows)?;
+                let leaves = compute_leaves(f, &array).map_err(|e| e.to_string())?;
+                for (w, leaf) in writers.iter_mut().zip(leaves) {
+                    w.write(&leaf).map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            })
+            .collect();
+        match results.into_iter().find_map(|r| r.err()) {
+            Some(e) => Err(self.err(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn close_group(&mut self) -> Result<()> {
+        if self.group_rows == 0 {
+            return Ok(());
+        }
+        let writers = std::mem::take(&mut self.writers);
+        let chunks: Vec<_> = writers
+            .into_par_iter()
+            .flatten()
+            .map(|w| w.close())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| self.err(e))?;
+        let path = self.path.clone();
+        let err = |e: parquet::errors::ParquetError| write_error(&path, e);
+        let mut group = self.file.next_row_group().map_err(err)?;
+        for chunk in chunks {
+            chunk.append_to_row_group(&mut group).map_err(err)?;
+        }
+        group.close().map_err(err)?;
+        self.row_group += 1;
+        self.group_rows = 0;
+        self.writers = self.new_writers()?;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.close_group()?;
+        let path = self.path.clone();
+        let mut w = self.file.into_inner().map_err(|e| write_error(&path, e))?;
+        std::io::Write::flush(&mut w).map_err(|source| Error::Write { path, source })
+    }
+}
+
+fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(format!("cannot write Parquet: {e}")),
+    }
+}
+
+/// One column of `rows` as an Arrow array of type `dtype`.
+fn build(
+    ctx: &Ctx,
+    field: Field,
+    dtype: &DataType,
+    rows: &[Row],
+) -> std::result::Result<ArrayRef, String> {
+    let mut scratch = Vec::with_capacity(256);
+    let texts = |f: &mut dyn FnMut(&Row, &mut Vec<u8>) -> bool| -> ArrayRef {
+        let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
+        let mut buf = Vec::with_capacity(256);
+        for row in rows {
+            buf.clear();
+            if f(row, &mut buf) {
+                // texts are built from UTF-8 strings and ASCII
+                b.append_value(std::str::from_utf8(&buf).unwrap_or_default());
+            } else {
+                b.append_null();
+            }
+        }
+        Arc::new(b.finish())
+    };
+    Ok(match (field, dtype) {
+        (Field::Instant(which), DataType::Utf8) => texts(&mut |row, out| {
+            ctx.write_instant(row, which, out);
+            true
+        }),
+        (Field::Instant(which), DataType::Date32) => Arc::new(Date32Array::from_iter_values(
+            rows.iter()
+                .map(|r| ctx.seconds(r, which).div_euclid(86_400) as i32),
+        )),
+        (Field::Instant(which), DataType::Timestamp(unit, zone)) => {
+            timestamps(ctx, which, *unit, zone.clone(), rows)
+        }
+        (Field::Cost(slot), DataType::Utf8) => texts(&mut |row, out| match cost(slot, row) {
+            Some(c) => {
+                ctx.write_cost(&c, out);
+                true
+            }
+            None => false,
+        }),
+        (Field::Cost(slot), DataType::Float64) => {
+            Arc::new(Float64Array::from_iter(rows.iter().map(|r| {
+                cost(slot, r).map(|c| c.dec().round(ctx.rounding).to_f64())
+            })))
+        }
+        (Field::Cost(slot), DataType::Float32) => {
+            Arc::new(Float32Array::from_iter(rows.iter().map(|r| {
+                cost(slot, r).map(|c| c.dec().round(ctx.rounding).to_f32())
+            })))
+        }
+        (Field::Cost(slot), DataType::Decimal128(p, s)) => {
+            let scale = *s as u32;
+            Arc::new(
+                Decimal128Array::from_iter(
+                    rows.iter().map(|r| {
+                        cost(slot, r).map(|c| c.dec().round(ctx.rounding).units_at(scale))
+                    }),
+                )
+                .with_precision_and_scale(*p, *s)
+                .map_err(|e| e.to_string())?,
+            )
+        }
+        (Field::Tags, DataType::Map(_, _)) => tag_map(rows, |row, b| {
+            for (k, v) in ctx.tags(row).pairs() {
+                b.keys().append_value(k);
+                b.values().append_value(v);
+            }
+            if let Some(inst) = ctx.instance_tag(row) {
+                b.keys().append_value(INSTANCE_KEY);
+                b.values()
+                    .append_value(std::str::from_utf8(&inst).unwrap_or_default());
+            }
+        })?,
+        (Field::TagMap, DataType::Map(_, _)) => tag_map(rows, |row, b| {
+            if !has_pairs(ctx, row) {
+                return;
+            }
+            for (k, v) in ctx.cur_tags.entries(row.resource) {
+                b.keys()
+                    .append_value(format!("user_{}", ctx.cur_tags.keys[*k as usize]));
+                b.values().append_value(v);
+            }
+            if let Some(inst) = ctx.instance_tag(row) {
+                b.keys().append_value(format!("user_{INSTANCE_KEY}"));
+                b.values()
+                    .append_value(std::str::from_utf8(&inst).unwrap_or_default());
+            }
+        })?,
+        (Field::Tags, DataType::Struct(fields)) => {
+            let arrays: Vec<ArrayRef> = fields
+                .iter()
+                .map(|f| {
+                    let key = f.name().as_str();
+                    texts(&mut |row, out| {
+                        if key == INSTANCE_KEY {
+                            return match ctx.instance_tag(row) {
+                                Some(inst) => {
+                                    out.extend_from_slice(&inst);
+                                    true
+                                }
+                                None => false,
+                            };
+                        }
+                        match ctx.tags(row).pairs().iter().find(|(k, _)| k == key) {
+                            Some((_, v)) => {
+                                out.extend_from_slice(v.as_bytes());
+                                true
+                            }
+                            None => false,
+                        }
+                    })
+                })
+                .collect();
+            let valid = NullBuffer::from_iter(rows.iter().map(|r| has_pairs(ctx, r)));
+            Arc::new(
+                StructArray::try_new(fields.clone(), arrays, Some(valid))
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        (f, _) => texts(&mut |row, out| {
+            scratch.clear();
+            match text(ctx, f, row, &mut scratch) {
+                Val::Null => false,
+                Val::Str(s) => {
+                    out.extend_from_slice(s.as_bytes());
+                    true
+                }
+                Val::Scratch => {
+                    out.extend_from_slice(&scratch);
+                    true
+                }
+            }
+        }),
+    })
+}
+
+fn timestamps(
+    ctx: &Ctx,
+    which: Instant,
+    unit: Unit,
+    zone: Option<Arc<str>>,
+    rows: &[Row],
+) -> ArrayRef {
+    let secs = rows.iter().map(|r| ctx.seconds(r, which));
+    match unit {
+        Unit::Second | Unit::Millisecond => Arc::new(
+            PrimitiveArray::<TimestampMillisecondType>::from_iter_values(secs.map(|s| s * 1000))
+                .with_timezone_opt(zone),
+        ),
+        Unit::Microsecond => Arc::new(
+            PrimitiveArray::<TimestampMicrosecondType>::from_iter_values(
+                secs.map(|s| s * 1_000_000),
+            )
+            .with_timezone_opt(zone),
+        ),
+        Unit::Nanosecond => Arc::new(
+            PrimitiveArray::<TimestampNanosecondType>::from_iter_values(
+                secs.map(|s| s * 1_000_000_000),
+            )
+            .with_timezone_opt(zone),
+        ),
+    }
+}
+
+/// A map column of text to text; `fill` appends one row's entries.
+fn tag_map(
+    rows: &[Row],
+    mut fill: impl FnMut(&Row, &mut MapBuilder<StringBuilder, StringBuilder>),
+) -> std::result::Result<ArrayRef, String> {
+    let mut b = MapBuilder::new(
+        Some(map_names()),
+        StringBuilder::with_capacity(rows.len() * 6, rows.len() * 60),
+        StringBuilder::with_capacity(rows.len() * 6, rows.len() * 80),
+    )
+    .with_keys_field(Arc::new(ArrowField::new("key", DataType::Utf8, false)))
+    .with_values_field(Arc::new(ArrowField::new("value", DataType::Utf8, true)));
+    for row in rows {
+        fill(row, &mut b);
+        b.append(true).map_err(|e| e.to_string())?;
+    }
+    Ok(Arc::new(b.finish()))
+}
