@@ -117,7 +117,8 @@ pub struct Requested {
     pub high_cardinality: bool,
     pub dictionary: Option<bool>,
     pub row_group_rows: Option<usize>,
-    pub crlf: bool,
+    /// `--line-ending`: Some(true) for CRLF.
+    pub crlf: Option<bool>,
     pub bom: bool,
 }
 
@@ -155,15 +156,10 @@ impl Shape {
         }
     }
 
-    /// Whether this is the Parquet shape Polars has always written (same bytes as before).
+    /// Whether this is the Parquet shape Polars has always written (same bytes as before):
+    /// the default Parquet and nothing else.
     pub fn is_legacy_parquet(&self) -> bool {
-        let default = Shape::default_for(Encoding::Parquet);
-        self.encoding == Encoding::Parquet
-            && Shape {
-                rounding: default.rounding,
-                high_cardinality: default.high_cardinality,
-                ..self.clone()
-            } == default
+        Shape::resolve(Encoding::Parquet, &Requested::default()).is_ok_and(|d| *self == d)
     }
 
     /// Resolves the defaults and checks the combination.
@@ -197,7 +193,7 @@ impl Shape {
                 ));
             }
         } else {
-            for (flag, set) in [("--line-ending", req.crlf), ("--bom", req.bom)] {
+            for (flag, set) in [("--line-ending", req.crlf.is_some()), ("--bom", req.bom)] {
                 if set {
                     return Err(usage(
                         format!("`{flag}` only applies to `--format csv` and `csv-gz`"),
@@ -212,7 +208,7 @@ impl Shape {
                 Some("AWS layouts keep tags as CUR does: one column per key (aws-cur) or a map (aws-cur2)"),
             ));
         }
-        shape.crlf = req.crlf;
+        shape.crlf = req.crlf.unwrap_or(false);
         shape.bom = req.bom;
         shape.high_cardinality = req.high_cardinality;
         if parquet {
@@ -335,7 +331,7 @@ mod tests {
             high_cardinality: true,
             ..Requested::default()
         };
-        assert!(Shape::resolve(Encoding::Parquet, &high)
+        assert!(!Shape::resolve(Encoding::Parquet, &high)
             .unwrap()
             .is_legacy_parquet());
     }

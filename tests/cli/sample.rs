@@ -1,6 +1,8 @@
 //! `mlcost sample`: the default output is pinned byte for byte (tests, the README's printed
 //! summary and `sample_data/` depend on it), and every shape attributes like the default CSV.
 
+use std::collections::BTreeMap;
+
 use sha2::{Digest, Sha256};
 
 use crate::util::*;
@@ -96,5 +98,624 @@ fn default_output_is_pinned() {
     for (k, want) in parts.iter().enumerate() {
         let p = env.path(&format!("parts/focus_sample/part-{k:05}.csv"));
         assert_eq!(&sha256(&p), want, "part {k}");
+    }
+}
+
+/// The rows every shape test uses: small, two months, and enough resources for every tag mess.
+const BASE: [&str; 6] = ["--rows", "2500", "--months", "2", "--seed", "3"];
+
+/// Samples `args` (on top of `BASE`), attributes the file through the binary and returns the
+/// bytes of its cost_by_model table.
+fn cost_by_model(env: &TestEnv, name: &str, args: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    sample(env, name, &[&BASE[..], args].concat());
+    let file = std::fs::read_dir(env.path(name))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|n| n != "requests.csv")
+        .expect("a billing export");
+    let out = format!("{name}_out");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        &format!("{name}/{file}"),
+        "--out",
+        &out,
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "attribute {args:?}: {}", r.stderr);
+    let m = manifest(&env.path(&out));
+    assert_eq!(m["rows"]["read"], 2500, "{args:?}");
+    assert_eq!(m["rows"]["counted"], 2500, "{args:?}");
+    assert_eq!(m["reconciliation"]["ok"], true, "{args:?}");
+    tree_bytes(&env.path(&out).join("cost_by_model"), &[])
+}
+
+/// Every shape of the same rows attributes to exactly the cost_by_model of the default CSV.
+/// Types that hold fewer digits than generated round every cost the same way, so they are
+/// compared with a CSV rounded alike (`--cost-decimals`, `--cost-digits`).
+fn same_as_csv(shapes: &[(&[&str], &[&str])]) {
+    let env = TestEnv::new();
+    let mut references: Vec<(Vec<&str>, BTreeMap<String, Vec<u8>>)> = Vec::new();
+    for (i, (shape, reference)) in shapes.iter().enumerate() {
+        let want = match references.iter().find(|(r, _)| r.as_slice() == *reference) {
+            Some((_, t)) => t.clone(),
+            None => {
+                let t = cost_by_model(&env, &format!("ref{}", references.len()), reference);
+                references.push((reference.to_vec(), t.clone()));
+                t
+            }
+        };
+        assert!(!want.is_empty());
+        let got = cost_by_model(&env, &format!("shape{i}"), shape);
+        assert!(
+            got == want,
+            "{shape:?} attributes unlike the CSV {reference:?}"
+        );
+    }
+}
+
+#[test]
+fn parquet_period_and_cost_types_attribute_like_the_csv() {
+    same_as_csv(&[
+        (&["--format", "parquet"], &[]),
+        (
+            &["--format", "parquet", "--period-type", "timestamp-ms"],
+            &[],
+        ),
+        (
+            &[
+                "--format",
+                "parquet",
+                "--period-type",
+                "timestamp-us",
+                "--time-zone",
+                "+02:00",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "--format",
+                "parquet",
+                "--period-type",
+                "timestamp-ns",
+                "--time-zone",
+                "Europe/Berlin",
+            ],
+            &[],
+        ),
+        (
+            &[
+                "--format",
+                "parquet",
+                "--period-type",
+                "timestamp-ms",
+                "--time-zone",
+                "none",
+            ],
+            &[],
+        ),
+        (&["--format", "parquet", "--period-type", "date32"], &[]),
+        (&["--format", "parquet", "--cost-type", "text"], &[]),
+        (&["--format", "parquet", "--cost-type", "double"], &[]),
+        (&["--format", "parquet", "--cost-type", "decimal38-18"], &[]),
+        (
+            &["--format", "parquet", "--cost-type", "decimal38-9"],
+            &["--cost-decimals", "9"],
+        ),
+        (
+            &["--format", "parquet", "--cost-type", "float"],
+            &["--cost-digits", "6"],
+        ),
+    ]);
+}
+
+#[test]
+fn parquet_tags_cardinality_and_encodings_attribute_like_the_csv() {
+    same_as_csv(&[
+        (&["--format", "parquet", "--tags", "map"], &[]),
+        (&["--format", "parquet", "--tags", "struct"], &[]),
+        (&["--format", "parquet", "--cardinality", "high"], &[]),
+        (&["--cardinality", "high"], &[]),
+        (
+            &[
+                "--format",
+                "parquet",
+                "--dictionary",
+                "off",
+                "--row-group-rows",
+                "1000",
+            ],
+            &[],
+        ),
+        (
+            &["--format", "parquet", "--parts", "3", "--tags", "struct"],
+            &[],
+        ),
+    ]);
+}
+
+#[test]
+fn csv_variants_and_aws_layouts_attribute_like_the_csv() {
+    same_as_csv(&[
+        (&["--line-ending", "crlf", "--bom"], &[]),
+        (
+            &["--format", "csv-gz", "--line-ending", "crlf", "--bom"],
+            &[],
+        ),
+        (&["--layout", "aws-cur"], &[]),
+        (
+            &[
+                "--layout",
+                "aws-cur",
+                "--format",
+                "csv-gz",
+                "--cardinality",
+                "high",
+            ],
+            &[],
+        ),
+        (&["--layout", "aws-cur", "--format", "parquet"], &[]),
+        (&["--layout", "aws-cur2", "--format", "parquet"], &[]),
+        (
+            &[
+                "--layout",
+                "aws-cur2",
+                "--format",
+                "parquet",
+                "--cost-type",
+                "decimal38-18",
+                "--period-type",
+                "text",
+            ],
+            &[],
+        ),
+    ]);
+}
+
+/// The Arrow schema and Parquet metadata of a written file.
+fn parquet_meta(
+    path: &std::path::Path,
+) -> (
+    arrow_schema::SchemaRef,
+    std::sync::Arc<parquet::file::metadata::ParquetMetaData>,
+) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let b = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    (b.schema().clone(), b.metadata().clone())
+}
+
+#[test]
+fn shapes_are_what_they_say() {
+    use arrow_schema::{DataType, TimeUnit};
+    use parquet::basic::Encoding;
+    let env = TestEnv::new();
+    let typed = |name: &str, args: &[&str], column: &str| {
+        sample(
+            &env,
+            name,
+            &[&["--rows", "3000", "--format", "parquet"], args].concat(),
+        );
+        let (schema, _) = parquet_meta(&env.path(name).join("focus_sample.parquet"));
+        schema.field_with_name(column).unwrap().data_type().clone()
+    };
+    assert_eq!(
+        typed(
+            "ms",
+            &["--period-type", "timestamp-ms"],
+            "BillingPeriodStart"
+        ),
+        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+    );
+    assert_eq!(
+        typed(
+            "us",
+            &["--period-type", "timestamp-us", "--time-zone", "+02:00"],
+            "ChargePeriodEnd"
+        ),
+        DataType::Timestamp(TimeUnit::Microsecond, Some("+02:00".into()))
+    );
+    assert_eq!(
+        typed(
+            "ns",
+            &[
+                "--period-type",
+                "timestamp-ns",
+                "--time-zone",
+                "Europe/Berlin"
+            ],
+            "BillingPeriodEnd"
+        ),
+        DataType::Timestamp(TimeUnit::Nanosecond, Some("Europe/Berlin".into()))
+    );
+    assert_eq!(
+        typed("d32", &["--period-type", "date32"], "ChargePeriodStart"),
+        DataType::Date32
+    );
+    assert_eq!(
+        typed("f32", &["--cost-type", "float"], "BilledCost"),
+        DataType::Float32
+    );
+    assert_eq!(
+        typed("f64", &["--cost-type", "double"], "ListCost"),
+        DataType::Float64
+    );
+    assert_eq!(
+        typed("d9", &["--cost-type", "decimal38-9"], "EffectiveCost"),
+        DataType::Decimal128(38, 9)
+    );
+    assert_eq!(
+        typed("d18", &["--cost-type", "decimal38-18"], "ContractedCost"),
+        DataType::Decimal128(38, 18)
+    );
+    assert!(matches!(
+        typed("map", &["--tags", "map"], "Tags"),
+        DataType::Map(_, _)
+    ));
+    assert!(matches!(
+        typed("struct", &["--tags", "struct"], "Tags"),
+        DataType::Struct(f) if f.iter().any(|f| f.name() == "model_id")
+    ));
+
+    // row groups of the size asked for; no dictionary at all when it is off
+    sample(
+        &env,
+        "plain",
+        &[
+            "--rows",
+            "3000",
+            "--format",
+            "parquet",
+            "--row-group-rows",
+            "1000",
+            "--dictionary",
+            "off",
+        ],
+    );
+    let (_, meta) = parquet_meta(&env.path("plain/focus_sample.parquet"));
+    assert_eq!(meta.num_row_groups(), 3);
+    for rg in meta.row_groups() {
+        assert_eq!(rg.num_rows(), 1000);
+        assert!(rg
+            .columns()
+            .iter()
+            .all(|c| c.dictionary_page_offset().is_none()));
+    }
+    // high cardinality: ResourceId outgrows the default dictionary page (1 MiB) and falls
+    // back to plain pages; at normal cardinality it stays dictionary-encoded. (arrow-rs checks
+    // the dictionary every 20,000 rows of a column without nulls, hence 50,000 rows.)
+    let resource_id_pages = |name: &str, args: &[&str]| {
+        sample(
+            &env,
+            name,
+            &[&["--rows", "50000", "--format", "parquet"], args].concat(),
+        );
+        let (schema, meta) = parquet_meta(&env.path(name).join("focus_sample.parquet"));
+        let i = schema.index_of("ResourceId").unwrap();
+        let c = meta.row_group(0).column(i);
+        assert!(c.dictionary_page_offset().is_some(), "{name}");
+        *c.page_encoding_stats_mask().unwrap()
+    };
+    let high = resource_id_pages("high", &["--cardinality", "high"]);
+    assert!(high.is_set(Encoding::PLAIN), "{high:?}");
+    let normal = resource_id_pages("normal", &["--period-type", "timestamp-ms"]);
+    assert!(normal.is_only(Encoding::RLE_DICTIONARY), "{normal:?}");
+
+    // CUR 1 in Parquet: Athena spelling, hundreds of tag columns; CUR 2.0: one map
+    sample(
+        &env,
+        "cur",
+        &[
+            "--rows", "3000", "--layout", "aws-cur", "--format", "parquet",
+        ],
+    );
+    let (schema, _) = parquet_meta(&env.path("cur/aws_cur_sample.parquet"));
+    let tag_columns = schema
+        .fields()
+        .iter()
+        .filter(|f| f.name().starts_with("resource_tags_user_"))
+        .count();
+    assert!(tag_columns >= 200, "{tag_columns}");
+    for c in [
+        "line_item_unblended_cost",
+        "bill_billing_period_start_date",
+        "resource_tags_user_model_id",
+        "savings_plan_savings_plan_a_r_n",
+    ] {
+        assert!(schema.field_with_name(c).is_ok(), "{c}");
+    }
+    sample(
+        &env,
+        "cur2",
+        &[
+            "--rows", "3000", "--layout", "aws-cur2", "--format", "parquet",
+        ],
+    );
+    let (schema, _) = parquet_meta(&env.path("cur2/aws_cur2_sample.parquet"));
+    assert!(matches!(
+        schema.field_with_name("resource_tags").unwrap().data_type(),
+        DataType::Map(_, _)
+    ));
+    assert!(schema.field_with_name("bill_payer_account_name").is_ok());
+
+    // CSV: BOM and CRLF
+    sample(
+        &env,
+        "crlf",
+        &["--rows", "100", "--line-ending", "crlf", "--bom"],
+    );
+    let bytes = std::fs::read(env.path("crlf/focus_sample.csv")).unwrap();
+    assert!(bytes.starts_with("\u{feff}BillingAccountId,".as_bytes()));
+    let lines = bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    assert_eq!(lines, 101);
+    assert!(bytes
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .all(|l| l.ends_with(b"\r")));
+    sample(&env, "cur_csv", &["--rows", "100", "--layout", "aws-cur"]);
+    let text = std::fs::read_to_string(env.path("cur_csv/aws_cur_sample.csv")).unwrap();
+    assert!(text.starts_with("identity/LineItemId,identity/TimeInterval,"));
+    assert!(text
+        .lines()
+        .next()
+        .unwrap()
+        .contains(",resourceTags/user:model_id,"));
+}
+
+#[test]
+fn every_shape_is_deterministic() {
+    let env = TestEnv::new();
+    let shapes: [&[&str]; 4] = [
+        &[
+            "--format",
+            "parquet",
+            "--cardinality",
+            "high",
+            "--tags",
+            "map",
+            "--period-type",
+            "timestamp-us",
+            "--row-group-rows",
+            "1500",
+        ],
+        &[
+            "--layout", "aws-cur2", "--format", "parquet", "--parts", "3",
+        ],
+        &["--layout", "aws-cur", "--format", "csv-gz"],
+        &["--format", "csv", "--cardinality", "high", "--bom"],
+    ];
+    for (i, shape) in shapes.iter().enumerate() {
+        let args = [&["--rows", "5000", "--months", "2"], *shape].concat();
+        sample(&env, &format!("a{i}"), &args);
+        sample(&env, &format!("b{i}"), &args);
+        assert!(
+            tree_bytes(&env.path(&format!("a{i}")), &[])
+                == tree_bytes(&env.path(&format!("b{i}")), &[]),
+            "{shape:?}"
+        );
+    }
+}
+
+/// Data rows of every CSV file under `dir`.
+fn csv_rows(dir: &std::path::Path) -> (usize, usize) {
+    let mut files = 0;
+    let mut rows = 0;
+    for f in glob::glob(&format!("{}/**/*.csv", dir.display()))
+        .unwrap()
+        .flatten()
+        .filter(|f| !f.ends_with("requests.csv"))
+    {
+        files += 1;
+        rows += std::fs::read_to_string(&f).unwrap().lines().count() - 1;
+    }
+    (files, rows)
+}
+
+/// `--parts N` writes N files however few rows each gets (it wrote one file when rows/parts
+/// was below 3: the month's commitment rows came before the first cut was checked).
+#[test]
+fn parts_are_always_n_files() {
+    let env = TestEnv::new();
+    for (rows, months, parts) in [("10", "1", "7"), ("7", "1", "7"), ("6", "3", "5")] {
+        let out = format!("p{rows}_{parts}");
+        sample(
+            &env,
+            &out,
+            &["--rows", rows, "--months", months, "--parts", parts],
+        );
+        let (files, written) = csv_rows(&env.path(&out));
+        assert_eq!(files.to_string(), parts, "{rows} rows in {parts} parts");
+        assert_eq!(written.to_string(), rows);
+    }
+    // the parts hold the rows of the one file, in order
+    sample(&env, "one", &["--rows", "10"]);
+    let one = std::fs::read_to_string(env.path("one/focus_sample.csv")).unwrap();
+    let mut joined = String::new();
+    for k in 0..7 {
+        let part =
+            std::fs::read_to_string(env.path(&format!("p10_7/focus_sample/part-{k:05}.csv")))
+                .unwrap();
+        let mut lines = part.lines();
+        let header = lines.next().unwrap();
+        if k == 0 {
+            joined.push_str(header);
+            joined.push('\n');
+        }
+        for l in lines {
+            joined.push_str(l);
+            joined.push('\n');
+        }
+    }
+    assert_eq!(joined, one);
+}
+
+/// Every generated month is a real month between 1900-01 and 9999-11 (`--end-period 0000-01`
+/// used to write year 0000, and with more months year -001).
+#[test]
+fn end_period_and_months_stay_in_range() {
+    let env = TestEnv::new();
+    let refused = |args: &[&str], flag: &str| {
+        let r = env.run(&[&["sample", "--out", "x", "-q"], args].concat());
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(flag), "{args:?}: {}", r.stderr);
+    };
+    refused(&["--end-period", "0000-01"], "`--end-period 0000-01`");
+    refused(&["--end-period", "1900-02", "--months", "3"], "1899-12");
+    refused(&["--end-period", "9999-12"], "between 1900-01 and 9999-11");
+    refused(
+        &["--end-period", "2026-13"],
+        "invalid `--end-period` value `2026-13`",
+    );
+    refused(&["--end-period", "26-10"], "invalid `--end-period`");
+    refused(
+        &[
+            "--end-period",
+            "2300-01",
+            "--format",
+            "parquet",
+            "--period-type",
+            "timestamp-ns",
+        ],
+        "timestamp-ns",
+    );
+    refused(&["--months", "121"], "`--months` must be between 1 and 120");
+    sample(
+        &env,
+        "first",
+        &["--end-period", "1900-03", "--months", "3", "--rows", "100"],
+    );
+    sample(&env, "last", &["--end-period", "9999-11", "--rows", "100"]);
+    let last = std::fs::read_to_string(env.path("last/focus_sample.csv")).unwrap();
+    assert!(last.contains(",9999-11-01T00:00:00Z,9999-12-01T00:00:00Z,"));
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "first/focus_sample.csv",
+        "--out",
+        "first_out",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        manifest(&env.path("first_out"))["periods"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+}
+
+/// Zero rows, months or parts are usage errors naming the flag (`--rows 0` used to write the
+/// two commitment rows anyway).
+#[test]
+fn zero_rows_months_or_parts_are_usage_errors() {
+    let env = TestEnv::new();
+    for (args, flag) in [
+        (&["--rows", "0"][..], "`--rows` must be at least 2"),
+        (
+            &["--rows", "3", "--months", "2"],
+            "`--rows` must be at least 4",
+        ),
+        (&["--months", "0"], "`--months` must be between 1 and 120"),
+        (&["--parts", "0"], "`--parts` must be between 1"),
+        (
+            &["--rows", "5", "--parts", "6"],
+            "`--parts` must be between 1",
+        ),
+    ] {
+        let r = env.run(&[&["sample", "--out", "x", "-q"], args].concat());
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(flag), "{args:?}: {}", r.stderr);
+    }
+    assert!(
+        !env.path("x").exists(),
+        "nothing is written on a usage error"
+    );
+}
+
+/// Shapes a format cannot hold are usage errors naming the flags.
+#[test]
+fn impossible_shapes_are_usage_errors() {
+    let env = TestEnv::new();
+    for (args, says) in [
+        (
+            &["--cost-type", "double"][..],
+            "`--cost-type` only applies to `--format parquet`",
+        ),
+        (
+            &["--period-type", "timestamp-ms", "--format", "csv-gz"],
+            "`--period-type`",
+        ),
+        (&["--tags", "map"], "`--tags`"),
+        (&["--dictionary", "off"], "`--dictionary`"),
+        (&["--row-group-rows", "65536"], "`--row-group-rows`"),
+        (&["--format", "parquet", "--bom"], "`--bom` only applies"),
+        (
+            &["--format", "parquet", "--line-ending", "lf"],
+            "`--line-ending`",
+        ),
+        (
+            &["--layout", "aws-cur2"],
+            "`--layout aws-cur2` needs `--format parquet`",
+        ),
+        (
+            &[
+                "--layout", "aws-cur", "--format", "parquet", "--tags", "map",
+            ],
+            "`--tags` only applies to `--layout focus`",
+        ),
+        (
+            &["--format", "parquet", "--time-zone", "UTC"],
+            "`--time-zone` only applies",
+        ),
+        (
+            &[
+                "--format",
+                "parquet",
+                "--period-type",
+                "timestamp-ms",
+                "--time-zone",
+                "Mars/Base",
+            ],
+            "invalid `--time-zone` value `Mars/Base`",
+        ),
+        (
+            &[
+                "--format",
+                "parquet",
+                "--cost-type",
+                "float",
+                "--cost-digits",
+                "9",
+            ],
+            "`--cost-digits 9` is more than `--cost-type float` holds",
+        ),
+        (
+            &[
+                "--format",
+                "parquet",
+                "--cost-type",
+                "decimal38-9",
+                "--cost-decimals",
+                "10",
+            ],
+            "`--cost-decimals 10`",
+        ),
+        (
+            &["--format", "parquet", "--row-group-rows", "10"],
+            "`--row-group-rows` must be between",
+        ),
+        (
+            &["--cost-digits", "0"],
+            "`--cost-digits` must be at least 1",
+        ),
+    ] {
+        let r = env.run(&[&["sample", "--out", "x", "-q"], args].concat());
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
     }
 }
