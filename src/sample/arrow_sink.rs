@@ -13,7 +13,8 @@ use arrow_array::types::{
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
 };
 use arrow_array::{
-    ArrayRef, Date32Array, Decimal128Array, Float32Array, Float64Array, PrimitiveArray, StructArray,
+    ArrayRef, Date32Array, Decimal128Array, Float32Array, Float64Array, PrimitiveArray,
+    StringViewArray, StructArray, UInt32Array,
 };
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field as ArrowField, Fields, Schema, SchemaRef, TimeUnit as Unit};
@@ -27,6 +28,7 @@ use parquet::file::writer::SerializedFileWriter;
 use rayon::prelude::*;
 
 use super::fields::{Ctx, Instant, Val};
+use super::pool;
 use super::rows::Row;
 use super::shape::{CostType, PeriodType, Shape, TagsType, TimeUnit, Zone};
 use super::table::{cost, has_pairs, text, Column, Field};
@@ -38,9 +40,19 @@ pub const DEFAULT_ROW_GROUP_ROWS: usize = 1024 * 1024;
 
 type File = std::io::BufWriter<std::fs::File>;
 
-pub struct ArrowSink {
-    path: PathBuf,
+/// How rows become Arrow arrays (shared by the threads that build blocks).
+pub struct ArrowColumns {
     columns: Vec<Column>,
+    schema: SchemaRef,
+    props: WriterProperties,
+    max_group_rows: usize,
+    /// Each text column's pool (`pool`), and as a string-view array to gather views from.
+    pools: Vec<Option<(pool::Pool, StringViewArray)>>,
+}
+
+/// One Parquet file being written by arrow-rs.
+pub struct ArrowFile {
+    path: PathBuf,
     schema: SchemaRef,
     /// Leaf writers per top-level column (a map or struct has several).
     writers: Vec<Vec<ArrowColumnWriter>>,
@@ -121,9 +133,8 @@ fn arrow_type(field: Field, shape: &Shape) -> DataType {
     }
 }
 
-impl ArrowSink {
-    pub fn create(path: &Path, columns: Vec<Column>, shape: &Shape) -> Result<ArrowSink> {
-        let err = |e: parquet::errors::ParquetError| write_error(path, e);
+impl ArrowColumns {
+    pub fn new(columns: Vec<Column>, shape: &Shape, ctx: &Ctx) -> ArrowColumns {
         let schema: SchemaRef = Arc::new(Schema::new(
             columns
                 .iter()
@@ -136,30 +147,66 @@ impl ArrowSink {
             .set_dictionary_enabled(shape.dictionary)
             .set_max_row_group_row_count(Some(max_group_rows))
             .build();
+        let pools = columns
+            .iter()
+            .zip(schema.fields())
+            .map(|(c, f)| match f.data_type() {
+                DataType::Utf8 => pool::Pool::new(ctx, c.field).map(|p| {
+                    let a = StringViewArray::from_iter_values(p.texts.iter().map(String::as_str));
+                    (p, a)
+                }),
+                _ => None,
+            })
+            .collect();
+        ArrowColumns {
+            columns,
+            schema,
+            props,
+            max_group_rows,
+            pools,
+        }
+    }
+
+    /// The arrays of a block, one task per column.
+    pub fn build(&self, ctx: &Ctx, rows: &[Row]) -> std::result::Result<Vec<ArrayRef>, String> {
+        self.columns
+            .par_iter()
+            .zip(self.schema.fields().par_iter())
+            .zip(self.pools.par_iter())
+            .map(|((c, f), pool)| match pool {
+                Some((pool, array)) => gather(ctx, c.field, pool, array, rows),
+                None => build(ctx, c.field, f.data_type(), rows),
+            })
+            .collect()
+    }
+}
+
+impl ArrowFile {
+    pub fn create(path: &Path, columns: &ArrowColumns) -> Result<ArrowFile> {
+        let err = |e: parquet::errors::ParquetError| write_error(path, e);
         let file = std::fs::File::create(path).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,
         })?;
         let writer = ArrowWriter::try_new_with_options(
             std::io::BufWriter::with_capacity(1 << 20, file),
-            schema.clone(),
-            ArrowWriterOptions::new().with_properties(props),
+            columns.schema.clone(),
+            ArrowWriterOptions::new().with_properties(columns.props.clone()),
         )
         .map_err(err)?;
         let (file, factory) = writer.into_serialized_writer().map_err(err)?;
-        let mut sink = ArrowSink {
+        let mut out = ArrowFile {
             path: path.to_path_buf(),
-            columns,
-            schema,
+            schema: columns.schema.clone(),
             writers: Vec::new(),
             file,
             factory,
             group_rows: 0,
             row_group: 0,
-            max_group_rows,
+            max_group_rows: columns.max_group_rows,
         };
-        sink.writers = sink.new_writers()?;
-        Ok(sink)
+        out.writers = out.new_writers()?;
+        Ok(out)
     }
 
     fn err(&self, e: impl std::fmt::Display) -> Error {
@@ -186,13 +233,16 @@ impl ArrowSink {
             .collect())
     }
 
-    pub fn write(&mut self, ctx: &Ctx, mut rows: &[Row]) -> Result<()> {
-        while !rows.is_empty() {
-            let n = rows.len().min(self.max_group_rows - self.group_rows);
-            let (now, rest) = rows.split_at(n);
-            self.encode(ctx, now)?;
+    /// Encodes a block's arrays, cutting row groups at `max_group_rows`.
+    pub fn write(&mut self, arrays: &[ArrayRef]) -> Result<()> {
+        let rows = arrays.first().map_or(0, |a| a.len());
+        let mut offset = 0;
+        while offset < rows {
+            let n = (rows - offset).min(self.max_group_rows - self.group_rows);
+            let slices: Vec<ArrayRef> = arrays.iter().map(|a| a.slice(offset, n)).collect();
+            self.encode(&slices)?;
             self.group_rows += n;
-            rows = rest;
+            offset += n;
             if self.group_rows == self.max_group_rows {
                 self.close_group()?;
             }
@@ -200,16 +250,14 @@ impl ArrowSink {
         Ok(())
     }
 
-    /// Builds and encodes every column of `rows`, one task per column.
-    fn encode(&mut self, ctx: &Ctx, rows: &[Row]) -> Result<()> {
-        let results: Vec<std::result::Result<(), String>> = self
-            .columns
+    /// Encodes every column, one task per column.
+    fn encode(&mut self, arrays: &[ArrayRef]) -> Result<()> {
+        let results: Vec<std::result::Result<(), String>> = arrays
             .par_iter()
             .zip(self.schema.fields().par_iter())
             .zip(self.writers.par_iter_mut())
-            .map(|((c, f), writers)| {
-                let array = build(ctx, c.field, f.data_type(), rows)?;
-                let leaves = compute_leaves(f, &array).map_err(|e| e.to_string())?;
+            .map(|((array, f), writers)| {
+                let leaves = compute_leaves(f, array).map_err(|e| e.to_string())?;
                 for (w, leaf) in writers.iter_mut().zip(leaves) {
                     w.write(&leaf).map_err(|e| e.to_string())?;
                 }
@@ -259,6 +307,26 @@ fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
         path: path.to_path_buf(),
         source: std::io::Error::other(format!("cannot write Parquet: {e}")),
     }
+}
+
+/// A text column gathered from its pool: views into the pool's buffers, no string copied.
+///
+/// The array is a string view while the column is declared `Utf8`: arrow-rs encodes a byte
+/// array column from any string array by its values, so the Parquet bytes (and the Arrow
+/// schema kept in the file) are those of the `Utf8` column (a test compares them).
+fn gather(
+    ctx: &Ctx,
+    field: Field,
+    pool: &pool::Pool,
+    array: &StringViewArray,
+    rows: &[Row],
+) -> std::result::Result<ArrayRef, String> {
+    let n = ctx.resources.len();
+    let indices: UInt32Array = rows
+        .iter()
+        .map(|r| pool.index(field, r, n).map(|i| i as u32))
+        .collect();
+    arrow_select::take::take(array, &indices, None).map_err(|e| e.to_string())
 }
 
 /// One column of `rows` as an Arrow array of type `dtype`.
@@ -381,21 +449,43 @@ fn build(
                     .map_err(|e| e.to_string())?,
             )
         }
-        (f, _) => texts(&mut |row, out| {
-            scratch.clear();
-            match text(ctx, f, row, &mut scratch) {
-                Val::Null => false,
-                Val::Str(s) => {
-                    out.extend_from_slice(s.as_bytes());
-                    true
-                }
-                Val::Scratch => {
-                    out.extend_from_slice(&scratch);
-                    true
+        (f, _) => {
+            // strings that live in the context go straight into the builder
+            let mut b = StringBuilder::with_capacity(rows.len(), text_bytes(ctx, f, rows));
+            for row in rows {
+                scratch.clear();
+                match text(ctx, f, row, &mut scratch) {
+                    Val::Null => b.append_null(),
+                    Val::Str(s) => b.append_value(s),
+                    // texts are built from UTF-8 strings and ASCII
+                    Val::Scratch => {
+                        b.append_value(std::str::from_utf8(&scratch).unwrap_or_default())
+                    }
                 }
             }
-        }),
+            Arc::new(b.finish())
+        }
     })
+}
+
+/// About the bytes a text column of `rows` takes (from its first rows), so its builder
+/// allocates once.
+fn text_bytes(ctx: &Ctx, field: Field, rows: &[Row]) -> usize {
+    let probe = rows.len().min(256);
+    if probe == 0 {
+        return 0;
+    }
+    let mut scratch = Vec::with_capacity(256);
+    let mut bytes = 0;
+    for row in &rows[..probe] {
+        scratch.clear();
+        bytes += match text(ctx, field, row, &mut scratch) {
+            Val::Null => 0,
+            Val::Str(s) => s.len(),
+            Val::Scratch => scratch.len(),
+        };
+    }
+    bytes * rows.len() / probe * 5 / 4 + 64
 }
 
 fn timestamps(
@@ -443,4 +533,66 @@ fn tag_map(
         b.append(true).map_err(|e| e.to_string())?;
     }
     Ok(Arc::new(b.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::cost::Rounding;
+    use crate::sample::fields::TimeText;
+    use crate::sample::layout::{self, CurTags, Layout, Spelling};
+    use crate::sample::rng::Rng;
+    use crate::sample::rows::RowSource;
+    use crate::sample::shape::{Encoding, Requested};
+    use crate::sample::world;
+
+    /// Gathering text columns from pools writes the same file as spelling every row.
+    #[test]
+    fn pooled_columns_write_the_same_file() {
+        let mut rng = Rng::new(8);
+        let models = world::models(&mut rng);
+        let res = world::resources(&mut rng, &models, 300);
+        let periods = world::periods((2025, 1), 2);
+        let mut src = RowSource::new(rng, &res, &periods);
+        let mut rows = Vec::new();
+        src.fill(&mut rows, 5000);
+        let dir = tempfile::tempdir().unwrap();
+        for layout in [Layout::Focus, Layout::AwsCur] {
+            let req = Requested {
+                layout: Some(layout),
+                period: Some(PeriodType::Text),
+                ..Requested::default()
+            };
+            let shape = Shape::resolve(Encoding::Parquet, &req).unwrap();
+            let tags = CurTags::new(&res, Spelling::Athena, 8, false);
+            let ctx = Ctx::new(
+                &res,
+                &periods,
+                TimeText::Seconds,
+                Rounding::default(),
+                None,
+                tags.clone(),
+                8,
+            );
+            let columns = match layout {
+                Layout::Focus => layout::focus_columns(),
+                l => layout::cur_columns(l, Spelling::Athena, &tags),
+            };
+            let pooled = ArrowColumns::new(columns.clone(), &shape, &ctx);
+            assert!(pooled.pools.iter().filter(|p| p.is_some()).count() > 10);
+            let mut spelled = ArrowColumns::new(columns, &shape, &ctx);
+            spelled.pools.iter_mut().for_each(|p| *p = None);
+            let write = |cols: &ArrowColumns, name: &str| {
+                let path = dir.path().join(name);
+                let mut f = ArrowFile::create(&path, cols).unwrap();
+                f.write(&cols.build(&ctx, &rows).unwrap()).unwrap();
+                f.finish().unwrap();
+                std::fs::read(path).unwrap()
+            };
+            assert!(
+                write(&pooled, "pooled.parquet") == write(&spelled, "spelled.parquet"),
+                "{layout:?}"
+            );
+        }
+    }
 }

@@ -50,25 +50,76 @@ impl Out {
     }
 }
 
-pub struct CsvSink {
-    w: Out,
-    path: PathBuf,
+/// How rows become CSV lines (shared by the threads that spell blocks).
+pub struct CsvLines {
     columns: Vec<Column>,
     /// Each column's constant, spelled for CSV once.
     constants: Vec<Vec<u8>>,
     eol: &'static [u8],
-    /// Line buffers, one per piece, kept from block to block.
-    buffers: Vec<Vec<u8>>,
 }
 
-impl CsvSink {
-    pub fn create(
-        path: &Path,
-        gz: bool,
-        columns: Vec<Column>,
-        crlf: bool,
-        bom: bool,
-    ) -> Result<CsvSink> {
+impl CsvLines {
+    pub fn new(columns: Vec<Column>, crlf: bool) -> CsvLines {
+        let constants = columns
+            .iter()
+            .map(|c| {
+                let mut v = Vec::new();
+                if let Field::Const(s) = c.field {
+                    write_escaped(&mut v, s.as_bytes());
+                }
+                v
+            })
+            .collect();
+        CsvLines {
+            columns,
+            constants,
+            eol: if crlf { b"\r\n" } else { b"\n" },
+        }
+    }
+
+    /// The header line (after a BOM if asked for).
+    pub fn header(&self, bom: bool) -> Vec<u8> {
+        let mut header = Vec::new();
+        if bom {
+            header.extend_from_slice("\u{feff}".as_bytes());
+        }
+        for (i, c) in self.columns.iter().enumerate() {
+            if i > 0 {
+                header.push(b',');
+            }
+            write_escaped(&mut header, c.name.as_bytes());
+        }
+        header.extend_from_slice(self.eol);
+        header
+    }
+
+    /// Spells `rows` as lines, in pieces spelled in parallel; `spare` are emptied buffers of
+    /// an earlier block, reused so a block costs no fresh pages.
+    pub fn spell(&self, ctx: &Ctx, rows: &[Row], mut spare: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        let pieces = rows.len().div_ceil(PIECE);
+        spare.resize_with(pieces, Vec::new);
+        rows.par_chunks(PIECE)
+            .zip(spare.par_iter_mut())
+            .for_each(|(piece, out)| {
+                out.clear();
+                let mut scratch = Vec::with_capacity(256);
+                for row in piece {
+                    line(ctx, &self.columns, &self.constants, row, out, &mut scratch);
+                    out.extend_from_slice(self.eol);
+                }
+            });
+        spare
+    }
+}
+
+/// One CSV or CSV.gz file being written.
+pub struct CsvFile {
+    w: Out,
+    path: PathBuf,
+}
+
+impl CsvFile {
+    pub fn create(path: &Path, gz: bool, header: &[u8]) -> Result<CsvFile> {
         let io = |source| Error::Write {
             path: path.to_path_buf(),
             source,
@@ -83,62 +134,23 @@ impl CsvSink {
         } else {
             Out::Plain(buffered)
         };
-        let eol: &'static [u8] = if crlf { b"\r\n" } else { b"\n" };
-        let mut header = Vec::new();
-        if bom {
-            header.extend_from_slice("\u{feff}".as_bytes());
-        }
-        for (i, c) in columns.iter().enumerate() {
-            if i > 0 {
-                header.push(b',');
-            }
-            write_escaped(&mut header, c.name.as_bytes());
-        }
-        header.extend_from_slice(eol);
-        w.write_lines(&header).map_err(io)?;
-        let constants = columns
-            .iter()
-            .map(|c| {
-                let mut v = Vec::new();
-                if let Field::Const(s) = c.field {
-                    write_escaped(&mut v, s.as_bytes());
-                }
-                v
-            })
-            .collect();
-        Ok(CsvSink {
+        w.write_lines(header).map_err(io)?;
+        Ok(CsvFile {
             w,
             path: path.to_path_buf(),
-            columns,
-            constants,
-            eol,
-            buffers: Vec::new(),
         })
     }
 
-    pub fn write(&mut self, ctx: &Ctx, rows: &[Row]) -> Result<()> {
-        let (columns, constants, eol) = (&self.columns, &self.constants, self.eol);
-        let pieces = rows.len().div_ceil(PIECE);
-        if self.buffers.len() < pieces {
-            self.buffers.resize_with(pieces, Vec::new);
-        }
-        rows.par_chunks(PIECE)
-            .zip(self.buffers.par_iter_mut())
-            .for_each(|(piece, out)| {
-                out.clear();
-                let mut scratch = Vec::with_capacity(256);
-                for row in piece {
-                    line(ctx, columns, constants, row, out, &mut scratch);
-                    out.extend_from_slice(eol);
-                }
-            });
-        for p in &self.buffers[..pieces] {
+    /// Writes spelled pieces in order; hands the buffers back for reuse.
+    pub fn write(&mut self, mut pieces: Vec<Vec<u8>>) -> Result<Vec<Vec<u8>>> {
+        for p in &mut pieces {
             self.w.write_lines(p).map_err(|source| Error::Write {
                 path: self.path.clone(),
                 source,
             })?;
+            p.clear();
         }
-        Ok(())
+        Ok(pieces)
     }
 
     pub fn finish(self) -> Result<()> {

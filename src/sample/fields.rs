@@ -152,6 +152,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Number of billing months.
+    pub fn months(&self) -> usize {
+        self.months.len()
+    }
+
     pub fn resource(&self, row: &Row) -> &Resource {
         &self.resources[row.resource as usize]
     }

@@ -2,72 +2,106 @@
 //! costs, written through Polars one frame per block of rows. Kept for the default Parquet
 //! shape only, so its bytes stay what `mlcost sample` always wrote; every other Parquet
 //! shape goes through `arrow_sink`.
+//!
+//! Every text a column can hold (a constant, one per month, per resource, per charge hour) is
+//! stored once in a pool; a block's column is a gather from its pool, which copies views, not
+//! strings. Polars writes the values, not the buffers, so the file is the same.
 
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use rayon::prelude::*;
 
-use super::fields::{Ctx, Val};
+use super::fields::Ctx;
+use super::pool;
 use super::rows::Row;
-use super::table::{cost, text, Column, Field};
+use super::table::{cost, Column, Field};
 use crate::error::{Error, Result};
 
 /// Rows per frame: the frames are the file's row groups, so this fixes the bytes.
 pub const BLOCK: usize = 200_000;
 
-pub struct LegacyParquetSink {
-    writer: polars::io::parquet::write::BatchedWriter<std::fs::File>,
-    path: PathBuf,
+/// How rows become Polars frames (shared by the threads that build blocks).
+pub struct LegacyFrames {
     columns: Vec<Column>,
+    /// Each text column's pool (None for costs), and as a Polars column to gather from.
+    pools: Vec<Option<(pool::Pool, StringChunked)>>,
 }
 
 const DECIMAL: DataType = DataType::Decimal(38, 10);
 
-impl LegacyParquetSink {
-    pub fn create(path: &Path, columns: Vec<Column>) -> Result<LegacyParquetSink> {
-        let file = std::fs::File::create(path).map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
+impl LegacyFrames {
+    pub fn new(columns: Vec<Column>, ctx: &Ctx) -> LegacyFrames {
+        let pools = columns
+            .iter()
+            .map(|c| {
+                pool::Pool::new(ctx, c.field).map(|p| {
+                    let t: Vec<&str> = p.texts.iter().map(String::as_str).collect();
+                    let ca = StringChunked::from_slice(c.name.as_str().into(), &t);
+                    (p, ca)
+                })
+            })
+            .collect();
+        LegacyFrames { columns, pools }
+    }
+
+    /// The frame of a block, one task per column.
+    pub fn build(&self, ctx: &Ctx, rows: &[Row]) -> PolarsResult<DataFrame> {
+        let cols: Vec<Column_> = self
+            .columns
+            .par_iter()
+            .zip(self.pools.par_iter())
+            .map(|(c, pool)| column(ctx, c, pool.as_ref(), rows))
+            .collect::<PolarsResult<_>>()?;
+        DataFrame::new_infer_height(cols)
+    }
+
+    fn schema(&self) -> Schema {
         let mut schema = Schema::default();
-        for c in &columns {
+        for c in &self.columns {
             let dtype = match c.field {
                 Field::Cost(_) => DECIMAL,
                 _ => DataType::String,
             };
             schema.insert(c.name.as_str().into(), dtype);
         }
+        schema
+    }
+}
+
+/// One Parquet file being written by Polars.
+pub struct LegacyFile {
+    writer: polars::io::parquet::write::BatchedWriter<std::fs::File>,
+    path: PathBuf,
+}
+
+impl LegacyFile {
+    pub fn create(path: &Path, frames: &LegacyFrames) -> Result<LegacyFile> {
+        let file = std::fs::File::create(path).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let writer = ParquetWriter::new(file)
             .with_compression(ParquetCompression::Zstd(None))
-            .batched(&schema)
+            .batched(&frames.schema())
             .map_err(|source| Error::WriteParquet {
                 path: path.to_path_buf(),
                 source,
             })?;
-        Ok(LegacyParquetSink {
+        Ok(LegacyFile {
             writer,
             path: path.to_path_buf(),
-            columns,
         })
     }
 
-    pub fn write(&mut self, ctx: &Ctx, rows: &[Row]) -> Result<()> {
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let err = |source| Error::WriteParquet {
-            path: self.path.clone(),
-            source,
-        };
-        // one task per column; Polars then encodes them on its own pool
-        let cols: Vec<Column_> = self
-            .columns
-            .par_iter()
-            .map(|c| column(ctx, c, rows))
-            .collect();
-        let df = DataFrame::new_infer_height(cols).map_err(err)?;
-        self.writer.write_batch(&df).map_err(err)
+    /// Writes one block's frame (Polars encodes its columns on its own pool).
+    pub fn write(&mut self, df: &DataFrame) -> Result<()> {
+        self.writer
+            .write_batch(df)
+            .map_err(|source| Error::WriteParquet {
+                path: self.path.clone(),
+                source,
+            })
     }
 
     pub fn finish(self) -> Result<()> {
@@ -79,36 +113,43 @@ impl LegacyParquetSink {
     }
 }
 
-/// One column of `rows`: text, or decimal(38,10) built from the exact cost values (the same
-/// numbers Polars' cast of the cost text gives).
-fn column(ctx: &Ctx, c: &Column, rows: &[Row]) -> Column_ {
+/// One column of `rows`: views into the column's pool, or decimal(38,10) built from the exact
+/// cost values (the numbers Polars' cast of the cost text gives).
+fn column(
+    ctx: &Ctx,
+    c: &Column,
+    pool: Option<&(pool::Pool, StringChunked)>,
+    rows: &[Row],
+) -> PolarsResult<Column_> {
     let name: PlSmallStr = c.name.as_str().into();
-    if let Field::Cost(slot) = c.field {
+    let Some((pool, strings)) = pool else {
+        let slot = match c.field {
+            Field::Cost(slot) => slot,
+            _ => polars_bail!(ComputeError: "no text pool for column {}", c.name),
+        };
         let units: Int128Chunked = rows
             .iter()
             .map(|r| cost(slot, r).map(|x| x.dec().round(ctx.rounding).units_at(10)))
             .collect();
-        return units
+        return Ok(units
             .with_name(name)
             .into_decimal_unchecked(38, 10)
             .into_series()
-            .into_column();
-    }
-    let mut b = StringChunkedBuilder::new(name, rows.len());
-    let mut scratch = Vec::with_capacity(256);
-    for row in rows {
-        scratch.clear();
-        match text(ctx, c.field, row, &mut scratch) {
-            Val::Null => b.append_null(),
-            Val::Str(s) => b.append_value(s),
-            // texts are built from UTF-8 strings and ASCII
-            Val::Scratch => match std::str::from_utf8(&scratch) {
-                Ok(s) => b.append_value(s),
-                Err(_) => b.append_null(),
-            },
-        }
-    }
-    b.finish().into_series().into_column()
+            .into_column());
+    };
+    // a gather of views: the strings stay in the pool's buffers
+    let indices: IdxCa = rows
+        .iter()
+        .map(|r| {
+            pool.index(c.field, r, ctx.resources.len())
+                .map(|i| i as IdxSize)
+        })
+        .collect();
+    Ok(strings
+        .take(&indices)?
+        .with_name(name)
+        .into_series()
+        .into_column())
 }
 
 /// Polars' column type (our `Column` is the layout's).

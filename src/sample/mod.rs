@@ -15,6 +15,7 @@ mod csv;
 mod fields;
 mod layout;
 mod legacy_parquet;
+mod pool;
 mod requests;
 mod rng;
 mod rows;
@@ -74,60 +75,103 @@ fn base_name(layout: Layout) -> &'static str {
     }
 }
 
-enum Sink {
-    Csv(csv::CsvSink),
-    Legacy(Box<legacy_parquet::LegacyParquetSink>),
-    Arrow(Box<arrow_sink::ArrowSink>),
+/// How blocks of rows are spelled for the chosen format (shared by the threads that spell).
+enum Speller {
+    Csv(csv::CsvLines),
+    Legacy(legacy_parquet::LegacyFrames),
+    Arrow(arrow_sink::ArrowColumns),
 }
 
-impl Sink {
-    fn create(path: &Path, shape: &Shape, ctx: &Ctx) -> Result<Sink> {
+/// A spelled block, ready to be written.
+enum Block {
+    Csv(Vec<Vec<u8>>),
+    Legacy(polars::prelude::DataFrame),
+    Arrow(Vec<arrow_array::ArrayRef>),
+}
+
+/// One output file being written.
+enum File {
+    Csv(csv::CsvFile),
+    Legacy(Box<legacy_parquet::LegacyFile>),
+    Arrow(Box<arrow_sink::ArrowFile>),
+}
+
+impl Speller {
+    fn new(shape: &Shape, ctx: &Ctx) -> Speller {
         let spelling = match (shape.layout, shape.encoding) {
-            (layout::Layout::AwsCur, Encoding::Csv | Encoding::CsvGz) => Spelling::Csv,
+            (Layout::AwsCur, Encoding::Csv | Encoding::CsvGz) => Spelling::Csv,
             _ => Spelling::Athena,
         };
         let columns = match shape.layout {
             Layout::Focus => layout::focus_columns(),
             l => layout::cur_columns(l, spelling, &ctx.cur_tags),
         };
-        Ok(match shape.encoding {
-            Encoding::Csv | Encoding::CsvGz => Sink::Csv(csv::CsvSink::create(
-                path,
-                shape.encoding == Encoding::CsvGz,
-                columns,
-                shape.crlf,
-                shape.bom,
-            )?),
-            Encoding::Parquet if shape.is_legacy_parquet() => Sink::Legacy(Box::new(
-                legacy_parquet::LegacyParquetSink::create(path, columns)?,
-            )),
-            Encoding::Parquet => Sink::Arrow(Box::new(arrow_sink::ArrowSink::create(
-                path, columns, shape,
-            )?)),
-        })
+        match shape.encoding {
+            Encoding::Csv | Encoding::CsvGz => {
+                Speller::Csv(csv::CsvLines::new(columns, shape.crlf))
+            }
+            Encoding::Parquet if shape.is_legacy_parquet() => {
+                Speller::Legacy(legacy_parquet::LegacyFrames::new(columns, ctx))
+            }
+            Encoding::Parquet => Speller::Arrow(arrow_sink::ArrowColumns::new(columns, shape, ctx)),
+        }
     }
 
     /// Rows per block: the legacy Parquet frames are its row groups, so they keep their size.
     fn block(&self) -> usize {
         match self {
-            Sink::Legacy(_) => legacy_parquet::BLOCK,
+            Speller::Legacy(_) => legacy_parquet::BLOCK,
             _ => BLOCK,
         }
     }
 
-    fn write(&mut self, ctx: &Ctx, rows: &[Row]) -> Result<()> {
-        match self {
-            Sink::Csv(s) => s.write(ctx, rows),
-            Sink::Legacy(s) => s.write(ctx, rows),
-            Sink::Arrow(s) => s.write(ctx, rows),
+    fn spell(&self, ctx: &Ctx, rows: &[Row], spare: Vec<Vec<u8>>, path: &Path) -> Result<Block> {
+        Ok(match self {
+            Speller::Csv(c) => Block::Csv(c.spell(ctx, rows, spare)),
+            Speller::Legacy(f) => {
+                Block::Legacy(f.build(ctx, rows).map_err(|source| Error::WriteParquet {
+                    path: path.to_path_buf(),
+                    source,
+                })?)
+            }
+            Speller::Arrow(a) => Block::Arrow(a.build(ctx, rows).map_err(|e| Error::Write {
+                path: path.to_path_buf(),
+                source: std::io::Error::other(format!("cannot build Parquet columns: {e}")),
+            })?),
+        })
+    }
+
+    fn create(&self, path: &Path, shape: &Shape) -> Result<File> {
+        Ok(match self {
+            Speller::Csv(c) => File::Csv(csv::CsvFile::create(
+                path,
+                shape.encoding == Encoding::CsvGz,
+                &c.header(shape.bom),
+            )?),
+            Speller::Legacy(f) => {
+                File::Legacy(Box::new(legacy_parquet::LegacyFile::create(path, f)?))
+            }
+            Speller::Arrow(a) => File::Arrow(Box::new(arrow_sink::ArrowFile::create(path, a)?)),
+        })
+    }
+}
+
+impl File {
+    /// Writes a block; returns the CSV buffers for reuse.
+    fn write(&mut self, block: Block) -> Result<Vec<Vec<u8>>> {
+        match (self, block) {
+            (File::Csv(f), Block::Csv(pieces)) => f.write(pieces),
+            (File::Legacy(f), Block::Legacy(df)) => f.write(&df).map(|()| Vec::new()),
+            (File::Arrow(f), Block::Arrow(arrays)) => f.write(&arrays).map(|()| Vec::new()),
+            _ => Err(Error::Internal("a block spelled for another format".into())),
         }
     }
 
     fn finish(self) -> Result<()> {
         match self {
-            Sink::Csv(s) => s.finish(),
-            Sink::Legacy(s) => s.finish(),
-            Sink::Arrow(s) => s.finish(),
+            File::Csv(f) => f.finish(),
+            File::Legacy(f) => f.finish(),
+            File::Arrow(f) => f.finish(),
         }
     }
 }
@@ -205,25 +249,39 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> Result<SampleFiles> {
     };
     // Part k ends after row (k + 1) * rows / parts: the rows are the same as in one file.
     let part_end = |k: u64| (k + 1) * spec.rows / parts;
-    let (mut current, mut next) = (Vec::new(), Vec::new());
+    let spelling = Speller::new(shape, &ctx);
+    let block = spelling.block() as u64;
+    let mut rows = Vec::new();
+    let mut spare = Vec::new();
     let mut written = 0u64;
     for k in 0..parts {
-        let mut sink = Sink::create(&part_path(k), shape, &ctx)?;
-        let block = sink.block() as u64;
+        let path = part_path(k);
+        let mut file = spelling.create(&path, shape)?;
         let end = part_end(k);
         let take = |written: u64| block.min(end - written) as usize;
-        source.fill(&mut current, take(written));
-        written += current.len() as u64;
-        while !current.is_empty() {
-            // draw the next block while this one is spelled and written
+        let n = take(written);
+        source.fill(&mut rows, n);
+        written += n as u64;
+        let mut current = Some(spelling.spell(&ctx, &rows, std::mem::take(&mut spare), &path)?);
+        // draw and spell the next block while this one is written
+        while let Some(this) = current.take() {
             let n = take(written);
-            let ((), wrote) =
-                rayon::join(|| source.fill(&mut next, n), || sink.write(&ctx, &current));
-            wrote?;
+            let reuse = std::mem::take(&mut spare);
+            let (next, freed) = rayon::join(
+                || -> Result<Option<Block>> {
+                    if n == 0 {
+                        return Ok(None);
+                    }
+                    source.fill(&mut rows, n);
+                    spelling.spell(&ctx, &rows, reuse, &path).map(Some)
+                },
+                || file.write(this),
+            );
+            spare = freed?;
+            current = next?;
             written += n as u64;
-            std::mem::swap(&mut current, &mut next);
         }
-        sink.finish()?;
+        file.finish()?;
     }
 
     let requests = dir.join("requests.csv");

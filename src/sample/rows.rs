@@ -66,6 +66,8 @@ pub struct RowSource<'a> {
     resources: &'a [Resource],
     picker: Picker,
     periods: &'a [(i32, u32)],
+    /// Days of each period.
+    days: Vec<u64>,
     /// The commitment rows of every period, written first.
     commitment_rows: Vec<Row>,
     next: u64,
@@ -95,6 +97,10 @@ impl<'a> RowSource<'a> {
             resources,
             picker: Picker::new(resources.len()),
             periods,
+            days: periods
+                .iter()
+                .map(|&(y, m)| u64::from(days_in(y, m)))
+                .collect(),
             commitment_rows,
             next: 0,
         }
@@ -126,10 +132,9 @@ impl<'a> RowSource<'a> {
     fn usage_row(&mut self, index: u64, i: u64) -> Row {
         let rng = &mut self.rng;
         let period = (i % self.periods.len() as u64) as usize;
-        let (y, m) = self.periods[period];
         let resource = self.picker.pick(rng);
         let r = &self.resources[resource];
-        let day = 1 + rng.below(u64::from(days_in(y, m))) as u8;
+        let day = 1 + rng.below(self.days[period]) as u8;
         let hour = rng.below(24) as u8;
         let usage = r.hourly * rng.lognormal(1.0, 0.5);
         let list = usage * 1.15;
