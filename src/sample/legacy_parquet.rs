@@ -1,7 +1,7 @@
 //! Today's Parquet: the FOCUS layout with text periods, JSON text tags and decimal(38,10)
 //! costs, written through Polars one frame per block of rows. Kept for the default Parquet
 //! shape only, so its bytes stay what `mlcost sample` always wrote; every other Parquet
-//! shape goes through `arrow_sink`.
+//! shape goes through `arrow_columns` and `arrow_file`.
 //!
 //! Every text a column can hold (a constant, one per month, per resource, per charge hour) is
 //! stored once in a pool; a block's column is a gather from its pool, which copies views, not

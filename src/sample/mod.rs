@@ -4,12 +4,16 @@
 //! amortised and unused commitment, credits, plus matching daily request volumes.
 //!
 //! Seeded and deterministic: `world` draws the models and resources, `rows` draws the line
-//! items in order (the only sequential step), and a sink spells each block of rows (`csv`,
-//! `legacy_parquet` for today's default Parquet, `arrow_sink` for every other Parquet shape)
-//! on all cores while the next block is drawn. Blocks are bounded, so any number of rows fits
-//! in bounded memory, and the bytes depend only on the seed and the options.
+//! items in order (the only sequential step), `fields`, `table` and `layout` say what each
+//! column of a layout holds, and a speller turns each block of rows into CSV lines (`csv`),
+//! Polars frames (`legacy_parquet`, today's default Parquet only) or Arrow arrays
+//! (`arrow_columns`, every other Parquet shape; written by `arrow_file`) while the previous
+//! block is being written. Texts that repeat are gathered from pools (`pool`), costs are
+//! exact decimals (`cost`). Blocks are bounded, so any number of rows fits in bounded memory,
+//! and the bytes depend only on the seed and the options, never on the number of threads.
 
-mod arrow_sink;
+mod arrow_columns;
+mod arrow_file;
 mod cost;
 mod csv;
 mod fields;
@@ -79,7 +83,7 @@ fn base_name(layout: Layout) -> &'static str {
 enum Speller {
     Csv(csv::CsvLines),
     Legacy(legacy_parquet::LegacyFrames),
-    Arrow(arrow_sink::ArrowColumns),
+    Arrow(arrow_columns::ArrowColumns),
 }
 
 /// A spelled block, ready to be written.
@@ -93,7 +97,7 @@ enum Block {
 enum File {
     Csv(csv::CsvFile),
     Legacy(Box<legacy_parquet::LegacyFile>),
-    Arrow(Box<arrow_sink::ArrowFile>),
+    Arrow(Box<arrow_file::ArrowFile>),
 }
 
 impl Speller {
@@ -113,7 +117,9 @@ impl Speller {
             Encoding::Parquet if shape.is_legacy_parquet() => {
                 Speller::Legacy(legacy_parquet::LegacyFrames::new(columns, ctx))
             }
-            Encoding::Parquet => Speller::Arrow(arrow_sink::ArrowColumns::new(columns, shape, ctx)),
+            Encoding::Parquet => {
+                Speller::Arrow(arrow_columns::ArrowColumns::new(columns, shape, ctx))
+            }
         }
     }
 
@@ -151,7 +157,7 @@ impl Speller {
             Speller::Legacy(f) => {
                 File::Legacy(Box::new(legacy_parquet::LegacyFile::create(path, f)?))
             }
-            Speller::Arrow(a) => File::Arrow(Box::new(arrow_sink::ArrowFile::create(path, a)?)),
+            Speller::Arrow(a) => File::Arrow(Box::new(arrow_file::ArrowFile::create(path, a)?)),
         })
     }
 }
@@ -248,7 +254,8 @@ pub fn generate(dir: &Path, spec: &SampleSpec) -> Result<SampleFiles> {
         }
     };
     // Part k ends after row (k + 1) * rows / parts: the rows are the same as in one file.
-    let part_end = |k: u64| (k + 1) * spec.rows / parts;
+    // (in u128: (k + 1) * rows must not overflow for any --rows)
+    let part_end = |k: u64| (u128::from(k + 1) * u128::from(spec.rows) / u128::from(parts)) as u64;
     let spelling = Speller::new(shape, &ctx);
     let block = spelling.block() as u64;
     let mut rows = Vec::new();

@@ -10,6 +10,7 @@ mod planning;
 mod reliability;
 mod rules;
 mod sample;
+mod sample_shapes;
 mod sql;
 mod trend;
 mod util;

@@ -1,11 +1,9 @@
-//! Every Parquet shape but today's default, through the arrow-rs writer: typed periods
-//! (timestamps in ms/us/ns, UTC, zoned or local, or date32), typed costs (double, float,
-//! decimal(38,s), text), tags as JSON text, a map or a struct, CUR tag columns, dictionary
-//! encoding on or off and a fixed row-group size. Each block's columns are built and encoded
-//! in parallel (one task per column), and row groups are cut at fixed row counts, so the
-//! bytes depend only on the rows and the shape.
+//! Rows to Arrow arrays for the arrow-rs Parquet writer: the Arrow type of every column of a
+//! shape (typed periods: timestamps in ms/us/ns, UTC, zoned or local, or date32; typed costs:
+//! double, float, decimal(38,s), text; tags as JSON text, a map or a struct; CUR tag columns),
+//! the writer properties (dictionary on or off, row-group size) and a block's arrays, built
+//! one task per column. Repeated texts are gathered from pools (`pool`).
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
@@ -18,13 +16,8 @@ use arrow_array::{
 };
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, Field as ArrowField, Fields, Schema, SchemaRef, TimeUnit as Unit};
-use parquet::arrow::arrow_writer::{
-    compute_leaves, ArrowColumnWriter, ArrowRowGroupWriterFactory, ArrowWriterOptions,
-};
-use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
-use parquet::file::writer::SerializedFileWriter;
 use rayon::prelude::*;
 
 use super::fields::{Ctx, Instant, Val};
@@ -33,34 +26,18 @@ use super::rows::Row;
 use super::shape::{CostType, PeriodType, Shape, TagsType, TimeUnit, Zone};
 use super::table::{cost, has_pairs, text, Column, Field};
 use super::world::{INSTANCE_KEY, TAG_KEYS};
-use crate::error::{Error, Result};
 
 /// Row groups when `--row-group-rows` is not given (the arrow-rs default).
 pub const DEFAULT_ROW_GROUP_ROWS: usize = 1024 * 1024;
 
-type File = std::io::BufWriter<std::fs::File>;
-
 /// How rows become Arrow arrays (shared by the threads that build blocks).
 pub struct ArrowColumns {
-    columns: Vec<Column>,
-    schema: SchemaRef,
-    props: WriterProperties,
-    max_group_rows: usize,
+    pub(super) columns: Vec<Column>,
+    pub(super) schema: SchemaRef,
+    pub(super) props: WriterProperties,
+    pub(super) max_group_rows: usize,
     /// Each text column's pool (`pool`), and as a string-view array to gather views from.
     pools: Vec<Option<(pool::Pool, StringViewArray)>>,
-}
-
-/// One Parquet file being written by arrow-rs.
-pub struct ArrowFile {
-    path: PathBuf,
-    schema: SchemaRef,
-    /// Leaf writers per top-level column (a map or struct has several).
-    writers: Vec<Vec<ArrowColumnWriter>>,
-    file: SerializedFileWriter<File>,
-    factory: ArrowRowGroupWriterFactory,
-    group_rows: usize,
-    row_group: usize,
-    max_group_rows: usize,
 }
 
 fn tz(shape: &Shape) -> Option<Arc<str>> {
@@ -178,134 +155,6 @@ impl ArrowColumns {
                 None => build(ctx, c.field, f.data_type(), rows),
             })
             .collect()
-    }
-}
-
-impl ArrowFile {
-    pub fn create(path: &Path, columns: &ArrowColumns) -> Result<ArrowFile> {
-        let err = |e: parquet::errors::ParquetError| write_error(path, e);
-        let file = std::fs::File::create(path).map_err(|source| Error::Write {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let writer = ArrowWriter::try_new_with_options(
-            std::io::BufWriter::with_capacity(1 << 20, file),
-            columns.schema.clone(),
-            ArrowWriterOptions::new().with_properties(columns.props.clone()),
-        )
-        .map_err(err)?;
-        let (file, factory) = writer.into_serialized_writer().map_err(err)?;
-        let mut out = ArrowFile {
-            path: path.to_path_buf(),
-            schema: columns.schema.clone(),
-            writers: Vec::new(),
-            file,
-            factory,
-            group_rows: 0,
-            row_group: 0,
-            max_group_rows: columns.max_group_rows,
-        };
-        out.writers = out.new_writers()?;
-        Ok(out)
-    }
-
-    fn err(&self, e: impl std::fmt::Display) -> Error {
-        write_error(&self.path, e)
-    }
-
-    /// Leaf writers of the next row group, grouped by top-level column.
-    fn new_writers(&self) -> Result<Vec<Vec<ArrowColumnWriter>>> {
-        let mut flat = self
-            .factory
-            .create_column_writers(self.row_group)
-            .map_err(|e| self.err(e))?
-            .into_iter();
-        let leaves = |t: &DataType| match t {
-            DataType::Struct(f) => f.len(),
-            DataType::Map(_, _) => 2,
-            _ => 1,
-        };
-        Ok(self
-            .schema
-            .fields()
-            .iter()
-            .map(|f| flat.by_ref().take(leaves(f.data_type())).collect())
-            .collect())
-    }
-
-    /// Encodes a block's arrays, cutting row groups at `max_group_rows`.
-    pub fn write(&mut self, arrays: &[ArrayRef]) -> Result<()> {
-        let rows = arrays.first().map_or(0, |a| a.len());
-        let mut offset = 0;
-        while offset < rows {
-            let n = (rows - offset).min(self.max_group_rows - self.group_rows);
-            let slices: Vec<ArrayRef> = arrays.iter().map(|a| a.slice(offset, n)).collect();
-            self.encode(&slices)?;
-            self.group_rows += n;
-            offset += n;
-            if self.group_rows == self.max_group_rows {
-                self.close_group()?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Encodes every column, one task per column.
-    fn encode(&mut self, arrays: &[ArrayRef]) -> Result<()> {
-        let results: Vec<std::result::Result<(), String>> = arrays
-            .par_iter()
-            .zip(self.schema.fields().par_iter())
-            .zip(self.writers.par_iter_mut())
-            .map(|((array, f), writers)| {
-                let leaves = compute_leaves(f, array).map_err(|e| e.to_string())?;
-                for (w, leaf) in writers.iter_mut().zip(leaves) {
-                    w.write(&leaf).map_err(|e| e.to_string())?;
-                }
-                Ok(())
-            })
-            .collect();
-        match results.into_iter().find_map(|r| r.err()) {
-            Some(e) => Err(self.err(e)),
-            None => Ok(()),
-        }
-    }
-
-    fn close_group(&mut self) -> Result<()> {
-        if self.group_rows == 0 {
-            return Ok(());
-        }
-        let writers = std::mem::take(&mut self.writers);
-        let chunks: Vec<_> = writers
-            .into_par_iter()
-            .flatten()
-            .map(|w| w.close())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| self.err(e))?;
-        let path = self.path.clone();
-        let err = |e: parquet::errors::ParquetError| write_error(&path, e);
-        let mut group = self.file.next_row_group().map_err(err)?;
-        for chunk in chunks {
-            chunk.append_to_row_group(&mut group).map_err(err)?;
-        }
-        group.close().map_err(err)?;
-        self.row_group += 1;
-        self.group_rows = 0;
-        self.writers = self.new_writers()?;
-        Ok(())
-    }
-
-    pub fn finish(mut self) -> Result<()> {
-        self.close_group()?;
-        let path = self.path.clone();
-        let mut w = self.file.into_inner().map_err(|e| write_error(&path, e))?;
-        std::io::Write::flush(&mut w).map_err(|source| Error::Write { path, source })
-    }
-}
-
-fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Write {
-        path: path.to_path_buf(),
-        source: std::io::Error::other(format!("cannot write Parquet: {e}")),
     }
 }
 
@@ -584,7 +433,7 @@ mod tests {
             spelled.pools.iter_mut().for_each(|p| *p = None);
             let write = |cols: &ArrowColumns, name: &str| {
                 let path = dir.path().join(name);
-                let mut f = ArrowFile::create(&path, cols).unwrap();
+                let mut f = super::super::arrow_file::ArrowFile::create(&path, cols).unwrap();
                 f.write(&cols.build(&ctx, &rows).unwrap()).unwrap();
                 f.finish().unwrap();
                 std::fs::read(path).unwrap()
