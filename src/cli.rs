@@ -92,7 +92,7 @@ pub enum Command {
     /// Write a realistic synthetic billing export (FOCUS, or AWS CUR) and request volumes,
     /// in the shapes providers write
     #[command(
-        after_help = "Examples:\n  mlcost sample --out /tmp/demo --rows 1000000 --format parquet\n  mlcost sample --out /tmp/s --format parquet --period-type timestamp-us --time-zone Europe/Berlin --cost-type decimal38-18 --tags map\n  mlcost sample --out /tmp/s --format parquet --cardinality high --dictionary off --row-group-rows 65536 --parts 10\n  mlcost sample --out /tmp/s --layout aws-cur --format parquet\n  mlcost sample --out /tmp/s --format csv-gz --line-ending crlf --bom\n\nThe same --seed, --rows and --months give the same line items in every shape: only their encoding differs, and `mlcost attribute` gives the same cost_by_model for all of them. Defaults are the original output (FOCUS, text periods, decimal(38,10) or text costs, JSON tags); for AWS layouts in Parquet, timestamp-ms periods and double costs. A cost type that holds fewer digits than generated rounds every cost to what it holds (decimal38-9: 9 decimals, float: 6 significant digits, double: 15); --cost-decimals / --cost-digits round any shape the same way, e.g. a CSV to compare with."
+        after_help = "Examples:\n  mlcost sample --out /tmp/demo --rows 1000000 --format parquet\n  mlcost sample --out s --format parquet --period-type timestamp-us --time-zone +02:00\n  mlcost sample --out s --format parquet --cost-type decimal38-18 --tags map\n  mlcost sample --out s --format parquet --cardinality high --dictionary off\n  mlcost sample --out s --format parquet --row-group-rows 65536 --parts 10\n  mlcost sample --out s --layout aws-cur --format parquet\n  mlcost sample --out s --format csv-gz --line-ending crlf --bom\n\nThe same --seed, --rows and --months give the same line items in every shape: only their encoding differs, and `mlcost attribute` gives the same cost_by_model for all of them. Defaults are the original output (FOCUS, text periods, decimal(38,10) or text costs, JSON tags); for AWS layouts in Parquet, timestamp-ms periods and double costs. A cost type that holds fewer digits than generated rounds every cost to what it holds (decimal38-9: 9 decimals, float: 6 significant digits, double: 15); --cost-decimals / --cost-digits round any shape the same way, e.g. a CSV to compare with."
     )]
     Sample(SampleArgs),
     /// Write a commented starter mlcost.toml
@@ -512,7 +512,6 @@ pub enum SampleTags {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SampleCardinality {
     Normal,
-    /// Every row on one of ~100k resource instances: ResourceId and Tags get an instance id
     High,
 }
 
