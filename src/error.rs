@@ -76,6 +76,14 @@ pub enum Error {
         source: polars::error::PolarsError,
     },
 
+    /// arrow-rs failed while writing a Parquet file (`mlcost sample` shapes).
+    #[error("cannot write `{path}`")]
+    WriteArrowParquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
     /// Another run holds the lock of the output directory.
     #[error("`{path}` is being written by another mlcost run ({holder})")]
     Locked { path: PathBuf, holder: String },
@@ -134,7 +142,7 @@ impl Error {
                 "wait for it to finish; if no mlcost is running, remove `{}`",
                 path.join(".mlcost.lock").display()
             )),
-            Error::Write { .. } | Error::WriteParquet { .. } => {
+            Error::Write { .. } | Error::WriteParquet { .. } | Error::WriteArrowParquet { .. } => {
                 Some("check the output directory is writable and the disk is not full".into())
             }
             Error::Internal(_) => {

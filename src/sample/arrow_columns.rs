@@ -145,7 +145,7 @@ impl ArrowColumns {
     }
 
     /// The arrays of a block, one task per column.
-    pub fn build(&self, ctx: &Ctx, rows: &[Row]) -> std::result::Result<Vec<ArrayRef>, String> {
+    pub fn build(&self, ctx: &Ctx, rows: &[Row]) -> parquet::errors::Result<Vec<ArrayRef>> {
         self.columns
             .par_iter()
             .zip(self.schema.fields().par_iter())
@@ -169,13 +169,13 @@ fn gather(
     pool: &pool::Pool,
     array: &StringViewArray,
     rows: &[Row],
-) -> std::result::Result<ArrayRef, String> {
+) -> parquet::errors::Result<ArrayRef> {
     let n = ctx.resources.len();
     let indices: UInt32Array = rows
         .iter()
         .map(|r| pool.index(field, r, n).map(|i| i as u32))
         .collect();
-    arrow_select::take::take(array, &indices, None).map_err(|e| e.to_string())
+    Ok(arrow_select::take::take(array, &indices, None)?)
 }
 
 /// One column of `rows` as an Arrow array of type `dtype`.
@@ -184,7 +184,7 @@ fn build(
     field: Field,
     dtype: &DataType,
     rows: &[Row],
-) -> std::result::Result<ArrayRef, String> {
+) -> parquet::errors::Result<ArrayRef> {
     let mut scratch = Vec::with_capacity(256);
     let texts = |f: &mut dyn FnMut(&Row, &mut Vec<u8>) -> bool| -> ArrayRef {
         let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 16);
@@ -237,8 +237,7 @@ fn build(
                         cost(slot, r).map(|c| c.dec().round(ctx.rounding).units_at(scale))
                     }),
                 )
-                .with_precision_and_scale(*p, *s)
-                .map_err(|e| e.to_string())?,
+                .with_precision_and_scale(*p, *s)?,
             )
         }
         (Field::Tags, DataType::Map(_, _)) => tag_map(rows, |row, b| {
@@ -293,10 +292,7 @@ fn build(
                 })
                 .collect();
             let valid = NullBuffer::from_iter(rows.iter().map(|r| has_pairs(ctx, r)));
-            Arc::new(
-                StructArray::try_new(fields.clone(), arrays, Some(valid))
-                    .map_err(|e| e.to_string())?,
-            )
+            Arc::new(StructArray::try_new(fields.clone(), arrays, Some(valid))?)
         }
         (f, _) => {
             // strings that live in the context go straight into the builder
@@ -369,7 +365,7 @@ fn timestamps(
 fn tag_map(
     rows: &[Row],
     mut fill: impl FnMut(&Row, &mut MapBuilder<StringBuilder, StringBuilder>),
-) -> std::result::Result<ArrayRef, String> {
+) -> parquet::errors::Result<ArrayRef> {
     let mut b = MapBuilder::new(
         Some(map_names()),
         StringBuilder::with_capacity(rows.len() * 6, rows.len() * 60),
@@ -379,7 +375,7 @@ fn tag_map(
     .with_values_field(Arc::new(ArrowField::new("value", DataType::Utf8, true)));
     for row in rows {
         fill(row, &mut b);
-        b.append(true).map_err(|e| e.to_string())?;
+        b.append(true)?;
     }
     Ok(Arc::new(b.finish()))
 }

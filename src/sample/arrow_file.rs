@@ -60,7 +60,7 @@ impl ArrowFile {
         Ok(out)
     }
 
-    fn err(&self, e: impl std::fmt::Display) -> Error {
+    fn err(&self, e: parquet::errors::ParquetError) -> Error {
         write_error(&self.path, e)
     }
 
@@ -103,14 +103,13 @@ impl ArrowFile {
 
     /// Encodes every column, one task per column.
     fn encode(&mut self, arrays: &[ArrayRef]) -> Result<()> {
-        let results: Vec<std::result::Result<(), String>> = arrays
+        let results: Vec<parquet::errors::Result<()>> = arrays
             .par_iter()
             .zip(self.schema.fields().par_iter())
             .zip(self.writers.par_iter_mut())
             .map(|((array, f), writers)| {
-                let leaves = compute_leaves(f, array).map_err(|e| e.to_string())?;
-                for (w, leaf) in writers.iter_mut().zip(leaves) {
-                    w.write(&leaf).map_err(|e| e.to_string())?;
+                for (w, leaf) in writers.iter_mut().zip(compute_leaves(f, array)?) {
+                    w.write(&leaf)?;
                 }
                 Ok(())
             })
@@ -153,9 +152,9 @@ impl ArrowFile {
     }
 }
 
-fn write_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Write {
+fn write_error(path: &Path, source: parquet::errors::ParquetError) -> Error {
+    Error::WriteArrowParquet {
         path: path.to_path_buf(),
-        source: std::io::Error::other(format!("cannot write Parquet: {e}")),
+        source,
     }
 }

@@ -140,10 +140,15 @@ impl Speller {
                     source,
                 })?)
             }
-            Speller::Arrow(a) => Block::Arrow(a.build(ctx, rows).map_err(|e| Error::Write {
-                path: path.to_path_buf(),
-                source: std::io::Error::other(format!("cannot build Parquet columns: {e}")),
-            })?),
+            Speller::Arrow(a) => {
+                Block::Arrow(
+                    a.build(ctx, rows)
+                        .map_err(|source| Error::WriteArrowParquet {
+                            path: path.to_path_buf(),
+                            source,
+                        })?,
+                )
+            }
         })
     }
 
