@@ -272,7 +272,7 @@ impl Dec {
     }
 
     /// The nearest f64 (correctly rounded, through the decimal text).
-    pub fn to_f64(&self) -> f64 {
+    pub fn to_f64(self) -> f64 {
         let mut buf = Vec::with_capacity(32);
         write_fixed(&mut buf, self.units, self.scale);
         // cannot fail: write_fixed writes ASCII digits, '-' and '.'
@@ -283,7 +283,7 @@ impl Dec {
     }
 
     /// The nearest f32 (correctly rounded, through the decimal text).
-    pub fn to_f32(&self) -> f32 {
+    pub fn to_f32(self) -> f32 {
         let mut buf = Vec::with_capacity(32);
         write_fixed(&mut buf, self.units, self.scale);
         std::str::from_utf8(&buf)

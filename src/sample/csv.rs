@@ -19,7 +19,7 @@ const PIECE: usize = 4096;
 /// The file, plain or through gzip (fast level, as before).
 enum Out {
     Plain(std::io::BufWriter<std::fs::File>),
-    Gz(flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>),
+    Gz(Box<flate2::write::GzEncoder<std::io::BufWriter<std::fs::File>>>),
 }
 
 impl Out {
@@ -127,10 +127,10 @@ impl CsvFile {
         let file = std::fs::File::create(path).map_err(io)?;
         let buffered = std::io::BufWriter::with_capacity(1 << 20, file);
         let mut w = if gz {
-            Out::Gz(flate2::write::GzEncoder::new(
+            Out::Gz(Box::new(flate2::write::GzEncoder::new(
                 buffered,
                 flate2::Compression::fast(),
-            ))
+            )))
         } else {
             Out::Plain(buffered)
         };

@@ -180,7 +180,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Writes an instant as text.
-    pub fn write_instant<'s>(&'s self, row: &Row, which: Instant, out: &mut Vec<u8>) {
+    pub fn write_instant(&self, row: &Row, which: Instant, out: &mut Vec<u8>) {
         let m = &self.months[usize::from(row.period)];
         let whole = row.kind.is_commitment_row();
         match which {

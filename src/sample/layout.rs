@@ -286,7 +286,7 @@ impl CurTags {
                 for (j, word) in FILLER_WORDS.iter().enumerate() {
                     for (s, suffix) in FILLER_SUFFIXES.iter().enumerate() {
                         let h = mix(seed ^ 0x7a65, ((i as u64) << 8) | (j * 10 + s) as u64);
-                        if h % 40 == 0 {
+                        if h.is_multiple_of(40) {
                             pairs.push((format!("{word}_{suffix}"), format!("{word}-{}", h % 997)));
                         }
                     }

@@ -82,8 +82,8 @@ fn base_name(layout: Layout) -> &'static str {
 /// How blocks of rows are spelled for the chosen format (shared by the threads that spell).
 enum Speller {
     Csv(csv::CsvLines),
-    Legacy(legacy_parquet::LegacyFrames),
-    Arrow(arrow_columns::ArrowColumns),
+    Legacy(Box<legacy_parquet::LegacyFrames>),
+    Arrow(Box<arrow_columns::ArrowColumns>),
 }
 
 /// A spelled block, ready to be written.
@@ -115,11 +115,11 @@ impl Speller {
                 Speller::Csv(csv::CsvLines::new(columns, shape.crlf))
             }
             Encoding::Parquet if shape.is_legacy_parquet() => {
-                Speller::Legacy(legacy_parquet::LegacyFrames::new(columns, ctx))
+                Speller::Legacy(Box::new(legacy_parquet::LegacyFrames::new(columns, ctx)))
             }
-            Encoding::Parquet => {
-                Speller::Arrow(arrow_columns::ArrowColumns::new(columns, shape, ctx))
-            }
+            Encoding::Parquet => Speller::Arrow(Box::new(arrow_columns::ArrowColumns::new(
+                columns, shape, ctx,
+            ))),
         }
     }
 

@@ -6,12 +6,15 @@ use std::collections::BTreeMap;
 use crate::sample::sample;
 use crate::util::*;
 
+/// Every file of a table, with its bytes.
+type Tree = BTreeMap<String, Vec<u8>>;
+
 /// The rows every shape test uses: small, two months, and enough resources for every tag mess.
 const BASE: [&str; 6] = ["--rows", "2500", "--months", "2", "--seed", "3"];
 
 /// Samples `args` (on top of `BASE`), attributes the file through the binary and returns the
 /// bytes of its cost_by_model table.
-fn cost_by_model(env: &TestEnv, name: &str, args: &[&str]) -> BTreeMap<String, Vec<u8>> {
+fn cost_by_model(env: &TestEnv, name: &str, args: &[&str]) -> Tree {
     sample(env, name, &[&BASE[..], args].concat());
     let file = std::fs::read_dir(env.path(name))
         .unwrap()
@@ -41,7 +44,7 @@ fn cost_by_model(env: &TestEnv, name: &str, args: &[&str]) -> BTreeMap<String, V
 /// compared with a CSV rounded alike (`--cost-decimals`, `--cost-digits`).
 fn same_as_csv(shapes: &[(&[&str], &[&str])]) {
     let env = TestEnv::new();
-    let mut references: Vec<(Vec<&str>, BTreeMap<String, Vec<u8>>)> = Vec::new();
+    let mut references: Vec<(Vec<&str>, Tree)> = Vec::new();
     for (i, (shape, reference)) in shapes.iter().enumerate() {
         let want = match references.iter().find(|(r, _)| r.as_slice() == *reference) {
             Some((_, t)) => t.clone(),
