@@ -129,7 +129,10 @@ impl ArrowColumns {
             .zip(schema.fields())
             .map(|(c, f)| match f.data_type() {
                 DataType::Utf8 => pool::Pool::new(ctx, c.field).map(|p| {
-                    let a = StringViewArray::from_iter_values(p.texts.iter().map(String::as_str));
+                    // the texts, then a null that null rows point at
+                    let a = StringViewArray::from_iter(
+                        p.texts.iter().map(|t| Some(t.as_str())).chain([None]),
+                    );
                     (p, a)
                 }),
                 _ => None,
@@ -171,10 +174,11 @@ fn gather(
     rows: &[Row],
 ) -> parquet::errors::Result<ArrayRef> {
     let n = ctx.resources.len();
-    let indices: UInt32Array = rows
-        .iter()
-        .map(|r| pool.index(field, r, n).map(|i| i as u32))
-        .collect();
+    let null = pool.texts.len() as u32;
+    let indices = UInt32Array::from_iter_values(
+        rows.iter()
+            .map(|r| pool.index(field, r, n).map_or(null, |i| i as u32)),
+    );
     Ok(arrow_select::take::take(array, &indices, None)?)
 }
 

@@ -36,8 +36,15 @@ impl LegacyFrames {
             .iter()
             .map(|c| {
                 pool::Pool::new(ctx, c.field).map(|p| {
-                    let t: Vec<&str> = p.texts.iter().map(String::as_str).collect();
-                    let ca = StringChunked::from_slice(c.name.as_str().into(), &t);
+                    // the texts, then a null that null rows point at (plain indices are
+                    // much cheaper to collect than indices with a validity mask)
+                    let t: Vec<Option<&str>> = p
+                        .texts
+                        .iter()
+                        .map(|t| Some(t.as_str()))
+                        .chain([None])
+                        .collect();
+                    let ca = StringChunked::from_slice_options(c.name.as_str().into(), &t);
                     (p, ca)
                 })
             })
@@ -127,10 +134,18 @@ fn column(
             Field::Cost(slot) => slot,
             _ => polars_bail!(ComputeError: "no text pool for column {}", c.name),
         };
-        let units: Int128Chunked = rows
+        // FOCUS costs are never empty (a CUR slot can be, but CUR never takes this path)
+        let units: Option<Vec<i128>> = rows
             .iter()
             .map(|r| cost(slot, r).map(|x| x.dec().round(ctx.rounding).units_at(10)))
             .collect();
+        let units = match units {
+            Some(v) => Int128Chunked::from_vec(name.clone(), v),
+            None => rows
+                .iter()
+                .map(|r| cost(slot, r).map(|x| x.dec().round(ctx.rounding).units_at(10)))
+                .collect(),
+        };
         return Ok(units
             .with_name(name)
             .into_decimal_unchecked(38, 10)
@@ -138,13 +153,15 @@ fn column(
             .into_column());
     };
     // a gather of views: the strings stay in the pool's buffers
-    let indices: IdxCa = rows
+    let null = pool.texts.len() as IdxSize;
+    let indices: Vec<IdxSize> = rows
         .iter()
         .map(|r| {
             pool.index(c.field, r, ctx.resources.len())
-                .map(|i| i as IdxSize)
+                .map_or(null, |i| i as IdxSize)
         })
         .collect();
+    let indices = IdxCa::from_vec(PlSmallStr::EMPTY, indices);
     Ok(strings
         .take(&indices)?
         .with_name(name)
