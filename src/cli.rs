@@ -129,9 +129,10 @@ pub enum Command {
         after_help = "Examples:\n  mlcost ddl --dialect duckdb --input out/ > tables.sql\n  mlcost ddl --dialect athena --location s3://bucket/mlcost --schema mlcost\n  mlcost ddl --dialect bigquery --location gs://bucket/mlcost --schema my-project.mlcost --table unit_costs\n  mlcost ddl --dialect snowflake --location @my_stage/mlcost\n\nEach table is <location>/<table>/, partitioned by billing_period=YYYY-MM. --location defaults to the absolute path of --input; engines that read from a bucket need its URI. With --table all (the default), tables that have no published month under --input are left out (said on stderr)."
     )]
     Ddl(DdlArgs),
-    /// Write a realistic synthetic FOCUS export and request volumes
+    /// Write a realistic synthetic billing export (FOCUS, or AWS CUR) and request volumes,
+    /// in the shapes providers write
     #[command(
-        after_help = "Example:\n  mlcost sample --out /tmp/demo --rows 1000000 --format parquet"
+        after_help = "Examples:\n  mlcost sample --out /tmp/demo --rows 1000000 --format parquet\n  mlcost sample --out s --format parquet --period-type timestamp-us --time-zone +02:00\n  mlcost sample --out s --format parquet --cost-type decimal38-18 --tags map\n  mlcost sample --out s --format parquet --cardinality high --dictionary off\n  mlcost sample --out s --format parquet --row-group-rows 65536 --parts 10\n  mlcost sample --out s --layout aws-cur --format parquet\n  mlcost sample --out s --format csv-gz --line-ending crlf --bom\n\nThe same --seed, --rows and --months give the same line items in every shape: only their encoding differs, and `mlcost attribute` gives the same cost_by_model for all of them. Defaults are the original output (FOCUS, text periods, decimal(38,10) or text costs, JSON tags); for AWS layouts in Parquet, timestamp-ms periods and double costs. A cost type that holds fewer digits than generated rounds every cost to what it holds (decimal38-9: 9 decimals, float: 6 significant digits, double: 15); --cost-decimals / --cost-digits round any shape the same way, e.g. a CSV to compare with."
     )]
     Sample(SampleArgs),
     /// Write a commented starter mlcost.toml
@@ -518,13 +519,87 @@ pub enum SampleFormat {
     Parquet,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SampleLayout {
+    /// FOCUS 1.2 (focus_sample.<ext>)
+    Focus,
+    /// AWS CUR 1: `lineItem/UnblendedCost` and `resourceTags/user:<key>` in CSV, the Athena
+    /// spelling `line_item_unblended_cost`, `resource_tags_user_<key>` in Parquet
+    /// (aws_cur_sample.<ext>)
+    AwsCur,
+    /// AWS CUR 2.0 Data Exports: snake_case columns and a `resource_tags` map (Parquet only;
+    /// aws_cur2_sample.parquet)
+    AwsCur2,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SamplePeriodType {
+    /// ISO 8601 text (`2026-10-01T00:00:00Z`)
+    Text,
+    #[value(name = "timestamp-ms")]
+    TimestampMs,
+    #[value(name = "timestamp-us")]
+    TimestampUs,
+    /// Nanoseconds: months between 1678-01 and 2262-03 only
+    #[value(name = "timestamp-ns")]
+    TimestampNs,
+    /// Days (the charge hour is dropped)
+    Date32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SampleCostType {
+    Text,
+    /// f64 (rounds to 15 significant digits)
+    Double,
+    /// f32 (rounds to 6 significant digits)
+    Float,
+    /// decimal(38,9) (rounds to 9 decimals)
+    #[value(name = "decimal38-9")]
+    Decimal38x9,
+    /// decimal(38,10), the original Parquet
+    #[value(name = "decimal38-10")]
+    Decimal38x10,
+    #[value(name = "decimal38-18")]
+    Decimal38x18,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SampleTags {
+    /// JSON object text
+    Json,
+    /// map<string,string>
+    Map,
+    /// A struct with a field per tag key
+    Struct,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SampleCardinality {
+    Normal,
+    High,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LineEnding {
+    Lf,
+    Crlf,
+}
+
 #[derive(Debug, Args)]
 pub struct SampleArgs {
-    /// Directory to write focus_sample.<ext> and requests.csv into
+    /// Directory to write the export (focus_sample.<ext>, aws_cur_sample.<ext> or
+    /// aws_cur2_sample.parquet) and requests.csv into
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 
-    /// Number of billing rows
+    /// Number of billing rows (at least 2 per month: each month's commitment rows)
     #[arg(long, default_value_t = 10_000)]
     pub rows: u64,
 
@@ -532,11 +607,11 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
 
-    /// Number of billing months, ending with --end-period
+    /// Number of billing months (1 to 120), ending with --end-period
     #[arg(long, default_value_t = 1)]
     pub months: u32,
 
-    /// Last billing month (YYYY-MM)
+    /// Last billing month (YYYY-MM); every month lies between 1900-01 and 9999-11
     #[arg(long, default_value = "2026-10")]
     pub end_period: String,
 
@@ -544,10 +619,64 @@ pub struct SampleArgs {
     #[arg(long, value_enum, default_value_t = SampleFormat::Csv)]
     pub format: SampleFormat,
 
-    /// Split the export into this many files of about equal rows, written to
+    /// Split the export into this many files of about equal rows (1 to --rows), written to
     /// focus_sample/part-NNNNN.<ext> (as large monthly exports are delivered)
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub parts: u32,
+
+    /// Provider layout of the export
+    #[arg(long, value_enum, default_value_t = SampleLayout::Focus)]
+    pub layout: SampleLayout,
+
+    /// Parquet type of the period columns (BillingPeriodStart/End, ChargePeriodStart/End;
+    /// the bill and usage dates in CUR) [default: text; timestamp-ms for AWS layouts]
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub period_type: Option<SamplePeriodType>,
+
+    /// Zone of timestamp periods: UTC, an offset (+02:00), a zone name (Europe/Berlin) or
+    /// `none` (local timestamps); the instants are the same in every zone [default: UTC]
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
+
+    /// Parquet type of the cost columns (BilledCost, EffectiveCost, ListCost,
+    /// ContractedCost; the CUR cost columns) [default: decimal38-10; double for AWS layouts]
+    #[arg(long, value_enum, value_name = "TYPE")]
+    pub cost_type: Option<SampleCostType>,
+
+    /// Round every cost to at most N decimal places (0 to 18)
+    #[arg(long, value_name = "N")]
+    pub cost_decimals: Option<u32>,
+
+    /// Round every cost to at most N significant digits (1 to 38)
+    #[arg(long, value_name = "N")]
+    pub cost_digits: Option<u32>,
+
+    /// How FOCUS Tags are written in Parquet [default: json]
+    #[arg(long, value_enum)]
+    pub tags: Option<SampleTags>,
+
+    /// Distinct ResourceId and Tags values: `high` gives each row one of about 100,000
+    /// resource instances, past Parquet's default dictionary page (costs and attribution
+    /// do not change)
+    #[arg(long, value_enum, default_value_t = SampleCardinality::Normal)]
+    pub cardinality: SampleCardinality,
+
+    /// Parquet dictionary encoding; `off` writes plain pages only [default: on]
+    #[arg(long, value_enum)]
+    pub dictionary: Option<OnOff>,
+
+    /// Rows per Parquet row group (1000 to 16777216; providers write about 65536 to
+    /// 1048576) [default: 1048576; the original FOCUS Parquet: 200000]
+    #[arg(long, value_name = "N")]
+    pub row_group_rows: Option<usize>,
+
+    /// CSV line ends [default: lf]
+    #[arg(long, value_enum)]
+    pub line_ending: Option<LineEnding>,
+
+    /// Start the CSV with a UTF-8 byte-order mark
+    #[arg(long)]
+    pub bom: bool,
 }
 
 #[derive(Debug, Args)]

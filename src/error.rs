@@ -104,6 +104,14 @@ pub enum Error {
         source: polars::error::PolarsError,
     },
 
+    /// arrow-rs failed while writing a Parquet file (`mlcost sample` shapes).
+    #[error("cannot write `{path}`")]
+    WriteArrowParquet {
+        path: PathBuf,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
     /// Another run holds the lock of the output directory.
     #[error("`{path}` is being written by another mlcost run ({holder}){}", waited_text(.waited))]
     Locked {
@@ -244,7 +252,7 @@ impl Error {
             Error::Overflow { .. } => Some(
                 "amounts are exact decimal(38,18) (up to 10^20 per value and per total) and counts 64-bit; check the input for a corrupted value".into(),
             ),
-            Error::Write { .. } | Error::WriteParquet { .. } => {
+            Error::Write { .. } | Error::WriteParquet { .. } | Error::WriteArrowParquet { .. } => {
                 Some("check the output directory is writable and the disk is not full".into())
             }
             Error::Internal(_) => {

@@ -13,6 +13,8 @@ mod pinned;
 mod planning;
 mod reliability;
 mod rules;
+mod sample;
+mod sample_shapes;
 mod sql;
 mod trend;
 mod trust;
