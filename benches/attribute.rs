@@ -1,12 +1,14 @@
-//! Benchmark of `mlcost attribute` on data from `mlcost sample` (run: `cargo bench --bench
-//! attribute`). For each size and input kind it generates the sample once (cached under
-//! `target/bench-data/`), runs the release binary, and prints wall time, peak RSS of the child
-//! process and rows/s; when the `duckdb` Python package is installed it also runs the
-//! equivalent DuckDB query on the same input in the same run and prints the ratio.
+//! Benchmark of `mlcost attribute` on every shape of billing export issue 15 names (run:
+//! `cargo bench --bench attribute`), against DuckDB and ClickHouse (the `chdb` package) doing
+//! the same job on the same file in the same run, each written as its experts would
+//! (`benches/peers.py`). For each size and shape it generates the export once with `mlcost
+//! sample` (cached under `target/bench-data/`), runs the release binary and each peer, and
+//! prints wall time, peak RSS of the process (`wait4`), rows/s and the ratios. A peer whose
+//! Python package is missing is left out, with a note on stderr.
 //!
-//! Sizes: `MLCOST_BENCH_ROWS=1000000,10000000` (the default). Inputs:
-//! `MLCOST_BENCH_INPUTS=parquet,parquet-parts,csv,csv.gz` (the default; `parquet-parts` is the
-//! same rows as 100 Parquet files). Results go in BENCHMARKS.md; nothing here asserts a time.
+//! Sizes: `MLCOST_BENCH_ROWS=1000000,10000000` (default 1000000). Shapes:
+//! `MLCOST_BENCH_SHAPES=csv,parquet-ts_ms-double,...` (default: all, see `SHAPES`). Results go
+//! in BENCHMARKS.md; nothing here asserts a time.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -39,71 +41,214 @@ fn measure(cmd: &mut Command) -> Measure {
     }
 }
 
-/// Sample data for a size and input kind: `parquet`, `parquet-parts` (the same rows in 100
-/// files), `csv` or `csv.gz`. Generated once with `mlcost sample` and cached.
-fn ensure_sample(bin: &str, rows: u64, kind: &str) -> PathBuf {
+/// One shape of billing export, as providers and the engines that move them write it: the
+/// `mlcost sample` options that write it and how it holds its tags (for the peers' queries,
+/// `benches/peers.py`).
+struct Shape {
+    name: &'static str,
+    sample: &'static [&'static str],
+    tags: &'static str,
+}
+
+/// Every shape of issue 15 that `mlcost sample` writes. Defaults of `mlcost sample`: FOCUS,
+/// periods as text, costs as decimal(38,10) in Parquet, Tags as JSON text, 1M-row row groups.
+const SHAPES: &[Shape] = &[
+    Shape {
+        name: "csv",
+        sample: &["--format", "csv"],
+        tags: "json",
+    },
+    Shape {
+        name: "csv.gz-crlf-bom",
+        sample: &["--format", "csv-gz", "--line-ending", "crlf", "--bom"],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-text-period-dec38_10",
+        sample: &["--format", "parquet"],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-ts_ms-double",
+        sample: &[
+            "--format",
+            "parquet",
+            "--period-type",
+            "timestamp-ms",
+            "--cost-type",
+            "double",
+        ],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-ts_us+02:00-dec38_9",
+        sample: &[
+            "--format",
+            "parquet",
+            "--period-type",
+            "timestamp-us",
+            "--time-zone",
+            "+02:00",
+            "--cost-type",
+            "decimal38-9",
+        ],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-ts_ns-float",
+        sample: &[
+            "--format",
+            "parquet",
+            "--period-type",
+            "timestamp-ns",
+            "--cost-type",
+            "float",
+        ],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-date32-dec38_18",
+        sample: &[
+            "--format",
+            "parquet",
+            "--period-type",
+            "date32",
+            "--cost-type",
+            "decimal38-18",
+        ],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-text-costs",
+        sample: &["--format", "parquet", "--cost-type", "text"],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-high-cardinality-plain",
+        sample: &[
+            "--format",
+            "parquet",
+            "--period-type",
+            "timestamp-us",
+            "--cost-type",
+            "double",
+            "--cardinality",
+            "high",
+            "--dictionary",
+            "off",
+        ],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-high-cardinality-dict",
+        sample: &[
+            "--format",
+            "parquet",
+            "--period-type",
+            "timestamp-us",
+            "--cost-type",
+            "double",
+            "--cardinality",
+            "high",
+        ],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-row-groups-64k",
+        sample: &[
+            "--format",
+            "parquet",
+            "--row-group-rows",
+            "65536",
+            "--period-type",
+            "timestamp-us",
+            "--cost-type",
+            "double",
+        ],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-100-files",
+        sample: &[
+            "--format",
+            "parquet",
+            "--parts",
+            "100",
+            "--period-type",
+            "timestamp-us",
+            "--cost-type",
+            "double",
+        ],
+        tags: "json",
+    },
+    Shape {
+        name: "parquet-tags-map",
+        sample: &["--format", "parquet", "--tags", "map"],
+        tags: "map",
+    },
+    Shape {
+        name: "parquet-tags-struct",
+        sample: &["--format", "parquet", "--tags", "struct"],
+        tags: "struct",
+    },
+    Shape {
+        name: "aws-cur-parquet",
+        sample: &["--format", "parquet", "--layout", "aws-cur"],
+        tags: "cur",
+    },
+    Shape {
+        name: "aws-cur2-parquet",
+        sample: &["--format", "parquet", "--layout", "aws-cur2"],
+        tags: "cur2",
+    },
+];
+
+/// The export of `shape` at `rows` rows, generated once with `mlcost sample --seed 1` and
+/// cached; returns the billing input (a file, or the directory of `--parts` files) and the
+/// peers' source (the file, or a glob of the parts).
+fn ensure_sample(bin: &str, rows: u64, shape: &Shape) -> (PathBuf, String) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-data")
-        .join(format!("{rows}-{kind}"));
-    let (format, parts, file) = match kind {
-        "parquet" => ("parquet", 1, "focus_sample.parquet"),
-        "parquet-parts" => ("parquet", 100, "focus_sample"),
-        "csv" => ("csv", 1, "focus_sample.csv"),
-        "csv.gz" => ("csv-gz", 1, "focus_sample.csv.gz"),
-        other => panic!("unknown input kind {other}"),
-    };
-    let path = dir.join(file);
+        .join(format!("{rows}-{}", shape.name));
     if !dir.join("requests.csv").exists() {
-        let m = measure(Command::new(bin).args([
+        let mut args = vec![
             "sample",
             "--out",
             dir.to_str().unwrap(),
-            "--rows",
-            &rows.to_string(),
-            "--format",
-            format,
-            "--parts",
-            &parts.to_string(),
             "--seed",
             "1",
             "-q",
-        ]));
-        eprintln!("generated {} in {:.1} s", path.display(), m.wall);
+        ];
+        let rows_text = rows.to_string();
+        args.extend(["--rows", &rows_text]);
+        args.extend_from_slice(shape.sample);
+        let m = measure(Command::new(bin).args(&args));
+        eprintln!("generated {} in {:.1} s", dir.display(), m.wall);
     }
-    path
+    let billing = std::fs::read_dir(&dir)
+        .expect("sample directory")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n != "requests.csv"))
+        .expect("a billing export");
+    let source = match billing.is_dir() {
+        true => format!("{}/*.parquet", billing.display()),
+        false => billing.display().to_string(),
+    };
+    (billing, source)
 }
 
-fn duckdb_available() -> bool {
+/// Whether `python3` can import `module`.
+fn importable(module: &str) -> bool {
     Command::new("python3")
-        .args(["-c", "import duckdb"])
+        .args(["-c", &format!("import {module}")])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
 
-/// The same job in DuckDB: exclude nothing on the effective basis, extract model_id, team and
-/// lifecycle_phase from Tags, group EffectiveCost by month, model, team and phase, join
-/// monthly requests, write Parquet.
-const DUCKDB_QUERY: &str = r#"
-import duckdb, sys
-source, requests, out = sys.argv[1], sys.argv[2], sys.argv[3]
-duckdb.sql(f"""
-copy (
-  with b as (
-    select strftime(cast(BillingPeriodStart as timestamp), '%Y-%m') as period,
-           coalesce(json_extract_string(t, '$.model_id'), '__unallocated__') as model_id,
-           json_extract_string(t, '$.team') as team,
-           json_extract_string(t, '$.lifecycle_phase') as phase,
-           sum(EffectiveCost) as cost
-    from (select *, case when json_valid(Tags) then Tags end as t from {source})
-    group by all),
-  r as (select strftime(cast(date as date), '%Y-%m') as period, model_id, sum(requests) as requests
-        from read_csv('{requests}') group by all)
-  select b.*, r.requests, b.cost / r.requests as cost_per_request
-  from b left join r using (period, model_id)
-) to '{out}' (format parquet)
-""")
-"#;
+/// A peer engine: its name in `benches/peers.py` and the Python module it needs.
+const PEERS: [(&str, &str); 2] = [("duckdb", "duckdb"), ("clickhouse", "chdb")];
 
 fn main() {
     let bin = env!("CARGO_BIN_EXE_mlcost");
@@ -115,19 +260,39 @@ fn main() {
             .filter(|s| !s.is_empty())
             .collect()
     };
-    let sizes: Vec<u64> = list("MLCOST_BENCH_ROWS", "1000000,10000000")
+    let sizes: Vec<u64> = list("MLCOST_BENCH_ROWS", "1000000")
         .iter()
         .filter_map(|s| s.parse().ok())
         .collect();
-    let kinds = list("MLCOST_BENCH_INPUTS", "parquet,parquet-parts,csv,csv.gz");
-    let duck = duckdb_available();
-    println!("| rows | input | tool | wall s | peak RSS MiB | rows/s | mlcost / duckdb |");
-    println!("|---:|---|---|---:|---:|---:|---:|");
+    let wanted = list("MLCOST_BENCH_SHAPES", "all");
+    let shapes: Vec<&Shape> = SHAPES
+        .iter()
+        .filter(|s| wanted.iter().any(|w| w == "all" || w == s.name))
+        .collect();
+    let peers: Vec<&str> = PEERS
+        .iter()
+        .filter(|(_, module)| {
+            let ok = importable(module);
+            if !ok {
+                eprintln!("python3 cannot import {module}: that peer is left out");
+            }
+            ok
+        })
+        .map(|(name, _)| *name)
+        .collect();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/peers.py");
+    let tmp = std::env::temp_dir();
+    let mut header = String::from("| rows | shape | mlcost s | mlcost MiB | mlcost rows/s |");
+    for p in &peers {
+        header.push_str(&format!(" {p} s | {p} MiB | mlcost / {p} |"));
+    }
+    println!("{header}");
+    println!("|{}", "---|".repeat(5 + 3 * peers.len()));
     for rows in sizes {
-        for kind in &kinds {
-            let billing = ensure_sample(bin, rows, kind);
+        for shape in &shapes {
+            let (billing, source) = ensure_sample(bin, rows, shape);
             let requests = billing.with_file_name("requests.csv");
-            let out = std::env::temp_dir().join(format!("mlcost-bench-{rows}-{kind}"));
+            let out = tmp.join(format!("mlcost-bench-{rows}-{}", shape.name));
             let _ = std::fs::remove_dir_all(&out);
             let m = measure(Command::new(bin).args([
                 "attribute",
@@ -140,38 +305,33 @@ fn main() {
                 "-q",
             ]));
             let _ = std::fs::remove_dir_all(&out);
-            let d = duck.then(|| {
-                let source = match kind.as_str() {
-                    "parquet" => format!("read_parquet('{}')", billing.display()),
-                    "parquet-parts" => format!("read_parquet('{}/*.parquet')", billing.display()),
-                    _ => format!("read_csv('{}')", billing.display()),
-                };
-                let target = std::env::temp_dir().join(format!("duckdb-bench-{rows}.parquet"));
-                measure(Command::new("python3").args([
-                    "-c",
-                    DUCKDB_QUERY,
-                    &source,
-                    requests.to_str().unwrap(),
-                    target.to_str().unwrap(),
-                ]))
-            });
-            let ratio = d
-                .as_ref()
-                .map_or("".to_string(), |d| format!("{:.2}", m.wall / d.wall));
-            println!(
-                "| {rows} | {kind} | mlcost | {:.2} | {:.0} | {:.0} | {ratio} |",
+            let mut line = format!(
+                "| {rows} | {} | {:.2} | {:.0} | {:.0} |",
+                shape.name,
                 m.wall,
                 m.peak_rss_mib,
                 rows as f64 / m.wall
             );
-            if let Some(d) = d {
-                println!(
-                    "| {rows} | {kind} | duckdb (python) | {:.2} | {:.0} | {:.0} | |",
+            for peer in &peers {
+                let target = tmp.join(format!("{peer}-bench-{rows}.parquet"));
+                let _ = std::fs::remove_file(&target);
+                let d = measure(Command::new("python3").args([
+                    script.to_str().unwrap(),
+                    peer,
+                    shape.tags,
+                    &source,
+                    requests.to_str().unwrap(),
+                    target.to_str().unwrap(),
+                ]));
+                let _ = std::fs::remove_file(&target);
+                line.push_str(&format!(
+                    " {:.2} | {:.0} | {:.2} |",
                     d.wall,
                     d.peak_rss_mib,
-                    rows as f64 / d.wall
-                );
+                    m.wall / d.wall
+                ));
             }
+            println!("{line}");
         }
     }
 }

@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::CostBasis;
 use crate::ingest::SourceFormat;
+use crate::sample::{CostType, Encoding, Layout, PeriodType, TagsType};
 use crate::sql::Dialect;
 
 #[derive(Debug, Parser)]
@@ -513,68 +514,6 @@ pub struct DdlArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SampleFormat {
-    Csv,
-    CsvGz,
-    Parquet,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SampleLayout {
-    /// FOCUS 1.2 (focus_sample.<ext>)
-    Focus,
-    /// AWS CUR 1: `lineItem/UnblendedCost` and `resourceTags/user:<key>` in CSV, the Athena
-    /// spelling `line_item_unblended_cost`, `resource_tags_user_<key>` in Parquet
-    /// (aws_cur_sample.<ext>)
-    AwsCur,
-    /// AWS CUR 2.0 Data Exports: snake_case columns and a `resource_tags` map (Parquet only;
-    /// aws_cur2_sample.parquet)
-    AwsCur2,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SamplePeriodType {
-    /// ISO 8601 text (`2026-10-01T00:00:00Z`)
-    Text,
-    #[value(name = "timestamp-ms")]
-    TimestampMs,
-    #[value(name = "timestamp-us")]
-    TimestampUs,
-    /// Nanoseconds: months between 1678-01 and 2262-03 only
-    #[value(name = "timestamp-ns")]
-    TimestampNs,
-    /// Days (the charge hour is dropped)
-    Date32,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SampleCostType {
-    Text,
-    /// f64 (rounds to 15 significant digits)
-    Double,
-    /// f32 (rounds to 6 significant digits)
-    Float,
-    /// decimal(38,9) (rounds to 9 decimals)
-    #[value(name = "decimal38-9")]
-    Decimal38x9,
-    /// decimal(38,10), the original Parquet
-    #[value(name = "decimal38-10")]
-    Decimal38x10,
-    #[value(name = "decimal38-18")]
-    Decimal38x18,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SampleTags {
-    /// JSON object text
-    Json,
-    /// map<string,string>
-    Map,
-    /// A struct with a field per tag key
-    Struct,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SampleCardinality {
     Normal,
     High,
@@ -616,8 +555,8 @@ pub struct SampleArgs {
     pub end_period: String,
 
     /// File format of the billing export
-    #[arg(long, value_enum, default_value_t = SampleFormat::Csv)]
-    pub format: SampleFormat,
+    #[arg(long, value_enum, default_value_t = Encoding::Csv)]
+    pub format: Encoding,
 
     /// Split the export into this many files of about equal rows (1 to --rows), written to
     /// focus_sample/part-NNNNN.<ext> (as large monthly exports are delivered)
@@ -625,13 +564,13 @@ pub struct SampleArgs {
     pub parts: u32,
 
     /// Provider layout of the export
-    #[arg(long, value_enum, default_value_t = SampleLayout::Focus)]
-    pub layout: SampleLayout,
+    #[arg(long, value_enum, default_value_t = Layout::Focus)]
+    pub layout: Layout,
 
     /// Parquet type of the period columns (BillingPeriodStart/End, ChargePeriodStart/End;
     /// the bill and usage dates in CUR) [default: text; timestamp-ms for AWS layouts]
     #[arg(long, value_enum, value_name = "TYPE")]
-    pub period_type: Option<SamplePeriodType>,
+    pub period_type: Option<PeriodType>,
 
     /// Zone of timestamp periods: UTC, an offset (+02:00), a zone name (Europe/Berlin) or
     /// `none` (local timestamps); the instants are the same in every zone [default: UTC]
@@ -641,7 +580,7 @@ pub struct SampleArgs {
     /// Parquet type of the cost columns (BilledCost, EffectiveCost, ListCost,
     /// ContractedCost; the CUR cost columns) [default: decimal38-10; double for AWS layouts]
     #[arg(long, value_enum, value_name = "TYPE")]
-    pub cost_type: Option<SampleCostType>,
+    pub cost_type: Option<CostType>,
 
     /// Round every cost to at most N decimal places (0 to 18)
     #[arg(long, value_name = "N")]
@@ -653,7 +592,7 @@ pub struct SampleArgs {
 
     /// How FOCUS Tags are written in Parquet [default: json]
     #[arg(long, value_enum)]
-    pub tags: Option<SampleTags>,
+    pub tags: Option<TagsType>,
 
     /// Distinct ResourceId and Tags values: `high` gives each row one of about 100,000
     /// resource instances, past Parquet's default dictionary page (costs and attribution

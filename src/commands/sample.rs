@@ -1,15 +1,9 @@
 //! `mlcost sample`: checks the options (bounds, and shapes a format cannot hold) and writes a
 //! synthetic billing export and request volumes.
 
-use crate::cli::{
-    LineEnding, OnOff, SampleArgs, SampleCardinality, SampleCostType, SampleFormat, SampleLayout,
-    SamplePeriodType, SampleTags,
-};
+use crate::cli::{LineEnding, OnOff, SampleArgs, SampleCardinality};
 use crate::error::{Error, Result};
-use crate::sample::{
-    generate, minimum_rows, CostType, Encoding, Layout, PeriodType, Requested, SampleSpec, Shape,
-    TagsType, TimeUnit,
-};
+use crate::sample::{generate, minimum_rows, PeriodType, Requested, SampleSpec, Shape, TimeUnit};
 
 /// Years every generated month must lie in (the month after the last one too, which is the
 /// last BillingPeriodEnd): four-digit years from 1900 on.
@@ -81,34 +75,13 @@ fn end_period(args: &SampleArgs, shape: &Shape) -> Result<(i32, u32)> {
 /// The shape the options ask for.
 fn requested(args: &SampleArgs) -> Requested {
     Requested {
-        layout: Some(match args.layout {
-            SampleLayout::Focus => Layout::Focus,
-            SampleLayout::AwsCur => Layout::AwsCur,
-            SampleLayout::AwsCur2 => Layout::AwsCur2,
-        }),
-        period: args.period_type.map(|p| match p {
-            SamplePeriodType::Text => PeriodType::Text,
-            SamplePeriodType::TimestampMs => PeriodType::Timestamp(TimeUnit::Millis),
-            SamplePeriodType::TimestampUs => PeriodType::Timestamp(TimeUnit::Micros),
-            SamplePeriodType::TimestampNs => PeriodType::Timestamp(TimeUnit::Nanos),
-            SamplePeriodType::Date32 => PeriodType::Date32,
-        }),
+        layout: Some(args.layout),
+        period: args.period_type,
         time_zone: args.time_zone.clone(),
-        cost: args.cost_type.map(|c| match c {
-            SampleCostType::Text => CostType::Text,
-            SampleCostType::Double => CostType::Double,
-            SampleCostType::Float => CostType::Float,
-            SampleCostType::Decimal38x9 => CostType::Decimal(9),
-            SampleCostType::Decimal38x10 => CostType::Decimal(10),
-            SampleCostType::Decimal38x18 => CostType::Decimal(18),
-        }),
+        cost: args.cost_type,
         cost_decimals: args.cost_decimals,
         cost_digits: args.cost_digits,
-        tags: args.tags.map(|t| match t {
-            SampleTags::Json => TagsType::Json,
-            SampleTags::Map => TagsType::Map,
-            SampleTags::Struct => TagsType::Struct,
-        }),
+        tags: args.tags,
         high_cardinality: args.cardinality == SampleCardinality::High,
         dictionary: args.dictionary.map(|d| d == OnOff::On),
         row_group_rows: args.row_group_rows,
@@ -144,11 +117,7 @@ fn generate_files(args: &SampleArgs) -> Result<String> {
             None,
         ));
     }
-    let encoding = match args.format {
-        SampleFormat::Csv => Encoding::Csv,
-        SampleFormat::CsvGz => Encoding::CsvGz,
-        SampleFormat::Parquet => Encoding::Parquet,
-    };
+    let encoding = args.format;
     let shape = Shape::resolve(encoding, &requested(args))?;
     let spec = SampleSpec {
         rows: args.rows,

@@ -10,11 +10,17 @@ use super::rng::mix;
 use super::table::{Column, CostSlot, Field};
 use super::world::{Resource, Tags, INSTANCE_KEY};
 
-/// Which provider layout is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which provider layout is written (`--layout`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Layout {
+    /// FOCUS 1.2 (focus_sample.<ext>)
     Focus,
+    /// AWS CUR 1: `lineItem/UnblendedCost` and `resourceTags/user:<key>` in CSV, the Athena
+    /// spelling `line_item_unblended_cost`, `resource_tags_user_<key>` in Parquet
+    /// (aws_cur_sample.<ext>)
     AwsCur,
+    /// AWS CUR 2.0 Data Exports: snake_case columns and a `resource_tags` map (Parquet only;
+    /// aws_cur2_sample.parquet)
     AwsCur2,
 }
 

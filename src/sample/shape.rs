@@ -7,8 +7,8 @@ use super::cost::Rounding;
 use super::layout::Layout;
 use crate::error::{Error, Result};
 
-/// File format of the billing export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// File format of the billing export (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Encoding {
     Csv,
     CsvGz,
@@ -70,12 +70,83 @@ impl CostType {
     }
 }
 
-/// How FOCUS Tags are written in Parquet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How FOCUS Tags are written in Parquet (`--tags`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TagsType {
+    /// JSON object text
     Json,
+    /// map<string,string>
     Map,
+    /// A struct with a field per tag key
     Struct,
+}
+
+/// `--period-type`: written by hand because a timestamp carries its unit (clap's derive takes
+/// only unit variants).
+impl clap::ValueEnum for PeriodType {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            PeriodType::Text,
+            PeriodType::Timestamp(TimeUnit::Millis),
+            PeriodType::Timestamp(TimeUnit::Micros),
+            PeriodType::Timestamp(TimeUnit::Nanos),
+            PeriodType::Date32,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self {
+            PeriodType::Text => {
+                PossibleValue::new("text").help("ISO 8601 text (`2026-10-01T00:00:00Z`)")
+            }
+            PeriodType::Timestamp(TimeUnit::Millis) => PossibleValue::new("timestamp-ms"),
+            PeriodType::Timestamp(TimeUnit::Micros) => PossibleValue::new("timestamp-us"),
+            PeriodType::Timestamp(TimeUnit::Nanos) => PossibleValue::new("timestamp-ns")
+                .help("Nanoseconds: months between 1678-01 and 2262-03 only"),
+            PeriodType::Date32 => {
+                PossibleValue::new("date32").help("Days (the charge hour is dropped)")
+            }
+        })
+    }
+}
+
+/// `--cost-type`: written by hand because a decimal carries its scale.
+impl clap::ValueEnum for CostType {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            CostType::Text,
+            CostType::Double,
+            CostType::Float,
+            CostType::Decimal(9),
+            CostType::Decimal(10),
+            CostType::Decimal(18),
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            CostType::Text => None,
+            CostType::Double => Some("f64 (rounds to 15 significant digits)"),
+            CostType::Float => Some("f32 (rounds to 6 significant digits)"),
+            CostType::Decimal(9) => Some("decimal(38,9) (rounds to 9 decimals)"),
+            CostType::Decimal(10) => Some("decimal(38,10), the original Parquet"),
+            CostType::Decimal(_) => None,
+        };
+        let name = match self {
+            CostType::Text => "text",
+            CostType::Double => "double",
+            CostType::Float => "float",
+            CostType::Decimal(9) => "decimal38-9",
+            CostType::Decimal(10) => "decimal38-10",
+            CostType::Decimal(_) => "decimal38-18",
+        };
+        let value = clap::builder::PossibleValue::new(name);
+        Some(match help {
+            Some(h) => value.help(h),
+            None => value,
+        })
+    }
 }
 
 /// Which time zone typed instants carry (the instants are the same in every zone).
