@@ -289,7 +289,9 @@ fn merge_across_files(
 
 /// Line-item identities of an AWS CUR file (identity/LineItemId + identity/TimeInterval), when
 /// it has them, hashed. Read a batch at a time; rows the reader could not read are left out
-/// (they are quarantined, not counted).
+/// (they are quarantined, not counted). AWS makes the identity unique within a file, so a
+/// repeat is the file's own rows given twice (two downloads concatenated): an error, since
+/// each repeat would be counted twice.
 fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>>> {
     use std::hash::{Hash, Hasher};
     let cols = super::columns::Columns::new(&scan.schema);
@@ -300,6 +302,7 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
         return Ok(None);
     };
     let mut set = std::collections::HashSet::new();
+    let mut repeats = 0u64;
     for frame in scan.frames(Some(&[id.clone(), interval.clone()]), false, false)? {
         let df = frame?.frame;
         let get = |n: &str| {
@@ -312,9 +315,20 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
             if let (Some(a), Some(b)) = (a, b) {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 (a, b).hash(&mut h);
-                set.insert(h.finish());
+                if !set.insert(h.finish()) {
+                    repeats += 1;
+                }
             }
         }
+    }
+    if repeats > 0 {
+        return Err(Error::Ingest {
+            path: scan.file.path.clone(),
+            message: format!(
+                "{repeats} line item(s) appear twice in this file (same identity/LineItemId and TimeInterval): each would be counted twice"
+            ),
+            hint: Some("AWS writes each line item once per file: the file was probably put together from two downloads; export it again".into()),
+        });
     }
     Ok(Some(set))
 }
@@ -350,7 +364,7 @@ fn overlapping_line_items(
         .iter()
         .filter(|o| o.2 == SourceFormat::AwsCur)
         .collect();
-    if cur.len() < 2 {
+    if cur.is_empty() {
         return Ok(Vec::new());
     }
     let mut sets = Vec::new();
@@ -372,7 +386,20 @@ fn overlapping_line_items(
             }
             match prefer {
                 Some(p) if p == a.0 || p == b.0 => {
-                    let loser = if p == a.0 { b.0.clone() } else { a.0.clone() };
+                    let (winner, loser) = if p == a.0 { (a, b) } else { (b, a) };
+                    // skipping the loser whole must not drop what only it has
+                    let only = loser.1.iter().filter(|h| !winner.1.contains(h)).count();
+                    if only > 0 {
+                        return Err(Error::Ingest {
+                            path: loser.0.clone(),
+                            message: format!(
+                                "it has {only} line item(s) `{}` lacks, besides the {common} they share: `--prefer` would skip them with the rest of the file",
+                                winner.0.display()
+                            ),
+                            hint: Some("these are not one month delivered twice: give mlcost the files of one delivery only (the newest), or remove the shared line items from one of them".into()),
+                        });
+                    }
+                    let loser = loser.0.clone();
                     tracing::warn!("`{}` repeats {common} line items of `{}`: skipped (--prefer)", loser.display(), p.display());
                     skip.push(loser);
                 }

@@ -267,10 +267,13 @@ impl Staging {
     /// (an I/O error) undoes the steps before it, so the outputs are the previous ones again;
     /// only when that undoing fails too is the journal left for the next run to complete.
     pub fn commit(self) -> Result<Vec<PathBuf>> {
-        if let Err(e) = self.preflight() {
-            self.discard();
-            return Err(e);
-        }
+        let created = match self.preflight().and_then(|()| self.make_directories()) {
+            Ok(created) => created,
+            Err(e) => {
+                self.discard();
+                return Err(e);
+            }
+        };
         // The journal makes the renames one step: a run killed half-way through them is
         // completed by the next run (`recover`), so the outputs never stay half old, half new.
         let mut journal = String::new();
@@ -285,7 +288,7 @@ impl Staging {
         let mut done = Vec::with_capacity(self.steps.len());
         for (i, step) in self.steps.iter().enumerate() {
             if let Err(e) = self.apply(step, &previous) {
-                return Err(self.undo(&self.steps[..i], &previous, e));
+                return Err(self.undo(&self.steps[..i], &previous, &created, e));
             }
             if i == 0 {
                 self.hooks.pause("commit");
@@ -299,7 +302,32 @@ impl Staging {
         Ok(done)
     }
 
-    /// Checks every step can be taken, creating the directories the targets need.
+    /// Creates the directories the targets need, once every step is checked; returns those it
+    /// created, parents first, for `remove_created` to take away again if the commit fails.
+    fn make_directories(&self) -> Result<Vec<PathBuf>> {
+        let mut created = Vec::new();
+        for step in &self.steps {
+            let Step::Move { target, .. } = step else {
+                continue;
+            };
+            let mut at = self.out.clone();
+            for c in target.parent().into_iter().flat_map(Path::components) {
+                at.push(c);
+                match std::fs::create_dir(&at) {
+                    Ok(()) => created.push(at.clone()),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                    Err(source) => {
+                        remove_created(&created);
+                        return Err(Error::Write { path: at, source });
+                    }
+                }
+            }
+        }
+        Ok(created)
+    }
+
+    /// Checks every step can be taken: no symbolic link on the way, and files and directories
+    /// where the commit expects them.
     fn preflight(&self) -> Result<()> {
         let in_the_way = |path: PathBuf, what: &str| Error::OutputInTheWay {
             path,
@@ -320,11 +348,18 @@ impl Staging {
                     if meta.is_some_and(|m| !m.is_file()) {
                         return Err(in_the_way(full, "not a regular file"));
                     }
-                    if let Some(parent) = full.parent() {
-                        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-                            path: parent.to_path_buf(),
-                            source,
-                        })?;
+                    // every directory on the way that exists must be one (nothing is created
+                    // before every step is checked)
+                    let mut at = self.out.clone();
+                    for c in path.parent().into_iter().flat_map(Path::components) {
+                        at.push(c);
+                        match std::fs::symlink_metadata(&at) {
+                            Ok(m) if !m.is_dir() => {
+                                return Err(in_the_way(at, "a file where a directory goes"))
+                            }
+                            Ok(_) => {}
+                            Err(_) => break,
+                        }
                     }
                 }
                 Step::Remove { .. } => {
@@ -369,7 +404,7 @@ impl Staging {
     /// Undoes `done` (newest first) after `error`, which it returns. Each staged file goes
     /// back to staging before the previous version returns, so that when undoing fails half
     /// way the journal still describes the commit and the next run completes it.
-    fn undo(&self, done: &[Step], previous: &Path, error: Error) -> Error {
+    fn undo(&self, done: &[Step], previous: &Path, created: &[PathBuf], error: Error) -> Error {
         let out = &self.out;
         let undo = |step: &Step| -> std::io::Result<()> {
             match step {
@@ -398,6 +433,7 @@ impl Staging {
                 return error;
             }
         }
+        remove_created(created);
         let _ = std::fs::remove_file(out.join(JOURNAL));
         let _ = std::fs::remove_dir_all(out.join(&self.name));
         error
@@ -406,6 +442,15 @@ impl Staging {
     /// Abandons the run: removes the staging directory; nothing under `--out` changed.
     pub fn discard(self) {
         let _ = std::fs::remove_dir_all(self.out.join(&self.name));
+    }
+}
+
+/// Removes the directories a failed commit created, deepest first, when they are empty again
+/// (a run killed before it gets here leaves them empty: readers skip a partition without its
+/// part file).
+fn remove_created(created: &[PathBuf]) {
+    for dir in created.iter().rev() {
+        let _ = std::fs::remove_dir(dir);
     }
 }
 
@@ -665,6 +710,26 @@ fn remove_stale_staging(out: &Path) {
 /// Writes a file atomically: a temporary file next to it, synced, then renamed over it. The
 /// file gets the permissions a new file gets under the process umask (as `File::create`
 /// would), not the 0600 of a temporary file.
+/// Writes `rel` under `out` outside a commit (the record of a run that published nothing), by
+/// rename: never through a symbolic link on the way, creating the directories it needs.
+pub fn write_record(out: &Path, rel: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(link) = first_symlink(out, rel) {
+        return Err(Error::OutputInTheWay {
+            path: link,
+            what: "a symbolic link".into(),
+        });
+    }
+    make_parent(&out.join(rel))?;
+    // created just now: a link planted since is caught the same way
+    if let Some(link) = first_symlink(out, rel) {
+        return Err(Error::OutputInTheWay {
+            path: link,
+            what: "a symbolic link".into(),
+        });
+    }
+    write_file_atomic(&out.join(rel), bytes)
+}
+
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
@@ -772,8 +837,11 @@ mod tests {
         let first = Path::new("unit_costs/billing_period=2026-10/_manifest.json");
         s.write_text(first, b"new").unwrap();
         s.remove_partition("hidden_costs", "2026-10");
+        // a new month's partition: its directories are created for the commit, and go with it
+        let new_month = Path::new("cost_by_model/billing_period=2026-11/part-0.parquet");
+        s.write_text(new_month, b"data").unwrap();
         s.write_text(Path::new("manifest.json"), b"{}").unwrap();
-        // the last staged file vanishes: its rename fails after the first two steps
+        // the last staged file vanishes: its rename fails after the first three steps
         std::fs::remove_file(out.path().join(&s.name).join("manifest.json")).unwrap();
         assert!(s.commit().is_err());
         assert_eq!(

@@ -22,7 +22,7 @@ mod regular;
 
 use std::path::PathBuf;
 
-pub use commit::{recover, write_file_atomic, OutputLock, Staging, TestHooks, LOCK};
+pub use commit::{recover, write_file_atomic, write_record, OutputLock, Staging, TestHooks, LOCK};
 pub use frames::*;
 pub use manifest::*;
 pub use quarantine::*;

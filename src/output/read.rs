@@ -132,7 +132,7 @@ fn parse_parquet(path: &Path, file: std::fs::File) -> Result<DataFrame> {
     })
 }
 
-/// The billing periods a table has partitions for, sorted.
+/// The billing periods a table has published partitions for (with a part file), sorted.
 pub fn list_periods(out: &Path, table: &str) -> Result<Vec<String>> {
     let dir = out.join(table);
     let entries = std::fs::read_dir(&dir).map_err(|source| Error::Io {
@@ -148,6 +148,15 @@ pub fn list_periods(out: &Path, table: &str) -> Result<Vec<String>> {
                 .map(str::to_string)
         })
         .filter(|p| crate::ingest::billing_period(p).as_deref() == Some(p.as_str()))
+        // a partition directory without its part file was never published (a commit killed
+        // between creating the directory and its first rename)
+        .filter(|p| {
+            std::fs::symlink_metadata(
+                dir.join(format!("billing_period={p}"))
+                    .join(super::PART_FILE),
+            )
+            .is_ok()
+        })
         .collect();
     periods.sort();
     Ok(periods)

@@ -158,21 +158,15 @@ pub(super) fn record_failure(job: &Job, run: &RunId, stop: &mut Stop) -> Manifes
         partitions: output::published_partitions(&job.out, &[], &[], &run.id, ""),
     };
     let written = manifest_json(&manifest)
-        .and_then(|json| output::write_file_atomic(&job.out.join(output::MANIFEST), &json));
+        .and_then(|json| output::write_record(&job.out, Path::new(output::MANIFEST), &json));
     if let Err(e) = written {
         tracing::warn!("{}", e.chain());
     }
     if !stop.quarantined.is_empty() {
         let rows: Vec<&_> = stop.quarantined.iter().collect();
-        let dir = job.out.join(output::QUARANTINE_DIR);
-        let path = dir.join(output::REJECTED_QUARANTINE);
-        let written = output::quarantine_csv(&rows).and_then(|bytes| {
-            std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-                path: path.clone(),
-                source,
-            })?;
-            output::write_file_atomic(&path, &bytes)
-        });
+        let path = Path::new(output::QUARANTINE_DIR).join(output::REJECTED_QUARANTINE);
+        let written = output::quarantine_csv(&rows)
+            .and_then(|bytes| output::write_record(&job.out, &path, &bytes));
         if let Err(e) = written {
             tracing::warn!("{}", e.chain());
         }

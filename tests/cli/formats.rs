@@ -512,4 +512,34 @@ fn a_cur_month_delivered_twice_needs_prefer() {
         "{}",
         r.stderr
     );
+    // re-review F2: a losing file with line items the winner lacks is not skipped whole
+    let mut fewer = with_interval.lines().collect::<Vec<_>>();
+    let dropped = fewer.remove(1);
+    env.write("fewer.csv", &(fewer.join("\n") + "\n"));
+    let mut args = vec!["attribute", "--billing", "first.csv", "fewer.csv"];
+    args.extend(["--out", "out", "--prefer", "fewer.csv"]);
+    let r = env.run(&args);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "`first.csv`: it has 1 line item(s) `fewer.csv` lacks, besides the 10 they share"
+        ),
+        "{dropped}: {}",
+        r.stderr
+    );
+    // re-review F1: one file holding its own line items twice is refused
+    let body: String = with_interval
+        .lines()
+        .skip(1)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    env.write("twice.csv", &format!("{with_interval}{body}"));
+    let r = env.run(&["attribute", "--billing", "twice.csv", "--out", "out2"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`twice.csv`: 11 line item(s) appear twice in this file"),
+        "{}",
+        r.stderr
+    );
 }

@@ -201,7 +201,12 @@ fn an_unwritable_output_fails_cleanly_and_keeps_the_previous_outputs() {
         "2026-11",
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("is in the way of the outputs: a file where a directory goes"),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("billing_period=2026-11"),
         "the message names the path: {}",

@@ -1269,3 +1269,71 @@ fn issue12_review_tag_snippets_cannot_inject() {
     assert!(words.contains("Key=project,Value=a'b\n"), "{words}");
     assert!(!env.path("pwned").exists());
 }
+
+/// Re-review F6: a commit that fails on its last step (here a directory where the quarantine
+/// file goes) leaves no empty partition of the new month behind, and readers never take a
+/// partition directory without its part file (a commit killed between the two) for a month.
+#[test]
+fn issue12_review_a_failed_commit_leaves_no_empty_partition() {
+    let env = TestEnv::new();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let nov = std::fs::read_to_string(fixture("focus/basic.csv"))
+        .unwrap()
+        .replace("2026-10-01", "2026-11-01")
+        .replace(
+            "2026-11-01T00:00:00Z,2026-11-01",
+            "2026-11-01T00:00:00Z,2026-12-01",
+        );
+    env.write("nov.csv", &nov);
+    let _ = std::fs::remove_file(env.path("out/quarantine/other_rows.csv"));
+    std::fs::create_dir_all(env.path("out/quarantine/other_rows.csv/x")).unwrap();
+    let before = published(&env.path("out"));
+    let r = attribute(&env, "nov.csv", &["--period", "2026-11"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("in the way of the outputs"),
+        "{}",
+        r.stderr
+    );
+    for table in ["cost_by_model", "unit_costs", "tag_compliance"] {
+        let dir = env.path(&format!("out/{table}/billing_period=2026-11"));
+        assert!(!dir.exists(), "{} left behind", dir.display());
+    }
+    assert!(before == published(&env.path("out")));
+    let r = env.run(&["trend", "--input", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // an empty partition directory (a killed commit) is not a month
+    std::fs::create_dir_all(env.path("out/unit_costs/billing_period=2026-12")).unwrap();
+    let r = env.run(&["trend", "--input", "out", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains("2026-12"), "{}", r.stdout);
+    std::fs::remove_dir_all(env.path("out/quarantine/other_rows.csv")).unwrap();
+    let r = attribute(&env, "nov.csv", &["--period", "2026-11"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    let listed = serde_json::to_string(&m["partitions"]).unwrap();
+    assert!(!listed.contains("2026-12"), "{listed}");
+}
+
+/// Re-review F5: the record of a rejected run (its quarantined rows) is never written through
+/// a symbolic link planted under `--out`.
+#[test]
+fn issue12_review_a_rejected_run_writes_nothing_through_a_link() {
+    let env = TestEnv::new();
+    let r = attribute(&env, &basic(&env), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let victim = env.path("victim");
+    std::fs::rename(env.path("out/quarantine"), &victim).unwrap();
+    std::os::unix::fs::symlink(&victim, env.path("out/quarantine")).unwrap();
+    let r = attribute(&env, &basic(&env), &["--strict"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!victim.join("rejected_run.csv").exists());
+    assert!(
+        r.stderr
+            .contains("is in the way of the outputs: a symbolic link"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(manifest(&env.path("out"))["status"], "rejected");
+}
