@@ -67,6 +67,7 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
         outputs: Vec::new(),
         restatements: Vec::new(),
         removed: Vec::new(),
+        amortisation_stale: Vec::new(),
     }
 }
 

@@ -846,6 +846,31 @@ fn issue12_review_republished_month_keeps_no_stale_partition() {
             "hidden_costs/billing_period=2026-09"
         ])
     );
+    assert_eq!(
+        manifest(&env.path("out"))["amortisation_stale"],
+        serde_json::json!([])
+    );
+    // re-review F3: September alone with amortisation on again: October, left as it was, no
+    // longer carries September's schedule; the run says so by name, and so does the manifest
+    let september = month_only(&env, "2026-09");
+    let r = attribute(&env, &september, &["--config", c]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2026-10 was published by an earlier run with amortisation that depends on 2026-09, which this run republishes: publish it again"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        manifest(&env.path("out"))["amortisation_stale"],
+        serde_json::json!(["2026-10"])
+    );
+    let r = attribute(&env, &basic(&env), &["--config", c]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("amortisation that depends"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// Review 2.1 and 3.2: a commit checks the whole way before its first rename. A partition
