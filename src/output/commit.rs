@@ -396,7 +396,9 @@ impl Staging {
                 // one rename: a reader sees the whole partition or none of it
                 let keep = out.join(previous).join(partition);
                 make_parent(&keep)?;
-                std::fs::rename(&full, &keep).map_err(|source| Error::Write { path: full, source })
+                let keep_rel = previous.join(partition);
+                rename_within(out, partition, &keep_rel)
+                    .map_err(|source| Error::Write { path: full, source })
             }
         }
     }
@@ -410,16 +412,16 @@ impl Staging {
             match step {
                 Step::Move { staged, target } => {
                     let keep = out.join(previous).join(target);
-                    std::fs::rename(out.join(target), out.join(staged))?;
+                    rename_within(out, target, staged)?;
                     match keep.exists() {
-                        true => std::fs::rename(&keep, out.join(target)),
+                        true => rename_within(out, &previous.join(target), target),
                         false => Ok(()),
                     }
                 }
                 Step::Remove { partition } => {
                     let keep = out.join(previous).join(partition);
                     match keep.exists() {
-                        true => std::fs::rename(&keep, out.join(partition)),
+                        true => rename_within(out, &previous.join(partition), partition),
                         false => Ok(()),
                     }
                 }
@@ -483,12 +485,38 @@ fn unix(p: &Path) -> Result<String> {
 }
 
 fn move_into_place(out: &Path, staged: &Path, target: &Path) -> Result<()> {
-    let target = out.join(target);
-    make_parent(&target)?;
-    std::fs::rename(out.join(staged), &target).map_err(|source| Error::Write {
-        path: target.to_path_buf(),
-        source,
-    })
+    let full = out.join(target);
+    make_parent(&full)?;
+    rename_within(out, staged, target).map_err(|source| Error::Write { path: full, source })
+}
+
+/// Renames `from` to `to`, both relative to `out`, through directory handles opened one
+/// component at a time without following a symbolic link: a directory swapped for a link
+/// after the commit's checks (by anyone who can write into `out`) makes the rename fail
+/// instead of landing outside `out`. (`std::fs::rename` resolves the paths again and would
+/// follow it.)
+fn rename_within(out: &Path, from: &Path, to: &Path) -> std::io::Result<()> {
+    use rustix::fs::{Mode, OFlags};
+    let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let open_parent = |rel: &Path| -> std::io::Result<(rustix::fd::OwnedFd, std::ffi::OsString)> {
+        let name = rel
+            .file_name()
+            .ok_or_else(|| std::io::Error::other(format!("`{}` names no file", rel.display())))?;
+        let mut dir = rustix::fs::open(out, dir_flags, Mode::empty())?;
+        for c in rel.parent().into_iter().flat_map(Path::components) {
+            dir = rustix::fs::openat(
+                &dir,
+                c.as_os_str(),
+                dir_flags | OFlags::NOFOLLOW,
+                Mode::empty(),
+            )?;
+        }
+        Ok((dir, name.to_os_string()))
+    };
+    let (from_dir, from_name) = open_parent(from)?;
+    let (to_dir, to_name) = open_parent(to)?;
+    rustix::fs::renameat(&from_dir, &from_name, &to_dir, &to_name)?;
+    Ok(())
 }
 
 /// Completes a commit that a killed run left half-done, and removes staging directories of
@@ -856,6 +884,31 @@ mod tests {
             .collect();
         names.sort();
         assert_eq!(names, ["hidden_costs", "unit_costs"]);
+    }
+
+    /// The renames themselves never follow a link: a directory swapped for one after the
+    /// checks (the race the re-review won 5 times in 15) makes the rename fail.
+    #[test]
+    fn renames_never_follow_a_link_planted_after_the_checks() {
+        let out = tempfile::tempdir().unwrap();
+        let victim = tempfile::tempdir().unwrap();
+        let p = |r: &str| out.path().join(r);
+        std::fs::create_dir_all(p("staging/t/billing_period=2026-10")).unwrap();
+        std::fs::write(p("staging/t/billing_period=2026-10/part-0.parquet"), "new").unwrap();
+        std::fs::create_dir_all(p("t")).unwrap();
+        std::os::unix::fs::symlink(victim.path(), p("t/billing_period=2026-10")).unwrap();
+        let from = Path::new("staging/t/billing_period=2026-10/part-0.parquet");
+        let to = Path::new("t/billing_period=2026-10/part-0.parquet");
+        assert!(rename_within(out.path(), from, to).is_err());
+        assert_eq!(std::fs::read_dir(victim.path()).unwrap().count(), 0);
+        // the same rename into a real directory works
+        std::fs::remove_file(p("t/billing_period=2026-10")).unwrap();
+        std::fs::create_dir(p("t/billing_period=2026-10")).unwrap();
+        rename_within(out.path(), from, to).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(p(to.to_str().unwrap())).unwrap(),
+            "new"
+        );
     }
 
     /// Nothing moves when a target is a directory or a path goes through a symbolic link.
