@@ -310,9 +310,25 @@ pub fn hcl_string(s: &str) -> String {
 pub fn render_aws_cli(pairs: &[(String, String)]) -> String {
     let items: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| shell_word(&format!("Key={k},Value={v}")))
+        .map(|(k, v)| {
+            shell_word(&format!(
+                "Key={},Value={}",
+                shorthand_value(k),
+                shorthand_value(v)
+            ))
+        })
         .collect();
     items.join(" ") + "\n"
+}
+
+/// A key or value in the AWS CLI shorthand syntax: as it is when it holds none of the
+/// characters shorthand parses (`,` would start a list, `=` another key), else in double
+/// quotes with `"` and `\` escaped.
+fn shorthand_value(s: &str) -> String {
+    match s.contains([',', '=', '"', '\\', '\'', '[', ']', '{', '}']) || s.trim() != s {
+        true => format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")),
+        false => s.to_string(),
+    }
 }
 
 /// `s` as one shell word (POSIX sh, bash, zsh).
@@ -466,6 +482,20 @@ mod tests {
         assert_eq!(
             tf,
             "tags = {\n  team        = \"$${var.x}\"\n  \"odd key\\\"\" = \"v\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn aws_cli_values_survive_the_shorthand_parser() {
+        assert_eq!(shorthand_value("recsys"), "recsys");
+        assert_eq!(shorthand_value("a,b"), r#""a,b""#);
+        assert_eq!(
+            shorthand_value(r#"x,Key=owner,Value="evil\"#),
+            r#""x,Key=owner,Value=\"evil\\""#
+        );
+        assert_eq!(
+            render_aws_cli(&[("team".into(), "a,b".into())]),
+            "'Key=team,Value=\"a,b\"'\n"
         );
     }
 

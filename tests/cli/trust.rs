@@ -1291,7 +1291,7 @@ fn issue12_review_tag_snippets_cannot_inject() {
         words.contains("Key=model_id,Value=$(touch pwned)\n"),
         "{words}"
     );
-    assert!(words.contains("Key=project,Value=a'b\n"), "{words}");
+    assert!(words.contains("Key=project,Value=\"a'b\"\n"), "{words}");
     assert!(!env.path("pwned").exists());
 }
 
