@@ -1,7 +1,8 @@
 //! Output: everything a run publishes under `--out`, and reading it back.
 //!
 //! - `frames`: result rows to Arrow record batches, checked against `schemas/`;
-//! - `commit`: the output lock, the staging directory and the journaled rename commit;
+//! - `lock`: the output lock (one run at a time per output directory);
+//! - `commit`: the staging directory and the journaled rename commit;
 //! - `manifest`: `manifest.json` (every run, whatever its outcome) and each partition's own
 //!   `_manifest.json` with its restatement history;
 //! - `quarantine`: the per-month quarantine files;
@@ -15,6 +16,7 @@
 
 mod commit;
 mod frames;
+mod lock;
 mod manifest;
 mod quarantine;
 mod read;
@@ -22,8 +24,9 @@ mod regular;
 
 use std::path::PathBuf;
 
-pub use commit::{recover, write_file_atomic, write_record, OutputLock, Staging, TestHooks, LOCK};
+pub use commit::{recover, write_file_atomic, write_record, Staging, TestHooks};
 pub use frames::*;
+pub use lock::{OutputLock, LOCK};
 pub use manifest::*;
 pub use quarantine::*;
 pub use read::*;
