@@ -287,17 +287,19 @@ fn merge_across_files(
     Ok(merged.into_values().collect())
 }
 
-/// Line-item identities of an AWS CUR file (identity/LineItemId + identity/TimeInterval), when
-/// it has them, hashed. Read a batch at a time; rows the reader could not read are left out
+/// Line-item identities of an AWS CUR file (identity/LineItemId + identity/TimeInterval, or
+/// lineItem/UsageStartDate without an interval), when it has them, hashed. Read a batch at a time; rows the reader could not read are left out
 /// (they are quarantined, not counted). AWS makes the identity unique within a file, so a
 /// repeat is the file's own rows given twice (two downloads concatenated): an error, since
 /// each repeat would be counted twice.
 fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>>> {
     use std::hash::{Hash, Hasher};
     let cols = super::columns::Columns::new(&scan.schema);
+    // the interval, or its start where an export leaves the interval out (the real sample:
+    // both pairs are unique, the id alone is not)
     let (Some(id), Some(interval)) = (
         cols.find(&["identity/LineItemId"]),
-        cols.find(&["identity/TimeInterval"]),
+        cols.find(&["identity/TimeInterval", "lineItem/UsageStartDate"]),
     ) else {
         return Ok(None);
     };

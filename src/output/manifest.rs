@@ -96,9 +96,6 @@ pub struct RunDetail {
     /// their table (`training_amortization` when amortisation is off, `hidden_costs`, which
     /// `mlcost hidden` derives from the replaced unit costs), as `<table>/billing_period=P`.
     pub removed: Vec<String>,
-    /// Published months after a month this run republished, left as they were although their
-    /// amortisation depends on it: publish them again (a warning says so).
-    pub amortisation_stale: Vec<String>,
 }
 
 /// A table partition currently published.

@@ -138,7 +138,9 @@ fn stages(
         compliance: Some(compliance.summary.clone()),
         quarantined: quarantined.clone(),
     };
-    if let Some(error) = record::refusal(job, &ledger, &periods, &quarantined, &detail) {
+    let amortising = rules.training_months > 1 || !schedules.is_empty();
+    if let Some(error) = record::refusal(job, &ledger, &periods, &quarantined, &detail, amortising)
+    {
         return Err(Box::new(stop(error, Some(detail))));
     }
     let tables = publish::Tables {
@@ -148,8 +150,7 @@ fn stages(
         allocation: &allocation,
         unit_rows: &unit_rows,
         compliance: &compliance.rows,
-        amortization: (rules.training_months > 1 || !schedules.is_empty())
-            .then_some(schedules.as_slice()),
+        amortization: amortising.then_some(schedules.as_slice()),
     };
     let manifest = publish::publish(job, run, hooks, &tables, detail).map_err(|f| {
         let (error, detail) = *f;

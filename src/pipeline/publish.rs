@@ -69,7 +69,6 @@ pub(super) fn publish(
     .and_then(|published| {
         let removed = stage_removals(&mut staging, &job.out, tables, periods);
         detail.removed = removed.iter().map(|(t, p)| partition_name(t, p)).collect();
-        detail.amortisation_stale = months_left_stale(&job.out, tables, periods);
         detail.outputs.push(output::MANIFEST.to_string());
         let manifest = Manifest {
             status: RunStatus::Published,
@@ -135,35 +134,6 @@ fn stage_removals(
         }
     }
     removed
-}
-
-/// Warns by name about published months after a republished one that this run leaves alone
-/// although their amortisation depends on it: a month's `amortized` rows carry the schedules of
-/// the months before it, so when a month's training cost or the amortisation setting changes,
-/// the later months keep charging the old schedule until they are published again. Returns
-/// those months.
-fn months_left_stale(out: &Path, tables: &Tables, periods: &BTreeSet<String>) -> Vec<String> {
-    let Some(first) = periods.first() else {
-        return Vec::new();
-    };
-    let amortising = tables.names().contains(&output::TRAINING_AMORTIZATION);
-    let carried = output::list_periods(out, output::TRAINING_AMORTIZATION).unwrap_or_default();
-    let later: Vec<String> = output::list_periods(out, output::COST_BY_MODEL)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| m > first && !periods.contains(m))
-        .filter(|m| amortising || carried.contains(m))
-        .collect();
-    if !later.is_empty() {
-        tracing::warn!(
-            "{} {} published by an earlier run with amortisation that depends on {}, which this run republishes: publish {} again (one run over every month from {first}) so that no training cost is charged twice or dropped",
-            later.join(", "),
-            if later.len() == 1 { "was" } else { "were" },
-            periods.iter().cloned().collect::<Vec<_>>().join(", "),
-            if later.len() == 1 { "it" } else { "them" },
-        );
-    }
-    later
 }
 
 fn partition_name(table: &str, period: &str) -> String {

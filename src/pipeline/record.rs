@@ -67,7 +67,6 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
         outputs: Vec::new(),
         restatements: Vec::new(),
         removed: Vec::new(),
-        amortisation_stale: Vec::new(),
     }
 }
 
@@ -175,13 +174,15 @@ pub(super) fn every_rule_matched(
 }
 
 /// Why the run must not publish, checked before anything is written: no usable row, a month
-/// with no counted row (unless `--allow-empty`), or `--strict` with quarantined rows.
+/// with no counted row (unless `--allow-empty`), later amortised months it would leave stale,
+/// or `--strict` with quarantined rows.
 pub(super) fn refusal(
     job: &Job,
     ledger: &ledger::Ledger,
     periods: &BTreeSet<String>,
     quarantined: &[QuarantinedRow],
     detail: &RunDetail,
+    amortising: bool,
 ) -> Option<Error> {
     const REJECTED: &str = "quarantine/rejected_run.csv";
     let rows = &detail.rows;
@@ -227,6 +228,9 @@ pub(super) fn refusal(
                 "check `--period` and the input; `--allow-empty` publishes empty months on purpose (the manifest records it)".into(),
             ),
         });
+    }
+    if let Some(error) = stale_amortisation(&job.out, amortising, periods) {
+        return Some(error);
     }
     let unusable_side_rows = quarantined.len() as u64 > rows.quarantined;
     if job.strict && (rows.quarantined > 0 || unusable_side_rows) {
@@ -418,4 +422,33 @@ pub(super) fn split_allocated(
         }
     }
     out
+}
+
+/// A run that republishes some months but not the published months after them, when those
+/// carry amortisation or this run amortises: a month's `amortized` rows carry the schedules of
+/// the months before it, so the later months would keep charging the old schedule (training
+/// cost charged twice or dropped) while every month still reconciles. Refused, naming them;
+/// one run over every month from the first republished one publishes them all consistently.
+fn stale_amortisation(out: &Path, amortising: bool, periods: &BTreeSet<String>) -> Option<Error> {
+    let first = periods.first()?;
+    let carried = output::list_periods(out, output::TRAINING_AMORTIZATION).unwrap_or_default();
+    let later: Vec<String> = output::list_periods(out, output::COST_BY_MODEL)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| m > first && !periods.contains(m))
+        .filter(|m| amortising || carried.contains(m))
+        .collect();
+    let last = later.last()?;
+    Some(Error::Rejected {
+        message: format!(
+            "{} {} published with amortisation that depends on {first}, which this run republishes without {}: {} would keep charging the old schedule (training cost charged twice or dropped); nothing was published",
+            later.join(", "),
+            if later.len() == 1 { "is" } else { "are" },
+            if later.len() == 1 { "it" } else { "them" },
+            if later.len() == 1 { "it" } else { "they" },
+        ),
+        hint: Some(format!(
+            "run once over the billing of every month from {first} to {last}, so that each month's schedule follows from the one before"
+        )),
+    })
 }

@@ -527,6 +527,17 @@ fn a_cur_month_delivered_twice_needs_prefer() {
         "{dropped}: {}",
         r.stderr
     );
+    // ... and so is one without identity/TimeInterval (the usage start stands in for it)
+    let plain = std::fs::read_to_string(fixture("aws/cur1.csv")).unwrap();
+    let rows: String = plain.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    env.write("plain_twice.csv", &format!("{plain}{rows}"));
+    let r = env.run(&["attribute", "--billing", "plain_twice.csv", "--out", "out3"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("appear twice in this file"),
+        "{}",
+        r.stderr
+    );
     // re-review F1: one file holding its own line items twice is refused
     let body: String = with_interval
         .lines()

@@ -846,24 +846,26 @@ fn issue12_review_republished_month_keeps_no_stale_partition() {
             "hidden_costs/billing_period=2026-09"
         ])
     );
-    assert_eq!(
-        manifest(&env.path("out"))["amortisation_stale"],
-        serde_json::json!([])
-    );
-    // re-review F3: September alone with amortisation on again: October, left as it was, no
-    // longer carries September's schedule; the run says so by name, and so does the manifest
+    // re-review F3 and its re-check: September alone with amortisation on again would leave
+    // October charging a schedule that no longer follows from September: refused, naming
+    // October, and nothing changes
+    let before = published(&env.path("out"));
     let september = month_only(&env, "2026-09");
     let r = attribute(&env, &september, &["--config", c]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("2026-10 was published by an earlier run with amortisation that depends on 2026-09, which this run republishes: publish it again"),
+        r.stderr.contains("2026-10 is published with amortisation that depends on 2026-09, which this run republishes without it"),
         "{}",
         r.stderr
     );
-    assert_eq!(
-        manifest(&env.path("out"))["amortisation_stale"],
-        serde_json::json!(["2026-10"])
+    assert!(
+        r.stderr
+            .contains("run once over the billing of every month from 2026-09 to 2026-10"),
+        "{}",
+        r.stderr
     );
+    assert!(before == published(&env.path("out")));
+    assert_eq!(manifest(&env.path("out"))["status"], "rejected");
     let r = attribute(&env, &basic(&env), &["--config", c]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
