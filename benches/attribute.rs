@@ -315,14 +315,19 @@ fn main() {
             for peer in &peers {
                 let target = tmp.join(format!("{peer}-bench-{rows}.parquet"));
                 let _ = std::fs::remove_file(&target);
-                let d = measure(Command::new("python3").args([
+                let mut peer_cmd = Command::new("python3");
+                peer_cmd.args([
                     script.to_str().unwrap(),
                     peer,
                     shape.tags,
                     &source,
                     requests.to_str().unwrap(),
                     target.to_str().unwrap(),
-                ]));
+                ]);
+                if shape.sample.contains(&"text") {
+                    peer_cmd.arg("text-costs");
+                }
+                let d = measure(&mut peer_cmd);
                 let _ = std::fs::remove_file(&target);
                 line.push_str(&format!(
                     " {:.2} | {:.0} | {:.2} |",

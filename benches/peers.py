@@ -1,7 +1,7 @@
 """The attribution job of `mlcost attribute` in DuckDB and in ClickHouse (chdb), written as each
 engine's experts would, for `benches/attribute.rs`.
 
-    python3 benches/peers.py duckdb|clickhouse TAGS SOURCE REQUESTS OUT
+    python3 benches/peers.py duckdb|clickhouse TAGS SOURCE REQUESTS OUT [text-costs]
 
 TAGS says how the export holds its tags: `json` (FOCUS Tags as JSON text), `map` (FOCUS Tags as
 a Parquet map), `struct` (FOCUS Tags as a Parquet struct), `cur` (AWS CUR, one
@@ -10,11 +10,13 @@ SOURCE is a file, a glob of files, or a CSV file. The job: the month of each lin
 model, team and lifecycle phase from its tags (one JSON parse per row, all three paths at
 once), the cost summed by month, model, team and phase, monthly requests joined, cost per
 request, written as Parquet. Costs are summed as the engine reads them (a double stays a
-double): neither engine is asked for exact decimals.
+double): neither engine is asked for exact decimals. With `text-costs` (a Parquet export whose
+costs are strings) each engine casts them to decimal(38,10) first.
 """
 import sys
 
 engine, tags, source, requests, out = sys.argv[1:6]
+text_costs = sys.argv[6:7] == ["text-costs"]
 csv = source.endswith(".csv") or source.endswith(".csv.gz")
 
 if engine == "duckdb":
@@ -44,6 +46,8 @@ if engine == "duckdb":
         model, team, phase = "t['user_model_id']", "t['user_team']", "t['user_lifecycle_phase']"
     else:
         sys.exit(f"unknown tags {tags}")
+    if text_costs:
+        cost = f"cast({cost} as decimal(38,10))"
     con.sql(f"""
     copy (
       with src as (select {period} as p, {cost} as c, {keys} from {relation}),
@@ -84,6 +88,8 @@ elif engine == "clickhouse":
         model, team, phase = "t['user_model_id']", "t['user_team']", "t['user_lifecycle_phase']"
     else:
         sys.exit(f"unknown tags {tags}")
+    if text_costs:
+        cost = f"toDecimal128({cost}, 10)"
     chdb.query(f"""
     insert into function file('{out}', 'Parquet')
     with b as (
