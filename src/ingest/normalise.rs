@@ -128,7 +128,7 @@ pub fn normalise(
     row_numbers: bool,
     basis: CostBasis,
 ) -> Result<NormalisedLines> {
-    let cols = columns::Columns::new(&scan.schema);
+    let cols = columns::Columns::new(&scan.schema).with_tags(scan.tag_columns.as_ref());
     let (canonical, lf) = match format {
         SourceFormat::Focus => (focus::map(&cols), lf),
         SourceFormat::AwsCur => (aws::map(&cols), lf),

@@ -57,10 +57,11 @@ pub fn map(cols: &Columns) -> Canonical {
             (name, key)
         })
         .collect();
+    let (tag_cols, note) = cols.tag_columns(tag_cols);
     if !tag_cols.is_empty() {
         c.columns_used.push((
             line::TAGS.into(),
-            format!("{} tags/ columns", tag_cols.len()),
+            note.replace("tag columns", "tags/ columns"),
         ));
         c.dim(line::TAGS, tag_columns_expr(&tag_cols));
     }

@@ -24,25 +24,7 @@ impl<'a> Query<'a> {
             .iter()
             .map(|k| k.to_string())
             .collect();
-        let mut tag_keys = |m: &Matcher| {
-            for (f, _) in m.conditions() {
-                if let Field::Tag(k) = f {
-                    keys.insert(k.clone());
-                }
-            }
-        };
-        for r in &rules.rules {
-            tag_keys(&r.matcher);
-        }
-        for p in &rules.pools {
-            tag_keys(&p.matcher);
-        }
-        for r in &rules.rules {
-            keys.extend(r.set.iter().map(|(k, _)| k.clone()));
-        }
-        for p in &rules.pools {
-            keys.extend(p.targets.iter().map(|(k, _)| k.clone()));
-        }
+        keys.extend(rules.tag_keys());
         let phases: BTreeSet<String> = rules
             .pools
             .iter()
