@@ -317,9 +317,11 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
         };
         let (ids, intervals) = (get(&id)?, get(&interval)?);
         for (a, b) in ids.iter().zip(&intervals) {
+            // an empty id is no id (Parquet often stores a missing text as "")
+            let a = a.as_deref().map(str::trim).filter(|a| !a.is_empty());
             if let (Some(a), Some(b)) = (a, b) {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
-                (a, b).hash(&mut h);
+                (a, instants(b)).hash(&mut h);
                 if !set.insert(h.finish()) {
                     repeats += 1;
                 }
@@ -330,12 +332,21 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
         return Err(Error::Ingest {
             path: scan.file.path.clone(),
             message: format!(
-                "{repeats} line item(s) appear twice in this file (same identity/LineItemId and TimeInterval): each would be counted twice"
+                "{repeats} line item(s) appear twice in this file (same identity/LineItemId and usage interval): each would be counted twice"
             ),
             hint: Some("AWS writes each line item once per file: the file was probably put together from two downloads; export it again".into()),
         });
     }
     Ok(Some(set))
+}
+
+/// An interval (`start/end`) or a timestamp as the UTC instants it names, so that a CSV's
+/// `2026-10-05T00:00:00.000Z` and a Parquet timestamp's `2026-10-05 00:00:00` are one key;
+/// text that is not a timestamp is kept as it is.
+fn instants(text: &str) -> Vec<Result<chrono::NaiveDateTime, &str>> {
+    text.split('/')
+        .map(|part| super::values::utc_timestamp(part).ok_or(part.trim()))
+        .collect()
 }
 
 /// The billing input `--prefer` names, however it is spelled (`./a.csv`, an absolute path, a
@@ -412,7 +423,7 @@ fn overlapping_line_items(
                     return Err(Error::Ingest {
                         path: b.0.clone(),
                         message: format!(
-                            "it repeats {common} line items of `{}` (same identity/LineItemId and TimeInterval): the same month delivered twice?",
+                            "it repeats {common} line items of `{}` (same identity/LineItemId and usage interval): the same month delivered twice?",
                             a.0.display()
                         ),
                         hint: Some(format!("say which file wins with `--prefer {}` (or the other one)", b.0.display())),

@@ -38,8 +38,27 @@ pub fn billing_period(raw: &str) -> Option<String> {
 /// The UTC date of local date `d` at the time part `rest` (`T08:30:00.5+02:00`, ` 07:00 UTC`,
 /// or nothing), or None when `rest` is not a clock with an optional UTC offset.
 fn utc_date(d: chrono::NaiveDate, rest: &str) -> Option<chrono::NaiveDate> {
+    Some(utc_instant(d, rest)?.date())
+}
+
+/// The UTC instant of an ISO date or timestamp text (`2026-10-05T00:00:00.000Z`,
+/// `2026-10-05 02:00:00+02:00`, `2026-10-05`), by the rule of `billing_period`; None for
+/// anything else. Two spellings of one instant (a CSV's and a Parquet timestamp's) give one
+/// value.
+pub fn utc_timestamp(raw: &str) -> Option<chrono::NaiveDateTime> {
+    let t = raw.trim();
+    let b = t.as_bytes();
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let d = chrono::NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?;
+    utc_instant(d, &t[10..])
+}
+
+/// `utc_date`'s instant: local date `d` at `rest`, in UTC.
+fn utc_instant(d: chrono::NaiveDate, rest: &str) -> Option<chrono::NaiveDateTime> {
     let Some(time) = rest.strip_prefix(['T', 't', ' ']) else {
-        return rest.is_empty().then_some(d);
+        return rest.is_empty().then(|| d.and_time(chrono::NaiveTime::MIN));
     };
     let clock_end = time
         .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
@@ -52,7 +71,7 @@ fn utc_date(d: chrono::NaiveDate, rest: &str) -> Option<chrono::NaiveDate> {
         "" | "Z" | "z" | "UTC" | "GMT" => 0,
         zone => utc_offset_seconds(zone)?,
     };
-    Some((d.and_time(clock) - chrono::Duration::seconds(offset)).date())
+    Some(d.and_time(clock) - chrono::Duration::seconds(offset))
 }
 
 /// Seconds east of UTC of an offset `+HH`, `+HHMM`, `+HH:MM`, `+HHMMSS` or `+HH:MM:SS` (or
@@ -123,6 +142,23 @@ impl ValueCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_instant_however_it_is_spelled() {
+        let want = utc_timestamp("2026-10-05T00:00:00Z").unwrap();
+        for t in [
+            "2026-10-05T00:00:00.000Z",
+            "2026-10-05 00:00:00",
+            "2026-10-05",
+            "2026-10-05T02:00:00+02:00",
+            "2026-10-04 19:00:00-0500",
+            " 2026-10-05t00:00 UTC ",
+        ] {
+            assert_eq!(utc_timestamp(t), Some(want), "{t}");
+        }
+        assert_eq!(utc_timestamp("10/5/2026"), None);
+        assert_eq!(utc_timestamp("2026-10-05T00:00:00 PST"), None);
+    }
 
     #[test]
     fn billing_periods_from_real_world_timestamps() {

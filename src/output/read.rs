@@ -32,7 +32,22 @@ pub fn read_open_schedules(
     let Some(last) = periods.into_iter().rfind(|p| p.as_str() < period) else {
         return Ok(Vec::new());
     };
-    let path = part_path(out, TRAINING_AMORTIZATION, &last);
+    Ok(read_schedules(out, &last)?
+        .into_iter()
+        .filter(|s| s.months_remaining > 0 && !s.balance.is_zero())
+        .collect())
+}
+
+/// The schedules of the published `training_amortization` partition of `period`, as of the
+/// end of that month; empty when there is none.
+pub fn read_schedules(
+    out: &Path,
+    period: &str,
+) -> Result<Vec<crate::allocate::amortize::Schedule>> {
+    let path = part_path(out, TRAINING_AMORTIZATION, period);
+    if std::fs::symlink_metadata(&path).is_err() {
+        return Ok(Vec::new());
+    }
     let t = Written::open(&path)?;
     let text = |n: &str| t.text(n);
     let money = |n: &str| -> Result<Vec<Money>> {
@@ -65,7 +80,6 @@ pub fn read_open_schedules(
                 .and_then(|m| m.parse().ok())
                 .unwrap_or(0),
         })
-        .filter(|s| s.months_remaining > 0 && !s.balance.is_zero())
         .collect())
 }
 

@@ -144,7 +144,7 @@ fn stages(
         quarantined: quarantined.clone(),
     };
     let amortising = rules.training_months > 1 || !schedules.is_empty();
-    if let Some(error) = record::refusal(job, &ledger, &periods, &quarantined, &detail, amortising)
+    if let Some(error) = record::refusal(job, &ledger, &periods, &quarantined, &detail, &schedules)
     {
         return Err(Box::new(stop(error, Some(detail))));
     }

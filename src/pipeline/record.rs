@@ -182,7 +182,7 @@ pub(super) fn refusal(
     periods: &BTreeSet<String>,
     quarantined: &[QuarantinedRow],
     detail: &RunDetail,
-    amortising: bool,
+    schedules: &[amortize::AmortizationRow],
 ) -> Option<Error> {
     const REJECTED: &str = "quarantine/rejected_run.csv";
     let rows = &detail.rows;
@@ -229,7 +229,7 @@ pub(super) fn refusal(
             ),
         });
     }
-    if let Some(error) = stale_amortisation(&job.out, amortising, periods) {
+    if let Some(error) = stale_amortisation(&job.out, schedules, periods) {
         return Some(error);
     }
     let unusable_side_rows = quarantined.len() as u64 > rows.quarantined;
@@ -424,19 +424,56 @@ pub(super) fn split_allocated(
     out
 }
 
-/// A run that republishes some months but not the published months after them, when those
-/// carry amortisation or this run amortises: a month's `amortized` rows carry the schedules of
-/// the months before it, so the later months would keep charging the old schedule (training
-/// cost charged twice or dropped) while every month still reconciles. Refused, naming them;
-/// one run over every month from the first republished one publishes them all consistently.
-fn stale_amortisation(out: &Path, amortising: bool, periods: &BTreeSet<String>) -> Option<Error> {
+/// A run that republishes some months but not the published months after them whose
+/// amortisation depends on them: a month's `amortized` rows carry the schedules of the months
+/// before it, so a later month would keep charging the old schedule (training cost charged
+/// twice or dropped) while every month still reconciles. A later month `M` depends on the
+/// republished months when the schedules incurred in them that its published
+/// `training_amortization` carries differ from those this run leaves open at `M` (model, team,
+/// currency, incurred month and cost). Refused, naming those months; one run over every month
+/// from the first republished one to the last of them publishes them consistently.
+fn stale_amortisation(
+    out: &Path,
+    schedules: &[amortize::AmortizationRow],
+    periods: &BTreeSet<String>,
+) -> Option<Error> {
     let first = periods.first()?;
-    let carried = output::list_periods(out, output::TRAINING_AMORTIZATION).unwrap_or_default();
+    type Key = (String, String, String, String, Money);
+    let key = |s: &amortize::Schedule| -> Key {
+        (
+            s.incurred_period.clone(),
+            s.model_id.clone(),
+            s.team.clone(),
+            s.currency.clone(),
+            s.incurred_cost,
+        )
+    };
     let later: Vec<String> = output::list_periods(out, output::COST_BY_MODEL)
         .unwrap_or_default()
         .into_iter()
         .filter(|m| m > first && !periods.contains(m))
-        .filter(|m| amortising || carried.contains(m))
+        .filter(|m| {
+            // this run's schedules incurred in its months before `m` and still open at `m`
+            let Some(before) = periods.iter().rfind(|p| *p < m) else {
+                return false;
+            };
+            let gap = months_between(before, m);
+            let expected: BTreeSet<Key> = schedules
+                .iter()
+                .filter(|r| &r.period == before)
+                .map(|r| &r.schedule)
+                .filter(|s| periods.contains(&s.incurred_period) && s.incurred_period <= *before)
+                .filter(|s| !s.balance.is_zero() && i64::from(s.months_remaining) >= gap)
+                .map(key)
+                .collect();
+            let published: BTreeSet<Key> = output::read_schedules(out, m)
+                .unwrap_or_default()
+                .iter()
+                .filter(|s| periods.contains(&s.incurred_period))
+                .map(key)
+                .collect();
+            expected != published
+        })
         .collect();
     let last = later.last()?;
     Some(Error::Rejected {
@@ -451,4 +488,13 @@ fn stale_amortisation(out: &Path, amortising: bool, periods: &BTreeSet<String>) 
             "run once over the billing of every month from {first} to {last}, so that each month's schedule follows from the one before"
         )),
     })
+}
+
+/// Months from `a` to `b` (`YYYY-MM`); 0 for text that is not a month.
+fn months_between(a: &str, b: &str) -> i64 {
+    let index = |p: &str| -> Option<i64> {
+        let (y, m) = p.split_once('-')?;
+        Some(y.parse::<i64>().ok()? * 12 + m.parse::<i64>().ok()?)
+    };
+    index(b).zip(index(a)).map_or(0, |(b, a)| b - a)
 }

@@ -554,3 +554,69 @@ fn a_cur_month_delivered_twice_needs_prefer() {
         r.stderr
     );
 }
+
+/// Re-check of #12: a CUR export without identity/TimeInterval given once as CSV and once as
+/// Parquet (where the usage start is a timestamp, printed another way) is one export: refused
+/// as repeated line items, not counted twice. A line item whose id is an empty text has no
+/// identity (as a null one), so it is not a repeat.
+#[test]
+fn a_cur_export_as_csv_and_as_parquet_is_one_export() {
+    let env = TestEnv::new();
+    let csv = fixture("aws/cur1.csv");
+    let mut df = LazyCsvReader::new(PlRefPath::new(csv.to_str().unwrap()))
+        .with_infer_schema_length(Some(0))
+        .finish()
+        .unwrap()
+        .collect()
+        .unwrap();
+    // the usage start as a UTC timestamp, as a Parquet CUR has it
+    let name = "lineItem/UsageStartDate";
+    let millis: Vec<Option<i64>> = df
+        .column(name)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let t = chrono::DateTime::parse_from_rfc3339(t?).ok()?;
+            Some(t.timestamp_millis())
+        })
+        .collect();
+    let stamps = Series::new(name.into(), millis)
+        .cast(&DataType::Datetime(
+            TimeUnit::Milliseconds,
+            Some(TimeZone::UTC),
+        ))
+        .unwrap();
+    df.with_column(stamps.into_column()).unwrap();
+    let f = std::fs::File::create(env.path("cur1.parquet")).unwrap();
+    ParquetWriter::new(f).finish(&mut df.clone()).unwrap();
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        csv.to_str().unwrap(),
+        "cur1.parquet",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("it repeats 11 line items of"),
+        "{}",
+        r.stderr
+    );
+    // ids quoted empty: no identity, so never a repeat within the file
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let emptied: String = text
+        .lines()
+        .map(|l| match l.split_once(',') {
+            Some((id, rest)) if id.starts_with("li-") && id != "li-1" => format!("\"\",{rest}\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    env.write("empty_ids.csv", &emptied);
+    let r = env.run(&["attribute", "--billing", "empty_ids.csv", "--out", "out2"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let t = sums(&read_table(&env.path("out2"), "cost_by_model"), "cost");
+    assert_eq!(t[&key("2026-10", "USD")], "71.0000000181");
+}

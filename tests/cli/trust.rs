@@ -1364,3 +1364,96 @@ fn issue12_review_a_rejected_run_writes_nothing_through_a_link() {
     );
     assert_eq!(manifest(&env.path("out"))["status"], "rejected");
 }
+
+/// Re-check of #12: the refusal names only the months whose published schedules no longer
+/// follow from the republished ones (a month republished unchanged changes nothing), and one
+/// run over those months gives exactly what a run from scratch on the same inputs gives.
+#[test]
+fn issue12_review_republishing_names_only_the_months_that_depend_on_it() {
+    let env = TestEnv::new();
+    let r = env.run(&[
+        "sample", "--out", "s", "--rows", "6000", "--months", "5", "--seed", "7", "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(env.path("s/focus_sample.csv")).unwrap();
+    // July restated: every other July row gone
+    let restated: Vec<String> = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| {
+            !(i % 2 == 1
+                && l.split(',')
+                    .nth(3)
+                    .is_some_and(|p| p.starts_with("2026-07")))
+        })
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let months = |keep: &[&str], name: &str| {
+        let rows: String = restated
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| {
+                *i == 0
+                    || keep
+                        .iter()
+                        .any(|m| l.split(',').nth(3).is_some_and(|p| p.starts_with(m)))
+            })
+            .map(|(_, l)| l.as_str())
+            .collect();
+        env.write(name, &rows).display().to_string()
+    };
+    let c = env.write("c.toml", "[amortize]\ntraining_months = 2\n");
+    let c = c.to_str().unwrap();
+    let run = |billing: &str, out: &str| {
+        env.run(&[
+            "attribute",
+            "--billing",
+            billing,
+            "--out",
+            out,
+            "--config",
+            c,
+        ])
+    };
+    let original = env.path("s/focus_sample.csv").display().to_string();
+    assert_eq!(run(&original, "out").code, 0);
+    // June and July again, unchanged: nothing later depends on a change, so it publishes
+    let unchanged = env.write(
+        "unchanged.csv",
+        &text
+            .lines()
+            .enumerate()
+            .filter(|(i, l)| {
+                *i == 0
+                    || ["2026-06", "2026-07"]
+                        .iter()
+                        .any(|m| l.split(',').nth(3).is_some_and(|p| p.starts_with(m)))
+            })
+            .map(|(_, l)| format!("{l}\n"))
+            .collect::<String>(),
+    );
+    let r = run(unchanged.to_str().unwrap(), "out");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // June and the restated July: August carries July's old schedule; nothing after it does
+    let r = run(&months(&["2026-06", "2026-07"], "early.csv"), "out");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error: 2026-08 is published with amortisation that depends on 2026-06"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("from 2026-06 to 2026-08"), "{}", r.stderr);
+    let r = run(
+        &months(&["2026-06", "2026-07", "2026-08"], "three.csv"),
+        "out",
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let all = months(
+        &["2026-06", "2026-07", "2026-08", "2026-09", "2026-10"],
+        "all.csv",
+    );
+    assert_eq!(run(&all, "scratch").code, 0);
+    let data = |out: &str| tree_bytes(&env.path(out).join("cost_by_model"), &["_manifest.json"]);
+    assert!(data("out") == data("scratch"));
+}
