@@ -115,7 +115,12 @@ pub fn map(cols: &Columns) -> Canonical {
         let dtype = cols.dtype(&map_col).cloned().unwrap_or(DataType::String);
         c.dim(
             line::TAGS,
-            tags_expr(col(map_col.as_str()), &dtype, Some("user_")),
+            tags_expr(
+                col(map_col.as_str()),
+                &dtype,
+                Some("user_"),
+                cols.tag_filter(),
+            ),
         );
         c.columns_used.push((line::TAGS.into(), map_col));
     } else {

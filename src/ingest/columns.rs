@@ -89,6 +89,11 @@ impl<'a> Columns<'a> {
         self
     }
 
+    /// The tag keys the run uses, when it said (for maps and structs of tags).
+    pub fn tag_filter(&self) -> Option<TagColumns> {
+        self.tags.cloned()
+    }
+
     /// The (column, key) pairs of an export's tag columns that the run reads, and a note for
     /// the detection log (`6 of 208 tag columns`).
     pub fn tag_columns(&self, all: Vec<(String, String)>) -> (Vec<(String, String)>, String) {
