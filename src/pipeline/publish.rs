@@ -93,6 +93,18 @@ pub(super) fn publish(
     match staged {
         Ok(mut manifest) => {
             staging.commit().map_err(|e| failed(e, None))?;
+            // said once the removals happened, not when they were staged
+            if let Some(d) = &manifest.detail {
+                for r in &d.removed {
+                    tracing::warn!(
+                        "`{r}` removed: this run republished its month without it{}",
+                        match r.starts_with(output::HIDDEN_COSTS) {
+                            true => " (run `mlcost hidden` again to estimate it)",
+                            false => " (amortisation is off)",
+                        }
+                    );
+                }
+            }
             manifest.run = run.info();
             Ok(manifest)
         }
@@ -120,14 +132,6 @@ fn stage_removals(
         }
         for p in periods {
             if out.join(output::partition_dir(table, p)).exists() {
-                tracing::warn!(
-                    "`{}` removed: this run republishes {p} without it{}",
-                    partition_name(table, p),
-                    match table {
-                        output::HIDDEN_COSTS => " (run `mlcost hidden` again to estimate it)",
-                        _ => " (amortisation is off)",
-                    }
-                );
                 staging.remove_partition(table, p);
                 removed.push((table.to_string(), p.clone()));
             }
