@@ -173,6 +173,13 @@ pub(super) fn record_failure(job: &Job, run: &RunId, stop: &mut Stop) -> Manifes
             .and_then(|bytes| output::write_record(&job.out, &path, &bytes));
         if let Err(e) = written {
             tracing::warn!("{}", e.chain());
+            // the hint must not point at a file that was not written
+            if let Error::Rejected { hint, .. } = &mut stop.error {
+                *hint = Some(format!(
+                    "the rows and their reasons could not be written to `{}` (see the warning above)",
+                    path.display()
+                ));
+            }
         }
     }
     manifest

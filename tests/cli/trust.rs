@@ -1368,6 +1368,12 @@ fn issue12_review_a_rejected_run_writes_nothing_through_a_link() {
         "{}",
         r.stderr
     );
+    assert!(
+        r.stderr
+            .contains("could not be written to `quarantine/rejected_run.csv`"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(manifest(&env.path("out"))["status"], "rejected");
 }
 
