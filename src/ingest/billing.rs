@@ -296,7 +296,8 @@ fn merge_across_files(
 /// repeat is the file's own rows given twice (two downloads concatenated): an error, since
 /// each repeat would be counted twice.
 fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>>> {
-    use std::hash::{Hash, Hasher};
+    use polars::prelude::DataType;
+    use std::hash::BuildHasher;
     let cols = super::columns::Columns::new(&scan.schema);
     // the interval, or its start where an export leaves the interval out (the real sample:
     // both pairs are unique, the id alone is not)
@@ -308,21 +309,32 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
     };
     let mut set = std::collections::HashSet::new();
     let mut repeats = 0u64;
+    // each distinct interval parsed once (a month has a few hundred of them, not a row each);
+    // a fixed hasher, so the keys of two files compare
+    let hasher = foldhash::fast::FixedState::default();
+    let mut digests: std::collections::HashMap<String, u64> = Default::default();
     for frame in scan.frames(Some(&[id.clone(), interval.clone()]), false, false)? {
         let df = frame?.frame;
-        let get = |n: &str| {
-            df.column(n)
-                .and_then(super::text_values)
-                .map_err(|e| scan.read_error(e))
-        };
-        let (ids, intervals) = (get(&id)?, get(&interval)?);
+        let column = |n: &str| df.column(n).map_err(|e| scan.read_error(e));
+        let ids = column(&id)?
+            .as_materialized_series()
+            .cast(&DataType::String)
+            .map_err(|e| scan.read_error(e))?;
+        let ids = ids.str().map_err(|e| scan.read_error(e))?;
+        let intervals = super::text_values(column(&interval)?).map_err(|e| scan.read_error(e))?;
         for (a, b) in ids.iter().zip(&intervals) {
             // an empty id is no id (Parquet often stores a missing text as "")
-            let a = a.as_deref().map(str::trim).filter(|a| !a.is_empty());
+            let a = a.map(str::trim).filter(|a| !a.is_empty());
             if let (Some(a), Some(b)) = (a, b) {
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                (a, instants(b)).hash(&mut h);
-                if !set.insert(h.finish()) {
+                let digest = match digests.get(b.as_str()) {
+                    Some(d) => *d,
+                    None => {
+                        let d = hasher.hash_one(instants(b));
+                        digests.insert(b.clone(), d);
+                        d
+                    }
+                };
+                if !set.insert(hasher.hash_one((a, digest))) {
                     repeats += 1;
                 }
             }
