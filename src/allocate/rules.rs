@@ -169,33 +169,6 @@ pub struct RuleSet {
     pub hash: String,
 }
 
-impl RuleSet {
-    /// The tag keys the rules and pools read (their conditions) or write (`set`, pool
-    /// targets: a rule that sets a key only where it is missing reads it too), canonical.
-    pub fn tag_keys(&self) -> std::collections::BTreeSet<String> {
-        let mut keys = std::collections::BTreeSet::new();
-        let matchers = self
-            .rules
-            .iter()
-            .map(|r| &r.matcher)
-            .chain(self.pools.iter().map(|p| &p.matcher));
-        for m in matchers {
-            for (f, _) in m.conditions() {
-                if let Field::Tag(k) = f {
-                    keys.insert(k.clone());
-                }
-            }
-        }
-        for r in &self.rules {
-            keys.extend(r.set.iter().map(|(k, _)| k.clone()));
-        }
-        for p in &self.pools {
-            keys.extend(p.targets.iter().map(|(k, _)| k.clone()));
-        }
-        keys
-    }
-}
-
 /// Compiles and checks the rules of a loaded config. `has_volumes` says whether request
 /// volumes were given (needed by the `requests` method).
 /// The driver quantities of a pool's driver file, (period, model) -> quantity: the pipeline

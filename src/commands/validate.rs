@@ -21,11 +21,6 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Outcome> {
         args.input.prefer.as_deref(),
         config.cost.basis,
         &ctx.read,
-        // compliance reads the required tags only
-        Some(&crate::ingest::TagColumns::new(
-            tagger.clone(),
-            tagger.required().iter().cloned().collect(),
-        )),
     )?;
     let ledger = ledger::build(&billing.groups, config, None)?;
     let summary = compliance::assess(&ledger, tagger.required()).summary;

@@ -115,12 +115,7 @@ pub fn map(cols: &Columns) -> Canonical {
         let dtype = cols.dtype(&map_col).cloned().unwrap_or(DataType::String);
         c.dim(
             line::TAGS,
-            tags_expr(
-                col(map_col.as_str()),
-                &dtype,
-                Some("user_"),
-                cols.tag_filter(),
-            ),
+            tags_expr(col(map_col.as_str()), &dtype, Some("user_")),
         );
         c.columns_used.push((line::TAGS.into(), map_col));
     } else {
@@ -136,9 +131,9 @@ pub fn map(cols: &Columns) -> Canonical {
             let key = rest.strip_prefix("user_").unwrap_or(rest).to_string();
             tag_cols.push((name, key));
         }
-        let (tag_cols, note) = cols.tag_columns(tag_cols);
         if !tag_cols.is_empty() {
-            c.columns_used.push((line::TAGS.into(), note));
+            c.columns_used
+                .push((line::TAGS.into(), format!("{} tag columns", tag_cols.len())));
             c.dim(line::TAGS, super::columns::tag_columns_expr(&tag_cols));
         }
     }

@@ -71,15 +71,13 @@ pub struct BillingRead {
 }
 
 /// Opens, normalises and aggregates every billing input (`paths`, from
-/// `super::resolve_paths`). With `tag_columns`, exports with a column per tag read only the
-/// columns of the keys the run uses.
+/// `super::resolve_paths`).
 pub fn read_billing(
     paths: Vec<PathBuf>,
     forced: Option<SourceFormat>,
     prefer: Option<&Path>,
     basis: CostBasis,
     options: &ReadOptions,
-    tag_columns: Option<&super::columns::TagColumns>,
 ) -> Result<BillingRead> {
     let prefer = prefer.map(|p| preferred_input(p, &paths)).transpose()?;
     let prefer = prefer.as_deref();
@@ -106,7 +104,6 @@ pub fn read_billing(
     for file in inspected {
         let mut scan = RawScan::open(file.clone())?;
         scan.options = *options;
-        scan.tag_columns = tag_columns.cloned();
         let source = super::detect(&scan, forced)?;
         opened.push((file, scan, source));
     }

@@ -32,39 +32,6 @@ pub fn norm_key(name: &str) -> String {
 pub struct Columns<'a> {
     pub schema: &'a Schema,
     by_key: HashMap<String, String>,
-    /// The tag keys the run uses, when it said (`TagColumns`): exports with a column per tag
-    /// read only those columns.
-    tags: Option<&'a TagColumns>,
-}
-
-/// The tag keys a run uses (canonical: the required tags, model_id, team, lifecycle_phase and
-/// the keys its rules read or set), with the normaliser that maps a column's key to its
-/// canonical key. Exports that spell each tag as a column of its own (AWS CUR 1: 200 and more
-/// `resource_tags_user_*` columns; OCI) read only the columns of those keys: the others are
-/// never looked at after ingest, and folding them all into a JSON text per row is most of the
-/// time and memory of such a file.
-#[derive(Debug, Clone)]
-pub struct TagColumns {
-    tagger: std::sync::Arc<crate::tags::TagNormaliser>,
-    keys: std::sync::Arc<std::collections::BTreeSet<String>>,
-}
-
-impl TagColumns {
-    pub fn new(
-        tagger: crate::tags::TagNormaliser,
-        keys: std::collections::BTreeSet<String>,
-    ) -> TagColumns {
-        TagColumns {
-            tagger: std::sync::Arc::new(tagger),
-            keys: std::sync::Arc::new(keys),
-        }
-    }
-
-    /// Whether a tag column of `key` (as the export spells it) is read: its canonical key is
-    /// one the run uses (two spellings of one key are both kept, so a conflict is still seen).
-    pub fn wants(&self, key: &str) -> bool {
-        self.keys.contains(&self.tagger.canonical_key(key))
-    }
 }
 
 impl<'a> Columns<'a> {
@@ -76,37 +43,7 @@ impl<'a> Columns<'a> {
                 .entry(norm_key(name))
                 .or_insert_with(|| name.to_string());
         }
-        Columns {
-            schema,
-            by_key,
-            tags: None,
-        }
-    }
-
-    /// These columns, reading only the tag columns of the keys in `tags` (when given).
-    pub fn with_tags(mut self, tags: Option<&'a TagColumns>) -> Columns<'a> {
-        self.tags = tags;
-        self
-    }
-
-    /// The tag keys the run uses, when it said (for maps and structs of tags).
-    pub fn tag_filter(&self) -> Option<TagColumns> {
-        self.tags.cloned()
-    }
-
-    /// The (column, key) pairs of an export's tag columns that the run reads, and a note for
-    /// the detection log (`6 of 208 tag columns`).
-    pub fn tag_columns(&self, all: Vec<(String, String)>) -> (Vec<(String, String)>, String) {
-        let total = all.len();
-        let kept: Vec<(String, String)> = match self.tags {
-            Some(t) => all.into_iter().filter(|(_, k)| t.wants(k)).collect(),
-            None => all,
-        };
-        let note = match kept.len() == total {
-            true => format!("{total} tag columns"),
-            false => format!("{} of {total} tag columns", kept.len()),
-        };
-        (kept, note)
+        Columns { schema, by_key }
     }
 
     /// The actual name of the first of `names` present.
@@ -365,34 +302,6 @@ pub fn tag_columns_expr(columns: &[(String, String)]) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Only the columns of keys the run uses are read, however the export spells the key
-    /// (case, spaces, an alias), and both spellings of one key are kept so a conflict shows.
-    #[test]
-    fn tag_columns_keep_the_keys_the_run_uses() {
-        let tagger = crate::tags::TagNormaliser::new(&crate::config::TagsConfig::default());
-        let keys = ["team", "model_id", "app_code"].map(String::from).into();
-        let tags = TagColumns::new(tagger, keys);
-        let schema = Schema::default();
-        let cols = Columns::new(&schema).with_tags(Some(&tags));
-        let all: Vec<(String, String)> = [
-            ("resource_tags_user_team", "team"),
-            ("resource_tags_user_Team", "Team"),
-            ("resource_tags_user_model_id", "model_id"),
-            ("resource_tags_user_app_code", "app_code"),
-            ("resource_tags_user_app_name", "app_name"),
-            ("resource_tags_user_owner_email", "owner_email"),
-        ]
-        .map(|(c, k)| (c.to_string(), k.to_string()))
-        .into();
-        let (kept, note) = cols.tag_columns(all.clone());
-        let kept: Vec<&str> = kept.iter().map(|(_, k)| k.as_str()).collect();
-        assert_eq!(kept, ["team", "Team", "model_id", "app_code"]);
-        assert_eq!(note, "4 of 6 tag columns");
-        // without the run's keys (a caller that did not say), every column is read
-        let (kept, note) = Columns::new(&schema).tag_columns(all);
-        assert_eq!((kept.len(), note.as_str()), (6, "6 tag columns"));
-    }
 
     #[test]
     fn normalised_names_match_across_spellings() {

@@ -71,10 +71,7 @@ pub fn map(cols: &Columns) -> Canonical {
             }
             dtype => {
                 c.columns_used.push((line::TAGS.to_string(), tags.clone()));
-                c.dim(
-                    line::TAGS,
-                    tags_expr(col(tags.as_str()), &dtype, None, cols.tag_filter()),
-                );
+                c.dim(line::TAGS, tags_expr(col(tags.as_str()), &dtype, None));
             }
         }
     }

@@ -120,10 +120,7 @@ pub fn map(cols: &Columns) -> Canonical {
     }
     if let Some(labels) = cols.find(&["labels"]) {
         let dtype = cols.dtype(&labels).cloned().unwrap_or(DataType::String);
-        c.dim(
-            line::TAGS,
-            tags_expr(col(labels.as_str()), &dtype, None, cols.tag_filter()),
-        );
+        c.dim(line::TAGS, tags_expr(col(labels.as_str()), &dtype, None));
         c.columns_used.push((line::TAGS.into(), labels));
     }
     let cost_name = cols.find(&["cost"]).unwrap_or_default();

@@ -26,7 +26,6 @@ mod scan;
 mod values;
 
 pub use billing::{file_totals, read_billing, BillingRead, FileRead, FileTotals, ReadOptions};
-pub use columns::TagColumns;
 pub use files::{hash_content, hash_file, inspect, resolve_paths, sniff, Hashes};
 pub use groups::{aggregate, cost_column, SourceGroup};
 pub use normalise::*;

@@ -128,7 +128,7 @@ pub fn normalise(
     row_numbers: bool,
     basis: CostBasis,
 ) -> Result<NormalisedLines> {
-    let cols = columns::Columns::new(&scan.schema).with_tags(scan.tag_columns.as_ref());
+    let cols = columns::Columns::new(&scan.schema);
     let (canonical, lf) = match format {
         SourceFormat::Focus => (focus::map(&cols), lf),
         SourceFormat::AwsCur => (aws::map(&cols), lf),
@@ -159,21 +159,16 @@ pub fn normalise(
 }
 
 /// Tags column to JSON object text, whatever its physical type. `strip` removes a key prefix
-/// (CUR 2.0 spells `user:team` as `user_team` in its map). With `keep`, a map or struct keeps
-/// only the keys the run uses (see `TagColumns`). Maps and structs are read column-wise (the
-/// key and value arrays and the offsets), never one `AnyValue` per row.
-pub fn tags_expr(
-    e: Expr,
-    dtype: &DataType,
-    strip: Option<&'static str>,
-    keep: Option<super::columns::TagColumns>,
-) -> Expr {
+/// (CUR 2.0 spells `user:team` as `user_team` in its map).
+pub fn tags_expr(e: Expr, dtype: &DataType, strip: Option<&'static str>) -> Expr {
     match dtype {
         DataType::String => e,
         DataType::Struct(_) | DataType::List(_) => e.map(
             move |c: Column| {
                 let s = c.as_materialized_series();
-                let out = nested_tags_to_json(s, strip, keep.as_ref())?;
+                let out: StringChunked = (0..s.len())
+                    .map(|i| s.get(i).ok().and_then(|v| any_value_to_json(&v, strip)))
+                    .collect();
                 Ok(out.with_name(c.name().clone()).into_series().into_column())
             },
             |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
@@ -182,95 +177,40 @@ pub fn tags_expr(
     }
 }
 
-/// A map (list of {key, value} structs) or struct column as JSON object text per row; null
-/// for a null or empty one. Keys lose `strip`; with `keep`, only the keys it wants stay
-/// (decided once per distinct key).
-fn nested_tags_to_json(
-    s: &Series,
-    strip: Option<&str>,
-    keep: Option<&super::columns::TagColumns>,
-) -> PolarsResult<StringChunked> {
-    let mut wanted: std::collections::HashMap<String, Option<String>> = Default::default();
-    let mut key = |k: &str| -> Option<String> {
-        if let Some(known) = wanted.get(k) {
-            return known.clone();
-        }
-        let stripped = match strip {
-            Some(p) => k.strip_prefix(p).unwrap_or(k),
-            None => k,
-        };
-        let kept = keep
-            .is_none_or(|t| t.wants(stripped))
-            .then(|| stripped.to_string());
-        wanted.insert(k.to_string(), kept.clone());
-        kept
+/// A map (list of {key, value} structs) or struct as JSON object text; None when empty.
+fn any_value_to_json(v: &AnyValue, strip: Option<&str>) -> Option<String> {
+    let mut map = serde_json::Map::new();
+    let key = |k: String| match strip {
+        Some(p) => k.strip_prefix(p).map(str::to_string).unwrap_or(k),
+        None => k,
     };
-    let json = |pairs: &mut dyn Iterator<Item = (String, String)>| {
-        let map: serde_json::Map<String, serde_json::Value> = pairs
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect();
-        (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
-    };
-    let text = |f: &Series| -> PolarsResult<StringChunked> {
-        Ok(f.cast(&DataType::String)?.str()?.rechunk().into_owned())
-    };
-    match s.dtype() {
-        DataType::Struct(_) => {
-            let st = s.struct_()?;
-            let mut fields = Vec::new();
-            for f in st.fields_as_series() {
-                if let Some(k) = key(f.name().as_str()) {
-                    fields.push((k, text(&f)?));
+    match v {
+        AnyValue::List(inner) => {
+            for item in inner.iter() {
+                let fields = struct_fields(&item);
+                let k = fields
+                    .iter()
+                    .find(|(n, _)| n == "key")
+                    .and_then(|(_, v)| v.clone());
+                let val = fields
+                    .iter()
+                    .find(|(n, _)| n == "value")
+                    .and_then(|(_, v)| v.clone());
+                if let (Some(k), Some(val)) = (k, val) {
+                    map.insert(key(k), serde_json::Value::String(val));
                 }
             }
-            let nulls = s.is_null();
-            Ok((0..s.len())
-                .map(|i| {
-                    if nulls.get(i).unwrap_or(true) {
-                        return None;
-                    }
-                    json(
-                        &mut fields
-                            .iter()
-                            .filter_map(|(k, t)| t.get(i).map(|v| (k.clone(), v.to_string()))),
-                    )
-                })
-                .collect())
         }
-        DataType::List(_) => {
-            let ca = s.list()?.rechunk();
-            let inner = ca.get_inner();
-            let entries = inner.struct_()?;
-            let field = |name: &str| -> PolarsResult<StringChunked> {
-                let f = entries
-                    .fields_as_series()
-                    .into_iter()
-                    .find(|f| f.name().as_str() == name)
-                    .ok_or_else(|| polars_err!(ComputeError: "a map entry without `{name}`"))?;
-                text(&f)
-            };
-            let (keys, values) = (field("key")?, field("value")?);
-            let Some(arr) = ca.downcast_iter().next() else {
-                return Ok(StringChunked::full_null(s.name().clone(), s.len()));
-            };
-            let offsets = arr.offsets();
-            let nulls = s.is_null();
-            Ok((0..s.len())
-                .map(|i| {
-                    if nulls.get(i).unwrap_or(true) {
-                        return None;
-                    }
-                    let (start, end) = offsets.start_end(i);
-                    let mut pairs = (start..end).filter_map(|j| {
-                        let (k, v) = (keys.get(j)?, values.get(j)?);
-                        Some((key(k)?, v.to_string()))
-                    });
-                    json(&mut pairs)
-                })
-                .collect())
+        AnyValue::Struct(_, _, _) | AnyValue::StructOwned(_) => {
+            for (k, val) in struct_fields(v) {
+                if let Some(val) = val {
+                    map.insert(key(k), serde_json::Value::String(val));
+                }
+            }
         }
-        other => polars_bail!(ComputeError: "tags of type {other} are neither a map nor a struct"),
+        _ => return None,
     }
+    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
 }
 
 /// The (field name, value as text) pairs of a struct value.

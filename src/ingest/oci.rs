@@ -57,11 +57,10 @@ pub fn map(cols: &Columns) -> Canonical {
             (name, key)
         })
         .collect();
-    let (tag_cols, note) = cols.tag_columns(tag_cols);
     if !tag_cols.is_empty() {
         c.columns_used.push((
             line::TAGS.into(),
-            note.replace("tag columns", "tags/ columns"),
+            format!("{} tags/ columns", tag_cols.len()),
         ));
         c.dim(line::TAGS, tag_columns_expr(&tag_cols));
     }

@@ -22,8 +22,6 @@ pub struct RawScan {
     warned: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// Batch and slice sizes (defaults unless the run set them).
     pub options: super::ReadOptions,
-    /// The tag keys the run uses, for exports with a column per tag (None: every column).
-    pub tag_columns: Option<super::columns::TagColumns>,
 }
 
 /// Name of the row-number column added for the quarantine pass (1-based data rows).
@@ -55,7 +53,6 @@ impl RawScan {
             schema: Arc::new(Schema::default()),
             warned: Default::default(),
             options: Default::default(),
-            tag_columns: None,
         };
         if scan.file.kind == FileKind::Parquet {
             let f = std::fs::File::open(&scan.file.path).map_err(|source| Error::Io {

@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, QuarantinedRow, ReadOptions, SourceFormat};
 use crate::ledger::{self, compliance};
 use crate::output::{self, Manifest, RunDetail, TestHooks};
-use crate::tags::{TagNormaliser, LIFECYCLE_PHASE, MODEL_ID, TEAM};
+use crate::tags::TagNormaliser;
 use crate::volumes;
 
 /// One attribute run, as the command line asked for it.
@@ -97,17 +97,12 @@ fn stages(
         reader.driver(p)
     })?;
     let basis = config.cost.basis;
-    let mut used_keys = rules.tag_keys();
-    used_keys.extend(tagger.required().iter().cloned());
-    used_keys.extend([MODEL_ID, TEAM, LIFECYCLE_PHASE].map(String::from));
-    let tag_columns = ingest::TagColumns::new(tagger.clone(), used_keys);
     let billing = ingest::read_billing(
         job.billing.clone(),
         job.format,
         job.prefer.as_deref(),
         basis,
         read,
-        Some(&tag_columns),
     )?;
     hooks.pause("read");
     let ledger = ledger::build(&billing.groups, config, period)?;

@@ -24,7 +24,25 @@ impl<'a> Query<'a> {
             .iter()
             .map(|k| k.to_string())
             .collect();
-        keys.extend(rules.tag_keys());
+        let mut tag_keys = |m: &Matcher| {
+            for (f, _) in m.conditions() {
+                if let Field::Tag(k) = f {
+                    keys.insert(k.clone());
+                }
+            }
+        };
+        for r in &rules.rules {
+            tag_keys(&r.matcher);
+        }
+        for p in &rules.pools {
+            tag_keys(&p.matcher);
+        }
+        for r in &rules.rules {
+            keys.extend(r.set.iter().map(|(k, _)| k.clone()));
+        }
+        for p in &rules.pools {
+            keys.extend(p.targets.iter().map(|(k, _)| k.clone()));
+        }
         let phases: BTreeSet<String> = rules
             .pools
             .iter()

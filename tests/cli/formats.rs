@@ -620,3 +620,53 @@ fn a_cur_export_as_csv_and_as_parquet_is_one_export() {
     let t = sums(&read_table(&env.path("out2"), "cost_by_model"), "cost");
     assert_eq!(t[&key("2026-10", "USD")], "71.0000000181");
 }
+
+/// Issue 15 review (helper-10): reading only the tag columns a run uses merged rows that
+/// differed only in an unused tag, which changed a shared-pool split (its rounding follows the
+/// groups) and the compliance share of spend (credits netted inside a group). Every tag column
+/// is read, so both stay as FOCUS text of the same rows gives them.
+#[test]
+fn unused_tag_columns_still_tell_rows_apart() {
+    let env = TestEnv::new();
+    let split = fixture("aws/cur1_unused_tag_split.csv");
+    env.write(
+        "split.toml",
+        "[[shared]]\nid = \"storage\"\nmatch = { resource_id = \"b-1\" }\nmethod = \"proportional\"\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        split.to_str().unwrap(),
+        "--config",
+        "split.toml",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let df = read_table(&env.path("out"), "cost_by_model");
+    let shared: std::collections::BTreeMap<String, String> = rows(&df)
+        .into_iter()
+        .filter(|r| r["allocation_method"].contains("shared") || r["source_pool"] == "storage")
+        .map(|r| (r["model_id"].clone(), r["cost"].clone()))
+        .collect();
+    assert_eq!(
+        shared.get("m1").map(String::as_str),
+        Some("0.17"),
+        "{shared:?}"
+    );
+    assert_eq!(
+        shared.get("m2").map(String::as_str),
+        Some("0.83"),
+        "{shared:?}"
+    );
+    let credits = fixture("aws/cur1_unused_tag_credits.csv");
+    env.write("team.toml", "[tags]\nrequired = [\"team\"]\n");
+    let r = env.run(&[
+        "validate",
+        "--billing",
+        credits.to_str().unwrap(),
+        "--config",
+        "team.toml",
+    ]);
+    assert!(r.stdout.contains("33.3%"), "{}", r.stdout);
+}
