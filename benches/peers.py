@@ -19,33 +19,41 @@ engine, tags, source, requests, out = sys.argv[1:6]
 text_costs = sys.argv[6:7] == ["text-costs"]
 csv = source.endswith(".csv") or source.endswith(".csv.gz")
 
+# How each engine reads the month, the cost and the three tags; only JSON text differs between
+# them (each engine's one-parse-per-row function), the other shapes read alike.
+JSON_TAGS = {
+    # `try` makes a malformed Tags null (exports carry a few), as `json_valid` would, without
+    # a second pass over the text
+    "duckdb": ("try(json_extract_string(Tags, ['$.model_id', '$.team', '$.lifecycle_phase'])) as t",
+               ("t[1]", "t[2]", "t[3]")),
+    # a tuple type: one parse per row for the three keys; a malformed Tags gives empty strings
+    "clickhouse": ("JSONExtract(ifNull(Tags, ''), 'Tuple(model_id Nullable(String), team Nullable(String), lifecycle_phase Nullable(String))') as t",
+                   ("t.1", "t.2", "t.3")),
+}
+FOCUS = ("BillingPeriodStart", "EffectiveCost")
+CUR = ("bill_billing_period_start_date", "line_item_unblended_cost")
+SHAPES = {
+    "map": (FOCUS, "Tags as t", ("t['model_id']", "t['team']", "t['lifecycle_phase']")),
+    "struct": (FOCUS, "Tags as t", ("t.model_id", "t.team", "t.lifecycle_phase")),
+    "cur": (CUR, "resource_tags_user_model_id as m, resource_tags_user_team as tm, resource_tags_user_lifecycle_phase as ph",
+            ("m", "tm", "ph")),
+    "cur2": (CUR, "resource_tags as t", ("t['user_model_id']", "t['user_team']", "t['user_lifecycle_phase']")),
+}
+if engine not in JSON_TAGS:
+    sys.exit(f"unknown engine {engine}")
+if tags == "json":
+    (period, cost), (keys, (model, team, phase)) = FOCUS, JSON_TAGS[engine]
+elif tags in SHAPES:
+    (period, cost), keys, (model, team, phase) = SHAPES[tags]
+else:
+    sys.exit(f"unknown tags {tags}")
+
 if engine == "duckdb":
     import duckdb
 
     con = duckdb.connect()
     con.sql("set TimeZone = 'UTC'")
     relation = f"read_csv('{source}')" if csv else f"read_parquet('{source}')"
-    if tags == "json":
-        # one parse per row for the three paths; `try` makes a malformed Tags null (exports
-        # carry a few), as `json_valid` would, without a second pass over the text
-        period, cost = "BillingPeriodStart", "EffectiveCost"
-        keys = "try(json_extract_string(Tags, ['$.model_id', '$.team', '$.lifecycle_phase'])) as t"
-        model, team, phase = "t[1]", "t[2]", "t[3]"
-    elif tags == "map":
-        period, cost, keys = "BillingPeriodStart", "EffectiveCost", "Tags as t"
-        model, team, phase = "t['model_id']", "t['team']", "t['lifecycle_phase']"
-    elif tags == "struct":
-        period, cost, keys = "BillingPeriodStart", "EffectiveCost", "Tags as t"
-        model, team, phase = "t.model_id", "t.team", "t.lifecycle_phase"
-    elif tags == "cur":
-        period, cost = "bill_billing_period_start_date", "line_item_unblended_cost"
-        keys = "resource_tags_user_model_id as m, resource_tags_user_team as tm, resource_tags_user_lifecycle_phase as ph"
-        model, team, phase = "m", "tm", "ph"
-    elif tags == "cur2":
-        period, cost, keys = "bill_billing_period_start_date", "line_item_unblended_cost", "resource_tags as t"
-        model, team, phase = "t['user_model_id']", "t['user_team']", "t['user_lifecycle_phase']"
-    else:
-        sys.exit(f"unknown tags {tags}")
     if text_costs:
         cost = f"cast({cost} as decimal(38,10))"
     con.sql(f"""
@@ -67,27 +75,6 @@ elif engine == "clickhouse":
 
     fmt = "CSVWithNames" if csv else "Parquet"
     relation = f"file('{source}', '{fmt}')"
-    if tags == "json":
-        # JSONExtract with a tuple type: one parse per row for the three keys; a malformed
-        # Tags gives empty strings
-        period, cost = "BillingPeriodStart", "EffectiveCost"
-        keys = "JSONExtract(ifNull(Tags, ''), 'Tuple(model_id Nullable(String), team Nullable(String), lifecycle_phase Nullable(String))') as t"
-        model, team, phase = "t.1", "t.2", "t.3"
-    elif tags == "map":
-        period, cost, keys = "BillingPeriodStart", "EffectiveCost", "Tags as t"
-        model, team, phase = "t['model_id']", "t['team']", "t['lifecycle_phase']"
-    elif tags == "struct":
-        period, cost, keys = "BillingPeriodStart", "EffectiveCost", "Tags as t"
-        model, team, phase = "t.model_id", "t.team", "t.lifecycle_phase"
-    elif tags == "cur":
-        period, cost = "bill_billing_period_start_date", "line_item_unblended_cost"
-        keys = "resource_tags_user_model_id as m, resource_tags_user_team as tm, resource_tags_user_lifecycle_phase as ph"
-        model, team, phase = "m", "tm", "ph"
-    elif tags == "cur2":
-        period, cost, keys = "bill_billing_period_start_date", "line_item_unblended_cost", "resource_tags as t"
-        model, team, phase = "t['user_model_id']", "t['user_team']", "t['user_lifecycle_phase']"
-    else:
-        sys.exit(f"unknown tags {tags}")
     if text_costs:
         cost = f"toDecimal128({cost}, 10)"
     chdb.query(f"""
@@ -104,5 +91,3 @@ elif engine == "clickhouse":
     from b left join r using (period, model_id)
     settings output_format_parquet_string_as_string = 1
     """, "CSV")
-else:
-    sys.exit(f"unknown engine {engine}")
