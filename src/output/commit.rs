@@ -227,9 +227,7 @@ impl Staging {
                 Step::Move { target, .. } => target,
                 Step::Remove { partition } => partition,
             };
-            if let Some(link) = first_symlink(&self.out, path) {
-                return Err(in_the_way(link, "a symbolic link"));
-            }
+            no_link_on_the_way(&self.out, path)?;
             let full = self.out.join(path);
             let meta = std::fs::symlink_metadata(&full).ok();
             match step {
@@ -630,21 +628,22 @@ fn remove_stale_staging(out: &Path) {
 /// Writes `rel` under `out` outside a commit (the record of a run that published nothing), by
 /// rename: never through a symbolic link on the way, creating the directories it needs.
 pub fn write_record(out: &Path, rel: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(link) = first_symlink(out, rel) {
-        return Err(Error::OutputInTheWay {
-            path: link,
-            what: "a symbolic link".into(),
-        });
-    }
+    no_link_on_the_way(out, rel)?;
     make_parent(&out.join(rel))?;
     // created just now: a link planted since is caught the same way
-    if let Some(link) = first_symlink(out, rel) {
-        return Err(Error::OutputInTheWay {
+    no_link_on_the_way(out, rel)?;
+    write_file_atomic(&out.join(rel), bytes)
+}
+
+/// `Error::OutputInTheWay` naming the first symbolic link on the way from `out` to `rel`.
+fn no_link_on_the_way(out: &Path, rel: &Path) -> Result<()> {
+    match first_symlink(out, rel) {
+        Some(link) => Err(Error::OutputInTheWay {
             path: link,
             what: "a symbolic link".into(),
-        });
+        }),
+        None => Ok(()),
     }
-    write_file_atomic(&out.join(rel), bytes)
 }
 
 pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
