@@ -119,6 +119,11 @@ impl Money {
         self.0 == 0
     }
 
+    /// `is_zero` by reference (for serde's `skip_serializing_if`).
+    pub fn is_zero_ref(&self) -> bool {
+        self.0 == 0
+    }
+
     /// Whether the amount fits decimal(38,18), the type every output column has.
     pub fn in_range(self) -> bool {
         self.0.unsigned_abs() <= MAX_ABS as u128
@@ -249,6 +254,15 @@ impl fmt::Display for Money {
 impl serde::Serialize for Money {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+/// From the exact decimal text it serialises to (partition manifests are read back).
+impl<'de> serde::Deserialize<'de> for Money {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Money, D::Error> {
+        let text = String::deserialize(d)?;
+        Money::parse(&text)
+            .map_err(|_| serde::de::Error::custom(format!("`{text}` is not a decimal amount")))
     }
 }
 

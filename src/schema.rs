@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Version of the output and line-item schemas. Bump on any column change.
-pub const SCHEMA_VERSION: &str = "2.0.0";
+pub const SCHEMA_VERSION: &str = "2.1.0";
 
 /// Logical column types, as a warehouse sees them.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -257,6 +257,7 @@ pub fn unit_costs() -> TableDef {
         c("economics_reason", Str, true, "why the revenue figures are null: no revenue file | no revenue for model"),
         c("verdict", Str, false, "within_target | over_target | no_target ([targets] in the config)"),
         c("verdict_reason", Str, true, "the checks behind the verdict"),
+        c("billing_status", Str, true, "provisional (the FOCUS Billing Period is Open: the provider may still restate it) | final (Closed) | null (no Billing Period dataset)"),
     ]);
     TableDef {
         name: "unit_costs",

@@ -347,6 +347,7 @@ mod tests {
             economics: Default::default(),
             verdict: String::new(),
             verdict_reason: None,
+            billing_status: None,
         }
     }
 

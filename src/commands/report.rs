@@ -22,6 +22,7 @@ pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Ou
         allocation: out.cost_by_model(&latest)?.0,
         compliance: out.compliance(&latest)?,
         hidden: out.hidden(&latest)?,
+        bill: out.partition_manifest(&latest)?,
         periods,
     };
     let text = match args.format {

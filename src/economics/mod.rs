@@ -96,6 +96,8 @@ pub struct UnitCostRow {
     /// within_target | over_target | no_target
     pub verdict: String,
     pub verdict_reason: Option<String>,
+    /// `provisional` | `final` when a FOCUS Billing Period dataset says, else None.
+    pub billing_status: Option<String>,
 }
 
 /// What the join of volumes to spend found, for the summary and manifest.
@@ -270,6 +272,7 @@ pub fn unit_costs(
             economics,
             verdict,
             verdict_reason,
+            billing_status: None,
         });
     }
     if let Some(v) = volumes {

@@ -168,6 +168,7 @@ fn plan_vs_actual_flags_on_demand_billing() {
         economics: Default::default(),
         verdict: String::new(),
         verdict_reason: None,
+        billing_status: None,
     };
     // inference billed at on-demand: 3.912 x 2920 = 11423.04; training as planned
     actual.phase_costs[1] = Money::parse("11423.04").unwrap();

@@ -68,6 +68,12 @@ pub struct BillingRead {
     pub groups: Vec<SourceGroup>,
     /// Totals of every basis per input file and currency, taken before the merge.
     pub file_totals: FileTotals,
+    /// The FOCUS datasets that are not spend (Contract Commitment, Billing Period, Invoice
+    /// Detail), read whole.
+    pub companions: super::focus_datasets::Companions,
+    /// What the FOCUS Cost and Usage files say about those datasets (read only when one was
+    /// given).
+    pub cost_and_usage: super::focus_datasets::CostAndUsageFacts,
 }
 
 /// Opens, normalises and aggregates every billing input (`paths`, from
@@ -101,9 +107,17 @@ pub fn read_billing(
         })
     };
     let mut opened = Vec::with_capacity(inspected.len());
+    let mut companions = super::focus_datasets::Companions::default();
     for file in inspected {
         let mut scan = RawScan::open(file.clone())?;
         scan.options = *options;
+        // a FOCUS dataset that is not spend is read for what it adds, never as line items
+        if let Some(dataset) =
+            super::focus_datasets::companion(&super::columns::Columns::new(&scan.schema))
+        {
+            companions.read(&scan, dataset)?;
+            continue;
+        }
         let source = super::detect(&scan, forced)?;
         opened.push((file, scan, source));
     }
@@ -198,10 +212,11 @@ pub fn read_billing(
         .map(|p| p.as_path())
         .zip(hashes.iter())
         .collect();
-    for f in files.iter_mut() {
-        if let Some(h) = by_path.get(f.file.path.as_path()) {
-            f.file.sha256 = h.file.clone();
-            f.file.content_sha256 = h.content.clone();
+    let companion_files = companions.files.iter_mut().map(|(f, _, _)| f);
+    for f in files.iter_mut().map(|f| &mut f.file).chain(companion_files) {
+        if let Some(h) = by_path.get(f.path.as_path()) {
+            f.sha256 = h.file.clone();
+            f.content_sha256 = h.content.clone();
         }
     }
     // the same export given twice (a month delivered twice, a copy in another folder, the
@@ -223,6 +238,20 @@ pub fn read_billing(
         }
     }
     bar.finish_and_clear();
+    if files.is_empty() {
+        let given: Vec<String> = companions
+            .files
+            .iter()
+            .map(|(f, d, _)| format!("`{}` ({})", f.path.display(), d.name()))
+            .collect();
+        return Err(Error::Rejected {
+            message: format!(
+                "no billing rows: the input holds only FOCUS datasets that are not spend ({}); nothing was written",
+                given.join(", ")
+            ),
+            hint: Some("give the FOCUS Cost and Usage dataset too (the whole export folder)".into()),
+        });
+    }
     if files.iter().all(|f| f.rows == 0) {
         let empty: Vec<String> = files
             .iter()
@@ -240,10 +269,18 @@ pub fn read_billing(
         });
     }
     let groups = merge_across_files(groups, &file_paths)?;
+    let focus: Vec<&RawScan> = files
+        .iter()
+        .filter(|f| f.source == SourceFormat::Focus)
+        .map(|f| &f.scan)
+        .collect();
+    let cost_and_usage = super::focus_datasets::cost_and_usage_facts(&focus, &companions)?;
     Ok(BillingRead {
         files,
         groups,
         file_totals,
+        companions,
+        cost_and_usage,
     })
 }
 

@@ -3,7 +3,9 @@
 //! reader `parquet_direct`, after `parquet_check` has checked its layout; JSON whole), detects its format and maps it to canonical line items
 //! through the format's adapter (`normalise`, one module per format), aggregates the lines to
 //! one group per distinct dimension set (`groups`), decides nothing about money but what a row
-//! is (`values`, `quarantine`), and reads every billing input of a run (`billing`).
+//! is (`values`, `quarantine`), and reads every billing input of a run (`billing`). FOCUS
+//! datasets that are not spend (Contract Commitment, Billing Period, Invoice Detail) are told
+//! apart and read whole by `focus_datasets`.
 //! Everything after this stage works on those few aggregated groups, never on raw rows.
 //! Ingest never writes a file.
 
@@ -15,6 +17,7 @@ pub mod cost_explorer;
 pub mod csv;
 mod files;
 pub mod focus;
+pub mod focus_datasets;
 pub mod gcp;
 mod groups;
 mod normalise;
@@ -27,6 +30,7 @@ mod values;
 
 pub use billing::{file_totals, read_billing, BillingRead, FileRead, FileTotals, ReadOptions};
 pub use files::{hash_content, hash_file, inspect, resolve_paths, sniff, Hashes};
+pub use focus_datasets::{Companions, CostAndUsageFacts, Dataset};
 pub use groups::{aggregate, cost_column, SourceGroup};
 pub use normalise::*;
 pub use quarantine::{

@@ -2,9 +2,12 @@
 //! distinct billing-period text and each distinct tag text once, checks the currency, decides
 //! per group whether it is counted, excluded (commitment purchase on the list/contracted
 //! basis, or outside `--period`) or quarantined (with the reason), and keeps the totals read
-//! per billing period and currency that the outputs must reconcile to. No I/O.
+//! per billing period and currency that the outputs must reconcile to. `datasets` checks the
+//! bill against the FOCUS datasets besides Cost and Usage (invoices, billing status,
+//! commitments). No I/O.
 
 pub mod compliance;
+pub mod datasets;
 
 use std::collections::{BTreeMap, HashMap};
 

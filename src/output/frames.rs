@@ -159,6 +159,10 @@ pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<RecordBatch> {
             "verdict_reason",
             rows.iter().map(|r| r.verdict_reason.as_deref()),
         ),
+        strings(
+            "billing_status",
+            rows.iter().map(|r| r.billing_status.as_deref()),
+        ),
     ]);
     frame(&crate::schema::unit_costs(), cols)
 }

@@ -92,6 +92,19 @@ pub struct RunDetail {
     pub outputs: Vec<String>,
     /// Months this run restated (their full history is in each partition's `_manifest.json`).
     pub restatements: Vec<Restatement>,
+    /// Per month, `provisional` or `final`, when a FOCUS Billing Period dataset was given.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub billing_status: BTreeMap<String, crate::ledger::datasets::BillingStatus>,
+    /// Each invoice of the run's months reconciled against FOCUS Invoice Detail.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invoices: Vec<crate::ledger::datasets::InvoiceCheck>,
+    /// Each commitment's use per month (FOCUS Contract Commitment and `ContractApplied`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<crate::ledger::datasets::CommitmentUse>,
+    /// Cost and Usage rows whose `ContractApplied` is not the FOCUS JSON: their commitment
+    /// use is not counted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unreadable_contract_applied: u64,
     /// Partitions of a republished month that this run removed because it does not write
     /// their table (`training_amortization` when amortisation is off, `hidden_costs`, which
     /// `mlcost hidden` derives from the replaced unit costs), as `<table>/billing_period=P`.
@@ -134,6 +147,15 @@ pub struct PartitionManifest {
     /// Every restatement of this month, oldest first.
     #[serde(default)]
     pub history: Vec<Restatement>,
+    /// `provisional` or `final` when a FOCUS Billing Period dataset said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_status: Option<crate::ledger::datasets::BillingStatus>,
+    /// The month's invoices reconciled against FOCUS Invoice Detail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoices: Vec<crate::ledger::datasets::InvoiceCheck>,
+    /// The month's commitments and their use.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub commitments: Vec<crate::ledger::datasets::CommitmentUse>,
 }
 
 #[derive(
@@ -167,6 +189,19 @@ pub struct Restatement {
     pub cost_after: String,
     pub inputs_before: Vec<String>,
     pub inputs_after: Vec<String>,
+    /// The month's billing status before and after, when a Billing Period dataset said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_before: Option<crate::ledger::datasets::BillingStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_after: Option<crate::ledger::datasets::BillingStatus>,
+    /// Set on the restatement that publishes the month as final after it was published
+    /// before while provisional (or without a status).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub final_restatement: bool,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A new run id: the start time and a hash of the process and the clock, unique per output
@@ -229,6 +264,7 @@ pub fn history_after(
     inputs: &[PartitionInput],
     run_id: &str,
     at: &str,
+    status: Option<crate::ledger::datasets::BillingStatus>,
 ) -> Result<(Vec<Restatement>, Vec<Restatement>)> {
     let before = match read_partition_manifest(out, super::COST_BY_MODEL, period)? {
         Some(m) => Some(m),
@@ -262,9 +298,12 @@ pub fn history_after(
             .map_or_else(|| "0".to_string(), |t| t.cost_read.clone())
     };
     let mut new = Vec::new();
+    let status_changed = status.is_some() && status != before.billing_status;
+    let final_restatement =
+        status == Some(crate::ledger::datasets::BillingStatus::Final) && status_changed;
     for c in currencies {
         let (cost_before, cost_after) = (cost(&before.totals, c), cost(totals, c));
-        if cost_before != cost_after || inputs_before != inputs_after {
+        if cost_before != cost_after || inputs_before != inputs_after || status_changed {
             new.push(Restatement {
                 billing_period: period.to_string(),
                 currency: c.to_string(),
@@ -275,6 +314,9 @@ pub fn history_after(
                 cost_after,
                 inputs_before: inputs_before.clone(),
                 inputs_after: inputs_after.clone(),
+                status_before: before.billing_status,
+                status_after: status,
+                final_restatement,
             });
         }
     }
@@ -351,6 +393,9 @@ fn legacy_from(bytes: &[u8], period: &str) -> Option<PartitionManifest> {
                 cost_after: s("cost_after"),
                 inputs_before: list("inputs_before"),
                 inputs_after: list("inputs_after"),
+                status_before: None,
+                status_after: None,
+                final_restatement: false,
             }
         })
         .collect();
@@ -368,6 +413,9 @@ fn legacy_from(bytes: &[u8], period: &str) -> Option<PartitionManifest> {
         totals,
         quarantined_rows: 0,
         history,
+        billing_status: None,
+        invoices: Vec::new(),
+        commitments: Vec::new(),
     })
 }
 
@@ -458,6 +506,10 @@ pub struct InputInfo {
     pub kind: crate::ingest::FileKind,
     pub format: String,
     pub format_version: String,
+    /// The FOCUS dataset of the file (FOCUS inputs only): cost_and_usage is spend; the
+    /// others are read for what they add and never counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<crate::ingest::Dataset>,
     pub rows: u64,
     pub quarantined_rows: u64,
     /// Per currency, the sum of every cost column the file has (counted rows only).
@@ -498,6 +550,9 @@ pub struct PeriodInfo {
     pub unallocated: Money,
     pub by_basis: BTreeMap<&'static str, Money>,
     pub excluded_commitment_purchases: Money,
+    /// The `__unused_commitment__` bucket of the month (in the cost basis).
+    #[serde(skip_serializing_if = "Money::is_zero_ref")]
+    pub unused_commitment: Money,
 }
 
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]

@@ -225,6 +225,12 @@ impl Published {
     }
 
     /// Hidden costs of one period, when `mlcost hidden` wrote them.
+    /// The `_manifest.json` of a month's `cost_by_model` partition (billing status, invoices
+    /// and commitments live there).
+    pub fn partition_manifest(&self, period: &str) -> Result<Option<super::PartitionManifest>> {
+        super::read_partition_manifest(&self.dir, super::COST_BY_MODEL, period)
+    }
+
     pub fn hidden(&self, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
         read_hidden(&self.dir, period)
     }
@@ -368,6 +374,11 @@ pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
         text("verdict")?,
         text("verdict_reason")?,
     );
+    // written since FOCUS 1.4 Billing Period support; older partitions have no such column
+    let statuses = match t.df.column("billing_status") {
+        Ok(_) => text("billing_status")?,
+        Err(_) => vec![None; t.height()],
+    };
     Ok((0..t.height())
         .map(|i| UnitCostRow {
             period: period.to_string(),
@@ -394,6 +405,7 @@ pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
             },
             verdict: verdicts[i].clone().unwrap_or_default(),
             verdict_reason: verdict_reasons[i].clone(),
+            billing_status: statuses[i].clone(),
         })
         .collect())
 }

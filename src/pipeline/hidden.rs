@@ -98,6 +98,9 @@ fn stage(
                 totals: Vec::new(),
                 quarantined_rows: 0,
                 history: Vec::new(),
+                billing_status: None,
+                invoices: Vec::new(),
+                commitments: Vec::new(),
             },
         )?;
         all.extend(rows);

@@ -109,16 +109,23 @@ fn stages(
     let mut quarantined = record::quarantine_details(&billing, &ledger, basis, period)?;
     let periods = record::periods(&ledger, &quarantined, period);
     quarantined.extend(side.bad_rows(job));
+    let datasets = ledger::datasets::assess(&billing.companions, &billing.cost_and_usage, &periods);
     let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, side.requests());
     record::every_rule_matched(&rules, &allocation, loaded.path.as_deref())?;
     let (schedules, opening_schedules) = amortize_months(job, &mut allocation, &rules, &periods)?;
     let compliance = compliance::assess(&ledger, tagger.required());
-    let (unit_rows, volume_report) = economics::unit_costs(
+    let (mut unit_rows, volume_report) = economics::unit_costs(
         &allocation,
         side.volumes.as_ref(),
         side.revenue.as_ref(),
         &config.targets,
     );
+    for r in &mut unit_rows {
+        r.billing_status = datasets
+            .statuses
+            .get(&r.period)
+            .map(|s| s.name().to_string());
+    }
     let facts = record::Facts {
         loaded,
         rules: &rules,
@@ -130,6 +137,7 @@ fn stages(
         schedules: &schedules,
         opening_schedules,
         volume_report,
+        datasets: &datasets,
     };
     let detail = record::detail(job, &facts);
     let stop = |error: Error, detail: Option<RunDetail>| Stop {

@@ -314,8 +314,28 @@ fn stage_run_files(
                 cost_read: i.cost_read.to_string(),
             })
             .collect();
-        let (history, new) =
-            output::history_after(&job.out, p, &totals, &inputs, &run.id, &run.started_at)?;
+        let status = detail.billing_status.get(p).copied();
+        let (history, new) = output::history_after(
+            &job.out,
+            p,
+            &totals,
+            &inputs,
+            &run.id,
+            &run.started_at,
+            status,
+        )?;
+        let invoices: Vec<_> = detail
+            .invoices
+            .iter()
+            .filter(|i| &i.billing_period == p)
+            .cloned()
+            .collect();
+        let commitments: Vec<_> = detail
+            .commitments
+            .iter()
+            .filter(|c| &c.billing_period == p)
+            .cloned()
+            .collect();
         detail.restatements.extend(new);
         let quarantined_rows = quarantined
             .iter()
@@ -336,6 +356,9 @@ fn stage_run_files(
                 totals: totals.clone(),
                 quarantined_rows,
                 history: history.clone(),
+                billing_status: status,
+                invoices: invoices.clone(),
+                commitments: commitments.clone(),
             };
             stage_partition_meta(staging, &m)?;
             let dir = output::partition_dir(table, p);

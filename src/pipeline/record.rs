@@ -27,6 +27,7 @@ pub(super) struct Facts<'a> {
     pub schedules: &'a [amortize::AmortizationRow],
     pub opening_schedules: usize,
     pub volume_report: crate::economics::VolumeReport,
+    pub datasets: &'a ledger::datasets::DatasetFacts,
 }
 
 /// The manifest's account of a run before anything is written.
@@ -66,6 +67,10 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
         },
         outputs: Vec::new(),
         restatements: Vec::new(),
+        billing_status: f.datasets.statuses.clone(),
+        invoices: f.datasets.invoices.clone(),
+        commitments: f.datasets.commitments.clone(),
+        unreadable_contract_applied: f.datasets.unreadable_contract_applied,
         removed: Vec::new(),
     }
 }
@@ -233,6 +238,22 @@ pub(super) fn refusal(
         return Some(error);
     }
     let unusable_side_rows = quarantined.len() as u64 > rows.quarantined;
+    let unreconciled: Vec<String> = detail
+        .invoices
+        .iter()
+        .filter(|i| i.result != ledger::datasets::InvoiceResult::Match)
+        .map(ledger::datasets::finding)
+        .collect();
+    if job.strict && !unreconciled.is_empty() {
+        return Some(Error::Rejected {
+            message: format!(
+                "--strict: {} invoice(s) do not reconcile with FOCUS Invoice Detail ({}); {nothing}",
+                unreconciled.len(),
+                unreconciled.join("; ")
+            ),
+            hint: Some("each invoice's totals are in manifest.json under `invoices`; check that the Cost and Usage export is the complete, current version of the month".into()),
+        });
+    }
     if job.strict && (rows.quarantined > 0 || unusable_side_rows) {
         return Some(Error::Rejected {
             message: format!(
@@ -267,11 +288,40 @@ pub(super) fn input_infos(
             kind: f.file.kind,
             format: f.format.clone(),
             format_version: f.format_version.clone(),
+            dataset: (f.source == ingest::SourceFormat::Focus)
+                .then_some(ingest::Dataset::CostAndUsage),
             rows: f.rows,
             quarantined_rows: quarantined_per_file.get(&i).copied().unwrap_or(0),
             totals: file_totals.remove(&i).unwrap_or_default(),
             notes: f.notes.clone(),
         })
+        .chain(
+            billing
+                .companions
+                .files
+                .iter()
+                .map(|(file, dataset, rows)| output::InputInfo {
+                    path: file.path.display().to_string(),
+                    size: file.size,
+                    sha256: file.sha256.clone(),
+                    content_sha256: file.content_sha256.clone(),
+                    kind: file.kind,
+                    format: "focus".into(),
+                    format_version: match dataset {
+                        ingest::Dataset::ContractCommitment => "1.3",
+                        _ => "1.4",
+                    }
+                    .into(),
+                    dataset: Some(*dataset),
+                    rows: *rows,
+                    quarantined_rows: 0,
+                    totals: BTreeMap::new(),
+                    notes: vec![format!(
+                        "FOCUS {} dataset: read for what it adds, not counted as spend",
+                        dataset.name()
+                    )],
+                }),
+        )
         .collect()
 }
 
@@ -322,6 +372,16 @@ pub(super) fn period_infos(
     written: Option<&(Sums, Sums)>,
 ) -> Vec<output::PeriodInfo> {
     let split = split_allocated(allocation);
+    let mut unused: BTreeMap<(String, String), Money> = BTreeMap::new();
+    for r in allocation
+        .rows
+        .iter()
+        .filter(|r| r.model_id == crate::schema::UNUSED_COMMITMENT)
+    {
+        *unused
+            .entry((r.period.clone(), r.currency.clone()))
+            .or_default() += r.cost;
+    }
     ledger
         .totals
         .iter()
@@ -340,6 +400,7 @@ pub(super) fn period_infos(
                 unallocated,
                 by_basis: t.by_basis.clone(),
                 excluded_commitment_purchases: t.excluded_commitment_purchases,
+                unused_commitment: unused.get(&key).copied().unwrap_or_default(),
             }
         })
         .collect()

@@ -65,8 +65,12 @@ pub fn attribute_summary(s: &RunSummary) -> String {
     let mut formats: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let mut notes: Vec<&str> = Vec::new();
     for i in &d.inputs {
+        let dataset = i
+            .dataset
+            .map(|d| format!(" {}", d.name()))
+            .unwrap_or_default();
         *formats
-            .entry(format!("{} {}", i.format, i.format_version))
+            .entry(format!("{} {}{dataset}", i.format, i.format_version))
             .or_default() += 1;
         for n in &i.notes {
             if !notes.contains(&n.as_str()) {
@@ -101,9 +105,14 @@ pub fn attribute_summary(s: &RunSummary) -> String {
             .iter()
             .map(|(b, v)| format!("{b} {}", v.to_fixed(2)))
             .collect();
+        let status = d
+            .billing_status
+            .get(&p.billing_period)
+            .map(|s| format!(" [{}]", s.name()))
+            .unwrap_or_default();
         let _ = writeln!(
             o,
-            "  {} {}: {} {} ({} allocated to models, {} unallocated); by basis: {}",
+            "  {} {}{status}: {} {} ({} allocated to models, {} unallocated); by basis: {}",
             p.billing_period,
             p.currency,
             d.cost_basis,
@@ -113,6 +122,7 @@ pub fn attribute_summary(s: &RunSummary) -> String {
             bases.join(", ")
         );
     }
+    datasets_summary(&mut o, d);
     let _ = writeln!(
         o,
         "  tags: {} of spend carries every required tag ({} of rows)",
@@ -213,6 +223,101 @@ pub fn attribute_summary(s: &RunSummary) -> String {
         );
     }
     o
+}
+
+/// The lines of the FOCUS datasets besides Cost and Usage: invoices reconciled, commitments used.
+fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
+    use crate::ledger::datasets::InvoiceResult;
+    if !d.invoices.is_empty() {
+        let matched = d
+            .invoices
+            .iter()
+            .filter(|i| i.result == InvoiceResult::Match)
+            .count();
+        let _ = writeln!(
+            o,
+            "  invoices: {matched} of {} reconcile exactly with FOCUS Invoice Detail",
+            d.invoices.len()
+        );
+        for i in d
+            .invoices
+            .iter()
+            .filter(|i| i.result != InvoiceResult::Match)
+        {
+            let _ = writeln!(
+                o,
+                "  warning: {}",
+                crate::escape::terminal(&crate::ledger::datasets::finding(i), 400)
+            );
+        }
+    }
+    for c in &d.commitments {
+        let amount = |m: Option<crate::money::Money>| m.map_or("-".to_string(), |m| m.to_fixed(2));
+        let usage = c
+            .category
+            .as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case("usage"));
+        let (applied, share) = match usage {
+            true => (c.applied_quantity.to_fixed(2), amount(c.month_quantity)),
+            false => (c.applied_cost.to_fixed(2), amount(c.month_cost)),
+        };
+        let unit = match usage {
+            true => format!(" {}", c.unit.as_deref().unwrap_or("units")),
+            false => String::new(),
+        };
+        let used = c
+            .used_pct
+            .map_or_else(|| "-".to_string(), |p| format!("{}%", p.to_fixed(1)));
+        let listed = match c.in_contract_commitment {
+            true => String::new(),
+            false => " (not in the Contract Commitment dataset)".into(),
+        };
+        let _ = writeln!(
+            o,
+            "  commitment {} {} ({}): applied {applied}{unit} of the month's {share}{unit} ({used} used){listed}",
+            crate::escape::terminal(&c.commitment_id, 80),
+            c.billing_period,
+            c.category.as_deref().unwrap_or("?"),
+        );
+    }
+    if d.unreadable_contract_applied > 0 {
+        let _ = writeln!(
+            o,
+            "  warning: {} Cost and Usage row(s) have a ContractApplied that is not the FOCUS JSON ({{\"Elements\":[...]}}): their commitment use is not counted",
+            thousands(d.unreadable_contract_applied)
+        );
+    }
+    for r in &d.restatements {
+        let status = match (r.status_before, r.status_after) {
+            (Some(b), Some(a)) if b != a => format!("; {} -> {}", b.name(), a.name()),
+            (None, Some(a)) => format!("; now {}", a.name()),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            o,
+            "  restated {} {}: {} -> {}{status}{}",
+            r.billing_period,
+            r.currency,
+            r.cost_before,
+            r.cost_after,
+            if r.final_restatement {
+                " (the final restatement)"
+            } else {
+                ""
+            }
+        );
+    }
+    if !d.commitments.is_empty() {
+        for p in &d.periods {
+            let _ = writeln!(
+                o,
+                "  {} {}: unused commitment bucket {}",
+                p.billing_period,
+                p.currency,
+                p.unused_commitment.to_fixed(2)
+            );
+        }
+    }
 }
 
 pub fn validate_text(c: &ComplianceSummary, threshold: Option<f64>) -> String {

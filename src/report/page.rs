@@ -26,6 +26,8 @@ pub struct ReportData {
     pub compliance: BTreeMap<(String, String), Money>,
     /// hidden_costs rows of the latest period, if `mlcost hidden` ran.
     pub hidden: Vec<HiddenRow>,
+    /// The latest period's partition manifest: billing status, invoices, commitments.
+    pub bill: Option<crate::output::PartitionManifest>,
 }
 
 impl ReportData {
@@ -467,6 +469,8 @@ fn sections(d: &ReportData) -> Vec<Section> {
         });
     }
 
+    out.extend(bill_sections(d, &latest));
+
     // 7. verdicts
     out.push(Section {
         title: format!("Verdicts against targets, {latest}"),
@@ -503,6 +507,85 @@ fn sections(d: &ReportData) -> Vec<Section> {
                 .collect(),
         },
     });
+    out
+}
+
+/// What the FOCUS datasets besides Cost and Usage said about the latest month: its invoices
+/// reconciled and its commitments' use (nothing when none was given).
+fn bill_sections(d: &ReportData, latest: &str) -> Vec<Section> {
+    let Some(bill) = &d.bill else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let status = match bill.billing_status {
+        Some(s) => format!(
+            "Billing period status: {} ({}).",
+            s.name(),
+            match s {
+                crate::ledger::datasets::BillingStatus::Provisional =>
+                    "the provider may still restate this month; the figures are not final",
+                crate::ledger::datasets::BillingStatus::Final => "the provider closed the month",
+            }
+        ),
+        None => String::new(),
+    };
+    if !bill.invoices.is_empty() {
+        out.push(Section {
+            title: format!("Invoices reconciled, {latest}"),
+            note: Some(format!("{status} Σ BilledCost per invoice in Cost and Usage against FOCUS Invoice Detail, exact.").trim().to_string()),
+            chart: None,
+            table: Table {
+                head: ["invoice", "currency", "invoiced", "cost and usage", "difference", "result"].map(String::from).to_vec(),
+                rows: bill
+                    .invoices
+                    .iter()
+                    .map(|i| {
+                        vec![
+                            i.invoice_id.clone(),
+                            i.currency.clone(),
+                            i.invoiced.to_string(),
+                            i.cost_and_usage.to_string(),
+                            i.difference.to_string(),
+                            match &i.reason {
+                                Some(r) => format!("{:?}: {r}", i.result).to_lowercase(),
+                                None => format!("{:?}", i.result).to_lowercase(),
+                            },
+                        ]
+                    })
+                    .collect(),
+            },
+        });
+    }
+    if !bill.commitments.is_empty() {
+        let f = |m: Option<Money>| m.map_or("-".to_string(), |m| m.to_fixed(2));
+        out.push(Section {
+            title: format!("Commitments, {latest}"),
+            note: Some(format!("{} The month's share is the commitment's cost (Spend) or quantity (Usage) times the part of its period inside the month; applied is the sum of ContractApplied on the month's rows.", if bill.invoices.is_empty() { status.as_str() } else { "" }).trim().to_string()),
+            chart: None,
+            table: Table {
+                head: ["commitment", "category", "period", "month's share", "applied", "used"].map(String::from).to_vec(),
+                rows: bill
+                    .commitments
+                    .iter()
+                    .map(|c| {
+                        let usage = c.category.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("usage"));
+                        let (share, applied) = match usage {
+                            true => (f(c.month_quantity), c.applied_quantity.to_fixed(2)),
+                            false => (f(c.month_cost), c.applied_cost.to_fixed(2)),
+                        };
+                        vec![
+                            c.commitment_id.clone(),
+                            c.category.clone().unwrap_or_default(),
+                            format!("{} to {}", c.period_start.as_deref().unwrap_or("?"), c.period_end.as_deref().unwrap_or("?")),
+                            share,
+                            applied,
+                            c.used_pct.map_or("-".into(), |p| format!("{}%", p.to_fixed(1))),
+                        ]
+                    })
+                    .collect(),
+            },
+        });
+    }
     out
 }
 

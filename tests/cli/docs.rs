@@ -1,6 +1,6 @@
 //! Issue #14: the docs run. Every ```sh, ```bash and ```sql block of README.md and docs/*.md
 //! is executed on the bundled sample: shell blocks by bash (`-euo pipefail`) in a temp dir with
-//! `sample_data/` copied in and the built binary on PATH as `mlcost` (`cargo run --release --`
+//! `sample_data/` copied in, `tests/fixtures/` linked, and the built binary on PATH as `mlcost` (`cargo run --release --`
 //! becomes `mlcost`), one temp dir per file so a block can use what an earlier one wrote; SQL
 //! blocks by the DuckDB CLI over the sample output, after the views of `mlcost ddl --dialect
 //! duckdb`. A block is skipped only when it carries a marker comment saying why it cannot run
@@ -99,6 +99,10 @@ impl Workdir {
             std::fs::create_dir_all(to.parent().unwrap()).unwrap();
             std::fs::copy(&entry, to).unwrap();
         }
+        // the hand-made fixtures too (read only: a link), for the examples that show a format
+        std::fs::create_dir_all(env.path("tests")).unwrap();
+        std::os::unix::fs::symlink(root.join("tests/fixtures"), env.path("tests/fixtures"))
+            .unwrap();
         let bin = env.path(".bin");
         std::fs::create_dir_all(&bin).unwrap();
         std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_mlcost"), bin.join("mlcost")).unwrap();

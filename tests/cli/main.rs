@@ -7,6 +7,7 @@ mod csv_input;
 mod docs;
 mod economics;
 mod errors;
+mod focus_datasets;
 mod formats;
 mod inputs;
 mod pinned;

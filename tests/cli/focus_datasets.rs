@@ -1,0 +1,301 @@
+//! Issue #21: FOCUS 1.3 and 1.4 export folders as delivered (tests/fixtures/focus/v1_3 and
+//! v1_4, hand totals in tests/fixtures/focus/README.md): every dataset recognised, only Cost
+//! and Usage counted as spend, invoices reconciled, provisional months made final, commitments
+//! made visible.
+
+use mlcost::money::Money;
+
+use crate::util::*;
+
+/// Copies a fixture folder into the test's temp dir, changing `from` to `to` in `file`.
+fn folder_with(env: &TestEnv, version: &str, file: &str, from: &str, to: &str) -> String {
+    let src = fixture(&format!("focus/{version}"));
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().to_string();
+        let mut text = std::fs::read_to_string(entry.path()).unwrap();
+        if name == file {
+            assert!(text.contains(from), "{from} not in {file}");
+            text = text.replacen(from, to, 1);
+        }
+        env.write(&format!("{version}/{name}"), &text);
+    }
+    version.to_string()
+}
+
+fn attribute(env: &TestEnv, billing: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["attribute", "--billing", billing, "--out", "out"];
+    args.extend_from_slice(extra);
+    env.run(&args)
+}
+
+fn model_cost(env: &TestEnv, model: &str) -> String {
+    rows(&read_table(&env.path("out"), "cost_by_model"))
+        .iter()
+        .filter(|r| r["model_id"] == model)
+        .map(|r| Money::parse(&r["cost"]).unwrap())
+        .sum::<Money>()
+        .to_string()
+}
+
+fn partition_manifest(env: &TestEnv) -> serde_json::Value {
+    let p = env.path("out/cost_by_model/billing_period=2026-10/_manifest.json");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn unit_cost_status(env: &TestEnv) -> Vec<String> {
+    rows(&read_table(&env.path("out"), "unit_costs"))
+        .iter()
+        .map(|r| r["billing_status"].clone())
+        .collect()
+}
+
+#[test]
+fn a_focus_1_3_folder_counts_cost_and_usage_only_and_shows_each_commitment_used() {
+    let env = TestEnv::new();
+    let dir = fixture("focus/v1_3");
+    let r = attribute(&env, dir.to_str().unwrap(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // spend is the Cost and Usage dataset alone: 60.50 + 30.25 + 19.75 + 12.345 + 7.10 + 0
+    assert_eq!(
+        sums(&read_table(&env.path("out"), "cost_by_model"), "cost")
+            [&("2026-10".to_string(), "USD".to_string())],
+        "129.945"
+    );
+    // split rows: the pod's AllocatedTags name the model, the node's Tags the team
+    assert_eq!(model_cost(&env, "chat"), "30.25");
+    assert_eq!(model_cost(&env, "embedder"), "19.75");
+    assert_eq!(model_cost(&env, "ranker"), "72.845");
+    let m = manifest(&env.path("out"));
+    let datasets: Vec<(&str, &str)> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["dataset"].as_str().unwrap(),
+                i["format_version"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        datasets,
+        [("cost_and_usage", "1.3"), ("contract_commitment", "1.3")]
+    );
+    let c = &m["commitments"];
+    assert_eq!(c[0]["commitment_id"], "CC-SPEND-1");
+    // 3650 over 2026 (365 days), October's 31 days: 310; 60.50 applied
+    assert_eq!(c[0]["month_cost"], "310");
+    assert_eq!(c[0]["applied_cost"], "60.5");
+    assert_eq!(c[0]["used_pct"], "19.516129032258064516");
+    assert_eq!(c[1]["commitment_id"], "CC-USAGE-1");
+    assert_eq!(c[1]["month_quantity"], "1000");
+    assert_eq!(c[1]["applied_quantity"], "400");
+    assert_eq!(c[1]["used_pct"], "40");
+    assert!(r.stderr.contains(
+        "commitment CC-SPEND-1 2026-10 (Spend): applied 60.50 of the month's 310.00 (19.5% used)"
+    ));
+    assert!(r
+        .stderr
+        .contains("focus 1.3 contract_commitment (1 file(s))"));
+    // no Billing Period dataset: no status anywhere
+    assert!(m.get("billing_status").is_none());
+    assert_eq!(unit_cost_status(&env), vec!["null".to_string(); 4]);
+    assert_eq!(
+        partition_manifest(&env)["commitments"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_focus_1_4_folder_reconciles_every_invoice_and_marks_an_open_month_provisional() {
+    let env = TestEnv::new();
+    let dir = fixture("focus/v1_4");
+    let r = attribute(&env, dir.to_str().unwrap(), &["--strict"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    let invoices = m["invoices"].as_array().unwrap();
+    assert_eq!(invoices.len(), 2);
+    // INV-100: 0 + 30.25 + 19.75 + 12.345 + 7.10 = 69.445 = 62.345 + 7.10 invoiced
+    assert_eq!(invoices[0]["invoice_id"], "INV-100");
+    assert_eq!(invoices[0]["invoiced"], "69.445");
+    assert_eq!(invoices[0]["cost_and_usage"], "69.445");
+    assert_eq!(invoices[0]["cost_and_usage_rows"], 5);
+    assert_eq!(invoices[0]["result"], "match");
+    assert_eq!(invoices[1]["invoice_id"], "INV-101");
+    assert_eq!(invoices[1]["result"], "match");
+    assert_eq!(m["billing_status"]["2026-10"], "provisional");
+    assert_eq!(partition_manifest(&env)["billing_status"], "provisional");
+    assert_eq!(
+        partition_manifest(&env)["invoices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(unit_cost_status(&env).iter().all(|s| s == "provisional"));
+    assert!(r.stderr.contains("2026-10 USD [provisional]"));
+    assert!(r
+        .stderr
+        .contains("invoices: 2 of 2 reconcile exactly with FOCUS Invoice Detail"));
+    let formats = r.stderr.lines().find(|l| l.contains("formats:")).unwrap();
+    for d in [
+        "cost_and_usage",
+        "contract_commitment",
+        "billing_period",
+        "invoice_detail",
+    ] {
+        assert!(formats.contains(d), "{formats}");
+    }
+    // the report says it too
+    let report = env.run(&[
+        "report", "--input", "out", "--format", "markdown", "--out", "-",
+    ]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    assert!(report.stdout.contains("Invoices reconciled, 2026-10"));
+    assert!(report.stdout.contains("Billing period status: provisional"));
+    assert!(report.stdout.contains("| CC-SPEND-1 | Spend |"));
+}
+
+#[test]
+fn an_invoice_that_does_not_add_up_is_a_warning_and_refused_under_strict() {
+    let env = TestEnv::new();
+    let dir = folder_with(
+        &env,
+        "v1_4",
+        "focus_1_4_invoice_detail.csv",
+        "\n500.00,",
+        "\n500.01,",
+    );
+    let r = attribute(&env, &dir, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("warning: invoice `INV-101` 2026-10 USD: invoiced 500.01, Cost and Usage 500 (difference -0.01)"),
+        "{}",
+        r.stderr
+    );
+    let m = manifest(&env.path("out"));
+    assert_eq!(m["invoices"][1]["result"], "mismatch");
+    assert_eq!(m["invoices"][1]["difference"], "-0.01");
+    let published = published(&env.path("out"));
+    let strict = attribute(&env, &dir, &["--strict"]);
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    assert!(strict
+        .stderr
+        .contains("--strict: 1 invoice(s) do not reconcile with FOCUS Invoice Detail"));
+    // nothing published changed
+    assert_eq!(published, crate::util::published(&env.path("out")));
+    assert_eq!(manifest(&env.path("out"))["status"], "rejected");
+}
+
+#[test]
+fn a_provisional_month_closed_later_is_recorded_as_its_final_restatement() {
+    let env = TestEnv::new();
+    let open = fixture("focus/v1_4");
+    assert_eq!(attribute(&env, open.to_str().unwrap(), &[]).code, 0);
+    let closed = folder_with(
+        &env,
+        "v1_4",
+        "focus_1_4_billing_period.csv",
+        ",Open,",
+        ",Closed,",
+    );
+    let r = attribute(&env, &closed, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let history = partition_manifest(&env)["history"].clone();
+    let last = history.as_array().unwrap().last().unwrap();
+    assert_eq!(last["status_before"], "provisional");
+    assert_eq!(last["status_after"], "final");
+    assert_eq!(last["final_restatement"], true);
+    // the money did not move; the Billing Period file did
+    assert_eq!(last["cost_before"], last["cost_after"]);
+    assert_eq!(partition_manifest(&env)["billing_status"], "final");
+    assert!(unit_cost_status(&env).iter().all(|s| s == "final"));
+    assert!(r.stderr.contains("2026-10 USD [final]"));
+    assert!(r.stderr.contains("restated 2026-10 USD"), "{}", r.stderr);
+    // a second run over the closed month restates nothing
+    let again = attribute(&env, &closed, &[]);
+    assert_eq!(again.code, 0);
+    let history = partition_manifest(&env)["history"].clone();
+    assert_eq!(history.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn datasets_that_are_not_spend_alone_are_refused_with_a_hint() {
+    let env = TestEnv::new();
+    let f = fixture("focus/v1_3/focus_1_3_contract_commitment.csv");
+    let r = attribute(&env, f.to_str().unwrap(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r
+        .stderr
+        .contains("holds only FOCUS datasets that are not spend"));
+    assert!(r
+        .stderr
+        .contains("give the FOCUS Cost and Usage dataset too"));
+}
+
+#[test]
+fn a_bad_value_in_a_dataset_names_its_file_row_and_column() {
+    let env = TestEnv::new();
+    let dir = folder_with(
+        &env,
+        "v1_4",
+        "focus_1_4_invoice_detail.csv",
+        "\n7.10,",
+        "\nseven,",
+    );
+    let r = attribute(&env, &dir, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("focus_1_4_invoice_detail.csv")
+            && r.stderr
+                .contains("row 2, column `BilledCost`: `seven` is not a decimal number"),
+        "{}",
+        r.stderr
+    );
+    let dir = folder_with(
+        &env,
+        "v1_4",
+        "focus_1_4_billing_period.csv",
+        ",Open,",
+        ",Pending,",
+    );
+    let r = attribute(&env, &dir, &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("`Pending` is not a billing period status"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("FOCUS allows `Open` or `Closed`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn contract_applied_that_is_not_the_spec_json_is_counted_not_fatal() {
+    let env = TestEnv::new();
+    let dir = folder_with(
+        &env,
+        "v1_3",
+        "focus_1_3_cost_and_usage.csv",
+        r#""{""Elements"":[{""ContractId"":""K-1"",""ContractCommitmentId"":""CC-SPEND-1"""#,
+        r#""{""Elemnts"":[{""ContractId"":""K-1"",""ContractCommitmentId"":""CC-SPEND-1"""#,
+    );
+    let r = attribute(&env, &dir, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    assert_eq!(m["commitments"][0]["applied_cost"], "0");
+    assert!(
+        r.stderr
+            .contains("1 Cost and Usage row(s) have a ContractApplied"),
+        "{}",
+        r.stderr
+    );
+}
