@@ -234,7 +234,7 @@ impl Error {
                 "request volumes need `model_id`, `requests`, and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns".into(),
             ),
             Error::MissingColumns { .. } => Some(
-                "mlcost reads FOCUS 1.0-1.3, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)".into(),
+                "mlcost reads FOCUS 1.0-1.4, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)".into(),
             ),
             Error::Io { .. } => Some("check the path exists and is readable".into()),
             Error::Locked { waited: None, .. } => Some(

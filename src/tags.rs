@@ -198,7 +198,7 @@ fn normalise_value(v: &str, lowercase: bool) -> String {
 /// Reads a JSON object of scalar values into (key, value-as-text) pairs, keeping duplicate
 /// keys (JSON text may repeat a key; we must see both to detect a conflict). Accepts the Azure
 /// form without surrounding braces. Returns None when the text is not such an object.
-fn parse_pairs(raw: &str) -> Option<Vec<(String, Option<String>)>> {
+pub fn parse_pairs(raw: &str) -> Option<Vec<(String, Option<String>)>> {
     let text = if raw.starts_with('{') {
         raw.to_string()
     } else {

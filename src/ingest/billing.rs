@@ -274,7 +274,7 @@ pub fn read_billing(
         .filter(|f| f.source == SourceFormat::Focus)
         .map(|f| &f.scan)
         .collect();
-    let cost_and_usage = super::focus_datasets::cost_and_usage_facts(&focus, &companions)?;
+    let cost_and_usage = super::focus_datasets::cost_and_usage_facts(&focus, &companions, basis)?;
     Ok(BillingRead {
         files,
         groups,

@@ -162,21 +162,22 @@ fn filled(t: Option<&str>) -> Option<&str> {
 /// conflict). A text that is not a JSON object is kept so the row is reported malformed.
 pub fn merge_tag_texts(own: Option<&str>, allocated: Option<&str>) -> Option<String> {
     let (own, allocated) = (filled(own), filled(allocated));
-    let members = |t: &str| -> Option<String> {
-        let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(t).ok()?;
-        let inner = t.strip_prefix('{')?.strip_suffix('}')?.trim();
-        Some(match v.is_empty() {
-            true => String::new(),
-            false => inner.to_string(),
-        })
-    };
     match (own, allocated) {
         (None, None) => None,
         (Some(t), None) | (None, Some(t)) => Some(t.to_string()),
-        (Some(a), Some(b)) => match (members(a), members(b)) {
+        // read as the tag parser reads them (the brace-less Azure form too), written back as
+        // one object with every pair, repeats kept
+        (Some(a), Some(b)) => match (crate::tags::parse_pairs(a), crate::tags::parse_pairs(b)) {
             (Some(x), Some(y)) => {
-                let both: Vec<String> = [x, y].into_iter().filter(|m| !m.is_empty()).collect();
-                Some(format!("{{{}}}", both.join(",")))
+                let members: Vec<String> = x
+                    .into_iter()
+                    .chain(y)
+                    .map(|(k, v)| {
+                        let v = v.map_or(serde_json::Value::Null, serde_json::Value::String);
+                        format!("{}:{v}", serde_json::Value::String(k))
+                    })
+                    .collect();
+                Some(format!("{{{}}}", members.join(",")))
             }
             // one of them is not an object: keep the bad text, so the row is malformed
             (None, _) => Some(a.to_string()),

@@ -61,10 +61,13 @@ impl Dataset {
     }
 }
 
-/// The dataset a file is when it is one of the FOCUS datasets that are not spend, told by the
-/// column only that dataset has (Cost and Usage has none of them).
+/// The dataset a file is when it is one of the FOCUS datasets that are not spend, told by a
+/// column only that dataset has. A file with `EffectiveCost` (mandatory in Cost and Usage, in
+/// none of the others) is always Cost and Usage: 1.4 adds `InvoiceDetailId` to it.
 pub fn companion(cols: &Columns) -> Option<Dataset> {
-    if cols.has("ContractCommitmentId") {
+    if cols.has("EffectiveCost") || cols.has("AmortizedCost") {
+        None
+    } else if cols.has("ContractCommitmentId") {
         Some(Dataset::ContractCommitment)
     } else if cols.has("InvoiceDetailId") {
         Some(Dataset::InvoiceDetail)
@@ -116,6 +119,8 @@ pub struct InvoiceLine {
     pub billed: Money,
     /// `InvoiceIssueStatus` (`Open`, `Issued`, `Voided`), when given.
     pub status: Option<String>,
+    /// `ChargeCategory` (tax lines are compared apart).
+    pub charge_category: Option<String>,
 }
 
 /// What the non-spend datasets of a run hold.
@@ -193,6 +198,7 @@ const READ: &[&str] = &[
     "InvoiceId",
     "BilledCost",
     "InvoiceIssueStatus",
+    "ChargeCategory",
 ];
 
 impl<'a> Table<'a> {
@@ -410,6 +416,7 @@ impl<'a> Table<'a> {
                     currency,
                     billed,
                     status: self.text("InvoiceIssueStatus", i),
+                    charge_category: self.text("ChargeCategory", i),
                 })
             })
             .collect()
@@ -419,27 +426,50 @@ impl<'a> Table<'a> {
 /// A (invoice id, billing period, currency) key.
 pub type InvoiceKey = (String, String, String);
 
+/// Σ `BilledCost` of the Cost and Usage rows of one invoice, tax apart (the spec compares the
+/// other charges with a tolerance, tax not at all), with the rows the main read quarantines.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct InvoiceSums {
+    pub billed: Money,
+    pub rows: u64,
+    pub tax: Money,
+    pub tax_rows: u64,
+    /// Rows whose cost-basis column is unreadable: in this sum (their `BilledCost` is on the
+    /// invoice) but quarantined, so not in the published tables.
+    pub quarantined_billed: Money,
+    pub quarantined_rows: u64,
+    /// A sum left decimal(38,18): the invoice cannot be compared.
+    pub overflow: bool,
+}
+
 /// What the Cost and Usage files say about invoices and commitments.
 #[derive(Debug, Default)]
 pub struct CostAndUsageFacts {
-    /// Σ BilledCost and rows per invoice (rows without an `InvoiceId` under an empty id).
-    pub billed_by_invoice: BTreeMap<InvoiceKey, (Money, u64)>,
-    /// Whether any Cost and Usage file has an `InvoiceId` column.
-    pub has_invoice_ids: bool,
-    /// (commitment id, billing period) -> applied cost, applied quantity (with its unit).
+    /// Per invoice (rows with an empty `InvoiceId` under the empty id: not invoiced yet).
+    pub billed_by_invoice: BTreeMap<InvoiceKey, InvoiceSums>,
+    /// Per (period, currency), the rows of files without an `InvoiceId` column.
+    pub without_invoice_column: BTreeMap<(String, String), InvoiceSums>,
+    /// (commitment id, billing period) -> what `ContractApplied` says of it.
     pub applied: BTreeMap<(String, String), Applied>,
-    /// Rows left out: no readable period, currency or BilledCost (quarantined by the main
-    /// read), or a `ContractApplied` that is not the spec's JSON.
+    /// Rows left out of the invoice sums: no readable period, currency or `BilledCost`.
     pub rows_left_out: u64,
+    /// Rows whose `ContractApplied` is not the spec's JSON.
     pub unreadable_contract_applied: u64,
 }
 
+/// `ContractApplied` of one commitment in one month, by what the row is: usage the commitment
+/// covered (used), its unused portion (`CommitmentDiscountStatus = Unused`) or its purchase.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Applied {
     pub cost: Money,
     pub quantity: Money,
     pub unit: Option<String>,
     pub rows: u64,
+    pub unused_cost: Money,
+    pub unused_quantity: Money,
+    pub purchase_cost: Money,
+    /// A sum left decimal(38,18).
+    pub overflow: bool,
 }
 
 /// The elements of one `ContractApplied` value: (commitment id, applied cost, applied
@@ -482,11 +512,36 @@ pub fn contract_applied(text: &str) -> Option<Elements> {
     Some(out)
 }
 
+/// The FOCUS column of a cost basis.
+fn basis_column(cols: &Columns, basis: crate::config::CostBasis) -> Option<String> {
+    use crate::config::CostBasis;
+    cols.find(match basis {
+        CostBasis::Effective => &["EffectiveCost", "AmortizedCost"][..],
+        CostBasis::Billed => &["BilledCost"],
+        CostBasis::List => &["ListCost"],
+        CostBasis::Contracted => &["ContractedCost"],
+    })
+}
+
+/// Adds `b` to `a`, or marks `overflow` (and leaves `a`) when the sum leaves decimal(38,18).
+fn add(a: &mut Money, b: Money, overflow: &mut bool) {
+    match a.checked_add(b).filter(|m| m.in_range()) {
+        Some(sum) => *a = sum,
+        None => *overflow = true,
+    }
+}
+
+/// Whether a text equals `want`, ignoring case and surrounding blanks.
+fn is(text: Option<&str>, want: &str) -> bool {
+    text.is_some_and(|t| t.trim().eq_ignore_ascii_case(want))
+}
+
 /// Reads `BilledCost` per invoice and `ContractApplied` from the FOCUS Cost and Usage files
 /// `scans` (one pass each, only the columns needed), for the datasets `companions` holds.
 pub fn cost_and_usage_facts(
     scans: &[&RawScan],
     companions: &Companions,
+    basis: crate::config::CostBasis,
 ) -> Result<CostAndUsageFacts> {
     let mut facts = CostAndUsageFacts::default();
     let (want_invoices, want_applied) = (companions.has_invoices(), companions.has_commitments());
@@ -505,25 +560,35 @@ pub fn cost_and_usage_facts(
         ) else {
             continue;
         };
-        let invoice = find("InvoiceId").filter(|_| want_invoices);
-        let applied = find("ContractApplied").filter(|_| want_applied);
-        facts.has_invoice_ids |= invoice.is_some();
+        let optional = [
+            find("InvoiceId").filter(|_| want_invoices),
+            find("ContractApplied").filter(|_| want_applied),
+            find("ChargeCategory"),
+            find("CommitmentDiscountStatus"),
+            basis_column(&cols, basis).filter(|_| want_invoices),
+        ];
         let mut read = vec![period.clone(), currency.clone(), billed.clone()];
-        read.extend(invoice.iter().cloned());
-        read.extend(applied.iter().cloned());
+        read.extend(optional.iter().flatten().cloned());
+        read.dedup();
         for frame in scan.frames(Some(&read), false, false)? {
             // rows the reader could not read are quarantined by the main read
             let df = frame?.frame;
             let column = |n: &str| -> Result<Vec<Option<String>>> {
                 df.column(n)
                     .map_err(|e| scan.read_error(e))
-                    .and_then(|c| text_values(c).map_err(|e| scan.read_error(e)))
+                    .and_then(|c| json_texts(c).map_err(|e| scan.read_error(e)))
             };
             let periods = column(&period)?;
             let currencies = column(&currency)?;
             let costs = column(&billed)?;
-            let invoices = invoice.as_deref().map(column).transpose()?;
-            let applieds = applied.as_deref().map(column).transpose()?;
+            let [invoices, applieds, categories, statuses, basis_costs] = optional
+                .clone()
+                .map(|c| c.as_deref().map(column).transpose());
+            let (invoices, applieds, categories, statuses, basis_costs) =
+                (invoices?, applieds?, categories?, statuses?, basis_costs?);
+            let at = |v: &Option<Vec<Option<String>>>, i: usize| -> Option<String> {
+                v.as_ref().and_then(|v| v[i].clone())
+            };
             for i in 0..df.height() {
                 let p = periods[i].as_deref().and_then(|p| values.period(p));
                 let c = currencies[i].as_deref().and_then(|c| values.currency(c));
@@ -534,47 +599,69 @@ pub fn cost_and_usage_facts(
                     facts.rows_left_out += 1;
                     continue;
                 };
+                let category = at(&categories, i);
                 if want_invoices {
-                    let id = invoices
-                        .as_ref()
-                        .and_then(|v| v[i].as_deref())
-                        .map(str::trim)
-                        .unwrap_or("")
-                        .to_string();
-                    let entry = facts
-                        .billed_by_invoice
-                        .entry((id, p.clone(), c.clone()))
-                        .or_default();
-                    entry.0 = checked(entry.0, cost, "BilledCost per invoice")?;
-                    entry.1 += 1;
+                    let sums = match &invoices {
+                        Some(ids) => {
+                            let id = ids[i].as_deref().map(str::trim).unwrap_or("").to_string();
+                            facts
+                                .billed_by_invoice
+                                .entry((id, p.clone(), c.clone()))
+                                .or_default()
+                        }
+                        None => facts
+                            .without_invoice_column
+                            .entry((p.clone(), c.clone()))
+                            .or_default(),
+                    };
+                    if is(category.as_deref(), "tax") {
+                        add(&mut sums.tax, cost, &mut sums.overflow);
+                        sums.tax_rows += 1;
+                    } else {
+                        add(&mut sums.billed, cost, &mut sums.overflow);
+                        sums.rows += 1;
+                    }
+                    let readable = at(&basis_costs, i)
+                        .and_then(|t| Money::parse(t.trim()).ok())
+                        .is_some_and(|m| m.in_range());
+                    if basis_costs.is_some() && !readable {
+                        add(&mut sums.quarantined_billed, cost, &mut sums.overflow);
+                        sums.quarantined_rows += 1;
+                    }
                 }
-                let Some(text) = applieds
-                    .as_ref()
-                    .and_then(|v| v[i].as_deref())
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
+                let Some(text) = at(&applieds, i)
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty() && t != "null")
                 else {
                     continue;
                 };
                 let elements = parsed
-                    .entry(text.to_string())
-                    .or_insert_with(|| contract_applied(text));
+                    .entry(text.clone())
+                    .or_insert_with(|| contract_applied(&text));
                 let Some(elements) = elements else {
                     facts.unreadable_contract_applied += 1;
                     continue;
                 };
+                let purchase = is(category.as_deref(), "purchase");
+                let unused = is(at(&statuses, i).as_deref(), "unused");
                 for (id, cost, quantity, unit) in elements.iter() {
                     let a = facts.applied.entry((id.clone(), p.clone())).or_default();
-                    if let Some(cost) = cost {
-                        a.cost = checked(a.cost, *cost, "ContractCommitmentAppliedCost")?;
+                    let (cost, quantity) = (cost.unwrap_or_default(), quantity.unwrap_or_default());
+                    let mut overflow = a.overflow;
+                    if purchase {
+                        add(&mut a.purchase_cost, cost, &mut overflow);
+                    } else if unused {
+                        add(&mut a.unused_cost, cost, &mut overflow);
+                        add(&mut a.unused_quantity, quantity, &mut overflow);
+                    } else {
+                        add(&mut a.cost, cost, &mut overflow);
+                        add(&mut a.quantity, quantity, &mut overflow);
+                        a.rows += 1;
                     }
-                    if let Some(q) = quantity {
-                        a.quantity = checked(a.quantity, *q, "ContractCommitmentAppliedQuantity")?;
-                    }
+                    a.overflow = overflow;
                     if a.unit.is_none() {
                         a.unit.clone_from(unit);
                     }
-                    a.rows += 1;
                 }
             }
         }
@@ -582,11 +669,24 @@ pub fn cost_and_usage_facts(
     Ok(facts)
 }
 
-fn checked(a: Money, b: Money, what: &str) -> Result<Money> {
-    a.checked_add(b).ok_or_else(|| Error::Overflow {
-        what: format!("the sum of {what}"),
-        detail: format!("{a} + {b}"),
-    })
+/// A column's values as text; a struct or list (a `ContractApplied` written as a Parquet
+/// struct) as JSON text.
+fn json_texts(c: &polars::prelude::Column) -> polars::prelude::PolarsResult<Vec<Option<String>>> {
+    use polars::prelude::DataType;
+    match c.dtype() {
+        DataType::Struct(_) | DataType::List(_) => {
+            let s = c.as_materialized_series();
+            Ok((0..s.len())
+                .map(|i| {
+                    s.get(i)
+                        .ok()
+                        .filter(|v| !v.is_null())
+                        .map(|v| super::any_value_json(&v).to_string())
+                })
+                .collect())
+        }
+        _ => text_values(c),
+    }
 }
 
 #[cfg(test)]
@@ -632,6 +732,38 @@ mod tests {
             ]),
             None
         );
+        // FOCUS 1.4 Cost and Usage has InvoiceDetailId too: EffectiveCost says it is spend
+        assert_eq!(
+            of(&[
+                "InvoiceDetailId",
+                "InvoiceId",
+                "BilledCost",
+                "EffectiveCost"
+            ]),
+            None
+        );
+    }
+
+    #[test]
+    fn contract_applied_written_as_a_parquet_struct_reads_like_its_json() {
+        let id = Series::new("ContractCommitmentId".into(), ["CC-1"]);
+        let cost = Series::new("ContractCommitmentAppliedCost".into(), [60.5f64]);
+        let element = StructChunked::from_series("e".into(), 1, [id, cost].iter())
+            .unwrap()
+            .into_series();
+        let elements = element
+            .implode()
+            .unwrap()
+            .into_series()
+            .with_name("Elements".into());
+        let applied = StructChunked::from_series("ContractApplied".into(), 1, [elements].iter())
+            .unwrap()
+            .into_series()
+            .into_column();
+        let texts = json_texts(&applied).unwrap();
+        let e = contract_applied(texts[0].as_deref().unwrap()).unwrap();
+        assert_eq!(e[0].0, "CC-1");
+        assert_eq!(e[0].1, Some(Money::parse("60.5").unwrap()));
     }
 
     #[test]

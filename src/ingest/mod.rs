@@ -32,6 +32,7 @@ pub use billing::{file_totals, read_billing, BillingRead, FileRead, FileTotals, 
 pub use files::{hash_content, hash_file, inspect, resolve_paths, sniff, Hashes};
 pub use focus_datasets::{Companions, CostAndUsageFacts, Dataset};
 pub use groups::{aggregate, cost_column, SourceGroup};
+pub(crate) use normalise::any_value_json;
 pub use normalise::*;
 pub use quarantine::{
     is_counted, quarantine_reason, quarantine_rows, QuarantineReason, QuarantinedRow,

@@ -213,6 +213,36 @@ fn any_value_to_json(v: &AnyValue, strip: Option<&str>) -> Option<String> {
     (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
 }
 
+/// Any value as JSON: structs as objects, lists as arrays, text as strings, numbers and
+/// decimals as the strings of their text (so an amount keeps its digits), null as null.
+pub(crate) fn any_value_json(v: &AnyValue) -> serde_json::Value {
+    use serde_json::Value;
+    let object = |pairs: Vec<(String, Value)>| Value::Object(pairs.into_iter().collect());
+    match v {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(*b),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::List(items) => Value::Array(items.iter().map(|x| any_value_json(&x)).collect()),
+        AnyValue::Struct(_, _, fields) => object(
+            fields
+                .iter()
+                .zip(v._iter_struct_av())
+                .map(|(f, x)| (f.name().to_string(), any_value_json(&x)))
+                .collect(),
+        ),
+        AnyValue::StructOwned(payload) => object(
+            payload
+                .0
+                .iter()
+                .zip(payload.1.iter())
+                .map(|(x, f)| (f.name().to_string(), any_value_json(x)))
+                .collect(),
+        ),
+        other => Value::String(other.to_string()),
+    }
+}
+
 /// The (field name, value as text) pairs of a struct value.
 pub(crate) fn struct_fields(v: &AnyValue) -> Vec<(String, Option<String>)> {
     let mut out = Vec::new();

@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::ingest::focus_datasets::{Commitment, PeriodState};
+use crate::ingest::focus_datasets::{Commitment, InvoiceSums, PeriodState};
 use crate::ingest::{Companions, CostAndUsageFacts};
 use crate::money::Money;
 
@@ -16,27 +16,58 @@ use crate::money::Money;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum InvoiceResult {
-    /// Cost and Usage adds up to the invoice, to the last decimal.
+    /// Cost and Usage adds up to the invoice's charges other than tax, to the last decimal.
     Match,
-    /// It does not (`difference` says by how much).
+    /// It differs by no more than the spec's rounding variance tolerance
+    /// (`MAX(100 x subunit, SQRT(rows) x 0.5 x subunit)`): invoices are rounded to the
+    /// currency's subunit, cost rows are not.
+    WithinTolerance,
+    /// It differs by more (`difference` says by how much), or names a voided invoice.
     Mismatch,
+    /// The invoice is still `Open`: the spec lets it differ (the difference is shown).
+    Open,
     /// It could not be compared (`reason` says why).
     NotChecked,
 }
 
-/// One invoice (per billing period and currency) reconciled.
+impl InvoiceResult {
+    pub fn name(self) -> &'static str {
+        match self {
+            InvoiceResult::Match => "match",
+            InvoiceResult::WithinTolerance => "within_tolerance",
+            InvoiceResult::Mismatch => "mismatch",
+            InvoiceResult::Open => "open",
+            InvoiceResult::NotChecked => "not_checked",
+        }
+    }
+}
+
+/// One invoice (per billing period and currency) reconciled: its charges other than tax are
+/// compared (the spec's rule); tax is shown beside them, since many Cost and Usage exports
+/// carry none.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct InvoiceCheck {
     pub invoice_id: String,
     pub billing_period: String,
     pub currency: String,
-    /// Σ `BilledCost` of the invoice's lines in Invoice Detail (voided invoices left out).
+    /// `InvoiceIssueStatus` of its lines (`Issued`, `Open`, `Voided`), when given.
+    pub invoice_status: Option<String>,
+    /// Σ `BilledCost` of the invoice's lines other than tax in Invoice Detail (voided lines
+    /// left out).
     pub invoiced: Money,
-    /// Σ `BilledCost` of the Cost and Usage rows with this `InvoiceId`.
+    /// Σ `BilledCost` of the Cost and Usage rows other than tax with this `InvoiceId`.
     pub cost_and_usage: Money,
     pub cost_and_usage_rows: u64,
     /// `cost_and_usage - invoiced`.
     pub difference: Money,
+    /// The spec's rounding variance tolerance for this invoice.
+    pub tolerance: Option<Money>,
+    pub invoiced_tax: Money,
+    pub cost_and_usage_tax: Money,
+    /// Rows of the invoice the run quarantined (their cost basis is unreadable): in
+    /// `cost_and_usage`, not in the published tables.
+    pub quarantined_rows: u64,
+    pub quarantined_billed: Money,
     pub result: InvoiceResult,
     pub reason: Option<String>,
 }
@@ -95,10 +126,16 @@ pub struct CommitmentUse {
     /// commitment period inside the month (by the second), rounded at 18 decimals.
     pub month_cost: Option<Money>,
     pub month_quantity: Option<Money>,
-    /// Σ of `ContractApplied` elements naming the commitment, on the month's rows.
+    /// Σ of `ContractApplied` elements naming the commitment on the month's usage rows: what
+    /// was used of it (its unused-portion and purchase rows are apart).
     pub applied_cost: Money,
     pub applied_quantity: Money,
     pub applied_rows: u64,
+    /// `ContractApplied` on the commitment's unused-portion rows
+    /// (`CommitmentDiscountStatus = Unused`) and on its purchase rows.
+    pub unused_cost: Money,
+    pub unused_quantity: Money,
+    pub purchase_cost: Money,
     /// Applied over the month's share, x 100: cost for a `Spend` commitment, quantity for a
     /// `Usage` one (truncated at 18 decimals); null when there is no share to compare with.
     pub used_pct: Option<Money>,
@@ -114,33 +151,41 @@ pub struct DatasetFacts {
     pub commitments: Vec<CommitmentUse>,
     /// Cost and Usage rows whose `ContractApplied` is not the spec's JSON.
     pub unreadable_contract_applied: u64,
+    /// Cost and Usage rows left out of the invoice sums (no readable period, currency or
+    /// `BilledCost`).
+    pub invoice_rows_left_out: u64,
 }
 
-impl DatasetFacts {
-    pub fn mismatched(&self) -> impl Iterator<Item = &InvoiceCheck> {
-        self.invoices
-            .iter()
-            .filter(|i| i.result != InvoiceResult::Match)
-    }
-}
-
-/// One invoice that did not reconcile, in a sentence.
+/// One invoice that did not match exactly, in a sentence.
 pub fn finding(i: &InvoiceCheck) -> String {
     let id = match i.invoice_id.is_empty() {
         true => "(no InvoiceId)".to_string(),
         false => format!("`{}`", i.invoice_id),
     };
+    let amounts = format!(
+        "invoiced {}, Cost and Usage {} (difference {}",
+        i.invoiced, i.cost_and_usage, i.difference
+    );
+    let tolerance = i
+        .tolerance
+        .map(|t| format!(", tolerance {t}"))
+        .unwrap_or_default();
+    let reason = i
+        .reason
+        .as_deref()
+        .map(|r| format!(": {r}"))
+        .unwrap_or_default();
+    let head = format!("invoice {id} {} {}", i.billing_period, i.currency);
     match i.result {
-        InvoiceResult::Mismatch => format!(
-            "invoice {id} {} {}: invoiced {}, Cost and Usage {} (difference {})",
-            i.billing_period, i.currency, i.invoiced, i.cost_and_usage, i.difference
-        ),
-        _ => format!(
-            "invoice {id} {} {} not checked: {}",
-            i.billing_period,
-            i.currency,
-            i.reason.as_deref().unwrap_or("?")
-        ),
+        InvoiceResult::Match => format!("{head} matches"),
+        InvoiceResult::WithinTolerance => {
+            format!("{head} within the rounding tolerance: {amounts}{tolerance})")
+        }
+        InvoiceResult::Mismatch => {
+            format!("{head} does not reconcile: {amounts}{tolerance}){reason}")
+        }
+        InvoiceResult::Open => format!("{head} is still Open, so it may differ: {amounts})"),
+        InvoiceResult::NotChecked => format!("{head} not checked{reason}"),
     }
 }
 
@@ -158,7 +203,22 @@ pub fn assess(
         statuses: statuses(companions, periods),
         commitments: commitments(&companions.commitments, cu, periods),
         unreadable_contract_applied: cu.unreadable_contract_applied,
+        invoice_rows_left_out: match companions.has_invoices() {
+            true => cu.rows_left_out,
+            false => 0,
+        },
     }
+}
+
+/// What Invoice Detail says of one invoice.
+#[derive(Default)]
+struct Invoiced {
+    billed: Money,
+    tax: Money,
+    statuses: BTreeSet<String>,
+    /// Every line is voided.
+    voided: bool,
+    overflow: bool,
 }
 
 fn invoices(
@@ -167,72 +227,159 @@ fn invoices(
     periods: &BTreeSet<String>,
 ) -> Vec<InvoiceCheck> {
     type Key = (String, String, String);
-    let voided = |s: &Option<String>| {
-        s.as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("voided"))
-    };
-    let mut invoiced: BTreeMap<Key, Money> = BTreeMap::new();
+    let mut invoiced: BTreeMap<Key, Invoiced> = BTreeMap::new();
     // months Invoice Detail speaks of (voided lines included: the month was invoiced)
     let mut detailed: BTreeSet<&str> = BTreeSet::new();
-    for l in &companions.invoice_lines {
-        if !periods.contains(&l.period) {
-            continue;
-        }
+    for l in companions
+        .invoice_lines
+        .iter()
+        .filter(|l| periods.contains(&l.period))
+    {
         detailed.insert(&l.period);
-        if voided(&l.status) {
+        let key = (l.period.clone(), l.currency.clone(), l.invoice_id.clone());
+        let fresh = !invoiced.contains_key(&key);
+        let inv = invoiced.entry(key).or_default();
+        let status = l.status.as_deref().map(str::trim).unwrap_or("");
+        let voided = status.eq_ignore_ascii_case("voided");
+        inv.voided = (fresh || inv.voided) && voided;
+        if !status.is_empty() {
+            inv.statuses.insert(status.to_string());
+        }
+        if voided {
             continue;
         }
-        let key = (l.period.clone(), l.currency.clone(), l.invoice_id.clone());
-        let sum = invoiced.entry(key).or_default();
-        // an invoice's lines cannot overflow 38 digits in any real bill; saturate to a
-        // mismatch rather than wrap if one does
-        *sum = sum.checked_add(l.billed).unwrap_or(Money(i128::MAX));
+        let tax = l
+            .charge_category
+            .as_deref()
+            .is_some_and(|c| c.trim().eq_ignore_ascii_case("tax"));
+        let sum = if tax { &mut inv.tax } else { &mut inv.billed };
+        match sum.checked_add(l.billed).filter(|m| m.in_range()) {
+            Some(m) => *sum = m,
+            None => inv.overflow = true,
+        }
     }
-    let mut billed: BTreeMap<Key, (Money, u64)> = BTreeMap::new();
+    let mut billed: BTreeMap<Key, &InvoiceSums> = BTreeMap::new();
     for ((id, period, currency), v) in &cu.billed_by_invoice {
         if periods.contains(period) {
-            billed.insert((period.clone(), currency.clone(), id.clone()), *v);
+            billed.insert((period.clone(), currency.clone(), id.clone()), v);
         }
     }
+    let none = InvoiceSums::default();
     let keys: BTreeSet<&Key> = invoiced.keys().chain(billed.keys()).collect();
-    keys.into_iter()
+    let mut out: Vec<InvoiceCheck> = keys
+        .into_iter()
         .map(|key| {
             let (period, currency, id) = key;
-            let inv = invoiced.get(key).copied().unwrap_or_default();
-            let (cost, rows) = billed.get(key).copied().unwrap_or_default();
-            let reason = if !cu.has_invoice_ids {
-                Some("Cost and Usage has no InvoiceId column".to_string())
-            } else if id.is_empty() {
-                Some("Cost and Usage rows without an InvoiceId (not invoiced yet)".to_string())
+            let inv = invoiced.get(key);
+            let sums = billed.get(key).copied().unwrap_or(&none);
+            let open =
+                inv.is_some_and(|i| i.statuses.iter().any(|s| s.eq_ignore_ascii_case("open")));
+            let zero = Money::default();
+            let invoiced_billed = inv.map_or(zero, |i| i.billed);
+            let difference = sums
+                .billed
+                .checked_sub(invoiced_billed)
+                .filter(|m| m.in_range());
+            let tolerance = tolerance(currency, sums.rows);
+            let (result, reason) = if id.is_empty() {
+                (
+                    InvoiceResult::NotChecked,
+                    Some("Cost and Usage rows without an InvoiceId (not invoiced yet)".to_string()),
+                )
             } else if !detailed.contains(period.as_str()) {
-                Some("Invoice Detail has no lines for this billing period".to_string())
-            } else if !invoiced.contains_key(key) {
-                Some("Invoice Detail does not list this invoice".to_string())
-            } else if !billed.contains_key(key) {
-                Some("no Cost and Usage row names this invoice".to_string())
+                (
+                    InvoiceResult::NotChecked,
+                    Some("Invoice Detail has no lines for this billing period".to_string()),
+                )
+            } else if sums.overflow || inv.is_some_and(|i| i.overflow) || difference.is_none() {
+                (
+                    InvoiceResult::NotChecked,
+                    Some("a sum leaves decimal(38,18)".to_string()),
+                )
+            } else if inv.is_some_and(|i| i.voided) {
+                (
+                    InvoiceResult::Mismatch,
+                    Some("Invoice Detail lists this invoice as Voided".to_string()),
+                )
+            } else if open {
+                (InvoiceResult::Open, None)
             } else {
-                None
-            };
-            let comparable =
-                cu.has_invoice_ids && !id.is_empty() && detailed.contains(period.as_str());
-            let result = match (comparable, cost == inv) {
-                (false, _) => InvoiceResult::NotChecked,
-                (true, true) => InvoiceResult::Match,
-                (true, false) => InvoiceResult::Mismatch,
+                let d = difference.unwrap_or_default();
+                let reason = match (inv.is_some(), sums.rows + sums.tax_rows > 0) {
+                    (false, _) => Some("Invoice Detail does not list this invoice".to_string()),
+                    (_, false) => Some("no Cost and Usage row names this invoice".to_string()),
+                    _ => None,
+                };
+                let within = tolerance.is_some_and(|t| d.0.unsigned_abs() <= t.0.unsigned_abs());
+                match (d.is_zero(), within && reason.is_none()) {
+                    (true, _) => (InvoiceResult::Match, None),
+                    (false, true) => (InvoiceResult::WithinTolerance, None),
+                    (false, false) => (InvoiceResult::Mismatch, reason),
+                }
             };
             InvoiceCheck {
                 invoice_id: id.clone(),
                 billing_period: period.clone(),
                 currency: currency.clone(),
-                invoiced: inv,
-                cost_and_usage: cost,
-                cost_and_usage_rows: rows,
-                difference: cost.checked_sub(inv).unwrap_or(Money(i128::MAX)),
+                invoice_status: inv.and_then(|i| {
+                    (!i.statuses.is_empty())
+                        .then(|| i.statuses.iter().cloned().collect::<Vec<_>>().join(", "))
+                }),
+                invoiced: invoiced_billed,
+                cost_and_usage: sums.billed,
+                cost_and_usage_rows: sums.rows,
+                difference: difference.unwrap_or_default(),
+                tolerance,
+                invoiced_tax: inv.map_or(zero, |i| i.tax),
+                cost_and_usage_tax: sums.tax,
+                quarantined_rows: sums.quarantined_rows,
+                quarantined_billed: sums.quarantined_billed,
                 result,
                 reason,
             }
         })
-        .collect()
+        .collect();
+    // files without an InvoiceId column cannot be compared at all
+    for ((period, currency), sums) in &cu.without_invoice_column {
+        if !periods.contains(period) {
+            continue;
+        }
+        out.push(InvoiceCheck {
+            invoice_id: String::new(),
+            billing_period: period.clone(),
+            currency: currency.clone(),
+            invoice_status: None,
+            invoiced: Money::default(),
+            cost_and_usage: sums.billed,
+            cost_and_usage_rows: sums.rows,
+            difference: Money::default(),
+            tolerance: None,
+            invoiced_tax: Money::default(),
+            cost_and_usage_tax: sums.tax,
+            quarantined_rows: sums.quarantined_rows,
+            quarantined_billed: sums.quarantined_billed,
+            result: InvoiceResult::NotChecked,
+            reason: Some("Cost and Usage file(s) without an InvoiceId column".to_string()),
+        });
+    }
+    out
+}
+
+/// The spec's rounding variance tolerance of an invoice in `currency` over `rows` cost rows:
+/// `MAX(100 x subunit, SQRT(rows) x 0.5 x subunit)` (FOCUS 1.4, Rounding Variance Tolerance),
+/// rounded to 6 decimals.
+fn tolerance(currency: &str, rows: u64) -> Option<Money> {
+    // ISO 4217 minor units; 2 for every currency not listed
+    let places: i32 = match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        "CLF" | "UYW" => 4,
+        _ => 2,
+    };
+    let subunit = 10f64.powi(-places);
+    let factor = (0.5 * (rows as f64).sqrt()).max(100.0);
+    Money::parse(&format!("{:.6}", factor * subunit)).ok()
 }
 
 fn statuses(
@@ -298,9 +445,10 @@ fn commitments(
                 .category
                 .as_deref()
                 .is_some_and(|k| k.eq_ignore_ascii_case("usage"));
-            let used_pct = match usage {
-                true => month_quantity.and_then(|q| pct(applied.quantity, q)),
-                false => month_cost.and_then(|m| pct(applied.cost, m)),
+            let used_pct = match (usage, applied.overflow) {
+                (_, true) => None,
+                (true, false) => month_quantity.and_then(|q| pct(applied.quantity, q)),
+                (false, false) => month_cost.and_then(|m| pct(applied.cost, m)),
             };
             out.push(CommitmentUse {
                 billing_period: period.clone(),
@@ -320,6 +468,9 @@ fn commitments(
                 applied_cost: applied.cost,
                 applied_quantity: applied.quantity,
                 applied_rows: applied.rows,
+                unused_cost: applied.unused_cost,
+                unused_quantity: applied.unused_quantity,
+                purchase_cost: applied.purchase_cost,
                 used_pct,
                 in_contract_commitment: true,
             });
@@ -348,6 +499,9 @@ fn commitments(
             applied_cost: a.cost,
             applied_quantity: a.quantity,
             applied_rows: a.rows,
+            unused_cost: a.unused_cost,
+            unused_quantity: a.unused_quantity,
+            purchase_cost: a.purchase_cost,
             used_pct: None,
             in_contract_commitment: false,
         });
@@ -380,6 +534,7 @@ mod tests {
             currency: "USD".into(),
             billed: m(billed),
             status: status.map(str::to_string),
+            charge_category: None,
         }
     }
 
@@ -411,40 +566,82 @@ mod tests {
             line("INV-3", "2026-10", "7", Some("Voided")),
             line("INV-9", "2026-09", "1", None),
         ]);
-        let mut cu = CostAndUsageFacts {
-            has_invoice_ids: true,
+        let mut cu = CostAndUsageFacts::default();
+        let key = |id: &str| (id.to_string(), "2026-10".to_string(), "USD".to_string());
+        let sums = |billed: &str, rows| InvoiceSums {
+            billed: m(billed),
+            rows,
             ..Default::default()
         };
-        let key = |id: &str| (id.to_string(), "2026-10".to_string(), "USD".to_string());
         cu.billed_by_invoice
-            .insert(key("INV-1"), (m("100.100000000000000001"), 3));
-        cu.billed_by_invoice.insert(key("INV-2"), (m("49.99"), 2));
-        cu.billed_by_invoice.insert(key(""), (m("5"), 1));
+            .insert(key("INV-1"), sums("100.100000000000000001", 3));
+        cu.billed_by_invoice.insert(key("INV-2"), sums("48.99", 2));
+        cu.billed_by_invoice.insert(key("INV-3"), sums("7", 1));
+        cu.billed_by_invoice.insert(key(""), sums("5", 1));
         let f = assess(&companions, &cu, &periods(&["2026-10"]));
         let by_id = |id: &str| f.invoices.iter().find(|i| i.invoice_id == id).unwrap();
         assert_eq!(by_id("INV-1").result, InvoiceResult::Match);
+        // 1.01 off: beyond the tolerance of 100 cents
         assert_eq!(by_id("INV-2").result, InvoiceResult::Mismatch);
-        assert_eq!(by_id("INV-2").difference, m("-0.01"));
+        assert_eq!(by_id("INV-2").difference, m("-1.01"));
+        assert_eq!(by_id("INV-2").tolerance, Some(m("1")));
         assert_eq!(by_id("").result, InvoiceResult::NotChecked);
-        // a voided invoice is not expected; September is not a month of the run
-        assert!(f.invoices.iter().all(|i| i.invoice_id != "INV-3"));
+        // Cost and Usage still names a voided invoice; September is not a month of the run
+        assert_eq!(by_id("INV-3").result, InvoiceResult::Mismatch);
         assert!(f.invoices.iter().all(|i| i.invoice_id != "INV-9"));
-        assert_eq!(f.mismatched().count(), 2);
     }
 
     #[test]
     fn an_invoice_without_cost_and_usage_rows_is_a_mismatch_and_without_ids_not_checked() {
         let companions = with_invoices(vec![line("INV-1", "2026-10", "10", None)]);
-        let mut cu = CostAndUsageFacts {
-            has_invoice_ids: true,
-            ..Default::default()
-        };
+        let mut cu = CostAndUsageFacts::default();
         let f = assess(&companions, &cu, &periods(&["2026-10"]));
         assert_eq!(f.invoices[0].result, InvoiceResult::Mismatch);
         assert_eq!(f.invoices[0].difference, m("-10"));
-        cu.has_invoice_ids = false;
+        cu.without_invoice_column.insert(
+            ("2026-10".into(), "USD".into()),
+            InvoiceSums {
+                billed: m("10"),
+                rows: 1,
+                ..Default::default()
+            },
+        );
         let f = assess(&companions, &cu, &periods(&["2026-10"]));
-        assert_eq!(f.invoices[0].result, InvoiceResult::NotChecked);
+        assert_eq!(f.invoices[1].result, InvoiceResult::NotChecked);
+    }
+
+    #[test]
+    fn rounding_within_the_spec_tolerance_tax_apart_and_open_invoices_are_not_mismatches() {
+        let mut tax = line("INV-1", "2026-10", "8", None);
+        tax.charge_category = Some("Tax".into());
+        let companions = with_invoices(vec![
+            line("INV-1", "2026-10", "2.00", Some("Issued")),
+            tax,
+            line("INV-2", "2026-10", "100", Some("Open")),
+            line("JP-1", "2026-10", "100", None),
+        ]);
+        let mut cu = CostAndUsageFacts::default();
+        let key = |id: &str| (id.to_string(), "2026-10".to_string(), "USD".to_string());
+        let sums = |billed: &str, rows| InvoiceSums {
+            billed: m(billed),
+            rows,
+            ..Default::default()
+        };
+        // 2.004 against 2.00, no tax rows in Cost and Usage
+        cu.billed_by_invoice.insert(key("INV-1"), sums("2.004", 3));
+        cu.billed_by_invoice.insert(key("INV-2"), sums("90", 3));
+        cu.billed_by_invoice.insert(key("JP-1"), sums("101.5", 3));
+        let f = assess(&companions, &cu, &periods(&["2026-10"]));
+        let by_id = |id: &str| f.invoices.iter().find(|i| i.invoice_id == id).unwrap();
+        assert_eq!(by_id("INV-1").result, InvoiceResult::WithinTolerance);
+        assert_eq!(by_id("INV-1").invoiced_tax, m("8"));
+        assert_eq!(by_id("INV-2").result, InvoiceResult::Open);
+        // tolerance is 100 subunits: 1.00 USD; 1.5 off is a mismatch
+        assert_eq!(by_id("JP-1").result, InvoiceResult::Mismatch);
+        assert_eq!(tolerance("JPY", 4), Some(m("100")));
+        assert_eq!(tolerance("KWD", 4), Some(m("0.1")));
+        // beyond 40,000 rows the square root wins: 0.5 x 200 x 0.01 = 1 at 160,000
+        assert_eq!(tolerance("USD", 250_000), Some(m("2.5")));
     }
 
     #[test]
@@ -489,9 +686,10 @@ mod tests {
             ("CC-1".into(), "2026-10".into()),
             crate::ingest::focus_datasets::Applied {
                 cost: m("155"),
-                quantity: Money::default(),
-                unit: None,
                 rows: 4,
+                purchase_cost: m("500"),
+                unused_cost: m("1"),
+                ..Default::default()
             },
         );
         cu.applied.insert(
@@ -505,7 +703,9 @@ mod tests {
         assert_eq!(out.len(), 2);
         // 31 of 365 days of 3650 = 310; 155 applied = 50 %
         assert_eq!(out[0].month_cost, Some(m("310")));
+        // the purchase and unused-portion rows are not use
         assert_eq!(out[0].used_pct, Some(m("50")));
+        assert_eq!(out[0].purchase_cost, m("500"));
         assert!(!out[1].in_contract_commitment);
         assert_eq!(out[1].commitment_id, "CC-X");
     }

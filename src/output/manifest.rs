@@ -105,6 +105,10 @@ pub struct RunDetail {
     /// use is not counted.
     #[serde(skip_serializing_if = "is_zero")]
     pub unreadable_contract_applied: u64,
+    /// Cost and Usage rows left out of the invoice sums: no readable period, currency or
+    /// `BilledCost` (the main read quarantines them too, or counts them on another basis).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub invoice_rows_left_out: u64,
     /// Partitions of a republished month that this run removed because it does not write
     /// their table (`training_amortization` when amortisation is off, `hidden_costs`, which
     /// `mlcost hidden` derives from the replaced unit costs), as `<table>/billing_period=P`.
@@ -298,9 +302,14 @@ pub fn history_after(
             .map_or_else(|| "0".to_string(), |t| t.cost_read.clone())
     };
     let mut new = Vec::new();
-    let status_changed = status.is_some() && status != before.billing_status;
-    let final_restatement =
-        status == Some(crate::ledger::datasets::BillingStatus::Final) && status_changed;
+    let status_changed = status != before.billing_status;
+    // the last status the month was published with (a run without a Billing Period dataset
+    // leaves it unknown, not changed): closing it again after that is not a new final
+    let last_known = before
+        .billing_status
+        .or_else(|| before.history.iter().rev().find_map(|h| h.status_after));
+    let final_restatement = status == Some(crate::ledger::datasets::BillingStatus::Final)
+        && last_known != Some(crate::ledger::datasets::BillingStatus::Final);
     for c in currencies {
         let (cost_before, cost_after) = (cost(&before.totals, c), cost(totals, c));
         if cost_before != cost_after || inputs_before != inputs_after || status_changed {

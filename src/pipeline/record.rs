@@ -71,6 +71,7 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
         invoices: f.datasets.invoices.clone(),
         commitments: f.datasets.commitments.clone(),
         unreadable_contract_applied: f.datasets.unreadable_contract_applied,
+        invoice_rows_left_out: f.datasets.invoice_rows_left_out,
         removed: Vec::new(),
     }
 }
@@ -241,7 +242,7 @@ pub(super) fn refusal(
     let unreconciled: Vec<String> = detail
         .invoices
         .iter()
-        .filter(|i| i.result != ledger::datasets::InvoiceResult::Match)
+        .filter(|i| i.result == ledger::datasets::InvoiceResult::Mismatch)
         .map(ledger::datasets::finding)
         .collect();
     if job.strict && !unreconciled.is_empty() {
@@ -251,7 +252,7 @@ pub(super) fn refusal(
                 unreconciled.len(),
                 unreconciled.join("; ")
             ),
-            hint: Some("each invoice's totals are in manifest.json under `invoices`; check that the Cost and Usage export is the complete, current version of the month".into()),
+            hint: Some("each invoice's totals are in manifest.json under `invoices` (differences within the spec's rounding tolerance, open invoices and months not invoiced yet do not stop --strict); check that the Cost and Usage export is the complete, current version of the month".into()),
         });
     }
     if job.strict && (rows.quarantined > 0 || unusable_side_rows) {

@@ -229,14 +229,25 @@ pub fn attribute_summary(s: &RunSummary) -> String {
 fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
     use crate::ledger::datasets::InvoiceResult;
     if !d.invoices.is_empty() {
-        let matched = d
-            .invoices
-            .iter()
-            .filter(|i| i.result == InvoiceResult::Match)
-            .count();
+        let count = |r: InvoiceResult| d.invoices.iter().filter(|i| i.result == r).count();
+        let others: Vec<String> = [
+            InvoiceResult::WithinTolerance,
+            InvoiceResult::Mismatch,
+            InvoiceResult::Open,
+            InvoiceResult::NotChecked,
+        ]
+        .into_iter()
+        .filter(|r| count(*r) > 0)
+        .map(|r| format!("{} {}", count(r), r.name().replace('_', " ")))
+        .collect();
+        let others = match others.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", others.join(", ")),
+        };
         let _ = writeln!(
             o,
-            "  invoices: {matched} of {} reconcile exactly with FOCUS Invoice Detail",
+            "  invoices: {} of {} match FOCUS Invoice Detail exactly{others}; compared: BilledCost of the export's rows other than tax",
+            count(InvoiceResult::Match),
             d.invoices.len()
         );
         for i in d
@@ -244,10 +255,31 @@ fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
             .iter()
             .filter(|i| i.result != InvoiceResult::Match)
         {
+            let level = match i.result {
+                InvoiceResult::Mismatch => "warning",
+                _ => "note",
+            };
             let _ = writeln!(
                 o,
-                "  warning: {}",
+                "  {level}: {}",
                 crate::escape::terminal(&crate::ledger::datasets::finding(i), 400)
+            );
+        }
+        for i in d.invoices.iter().filter(|i| i.quarantined_rows > 0) {
+            let _ = writeln!(
+                o,
+                "  note: invoice `{}` {}: {} of its row(s), billed {}, are quarantined: in the invoice sum, not in the published tables",
+                crate::escape::terminal(&i.invoice_id, 80),
+                i.billing_period,
+                thousands(i.quarantined_rows),
+                i.quarantined_billed
+            );
+        }
+        if d.invoice_rows_left_out > 0 {
+            let _ = writeln!(
+                o,
+                "  warning: {} Cost and Usage row(s) have no readable BilledCost, period or currency: left out of the invoice sums",
+                thousands(d.invoice_rows_left_out)
             );
         }
     }
@@ -268,10 +300,18 @@ fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
         let used = c
             .used_pct
             .map_or_else(|| "-".to_string(), |p| format!("{}%", p.to_fixed(1)));
-        let listed = match c.in_contract_commitment {
+        let mut listed = match c.in_contract_commitment {
             true => String::new(),
             false => " (not in the Contract Commitment dataset)".into(),
         };
+        for (what, m) in [
+            ("unused portion", c.unused_cost),
+            ("purchase", c.purchase_cost),
+        ] {
+            if !m.is_zero() {
+                listed.push_str(&format!("; {what} {}", m.to_fixed(2)));
+            }
+        }
         let _ = writeln!(
             o,
             "  commitment {} {} ({}): applied {applied}{unit} of the month's {share}{unit} ({used} used){listed}",
@@ -288,9 +328,11 @@ fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
         );
     }
     for r in &d.restatements {
+        let name = |s: Option<crate::ledger::datasets::BillingStatus>| {
+            s.map_or("status unknown (no Billing Period dataset)", |s| s.name())
+        };
         let status = match (r.status_before, r.status_after) {
-            (Some(b), Some(a)) if b != a => format!("; {} -> {}", b.name(), a.name()),
-            (None, Some(a)) => format!("; now {}", a.name()),
+            (b, a) if b != a => format!("; {} -> {}", name(b), name(a)),
             _ => String::new(),
         };
         let _ = writeln!(
@@ -306,6 +348,15 @@ fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
                 ""
             }
         );
+        if r.status_before == Some(crate::ledger::datasets::BillingStatus::Final)
+            && r.status_after == Some(crate::ledger::datasets::BillingStatus::Provisional)
+        {
+            let _ = writeln!(
+                o,
+                "  warning: {} was final and is open again: the provider reopened the billing period",
+                r.billing_period
+            );
+        }
     }
     if !d.commitments.is_empty() {
         for p in &d.periods {

@@ -532,7 +532,7 @@ fn bill_sections(d: &ReportData, latest: &str) -> Vec<Section> {
     if !bill.invoices.is_empty() {
         out.push(Section {
             title: format!("Invoices reconciled, {latest}"),
-            note: Some(format!("{status} Σ BilledCost per invoice in Cost and Usage against FOCUS Invoice Detail, exact.").trim().to_string()),
+            note: Some(format!("{status} Σ BilledCost per invoice of the charges other than tax in Cost and Usage against FOCUS Invoice Detail, exact; a difference within the spec's rounding tolerance (MAX(100 subunits, √rows × 0.5 subunit)) or on an invoice still Open is not a mismatch.").trim().to_string()),
             chart: None,
             table: Table {
                 head: ["invoice", "currency", "invoiced", "cost and usage", "difference", "result"].map(String::from).to_vec(),
@@ -547,8 +547,8 @@ fn bill_sections(d: &ReportData, latest: &str) -> Vec<Section> {
                             i.cost_and_usage.to_string(),
                             i.difference.to_string(),
                             match &i.reason {
-                                Some(r) => format!("{:?}: {r}", i.result).to_lowercase(),
-                                None => format!("{:?}", i.result).to_lowercase(),
+                                Some(r) => format!("{}: {r}", i.result.name()),
+                                None => i.result.name().to_string(),
                             },
                         ]
                     })

@@ -50,7 +50,7 @@ fn unrecognised_file_names_the_closest_format_and_what_it_lacks() {
     insta::assert_snapshot!(err, @r"
     error: `cur.csv` is not readable as AWS CUR: missing column(s) lineItem/LineItemType, bill/BillingPeriodStartDate
 
-    hint: mlcost reads FOCUS 1.0-1.3, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)
+    hint: mlcost reads FOCUS 1.0-1.4, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)
     ");
     env.write("other.csv", "a,b\n1,2\n");
     let (code, err) = error_of(&env, &["validate", "--billing", "other.csv"]);
@@ -172,7 +172,7 @@ fn bad_period_and_forced_format_mismatch() {
     insta::assert_snapshot!(err, @r"
     error: `[FIXTURES]/focus/basic.csv` is not readable as GCP billing export: missing column(s) cost, currency, invoice.month
 
-    hint: mlcost reads FOCUS 1.0-1.3, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)
+    hint: mlcost reads FOCUS 1.0-1.4, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)
     ");
 }
 
