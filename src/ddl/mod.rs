@@ -270,7 +270,7 @@ fn duckdb(t: &Table) -> String {
         .join(",\n");
     let glob = format!("{}/{}=*/*.parquet", t.location, t.partition.name);
     format!(
-        "CREATE OR REPLACE VIEW {} AS\nSELECT\n{columns}\nFROM read_parquet({}, hive_partitioning = true, hive_types = {{{}: {}}});\n",
+        "CREATE OR REPLACE VIEW {} AS\nSELECT\n{columns}\nFROM read_parquet({}, hive_partitioning = true, union_by_name = true, hive_types = {{{}: {}}});\n",
         t.name,
         lit(d, &glob),
         lit(d, t.partition.name),

@@ -212,7 +212,7 @@ pub fn read_billing(
         .map(|p| p.as_path())
         .zip(hashes.iter())
         .collect();
-    let companion_files = companions.files.iter_mut().map(|(f, _, _)| f);
+    let companion_files = companions.files.iter_mut().map(|c| &mut c.file);
     for f in files.iter_mut().map(|f| &mut f.file).chain(companion_files) {
         if let Some(h) = by_path.get(f.path.as_path()) {
             f.sha256 = h.file.clone();
@@ -221,11 +221,13 @@ pub fn read_billing(
     }
     // the same export given twice (a month delivered twice, a copy in another folder, the
     // same CSV once plain and once gzipped): compared on decompressed content
-    for (i, a) in paths.iter().enumerate() {
-        if let Some(j) = hashes[..i]
-            .iter()
-            .position(|h| h.content == hashes[i].content)
-        {
+    // (a dataset that is not spend may repeat: its rows replace the earlier ones)
+    let spend: Vec<bool> = paths
+        .iter()
+        .map(|p| !companions.files.iter().any(|c| &c.file.path == p))
+        .collect();
+    for (i, a) in paths.iter().enumerate().filter(|(i, _)| spend[*i]) {
+        if let Some(j) = (0..i).find(|&j| spend[j] && hashes[j].content == hashes[i].content) {
             return Err(Error::Ingest {
                 path: a.clone(),
                 message: format!(
@@ -242,7 +244,7 @@ pub fn read_billing(
         let given: Vec<String> = companions
             .files
             .iter()
-            .map(|(f, d, _)| format!("`{}` ({})", f.path.display(), d.name()))
+            .map(|c| format!("`{}` ({})", c.file.path.display(), c.dataset.name()))
             .collect();
         return Err(Error::Rejected {
             message: format!(

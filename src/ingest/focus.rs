@@ -19,8 +19,13 @@ pub const REQUIRED: &[&[&str]] = &[
 ];
 
 /// Columns that only exist from a given FOCUS version on (for a best-effort version label).
-const VERSION_MARKERS: [(&str, &str); 3] = [
+const VERSION_MARKERS: [(&str, &str); 8] = [
+    ("InvoiceDetailId", "1.4"),
     ("ServiceProviderName", "1.3"),
+    ("HostProviderName", "1.3"),
+    ("ContractApplied", "1.3"),
+    ("AllocatedMethodId", "1.3"),
+    ("AllocatedTags", "1.3"),
     ("InvoiceId", "1.2"),
     ("CapacityReservationId", "1.1"),
 ];

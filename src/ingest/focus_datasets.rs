@@ -6,6 +6,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use polars::prelude::StringChunked;
+
 use super::columns::Columns;
 use super::{text_values, RawScan, ValueCache, ROW_NUMBER};
 use crate::error::{Error, Result};
@@ -102,6 +104,8 @@ pub struct PeriodStatus {
     pub issuer: Option<String>,
     /// `Open` or `Closed`, as the spec spells them.
     pub status: PeriodState,
+    /// `BillingPeriodLastUpdated`: of two rows for one month and issuer, the later wins.
+    pub updated: Option<chrono::NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +118,8 @@ pub enum PeriodState {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InvoiceLine {
     pub invoice_id: String,
+    /// `InvoiceDetailId`: a line given in two files is one line.
+    pub detail_id: Option<String>,
     pub period: String,
     pub currency: String,
     pub billed: Money,
@@ -123,27 +129,53 @@ pub struct InvoiceLine {
     pub charge_category: Option<String>,
 }
 
-/// What the non-spend datasets of a run hold.
+/// A file of a dataset that is not spend.
+#[derive(Debug, Clone)]
+pub struct CompanionFile {
+    pub file: super::InputFile,
+    pub dataset: Dataset,
+    pub rows: u64,
+    /// What a person should know about it (rows it replaced from an earlier file).
+    pub notes: Vec<String>,
+}
+
+/// What the non-spend datasets of a run hold. Files are read in path order; a commitment, an
+/// invoice line or a month's status given again in a later file (monthly delivery folders
+/// repeat them) replaces the earlier one, so nothing is counted twice.
 #[derive(Debug, Default)]
 pub struct Companions {
-    /// Each companion file with its dataset and rows read.
-    pub files: Vec<(super::InputFile, Dataset, u64)>,
+    pub files: Vec<CompanionFile>,
     pub commitments: Vec<Commitment>,
     pub statuses: Vec<PeriodStatus>,
     pub invoice_lines: Vec<InvoiceLine>,
+}
+
+/// Adds `new` to `list`, each replacing the items of `list` with the same key (an item without
+/// a key replaces nothing); returns how many it replaced.
+fn replace_by<T, K: PartialEq>(
+    list: &mut Vec<T>,
+    new: Vec<T>,
+    key: impl Fn(&T) -> Option<K>,
+) -> usize {
+    let before = list.len();
+    let keys: Vec<K> = new.iter().filter_map(&key).collect();
+    list.retain(|t| key(t).is_none_or(|k| !keys.contains(&k)));
+    let replaced = before - list.len();
+    list.extend(new);
+    replaced
 }
 
 impl Companions {
     pub fn has_invoices(&self) -> bool {
         self.files
             .iter()
-            .any(|(_, d, _)| *d == Dataset::InvoiceDetail)
+            .any(|f| f.dataset == Dataset::InvoiceDetail)
     }
 
     pub fn has_commitments(&self) -> bool {
         self.files
             .iter()
-            .any(|(_, d, _)| *d == Dataset::ContractCommitment)
+            .any(|f| f.dataset == Dataset::ContractCommitment)
     }
 
     /// Reads a file of `dataset` whole and adds what it holds.
@@ -159,13 +191,46 @@ impl Companions {
         }
         let table = Table::read(scan, &cols)?;
         let rows = table.filled().count() as u64;
-        match dataset {
-            Dataset::ContractCommitment => self.commitments.extend(table.commitments()?),
-            Dataset::BillingPeriod => self.statuses.extend(table.statuses()?),
-            Dataset::InvoiceDetail => self.invoice_lines.extend(table.invoice_lines()?),
-            Dataset::CostAndUsage => {}
-        }
-        self.files.push((scan.file.clone(), dataset, rows));
+        let (replaced, what) = match dataset {
+            Dataset::ContractCommitment => (
+                replace_by(&mut self.commitments, table.commitments()?, |c| {
+                    Some(c.id.clone())
+                }),
+                "commitment(s) (same ContractCommitmentId)",
+            ),
+            Dataset::BillingPeriod => {
+                // of two rows for one month and issuer, the later BillingPeriodLastUpdated
+                // wins (without it, the later file)
+                let mut new = table.statuses()?;
+                let key = |s: &PeriodStatus| (s.period.clone(), s.issuer.clone());
+                new.retain(|s| {
+                    !self.statuses.iter().any(|o| {
+                        key(o) == key(s) && o.updated.zip(s.updated).is_some_and(|(a, b)| a > b)
+                    })
+                });
+                (
+                    replace_by(&mut self.statuses, new, |s| Some(key(s))),
+                    "month status row(s) (same BillingPeriodStart and InvoiceIssuerName)",
+                )
+            }
+            Dataset::InvoiceDetail => (
+                replace_by(&mut self.invoice_lines, table.invoice_lines()?, |l| {
+                    l.detail_id.clone().map(|d| (l.invoice_id.clone(), d))
+                }),
+                "invoice line(s) (same InvoiceId and InvoiceDetailId)",
+            ),
+            Dataset::CostAndUsage => (0, ""),
+        };
+        let notes = match replaced {
+            0 => Vec::new(),
+            n => vec![format!("replaces {n} {what} of an earlier file")],
+        };
+        self.files.push(CompanionFile {
+            file: scan.file.clone(),
+            dataset,
+            rows,
+            notes,
+        });
         Ok(())
     }
 }
@@ -199,6 +264,8 @@ const READ: &[&str] = &[
     "BilledCost",
     "InvoiceIssueStatus",
     "ChargeCategory",
+    "InvoiceDetailId",
+    "BillingPeriodLastUpdated",
 ];
 
 impl<'a> Table<'a> {
@@ -385,6 +452,9 @@ impl<'a> Table<'a> {
                     period: self.period("BillingPeriodStart", i)?,
                     issuer: self.text("InvoiceIssuerName", i),
                     status,
+                    updated: self
+                        .text("BillingPeriodLastUpdated", i)
+                        .and_then(|t| super::values::utc_timestamp(&t)),
                 })
             })
             .collect()
@@ -412,6 +482,7 @@ impl<'a> Table<'a> {
                 })?;
                 Ok(InvoiceLine {
                     invoice_id: self.required("InvoiceId", i)?,
+                    detail_id: self.text("InvoiceDetailId", i),
                     period: self.period("BillingPeriodStart", i)?,
                     currency,
                     billed,
@@ -447,8 +518,8 @@ pub struct InvoiceSums {
 pub struct CostAndUsageFacts {
     /// Per invoice (rows with an empty `InvoiceId` under the empty id: not invoiced yet).
     pub billed_by_invoice: BTreeMap<InvoiceKey, InvoiceSums>,
-    /// Per (period, currency), the rows of files without an `InvoiceId` column.
-    pub without_invoice_column: BTreeMap<(String, String), InvoiceSums>,
+    /// Cost and Usage files without an `InvoiceId` column (their rows cannot be compared).
+    pub files_without_invoice_column: Vec<std::path::PathBuf>,
     /// (commitment id, billing period) -> what `ContractApplied` says of it.
     pub applied: BTreeMap<(String, String), Applied>,
     /// Rows left out of the invoice sums: no readable period, currency or `BilledCost`.
@@ -537,7 +608,10 @@ fn is(text: Option<&str>, want: &str) -> bool {
 }
 
 /// Reads `BilledCost` per invoice and `ContractApplied` from the FOCUS Cost and Usage files
-/// `scans` (one pass each, only the columns needed), for the datasets `companions` holds.
+/// `scans`, for the datasets `companions` holds: one pass over each file that has something to
+/// give (an `InvoiceId` column when Invoice Detail was given, a `ContractApplied` column when
+/// Contract Commitment was), reading only the columns needed, each value borrowed, never
+/// copied per row.
 pub fn cost_and_usage_facts(
     scans: &[&RawScan],
     companions: &Companions,
@@ -545,14 +619,20 @@ pub fn cost_and_usage_facts(
 ) -> Result<CostAndUsageFacts> {
     let mut facts = CostAndUsageFacts::default();
     let (want_invoices, want_applied) = (companions.has_invoices(), companions.has_commitments());
-    if !want_invoices && !want_applied {
-        return Ok(facts);
-    }
     let mut values = ValueCache::default();
+    // parsed ContractApplied texts; bounded, so a file of all-distinct values cannot grow it
+    // without end (a value seen again after a reset is parsed again)
     let mut parsed: HashMap<String, Option<Elements>> = HashMap::new();
     for scan in scans {
         let cols = Columns::new(&scan.schema);
         let find = |n: &str| cols.find(&[n]);
+        let invoice = find("InvoiceId").filter(|_| want_invoices);
+        let applied = find("ContractApplied").filter(|_| want_applied);
+        if want_invoices && invoice.is_none() {
+            facts
+                .files_without_invoice_column
+                .push(scan.file.path.clone());
+        }
         let (Some(period), Some(currency), Some(billed)) = (
             find("BillingPeriodStart"),
             find("BillingCurrency"),
@@ -560,9 +640,12 @@ pub fn cost_and_usage_facts(
         ) else {
             continue;
         };
+        if invoice.is_none() && applied.is_none() {
+            continue;
+        }
         let optional = [
-            find("InvoiceId").filter(|_| want_invoices),
-            find("ContractApplied").filter(|_| want_applied),
+            invoice,
+            applied,
             find("ChargeCategory"),
             find("CommitmentDiscountStatus"),
             basis_column(&cols, basis).filter(|_| want_invoices),
@@ -573,10 +656,10 @@ pub fn cost_and_usage_facts(
         for frame in scan.frames(Some(&read), false, false)? {
             // rows the reader could not read are quarantined by the main read
             let df = frame?.frame;
-            let column = |n: &str| -> Result<Vec<Option<String>>> {
+            let column = |n: &str| -> Result<StringChunked> {
                 df.column(n)
                     .map_err(|e| scan.read_error(e))
-                    .and_then(|c| json_texts(c).map_err(|e| scan.read_error(e)))
+                    .and_then(|c| as_text(c).map_err(|e| scan.read_error(e)))
             };
             let periods = column(&period)?;
             let currencies = column(&currency)?;
@@ -586,35 +669,23 @@ pub fn cost_and_usage_facts(
                 .map(|c| c.as_deref().map(column).transpose());
             let (invoices, applieds, categories, statuses, basis_costs) =
                 (invoices?, applieds?, categories?, statuses?, basis_costs?);
-            let at = |v: &Option<Vec<Option<String>>>, i: usize| -> Option<String> {
-                v.as_ref().and_then(|v| v[i].clone())
-            };
+            fn at(v: &Option<StringChunked>, i: usize) -> Option<&str> {
+                v.as_ref().and_then(|v| v.get(i))
+            }
             for i in 0..df.height() {
-                let p = periods[i].as_deref().and_then(|p| values.period(p));
-                let c = currencies[i].as_deref().and_then(|c| values.currency(c));
-                let cost = costs[i]
-                    .as_deref()
-                    .and_then(|t| Money::parse(t.trim()).ok());
+                let p = periods.get(i).and_then(|p| values.period(p));
+                let c = currencies.get(i).and_then(|c| values.currency(c));
+                let cost = costs.get(i).and_then(|t| Money::parse(t.trim()).ok());
                 let (Some(p), Some(c), Some(cost)) = (p, c, cost) else {
                     facts.rows_left_out += 1;
                     continue;
                 };
                 let category = at(&categories, i);
-                if want_invoices {
-                    let sums = match &invoices {
-                        Some(ids) => {
-                            let id = ids[i].as_deref().map(str::trim).unwrap_or("").to_string();
-                            facts
-                                .billed_by_invoice
-                                .entry((id, p.clone(), c.clone()))
-                                .or_default()
-                        }
-                        None => facts
-                            .without_invoice_column
-                            .entry((p.clone(), c.clone()))
-                            .or_default(),
-                    };
-                    if is(category.as_deref(), "tax") {
+                if let Some(ids) = &invoices {
+                    let id = ids.get(i).map(str::trim).unwrap_or("");
+                    let key = (id.to_string(), p.clone(), c.clone());
+                    let sums = facts.billed_by_invoice.entry(key).or_default();
+                    if is(category, "tax") {
                         add(&mut sums.tax, cost, &mut sums.overflow);
                         sums.tax_rows += 1;
                     } else {
@@ -630,20 +701,23 @@ pub fn cost_and_usage_facts(
                     }
                 }
                 let Some(text) = at(&applieds, i)
-                    .map(|t| t.trim().to_string())
-                    .filter(|t| !t.is_empty() && t != "null")
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty() && *t != "null")
                 else {
                     continue;
                 };
+                if parsed.len() >= 100_000 && !parsed.contains_key(text) {
+                    parsed.clear();
+                }
                 let elements = parsed
-                    .entry(text.clone())
-                    .or_insert_with(|| contract_applied(&text));
+                    .entry(text.to_string())
+                    .or_insert_with(|| contract_applied(text));
                 let Some(elements) = elements else {
                     facts.unreadable_contract_applied += 1;
                     continue;
                 };
-                let purchase = is(category.as_deref(), "purchase");
-                let unused = is(at(&statuses, i).as_deref(), "unused");
+                let purchase = is(category, "purchase");
+                let unused = is(at(&statuses, i), "unused");
                 for (id, cost, quantity, unit) in elements.iter() {
                     let a = facts.applied.entry((id.clone(), p.clone())).or_default();
                     let (cost, quantity) = (cost.unwrap_or_default(), quantity.unwrap_or_default());
@@ -667,6 +741,16 @@ pub fn cost_and_usage_facts(
         }
     }
     Ok(facts)
+}
+
+/// A column as text to borrow row by row: strings as they are, a struct or list (a
+/// `ContractApplied` written as a Parquet struct) as JSON text, anything else through
+/// `text_values`.
+fn as_text(c: &polars::prelude::Column) -> polars::prelude::PolarsResult<StringChunked> {
+    match c.dtype() {
+        polars::prelude::DataType::String => Ok(c.as_materialized_series().str()?.clone()),
+        _ => Ok(json_texts(c)?.into_iter().collect()),
+    }
 }
 
 /// A column's values as text; a struct or list (a `ContractApplied` written as a Parquet

@@ -189,15 +189,17 @@ pub fn finding(i: &InvoiceCheck) -> String {
     }
 }
 
-/// What the non-spend datasets say about `periods` (the months of the run).
+/// What the non-spend datasets say about `periods` (the months of the run); `months` are
+/// the (month, currency) pairs the run counted spend in.
 pub fn assess(
     companions: &Companions,
     cu: &CostAndUsageFacts,
     periods: &BTreeSet<String>,
+    months: &BTreeSet<(String, String)>,
 ) -> DatasetFacts {
     DatasetFacts {
         invoices: match companions.has_invoices() {
-            true => invoices(companions, cu, periods),
+            true => invoices(companions, cu, periods, months),
             false => Vec::new(),
         },
         statuses: statuses(companions, periods),
@@ -225,6 +227,7 @@ fn invoices(
     companions: &Companions,
     cu: &CostAndUsageFacts,
     periods: &BTreeSet<String>,
+    months: &BTreeSet<(String, String)>,
 ) -> Vec<InvoiceCheck> {
     type Key = (String, String, String);
     let mut invoiced: BTreeMap<Key, Invoiced> = BTreeMap::new();
@@ -296,10 +299,15 @@ fn invoices(
                     InvoiceResult::NotChecked,
                     Some("a sum leaves decimal(38,18)".to_string()),
                 )
+            } else if inv.is_some_and(|i| i.voided) && sums.rows + sums.tax_rows == 0 {
+                (
+                    InvoiceResult::NotChecked,
+                    Some("voided in Invoice Detail, and no Cost and Usage row names it".to_string()),
+                )
             } else if inv.is_some_and(|i| i.voided) {
                 (
                     InvoiceResult::Mismatch,
-                    Some("Invoice Detail lists this invoice as Voided".to_string()),
+                    Some("Invoice Detail lists this invoice as Voided, yet Cost and Usage rows name it".to_string()),
                 )
             } else if open {
                 (InvoiceResult::Open, None)
@@ -339,28 +347,31 @@ fn invoices(
             }
         })
         .collect();
-    // files without an InvoiceId column cannot be compared at all
-    for ((period, currency), sums) in &cu.without_invoice_column {
-        if !periods.contains(period) {
-            continue;
+    // files without an InvoiceId column cannot be compared at all: one line per month and
+    // currency of the run says so
+    if !cu.files_without_invoice_column.is_empty() {
+        let n = cu.files_without_invoice_column.len();
+        for (period, currency) in months {
+            out.push(InvoiceCheck {
+                invoice_id: String::new(),
+                billing_period: period.clone(),
+                currency: currency.clone(),
+                invoice_status: None,
+                invoiced: Money::default(),
+                cost_and_usage: Money::default(),
+                cost_and_usage_rows: 0,
+                difference: Money::default(),
+                tolerance: None,
+                invoiced_tax: Money::default(),
+                cost_and_usage_tax: Money::default(),
+                quarantined_rows: 0,
+                quarantined_billed: Money::default(),
+                result: InvoiceResult::NotChecked,
+                reason: Some(format!(
+                    "{n} Cost and Usage file(s) have no InvoiceId column: their rows cannot be compared"
+                )),
+            });
         }
-        out.push(InvoiceCheck {
-            invoice_id: String::new(),
-            billing_period: period.clone(),
-            currency: currency.clone(),
-            invoice_status: None,
-            invoiced: Money::default(),
-            cost_and_usage: sums.billed,
-            cost_and_usage_rows: sums.rows,
-            difference: Money::default(),
-            tolerance: None,
-            invoiced_tax: Money::default(),
-            cost_and_usage_tax: sums.tax,
-            quarantined_rows: sums.quarantined_rows,
-            quarantined_billed: sums.quarantined_billed,
-            result: InvoiceResult::NotChecked,
-            reason: Some("Cost and Usage file(s) without an InvoiceId column".to_string()),
-        });
     }
     out
 }
@@ -530,12 +541,17 @@ mod tests {
     fn line(id: &str, period: &str, billed: &str, status: Option<&str>) -> InvoiceLine {
         InvoiceLine {
             invoice_id: id.into(),
+            detail_id: None,
             period: period.into(),
             currency: "USD".into(),
             billed: m(billed),
             status: status.map(str::to_string),
             charge_category: None,
         }
+    }
+
+    fn usd_october() -> BTreeSet<(String, String)> {
+        [("2026-10".to_string(), "USD".to_string())].into()
     }
 
     fn periods(p: &[&str]) -> BTreeSet<String> {
@@ -551,7 +567,12 @@ mod tests {
             content_sha256: String::new(),
         };
         Companions {
-            files: vec![(file, crate::ingest::Dataset::InvoiceDetail, 1)],
+            files: vec![crate::ingest::focus_datasets::CompanionFile {
+                file,
+                dataset: crate::ingest::Dataset::InvoiceDetail,
+                rows: 1,
+                notes: Vec::new(),
+            }],
             invoice_lines: lines,
             ..Companions::default()
         }
@@ -578,7 +599,7 @@ mod tests {
         cu.billed_by_invoice.insert(key("INV-2"), sums("48.99", 2));
         cu.billed_by_invoice.insert(key("INV-3"), sums("7", 1));
         cu.billed_by_invoice.insert(key(""), sums("5", 1));
-        let f = assess(&companions, &cu, &periods(&["2026-10"]));
+        let f = assess(&companions, &cu, &periods(&["2026-10"]), &usd_october());
         let by_id = |id: &str| f.invoices.iter().find(|i| i.invoice_id == id).unwrap();
         assert_eq!(by_id("INV-1").result, InvoiceResult::Match);
         // 1.01 off: beyond the tolerance of 100 cents
@@ -588,6 +609,15 @@ mod tests {
         assert_eq!(by_id("").result, InvoiceResult::NotChecked);
         // Cost and Usage still names a voided invoice; September is not a month of the run
         assert_eq!(by_id("INV-3").result, InvoiceResult::Mismatch);
+        // a voided invoice no row names is not a mismatch (void and reissue)
+        let companions = with_invoices(vec![line("INV-V", "2026-10", "3", Some("Voided"))]);
+        let f = assess(
+            &companions,
+            &CostAndUsageFacts::default(),
+            &periods(&["2026-10"]),
+            &usd_october(),
+        );
+        assert_eq!(f.invoices[0].result, InvoiceResult::NotChecked);
         assert!(f.invoices.iter().all(|i| i.invoice_id != "INV-9"));
     }
 
@@ -595,18 +625,11 @@ mod tests {
     fn an_invoice_without_cost_and_usage_rows_is_a_mismatch_and_without_ids_not_checked() {
         let companions = with_invoices(vec![line("INV-1", "2026-10", "10", None)]);
         let mut cu = CostAndUsageFacts::default();
-        let f = assess(&companions, &cu, &periods(&["2026-10"]));
+        let f = assess(&companions, &cu, &periods(&["2026-10"]), &usd_october());
         assert_eq!(f.invoices[0].result, InvoiceResult::Mismatch);
         assert_eq!(f.invoices[0].difference, m("-10"));
-        cu.without_invoice_column.insert(
-            ("2026-10".into(), "USD".into()),
-            InvoiceSums {
-                billed: m("10"),
-                rows: 1,
-                ..Default::default()
-            },
-        );
-        let f = assess(&companions, &cu, &periods(&["2026-10"]));
+        cu.files_without_invoice_column.push("old.csv".into());
+        let f = assess(&companions, &cu, &periods(&["2026-10"]), &usd_october());
         assert_eq!(f.invoices[1].result, InvoiceResult::NotChecked);
     }
 
@@ -631,7 +654,7 @@ mod tests {
         cu.billed_by_invoice.insert(key("INV-1"), sums("2.004", 3));
         cu.billed_by_invoice.insert(key("INV-2"), sums("90", 3));
         cu.billed_by_invoice.insert(key("JP-1"), sums("101.5", 3));
-        let f = assess(&companions, &cu, &periods(&["2026-10"]));
+        let f = assess(&companions, &cu, &periods(&["2026-10"]), &usd_october());
         let by_id = |id: &str| f.invoices.iter().find(|i| i.invoice_id == id).unwrap();
         assert_eq!(by_id("INV-1").result, InvoiceResult::WithinTolerance);
         assert_eq!(by_id("INV-1").invoiced_tax, m("8"));
@@ -640,7 +663,7 @@ mod tests {
         assert_eq!(by_id("JP-1").result, InvoiceResult::Mismatch);
         assert_eq!(tolerance("JPY", 4), Some(m("100")));
         assert_eq!(tolerance("KWD", 4), Some(m("0.1")));
-        // beyond 40,000 rows the square root wins: 0.5 x 200 x 0.01 = 1 at 160,000
+        // beyond 40,000 rows the square root wins: sqrt(250,000) x 0.5 x 0.01 = 2.5
         assert_eq!(tolerance("USD", 250_000), Some(m("2.5")));
     }
 
@@ -650,6 +673,7 @@ mod tests {
             period: period.into(),
             issuer: None,
             status,
+            updated: None,
         };
         let companions = Companions {
             statuses: vec![

@@ -202,6 +202,10 @@ pub struct Restatement {
     /// before while provisional (or without a status).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub final_restatement: bool,
+    /// Set when the month was last published as final and is provisional again (the
+    /// provider reopened the billing period).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reopened: bool,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -305,11 +309,18 @@ pub fn history_after(
     let status_changed = status != before.billing_status;
     // the last status the month was published with (a run without a Billing Period dataset
     // leaves it unknown, not changed): closing it again after that is not a new final
-    let last_known = before
-        .billing_status
-        .or_else(|| before.history.iter().rev().find_map(|h| h.status_after));
+    let last_known = before.billing_status.or_else(|| {
+        // the latest entry that knew one: its status after, or before when it lost it
+        before
+            .history
+            .iter()
+            .rev()
+            .find_map(|h| h.status_after.or(h.status_before))
+    });
     let final_restatement = status == Some(crate::ledger::datasets::BillingStatus::Final)
         && last_known != Some(crate::ledger::datasets::BillingStatus::Final);
+    let reopened = status == Some(crate::ledger::datasets::BillingStatus::Provisional)
+        && last_known == Some(crate::ledger::datasets::BillingStatus::Final);
     for c in currencies {
         let (cost_before, cost_after) = (cost(&before.totals, c), cost(totals, c));
         if cost_before != cost_after || inputs_before != inputs_after || status_changed {
@@ -326,6 +337,7 @@ pub fn history_after(
                 status_before: before.billing_status,
                 status_after: status,
                 final_restatement,
+                reopened,
             });
         }
     }
@@ -405,6 +417,7 @@ fn legacy_from(bytes: &[u8], period: &str) -> Option<PartitionManifest> {
                 status_before: None,
                 status_after: None,
                 final_restatement: false,
+                reopened: false,
             }
         })
         .collect();

@@ -109,7 +109,13 @@ fn stages(
     let mut quarantined = record::quarantine_details(&billing, &ledger, basis, period)?;
     let periods = record::periods(&ledger, &quarantined, period);
     quarantined.extend(side.bad_rows(job));
-    let datasets = ledger::datasets::assess(&billing.companions, &billing.cost_and_usage, &periods);
+    let months = ledger.totals.keys().cloned().collect();
+    let datasets = ledger::datasets::assess(
+        &billing.companions,
+        &billing.cost_and_usage,
+        &periods,
+        &months,
+    );
     let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, side.requests());
     record::every_rule_matched(&rules, &allocation, loaded.path.as_deref())?;
     let (schedules, opening_schedules) = amortize_months(job, &mut allocation, &rules, &periods)?;

@@ -296,33 +296,31 @@ pub(super) fn input_infos(
             totals: file_totals.remove(&i).unwrap_or_default(),
             notes: f.notes.clone(),
         })
-        .chain(
-            billing
-                .companions
-                .files
-                .iter()
-                .map(|(file, dataset, rows)| output::InputInfo {
-                    path: file.path.display().to_string(),
-                    size: file.size,
-                    sha256: file.sha256.clone(),
-                    content_sha256: file.content_sha256.clone(),
-                    kind: file.kind,
-                    format: "focus".into(),
-                    format_version: match dataset {
-                        ingest::Dataset::ContractCommitment => "1.3",
-                        _ => "1.4",
-                    }
-                    .into(),
-                    dataset: Some(*dataset),
-                    rows: *rows,
-                    quarantined_rows: 0,
-                    totals: BTreeMap::new(),
-                    notes: vec![format!(
-                        "FOCUS {} dataset: read for what it adds, not counted as spend",
-                        dataset.name()
-                    )],
-                }),
-        )
+        .chain(billing.companions.files.iter().map(|c| {
+            let mut notes = vec![format!(
+                "FOCUS {} dataset: read for what it adds, not counted as spend",
+                c.dataset.name()
+            )];
+            notes.extend(c.notes.iter().cloned());
+            output::InputInfo {
+                path: c.file.path.display().to_string(),
+                size: c.file.size,
+                sha256: c.file.sha256.clone(),
+                content_sha256: c.file.content_sha256.clone(),
+                kind: c.file.kind,
+                format: "focus".into(),
+                format_version: match c.dataset {
+                    ingest::Dataset::ContractCommitment => "1.3",
+                    _ => "1.4",
+                }
+                .into(),
+                dataset: Some(c.dataset),
+                rows: c.rows,
+                quarantined_rows: 0,
+                totals: BTreeMap::new(),
+                notes,
+            }
+        }))
         .collect()
 }
 

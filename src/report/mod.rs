@@ -1,12 +1,15 @@
 //! Human-readable output. This module: the one-screen summary after `attribute`, the
 //! compliance report of `validate`, the texts of `explain`, `estimate` (with what-if and plan
 //! vs actual) and `frontier`, and errors as they are printed (`error_text`, `error_json`);
-//! `page`: the report of `mlcost report`. Pure functions from results to text; money is shown
+//! `page`: the report of `mlcost report`, with its SVG `charts` and the `numbers` formatting
+//! it shares with the summaries. Pure functions from results to text; money is shown
 //! with 2 decimals here only (the tables keep every decimal). Columns are aligned with
 //! `format!` widths, kept hand-written because these are a few short terminal texts: a value
 //! longer than its column pushes the rest of its line right instead of being cut (it stays
 //! whole and readable), and control characters are escaped for every line by the binary.
 
+mod charts;
+mod numbers;
 pub mod page;
 
 use std::fmt::Write;
@@ -29,18 +32,9 @@ fn pct(x: f64) -> String {
     format!("{:.1}%", x * 100.0)
 }
 
-/// `12345678` as `12,345,678`. Hand-written: eight lines for the one separator style the
-/// summaries use; a formatting crate would bring locales we do not want in a log.
+/// `12345678` as `12,345,678`.
 fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    numbers::grouped(&n.to_string())
 }
 
 /// A value from an input, safe and short enough for a summary line.
@@ -328,11 +322,19 @@ fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
         );
     }
     for r in &d.restatements {
-        let name = |s: Option<crate::ledger::datasets::BillingStatus>| {
-            s.map_or("status unknown (no Billing Period dataset)", |s| s.name())
-        };
+        let given = d
+            .inputs
+            .iter()
+            .any(|i| i.dataset == Some(crate::ingest::Dataset::BillingPeriod));
+        let name =
+            |s: Option<crate::ledger::datasets::BillingStatus>, now: bool| match (s, now, given) {
+                (Some(s), _, _) => s.name(),
+                (None, false, _) => "status unknown",
+                (None, true, true) => "status unknown (no Billing Period row for the month)",
+                (None, true, false) => "status unknown (no Billing Period dataset)",
+            };
         let status = match (r.status_before, r.status_after) {
-            (b, a) if b != a => format!("; {} -> {}", name(b), name(a)),
+            (b, a) if b != a => format!("; {} -> {}", name(b, false), name(a, true)),
             _ => String::new(),
         };
         let _ = writeln!(
@@ -348,9 +350,7 @@ fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
                 ""
             }
         );
-        if r.status_before == Some(crate::ledger::datasets::BillingStatus::Final)
-            && r.status_after == Some(crate::ledger::datasets::BillingStatus::Provisional)
-        {
+        if r.reopened {
             let _ = writeln!(
                 o,
                 "  warning: {} was final and is open again: the provider reopened the billing period",

@@ -263,6 +263,21 @@ fn a_provisional_month_closed_later_is_recorded_as_its_final_restatement() {
     let history = partition_manifest(&env)["history"].clone();
     let history = history.as_array().unwrap();
     assert_eq!(history.len(), 3);
+    // and with the Billing Period file but no row for the month, the summary says so
+    let none = folder_with(
+        &env,
+        "v1_4",
+        "focus_1_4_billing_period.csv",
+        "2026-10-01T00:00:00Z,Open",
+        "2026-09-01T00:00:00Z,Open",
+    );
+    let r = attribute(&env, &none, &[]);
+    assert!(
+        r.stderr
+            .contains("status unknown (no Billing Period row for the month)"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(history[2]["status_after"], "final");
     assert!(history[2].get("final_restatement").is_none());
 }
@@ -278,6 +293,9 @@ fn a_month_reopened_after_it_was_final_is_a_warning() {
         ",Closed,",
     );
     assert_eq!(attribute(&env, &closed, &[]).code, 0);
+    // a run without the Billing Period file in between does not hide the reopening
+    let v13 = fixture("focus/v1_3");
+    assert_eq!(attribute(&env, v13.to_str().unwrap(), &[]).code, 0);
     let open = fixture("focus/v1_4");
     let r = attribute(&env, open.to_str().unwrap(), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -436,4 +454,98 @@ fn contract_applied_that_is_not_the_spec_json_is_counted_not_fatal() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn monthly_delivery_folders_repeat_the_datasets_that_are_not_spend_without_counting_them_twice() {
+    // 2026-10/ and 2026-11/ deliveries: the same Contract Commitment snapshot in both, an
+    // Invoice Detail line given again, and October's status Open in the first and Closed
+    // (updated later) in the second
+    let env = TestEnv::new();
+    let src = fixture("focus/v1_4");
+    let read = |f: &str| std::fs::read_to_string(src.join(f)).unwrap();
+    for month in ["2026-10", "2026-11"] {
+        env.write(
+            &format!("exports/{month}/focus_1_3_contract_commitment.csv"),
+            &read("focus_1_3_contract_commitment.csv"),
+        );
+        env.write(
+            &format!("exports/{month}/focus_1_4_invoice_detail.csv"),
+            &read("focus_1_4_invoice_detail.csv"),
+        );
+    }
+    env.write(
+        "exports/2026-10/focus_1_3_cost_and_usage.csv",
+        &read("focus_1_3_cost_and_usage.csv"),
+    );
+    env.write(
+        "exports/2026-10/focus_1_4_billing_period.csv",
+        &read("focus_1_4_billing_period.csv"),
+    );
+    env.write(
+        "exports/2026-11/focus_1_4_billing_period.csv",
+        &read("focus_1_4_billing_period.csv")
+            .replace(",Open,", ",Closed,")
+            .replace("2026-11-02T06:00:00Z", "2026-11-20T06:00:00Z"),
+    );
+    let r = attribute(&env, "exports", &["--strict"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    assert_eq!(
+        m["commitments"].as_array().unwrap().len(),
+        2,
+        "{}",
+        m["commitments"]
+    );
+    let invoices = m["invoices"].as_array().unwrap();
+    assert_eq!(invoices.len(), 2);
+    assert!(
+        invoices.iter().all(|i| i["result"] == "match"),
+        "{invoices:?}"
+    );
+    assert_eq!(m["billing_status"]["2026-10"], "final");
+    assert!(
+        r.stderr.contains("replaces 2 commitment(s)"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("replaces 3 invoice line(s)"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_voided_invoice_nobody_names_does_not_stop_strict() {
+    let env = TestEnv::new();
+    let mut detail =
+        std::fs::read_to_string(fixture("focus/v1_4/focus_1_4_invoice_detail.csv")).unwrap();
+    let last = detail.lines().last().unwrap().to_string();
+    detail.push_str(
+        &last
+            .replace("INV-101-1", "INV-099-1")
+            .replace("INV-101", "INV-099")
+            .replace(",Issued,", ",Voided,"),
+    );
+    detail.push('\n');
+    let dir = folder_with(
+        &env,
+        "v1_4",
+        "focus_1_4_invoice_detail.csv",
+        "BilledCost,",
+        "BilledCost,",
+    );
+    env.write(&format!("{dir}/focus_1_4_invoice_detail.csv"), &detail);
+    let r = attribute(&env, &dir, &["--strict"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    let voided = m["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invoice_id"] == "INV-099")
+        .unwrap()
+        .clone();
+    assert_eq!(voided["result"], "not_checked");
 }
