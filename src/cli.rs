@@ -434,6 +434,9 @@ pub struct ReportArgs {
     /// Title of the page
     #[arg(long, default_value = "ML unit economics")]
     pub title: String,
+    /// Report on this month (and compare it with the month before) instead of every month
+    #[arg(long, value_name = "YYYY-MM")]
+    pub period: Option<String>,
 }
 
 #[derive(Debug, Args)]

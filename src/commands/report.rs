@@ -7,7 +7,26 @@ use crate::report::page::{self, ReportData};
 
 pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Outcome> {
     let out = output::Published::open(&args.input)?;
-    let periods = out.periods(output::UNIT_COSTS)?;
+    let mut periods = out.periods(output::UNIT_COSTS)?;
+    if let Some(p) = &args.period {
+        if !periods.contains(p) {
+            return Err(Error::Usage {
+                message: format!(
+                    "`--period {p}`: no such month under `{}` (it has {})",
+                    args.input.display(),
+                    if periods.is_empty() {
+                        "none".to_string()
+                    } else {
+                        periods.join(", ")
+                    }
+                ),
+                hint: Some("name a published month, or leave --period out for every month".into()),
+            });
+        }
+        // the month asked for, and the one before it for the comparison
+        let i = periods.iter().position(|m| m == p).unwrap_or_default();
+        periods = periods[i.saturating_sub(1)..=i].to_vec();
+    }
     let Some(latest) = periods.last().cloned() else {
         return Err(Error::Usage {
             message: format!("no unit_costs under `{}`", args.input.display()),
@@ -16,10 +35,21 @@ pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Ou
             ),
         });
     };
+    let mut unit_costs = Vec::new();
+    let mut allocation = Vec::new();
+    let mut cost_basis = String::new();
+    for p in &periods {
+        unit_costs.extend(out.unit_costs(p)?);
+        let (rows, basis) = out.cost_by_model(p)?;
+        allocation.extend(rows);
+        cost_basis = basis;
+    }
     let data = ReportData {
         title: args.title.clone(),
-        unit_costs: out.all_unit_costs()?,
-        allocation: out.cost_by_model(&latest)?.0,
+        trend: crate::trend::trend(&unit_costs),
+        unit_costs,
+        allocation,
+        cost_basis,
         compliance: out.compliance(&latest)?,
         hidden: out.hidden(&latest)?,
         bill: out.partition_manifest(&latest)?,

@@ -1,212 +1,381 @@
-//! The report people read: one self-contained HTML page (inline SVG charts, inline CSS and a
-//! few lines of inline JavaScript to sort tables; nothing loaded from the network) or the same
-//! content as Markdown for a review doc. Built from the tables `attribute` (and `hidden`)
-//! wrote; pure text generation, no I/O. The markup is written with `format!` on purpose: the
-//! page is mostly computed SVG geometry, every value goes through `escape::html` (one place to
-//! review), and a template engine would add a proc-macro build for little markup.
+//! The report people read: one self-contained HTML page (inline SVG charts from `charts`,
+//! inline CSS with a print stylesheet, and two small inline scripts: one sorts tables, one
+//! records layout checks in the page for the browser test; nothing loaded from the network),
+//! or the same story and tables as Markdown for a review doc. It opens with the story of the
+//! latest month (totals, allocation, change against the month before, top models, models over
+//! target), then one section per question; sections without data collapse to one line saying
+//! how to turn them on. Built from the tables `attribute` (and `hidden`) wrote; pure text
+//! generation, no I/O. The markup is written with `format!` on purpose: every value goes
+//! through `escape::html` (one place to review), and a template engine would add a proc-macro
+//! build for little markup.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
+use super::charts::{self, Bar};
+use super::numbers::{amount, change, count, money, percent};
 use crate::allocate::CostByModelRow;
 use crate::economics::{HiddenRow, UnitCostRow};
 use crate::money::Money;
-use crate::schema::PHASE_COLUMNS;
+use crate::schema::{is_model, PHASE_COLUMNS, UNALLOCATED, UNUSED_COMMITMENT};
+use crate::trend::TrendRow;
 
 /// Everything the report shows.
 #[derive(Debug, Default)]
 pub struct ReportData {
     pub title: String,
-    /// Periods with unit costs, sorted.
+    /// The months the report covers, oldest first (all of the output, or `--period`).
     pub periods: Vec<String>,
+    /// `unit_costs` rows of those months.
     pub unit_costs: Vec<UnitCostRow>,
-    /// cost_by_model rows of the latest period.
+    /// `cost_by_model` rows of those months.
     pub allocation: Vec<CostByModelRow>,
-    /// (problem, currency) -> cost, latest period.
+    /// The cost basis the output was written on.
+    pub cost_basis: String,
+    /// (problem, currency) -> cost, latest month.
     pub compliance: BTreeMap<(String, String), Money>,
-    /// hidden_costs rows of the latest period, if `mlcost hidden` ran.
+    /// hidden_costs rows of the latest month, if `mlcost hidden` ran.
     pub hidden: Vec<HiddenRow>,
-    /// The latest period's partition manifest: billing status, invoices, commitments.
+    /// The latest month's partition manifest: billing status, invoices, commitments.
     pub bill: Option<crate::output::PartitionManifest>,
+    /// Month-over-month change per model, over the months of the report.
+    pub trend: Vec<TrendRow>,
 }
 
 impl ReportData {
-    fn latest(&self) -> Option<&str> {
-        self.periods.last().map(String::as_str)
+    fn latest(&self) -> &str {
+        self.periods.last().map_or("-", String::as_str)
     }
 
-    fn latest_units(&self) -> Vec<&UnitCostRow> {
-        let l = self.latest().unwrap_or_default();
-        self.unit_costs.iter().filter(|r| r.period == l).collect()
+    fn previous(&self) -> Option<&str> {
+        self.periods.iter().rev().nth(1).map(String::as_str)
+    }
+
+    fn units_of(&self, period: &str) -> Vec<&UnitCostRow> {
+        self.unit_costs
+            .iter()
+            .filter(|r| r.period == period)
+            .collect()
     }
 }
+
+/// Rows shown before "show all".
+const TOP: usize = 15;
 
 fn esc(s: &str) -> String {
     crate::escape::html(s)
 }
 
 fn num(m: Money) -> f64 {
-    m.to_fixed(6).parse().unwrap_or(0.0)
+    m.to_fixed(9).parse().unwrap_or(0.0)
 }
 
-const COLORS: [&str; 7] = [
-    "#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1",
-];
-
-/// Horizontal bars: (label, value, shown text).
-fn bar_chart(items: &[(String, f64, String)]) -> String {
-    let max = items.iter().map(|i| i.1).fold(0.0f64, f64::max).max(1e-12);
-    let (label_w, bar_w, row_h) = (240.0, 520.0, 22.0);
-    let h = row_h * items.len() as f64 + 10.0;
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{h}" role="img">"#,
-        label_w + bar_w + 140.0
-    );
-    for (i, (label, v, text)) in items.iter().enumerate() {
-        let y = i as f64 * row_h + 4.0;
-        let w = (v.max(0.0) / max * bar_w).max(1.0);
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text><rect x="{label_w}" y="{y}" width="{w:.1}" height="{}" fill="{}"/><text x="{}" y="{}" font-size="12">{}</text>"#,
-            label_w - 6.0,
-            y + 14.0,
-            esc(label),
-            row_h - 6.0,
-            COLORS[0],
-            label_w + w + 6.0,
-            y + 14.0,
-            esc(text)
-        );
-    }
-    s.push_str("</svg>");
-    s
+/// What one month adds up to in one currency.
+#[derive(Default, Clone, Copy)]
+struct MonthTotal {
+    spend: Money,
+    models: Money,
+    unallocated: Money,
+    unused: Money,
+    /// Spend and requests of the models with requests (for an overall cost per 1,000).
+    served_spend: Money,
+    requests: i64,
 }
 
-/// Stacked horizontal bars: (label, [(part, value)]), with a legend.
-fn stacked_chart(items: &[(String, Vec<(String, f64)>)], parts: &[String]) -> String {
-    let max = items
-        .iter()
-        .map(|i| i.1.iter().map(|p| p.1.max(0.0)).sum::<f64>())
-        .fold(0.0f64, f64::max)
-        .max(1e-12);
-    let (label_w, bar_w, row_h) = (240.0, 600.0, 22.0);
-    let h = row_h * items.len() as f64 + 34.0;
-    let width = (label_w + bar_w + 20.0f64).max(label_w + parts.len() as f64 * 115.0);
-    let mut s = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{h}" role="img">"#
-    );
-    for (k, p) in parts.iter().enumerate() {
-        let x = label_w + k as f64 * 115.0;
-        let _ = write!(
-            s,
-            r#"<rect x="{x}" y="2" width="10" height="10" fill="{}"/><text x="{}" y="11" font-size="11">{}</text>"#,
-            COLORS[k % COLORS.len()],
-            x + 14.0,
-            esc(p)
-        );
+impl MonthTotal {
+    fn per_1000(&self) -> Option<Money> {
+        (self.requests > 0)
+            .then(|| {
+                self.served_spend
+                    .mul_int_div(1000, i128::from(self.requests))
+            })
+            .flatten()
     }
-    for (i, (label, values)) in items.iter().enumerate() {
-        let y = i as f64 * row_h + 24.0;
-        let _ = write!(
-            s,
-            r#"<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text>"#,
-            label_w - 6.0,
-            y + 14.0,
-            esc(label)
-        );
-        let mut x = label_w;
-        for (part, v) in values {
-            let k = parts.iter().position(|p| p == part).unwrap_or(0);
-            let w = v.max(0.0) / max * bar_w;
-            let _ = write!(
-                s,
-                r#"<rect x="{x:.1}" y="{y}" width="{w:.1}" height="{}" fill="{}"><title>{}: {v:.2}</title></rect>"#,
-                row_h - 6.0,
-                COLORS[k % COLORS.len()],
-                esc(part)
-            );
-            x += w;
+}
+
+fn month_totals(d: &ReportData) -> BTreeMap<(String, String), MonthTotal> {
+    let mut out: BTreeMap<(String, String), MonthTotal> = BTreeMap::new();
+    for r in &d.allocation {
+        let t = out
+            .entry((r.period.clone(), r.currency.clone()))
+            .or_default();
+        t.spend += r.cost;
+        match r.model_id.as_str() {
+            UNALLOCATED => t.unallocated += r.cost,
+            UNUSED_COMMITMENT => t.unused += r.cost,
+            m if is_model(m) => t.models += r.cost,
+            _ => {}
         }
     }
-    s.push_str("</svg>");
-    s
-}
-
-/// A line over months: (month, value).
-fn line_chart(points: &[(String, f64)]) -> String {
-    let (w, h, pad) = (760.0, 220.0, 50.0);
-    let max = points.iter().map(|p| p.1).fold(0.0f64, f64::max).max(1e-12);
-    let n = points.len().max(2) as f64 - 1.0;
-    let xy: Vec<(f64, f64)> = points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            (
-                pad + i as f64 / n * (w - 2.0 * pad),
-                h - pad - p.1 / max * (h - 2.0 * pad),
-            )
-        })
-        .collect();
-    let mut s =
-        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" role="img">"#);
-    let _ = write!(
-        s,
-        r##"<line x1="{pad}" y1="{}" x2="{}" y2="{}" stroke="#999"/>"##,
-        h - pad,
-        w - pad,
-        h - pad
-    );
-    let path: Vec<String> = xy.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
-    let _ = write!(
-        s,
-        r#"<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>"#,
-        COLORS[0],
-        path.join(" ")
-    );
-    for ((x, y), (label, v)) in xy.iter().zip(points) {
-        let _ = write!(
-            s,
-            r#"<circle cx="{x:.1}" cy="{y:.1}" r="4" fill="{}"/><text x="{x:.1}" y="{}" text-anchor="middle" font-size="11">{}</text><text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11">{v:.0}</text>"#,
-            COLORS[0],
-            h - pad + 16.0,
-            esc(label),
-            y - 8.0
-        );
+    for r in d.unit_costs.iter().filter(|r| is_model(&r.model_id)) {
+        if let Some(v) = r.requests.filter(|v| *v > 0) {
+            let t = out
+                .entry((r.period.clone(), r.currency.clone()))
+                .or_default();
+            t.served_spend += r.total_cost;
+            t.requests += v;
+        }
     }
-    s.push_str("</svg>");
+    out
+}
+
+/// The story of the latest month: one sentence per finding, generated from the numbers.
+fn story(d: &ReportData) -> Vec<String> {
+    let (latest, previous) = (d.latest(), d.previous());
+    let totals = month_totals(d);
+    let mut out = Vec::new();
+    let currencies: BTreeSet<&String> = totals
+        .keys()
+        .filter(|(p, _)| p == latest)
+        .map(|(_, c)| c)
+        .collect();
+    if currencies.is_empty() {
+        out.push(format!("No spend was published for {latest}."));
+    }
+    for c in currencies {
+        let t = totals[&(latest.to_string(), c.clone())];
+        out.push(format!(
+            "In {latest}, {} was spent ({} cost basis); {} of it ({}) is attributed to models.",
+            money(t.spend, c),
+            d.cost_basis,
+            money(t.models, c),
+            percent(t.models, t.spend)
+        ));
+        let mut rest = vec![format!(
+            "{} is unallocated (no model_id after the rules)",
+            money(t.unallocated, c)
+        )];
+        if !t.unused.is_zero() {
+            rest.push(format!("{} is unused commitment", money(t.unused, c)));
+        }
+        let idle: Money = d
+            .hidden
+            .iter()
+            .filter(|h| &h.currency == c)
+            .filter_map(|h| h.costs.idle_capacity)
+            .sum();
+        if !idle.is_zero() {
+            rest.push(format!(
+                "idle capacity is estimated at {} more (mlcost hidden)",
+                money(idle, c)
+            ));
+        }
+        out.push(format!("{}.", capitalise(&rest.join("; "))));
+        if let Some(p) = previous {
+            if let Some(before) = totals.get(&(p.to_string(), c.clone())) {
+                out.push(change_sentence(p, before, &t, c));
+            }
+        }
+        let units: Vec<&UnitCostRow> = d
+            .units_of(latest)
+            .into_iter()
+            .filter(|r| &r.currency == c && is_model(&r.model_id))
+            .collect();
+        let mut by_spend = units.clone();
+        by_spend.sort_by(|a, b| {
+            b.total_cost
+                .cmp(&a.total_cost)
+                .then(a.model_id.cmp(&b.model_id))
+        });
+        if !by_spend.is_empty() {
+            let top: Vec<String> = by_spend
+                .iter()
+                .take(5)
+                .map(|r| format!("{} ({})", r.model_id, money(r.total_cost, c)))
+                .collect();
+            let share: Money = by_spend.iter().take(5).map(|r| r.total_cost).sum();
+            out.push(match top.len() {
+                1 => format!(
+                    "The model with the most spend is {}: {} of the month.",
+                    top[0],
+                    percent(share, t.spend)
+                ),
+                n => format!(
+                    "The top {n} models by spend are {}: {} of the month.",
+                    top.join(", "),
+                    percent(share, t.spend)
+                ),
+            });
+        }
+        let mut by_unit: Vec<&&UnitCostRow> = units
+            .iter()
+            .filter(|r| r.cost_per_1000_requests.is_some())
+            .collect();
+        by_unit.sort_by(|a, b| {
+            b.cost_per_1000_requests
+                .cmp(&a.cost_per_1000_requests)
+                .then(a.model_id.cmp(&b.model_id))
+        });
+        if by_unit.is_empty() {
+            out.push("No model has request volumes, so there is no cost per request (give `--requests` to `mlcost attribute`).".into());
+        } else {
+            let top: Vec<String> = by_unit
+                .iter()
+                .take(5)
+                .map(|r| {
+                    format!(
+                        "{} ({})",
+                        r.model_id,
+                        money(r.cost_per_1000_requests.unwrap_or_default(), c)
+                    )
+                })
+                .collect();
+            out.push(match top.len() {
+                1 => format!(
+                    "The only model with requests costs {} per 1,000 requests.",
+                    top[0]
+                ),
+                _ => format!(
+                    "The most expensive per 1,000 requests are {}.",
+                    top.join(", ")
+                ),
+            });
+        }
+        let over: Vec<&str> = units
+            .iter()
+            .filter(|r| r.verdict == "over_target")
+            .map(|r| r.model_id.as_str())
+            .collect();
+        let with_target = units.iter().filter(|r| r.verdict != "no_target").count();
+        out.push(match (with_target, over.len()) {
+            (0, _) => {
+                "No model has a target ([targets] in the config), so none is judged good or bad."
+                    .into()
+            }
+            (n, 0) => format!("All {n} models with a target are within it."),
+            (n, k) => format!(
+                "{k} of the {n} models with a target are over it: {}.",
+                list(&over, 8)
+            ),
+        });
+    }
+    if let Some(s) = d.bill.as_ref().and_then(|b| b.billing_status) {
+        out.push(match s {
+            crate::ledger::datasets::BillingStatus::Provisional => format!("{latest} is provisional: the provider's billing period is still open, so these figures may change."),
+            crate::ledger::datasets::BillingStatus::Final => format!("{latest} is final: the provider closed the billing period."),
+        });
+    }
+    out
+}
+
+/// `1 model`, `15 models`.
+fn models_count(n: usize) -> String {
+    match n {
+        1 => "1 model".to_string(),
+        n => format!("{n} models"),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn list(items: &[&str], max: usize) -> String {
+    match items.len() > max {
+        true => format!("{} and {} more", items[..max].join(", "), items.len() - max),
+        false => items.join(", "),
+    }
+}
+
+/// Spend against the month before, and cost per 1,000 requests split exactly into a spend
+/// effect ((S1 - S0) / V0) and a volume effect (S1 / V1 - S1 / V0).
+fn change_sentence(previous: &str, before: &MonthTotal, now: &MonthTotal, c: &str) -> String {
+    let delta = now.spend - before.spend;
+    let mut s = format!(
+        "Against {previous}, spend changed by {} ({}).",
+        change(delta, c),
+        match before.spend.is_zero() {
+            true => "new".to_string(),
+            false => {
+                let r = delta.ratio(before.spend).unwrap_or(0.0) * 100.0;
+                format!("{r:+.1}%")
+            }
+        }
+    );
+    if let (Some(k0), Some(k1)) = (before.per_1000(), now.per_1000()) {
+        let spend_effect =
+            (now.served_spend - before.served_spend).mul_int_div(1000, i128::from(before.requests));
+        let volume_effect = spend_effect.map(|e| k1 - k0 - e);
+        if let (Some(se), Some(ve)) = (spend_effect, volume_effect) {
+            let volume = (now.requests - before.requests) as f64 / before.requests as f64 * 100.0;
+            let _ = write!(
+                s,
+                " Cost per 1,000 requests went from {} to {}: {} from spend and {} from volume (requests {volume:+.1}%).",
+                money(k0, c),
+                money(k1, c),
+                change(se, c),
+                change(ve, c)
+            );
+        }
+    }
     s
 }
 
-/// A table: header and rows of cells (already text). Sortable in HTML by clicking a header.
+/// A table: (header shown, column name) and rows of cells (already text). Long tables show the
+/// first `TOP` rows and the rest behind "show all".
 struct Table {
-    head: Vec<String>,
+    head: Vec<(String, String)>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    fn html(&self) -> String {
-        let mut s = String::from("<table class=\"sortable\"><thead><tr>");
-        for h in &self.head {
-            let _ = write!(s, "<th>{}</th>", esc(h));
+    fn new(head: &[(&str, &str)], rows: Vec<Vec<String>>) -> Table {
+        Table {
+            head: head
+                .iter()
+                .map(|(h, c)| (h.to_string(), c.to_string()))
+                .collect(),
+            rows,
+        }
+    }
+
+    fn html_rows(&self, rows: &[Vec<String>]) -> String {
+        let mut s = String::from("<div class=\"scroll\"><table class=\"sortable\"><thead><tr>");
+        // a column of figures is right-aligned, header included
+        let numeric: Vec<bool> = (0..self.head.len())
+            .map(|i| {
+                rows.first()
+                    .and_then(|r| r.get(i))
+                    .is_some_and(|c| figure(c))
+            })
+            .collect();
+        let class = |i: usize| match numeric.get(i) {
+            Some(true) => " class=\"n\"",
+            _ => "",
+        };
+        for (i, (h, c)) in self.head.iter().enumerate() {
+            let _ = write!(s, "<th title=\"{}\"{}>{}</th>", esc(c), class(i), esc(h));
         }
         s.push_str("</tr></thead><tbody>");
-        for r in &self.rows {
+        for r in rows {
             s.push_str("<tr>");
-            for c in r {
-                let _ = write!(s, "<td>{}</td>", esc(c));
+            for (i, c) in r.iter().enumerate() {
+                let _ = write!(s, "<td{}>{}</td>", class(i), esc(c));
             }
             s.push_str("</tr>");
         }
-        s.push_str("</tbody></table>");
+        s.push_str("</tbody></table></div>");
         s
     }
 
+    fn html(&self) -> String {
+        if self.rows.len() <= TOP {
+            return self.html_rows(&self.rows);
+        }
+        format!(
+            "{}<details class=\"all\"><summary>Show all {} rows</summary>{}</details>",
+            self.html_rows(&self.rows[..TOP]),
+            self.rows.len(),
+            self.html_rows(&self.rows)
+        )
+    }
+
     fn markdown(&self) -> String {
-        let head: Vec<String> = self
-            .head
-            .iter()
-            .map(|h| crate::escape::markdown_cell(h))
-            .collect();
+        let cell = |c: &str| crate::escape::markdown_cell(c);
+        let head: Vec<String> = self.head.iter().map(|(h, _)| cell(h)).collect();
         let mut s = format!(
             "| {} |\n|{}|\n",
             head.join(" | "),
@@ -216,298 +385,629 @@ impl Table {
                 .collect::<Vec<_>>()
                 .join("|")
         );
-        for r in &self.rows {
-            let cells: Vec<String> = r.iter().map(|c| crate::escape::markdown_cell(c)).collect();
+        for r in self.rows.iter().take(TOP) {
+            let cells: Vec<String> = r.iter().map(|c| cell(c)).collect();
             let _ = writeln!(s, "| {} |", cells.join(" | "));
         }
+        if self.rows.len() > TOP {
+            let _ = writeln!(
+                s,
+                "\n… and {} more rows (the HTML report shows all).",
+                self.rows.len() - TOP
+            );
+        }
+        let names: Vec<String> = self
+            .head
+            .iter()
+            .map(|(_, c)| format!("`{}`", crate::escape::markdown_text(c)))
+            .collect();
+        let _ = writeln!(s, "\nColumns: {}.", names.join(", "));
         s
     }
 }
 
-/// The sections of the report, shared by HTML and Markdown.
+/// Whether a cell is a figure (a number, an amount, a change or a dash for none).
+fn figure(cell: &str) -> bool {
+    let t = cell.trim_start_matches(['+', '-']);
+    let month = t.len() == 7 && t.as_bytes()[4] == b'-';
+    !month
+        && (t.is_empty()
+            || t.starts_with(|c: char| c.is_ascii_digit() || "$€£¥₹".contains(c))
+            || (t.len() > 4
+                && t.as_bytes()[3] == b' '
+                && t[..3].chars().all(|c| c.is_ascii_uppercase())
+                && t[4..].starts_with(|c: char| c.is_ascii_digit())))
+}
+
+/// One section of the report, shared by HTML and Markdown.
 struct Section {
+    id: &'static str,
     title: String,
     note: Option<String>,
     chart: Option<String>,
-    table: Table,
+    table: Option<Table>,
+    /// Set when the section has no data: the one line shown instead, saying how to turn it on.
+    off: Option<String>,
+}
+
+impl Section {
+    fn new(id: &'static str, title: String) -> Section {
+        Section {
+            id,
+            title,
+            note: None,
+            chart: None,
+            table: None,
+            off: None,
+        }
+    }
+
+    fn off(id: &'static str, title: String, why: String) -> Section {
+        Section {
+            off: Some(why),
+            ..Section::new(id, title)
+        }
+    }
 }
 
 fn sections(d: &ReportData) -> Vec<Section> {
-    let latest = d.latest().unwrap_or("-").to_string();
-    let units = d.latest_units();
-    let mut out = Vec::new();
+    let latest = d.latest().to_string();
+    let units = d.units_of(&latest);
+    let models: Vec<&UnitCostRow> = {
+        let mut m: Vec<&UnitCostRow> = units
+            .iter()
+            .copied()
+            .filter(|r| is_model(&r.model_id))
+            .collect();
+        m.sort_by(|a, b| {
+            b.total_cost
+                .cmp(&a.total_cost)
+                .then(a.model_id.cmp(&b.model_id))
+        });
+        m
+    };
+    vec![
+        months_section(d),
+        per_1000_section(&latest, &models),
+        frontier_section(&latest, &models),
+        phase_section(&latest, &models),
+        change_section(d),
+        pools_section(d, &latest),
+        compliance_section(d, &latest),
+        hidden_section(d, &latest),
+        revenue_section(&latest, &models),
+        verdict_section(&latest, &models),
+    ]
+    .into_iter()
+    .chain(bill_sections(d, &latest))
+    .collect()
+}
 
-    // 1. cost per 1,000 requests
-    let mut per_k: Vec<&&UnitCostRow> = units
+fn months_section(d: &ReportData) -> Section {
+    let totals = month_totals(d);
+    let mut s = Section::new("months", "Spend by month".to_string());
+    let mut rows = Vec::new();
+    let mut previous: BTreeMap<&str, Money> = BTreeMap::new();
+    let mut lines = Vec::new();
+    for ((p, c), t) in &totals {
+        let delta = previous
+            .get(c.as_str())
+            .map_or("-".to_string(), |b| change(t.spend - *b, c));
+        previous.insert(c, t.spend);
+        lines.push(vec![
+            p.clone(),
+            c.clone(),
+            money(t.spend, c),
+            delta,
+            percent(t.models, t.spend),
+            money(t.unallocated, c),
+            match t.requests {
+                0 => "-".to_string(),
+                n => count(n),
+            },
+            t.per_1000().map_or("-".to_string(), |v| money(v, c)),
+        ]);
+    }
+    lines.reverse(); // latest first
+    rows.extend(lines);
+    s.table = Some(Table::new(
+        &[
+            ("Month", "billing_period"),
+            ("Currency", "currency"),
+            ("Spend", "cost"),
+            ("Change", "cost - previous month"),
+            ("To models", "share of cost with a model_id"),
+            ("Unallocated", "__unallocated__"),
+            ("Requests", "requests"),
+            (
+                "Per 1,000 requests",
+                "total_cost * 1000 / requests (models with requests)",
+            ),
+        ],
+        rows,
+    ));
+    if d.periods.len() < 2 {
+        s.note = Some(
+            "One month in the output: run `mlcost attribute` on more months to see the trend."
+                .into(),
+        );
+        return s;
+    }
+    // the main currency's top 5 models of the latest month, over every month
+    let main = totals
+        .iter()
+        .filter(|((p, _), _)| p == d.latest())
+        .max_by(|a, b| a.1.spend.cmp(&b.1.spend))
+        .map(|((_, c), _)| c.clone())
+        .unwrap_or_default();
+    let mut top: Vec<&UnitCostRow> = d
+        .units_of(d.latest())
+        .into_iter()
+        .filter(|r| r.currency == main && is_model(&r.model_id))
+        .collect();
+    top.sort_by(|a, b| {
+        b.total_cost
+            .cmp(&a.total_cost)
+            .then(a.model_id.cmp(&b.model_id))
+    });
+    let series: Vec<(String, Vec<Option<f64>>)> = top
+        .iter()
+        .take(5)
+        .map(|m| {
+            let values = d
+                .periods
+                .iter()
+                .map(|p| {
+                    d.unit_costs
+                        .iter()
+                        .find(|r| &r.period == p && r.model_id == m.model_id && r.currency == main)
+                        .map(|r| num(r.total_cost))
+                })
+                .collect();
+            (m.model_id.clone(), values)
+        })
+        .collect();
+    s.note = Some(format!(
+        "The lines follow the five models with the most spend in {} ({main}).",
+        d.latest()
+    ));
+    s.chart = Some(charts::lines(
+        &series,
+        &d.periods,
+        &format!("{main} per month"),
+    ));
+    s
+}
+
+fn per_1000_section(latest: &str, models: &[&UnitCostRow]) -> Section {
+    let title = format!("Cost per 1,000 requests, {latest}");
+    let mut per_k: Vec<&&UnitCostRow> = models
         .iter()
         .filter(|r| r.cost_per_1000_requests.is_some())
         .collect();
+    if per_k.is_empty() {
+        return Section::off("per-1000", title, "No request volumes: give `--requests FILE` to `mlcost attribute` (columns model_id, requests, date).".into());
+    }
     per_k.sort_by(|a, b| {
         b.cost_per_1000_requests
             .cmp(&a.cost_per_1000_requests)
             .then(a.model_id.cmp(&b.model_id))
     });
-    out.push(Section {
-        title: format!("Cost per 1,000 requests, {latest}"),
-        note: Some(
-            "Models without request volumes are listed in the verdict table with their reason."
-                .into(),
-        ),
-        chart: Some(bar_chart(
-            &per_k
-                .iter()
-                .take(20)
-                .map(|r| {
-                    let v = r.cost_per_1000_requests.unwrap_or_default();
-                    (
-                        r.model_id.clone(),
-                        num(v),
-                        format!("{} {}", v.to_fixed(4), r.currency),
-                    )
-                })
-                .collect::<Vec<_>>(),
-        )),
-        table: Table {
-            head: vec![
-                "model".into(),
-                "team".into(),
-                "total cost".into(),
-                "requests".into(),
-                "cost per 1,000".into(),
-            ],
-            rows: per_k
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.model_id.clone(),
-                        r.team.clone(),
-                        format!("{} {}", r.total_cost.to_fixed(2), r.currency),
-                        r.requests.map_or("-".into(), |v| v.to_string()),
-                        r.cost_per_1000_requests
-                            .map_or("-".into(), |v| v.to_fixed(4)),
-                    ]
-                })
-                .collect(),
-        },
-    });
+    let currency = per_k[0].currency.clone();
+    let mut s = Section::new("per-1000", title);
+    s.note = Some(format!(
+        "{} with requests, most expensive first; models without volumes are in the verdict table with their reason.",
+        models_count(per_k.len())
+    ));
+    s.chart = Some(charts::bars(
+        &per_k
+            .iter()
+            .take(TOP)
+            .map(|r| {
+                let v = r.cost_per_1000_requests.unwrap_or_default();
+                Bar {
+                    label: r.model_id.clone(),
+                    value: num(v),
+                    text: money(v, &r.currency),
+                }
+            })
+            .collect::<Vec<_>>(),
+        &format!("{currency} per 1,000 requests"),
+    ));
+    s.table = Some(Table::new(
+        &[
+            ("Model", "model_id"),
+            ("Team", "team"),
+            ("Spend", "total_cost"),
+            ("Requests", "requests"),
+            ("Per 1,000 requests", "cost_per_1000_requests"),
+        ],
+        per_k
+            .iter()
+            .map(|r| {
+                vec![
+                    r.model_id.clone(),
+                    r.team.clone(),
+                    money(r.total_cost, &r.currency),
+                    r.requests.map_or("-".into(), count),
+                    r.cost_per_1000_requests
+                        .map_or("-".into(), |v| money(v, &r.currency)),
+                ]
+            })
+            .collect(),
+    ));
+    s
+}
 
-    // 2. spend by lifecycle phase per model
-    let mut models: Vec<&&UnitCostRow> = units
+fn frontier_section(latest: &str, models: &[&UnitCostRow]) -> Section {
+    let title = format!("Unit cost against volume, {latest}");
+    let points: Vec<(String, f64, f64)> = models
         .iter()
-        .filter(|r| crate::schema::is_model(&r.model_id))
+        .filter_map(|r| {
+            let v = r.cost_per_1000_requests?;
+            Some((r.model_id.clone(), r.requests? as f64, num(v)))
+        })
+        .filter(|(_, x, y)| *x > 0.0 && *y > 0.0)
         .collect();
-    models.sort_by(|a, b| {
-        b.total_cost
-            .cmp(&a.total_cost)
-            .then(a.model_id.cmp(&b.model_id))
-    });
+    if points.len() < 2 {
+        return Section::off(
+            "frontier",
+            title,
+            "Needs request volumes for at least two models (`--requests`).".into(),
+        );
+    }
+    let currency = models.first().map_or("", |r| r.currency.as_str());
+    let mut s = Section::new("frontier", title);
+    s.note = Some("Each point is a model (hover for its name). Down and to the right is cheap at scale; up and to the left, expensive and little used.".into());
+    s.chart = Some(charts::scatter(
+        &points,
+        "requests per month",
+        &format!("{currency} per 1,000 requests"),
+    ));
+    s
+}
+
+fn phase_section(latest: &str, models: &[&UnitCostRow]) -> Section {
+    let title = format!("Spend by lifecycle phase, {latest}");
+    if models.is_empty() {
+        return Section::off("phases", title, "No spend is attributed to a model: tag resources with model_id, or add rules ([[rules]] in the config).".into());
+    }
     let phases: Vec<String> = PHASE_COLUMNS
         .iter()
-        .map(|c| c.trim_start_matches("cost_").to_string())
+        .map(|c| c.trim_start_matches("cost_").replace('_', " "))
         .collect();
-    out.push(Section {
-        title: format!("Spend by lifecycle phase, {latest} (top 15 models)"),
-        note: None,
-        chart: Some(stacked_chart(
-            &models
-                .iter()
-                .take(15)
-                .map(|r| {
-                    (
-                        r.model_id.clone(),
-                        phases
-                            .iter()
-                            .cloned()
-                            .zip(r.phase_costs.iter().map(|m| num(*m)))
-                            .collect(),
-                    )
-                })
-                .collect::<Vec<_>>(),
-            &phases,
-        )),
-        table: Table {
-            head: std::iter::once("model".to_string())
-                .chain(phases.iter().cloned())
-                .chain(["total".to_string()])
-                .collect(),
-            rows: models
-                .iter()
-                .map(|r| {
-                    std::iter::once(r.model_id.clone())
-                        .chain(r.phase_costs.iter().map(|m| m.to_fixed(2)))
-                        .chain([r.total_cost.to_fixed(2)])
-                        .collect()
-                })
-                .collect(),
-        },
+    let currency = models[0].currency.clone();
+    let mut s = Section::new("phases", title);
+    s.note = Some(format!(
+        "The chart shows the {} with the most spend; the table every model.",
+        models_count(models.len().min(TOP))
+    ));
+    s.chart = Some(charts::stacked(
+        &models
+            .iter()
+            .take(TOP)
+            .map(|r| {
+                (
+                    r.model_id.clone(),
+                    r.phase_costs.iter().map(|m| num(*m)).collect(),
+                )
+            })
+            .collect::<Vec<_>>(),
+        &phases,
+        &format!("{currency} per month"),
+    ));
+    let mut head: Vec<(String, String)> = vec![("Model".into(), "model_id".into())];
+    head.extend(
+        phases
+            .iter()
+            .zip(PHASE_COLUMNS)
+            .map(|(p, c)| (capitalise(p), c.to_string())),
+    );
+    head.push(("Total".into(), "total_cost".into()));
+    s.table = Some(Table {
+        head,
+        rows: models
+            .iter()
+            .map(|r| {
+                std::iter::once(r.model_id.clone())
+                    .chain(r.phase_costs.iter().map(|m| money(*m, &r.currency)))
+                    .chain(std::iter::once(money(r.total_cost, &r.currency)))
+                    .collect()
+            })
+            .collect(),
     });
+    s
+}
 
-    // 3. spend trend, per currency; the chart follows the currency with the most spend
-    let mut by_period: BTreeMap<(String, String), Money> = BTreeMap::new();
-    let mut by_currency: BTreeMap<String, Money> = BTreeMap::new();
-    for r in &d.unit_costs {
-        *by_period
-            .entry((r.currency.clone(), r.period.clone()))
-            .or_default() += r.total_cost;
-        *by_currency.entry(r.currency.clone()).or_default() += r.total_cost;
+fn change_section(d: &ReportData) -> Section {
+    let latest = d.latest();
+    let Some(previous) = d.previous() else {
+        return Section::off(
+            "change",
+            "Change against the month before".into(),
+            "Needs two months in the output.".into(),
+        );
+    };
+    let title = format!("Change per model, {previous} to {latest}");
+    let mut rows: Vec<&TrendRow> = d
+        .trend
+        .iter()
+        .filter(|t| t.to == latest && t.from == previous)
+        .collect();
+    if rows.is_empty() {
+        return Section::off("change", title, "No model has spend in both months.".into());
     }
-    let main = by_currency
-        .iter()
-        .max_by(|a, b| a.1.cmp(b.1))
-        .map(|(c, _)| c.clone())
-        .unwrap_or_default();
-    out.push(Section {
-        title: format!("Spend by month ({main})"),
-        note: None,
-        chart: Some(line_chart(
-            &by_period
-                .iter()
-                .filter(|((c, _), _)| *c == main)
-                .map(|((_, p), m)| (p.clone(), num(*m)))
-                .collect::<Vec<_>>(),
-        )),
-        table: Table {
-            head: vec!["month".into(), "spend".into(), "currency".into()],
-            rows: by_period
-                .iter()
-                .map(|((c, p), m)| vec![p.clone(), m.to_fixed(2), c.clone()])
-                .collect(),
-        },
+    rows.sort_by(|a, b| {
+        let da = (a.spend_to - a.spend_from).0.abs();
+        let db = (b.spend_to - b.spend_from).0.abs();
+        db.cmp(&da).then(a.model_id.cmp(&b.model_id))
     });
+    let mut s = Section::new("change", title);
+    s.note = Some("Largest changes first. The change of cost per 1,000 requests is split exactly into a spend effect ((S1 - S0) / V0) and a volume effect (S1 / V1 - S1 / V0).".into());
+    let opt = |m: Option<Money>, c: &str| m.map_or("-".to_string(), |m| change(m, c));
+    s.table = Some(Table::new(
+        &[
+            ("Model", "model_id"),
+            ("Spend before", "spend_from"),
+            ("Spend now", "spend_to"),
+            ("Per 1,000 before", "cost_per_1000_from"),
+            ("Per 1,000 now", "cost_per_1000_to"),
+            ("Spend effect", "spend_effect"),
+            ("Volume effect", "volume_effect"),
+            ("Why", "explanation"),
+        ],
+        rows.iter()
+            .map(|t| {
+                let c = &t.currency;
+                vec![
+                    t.model_id.clone(),
+                    money(t.spend_from, c),
+                    money(t.spend_to, c),
+                    t.cost_per_1000_from.map_or("-".into(), |m| money(m, c)),
+                    t.cost_per_1000_to.map_or("-".into(), |m| money(m, c)),
+                    opt(t.spend_effect, c),
+                    opt(t.volume_effect, c),
+                    t.explanation.clone(),
+                ]
+            })
+            .collect(),
+    ));
+    s
+}
 
-    // 4. tag compliance in dollars
-    let mut problems: Vec<(&(String, String), &Money)> = d.compliance.iter().collect();
-    problems.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(b.0)));
-    out.push(Section {
-        title: format!("Tag compliance: spend per problem, {latest}"),
-        note: Some("A row's spend counts once per problem it has.".into()),
-        chart: Some(bar_chart(
-            &problems
-                .iter()
-                .take(12)
-                .map(|((p, c), m)| (p.clone(), num(**m), format!("{} {c}", m.to_fixed(2))))
-                .collect::<Vec<_>>(),
-        )),
-        table: Table {
-            head: vec!["problem".into(), "spend".into(), "currency".into()],
-            rows: problems
-                .iter()
-                .map(|((p, c), m)| vec![p.clone(), m.to_fixed(2), c.clone()])
-                .collect(),
-        },
-    });
-
-    // 5. unallocated and shared pools
+fn pools_section(d: &ReportData, latest: &str) -> Section {
+    let title = format!("Unallocated spend and shared pools, {latest}");
     let mut pools: BTreeMap<(String, String), Money> = BTreeMap::new();
-    for r in d
-        .allocation
-        .iter()
-        .filter(|r| r.allocation_method != "direct" && !r.allocation_method.starts_with("rule:"))
-    {
+    for r in d.allocation.iter().filter(|r| {
+        r.period == latest
+            && r.allocation_method != "direct"
+            && !r.allocation_method.starts_with("rule:")
+    }) {
         let what = match (&r.source_pool, r.model_id.as_str()) {
             (Some(p), _) => format!("{} ({})", p, r.allocation_method),
             (None, m) => format!("{m} ({})", r.allocation_method),
         };
         *pools.entry((what, r.currency.clone())).or_default() += r.cost;
     }
-    out.push(Section {
-        title: format!("Unallocated spend and shared pools, {latest}"),
-        note: None,
-        chart: (!pools.is_empty()).then(|| {
-            bar_chart(
-                &pools
-                    .iter()
-                    .map(|((p, c), m)| (p.clone(), num(*m), format!("{} {c}", m.to_fixed(2))))
-                    .collect::<Vec<_>>(),
-            )
-        }),
-        table: Table {
-            head: vec!["pool".into(), "cost".into(), "currency".into()],
-            rows: pools
-                .iter()
-                .map(|((p, c), m)| vec![p.clone(), m.to_fixed(2), c.clone()])
-                .collect(),
-        },
-    });
-
-    // 6. hidden costs
-    if !d.hidden.is_empty() {
-        let mut hidden: Vec<&HiddenRow> = d.hidden.iter().collect();
-        hidden.sort_by(|a, b| {
-            b.costs
-                .hidden_total
-                .cmp(&a.costs.hidden_total)
-                .then(a.model_id.cmp(&b.model_id))
-        });
-        out.push(Section {
-            title: format!("Hidden costs (estimates), {latest} (top 20 in the chart)"),
-            note: Some("Idle capacity, experiment waste and engineering time are estimates from the [hidden] config; they are not on the bill.".into()),
-            chart: Some(bar_chart(
-                &hidden
-                    .iter()
-                    .take(20)
-                    .map(|h| (h.model_id.clone(), num(h.costs.hidden_total), format!("{} hidden", h.costs.hidden_total.to_fixed(2))))
-                    .collect::<Vec<_>>(),
-            )),
-            table: Table {
-                head: vec!["model".into(), "visible".into(), "idle".into(), "experiments".into(), "engineering".into(), "true total".into()],
-                rows: hidden
-                    .iter()
-                    .map(|h| {
-                        let f = |m: Option<Money>| m.map_or("-".into(), |m| m.to_fixed(2));
-                        vec![
-                            h.model_id.clone(),
-                            h.costs.visible.to_fixed(2),
-                            f(h.costs.idle_capacity),
-                            f(h.costs.experiment_waste),
-                            f(h.costs.engineering_time),
-                            h.costs.true_total.to_fixed(2),
-                        ]
-                    })
-                    .collect(),
-            },
-        });
+    if pools.is_empty() {
+        return Section::off(
+            "pools",
+            title,
+            "Every cost went to a model directly or by a rule.".into(),
+        );
     }
+    let mut list: Vec<(&(String, String), &Money)> = pools.iter().collect();
+    list.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(b.0)));
+    let currency = list[0].0 .1.clone();
+    let mut s = Section::new("pools", title);
+    s.note = Some("Spend with no model (unallocated), unused commitment and the shared pools the rules split ([[pools]] in the config).".into());
+    s.chart = Some(charts::bars(
+        &list
+            .iter()
+            .take(TOP)
+            .map(|((p, c), m)| Bar {
+                label: p.clone(),
+                value: num(**m),
+                text: money(**m, c),
+            })
+            .collect::<Vec<_>>(),
+        &currency,
+    ));
+    s.table = Some(Table::new(
+        &[
+            ("Pool", "source_pool / model_id (allocation_method)"),
+            ("Cost", "cost"),
+            ("Currency", "currency"),
+        ],
+        list.iter()
+            .map(|((p, c), m)| vec![p.clone(), money(**m, c), c.clone()])
+            .collect(),
+    ));
+    s
+}
 
-    out.extend(bill_sections(d, &latest));
+fn compliance_section(d: &ReportData, latest: &str) -> Section {
+    let title = format!("Tag compliance: spend per problem, {latest}");
+    if d.compliance.is_empty() {
+        return Section::off(
+            "tags",
+            title,
+            "Every row carries every required tag with an allowed value.".into(),
+        );
+    }
+    let mut problems: Vec<(&(String, String), &Money)> = d.compliance.iter().collect();
+    problems.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(b.0)));
+    let currency = problems[0].0 .1.clone();
+    let mut s = Section::new("tags", title);
+    s.note = Some(
+        "A row's spend counts once per problem it has; `mlcost tags` lists the resources.".into(),
+    );
+    s.chart = Some(charts::bars(
+        &problems
+            .iter()
+            .take(TOP)
+            .map(|((p, c), m)| Bar {
+                label: p.clone(),
+                value: num(**m),
+                text: money(**m, c),
+            })
+            .collect::<Vec<_>>(),
+        &currency,
+    ));
+    s.table = Some(Table::new(
+        &[
+            ("Problem", "problem"),
+            ("Spend affected", "cost_affected"),
+            ("Currency", "currency"),
+        ],
+        problems
+            .iter()
+            .map(|((p, c), m)| vec![p.clone(), money(**m, c), c.clone()])
+            .collect(),
+    ));
+    s
+}
 
-    // 7. verdicts
-    out.push(Section {
-        title: format!("Verdicts against targets, {latest}"),
-        note: None,
-        chart: Some(bar_chart(
-            &["over_target", "within_target", "no_target"]
+fn hidden_section(d: &ReportData, latest: &str) -> Section {
+    let title = format!("Hidden costs (estimates), {latest}");
+    if d.hidden.is_empty() {
+        return Section::off("hidden", title, "Not computed: add a [hidden] section to the config and run `mlcost hidden --input OUT --config mlcost.toml` (idle capacity, experiment waste, engineering time).".into());
+    }
+    let mut hidden: Vec<&HiddenRow> = d.hidden.iter().collect();
+    hidden.sort_by(|a, b| {
+        b.costs
+            .hidden_total
+            .cmp(&a.costs.hidden_total)
+            .then(a.model_id.cmp(&b.model_id))
+    });
+    let currency = hidden[0].currency.clone();
+    let mut s = Section::new("hidden", title);
+    s.note = Some("Idle capacity, experiment waste and engineering time are estimates from the [hidden] config; they are not on the bill.".into());
+    let shown: Vec<&&HiddenRow> = hidden
+        .iter()
+        .filter(|h| !h.costs.hidden_total.is_zero())
+        .take(TOP)
+        .collect();
+    if !shown.is_empty() {
+        s.chart = Some(charts::bars(
+            &shown
                 .iter()
-                .map(|v| {
-                    let n = models.iter().filter(|r| r.verdict == *v).count();
-                    (v.to_string(), n as f64, format!("{n} model(s)"))
+                .map(|h| Bar {
+                    label: h.model_id.clone(),
+                    value: num(h.costs.hidden_total),
+                    text: money(h.costs.hidden_total, &h.currency),
                 })
                 .collect::<Vec<_>>(),
-        )),
-        table: Table {
-            head: vec![
-                "model".into(),
-                "verdict".into(),
-                "why".into(),
-                "unit cost".into(),
-            ],
-            rows: models
-                .iter()
-                .map(|r| {
-                    vec![
-                        r.model_id.clone(),
-                        r.verdict.clone(),
-                        r.verdict_reason.clone().unwrap_or_default(),
-                        r.cost_per_1000_requests
-                            .map_or(r.reason.clone().unwrap_or_default(), |v| {
-                                format!("{} per 1,000", v.to_fixed(4))
-                            }),
-                    ]
-                })
-                .collect(),
-        },
+            &format!("{currency} hidden per month"),
+        ));
+    }
+    let f = |m: Option<Money>, c: &str| m.map_or("-".into(), |m| money(m, c));
+    s.table = Some(Table::new(
+        &[
+            ("Model", "model_id"),
+            ("On the bill", "visible"),
+            ("Idle", "idle_capacity"),
+            ("Experiments", "experiment_waste"),
+            ("Engineering", "engineering_time"),
+            ("True total", "true_total"),
+        ],
+        hidden
+            .iter()
+            .map(|h| {
+                let c = &h.currency;
+                vec![
+                    h.model_id.clone(),
+                    money(h.costs.visible, c),
+                    f(h.costs.idle_capacity, c),
+                    f(h.costs.experiment_waste, c),
+                    f(h.costs.engineering_time, c),
+                    money(h.costs.true_total, c),
+                ]
+            })
+            .collect(),
+    ));
+    s
+}
+
+fn revenue_section(latest: &str, models: &[&UnitCostRow]) -> Section {
+    let title = format!("Revenue and margin, {latest}");
+    let with: Vec<&&UnitCostRow> = models
+        .iter()
+        .filter(|r| r.revenue.is_some() || r.value_preserved.is_some())
+        .collect();
+    if with.is_empty() {
+        return Section::off("revenue", title, "No revenue: give `--revenue FILE` to `mlcost attribute` (columns model_id, revenue, value_preserved, billing_period) to see margins and ROI.".into());
+    }
+    let mut s = Section::new("revenue", title);
+    let opt = |m: Option<Money>, c: &str| m.map_or("-".into(), |m| money(m, c));
+    let pct = |m: Option<Money>| m.map_or("-".into(), |m| format!("{}%", amount(m)));
+    s.table = Some(Table::new(
+        &[
+            ("Model", "model_id"),
+            ("Spend", "total_cost"),
+            ("Revenue", "revenue"),
+            ("Value preserved", "value_preserved"),
+            ("Gross margin", "gross_margin_pct"),
+            ("ROI", "roi"),
+        ],
+        with.iter()
+            .map(|r| {
+                let c = &r.currency;
+                vec![
+                    r.model_id.clone(),
+                    money(r.total_cost, c),
+                    opt(r.revenue, c),
+                    opt(r.value_preserved, c),
+                    pct(r.economics.gross_margin_pct),
+                    r.economics.roi.map_or("-".into(), amount),
+                ]
+            })
+            .collect(),
+    ));
+    s
+}
+
+fn verdict_section(latest: &str, models: &[&UnitCostRow]) -> Section {
+    let title = format!("Verdicts against targets, {latest}");
+    if models.iter().all(|r| r.verdict == "no_target") {
+        return Section::off("verdicts", title, "No targets: add [targets] to the config (for example max_cost_per_1000_requests = 0.05) to see which models are over.".into());
+    }
+    let mut list: Vec<&&UnitCostRow> = models.iter().collect();
+    let rank = |v: &str| match v {
+        "over_target" => 0,
+        "within_target" => 1,
+        _ => 2,
+    };
+    list.sort_by(|a, b| {
+        rank(&a.verdict)
+            .cmp(&rank(&b.verdict))
+            .then(b.total_cost.cmp(&a.total_cost))
     });
-    out
+    let mut s = Section::new("verdicts", title);
+    let over = list.iter().filter(|r| r.verdict == "over_target").count();
+    s.note = Some(format!("{over} over target, listed first."));
+    s.table = Some(Table::new(
+        &[
+            ("Model", "model_id"),
+            ("Verdict", "verdict"),
+            ("Why", "verdict_reason"),
+            ("Per 1,000 requests", "cost_per_1000_requests"),
+        ],
+        list.iter()
+            .map(|r| {
+                vec![
+                    r.model_id.clone(),
+                    r.verdict.replace('_', " "),
+                    r.verdict_reason.clone().unwrap_or_default(),
+                    r.cost_per_1000_requests.map_or_else(
+                        || r.reason.clone().unwrap_or_default(),
+                        |v| money(v, &r.currency),
+                    ),
+                ]
+            })
+            .collect(),
+    ));
+    s
 }
 
 /// What the FOCUS datasets besides Cost and Usage said about the latest month: its invoices
@@ -530,113 +1030,263 @@ fn bill_sections(d: &ReportData, latest: &str) -> Vec<Section> {
         None => String::new(),
     };
     if !bill.invoices.is_empty() {
-        out.push(Section {
-            title: format!("Invoices reconciled, {latest}"),
-            note: Some(format!("{status} Σ BilledCost per invoice of the charges other than tax in Cost and Usage against FOCUS Invoice Detail, exact; a difference within the spec's rounding tolerance (MAX(100 subunits, √rows × 0.5 subunit)) or on an invoice still Open is not a mismatch.").trim().to_string()),
-            chart: None,
-            table: Table {
-                head: ["invoice", "currency", "invoiced", "cost and usage", "difference", "result"].map(String::from).to_vec(),
-                rows: bill
-                    .invoices
-                    .iter()
-                    .map(|i| {
-                        vec![
-                            i.invoice_id.clone(),
-                            i.currency.clone(),
-                            i.invoiced.to_string(),
-                            i.cost_and_usage.to_string(),
-                            i.difference.to_string(),
-                            match &i.reason {
-                                Some(r) => format!("{}: {r}", i.result.name()),
-                                None => i.result.name().to_string(),
-                            },
-                        ]
-                    })
-                    .collect(),
-            },
-        });
+        let mut s = Section::new("invoices", format!("Invoices reconciled, {latest}"));
+        s.note = Some(format!("{status} Σ BilledCost per invoice of the charges other than tax in Cost and Usage against FOCUS Invoice Detail, exact; a difference within the spec's rounding tolerance (MAX(100 subunits, √rows × 0.5 subunit)) or on an invoice still Open is not a mismatch.").trim().to_string());
+        s.table = Some(Table::new(
+            &[
+                ("Invoice", "invoice_id"),
+                ("Currency", "currency"),
+                ("Invoiced", "invoiced"),
+                ("Cost and Usage", "cost_and_usage"),
+                ("Difference", "difference"),
+                ("Result", "result"),
+            ],
+            bill.invoices
+                .iter()
+                .map(|i| {
+                    vec![
+                        i.invoice_id.clone(),
+                        i.currency.clone(),
+                        money(i.invoiced, &i.currency),
+                        money(i.cost_and_usage, &i.currency),
+                        change(i.difference, &i.currency),
+                        match &i.reason {
+                            Some(r) => format!("{}: {r}", i.result.name()),
+                            None => i.result.name().to_string(),
+                        },
+                    ]
+                })
+                .collect(),
+        ));
+        out.push(s);
     }
     if !bill.commitments.is_empty() {
-        let f = |m: Option<Money>| m.map_or("-".to_string(), |m| m.to_fixed(2));
-        out.push(Section {
-            title: format!("Commitments, {latest}"),
-            note: Some(format!("{} The month's share is the commitment's cost (Spend) or quantity (Usage) times the part of its period inside the month; applied is the sum of ContractApplied on the month's rows.", if bill.invoices.is_empty() { status.as_str() } else { "" }).trim().to_string()),
-            chart: None,
-            table: Table {
-                head: ["commitment", "category", "period", "month's share", "applied", "used"].map(String::from).to_vec(),
-                rows: bill
-                    .commitments
-                    .iter()
-                    .map(|c| {
-                        let usage = c.category.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("usage"));
-                        let (share, applied) = match usage {
-                            true => (f(c.month_quantity), c.applied_quantity.to_fixed(2)),
-                            false => (f(c.month_cost), c.applied_cost.to_fixed(2)),
-                        };
-                        vec![
-                            c.commitment_id.clone(),
-                            c.category.clone().unwrap_or_default(),
-                            format!("{} to {}", c.period_start.as_deref().unwrap_or("?"), c.period_end.as_deref().unwrap_or("?")),
-                            share,
-                            applied,
-                            c.used_pct.map_or("-".into(), |p| format!("{}%", p.to_fixed(1))),
-                        ]
-                    })
-                    .collect(),
-            },
-        });
+        let f = |m: Option<Money>, c: &str| m.map_or("-".to_string(), |m| money(m, c));
+        let mut s = Section::new("commitments", format!("Commitments, {latest}"));
+        s.note = Some(format!("{} The month's share is the commitment's cost (Spend) or quantity (Usage) times the part of its period inside the month; used is the sum of ContractApplied on the month's usage rows, its unused-portion and purchase rows shown apart.", if bill.invoices.is_empty() { status.as_str() } else { "" }).trim().to_string());
+        s.table = Some(Table::new(
+            &[
+                ("Commitment", "commitment_id"),
+                ("Category", "category"),
+                ("Period", "period_start, period_end"),
+                ("Month's share", "month_cost | month_quantity"),
+                ("Used", "applied_cost | applied_quantity"),
+                ("Used %", "used_pct"),
+                ("Unused portion", "unused_cost | unused_quantity"),
+                ("Purchase", "purchase_cost"),
+            ],
+            bill.commitments
+                .iter()
+                .map(|c| {
+                    let usage = c
+                        .category
+                        .as_deref()
+                        .is_some_and(|k| k.eq_ignore_ascii_case("usage"));
+                    let currency = c.currency.as_deref().unwrap_or("");
+                    let unit = c.unit.as_deref().unwrap_or("units");
+                    let (share, applied, unused) = match usage {
+                        true => (
+                            c.month_quantity
+                                .map_or("-".into(), |q| format!("{} {unit}", amount(q))),
+                            format!("{} {unit}", amount(c.applied_quantity)),
+                            format!("{} {unit}", amount(c.unused_quantity)),
+                        ),
+                        false => (
+                            f(c.month_cost, currency),
+                            money(c.applied_cost, currency),
+                            money(c.unused_cost, currency),
+                        ),
+                    };
+                    vec![
+                        c.commitment_id.clone(),
+                        c.category.clone().unwrap_or_default(),
+                        format!(
+                            "{} to {}",
+                            c.period_start.as_deref().unwrap_or("?"),
+                            c.period_end.as_deref().unwrap_or("?")
+                        ),
+                        share,
+                        applied,
+                        c.used_pct
+                            .map_or("-".into(), |p| format!("{}%", p.to_fixed(1))),
+                        unused,
+                        money(c.purchase_cost, currency),
+                    ]
+                })
+                .collect(),
+        ));
+        out.push(s);
     }
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1200px;color:#222}\
-h1{font-size:24px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}\
-table{border-collapse:collapse;font-size:13px;margin-top:8px}th,td{border:1px solid #ddd;padding:4px 8px;text-align:right}\
-th{background:#f4f4f4;cursor:pointer}td:first-child,th:first-child{text-align:left}p.note{color:#666;font-size:13px}\
-svg{display:block;margin:8px 0}";
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:24px auto;max-width:1200px;padding:0 16px;color:#222;line-height:1.4}\
+h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;margin-top:36px;border-bottom:1px solid #ccc;padding-bottom:4px}\
+.story{background:#f6f6f2;border:1px solid #ddd;padding:12px 20px;border-radius:4px}.story li{margin:4px 0}\
+.kpis{display:flex;flex-wrap:wrap;gap:12px;margin:12px 0}.kpi{border:1px solid #ccc;padding:8px 12px;min-width:150px;border-radius:4px;background:#fff}\
+.kpi b{display:block;font-size:20px}.kpi span{font-size:12px;color:#555}\
+.scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;font-size:13px;margin-top:8px}\
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f0f0f0;cursor:pointer}\
+td.n,th.n{text-align:right;white-space:nowrap}td:first-child{min-width:10em;max-width:24em;overflow-wrap:anywhere}p.note,p.off{color:#555;font-size:13px}p.off{font-style:italic}\
+details.all{margin-top:6px}details.all summary{cursor:pointer;color:#1a1a4e;font-size:13px}\
+svg{display:block;margin:8px 0}\
+@media print{body{max-width:none;margin:0;padding:0;font-size:11px}@page{margin:12mm}\
+h2{break-before:page;margin-top:0}section.off h2,section.off{break-before:auto}\
+details.all{display:none}.scroll{overflow:visible}th{cursor:auto}svg{break-inside:avoid}tr{break-inside:avoid}}";
 
 const SORT_SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th,i){th.addEventListener('click',function(){\
 var t=th.closest('table'),b=t.tBodies[0],rows=Array.from(b.rows),asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';\
-rows.sort(function(x,y){var a=x.cells[i].textContent,c=y.cells[i].textContent,n=parseFloat(a),m=parseFloat(c);\
-var r=(!isNaN(n)&&!isNaN(m))?n-m:a.localeCompare(c);return asc?r:-r;});rows.forEach(function(r){b.appendChild(r);});});});";
+var v=function(s){var n=parseFloat(s.replace(/[^0-9.eE+-]/g,''));return isNaN(n)?null:n;};\
+rows.sort(function(x,y){var a=x.cells[i].textContent,c=y.cells[i].textContent,n=v(a),m=v(c);\
+var r=(n!==null&&m!==null)?n-m:a.localeCompare(c);return asc?r:-r;});rows.forEach(function(r){b.appendChild(r);});});});";
+
+/// Records what a person would see go wrong, for the browser test: horizontal overflow, text
+/// outside its chart or over other text, and the page height (as JSON in `data-layout`).
+const LAYOUT_SCRIPT: &str = "window.addEventListener('load',function(){var e=document.documentElement,r={overflow:e.scrollWidth-e.clientWidth,height:e.scrollHeight,problems:[]};\
+document.querySelectorAll('svg').forEach(function(svg,i){var vb=svg.viewBox.baseVal,bs=Array.from(svg.querySelectorAll('text')).map(function(t){return [t.getBBox(),(t.firstChild&&t.firstChild.nodeValue)||''];});\
+bs.forEach(function(p,j){var b=p[0];if(b.x<-0.5||b.y<-0.5||b.x+b.width>vb.width+0.5||b.y+b.height>vb.height+0.5)r.problems.push('chart '+i+': \"'+p[1]+'\" is clipped');\
+for(var k=0;k<j;k++){var c=bs[k][0];if(b.x<c.x+c.width-0.5&&c.x<b.x+b.width-0.5&&b.y<c.y+c.height-0.5&&c.y<b.y+b.height-0.5)r.problems.push('chart '+i+': \"'+bs[k][1]+'\" overlaps \"'+p[1]+'\"');}});});\
+document.body.setAttribute('data-layout',JSON.stringify(r));});";
+
+/// The headline figures of the latest month, one box each (first currency).
+fn kpis(d: &ReportData) -> String {
+    let totals = month_totals(d);
+    let latest = d.latest();
+    let Some(((_, c), t)) = totals
+        .iter()
+        .filter(|((p, _), _)| p == latest)
+        .max_by(|a, b| a.1.spend.cmp(&b.1.spend))
+    else {
+        return String::new();
+    };
+    let mut boxes = vec![
+        ("Spend".to_string(), money(t.spend, c)),
+        (
+            "Attributed to models".to_string(),
+            percent(t.models, t.spend),
+        ),
+        ("Unallocated".to_string(), money(t.unallocated, c)),
+    ];
+    if !t.unused.is_zero() {
+        boxes.push(("Unused commitment".into(), money(t.unused, c)));
+    }
+    if let Some(k) = t.per_1000() {
+        boxes.push(("Per 1,000 requests".into(), money(k, c)));
+    }
+    if let Some(before) = d
+        .previous()
+        .and_then(|p| totals.get(&(p.to_string(), c.clone())))
+    {
+        boxes.push((
+            "Change vs previous month".into(),
+            change(t.spend - before.spend, c),
+        ));
+    }
+    let mut s = String::from("<div class=\"kpis\">");
+    for (label, value) in boxes {
+        let _ = write!(
+            s,
+            "<div class=\"kpi\"><b>{}</b><span>{}</span></div>",
+            esc(&value),
+            esc(&label)
+        );
+    }
+    s.push_str("</div>");
+    s
+}
+
+fn scope(d: &ReportData) -> String {
+    let months = match d.periods.len() {
+        0 => "no month".to_string(),
+        1 => d.periods[0].clone(),
+        n => format!("{} months, {} to {}", n, d.periods[0], d.latest()),
+    };
+    let currencies: BTreeSet<&str> = d.allocation.iter().map(|r| r.currency.as_str()).collect();
+    format!(
+        "{months}; currency {}; cost basis {}. Generated by mlcost {} from the tables under the output directory; costs are exact decimals, rounded here for reading.",
+        currencies.into_iter().collect::<Vec<_>>().join(", "),
+        d.cost_basis,
+        env!("CARGO_PKG_VERSION")
+    )
+}
 
 /// The self-contained HTML page.
 pub fn html(d: &ReportData) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n<p class=\"note\">Months: {}. Generated by mlcost {} from the tables under the output directory; costs are exact decimals rounded for display.</p>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{STYLE}</style></head><body>\n<h1>{}</h1>\n<p class=\"note\">{}</p>\n",
         esc(&d.title),
         esc(&d.title),
-        esc(&d.periods.join(", ")),
-        env!("CARGO_PKG_VERSION")
+        esc(&scope(d))
     );
-    for sec in sections(d) {
-        let _ = writeln!(s, "<h2>{}</h2>", esc(&sec.title));
-        if let Some(n) = &sec.note {
-            let _ = writeln!(s, "<p class=\"note\">{}</p>", esc(n));
-        }
-        if let Some(c) = &sec.chart {
-            s.push_str(c);
-            s.push('\n');
-        }
-        s.push_str(&sec.table.html());
-        s.push('\n');
+    let _ = write!(
+        s,
+        "<div class=\"story\"><h2 style=\"margin-top:8px;border:0\">{} at a glance</h2>{}<ul>",
+        esc(d.latest()),
+        kpis(d)
+    );
+    for sentence in story(d) {
+        let _ = write!(s, "<li>{}</li>", esc(&sentence));
     }
-    let _ = write!(s, "<script>{SORT_SCRIPT}</script>\n</body></html>\n");
+    s.push_str("</ul></div>\n");
+    for sec in sections(d) {
+        match &sec.off {
+            Some(why) => {
+                let _ = writeln!(
+                    s,
+                    "<section id=\"{}\" class=\"off\"><h2>{}</h2><p class=\"off\">{}</p></section>",
+                    sec.id,
+                    esc(&sec.title),
+                    esc(why)
+                );
+            }
+            None => {
+                let _ = write!(s, "<section id=\"{}\"><h2>{}</h2>", sec.id, esc(&sec.title));
+                if let Some(n) = &sec.note {
+                    let _ = write!(s, "<p class=\"note\">{}</p>", esc(n));
+                }
+                if let Some(c) = &sec.chart {
+                    s.push_str(c);
+                }
+                if let Some(t) = &sec.table {
+                    s.push_str(&t.html());
+                }
+                s.push_str("</section>\n");
+            }
+        }
+    }
+    let _ = write!(
+        s,
+        "<script>{SORT_SCRIPT}{LAYOUT_SCRIPT}</script>\n</body></html>\n"
+    );
     s
 }
 
-/// The same content as Markdown (tables only).
+/// The same story and tables as Markdown (charts left out; long tables cut at 15 rows).
 pub fn markdown(d: &ReportData) -> String {
     let md = crate::escape::markdown_text;
-    let mut s = format!("# {}\n\nMonths: {}.\n", md(&d.title), d.periods.join(", "));
+    let mut s = format!(
+        "# {}\n\n{}\n\n## {} at a glance\n\n",
+        md(&d.title),
+        md(&scope(d)),
+        md(d.latest())
+    );
+    for sentence in story(d) {
+        let _ = writeln!(s, "- {}", md(&sentence));
+    }
     for sec in sections(d) {
         let _ = write!(s, "\n## {}\n\n", md(&sec.title));
+        if let Some(why) = &sec.off {
+            let _ = writeln!(s, "_{}_", md(why));
+            continue;
+        }
         if let Some(n) = &sec.note {
             let _ = write!(s, "{}\n\n", md(n));
         }
-        s.push_str(&sec.table.markdown());
+        if let Some(t) = &sec.table {
+            s.push_str(&t.markdown());
+        }
     }
     s
 }
@@ -667,7 +1317,10 @@ mod tests {
             assert_eq!(found, 0, "the page must load nothing: found {external}");
         }
         let md = markdown(&d);
-        assert!(md.contains("| missing:&lt;team&gt; | 5.00 | USD |"), "{md}");
+        assert!(
+            md.contains("| missing:&lt;team&gt; | $5.00 | USD |"),
+            "{md}"
+        );
         assert!(md.starts_with("# &lt;script&gt;x&lt;/script&gt;"), "{md}");
         // a model id with a pipe, a line break and HTML cannot break the table or inject
         d.compliance.insert(
@@ -676,8 +1329,41 @@ mod tests {
         );
         let md = markdown(&d);
         assert!(
-            md.contains("| a\\|b &lt;img src=x onerror=alert(1)&gt; | 1.00 | USD |"),
+            md.contains("| a\\|b &lt;img src=x onerror=alert(1)&gt; | $1.00 | USD |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn sections_without_data_collapse_to_one_line_saying_how_to_turn_them_on() {
+        let d = ReportData {
+            title: "t".into(),
+            periods: vec!["2026-10".into()],
+            ..Default::default()
+        };
+        let md = markdown(&d);
+        for hint in [
+            "`mlcost hidden",
+            "`--revenue FILE`",
+            "add [targets]",
+            "`--requests FILE`",
+        ] {
+            assert!(md.contains(hint), "{hint} in {md}");
+        }
+    }
+
+    #[test]
+    fn long_tables_show_fifteen_rows_and_the_rest_behind_show_all() {
+        let t = Table::new(
+            &[("Model", "model_id")],
+            (0..20).map(|i| vec![format!("m{i}")]).collect(),
+        );
+        let html = t.html();
+        assert!(html.contains("<details class=\"all\"><summary>Show all 20 rows</summary>"));
+        assert_eq!(html.matches("<td>m19</td>").count(), 1);
+        assert_eq!(html.matches("<td>m3</td>").count(), 2);
+        assert!(html.contains("<th title=\"model_id\">Model</th>"));
+        let md = t.markdown();
+        assert!(md.contains("… and 5 more rows") && md.contains("Columns: `model_id`."));
     }
 }

@@ -15,8 +15,8 @@ const LAYERS: &[&[&str]] = &[
     &["volumes"],
     &["economics"],
     &["output", "estimate"],
-    &["report"],
-    &["pipeline", "trend", "sql", "sample", "ddl"],
+    &["report", "trend"],
+    &["pipeline", "sql", "sample", "ddl"],
     &["context", "cli"],
     &["commands"],
 ];

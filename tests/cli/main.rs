@@ -13,6 +13,7 @@ mod inputs;
 mod pinned;
 mod planning;
 mod reliability;
+mod report_browser;
 mod rules;
 mod sample;
 mod sample_shapes;

@@ -161,8 +161,24 @@ fn markdown_and_html_report() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let page = std::fs::read_to_string(env.path("report.html")).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
-    // cost per 1,000, phases, months, compliance, hidden, verdicts (no pools in this history)
-    assert_eq!(page.matches("<svg").count(), 6, "six charts");
+    // months, cost per 1,000, phases, compliance, hidden; no scatter (one model with
+    // requests), no pools and no targets in this history: those collapse to a line
+    assert_eq!(page.matches("<svg").count(), 5, "five charts");
+    assert_eq!(
+        page.matches("<p class=\"off\">").count(),
+        4,
+        "four sections collapsed"
+    );
+    assert!(page.contains("No targets: add [targets] to the config"));
+    // --period narrows to the month and the one before it; a month not published is an error
+    let r = env.run(&[
+        "report", "--input", "out", "--format", "markdown", "--out", "-", "--period", "2026-09",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("## 2026-09 at a glance") && !r.stdout.contains("2026-10"));
+    let r = env.run(&["report", "--input", "out", "--period", "2025-01"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no such month"), "{}", r.stderr);
     assert!(
         !page.contains("https://") && !page.contains(" src="),
         "self-contained"
