@@ -1131,7 +1131,7 @@ td.n,th.n{text-align:right;white-space:nowrap}td:first-child{min-width:10em;max-
 details.all{margin-top:6px}details.all summary{cursor:pointer;color:#1a1a4e;font-size:13px}\
 svg{display:block;margin:8px 0}\
 @media print{body{max-width:none;margin:0;padding:0;font-size:11px}@page{margin:12mm}\
-h2{break-before:page;margin-top:0}section.off h2,section.off{break-before:auto}\
+h2{break-before:page;margin-top:0}.story h2,section.off h2{break-before:auto}\
 details.all{display:none}.scroll{overflow:visible}th{cursor:auto}svg{break-inside:avoid}tr{break-inside:avoid}}";
 
 const SORT_SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th,i){th.addEventListener('click',function(){\
