@@ -159,6 +159,20 @@ impl Money {
             .try_fold(Money::ZERO, |acc, m| acc.checked_add(m))
     }
 
+    /// `to_fixed(places)`, unless that would show a non-zero amount as zero: then the leading
+    /// zeros and three significant digits (`0.0000412`), so a tiny unit cost never reads 0.
+    pub fn to_fixed_nonzero(self, places: u32) -> String {
+        let fixed = self.to_fixed(places);
+        if self.is_zero() || fixed.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+            return fixed;
+        }
+        let text = Money(self.0.abs()).to_fixed(SCALE);
+        let frac = text.split_once('.').map_or("", |(_, f)| f);
+        let zeros = frac.bytes().take_while(|b| *b == b'0').count() as u32;
+        let shown = self.to_fixed((zeros + 3).min(SCALE));
+        shown.trim_end_matches('0').to_string()
+    }
+
     /// Formats with exactly `places` decimals (rounded half away from zero), e.g. for reports.
     pub fn to_fixed(self, places: u32) -> String {
         let places = places.min(SCALE);
@@ -503,6 +517,15 @@ mod tests {
         assert_eq!(Money(p("2.345")).to_fixed(2), "2.35");
         assert_eq!(Money(p("-2.345")).to_fixed(2), "-2.35");
         assert_eq!(Money(p("0.004")).to_fixed(2), "0.00");
+    }
+
+    #[test]
+    fn a_tiny_amount_is_never_shown_as_zero() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        assert_eq!(m("0.1015").to_fixed_nonzero(4), "0.1015");
+        assert_eq!(m("0.000000000001").to_fixed_nonzero(4), "0.000000000001");
+        assert_eq!(m("-0.0000412345").to_fixed_nonzero(4), "-0.0000412");
+        assert_eq!(m("0").to_fixed_nonzero(4), "0.0000");
     }
 
     #[test]

@@ -95,8 +95,8 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
                     "cost per 1,000 requests {} {:.1}% ({} -> {})",
                     if y >= x { "up" } else { "down" },
                     pct(x, y).unwrap_or(0.0).abs(),
-                    x.to_fixed(4),
-                    y.to_fixed(4)
+                    x.to_fixed_nonzero(4),
+                    y.to_fixed_nonzero(4)
                 ),
                 _ => format!(
                     "spend {:+.1}% ({} -> {}); no requests to compare",
@@ -287,7 +287,7 @@ pub fn forecast(
             let period = add_months(&last.period, k);
             if let (Some(limit), Some(pk), false) = (max_cost_per_1000(&model), per_k, crossed) {
                 if Money::from_f64(limit).is_ok_and(|l| pk > l) {
-                    out.alerts.push(format!("{model}: cost per 1,000 requests crosses its target {limit} in {period} ({})", pk.to_fixed(4)));
+                    out.alerts.push(format!("{model}: cost per 1,000 requests crosses its target {limit} in {period} ({})", pk.to_fixed_nonzero(4)));
                     crossed = true;
                 }
             }

@@ -126,13 +126,13 @@ pub fn verdict(e: &UnitEconomics, t: &crate::config::TargetSet) -> (String, Opti
             None => unknown.push(format!("no {name} to compare")),
             Some(v) if (max && v > l) || (!max && v < l) => over.push(format!(
                 "{name} {} {} {}",
-                v.to_fixed(4),
+                v.to_fixed_nonzero(4),
                 if max { ">" } else { "<" },
                 l
             )),
             Some(v) => checked.push(format!(
                 "{name} {} {} {}",
-                v.to_fixed(4),
+                v.to_fixed_nonzero(4),
                 if max { "<=" } else { ">=" },
                 l
             )),

@@ -6,10 +6,11 @@
 
 use std::fmt::Write;
 
-/// Fill colours in series order; their grey levels (0.13, 0.58, 0.39, 0.84, 0.24, 0.66, 0.79)
-/// differ by at least 0.05 between neighbours, and every shape has a dark outline.
+/// Fill colours in series order, with grey levels 0.13, 0.65, 0.38, 0.94, 0.53, 0.26 and 0.80:
+/// every two of them differ by at least 0.12 in grey, so a black-and-white print tells them
+/// apart; every shape also has a dark outline, and lines differ in dash.
 pub const COLORS: [&str; 7] = [
-    "#1a1a4e", "#e67e22", "#2874a6", "#f7dc6f", "#7b241c", "#58d68d", "#d7bde2",
+    "#1a1a4e", "#f39c12", "#2e6da4", "#fdf2c4", "#e8605a", "#5b2c6f", "#a9dfbf",
 ];
 
 /// Width of the charts' drawing, in px (they shrink with the page).
@@ -21,12 +22,39 @@ fn esc(s: &str) -> String {
     crate::escape::html(s)
 }
 
+/// The width of one character of the 12 px font, generously (a label estimated too wide is
+/// cut a little early; one estimated too narrow would be clipped).
+fn char_w(c: char) -> f64 {
+    match c {
+        'i' | 'l' | 'j' | 'I' | '.' | ',' | ':' | ';' | '!' | '|' | '\'' | ' ' => 4.0,
+        'm' | 'w' => 11.0,
+        'M' | 'W' | '@' | '%' => 12.5,
+        'A'..='Z' => 9.0,
+        c if c.is_ascii() => CHAR_W,
+        // CJK, full-width and emoji take about a square each
+        _ => 13.0,
+    }
+}
+
+/// The estimated width of a text, in px at 12 px.
+pub fn text_width(s: &str) -> f64 {
+    s.chars().map(char_w).sum()
+}
+
 /// A label cut to `width` px with an ellipsis; the full text goes in a tooltip.
 fn fit(label: &str, width: f64) -> String {
-    let max = ((width / CHAR_W) as usize).max(4);
-    let chars: Vec<char> = label.chars().collect();
-    let shown: String = match chars.len() > max {
-        true => chars[..max - 1].iter().collect::<String>() + "…",
+    let shown: String = match text_width(label) > width {
+        true => {
+            let mut w = char_w('…');
+            let kept: String = label
+                .chars()
+                .take_while(|c| {
+                    w += char_w(*c);
+                    w <= width
+                })
+                .collect();
+            kept + "…"
+        }
         false => label.to_string(),
     };
     format!("{}<title>{}</title>", esc(&shown), esc(label))
@@ -48,6 +76,8 @@ pub fn tick(v: f64) -> String {
     };
     if a == 0.0 {
         "0".into()
+    } else if a >= 1e12 {
+        short(v / 1e12, "T")
     } else if a >= 1e9 {
         short(v / 1e9, "B")
     } else if a >= 1e6 {
@@ -65,19 +95,36 @@ pub fn tick(v: f64) -> String {
     }
 }
 
-/// The top of a value axis with four equal steps of a round size (1, 1.5, 2, 2.5, 3, 4, 5, 6
-/// or 8 times a power of ten) that reaches `max`.
-fn nice_max(max: f64) -> f64 {
-    if max <= 0.0 || !max.is_finite() {
+/// A round step (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) of at least `raw`.
+fn nice_step(raw: f64) -> f64 {
+    if raw <= 0.0 || !raw.is_finite() {
         return 1.0;
     }
-    let step = max / 4.0;
-    let magnitude = 10f64.powf(step.log10().floor());
+    let magnitude = 10f64.powf(raw.log10().floor());
     let nice = [1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
         .into_iter()
-        .find(|n| n * magnitude >= step * (1.0 - 1e-9))
+        .find(|n| n * magnitude >= raw * (1.0 - 1e-9))
         .unwrap_or(10.0);
-    nice * magnitude * 4.0
+    nice * magnitude
+}
+
+/// A value axis covering `low..=high` and zero: (min, max, step), min and max multiples of a
+/// round step, about four steps in all, so zero is always a tick.
+fn axis(low: f64, high: f64) -> (f64, f64, f64) {
+    let (low, high) = (low.min(0.0), high.max(0.0));
+    if high - low <= 0.0 || !(high - low).is_finite() {
+        return (0.0, 1.0, 0.25);
+    }
+    let step = nice_step((high - low) / 4.0);
+    let min = (low / step + 1e-9).floor() * step;
+    let max = (high / step - 1e-9).ceil() * step;
+    (min, max, step)
+}
+
+/// The ticks of an axis: min, min + step, ... max.
+fn ticks((min, max, step): (f64, f64, f64)) -> impl Iterator<Item = f64> {
+    let n = ((max - min) / step).round() as i32;
+    (0..=n).map(move |k| min + step * f64::from(k))
 }
 
 /// A legend of `names` from (x, y), wrapped to the chart's width; returns the markup and the
@@ -86,7 +133,7 @@ fn legend(names: &[String], x0: f64, y0: f64) -> (String, f64) {
     let mut s = String::new();
     let (mut x, mut y) = (x0, y0);
     for (k, name) in names.iter().enumerate() {
-        let w = 20.0 + name.chars().count().min(28) as f64 * CHAR_W + 14.0;
+        let w = 20.0 + text_width(name).min(28.0 * CHAR_W) + 14.0;
         if x + w > WIDTH - 10.0 && x > x0 {
             x = x0;
             y += 18.0;
@@ -105,20 +152,22 @@ fn legend(names: &[String], x0: f64, y0: f64) -> (String, f64) {
     (s, y - y0 + 18.0)
 }
 
-/// An x axis under a bar area from `x0` to `x0 + w` at `y`, scaled to `max`, with its unit.
-fn value_axis(x0: f64, w: f64, y: f64, max: f64, unit: &str) -> String {
+/// An x axis under a bar area from `x0` to `x0 + w` at `y`, on `scale` (see `axis`), with its
+/// unit.
+fn value_axis(x0: f64, w: f64, y: f64, scale: (f64, f64, f64), unit: &str) -> String {
+    let (min, max, _) = scale;
     let mut s = format!(
         r##"<line x1="{x0}" y1="{y}" x2="{}" y2="{y}" stroke="#666"/>"##,
         x0 + w
     );
-    for k in 0..=4 {
-        let x = x0 + w * f64::from(k) / 4.0;
+    for v in ticks(scale) {
+        let x = x0 + w * (v - min) / (max - min);
         let _ = write!(
             s,
             r##"<line x1="{x:.1}" y1="{y}" x2="{x:.1}" y2="{}" stroke="#666"/><text x="{x:.1}" y="{}" font-size="11" text-anchor="middle">{}</text>"##,
             y + 4.0,
             y + 16.0,
-            tick(max * f64::from(k) / 4.0)
+            tick(v)
         );
     }
     let _ = write!(
@@ -143,15 +192,28 @@ pub struct Bar {
 pub fn bars(items: &[Bar], unit: &str) -> String {
     let (label_w, value_w, row_h) = (260.0, 150.0, 22.0);
     let bar_w = WIDTH - label_w - value_w - 20.0;
-    let max = nice_max(items.iter().map(|i| i.value).fold(0.0f64, f64::max));
+    let scale_of = axis(
+        items.iter().map(|i| i.value).fold(0.0f64, f64::min),
+        items.iter().map(|i| i.value).fold(0.0f64, f64::max),
+    );
+    let (min, max, _) = scale_of;
+    // px per unit, and where zero is (negative bars grow left of it)
+    let scale = bar_w / (max - min);
+    let zero = label_w - min * scale;
     let h = row_h * items.len() as f64 + 50.0;
     let mut s = open(h, unit);
     for (i, b) in items.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
-        let w = (b.value.max(0.0) / max * bar_w).max(if b.value > 0.0 { 1.0 } else { 0.0 });
+        let w = (b.value.abs() * scale).max(if b.value != 0.0 { 1.0 } else { 0.0 });
+        let x = if b.value < 0.0 { zero - w } else { zero };
+        let text_x = if b.value < 0.0 {
+            zero + 4.0
+        } else {
+            zero + w + 4.0
+        };
         let _ = write!(
             s,
-            r##"<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text><rect x="{label_w}" y="{y}" width="{w:.1}" height="{}" fill="{}" stroke="#333" stroke-width="0.5"><title>{}: {}</title></rect><text x="{:.1}" y="{}" font-size="11">{}</text>"##,
+            r##"<text x="{}" y="{}" text-anchor="end" font-size="12">{}</text><rect x="{x:.1}" y="{y}" width="{w:.1}" height="{}" fill="{}" stroke="#333" stroke-width="0.5"><title>{}: {}</title></rect><text x="{:.1}" y="{}" font-size="11">{}</text>"##,
             label_w - 6.0,
             y + 13.0,
             fit(&b.label, label_w - 10.0),
@@ -159,7 +221,7 @@ pub fn bars(items: &[Bar], unit: &str) -> String {
             COLORS[0],
             esc(&b.label),
             esc(&b.text),
-            label_w + w + 4.0,
+            text_x,
             y + 13.0,
             esc(&b.text)
         );
@@ -168,7 +230,7 @@ pub fn bars(items: &[Bar], unit: &str) -> String {
         label_w,
         bar_w,
         row_h * items.len() as f64 + 6.0,
-        max,
+        scale_of,
         unit,
     ));
     s.push_str("</svg>");
@@ -185,7 +247,8 @@ pub fn stacked(items: &[(String, Vec<f64>)], parts: &[String], unit: &str) -> St
         .iter()
         .map(|(_, v)| v.iter().map(|x| x.max(0.0)).sum::<f64>())
         .fold(0.0f64, f64::max);
-    let max = nice_max(max);
+    let scale_of = axis(0.0, max);
+    let max = scale_of.1;
     let h = top + row_h * items.len() as f64 + 50.0;
     let mut s = open(h, unit);
     s.push_str(&legend_svg);
@@ -220,7 +283,7 @@ pub fn stacked(items: &[(String, Vec<f64>)], parts: &[String], unit: &str) -> St
         label_w,
         bar_w,
         top + row_h * items.len() as f64 + 6.0,
-        max,
+        scale_of,
         unit,
     ));
     s.push_str("</svg>");
@@ -236,19 +299,20 @@ pub fn lines(series: &[(String, Vec<Option<f64>>)], months: &[String], unit: &st
     let plot_h = 220.0;
     let h = top + plot_h + 60.0;
     let plot_w = WIDTH - left - right;
-    let max = series
-        .iter()
-        .flat_map(|(_, v)| v.iter().flatten())
-        .fold(0.0f64, |a, b| a.max(*b));
-    let max = nice_max(max);
+    let values = || series.iter().flat_map(|(_, v)| v.iter().flatten());
+    // the axis reaches below zero when a series does (a month of credits)
+    let scale_of = axis(
+        values().fold(0.0f64, |a, b| a.min(*b)),
+        values().fold(0.0f64, |a, b| a.max(*b)),
+    );
+    let (min, max, _) = scale_of;
     let n = months.len().max(2) as f64 - 1.0;
     let x_of = |i: usize| left + i as f64 / n * plot_w;
-    let y_of = |v: f64| top + plot_h - v / max * plot_h;
+    let y_of = |v: f64| top + plot_h - (v - min) / (max - min) * plot_h;
     let mut s = open(h, unit);
     s.push_str(&legend_svg);
     // y axis with ticks and grid lines
-    for k in 0..=4 {
-        let v = max * f64::from(k) / 4.0;
+    for v in ticks(scale_of) {
         let y = y_of(v);
         let _ = write!(
             s,
@@ -416,15 +480,64 @@ mod tests {
         assert_eq!(tick(1e9), "1B");
         assert_eq!(tick(10e6), "10M");
         assert_eq!(tick(0.05), "0.05");
-        assert_eq!(nice_max(0.101), 0.12);
-        assert_eq!(nice_max(7012.1), 8000.0);
-        assert_eq!(nice_max(9.0), 10.0);
+        assert_eq!(axis(0.0, 0.101), (0.0, 0.12, 0.03));
+        assert_eq!(axis(0.0, 7012.1), (0.0, 8000.0, 2000.0));
+        // credits below zero: zero stays a tick, the steps are round
+        let (min, max, step) = axis(-120.0, 100.0);
+        assert_eq!((min, max, step), (-120.0, 120.0, 60.0));
+        assert!(ticks((min, max, step)).any(|t| t == 0.0));
         assert_eq!(tick(2_500_000.0), "2.5M");
         assert_eq!(tick(0.004), "0.004");
         assert_eq!(tick(35.0), "35");
         let cut = fit("a-very-long-model-name-that-will-not-fit-anywhere", 150.0);
         assert!(cut.starts_with("a-very-long-m") && cut.contains('…'));
         assert!(cut.contains("<title>a-very-long-model-name-that-will-not-fit-anywhere</title>"));
+    }
+
+    #[test]
+    fn the_colours_differ_in_grey() {
+        let grey = |hex: &str| {
+            let c = |i: usize| f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap());
+            (0.299 * c(1) + 0.587 * c(3) + 0.114 * c(5)) / 255.0
+        };
+        for (i, a) in COLORS.iter().enumerate() {
+            for b in &COLORS[..i] {
+                assert!(
+                    (grey(a) - grey(b)).abs() >= 0.115,
+                    "{a} and {b} print alike"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn negative_values_stay_inside_the_chart() {
+        let b = bars(
+            &[
+                Bar {
+                    label: "credit".into(),
+                    value: -3.0,
+                    text: "-$3.00".into(),
+                },
+                Bar {
+                    label: "spend".into(),
+                    value: 9.0,
+                    text: "$9.00".into(),
+                },
+            ],
+            "USD",
+        );
+        assert!(!b.contains("width=\"0.0\""), "{b}");
+        let l = lines(
+            &[("a".into(), vec![Some(-5.0), Some(10.0)])],
+            &["2026-09".into(), "2026-10".into()],
+            "USD",
+        );
+        // every point's y is inside the drawing
+        for part in l.split("cy=\"").skip(1) {
+            let y: f64 = part[..part.find('"').unwrap()].parse().unwrap();
+            assert!(y > 0.0 && y < 400.0, "{y}");
+        }
     }
 
     #[test]

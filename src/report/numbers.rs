@@ -71,10 +71,24 @@ pub fn money(m: Money, currency: &str) -> String {
     }
 }
 
-/// A share as a percentage with one decimal (`12.3%`), `-` when unknown.
+/// A share as a percentage with one decimal (`12.3%`), more where one decimal would round a
+/// part that is not the whole to 100% or a non-zero part to 0%; `-` when unknown.
 pub fn percent(part: Money, whole: Money) -> String {
-    part.ratio(whole)
-        .map_or_else(|| "-".to_string(), |r| format!("{:.1}%", r * 100.0))
+    let Some(r) = part.ratio(whole) else {
+        return "-".to_string();
+    };
+    let pct = r * 100.0;
+    let misleading = |t: &str| {
+        let v: f64 = t.parse().unwrap_or(0.0);
+        (v.abs() == 100.0 && part != whole) || (v == 0.0 && !part.is_zero())
+    };
+    let mut places = 1;
+    let mut text = format!("{pct:.places$}");
+    while misleading(&text) && places < 6 {
+        places += 1;
+        text = format!("{pct:.places$}");
+    }
+    format!("{text}%")
 }
 
 /// A signed change: `+$12.00` / `-$3.10`.
@@ -108,5 +122,7 @@ mod tests {
         assert_eq!(count(-12), "-12");
         assert_eq!(percent(m("1"), m("3")), "33.3%");
         assert_eq!(percent(m("1"), m("0")), "-");
+        assert_eq!(percent(m("99.9996"), m("100")), "99.9996%");
+        assert_eq!(percent(m("0.0003"), m("100")), "0.0003%");
     }
 }

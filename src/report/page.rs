@@ -164,6 +164,12 @@ fn story(d: &ReportData) -> Vec<String> {
         if let Some(p) = previous {
             if let Some(before) = totals.get(&(p.to_string(), c.clone())) {
                 out.push(change_sentence(p, before, &t, c));
+                // a month with a tenth of the spend of the one before is probably partial
+                if before.spend.0 > 0 && t.spend.0.abs() * 10 < before.spend.0 {
+                    out.push(format!(
+                        "{latest} holds less than a tenth of {p}'s spend: it may be incomplete (a partial export or a few late rows); `mlcost report --period {p}` tells {p}'s story."
+                    ));
+                }
             }
         }
         let units: Vec<&UnitCostRow> = d
@@ -181,7 +187,7 @@ fn story(d: &ReportData) -> Vec<String> {
             let top: Vec<String> = by_spend
                 .iter()
                 .take(5)
-                .map(|r| format!("{} ({})", r.model_id, money(r.total_cost, c)))
+                .map(|r| format!("{} ({})", name(&r.model_id), money(r.total_cost, c)))
                 .collect();
             let share: Money = by_spend.iter().take(5).map(|r| r.total_cost).sum();
             out.push(match top.len() {
@@ -215,7 +221,7 @@ fn story(d: &ReportData) -> Vec<String> {
                 .map(|r| {
                     format!(
                         "{} ({})",
-                        r.model_id,
+                        name(&r.model_id),
                         money(r.cost_per_1000_requests.unwrap_or_default(), c)
                     )
                 })
@@ -243,6 +249,10 @@ fn story(d: &ReportData) -> Vec<String> {
                     .into()
             }
             (n, 0) => format!("All {n} models with a target are within it."),
+            (1, 1) => format!(
+                "The one model with a target is over it: {}.",
+                list(&over, 8)
+            ),
             (n, k) => format!(
                 "{k} of the {n} models with a target are over it: {}.",
                 list(&over, 8)
@@ -256,6 +266,14 @@ fn story(d: &ReportData) -> Vec<String> {
         });
     }
     out
+}
+
+/// What a chart says when the models are in several currencies: it shows one of them.
+fn one_currency(models: &[&UnitCostRow], shown: &str) -> String {
+    match models.iter().any(|r| r.currency != shown) {
+        true => format!(" The chart shows {shown} only (amounts in other currencies are not comparable); the table lists every currency."),
+        false => String::new(),
+    }
 }
 
 /// `1 model`, `15 models`.
@@ -274,10 +292,50 @@ fn capitalise(s: &str) -> String {
 }
 
 fn list(items: &[&str], max: usize) -> String {
+    let names: Vec<String> = items.iter().take(max).map(|i| name(i)).collect();
     match items.len() > max {
-        true => format!("{} and {} more", items[..max].join(", "), items.len() - max),
-        false => items.join(", "),
+        true => format!("{} and {} more", names.join(", "), items.len() - max),
+        false => names.join(", "),
     }
+}
+
+/// A name from the data inside a sentence, isolated (Unicode FSI ... PDI) so a right-to-left
+/// name cannot reorder the text around it; the Markdown export also escapes it.
+fn name(s: &str) -> String {
+    format!("\u{2068}{s}\u{2069}")
+}
+
+/// Markdown text with the names `name` isolated escaped, so a model id cannot become a link or
+/// emphasis in the review doc.
+fn md_sentence(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find('\u{2068}') {
+        out.push_str(&crate::escape::markdown_text(&rest[..start]));
+        let after = &rest[start + '\u{2068}'.len_utf8()..];
+        let end = after.find('\u{2069}').unwrap_or(after.len());
+        out.push_str(&md_literal(&after[..end]));
+        rest = after.get(end + '\u{2069}'.len_utf8()..).unwrap_or("");
+    }
+    out.push_str(&crate::escape::markdown_text(rest));
+    out
+}
+
+/// `md_literal` before `escape::markdown_cell` (which escapes HTML and pipes itself).
+fn md_literal_raw(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\`*_[]".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Text from the data as literal Markdown: emphasis, code and link characters escaped.
+fn md_literal(s: &str) -> String {
+    crate::escape::markdown_text(&md_literal_raw(s))
 }
 
 /// Spend against the month before, and cost per 1,000 requests split exactly into a spend
@@ -290,7 +348,8 @@ fn change_sentence(previous: &str, before: &MonthTotal, now: &MonthTotal, c: &st
         match before.spend.is_zero() {
             true => "new".to_string(),
             false => {
-                let r = delta.ratio(before.spend).unwrap_or(0.0) * 100.0;
+                // against the size of the month before (a month of credits is negative)
+                let r = delta.ratio(Money(before.spend.0.abs())).unwrap_or(0.0) * 100.0;
                 format!("{r:+.1}%")
             }
         }
@@ -366,15 +425,16 @@ impl Table {
             return self.html_rows(&self.rows);
         }
         format!(
-            "{}<details class=\"all\"><summary>Show all {} rows</summary>{}</details>",
+            "{}<p class=\"more\">… and {} more rows in the HTML page (show all).</p><details class=\"all\"><summary>Show all {} rows</summary>{}</details>",
             self.html_rows(&self.rows[..TOP]),
+            self.rows.len() - TOP,
             self.rows.len(),
             self.html_rows(&self.rows)
         )
     }
 
     fn markdown(&self) -> String {
-        let cell = |c: &str| crate::escape::markdown_cell(c);
+        let cell = |c: &str| crate::escape::markdown_cell(&md_literal_raw(c));
         let head: Vec<String> = self.head.iter().map(|(h, _)| cell(h)).collect();
         let mut s = format!(
             "| {} |\n|{}|\n",
@@ -528,7 +588,7 @@ fn months_section(d: &ReportData) -> Section {
     ));
     if d.periods.len() < 2 {
         s.note = Some(
-            "One month in the output: run `mlcost attribute` on more months to see the trend."
+            "One month in this report: run `mlcost attribute` on more months (or leave out --period) to see the trend."
                 .into(),
         );
         return s;
@@ -593,15 +653,17 @@ fn per_1000_section(latest: &str, models: &[&UnitCostRow]) -> Section {
             .cmp(&a.cost_per_1000_requests)
             .then(a.model_id.cmp(&b.model_id))
     });
-    let currency = per_k[0].currency.clone();
+    let currency = models.first().map_or(String::new(), |r| r.currency.clone());
     let mut s = Section::new("per-1000", title);
     s.note = Some(format!(
-        "{} with requests, most expensive first; models without volumes are in the verdict table with their reason.",
-        models_count(per_k.len())
+        "{} with requests, most expensive first; models without volumes are in the verdict table with their reason.{}",
+        models_count(per_k.len()),
+        one_currency(models, &currency)
     ));
     s.chart = Some(charts::bars(
         &per_k
             .iter()
+            .filter(|r| r.currency == currency)
             .take(TOP)
             .map(|r| {
                 let v = r.cost_per_1000_requests.unwrap_or_default();
@@ -641,8 +703,10 @@ fn per_1000_section(latest: &str, models: &[&UnitCostRow]) -> Section {
 
 fn frontier_section(latest: &str, models: &[&UnitCostRow]) -> Section {
     let title = format!("Unit cost against volume, {latest}");
+    let currency = models.first().map_or("", |r| r.currency.as_str());
     let points: Vec<(String, f64, f64)> = models
         .iter()
+        .filter(|r| r.currency == currency)
         .filter_map(|r| {
             let v = r.cost_per_1000_requests?;
             Some((r.model_id.clone(), r.requests? as f64, num(v)))
@@ -653,12 +717,11 @@ fn frontier_section(latest: &str, models: &[&UnitCostRow]) -> Section {
         return Section::off(
             "frontier",
             title,
-            "Needs request volumes for at least two models (`--requests`).".into(),
+            format!("Needs at least two models with requests in {latest} (`--requests`)."),
         );
     }
-    let currency = models.first().map_or("", |r| r.currency.as_str());
     let mut s = Section::new("frontier", title);
-    s.note = Some("Each point is a model (hover for its name). Down and to the right is cheap at scale; up and to the left, expensive and little used.".into());
+    s.note = Some(format!("Each point is a model (hover for its name). Down and to the right is cheap at scale; up and to the left, expensive and little used.{}", one_currency(models, currency)));
     s.chart = Some(charts::scatter(
         &points,
         "requests per month",
@@ -679,12 +742,14 @@ fn phase_section(latest: &str, models: &[&UnitCostRow]) -> Section {
     let currency = models[0].currency.clone();
     let mut s = Section::new("phases", title);
     s.note = Some(format!(
-        "The chart shows the {} with the most spend; the table every model.",
-        models_count(models.len().min(TOP))
+        "The chart shows the {} with the most spend; the table every model.{}",
+        models_count(models.len().min(TOP)),
+        one_currency(models, &currency)
     ));
     s.chart = Some(charts::stacked(
         &models
             .iter()
+            .filter(|r| r.currency == currency)
             .take(TOP)
             .map(|r| {
                 (
@@ -800,10 +865,11 @@ fn pools_section(d: &ReportData, latest: &str) -> Section {
     list.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(b.0)));
     let currency = list[0].0 .1.clone();
     let mut s = Section::new("pools", title);
-    s.note = Some("Spend with no model (unallocated), unused commitment and the shared pools the rules split ([[pools]] in the config).".into());
+    s.note = Some("Spend with no model (unallocated), unused commitment and the shared pools the rules split ([[shared]] in the config).".into());
     s.chart = Some(charts::bars(
         &list
             .iter()
+            .filter(|((_, c), _)| *c == currency)
             .take(TOP)
             .map(|((p, c), m)| Bar {
                 label: p.clone(),
@@ -845,6 +911,7 @@ fn compliance_section(d: &ReportData, latest: &str) -> Section {
     s.chart = Some(charts::bars(
         &problems
             .iter()
+            .filter(|((_, c), _)| *c == currency)
             .take(TOP)
             .map(|((p, c), m)| Bar {
                 label: p.clone(),
@@ -885,7 +952,7 @@ fn hidden_section(d: &ReportData, latest: &str) -> Section {
     s.note = Some("Idle capacity, experiment waste and engineering time are estimates from the [hidden] config; they are not on the bill.".into());
     let shown: Vec<&&HiddenRow> = hidden
         .iter()
-        .filter(|h| !h.costs.hidden_total.is_zero())
+        .filter(|h| !h.costs.hidden_total.is_zero() && h.currency == currency)
         .take(TOP)
         .collect();
     if !shown.is_empty() {
@@ -1128,15 +1195,15 @@ h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;margin-top:36px;border-bot
 .scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;font-size:13px;margin-top:8px}\
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f0f0f0;cursor:pointer}\
 td.n,th.n{text-align:right;white-space:nowrap}td:first-child{min-width:10em;max-width:24em;overflow-wrap:anywhere}p.note,p.off{color:#555;font-size:13px}p.off{font-style:italic}\
-details.all{margin-top:6px}details.all summary{cursor:pointer;color:#1a1a4e;font-size:13px}\
+details.all{margin-top:6px}p.more{display:none}.story li{overflow-wrap:anywhere}details.all summary{cursor:pointer;color:#1a1a4e;font-size:13px}\
 svg{display:block;margin:8px 0}\
 @media print{body{max-width:none;margin:0;padding:0;font-size:11px}@page{margin:12mm}\
 h2{break-before:page;margin-top:0}.story h2,section.off h2{break-before:auto}\
-details.all{display:none}.scroll{overflow:visible}th{cursor:auto}svg{break-inside:avoid}tr{break-inside:avoid}}";
+details.all{display:none}p.more{display:block;color:#555}.scroll{overflow:visible}th{cursor:auto}svg{break-inside:avoid}tr{break-inside:avoid}}";
 
-const SORT_SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th,i){th.addEventListener('click',function(){\
-var t=th.closest('table'),b=t.tBodies[0],rows=Array.from(b.rows),asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';\
-var v=function(s){var n=parseFloat(s.replace(/[^0-9.eE+-]/g,''));return isNaN(n)?null:n;};\
+const SORT_SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th){th.addEventListener('click',function(){\
+var i=th.cellIndex,t=th.closest('table'),b=t.tBodies[0],rows=Array.from(b.rows),asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';\
+var v=function(s){s=s.trim();if(/^\\d{4}-\\d{2}$/.test(s))return null;var n=parseFloat(s.replace(/[^0-9.eE+-]/g,''));return isNaN(n)?null:n;};\
 rows.sort(function(x,y){var a=x.cells[i].textContent,c=y.cells[i].textContent,n=v(a),m=v(c);\
 var r=(n!==null&&m!==null)?n-m:a.localeCompare(c);return asc?r:-r;});rows.forEach(function(r){b.appendChild(r);});});});";
 
@@ -1145,7 +1212,8 @@ var r=(n!==null&&m!==null)?n-m:a.localeCompare(c);return asc?r:-r;});rows.forEac
 const LAYOUT_SCRIPT: &str = "window.addEventListener('load',function(){var e=document.documentElement,r={overflow:e.scrollWidth-e.clientWidth,height:e.scrollHeight,problems:[]};\
 document.querySelectorAll('svg').forEach(function(svg,i){var vb=svg.viewBox.baseVal,bs=Array.from(svg.querySelectorAll('text')).map(function(t){return [t.getBBox(),(t.firstChild&&t.firstChild.nodeValue)||''];});\
 bs.forEach(function(p,j){var b=p[0];if(b.x<-0.5||b.y<-0.5||b.x+b.width>vb.width+0.5||b.y+b.height>vb.height+0.5)r.problems.push('chart '+i+': \"'+p[1]+'\" is clipped');\
-for(var k=0;k<j;k++){var c=bs[k][0];if(b.x<c.x+c.width-0.5&&c.x<b.x+b.width-0.5&&b.y<c.y+c.height-0.5&&c.y<b.y+b.height-0.5)r.problems.push('chart '+i+': \"'+bs[k][1]+'\" overlaps \"'+p[1]+'\"');}});});\
+for(var k=0;k<j;k++){var c=bs[k][0];if(b.x<c.x+c.width-0.5&&c.x<b.x+b.width-0.5&&b.y<c.y+c.height-0.5&&c.y<b.y+b.height-0.5)r.problems.push('chart '+i+': \"'+bs[k][1]+'\" overlaps \"'+p[1]+'\"');}});\
+svg.querySelectorAll('circle,rect,polyline').forEach(function(g){var b=g.getBBox();if(b.x<-0.5||b.y<-0.5||b.x+b.width>vb.width+0.5||b.y+b.height>vb.height+0.5)r.problems.push('chart '+i+': a '+g.tagName+' is outside the chart');});});\
 document.body.setAttribute('data-layout',JSON.stringify(r));});";
 
 /// The headline figures of the latest month, one box each (first currency).
@@ -1160,7 +1228,13 @@ fn kpis(d: &ReportData) -> String {
         return String::new();
     };
     let mut boxes = vec![
-        ("Spend".to_string(), money(t.spend, c)),
+        (
+            match totals.keys().filter(|(p, _)| p == latest).count() {
+                1 => "Spend".to_string(),
+                _ => format!("Spend in {c} (other currencies in the story)"),
+            },
+            money(t.spend, c),
+        ),
         (
             "Attributed to models".to_string(),
             percent(t.models, t.spend),
@@ -1178,7 +1252,7 @@ fn kpis(d: &ReportData) -> String {
         .and_then(|p| totals.get(&(p.to_string(), c.clone())))
     {
         boxes.push((
-            "Change vs previous month".into(),
+            format!("Change vs {}", d.previous().unwrap_or("previous month")),
             change(t.spend - before.spend, c),
         ));
     }
@@ -1273,7 +1347,7 @@ pub fn markdown(d: &ReportData) -> String {
         md(d.latest())
     );
     for sentence in story(d) {
-        let _ = writeln!(s, "- {}", md(&sentence));
+        let _ = writeln!(s, "- {}", md_sentence(&sentence));
     }
     for sec in sections(d) {
         let _ = write!(s, "\n## {}\n\n", md(&sec.title));

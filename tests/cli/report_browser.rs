@@ -160,3 +160,96 @@ fn the_layout_checks_catch_overlap_clipping_and_overflow() {
         "{problems}"
     );
 }
+
+#[test]
+fn a_hostile_output_still_lays_out_and_tells_the_truth() {
+    // credits, a 60-letter id of wide letters, a right-to-left id, a model
+    // in another currency, a Markdown link as a model id, and a stray month with almost
+    // nothing in it
+    let Some(chrome) = required_chromium() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let wide = "w".repeat(60);
+    let tags =
+        |m: &str| format!(r#"{{"model_id": "{m}", "team": "t", "lifecycle_phase": "inference"}}"#);
+    let mut rows = Vec::new();
+    for (period, scale) in [("2026-08-01T00:00:00Z", "1"), ("2026-09-01T00:00:00Z", "2")] {
+        for (m, cost, cur) in [
+            ("alpha", "100", "USD"),
+            (wide.as_str(), "50", "USD"),
+            ("נתונים-מודל", "7", "USD"),
+            ("[pay here](https://evil.example)", "30", "USD"),
+            ("refund-model", "-40", "USD"),
+            ("euro-model", "1000", "EUR"),
+        ] {
+            let cost = format!(
+                "{}",
+                cost.parse::<i64>().unwrap() * scale.parse::<i64>().unwrap()
+            );
+            rows.push(row(period, cur, &cost, &tags(m), "i-1"));
+        }
+    }
+    rows.push(row(
+        "2026-10-01T00:00:00Z",
+        "USD",
+        "0.42",
+        &tags("alpha"),
+        "i-1",
+    ));
+    std::fs::write(env.path("bill.csv"), focus(&rows)).unwrap();
+    let mut requests = String::from("model_id,requests,date\n");
+    for m in [
+        "alpha",
+        wide.as_str(),
+        "נתונים-מודל",
+        "refund-model",
+        "euro-model",
+    ] {
+        for d in ["2026-08-15", "2026-09-15", "2026-10-15"] {
+            requests.push_str(&format!("{m},1000,{d}\n"));
+        }
+    }
+    std::fs::write(env.path("requests.csv"), requests).unwrap();
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "bill.csv",
+        "--requests",
+        "requests.csv",
+        "--out",
+        "out",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["report", "--input", "out", "--out", "report.html"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = env.path("report.html");
+    let l = layout(&chrome, &env, &page, 1400);
+    assert_eq!(l["overflow"], 0, "{l}");
+    assert_eq!(l["problems"], serde_json::json!([]), "{l}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    // the stray month is called out, not taken for the story of the bill
+    assert!(
+        html.contains("2026-10 holds less than a tenth of 2026-09"),
+        "stray month"
+    );
+    // September against August for the story of September
+    let r = env.run(&[
+        "report", "--input", "out", "--period", "2026-09", "--format", "markdown", "--out", "-",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // a model id cannot become a link in the review doc
+    assert!(
+        !r.stdout.contains("[pay here](https://evil.example)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(r"\[pay here\](https://evil.example)"),
+        "{}",
+        r.stdout
+    );
+    // the percentage of a change is against the size of the month before
+    assert!(r.stdout.contains("spend changed by"), "{}", r.stdout);
+}
