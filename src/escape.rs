@@ -76,14 +76,21 @@ pub fn html(s: &str) -> String {
 
 /// `s` inside a Markdown table cell: HTML is escaped (Markdown renderers pass raw HTML
 /// through), `|` cannot end the cell, a line break cannot end the row, and the characters
-/// that open emphasis, links and code are escaped (`_` inside a word is left alone: GitHub
-/// and CommonMark do not read it as emphasis there).
+/// that open emphasis, links and code are escaped; `_` only where it can open or close
+/// emphasis (`__unallocated__`), not inside a word (`cost_center`), where GitHub and
+/// CommonMark do not read it as emphasis.
 pub fn markdown_cell(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for (i, &c) in chars.iter().enumerate() {
+        let word = |j: Option<usize>| {
+            j.and_then(|j| chars.get(j))
+                .is_some_and(|c| c.is_alphanumeric())
+        };
         match c {
             '|' => out.push_str("\\|"),
             '\n' | '\r' => out.push(' '),
+            '_' if !(word(i.checked_sub(1)) && word(Some(i + 1))) => out.push_str("\\_"),
             '\\' | '`' | '*' | '[' | ']' => {
                 out.push('\\');
                 out.push(c);
@@ -156,6 +163,8 @@ mod tests {
             "&lt;img src=x onerror=alert(1)&gt;"
         );
         assert_eq!(markdown_cell("[x](javascript:y)"), "\\[x\\](javascript:y)");
+        assert_eq!(markdown_cell("__unallocated__"), "\\_\\_unallocated\\_\\_");
+        assert_eq!(markdown_cell("missing:cost_center"), "missing:cost_center");
     }
 
     #[test]

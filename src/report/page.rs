@@ -321,21 +321,9 @@ fn md_sentence(s: &str) -> String {
     out
 }
 
-/// `md_literal` before `escape::markdown_cell` (which escapes HTML and pipes itself).
-fn md_literal_raw(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if "\\`*_[]".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// Text from the data as literal Markdown: emphasis, code and link characters escaped.
 fn md_literal(s: &str) -> String {
-    crate::escape::markdown_text(&md_literal_raw(s))
+    crate::escape::markdown_cell(s)
 }
 
 /// Spend against the month before, and cost per 1,000 requests split exactly into a spend
@@ -434,7 +422,7 @@ impl Table {
     }
 
     fn markdown(&self) -> String {
-        let cell = |c: &str| crate::escape::markdown_cell(&md_literal_raw(c));
+        let cell = |c: &str| crate::escape::markdown_cell(c);
         let head: Vec<String> = self.head.iter().map(|(h, _)| cell(h)).collect();
         let mut s = format!(
             "| {} |\n|{}|\n",
