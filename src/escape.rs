@@ -91,7 +91,7 @@ pub fn markdown_cell(s: &str) -> String {
             '|' => out.push_str("\\|"),
             '\n' | '\r' => out.push(' '),
             '_' if !(word(i.checked_sub(1)) && word(Some(i + 1))) => out.push_str("\\_"),
-            '\\' | '`' | '*' | '[' | ']' => {
+            '\\' | '`' | '*' | '[' | ']' | '~' => {
                 out.push('\\');
                 out.push(c);
             }

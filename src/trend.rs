@@ -33,7 +33,8 @@ pub struct TrendRow {
 }
 
 fn pct(from: Money, to: Money) -> Option<f64> {
-    (to - from).ratio(from).map(|r| r * 100.0)
+    // against the size of the month before (a month of credits is negative)
+    (to - from).ratio(Money(from.0.abs())).map(|r| r * 100.0)
 }
 
 fn phase_of(column: &str) -> &str {
@@ -101,8 +102,8 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
                 _ => format!(
                     "spend {:+.1}% ({} -> {}); no requests to compare",
                     pct(s0, s1).unwrap_or(0.0),
-                    s0.to_fixed(2),
-                    s1.to_fixed(2)
+                    s0.to_fixed_nonzero(2),
+                    s1.to_fixed_nonzero(2)
                 ),
             };
             if let (Some(v0), Some(v1)) = (v0, v1) {

@@ -13,6 +13,10 @@ pub const COLORS: [&str; 7] = [
     "#1a1a4e", "#f39c12", "#2e6da4", "#fdf2c4", "#e8605a", "#5b2c6f", "#a9dfbf",
 ];
 
+/// Line colours: the palette's colours dark enough to see as a 2 px line on white (lines
+/// also differ in dash).
+const LINE_COLORS: [&str; 5] = ["#1a1a4e", "#f39c12", "#2e6da4", "#e8605a", "#5b2c6f"];
+
 /// Width of the charts' drawing, in px (they shrink with the page).
 const WIDTH: f64 = 900.0;
 /// Approximate width of one character of the 12 px font, for cutting labels to fit.
@@ -129,7 +133,7 @@ fn ticks((min, max, step): (f64, f64, f64)) -> impl Iterator<Item = f64> {
 
 /// A legend of `names` from (x, y), wrapped to the chart's width; returns the markup and the
 /// height it took.
-fn legend(names: &[String], x0: f64, y0: f64) -> (String, f64) {
+fn legend(names: &[String], x0: f64, y0: f64, colors: &[&str]) -> (String, f64) {
     let mut s = String::new();
     let (mut x, mut y) = (x0, y0);
     for (k, name) in names.iter().enumerate() {
@@ -142,7 +146,7 @@ fn legend(names: &[String], x0: f64, y0: f64) -> (String, f64) {
             s,
             r##"<rect x="{x}" y="{}" width="12" height="12" fill="{}" stroke="#333" stroke-width="0.5"/><text x="{}" y="{}" font-size="12">{}</text>"##,
             y - 10.0,
-            COLORS[k % COLORS.len()],
+            colors[k % colors.len()],
             x + 16.0,
             y,
             fit(name, 28.0 * CHAR_W)
@@ -241,14 +245,19 @@ pub fn bars(items: &[Bar], unit: &str) -> String {
 pub fn stacked(items: &[(String, Vec<f64>)], parts: &[String], unit: &str) -> String {
     let (label_w, row_h) = (260.0, 22.0);
     let bar_w = WIDTH - label_w - 30.0;
-    let (legend_svg, legend_h) = legend(parts, 10.0, 16.0);
+    let (legend_svg, legend_h) = legend(parts, 10.0, 16.0, &COLORS);
     let top = legend_h + 8.0;
-    let max = items
-        .iter()
-        .map(|(_, v)| v.iter().map(|x| x.max(0.0)).sum::<f64>())
-        .fold(0.0f64, f64::max);
-    let scale_of = axis(0.0, max);
-    let max = scale_of.1;
+    // positive parts stack right of zero, negative ones (credits) left of it
+    let sums = |sign: f64| {
+        items
+            .iter()
+            .map(move |(_, v)| v.iter().map(|x| (x * sign).max(0.0)).sum::<f64>())
+            .fold(0.0f64, f64::max)
+    };
+    let scale_of = axis(-sums(-1.0), sums(1.0));
+    let (min, max, _) = scale_of;
+    let per = bar_w / (max - min);
+    let zero = label_w - min * per;
     let h = top + row_h * items.len() as f64 + 50.0;
     let mut s = open(h, unit);
     s.push_str(&legend_svg);
@@ -261,12 +270,22 @@ pub fn stacked(items: &[(String, Vec<f64>)], parts: &[String], unit: &str) -> St
             y + 13.0,
             fit(label, label_w - 10.0)
         );
-        let mut x = label_w;
+        let (mut right, mut left) = (zero, zero);
         for (k, v) in values.iter().enumerate() {
-            let w = v.max(0.0) / max * bar_w;
+            let w = v.abs() * per;
             if w <= 0.0 {
                 continue;
             }
+            let x = match *v > 0.0 {
+                true => {
+                    right += w;
+                    right - w
+                }
+                false => {
+                    left -= w;
+                    left
+                }
+            };
             let _ = write!(
                 s,
                 r##"<rect x="{x:.1}" y="{y}" width="{w:.1}" height="{}" fill="{}" stroke="#333" stroke-width="0.5"><title>{}, {}: {}</title></rect>"##,
@@ -276,7 +295,6 @@ pub fn stacked(items: &[(String, Vec<f64>)], parts: &[String], unit: &str) -> St
                 esc(parts.get(k).map_or("", String::as_str)),
                 tick(*v)
             );
-            x += w;
         }
     }
     s.push_str(&value_axis(
@@ -294,7 +312,7 @@ pub fn stacked(items: &[(String, Vec<f64>)], parts: &[String], unit: &str) -> St
 /// y axis in `unit`.
 pub fn lines(series: &[(String, Vec<Option<f64>>)], months: &[String], unit: &str) -> String {
     let names: Vec<String> = series.iter().map(|(n, _)| n.clone()).collect();
-    let (legend_svg, legend_h) = legend(&names, 70.0, 16.0);
+    let (legend_svg, legend_h) = legend(&names, 70.0, 16.0, &LINE_COLORS);
     let (left, right, top) = (70.0, 30.0, legend_h + 26.0);
     let plot_h = 220.0;
     let h = top + plot_h + 60.0;
@@ -351,7 +369,7 @@ pub fn lines(series: &[(String, Vec<Option<f64>>)], months: &[String], unit: &st
         );
     }
     for (k, (name, values)) in series.iter().enumerate() {
-        let color = COLORS[k % COLORS.len()];
+        let color = LINE_COLORS[k % LINE_COLORS.len()];
         let points: Vec<String> = values
             .iter()
             .enumerate()
@@ -406,7 +424,8 @@ pub fn scatter(points: &[(String, f64, f64)], x_unit: &str, y_unit: &str) -> Str
             .ceil();
         match (lo.is_finite(), hi.is_finite()) {
             (true, true) if hi > lo => (lo, hi),
-            (true, true) => (lo, lo + 1.0),
+            // every point on one value: a decade either side, so they sit in the middle
+            (true, true) => (lo - 1.0, lo + 1.0),
             _ => (0.0, 1.0),
         }
     };

@@ -88,7 +88,14 @@ pub fn percent(part: Money, whole: Money) -> String {
         places += 1;
         text = format!("{pct:.places$}");
     }
-    format!("{text}%")
+    match (misleading(&text), pct > 0.0) {
+        (false, _) => format!("{text}%"),
+        // closer than a millionth of a percent, and still not all (or not none)
+        (true, true) if pct.abs() > 50.0 => "just under 100%".to_string(),
+        (true, _) if pct.abs() > 50.0 => "just under -100%".replace("under", "above"),
+        (true, true) => "just over 0%".to_string(),
+        (true, false) => "just under 0%".to_string(),
+    }
 }
 
 /// A signed change: `+$12.00` / `-$3.10`.

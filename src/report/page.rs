@@ -177,7 +177,11 @@ fn story(d: &ReportData) -> Vec<String> {
             .into_iter()
             .filter(|r| &r.currency == c && is_model(&r.model_id))
             .collect();
-        let mut by_spend = units.clone();
+        let mut by_spend: Vec<&UnitCostRow> = units
+            .iter()
+            .copied()
+            .filter(|r| r.total_cost.0 > 0)
+            .collect();
         by_spend.sort_by(|a, b| {
             b.total_cost
                 .cmp(&a.total_cost)
@@ -190,22 +194,21 @@ fn story(d: &ReportData) -> Vec<String> {
                 .map(|r| format!("{} ({})", name(&r.model_id), money(r.total_cost, c)))
                 .collect();
             let share: Money = by_spend.iter().take(5).map(|r| r.total_cost).sum();
+            let of_month = match t.spend.0 > 0 {
+                true => format!(": {} of the month", percent(share, t.spend)),
+                false => String::new(),
+            };
             out.push(match top.len() {
-                1 => format!(
-                    "The model with the most spend is {}: {} of the month.",
-                    top[0],
-                    percent(share, t.spend)
-                ),
+                1 => format!("The model with the most spend is {}{of_month}.", top[0]),
                 n => format!(
-                    "The top {n} models by spend are {}: {} of the month.",
-                    top.join(", "),
-                    percent(share, t.spend)
+                    "The top {n} models by spend are {}{of_month}.",
+                    top.join(", ")
                 ),
             });
         }
         let mut by_unit: Vec<&&UnitCostRow> = units
             .iter()
-            .filter(|r| r.cost_per_1000_requests.is_some())
+            .filter(|r| r.cost_per_1000_requests.is_some_and(|v| v.0 > 0))
             .collect();
         by_unit.sort_by(|a, b| {
             b.cost_per_1000_requests
@@ -276,6 +279,14 @@ fn one_currency(models: &[&UnitCostRow], shown: &str) -> String {
     }
 }
 
+/// A percentage with its sign: `+3.2%`, `-1.0%`.
+fn signed(p: String) -> String {
+    match p.starts_with(['-', 'j']) || p == "-" {
+        true => p,
+        false => format!("+{p}"),
+    }
+}
+
 /// `1 model`, `15 models`.
 fn models_count(n: usize) -> String {
     match n {
@@ -302,7 +313,13 @@ fn list(items: &[&str], max: usize) -> String {
 /// A name from the data inside a sentence, isolated (Unicode FSI ... PDI) so a right-to-left
 /// name cannot reorder the text around it; the Markdown export also escapes it.
 fn name(s: &str) -> String {
-    format!("\u{2068}{s}\u{2069}")
+    // bidi controls inside the name could still reach past the isolate once a renderer
+    // decodes them: dropped
+    let clean: String = s
+        .chars()
+        .filter(|c| !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}'))
+        .collect();
+    format!("\u{2068}{clean}\u{2069}")
 }
 
 /// Markdown text with the names `name` isolated escaped, so a model id cannot become a link or
@@ -314,7 +331,9 @@ fn md_sentence(s: &str) -> String {
         out.push_str(&crate::escape::markdown_text(&rest[..start]));
         let after = &rest[start + '\u{2068}'.len_utf8()..];
         let end = after.find('\u{2069}').unwrap_or(after.len());
+        out.push('\u{2068}');
         out.push_str(&md_literal(&after[..end]));
+        out.push('\u{2069}');
         rest = after.get(end + '\u{2069}'.len_utf8()..).unwrap_or("");
     }
     out.push_str(&crate::escape::markdown_text(rest));
@@ -335,11 +354,8 @@ fn change_sentence(previous: &str, before: &MonthTotal, now: &MonthTotal, c: &st
         change(delta, c),
         match before.spend.is_zero() {
             true => "new".to_string(),
-            false => {
-                // against the size of the month before (a month of credits is negative)
-                let r = delta.ratio(Money(before.spend.0.abs())).unwrap_or(0.0) * 100.0;
-                format!("{r:+.1}%")
-            }
+            // against the size of the month before (a month of credits is negative)
+            false => signed(percent(delta, Money(before.spend.0.abs()))),
         }
     );
     if let (Some(k0), Some(k1)) = (before.per_1000(), now.per_1000()) {
@@ -347,10 +363,13 @@ fn change_sentence(previous: &str, before: &MonthTotal, now: &MonthTotal, c: &st
             (now.served_spend - before.served_spend).mul_int_div(1000, i128::from(before.requests));
         let volume_effect = spend_effect.map(|e| k1 - k0 - e);
         if let (Some(se), Some(ve)) = (spend_effect, volume_effect) {
-            let volume = (now.requests - before.requests) as f64 / before.requests as f64 * 100.0;
+            let volume = signed(percent(
+                Money(i128::from(now.requests - before.requests)),
+                Money(i128::from(before.requests)),
+            ));
             let _ = write!(
                 s,
-                " Cost per 1,000 requests went from {} to {}: {} from spend and {} from volume (requests {volume:+.1}%).",
+                " Cost per 1,000 requests went from {} to {}: {} from spend and {} from volume (requests {volume}).",
                 money(k0, c),
                 money(k1, c),
                 change(se, c),
@@ -379,8 +398,13 @@ impl Table {
         }
     }
 
+    /// The table with every row; rows past `TOP` carry `extra` (hidden until "show all").
     fn html_rows(&self, rows: &[Vec<String>]) -> String {
-        let mut s = String::from("<div class=\"scroll\"><table class=\"sortable\"><thead><tr>");
+        let top = match rows.len() > TOP {
+            true => format!(" data-top=\"{TOP}\""),
+            false => String::new(),
+        };
+        let mut s = format!("<div class=\"scroll\"><table class=\"sortable\"{top}><thead><tr>");
         // a column of figures is right-aligned, header included
         let numeric: Vec<bool> = (0..self.head.len())
             .map(|i| {
@@ -397,8 +421,12 @@ impl Table {
             let _ = write!(s, "<th title=\"{}\"{}>{}</th>", esc(c), class(i), esc(h));
         }
         s.push_str("</tr></thead><tbody>");
-        for r in rows {
-            s.push_str("<tr>");
+        for (k, r) in rows.iter().enumerate() {
+            s.push_str(if k >= TOP {
+                "<tr class=\"extra\">"
+            } else {
+                "<tr>"
+            });
             for (i, c) in r.iter().enumerate() {
                 let _ = write!(s, "<td{}>{}</td>", class(i), esc(c));
             }
@@ -408,16 +436,18 @@ impl Table {
         s
     }
 
-    fn html(&self) -> String {
+    /// One table; past `TOP` rows, a "show all" switch (a checkbox and CSS, no script) and,
+    /// in print, how many rows are left out. Sorting sorts every row, then shows the first
+    /// `TOP` of the new order.
+    fn html(&self, id: &str) -> String {
         if self.rows.len() <= TOP {
             return self.html_rows(&self.rows);
         }
         format!(
-            "{}<p class=\"more\">… and {} more rows in the HTML page (show all).</p><details class=\"all\"><summary>Show all {} rows</summary>{}</details>",
-            self.html_rows(&self.rows[..TOP]),
-            self.rows.len() - TOP,
+            "<input type=\"checkbox\" id=\"all-{id}\" class=\"toggle\"><label for=\"all-{id}\">Show all {} rows</label>{}<p class=\"more\">… and {} more rows in the HTML page (show all).</p>",
             self.rows.len(),
-            self.html_rows(&self.rows)
+            self.html_rows(&self.rows),
+            self.rows.len() - TOP
         )
     }
 
@@ -699,6 +729,14 @@ fn frontier_section(latest: &str, models: &[&UnitCostRow]) -> Section {
             let v = r.cost_per_1000_requests?;
             Some((r.model_id.clone(), r.requests? as f64, num(v)))
         })
+        .collect();
+    // a log scale has no place for zero or a credit
+    let dropped = points
+        .iter()
+        .filter(|(_, x, y)| *x <= 0.0 || *y <= 0.0)
+        .count();
+    let points: Vec<(String, f64, f64)> = points
+        .into_iter()
         .filter(|(_, x, y)| *x > 0.0 && *y > 0.0)
         .collect();
     if points.len() < 2 {
@@ -709,7 +747,11 @@ fn frontier_section(latest: &str, models: &[&UnitCostRow]) -> Section {
         );
     }
     let mut s = Section::new("frontier", title);
-    s.note = Some(format!("Each point is a model (hover for its name). Down and to the right is cheap at scale; up and to the left, expensive and little used.{}", one_currency(models, currency)));
+    let dropped = match dropped {
+        0 => String::new(),
+        n => format!(" {} with a zero or negative unit cost cannot be drawn on a log scale (they are in the table above).", models_count(n)),
+    };
+    s.note = Some(format!("Each point is a model (hover for its name). Down and to the right is cheap at scale; up and to the left, expensive and little used.{}{dropped}", one_currency(models, currency)));
     s.chart = Some(charts::scatter(
         &points,
         "requests per month",
@@ -1183,17 +1225,20 @@ h1{font-size:24px;margin-bottom:4px}h2{font-size:18px;margin-top:36px;border-bot
 .scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;font-size:13px;margin-top:8px}\
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}th{background:#f0f0f0;cursor:pointer}\
 td.n,th.n{text-align:right;white-space:nowrap}td:first-child{min-width:10em;max-width:24em;overflow-wrap:anywhere}p.note,p.off{color:#555;font-size:13px}p.off{font-style:italic}\
-details.all{margin-top:6px}p.more{display:none}.story li{overflow-wrap:anywhere}details.all summary{cursor:pointer;color:#1a1a4e;font-size:13px}\
+p.more{display:none}.story li{overflow-wrap:anywhere}\
+.toggle{position:absolute;opacity:0}.toggle+label{display:inline-block;margin-top:6px;cursor:pointer;color:#1a1a4e;font-size:13px;text-decoration:underline}\
+.toggle:checked+label::after{content:' (showing all)'}.toggle:not(:checked)~.scroll tr.extra{display:none}\
 svg{display:block;margin:8px 0}\
 @media print{body{max-width:none;margin:0;padding:0;font-size:11px}@page{margin:12mm}\
 h2{break-before:page;margin-top:0}.story h2,section.off h2{break-before:auto}\
-details.all{display:none}p.more{display:block;color:#555}.scroll{overflow:visible}th{cursor:auto}svg{break-inside:avoid}tr{break-inside:avoid}}";
+tr.extra,.toggle,.toggle+label{display:none}p.more{display:block;color:#555}.scroll{overflow:visible}th{cursor:auto}svg{break-inside:avoid}tr{break-inside:avoid}}";
 
 const SORT_SCRIPT: &str = "document.querySelectorAll('table.sortable th').forEach(function(th){th.addEventListener('click',function(){\
 var i=th.cellIndex,t=th.closest('table'),b=t.tBodies[0],rows=Array.from(b.rows),asc=th.dataset.asc!=='1';th.dataset.asc=asc?'1':'0';\
-var v=function(s){s=s.trim();if(/^\\d{4}-\\d{2}$/.test(s))return null;var n=parseFloat(s.replace(/[^0-9.eE+-]/g,''));return isNaN(n)?null:n;};\
+var v=function(s){s=s.trim();if(!/^[-+]?([A-Z]{3} )?[$€£¥₹]?[-+]?[0-9][0-9,]*([.][0-9]+)?%?$/.test(s))return null;return parseFloat(s.replace(/[^0-9.+-]/g,''));};\
 rows.sort(function(x,y){var a=x.cells[i].textContent,c=y.cells[i].textContent,n=v(a),m=v(c);\
-var r=(n!==null&&m!==null)?n-m:a.localeCompare(c);return asc?r:-r;});rows.forEach(function(r){b.appendChild(r);});});});";
+var r=(n!==null&&m!==null)?n-m:(n!==null?-1:(m!==null?1:a.localeCompare(c)));return asc?r:-r;});\
+rows.forEach(function(r,k){b.appendChild(r);if(t.dataset.top)r.classList.toggle('extra',k>=+t.dataset.top);});});});";
 
 /// Records what a person would see go wrong, for the browser test: horizontal overflow, text
 /// outside its chart or over other text, and the page height (as JSON in `data-layout`).
@@ -1312,7 +1357,7 @@ pub fn html(d: &ReportData) -> String {
                     s.push_str(c);
                 }
                 if let Some(t) = &sec.table {
-                    s.push_str(&t.html());
+                    s.push_str(&t.html(sec.id));
                 }
                 s.push_str("</section>\n");
             }
@@ -1420,10 +1465,12 @@ mod tests {
             &[("Model", "model_id")],
             (0..20).map(|i| vec![format!("m{i}")]).collect(),
         );
-        let html = t.html();
-        assert!(html.contains("<details class=\"all\"><summary>Show all 20 rows</summary>"));
-        assert_eq!(html.matches("<td>m19</td>").count(), 1);
-        assert_eq!(html.matches("<td>m3</td>").count(), 2);
+        let html = t.html("x");
+        assert!(html.contains("<label for=\"all-x\">Show all 20 rows</label>"));
+        // one table with every row, the ones past 15 hidden until "show all"
+        assert_eq!(html.matches("<td>m3</td>").count(), 1);
+        assert_eq!(html.matches("<tr class=\"extra\"><td>m").count(), 5);
+        assert!(html.contains("<tr class=\"extra\"><td>m15</td>"));
         assert!(html.contains("<th title=\"model_id\">Model</th>"));
         let md = t.markdown();
         assert!(md.contains("… and 5 more rows") && md.contains("Columns: `model_id`."));

@@ -119,6 +119,30 @@ fn the_sample_report_reads_well_in_chromium() {
         if width == 1400 {
             assert!(height < 7000, "the page is {height} px high at 1400 px");
         }
+        if width == 1400 {
+            // sorting the cost-per-1,000 table by spend, descending, sorts every row and
+            // shows the first 15 of the new order
+            let html = std::fs::read_to_string(&page).unwrap();
+            let clicks = "<script>window.addEventListener('load',function(){var t=document.querySelectorAll('table.sortable')[1],h=t.tHead.rows[0].cells[2];h.click();h.click();var shown=Array.from(t.tBodies[0].rows).filter(function(r){return getComputedStyle(r).display!=='none';});document.body.setAttribute('data-sorted',shown[0].cells[0].textContent+' '+shown.length);});</script></body>";
+            let sorted_page = env.path("sorted.html");
+            std::fs::write(&sorted_page, html.replace("</body>", clicks)).unwrap();
+            let out = headless(&chrome, &env.path("profile"), 1400, 900)
+                .arg("--dump-dom")
+                .arg(format!("file://{}", sorted_page.display()))
+                .output()
+                .expect("run chromium");
+            let dom = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                dom.contains("data-sorted=\"platform-ranker-v4 15\""),
+                "sorting by spend: {}",
+                dom.split("data-sorted=")
+                    .nth(1)
+                    .unwrap_or("none")
+                    .chars()
+                    .take(80)
+                    .collect::<String>()
+            );
+        }
         let shot = artefacts.join(format!("sample-{width}.png"));
         let status = headless(
             &chrome,
