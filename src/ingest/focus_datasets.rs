@@ -520,8 +520,8 @@ pub struct CostAndUsageFacts {
     pub billed_by_invoice: BTreeMap<InvoiceKey, InvoiceSums>,
     /// Cost and Usage files without an `InvoiceId` column (their rows cannot be compared).
     pub files_without_invoice_column: Vec<std::path::PathBuf>,
-    /// (commitment id, billing period) -> what `ContractApplied` says of it.
-    pub applied: BTreeMap<(String, String), Applied>,
+    /// (commitment id, billing period, currency) -> what `ContractApplied` says of it.
+    pub applied: BTreeMap<(String, String, String), Applied>,
     /// Rows left out of the invoice sums: no readable period, currency or `BilledCost`.
     pub rows_left_out: u64,
     /// Rows whose `ContractApplied` is not the spec's JSON.
@@ -719,7 +719,10 @@ pub fn cost_and_usage_facts(
                 let purchase = is(category, "purchase");
                 let unused = is(at(&statuses, i), "unused");
                 for (id, cost, quantity, unit) in elements.iter() {
-                    let a = facts.applied.entry((id.clone(), p.clone())).or_default();
+                    let a = facts
+                        .applied
+                        .entry((id.clone(), p.clone(), c.clone()))
+                        .or_default();
                     let (cost, quantity) = (cost.unwrap_or_default(), quantity.unwrap_or_default());
                     let mut overflow = a.overflow;
                     if purchase {

@@ -284,7 +284,12 @@ fn invoices(
                 .checked_sub(invoiced_billed)
                 .filter(|m| m.in_range());
             let tolerance = tolerance(currency, sums.rows);
-            let (result, reason) = if id.is_empty() {
+            let (result, reason) = if !cu.files_without_invoice_column.is_empty() {
+                (
+                    InvoiceResult::NotChecked,
+                    Some("a Cost and Usage file has no InvoiceId column: its rows may belong to this invoice".to_string()),
+                )
+            } else if id.is_empty() {
                 (
                     InvoiceResult::NotChecked,
                     Some("Cost and Usage rows without an InvoiceId (not invoiced yet)".to_string()),
@@ -426,7 +431,8 @@ fn commitments(
     periods: &BTreeSet<String>,
 ) -> Vec<CommitmentUse> {
     let mut out = Vec::new();
-    let mut listed: BTreeSet<(&str, &str)> = BTreeSet::new();
+    // (commitment, month, currency) whose use is shown with the commitment
+    let mut listed: BTreeSet<(String, String, String)> = BTreeSet::new();
     let stamp = |t: chrono::NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     for period in periods {
         let Some((m_start, m_end)) = month_bounds(period) else {
@@ -437,7 +443,14 @@ fn commitments(
             if from >= to {
                 continue;
             }
-            listed.insert((c.id.as_str(), period.as_str()));
+            // use in the commitment's currency (without one, in the first currency used)
+            let currency = c.currency.clone().or_else(|| {
+                cu.applied
+                    .keys()
+                    .find(|(id, p, _)| id == &c.id && p == period)
+                    .map(|(_, _, cur)| cur.clone())
+            });
+            let key = (c.id.clone(), period.clone(), currency.unwrap_or_default());
             let term = (c.end - c.start).num_seconds();
             let inside = (to - from).num_seconds();
             let share = |m: Option<Money>| {
@@ -446,11 +459,8 @@ fn commitments(
                     false => None,
                 })
             };
-            let applied = cu
-                .applied
-                .get(&(c.id.clone(), period.clone()))
-                .cloned()
-                .unwrap_or_default();
+            let applied = cu.applied.get(&key).cloned().unwrap_or_default();
+            listed.insert(key);
             let (month_cost, month_quantity) = (share(c.cost), share(c.quantity));
             let usage = c
                 .category
@@ -487,9 +497,12 @@ fn commitments(
             });
         }
     }
-    // commitments Cost and Usage applies that Contract Commitment does not list
-    for ((id, period), a) in &cu.applied {
-        if !periods.contains(period) || listed.contains(&(id.as_str(), period.as_str())) {
+    // commitments Cost and Usage applies that Contract Commitment does not list (or applies in
+    // another currency than the commitment's: never added to it)
+    for ((id, period, currency), a) in &cu.applied {
+        if !periods.contains(period)
+            || listed.contains(&(id.clone(), period.clone(), currency.clone()))
+        {
             continue;
         }
         out.push(CommitmentUse {
@@ -499,7 +512,7 @@ fn commitments(
             category: None,
             kind: None,
             description: None,
-            currency: None,
+            currency: Some(currency.clone()),
             period_start: None,
             period_end: None,
             commitment_cost: None,
@@ -707,7 +720,7 @@ mod tests {
         };
         let mut cu = CostAndUsageFacts::default();
         cu.applied.insert(
-            ("CC-1".into(), "2026-10".into()),
+            ("CC-1".into(), "2026-10".into(), "USD".into()),
             crate::ingest::focus_datasets::Applied {
                 cost: m("155"),
                 rows: 4,
@@ -717,7 +730,7 @@ mod tests {
             },
         );
         cu.applied.insert(
-            ("CC-X".into(), "2026-10".into()),
+            ("CC-X".into(), "2026-10".into(), "USD".into()),
             crate::ingest::focus_datasets::Applied {
                 cost: m("1"),
                 ..Default::default()

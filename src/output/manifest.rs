@@ -93,21 +93,21 @@ pub struct RunDetail {
     /// Months this run restated (their full history is in each partition's `_manifest.json`).
     pub restatements: Vec<Restatement>,
     /// Per month, `provisional` or `final`, when a FOCUS Billing Period dataset was given.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub billing_status: BTreeMap<String, crate::ledger::datasets::BillingStatus>,
     /// Each invoice of the run's months reconciled against FOCUS Invoice Detail.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invoices: Vec<crate::ledger::datasets::InvoiceCheck>,
     /// Each commitment's use per month (FOCUS Contract Commitment and `ContractApplied`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub commitments: Vec<crate::ledger::datasets::CommitmentUse>,
     /// Cost and Usage rows whose `ContractApplied` is not the FOCUS JSON: their commitment
     /// use is not counted.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub unreadable_contract_applied: u64,
     /// Cost and Usage rows left out of the invoice sums: no readable period, currency or
     /// `BilledCost` (the main read quarantines them too, or counts them on another basis).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub invoice_rows_left_out: u64,
     /// Partitions of a republished month that this run removed because it does not write
     /// their table (`training_amortization` when amortisation is off, `hidden_costs`, which
@@ -530,7 +530,7 @@ pub struct InputInfo {
     pub format_version: String,
     /// The FOCUS dataset of the file (FOCUS inputs only): cost_and_usage is spend; the
     /// others are read for what they add and never counted.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<crate::ingest::Dataset>,
     pub rows: u64,
     pub quarantined_rows: u64,
@@ -573,7 +573,7 @@ pub struct PeriodInfo {
     pub by_basis: BTreeMap<&'static str, Money>,
     pub excluded_commitment_purchases: Money,
     /// The `__unused_commitment__` bucket of the month (in the cost basis).
-    #[serde(skip_serializing_if = "Money::is_zero_ref")]
+    #[serde(default, skip_serializing_if = "Money::is_zero_ref")]
     pub unused_commitment: Money,
 }
 

@@ -296,7 +296,10 @@ fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
             .map_or_else(|| "-".to_string(), |p| format!("{}%", p.to_fixed(1)));
         let mut listed = match c.in_contract_commitment {
             true => String::new(),
-            false => " (not in the Contract Commitment dataset)".into(),
+            false => format!(
+                " (in {}: not a commitment of the Contract Commitment dataset in that currency)",
+                c.currency.as_deref().unwrap_or("?")
+            ),
         };
         for (what, m) in [
             ("unused portion", c.unused_cost),

@@ -549,3 +549,59 @@ fn a_voided_invoice_nobody_names_does_not_stop_strict() {
         .clone();
     assert_eq!(voided["result"], "not_checked");
 }
+
+#[test]
+fn a_cost_and_usage_file_without_invoice_ids_makes_every_invoice_not_checked() {
+    // its rows may belong to any invoice: nothing can be said to match or not
+    let env = TestEnv::new();
+    let dir = folder_with(
+        &env,
+        "v1_4",
+        "focus_1_4_invoice_detail.csv",
+        "BilledCost,",
+        "BilledCost,",
+    );
+    std::fs::write(
+        env.path(&format!("{dir}/older_export.csv")),
+        focus(&[good("5")]),
+    )
+    .unwrap();
+    let r = attribute(&env, &dir, &["--strict"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    let invoices = m["invoices"].as_array().unwrap();
+    assert!(
+        invoices.iter().all(|i| i["result"] == "not_checked"),
+        "{invoices:?}"
+    );
+    assert!(r.stderr.contains("has no InvoiceId column"), "{}", r.stderr);
+}
+
+#[test]
+fn commitment_use_in_another_currency_is_never_added_to_it() {
+    let env = TestEnv::new();
+    let text = std::fs::read_to_string(fixture("focus/v1_3/focus_1_3_cost_and_usage.csv")).unwrap();
+    let gpu = text.lines().find(|l| l.contains("ranker-gpu-1")).unwrap();
+    let yen = gpu.replace(",USD,", ",JPY,").replace(":60.5}", ":1000}");
+    assert_ne!(gpu, yen);
+    env.write("f/focus_1_3_cost_and_usage.csv", &format!("{text}{yen}\n"));
+    env.write(
+        "f/focus_1_3_contract_commitment.csv",
+        &std::fs::read_to_string(fixture("focus/v1_3/focus_1_3_contract_commitment.csv")).unwrap(),
+    );
+    let r = attribute(&env, "f", &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m = manifest(&env.path("out"));
+    let c = m["commitments"].as_array().unwrap();
+    let usd = c
+        .iter()
+        .find(|c| c["commitment_id"] == "CC-SPEND-1" && c["currency"] == "USD")
+        .unwrap();
+    assert_eq!(usd["applied_cost"], "60.5");
+    let jpy = c
+        .iter()
+        .find(|c| c["commitment_id"] == "CC-SPEND-1" && c["currency"] == "JPY")
+        .unwrap();
+    assert_eq!(jpy["applied_cost"], "1000");
+    assert_eq!(jpy["in_contract_commitment"], false);
+}

@@ -89,10 +89,28 @@ fn issue14_json_is_one_object_for_every_exit_code() {
             );
         }
     }
-    // the manifest of the last run matches its schema too
+    // the manifest of the last run matches its schema too, nested objects included
     let m = manifest(&env.path("out"));
     for key in schema_required("manifest.schema.json") {
         assert!(m.get(&key).is_some(), "manifest.json lacks `{key}`");
+    }
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/manifest.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for (list, def) in [("periods", "PeriodInfo"), ("inputs", "InputInfo")] {
+        for item in m[list].as_array().unwrap() {
+            for key in schema["$defs"][def]["required"].as_array().unwrap() {
+                let key = key.as_str().unwrap();
+                assert!(
+                    item.get(key).is_some(),
+                    "{list}[] lacks `{key}` ({def} requires it)"
+                );
+            }
+        }
     }
 }
 
