@@ -462,10 +462,7 @@ fn commitments(
             let applied = cu.applied.get(&key).cloned().unwrap_or_default();
             listed.insert(key);
             let (month_cost, month_quantity) = (share(c.cost), share(c.quantity));
-            let usage = c
-                .category
-                .as_deref()
-                .is_some_and(|k| k.eq_ignore_ascii_case("usage"));
+            let usage = is_usage(c.category.as_deref());
             let used_pct = match (usage, applied.overflow) {
                 (_, true) => None,
                 (true, false) => month_quantity.and_then(|q| pct(applied.quantity, q)),
@@ -536,6 +533,11 @@ fn commitments(
     out
 }
 
+/// Whether a commitment category is `Usage` (a quantity is committed, not an amount).
+pub fn is_usage(category: Option<&str>) -> bool {
+    category.is_some_and(|k| k.eq_ignore_ascii_case("usage"))
+}
+
 fn pct(part: Money, whole: Money) -> Option<Money> {
     (!whole.is_zero())
         .then(|| Money::percent(part, whole))
@@ -560,6 +562,20 @@ mod tests {
             billed: m(billed),
             status: status.map(str::to_string),
             charge_category: None,
+        }
+    }
+
+    /// The key of invoice `id` in October, in USD.
+    fn key(id: &str) -> (String, String, String) {
+        (id.to_string(), "2026-10".to_string(), "USD".to_string())
+    }
+
+    /// Cost and Usage sums of an invoice: `billed` over `rows` rows other than tax.
+    fn sums(billed: &str, rows: u64) -> InvoiceSums {
+        InvoiceSums {
+            billed: m(billed),
+            rows,
+            ..Default::default()
         }
     }
 
@@ -601,12 +617,6 @@ mod tests {
             line("INV-9", "2026-09", "1", None),
         ]);
         let mut cu = CostAndUsageFacts::default();
-        let key = |id: &str| (id.to_string(), "2026-10".to_string(), "USD".to_string());
-        let sums = |billed: &str, rows| InvoiceSums {
-            billed: m(billed),
-            rows,
-            ..Default::default()
-        };
         cu.billed_by_invoice
             .insert(key("INV-1"), sums("100.100000000000000001", 3));
         cu.billed_by_invoice.insert(key("INV-2"), sums("48.99", 2));
@@ -657,12 +667,6 @@ mod tests {
             line("JP-1", "2026-10", "100", None),
         ]);
         let mut cu = CostAndUsageFacts::default();
-        let key = |id: &str| (id.to_string(), "2026-10".to_string(), "USD".to_string());
-        let sums = |billed: &str, rows| InvoiceSums {
-            billed: m(billed),
-            rows,
-            ..Default::default()
-        };
         // 2.004 against 2.00, no tax rows in Cost and Usage
         cu.billed_by_invoice.insert(key("INV-1"), sums("2.004", 3));
         cu.billed_by_invoice.insert(key("INV-2"), sums("90", 3));

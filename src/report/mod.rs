@@ -279,10 +279,7 @@ fn datasets_summary(o: &mut String, d: &crate::output::RunDetail) {
     }
     for c in &d.commitments {
         let amount = |m: Option<crate::money::Money>| m.map_or("-".to_string(), |m| m.to_fixed(2));
-        let usage = c
-            .category
-            .as_deref()
-            .is_some_and(|k| k.eq_ignore_ascii_case("usage"));
+        let usage = crate::ledger::datasets::is_usage(c.category.as_deref());
         let (applied, share) = match usage {
             true => (c.applied_quantity.to_fixed(2), amount(c.month_quantity)),
             false => (c.applied_cost.to_fixed(2), amount(c.month_cost)),

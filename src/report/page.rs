@@ -399,7 +399,8 @@ impl Table {
     }
 
     /// The table with every row; rows past `TOP` carry `extra` (hidden until "show all").
-    fn html_rows(&self, rows: &[Vec<String>]) -> String {
+    fn html_rows(&self) -> String {
+        let rows = &self.rows;
         let top = match rows.len() > TOP {
             true => format!(" data-top=\"{TOP}\""),
             false => String::new(),
@@ -441,12 +442,12 @@ impl Table {
     /// `TOP` of the new order.
     fn html(&self, id: &str) -> String {
         if self.rows.len() <= TOP {
-            return self.html_rows(&self.rows);
+            return self.html_rows();
         }
         format!(
             "<input type=\"checkbox\" id=\"all-{id}\" class=\"toggle\"><label for=\"all-{id}\">Show all {} rows</label>{}<p class=\"more\">… and {} more rows in the HTML page (show all).</p>",
             self.rows.len(),
-            self.html_rows(&self.rows),
+            self.html_rows(),
             self.rows.len() - TOP
         )
     }
@@ -891,11 +892,28 @@ fn pools_section(d: &ReportData, latest: &str) -> Section {
             "Every cost went to a model directly or by a rule.".into(),
         );
     }
-    let mut list: Vec<(&(String, String), &Money)> = pools.iter().collect();
+    amounts_section(
+        Section::new("pools", title),
+        "Spend with no model (unallocated), unused commitment and the shared pools the rules split ([[shared]] in the config).",
+        &pools,
+        ("Pool", "source_pool / model_id (allocation_method)"),
+        ("Cost", "cost"),
+    )
+}
+
+/// A section of amounts per (label, currency), largest first: bars of the first currency and
+/// a table of all.
+fn amounts_section(
+    mut s: Section,
+    note: &str,
+    amounts: &BTreeMap<(String, String), Money>,
+    label: (&str, &str),
+    amount: (&str, &str),
+) -> Section {
+    let mut list: Vec<(&(String, String), &Money)> = amounts.iter().collect();
     list.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(b.0)));
-    let currency = list[0].0 .1.clone();
-    let mut s = Section::new("pools", title);
-    s.note = Some("Spend with no model (unallocated), unused commitment and the shared pools the rules split ([[shared]] in the config).".into());
+    let currency = list.first().map_or(String::new(), |((_, c), _)| c.clone());
+    s.note = Some(note.into());
     s.chart = Some(charts::bars(
         &list
             .iter()
@@ -910,11 +928,7 @@ fn pools_section(d: &ReportData, latest: &str) -> Section {
         &currency,
     ));
     s.table = Some(Table::new(
-        &[
-            ("Pool", "source_pool / model_id (allocation_method)"),
-            ("Cost", "cost"),
-            ("Currency", "currency"),
-        ],
+        &[label, amount, ("Currency", "currency")],
         list.iter()
             .map(|((p, c), m)| vec![p.clone(), money(**m, c), c.clone()])
             .collect(),
@@ -931,38 +945,13 @@ fn compliance_section(d: &ReportData, latest: &str) -> Section {
             "Every row carries every required tag with an allowed value.".into(),
         );
     }
-    let mut problems: Vec<(&(String, String), &Money)> = d.compliance.iter().collect();
-    problems.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(b.0)));
-    let currency = problems[0].0 .1.clone();
-    let mut s = Section::new("tags", title);
-    s.note = Some(
-        "A row's spend counts once per problem it has; `mlcost tags` lists the resources.".into(),
-    );
-    s.chart = Some(charts::bars(
-        &problems
-            .iter()
-            .filter(|((_, c), _)| *c == currency)
-            .take(TOP)
-            .map(|((p, c), m)| Bar {
-                label: p.clone(),
-                value: num(**m),
-                text: money(**m, c),
-            })
-            .collect::<Vec<_>>(),
-        &currency,
-    ));
-    s.table = Some(Table::new(
-        &[
-            ("Problem", "problem"),
-            ("Spend affected", "cost_affected"),
-            ("Currency", "currency"),
-        ],
-        problems
-            .iter()
-            .map(|((p, c), m)| vec![p.clone(), money(**m, c), c.clone()])
-            .collect(),
-    ));
-    s
+    amounts_section(
+        Section::new("tags", title),
+        "A row's spend counts once per problem it has; `mlcost tags` lists the resources.",
+        &d.compliance,
+        ("Problem", "problem"),
+        ("Spend affected", "cost_affected"),
+    )
 }
 
 fn hidden_section(d: &ReportData, latest: &str) -> Section {
@@ -1175,10 +1164,7 @@ fn bill_sections(d: &ReportData, latest: &str) -> Vec<Section> {
             bill.commitments
                 .iter()
                 .map(|c| {
-                    let usage = c
-                        .category
-                        .as_deref()
-                        .is_some_and(|k| k.eq_ignore_ascii_case("usage"));
+                    let usage = crate::ledger::datasets::is_usage(c.category.as_deref());
                     let currency = c.currency.as_deref().unwrap_or("");
                     let unit = c.unit.as_deref().unwrap_or("units");
                     let (share, applied, unused) = match usage {
