@@ -43,6 +43,17 @@ fn partition_manifest(env: &TestEnv) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
+/// The manifest's reconciliation of invoice `id`.
+fn invoice(manifest: &serde_json::Value, id: &str) -> serde_json::Value {
+    manifest["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invoice_id"] == id)
+        .unwrap_or_else(|| panic!("no invoice {id}: {}", manifest["invoices"]))
+        .clone()
+}
+
 fn unit_cost_status(env: &TestEnv) -> Vec<String> {
     rows(&read_table(&env.path("out"), "unit_costs"))
         .iter()
@@ -348,13 +359,7 @@ fn a_month_not_invoiced_yet_does_not_stop_strict() {
     );
     // October's INV-100 lost its tax row in Cost and Usage: tax is compared apart
     let m = manifest(&env.path("out"));
-    let inv = m["invoices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["invoice_id"] == "INV-100")
-        .unwrap()
-        .clone();
+    let inv = invoice(&m, "INV-100");
     assert_eq!(inv["result"], "match");
     assert_eq!(inv["invoiced_tax"], "7.1");
     assert_eq!(inv["cost_and_usage_tax"], "0");
@@ -540,13 +545,7 @@ fn a_voided_invoice_nobody_names_does_not_stop_strict() {
     let r = attribute(&env, &dir, &["--strict"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let m = manifest(&env.path("out"));
-    let voided = m["invoices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["invoice_id"] == "INV-099")
-        .unwrap()
-        .clone();
+    let voided = invoice(&m, "INV-099");
     assert_eq!(voided["result"], "not_checked");
 }
 

@@ -42,20 +42,26 @@ fn headless(chrome: &Path, profile: &Path, width: u32, height: u32) -> Command {
     c
 }
 
-/// The layout checks the page recorded at `width`.
-fn layout(chrome: &Path, env: &TestEnv, page: &Path, width: u32) -> serde_json::Value {
+/// The DOM of `page` after its scripts ran, at `width`, and Chromium's stderr.
+fn dump_dom(chrome: &Path, env: &TestEnv, page: &Path, width: u32) -> (String, String) {
     let out = headless(chrome, &env.path("profile"), width, 900)
         .arg("--dump-dom")
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("run chromium");
-    let dom = String::from_utf8_lossy(&out.stdout);
-    let start = dom.find("data-layout=\"").unwrap_or_else(|| {
-        panic!(
-            "no layout checks in the DOM Chromium dumped: {}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    }) + "data-layout=\"".len();
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The layout checks the page recorded at `width`.
+fn layout(chrome: &Path, env: &TestEnv, page: &Path, width: u32) -> serde_json::Value {
+    let (dom, stderr) = dump_dom(chrome, env, page, width);
+    let start = dom
+        .find("data-layout=\"")
+        .unwrap_or_else(|| panic!("no layout checks in the DOM Chromium dumped: {stderr}"))
+        + "data-layout=\"".len();
     let end = start + dom[start..].find('"').unwrap();
     let json = dom[start..end]
         .replace("&quot;", "\"")
@@ -126,12 +132,7 @@ fn the_sample_report_reads_well_in_chromium() {
             let clicks = "<script>window.addEventListener('load',function(){var t=document.querySelectorAll('table.sortable')[1],h=t.tHead.rows[0].cells[2];h.click();h.click();var shown=Array.from(t.tBodies[0].rows).filter(function(r){return getComputedStyle(r).display!=='none';});document.body.setAttribute('data-sorted',shown[0].cells[0].textContent+' '+shown.length);});</script></body>";
             let sorted_page = env.path("sorted.html");
             std::fs::write(&sorted_page, html.replace("</body>", clicks)).unwrap();
-            let out = headless(&chrome, &env.path("profile"), 1400, 900)
-                .arg("--dump-dom")
-                .arg(format!("file://{}", sorted_page.display()))
-                .output()
-                .expect("run chromium");
-            let dom = String::from_utf8_lossy(&out.stdout);
+            let (dom, _) = dump_dom(&chrome, &env, &sorted_page, 1400);
             assert!(
                 dom.contains("data-sorted=\"platform-ranker-v4 15\""),
                 "sorting by spend: {}",
