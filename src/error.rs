@@ -56,8 +56,16 @@ pub enum Error {
     #[error("no input files found for `{pattern}`")]
     NoInput { pattern: String },
 
+    /// An object in a bucket could not be listed or fetched (`ingest::objects`).
+    #[error("cannot read `{uri}`: {message}")]
+    Remote {
+        uri: String,
+        message: String,
+        hint: Option<String>,
+    },
+
     /// An input file could not be opened or read at all.
-    #[error("cannot read `{path}`")]
+    #[error("cannot read `{}`", crate::origin::shown(path))]
     Io {
         path: PathBuf,
         #[source]
@@ -65,7 +73,7 @@ pub enum Error {
     },
 
     /// An input file is readable but is not what we expected (format, header, encoding).
-    #[error("cannot ingest `{path}`: {message}")]
+    #[error("cannot ingest `{}`: {message}", crate::origin::shown(path))]
     Ingest {
         path: PathBuf,
         message: String,
@@ -73,7 +81,7 @@ pub enum Error {
     },
 
     /// Polars failed while reading a file.
-    #[error("cannot read `{path}`")]
+    #[error("cannot read `{}`", crate::origin::shown(path))]
     Read {
         path: PathBuf,
         #[source]
@@ -81,7 +89,7 @@ pub enum Error {
     },
 
     /// An input file does not have the columns its format needs.
-    #[error("`{path}` is not readable as {format}: missing column(s) {}", .missing.join(", "))]
+    #[error("`{}` is not readable as {format}: missing column(s) {}", crate::origin::shown(path), .missing.join(", "))]
     MissingColumns {
         path: PathBuf,
         format: String,
@@ -151,7 +159,7 @@ pub enum Error {
     PartitionManifest { path: PathBuf, message: String },
 
     /// A file whose reader panicked (a corrupted Parquet file that Polars does not check).
-    #[error("`{path}` is corrupted: {detail}")]
+    #[error("`{}` is corrupted: {detail}", crate::origin::shown(path))]
     Corrupt {
         path: PathBuf,
         detail: String,
@@ -218,6 +226,7 @@ impl Error {
             Error::Usage { hint, .. }
             | Error::Config { hint, .. }
             | Error::Ingest { hint, .. }
+            | Error::Remote { hint, .. }
             | Error::Rejected { hint, .. } => hint.clone(),
             Error::NotRegular { hint, .. } | Error::Corrupt { hint, .. } => Some(hint.clone()),
             Error::HalfPublished { path } => Some(format!(

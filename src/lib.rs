@@ -13,6 +13,7 @@ pub mod estimate;
 pub mod ingest;
 pub mod ledger;
 pub mod money;
+pub mod origin;
 pub mod output;
 pub mod pipeline;
 pub mod report;

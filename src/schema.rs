@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Version of the output and line-item schemas. Bump on any column change.
-pub const SCHEMA_VERSION: &str = "2.1.0";
+pub const SCHEMA_VERSION: &str = "2.2.0";
 
 /// Logical column types, as a warehouse sees them.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]

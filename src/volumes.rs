@@ -273,7 +273,7 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
             what: format!(
                 "the request count of `{}` in {period} in `{}`",
                 crate::escape::terminal(&model, 80),
-                path.display()
+                crate::origin::shown(path)
             ),
             detail: "the sum of its rows leaves a 64-bit count".into(),
         });
@@ -350,7 +350,7 @@ fn read_revenue(path: &Path, r: &SideReader) -> Result<Revenue> {
             what: format!(
                 "the revenue of `{}` in {period} in `{}`",
                 crate::escape::terminal(&model, 80),
-                path.display()
+                crate::origin::shown(path)
             ),
             detail: "the sum of its rows leaves decimal(38,18)".into(),
         });

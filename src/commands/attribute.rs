@@ -16,17 +16,35 @@ use crate::report::{self, RunSummary};
 pub fn run(args: &AttributeArgs, ctx: &Context) -> Result<Outcome> {
     let period = args.period.as_deref().map(parse_period).transpose()?;
     let loaded = LoadedConfig::load(args.input.config.as_deref())?;
-    // Inputs that do not exist are found before the output directory is touched.
-    let billing = ingest::resolve_paths(&args.input.billing, &[args.out.as_path()])?;
-    for side in [&args.requests, &args.revenue].into_iter().flatten() {
+    // Inputs that do not exist are found before the output directory is touched; objects in
+    // buckets are fetched to local copies that live as long as `staging`.
+    let mut staging = ingest::Staging::new(ctx.read.progress);
+    let billing = staging.billing(&args.input.billing)?;
+    let billing = ingest::resolve_paths(&billing, &[args.out.as_path()])?;
+    let requests = args
+        .requests
+        .as_deref()
+        .map(|p| staging.file(p))
+        .transpose()?;
+    let revenue = args
+        .revenue
+        .as_deref()
+        .map(|p| staging.file(p))
+        .transpose()?;
+    for side in [&requests, &revenue].into_iter().flatten() {
         ingest::sniff(side)?;
     }
     let job = Job {
         billing,
         format: args.input.format.0,
-        prefer: args.input.prefer.clone(),
-        requests: args.requests.clone(),
-        revenue: args.revenue.clone(),
+        prefer: args
+            .input
+            .prefer
+            .as_deref()
+            .map(|p| staging.prefer(p))
+            .transpose()?,
+        requests,
+        revenue,
         out: args.out.clone(),
         period,
         strict: args.strict,

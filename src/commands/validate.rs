@@ -14,11 +14,19 @@ pub fn run(args: &ValidateArgs, ctx: &Context) -> Result<Outcome> {
     let loaded = LoadedConfig::load(args.input.config.as_deref())?;
     let config = &loaded.config;
     let tagger = TagNormaliser::new(&config.tags);
-    let paths = crate::ingest::resolve_paths(&args.input.billing, &[])?;
+    let mut staging = crate::ingest::Staging::new(ctx.read.progress);
+    let paths = staging.billing(&args.input.billing)?;
+    let paths = crate::ingest::resolve_paths(&paths, &[])?;
+    let prefer = args
+        .input
+        .prefer
+        .as_deref()
+        .map(|p| staging.prefer(p))
+        .transpose()?;
     let billing = crate::ingest::read_billing(
         paths,
         args.input.format.0,
-        args.input.prefer.as_deref(),
+        prefer.as_deref(),
         config.cost.basis,
         &ctx.read,
     )?;

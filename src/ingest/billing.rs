@@ -132,8 +132,13 @@ pub fn read_billing(
         if skip.contains(&file.path) {
             continue;
         }
-        bar.set_message(format!("reading {}/{n} {}", i + 1, file.path.display()));
-        let _span = tracing::info_span!("ingest", path = %file.path.display()).entered();
+        bar.set_message(format!(
+            "reading {}/{n} {}",
+            i + 1,
+            crate::origin::shown(&file.path)
+        ));
+        let _span =
+            tracing::info_span!("ingest", path = %crate::origin::shown(&file.path)).entered();
         let lines = super::normalise(&scan, source, scan.plan_frame()?, false, basis)?;
         let (format, format_version) = (lines.format.clone(), lines.format_version.clone());
         let notes = lines.notes.clone();
@@ -190,12 +195,12 @@ pub fn read_billing(
             let f = &mut files[i];
             match result {
                 Ok(summary) => {
-                    tracing::info!(path = %f.file.path.display(), rows = summary.rows, "aggregated on Parquet dictionaries");
+                    tracing::info!(path = %crate::origin::shown(&f.file.path), rows = summary.rows, "aggregated on Parquet dictionaries");
                     f.rows = summary.rows;
                     file_totals.insert(i, summary.totals);
                 }
                 Err(why) => {
-                    tracing::info!(path = %f.file.path.display(), "read through Polars: {why}");
+                    tracing::info!(path = %crate::origin::shown(&f.file.path), "read through Polars: {why}");
                     let file_groups = super::aggregate(lines, basis, i, &f.scan, f.source)?;
                     f.rows = file_groups.iter().map(|g| g.rows).sum();
                     file_totals.append(&mut self::file_totals(&file_groups, &file_paths)?);
@@ -232,7 +237,7 @@ pub fn read_billing(
                 path: a.clone(),
                 message: format!(
                     "it has the same content as `{}` (sha256 of the content {}); reading both would count every line item twice",
-                    paths[j].display(),
+                    crate::origin::shown(&paths[j]),
                     &hashes[i].content[..12]
                 ),
                 hint: Some("pass only one of the two files".into()),
@@ -244,7 +249,13 @@ pub fn read_billing(
         let given: Vec<String> = companions
             .files
             .iter()
-            .map(|c| format!("`{}` ({})", c.file.path.display(), c.dataset.name()))
+            .map(|c| {
+                format!(
+                    "`{}` ({})",
+                    crate::origin::shown(&c.file.path),
+                    c.dataset.name()
+                )
+            })
             .collect();
         return Err(Error::Rejected {
             message: format!(
@@ -257,7 +268,7 @@ pub fn read_billing(
     if files.iter().all(|f| f.rows == 0) {
         let empty: Vec<String> = files
             .iter()
-            .map(|f| format!("`{}`", f.file.path.display()))
+            .map(|f| format!("`{}`", crate::origin::shown(&f.file.path)))
             .collect();
         return Err(Error::Rejected {
             message: format!(
@@ -311,10 +322,10 @@ fn merge_across_files(
                     "a cost sum across input files (`{}` and `{}`)",
                     paths
                         .get(m.file)
-                        .map_or("?".into(), |p| p.display().to_string()),
+                        .map_or("?".into(), |p| crate::origin::shown(p)),
                     paths
                         .get(g.file)
-                        .map_or("?".into(), |p| p.display().to_string())
+                        .map_or("?".into(), |p| crate::origin::shown(p))
                 ),
                 detail,
             })?,
@@ -412,7 +423,7 @@ fn preferred_input(prefer: &Path, inputs: &[PathBuf]) -> Result<PathBuf> {
         .ok_or_else(|| Error::Usage {
             message: format!(
                 "`--prefer {}` is not one of the billing inputs",
-                prefer.display()
+                crate::origin::shown(prefer)
             ),
             hint: Some("name one of the files `--billing` reads".into()),
         })
@@ -458,13 +469,13 @@ fn overlapping_line_items(
                             path: loser.0.clone(),
                             message: format!(
                                 "it has {only} line item(s) `{}` lacks, besides the {common} they share: `--prefer` would skip them with the rest of the file",
-                                winner.0.display()
+                                crate::origin::shown(&winner.0)
                             ),
                             hint: Some("these are not one month delivered twice: give mlcost the files of one delivery only (the newest), or remove the shared line items from one of them".into()),
                         });
                     }
                     let loser = loser.0.clone();
-                    tracing::warn!("`{}` repeats {common} line items of `{}`: skipped (--prefer)", loser.display(), p.display());
+                    tracing::warn!("`{}` repeats {common} line items of `{}`: skipped (--prefer)", crate::origin::shown(&loser), crate::origin::shown(p));
                     skip.push(loser);
                 }
                 _ => {
@@ -472,9 +483,9 @@ fn overlapping_line_items(
                         path: b.0.clone(),
                         message: format!(
                             "it repeats {common} line items of `{}` (same identity/LineItemId and usage interval): the same month delivered twice?",
-                            a.0.display()
+                            crate::origin::shown(&a.0)
                         ),
-                        hint: Some(format!("say which file wins with `--prefer {}` (or the other one)", b.0.display())),
+                        hint: Some(format!("say which file wins with `--prefer {}` (or the other one)", crate::origin::shown(&b.0))),
                     })
                 }
             }
@@ -522,7 +533,7 @@ pub fn file_totals(groups: &[SourceGroup], paths: &[std::path::PathBuf]) -> Resu
                 crate::money::accumulate(per.entry(b.name()).or_default(), c, || {
                     let file = paths
                         .get(g.file)
-                        .map_or("?".into(), |p| p.display().to_string());
+                        .map_or("?".into(), |p| crate::origin::shown(p));
                     format!("the {} total of `{file}` in {currency}", b.name())
                 })?;
             }

@@ -203,7 +203,14 @@ fn file_id(p: &Path) -> Option<(u64, u64)> {
     Some((0, h.finish()))
 }
 
-fn is_supported(p: &Path) -> bool {
+/// Whether a file's name says it is Parquet.
+pub(super) fn is_parquet_name(p: &Path) -> bool {
+    let name = p.to_string_lossy().to_lowercase();
+    name.ends_with(".parquet") || name.ends_with(".pq")
+}
+
+/// Whether a file's name says it is an input mlcost reads.
+pub(super) fn is_supported(p: &Path) -> bool {
     let name = p.to_string_lossy().to_lowercase();
     [
         ".csv", ".csv.gz", ".parquet", ".pq", ".json", ".jsonl", ".ndjson",

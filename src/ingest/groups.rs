@@ -113,7 +113,7 @@ pub fn aggregate(
             let key = (std::mem::take(&mut g.dims), g.basis_status, g.prepaid_shape);
             match merged.get_mut(&key) {
                 Some(m) => m.absorb(&g).map_err(|detail| Error::Overflow {
-                    what: format!("a cost sum of `{}`", scan.file.path.display()),
+                    what: format!("a cost sum of `{}`", crate::origin::shown(&scan.file.path)),
                     detail,
                 })?,
                 None => {
@@ -239,7 +239,7 @@ fn check_sum_bounds(df: &DataFrame, scan: &RawScan) -> Result<()> {
             let bound = m.checked_mul(u128::from(n));
             if bound.is_none_or(|b| b > crate::money::MAX_ABS as u128) {
                 return Err(Error::Overflow {
-                    what: format!("a sum of {c} in `{}`", scan.file.path.display()),
+                    what: format!("a sum of {c} in `{}`", crate::origin::shown(&scan.file.path)),
                     detail: format!(
                         "group {} has {n} values up to {} in magnitude; their sum may leave decimal(38,18)",
                         i + 1,

@@ -21,6 +21,7 @@ pub mod focus_datasets;
 pub mod gcp;
 mod groups;
 mod normalise;
+pub mod objects;
 pub mod oci;
 pub mod parquet_check;
 pub mod parquet_direct;
@@ -34,6 +35,7 @@ pub use focus_datasets::{Companions, CostAndUsageFacts, Dataset};
 pub use groups::{aggregate, cost_column, SourceGroup};
 pub(crate) use normalise::any_value_json;
 pub use normalise::*;
+pub use objects::{is_uri, Staging};
 pub use quarantine::{
     is_counted, quarantine_reason, quarantine_rows, QuarantineReason, QuarantinedRow,
 };

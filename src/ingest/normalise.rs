@@ -97,7 +97,7 @@ pub fn detect(scan: &RawScan, forced: Option<SourceFormat>) -> Result<SourceForm
         if missing.is_empty() {
             tracing::info!(
                 "`{}`: detected {} (all of {} present)",
-                scan.file.path.display(),
+                crate::origin::shown(&scan.file.path),
                 f.name(),
                 f.required()
                     .iter()

@@ -520,7 +520,11 @@ pub struct ConfigInfo {
 
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct InputInfo {
+    /// The file as given, or the URI of the object read (`s3://...`).
     pub path: String,
+    /// The object the file was fetched from (URI, ETag, version), for inputs in buckets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<crate::origin::ObjectOrigin>,
     pub size: u64,
     pub sha256: String,
     /// sha256 of the decompressed content (equal to `sha256` for uncompressed files).
@@ -542,6 +546,9 @@ pub struct InputInfo {
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct VolumesInfo {
     pub path: String,
+    /// The object the file was fetched from, for volumes in a bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub object: Option<crate::origin::ObjectOrigin>,
     pub size: u64,
     pub sha256: String,
     pub rows: u64,

@@ -22,7 +22,7 @@ pub fn quarantine_csv(rows: &[&QuarantinedRow]) -> Result<Vec<u8>> {
         .from_writer(Vec::new());
     w.write_record(HEADER).map_err(fail)?;
     for r in rows {
-        let file = r.file.display().to_string();
+        let file = crate::origin::shown(&r.file);
         let row = r.row.to_string();
         let cells = [&file, &row, &r.column, &r.reason, &r.value];
         w.write_record(

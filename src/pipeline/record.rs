@@ -46,7 +46,8 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
         inputs: input_infos(f.billing, f.ledger),
         volumes: f.volumes.and_then(|v| {
             v.file.as_ref().map(|file| output::VolumesInfo {
-                path: file.path.display().to_string(),
+                path: crate::origin::shown(&file.path),
+                object: crate::origin::object(&file.path),
                 size: file.size,
                 sha256: file.sha256.clone(),
                 rows: v.rows,
@@ -91,11 +92,11 @@ pub(super) fn usable_side_files(
             Some(p) if rows > 0 && good == 0 => Err(Error::Rejected {
                 message: format!(
                     "none of the {rows} rows of the {what} file `{}` could be used; nothing was published",
-                    p.display()
+                    crate::origin::shown(p)
                 ),
                 hint: Some(format!(
                     "check that `{}` is the {what} file: `mlcost attribute --help` lists its columns",
-                    p.display()
+                    crate::origin::shown(p)
                 )),
             }),
             _ => Ok(()),
@@ -282,7 +283,8 @@ pub(super) fn input_infos(
         .iter()
         .enumerate()
         .map(|(i, f)| output::InputInfo {
-            path: f.file.path.display().to_string(),
+            path: crate::origin::shown(&f.file.path),
+            object: crate::origin::object(&f.file.path),
             size: f.file.size,
             sha256: f.file.sha256.clone(),
             content_sha256: f.file.content_sha256.clone(),
@@ -303,7 +305,8 @@ pub(super) fn input_infos(
             )];
             notes.extend(c.notes.iter().cloned());
             output::InputInfo {
-                path: c.file.path.display().to_string(),
+                path: crate::origin::shown(&c.file.path),
+                object: crate::origin::object(&c.file.path),
                 size: c.file.size,
                 sha256: c.file.sha256.clone(),
                 content_sha256: c.file.content_sha256.clone(),

@@ -8,7 +8,9 @@ use std::path::Path;
 
 /// The layers, bottom first: what each may build on.
 const LAYERS: &[&[&str]] = &[
-    &["error", "money", "escape", "schema", "config", "tags"],
+    &[
+        "error", "origin", "money", "escape", "schema", "config", "tags",
+    ],
     &["ingest"],
     &["ledger"],
     &["allocate"],

@@ -237,7 +237,7 @@ fn produce(
             if !p.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
                 tracing::warn!(
                 "`{}`: the file ends inside data row {row} (no line break after it, or an open quote); the row is quarantined: was the download cut?",
-                    t.path.display()
+                    crate::origin::shown(&t.path)
                 );
             }
             b.bad.push(BadRow {
@@ -293,7 +293,7 @@ impl Iterator for Batches {
             Ok(()) => None,
             Err(_) => Some(Err(Error::Internal(format!(
                 "the CSV reader stopped on `{}`",
-                self.path.display()
+                crate::origin::shown(&self.path)
             )))),
         }
     }

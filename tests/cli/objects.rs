@@ -1,0 +1,708 @@
+//! Issue #20: `--billing`, `--requests` and `--revenue` read from buckets. Every test runs the
+//! binary against moto's S3 server on 127.0.0.1 (tests/object_store/moto_server.py), with
+//! authentication on: listing, globs, range reads, delivery manifests, a missing object, a user
+//! S3 denies, and a server that never answers. `.ci/run` installs moto and sets
+//! `MLCOST_REQUIRE_MOTO=1`, so CI never skips these.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+
+use object_store::aws::AmazonS3Builder;
+use object_store::ObjectStoreExt;
+
+use crate::util::{fixture, gz, manifest, tree_bytes, Run, TestEnv};
+
+/// The moto server of this test process, with its users.
+struct Moto {
+    port: u16,
+    reader: (String, String),
+    stranger: (String, String),
+    log: PathBuf,
+    // kept open: the server stops when this closes, at the end of the test process
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+/// The server that takes any signature, started once; `None` (the test is skipped) when
+/// python3 has no moto, unless `MLCOST_REQUIRE_MOTO` is set.
+fn moto() -> Option<&'static Moto> {
+    static MOTO: OnceLock<Option<Moto>> = OnceLock::new();
+    MOTO.get_or_init(|| start("open")).as_ref()
+}
+
+/// The server that checks signatures and knows a user with no rights (`stranger`).
+fn moto_auth() -> Option<&'static Moto> {
+    static MOTO: OnceLock<Option<Moto>> = OnceLock::new();
+    MOTO.get_or_init(|| start("auth")).as_ref()
+}
+
+fn start(mode: &str) -> Option<Moto> {
+    {
+        let required = std::env::var_os("MLCOST_REQUIRE_MOTO").is_some();
+        let has = Command::new("python3")
+            .args(["-c", "import moto, boto3, flask"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !has {
+            assert!(
+                !required,
+                "MLCOST_REQUIRE_MOTO=1 but python3 cannot import moto[server]: .ci/run installs it"
+            );
+            eprintln!("skipped: python3 has no moto[server]");
+            return None;
+        }
+        let log =
+            std::env::temp_dir().join(format!("mlcost-moto-{mode}-{}.jsonl", std::process::id()));
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/object_store/moto_server.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .arg(&log)
+            .arg(mode)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("moto's first line");
+        let v: serde_json::Value =
+            serde_json::from_str(&line).expect("moto prints its port and users");
+        let user = |who: &str| {
+            (
+                v[who]["id"].as_str().unwrap().to_string(),
+                v[who]["secret"].as_str().unwrap().to_string(),
+            )
+        };
+        Some(Moto {
+            port: v["port"].as_u64().unwrap() as u16,
+            reader: user("reader"),
+            stranger: user("stranger"),
+            log,
+            _stdin: Mutex::new(child.stdin.take().unwrap()),
+            _child: Mutex::new(child),
+        })
+    }
+}
+
+impl Moto {
+    fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment of a run signed as `user`, with no profile file to fall back on.
+    fn env(&self, user: &(String, String)) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), self.endpoint()),
+            ("AWS_ALLOW_HTTP".into(), "true".into()),
+            ("AWS_ACCESS_KEY_ID".into(), user.0.clone()),
+            ("AWS_SECRET_ACCESS_KEY".into(), user.1.clone()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_CONFIG_FILE".into(), "/nonexistent/aws-config".into()),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                "/nonexistent/aws-credentials".into(),
+            ),
+            ("MLCOST_OBJECT_STORE_TIMEOUT".into(), "20".into()),
+        ]
+    }
+
+    fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) {
+        let store = AmazonS3Builder::new()
+            .with_endpoint(self.endpoint())
+            .with_allow_http(true)
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id(&self.reader.0)
+            .with_secret_access_key(&self.reader.1)
+            .build()
+            .unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(store.put(&object_store::path::Path::from(key), bytes.into()))
+            .unwrap();
+    }
+
+    /// The logged requests whose path contains `part`: (method, path, Range header, status).
+    fn requests(&self, part: &str) -> Vec<(String, String, Option<String>, u64)> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| {
+                v["path"].as_str().unwrap_or("").contains(part)
+                    || v["query"].as_str().unwrap_or("").contains(part)
+            })
+            .map(|v| {
+                (
+                    v["method"].as_str().unwrap().to_string(),
+                    v["path"].as_str().unwrap().to_string(),
+                    v["range"].as_str().map(str::to_string),
+                    v["status"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
+}
+
+fn run(env: &TestEnv, args: &[&str], vars: &[(String, String)]) -> Run {
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    env.run_env(args, &vars)
+}
+
+/// The Parquet tables a run published (partition manifests name the run and its inputs).
+fn tables(out: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    tree_bytes(out, &[])
+        .into_iter()
+        .filter(|(k, _)| k.ends_with(".parquet"))
+        .collect()
+}
+
+/// Nothing a run printed or wrote names a secret or the private copy of an object.
+fn assert_no_secret_nor_copy(r: &Run, out: &Path, secret: &str) {
+    let mut texts = vec![r.stdout.clone(), r.stderr.clone()];
+    for (name, bytes) in tree_bytes(out, &[]) {
+        if name.ends_with(".json") || name.ends_with(".csv") {
+            texts.push(String::from_utf8_lossy(&bytes).to_string());
+        }
+    }
+    for t in texts {
+        assert!(!t.contains(secret), "a secret was printed or written:\n{t}");
+        assert!(
+            !t.contains("mlcost-objects-"),
+            "the private copy was named:\n{t}"
+        );
+    }
+}
+
+#[test]
+fn a_prefix_in_a_bucket_gives_the_tables_of_the_same_files_on_disk() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    let gen = env.run(&[
+        "sample", "--out", "local", "--rows", "3000", "--format", "parquet", "--months", "2",
+    ]);
+    assert_eq!(gen.code, 0, "{}", gen.stderr);
+    let parquet = std::fs::read(env.path("local/focus_sample.parquet")).unwrap();
+    let requests = std::fs::read(env.path("local/requests.csv")).unwrap();
+    let csv = std::fs::read(fixture("focus/basic.csv")).unwrap();
+    std::fs::write(env.path("local/basic.csv.gz"), gz(&csv)).unwrap();
+    m.put(
+        "bills",
+        "same/exports/focus_sample.parquet",
+        parquet.clone(),
+    );
+    m.put("bills", "same/exports/basic.csv.gz", gz(&csv));
+    m.put("bills", "same/exports/_SUCCESS", b"".to_vec());
+    m.put("bills", "same/exports/.hidden.csv", csv.clone());
+    m.put("bills", "same/exports/notes.txt", b"not billing".to_vec());
+    m.put("bills", "same/requests.csv", requests);
+    let local = env.run(&[
+        "attribute",
+        "--billing",
+        "local/focus_sample.parquet",
+        "--billing",
+        "local/basic.csv.gz",
+        "--requests",
+        "local/requests.csv",
+        "--out",
+        "out-local",
+    ]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let vars = m.env(&m.reader);
+    let remote = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/same/exports/",
+            "--requests",
+            "s3://bills/same/requests.csv",
+            "--out",
+            "out-s3",
+        ],
+        &vars,
+    );
+    assert_eq!(remote.code, 0, "{}", remote.stderr);
+    assert_eq!(tables(&env.path("out-s3")), tables(&env.path("out-local")));
+    assert!(!tables(&env.path("out-s3")).is_empty());
+
+    // the manifest names each object by its URI, with its size, ETag and sha256
+    let (a, b) = (
+        manifest(&env.path("out-local")),
+        manifest(&env.path("out-s3")),
+    );
+    let inputs = b["inputs"].as_array().unwrap();
+    let paths: Vec<&str> = inputs.iter().map(|i| i["path"].as_str().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "s3://bills/same/exports/basic.csv.gz",
+            "s3://bills/same/exports/focus_sample.parquet"
+        ]
+    );
+    for (i, local) in inputs.iter().zip(a["inputs"].as_array().unwrap()) {
+        assert_eq!(i["sha256"], local["sha256"]);
+        assert_eq!(i["object"]["uri"], i["path"]);
+        assert_eq!(i["object"]["size"], local["size"]);
+        assert!(
+            i["object"]["etag"].as_str().is_some_and(|e| !e.is_empty()),
+            "{i}"
+        );
+    }
+    assert_eq!(b["volumes"]["path"], "s3://bills/same/requests.csv");
+    assert_eq!(b["volumes"]["sha256"], a["volumes"]["sha256"]);
+    assert_no_secret_nor_copy(&remote, &env.path("out-s3"), &m.reader.1);
+
+    // Parquet comes in range requests of at most 8 MiB; CSV in one plain GET
+    let gets = m.requests("same/exports/focus_sample.parquet");
+    let ranged: Vec<_> = gets
+        .iter()
+        .filter(|g| g.0 == "GET" && g.2.is_some())
+        .collect();
+    assert!(!ranged.is_empty(), "{gets:?}");
+    assert!(
+        ranged
+            .iter()
+            .all(|g| g.2.as_deref().unwrap().starts_with("bytes=")),
+        "{gets:?}"
+    );
+    let csv_gets = m.requests("same/exports/basic.csv.gz");
+    assert!(
+        csv_gets.iter().any(|g| g.0 == "GET" && g.2.is_none()),
+        "{csv_gets:?}"
+    );
+}
+
+#[test]
+fn a_glob_reads_the_objects_it_matches_only() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    let csv = std::fs::read(fixture("focus/basic.csv")).unwrap();
+    m.put("bills", "glob/a/2026-10.csv", csv.clone());
+    m.put("bills", "glob/b/2026-10.csv.gz", gz(&csv));
+    m.put("bills", "glob/a/deeper/2026-10.csv", csv.clone());
+    m.put("bills", "glob/a/2026-10.parquet.tmp", csv.clone());
+    let vars = m.env(&m.reader);
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/glob/*/*.csv",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let inputs: Vec<String> = manifest(&env.path("out"))["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(inputs, ["s3://bills/glob/a/2026-10.csv"]);
+
+    // a glob that matches nothing is the same error as on disk
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/glob/*/*.json",
+            "--out",
+            "out2",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no input files found for `s3://bills/glob/*/*.json`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_cur_delivery_folder_reads_the_assembly_its_manifest_names() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    let cur = std::fs::read_to_string(fixture("aws/cur1.csv")).unwrap();
+    // the earlier assembly repeats the month's line items (in other bytes): read with the
+    // current one it would be refused as the month delivered twice
+    let earlier = cur.replace('\n', "\r\n");
+    let month = "cur/prefix/rep/20260901-20261001";
+    m.put(
+        "deliveries",
+        &format!("{month}/aaaa/rep-1.csv.gz"),
+        gz(earlier.as_bytes()),
+    );
+    m.put(
+        "deliveries",
+        &format!("{month}/aaaa/rep-Manifest.json"),
+        format!(r#"{{"assemblyId":"aaaa","reportKeys":["{month}/aaaa/rep-1.csv.gz"]}}"#)
+            .into_bytes(),
+    );
+    m.put(
+        "deliveries",
+        &format!("{month}/bbbb/rep-1.csv.gz"),
+        gz(cur.as_bytes()),
+    );
+    m.put(
+        "deliveries",
+        &format!("{month}/bbbb/rep-Manifest.json"),
+        format!(r#"{{"assemblyId":"bbbb","reportKeys":["{month}/bbbb/rep-1.csv.gz"]}}"#)
+            .into_bytes(),
+    );
+    m.put(
+        "deliveries",
+        &format!("{month}/rep-Manifest.json"),
+        format!(r#"{{"assemblyId":"bbbb","reportKeys":["{month}/bbbb/rep-1.csv.gz"]}}"#)
+            .into_bytes(),
+    );
+    let vars = m.env(&m.reader);
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://deliveries/cur/prefix/rep/",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let inputs = manifest(&env.path("out"))["inputs"].clone();
+    assert_eq!(inputs.as_array().unwrap().len(), 1, "{inputs}");
+    assert_eq!(
+        inputs[0]["path"],
+        format!("s3://deliveries/{month}/bbbb/rep-1.csv.gz")
+    );
+    let local = env.write("cur1.csv", &cur);
+    let l = env.run(&[
+        "attribute",
+        "--billing",
+        local.to_str().unwrap(),
+        "--out",
+        "out-local",
+    ]);
+    assert_eq!(l.code, 0, "{}", l.stderr);
+    assert_eq!(tables(&env.path("out")), tables(&env.path("out-local")));
+
+    // a manifest naming a file that is not there stops the run before anything is read
+    let month2 = "cur/prefix/rep/20261001-20261101";
+    m.put("deliveries", &format!("{month2}/rep-Manifest.json"), format!(r#"{{"assemblyId":"c","reportKeys":["{month2}/c/rep-1.csv.gz","{month2}/c/rep-2.csv.gz"]}}"#).into_bytes());
+    m.put(
+        "deliveries",
+        &format!("{month2}/c/rep-1.csv.gz"),
+        gz(cur.as_bytes()),
+    );
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://deliveries/cur/prefix/rep/",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("cannot read `s3://deliveries/{month2}/rep-Manifest.json`: the delivery manifest names `s3://deliveries/{month2}/c/rep-2.csv.gz`, which is not there")), "{}", r.stderr);
+}
+
+#[test]
+fn a_data_exports_period_reads_the_files_its_manifest_names() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    let csv = std::fs::read(fixture("focus/basic.csv")).unwrap();
+    let root = "dataexports/focus-export";
+    let data = format!("{root}/data/BILLING_PERIOD=2026-10");
+    m.put(
+        "deliveries",
+        &format!("{data}/run-1/focus-export-00001.csv.gz"),
+        gz(&csv),
+    );
+    m.put(
+        "deliveries",
+        &format!("{data}/run-2/focus-export-00001.csv.gz"),
+        gz(&csv),
+    );
+    m.put(
+        "deliveries",
+        &format!("{root}/metadata/BILLING_PERIOD=2026-10/focus-export-Manifest.json"),
+        format!(r#"{{"executionId":"run-2","dataFiles":["s3://deliveries/{data}/run-2/focus-export-00001.csv.gz"]}}"#).into_bytes(),
+    );
+    let vars = m.env(&m.reader);
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            &format!("s3://deliveries/{root}/"),
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let inputs = manifest(&env.path("out"))["inputs"].clone();
+    assert_eq!(inputs.as_array().unwrap().len(), 1, "{inputs}");
+    assert_eq!(
+        inputs[0]["path"],
+        format!("s3://deliveries/{data}/run-2/focus-export-00001.csv.gz")
+    );
+}
+
+#[test]
+fn missing_objects_and_buckets_are_named_with_a_hint() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    let csv = std::fs::read(fixture("focus/basic.csv")).unwrap();
+    m.put("bills", "missing/basic.csv", csv);
+    let vars = m.env(&m.reader);
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/missing/nope.csv",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("no input files found for `s3://bills/missing/nope.csv`"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/missing/basic.csv",
+            "--requests",
+            "s3://bills/missing/requests.csv",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot read `s3://bills/missing/requests.csv`: no such object"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://no-such-bucket/x/",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot read `s3://no-such-bucket/x/`: NoSuchBucket"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !env.path("out").exists(),
+        "nothing is created when an input is missing"
+    );
+}
+
+#[test]
+fn a_user_the_bucket_denies_gets_the_uri_and_never_sees_a_secret() {
+    let Some(m) = moto_auth() else { return };
+    let env = TestEnv::new();
+    m.put(
+        "bills",
+        "denied/basic.csv",
+        std::fs::read(fixture("focus/basic.csv")).unwrap(),
+    );
+    let vars = m.env(&m.stranger);
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/denied/basic.csv",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("cannot read `s3://bills/denied/basic.csv`: access denied"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("hint: the credentials in use may not read this bucket"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(&m.stranger.1));
+
+    // plain http is refused unless asked for, as the AWS SDKs do
+    let mut vars = m.env(&m.reader);
+    vars.retain(|(k, _)| k != "AWS_ALLOW_HTTP");
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/denied/basic.csv",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("AWS_ALLOW_HTTP=true"), "{}", r.stderr);
+}
+
+#[test]
+fn an_aws_profile_signs_and_a_profile_without_keys_says_how_to_get_them() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    m.put(
+        "bills",
+        "profile/basic.csv",
+        std::fs::read(fixture("focus/basic.csv")).unwrap(),
+    );
+    let credentials = env.write(
+        "aws/credentials",
+        &format!(
+            "[ml]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            m.reader.0, m.reader.1
+        ),
+    );
+    let config = env.write(
+        "aws/config",
+        "[profile ml]\nregion = us-east-1\n[profile sso]\nsso_session = corp\n",
+    );
+    let mut vars: Vec<(String, String)> = m
+        .env(&m.reader)
+        .into_iter()
+        .filter(|(k, _)| {
+            !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET") && !k.ends_with("_FILE")
+        })
+        .collect();
+    vars.push((
+        "AWS_SHARED_CREDENTIALS_FILE".into(),
+        credentials.display().to_string(),
+    ));
+    vars.push(("AWS_CONFIG_FILE".into(), config.display().to_string()));
+    vars.push(("AWS_PROFILE".into(), "ml".into()));
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/profile/basic.csv",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_no_secret_nor_copy(&r, &env.path("out"), &m.reader.1);
+    vars.retain(|(k, _)| k != "AWS_PROFILE");
+    vars.push(("AWS_PROFILE".into(), "sso".into()));
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/profile/basic.csv",
+            "--out",
+            "out2",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("AWS_PROFILE=`sso` has no static keys"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("aws configure export-credentials --profile sso"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_ends_the_run_naming_the_uri() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    // accepts connections and never says a word
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let mut vars = m.env(&m.reader);
+    vars.retain(|(k, _)| k != "AWS_ENDPOINT_URL" && k != "MLCOST_OBJECT_STORE_TIMEOUT");
+    vars.push((
+        "AWS_ENDPOINT_URL".into(),
+        format!("http://127.0.0.1:{port}"),
+    ));
+    vars.push(("MLCOST_OBJECT_STORE_TIMEOUT".into(), "2".into()));
+    vars.push(("MLCOST_OBJECT_STORE_RETRIES".into(), "1".into()));
+    let started = std::time::Instant::now();
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/slow/basic.csv",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot read `s3://bills/slow/basic.csv`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("MLCOST_OBJECT_STORE_TIMEOUT"),
+        "{}",
+        r.stderr
+    );
+    // two tries of 2 s each and a backoff: far from the minutes of the defaults
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
