@@ -22,6 +22,21 @@ pub struct ObjectOrigin {
     pub version: Option<String>,
     /// When the store last modified the object (RFC 3339, UTC).
     pub last_modified: String,
+    /// Whether it was read whole or by range requests (a Parquet object: its footer and the
+    /// column chunks the run used).
+    pub read: ObjectRead,
+    /// The bytes fetched from the store.
+    pub bytes_read: u64,
+}
+
+/// How an object was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ObjectRead {
+    /// Every byte, in one stream or in ranges: `sha256` is the object's.
+    Whole,
+    /// The footer and the column chunks used (Parquet): `sha256` is the footer's.
+    Ranges,
 }
 
 fn registry() -> &'static RwLock<HashMap<PathBuf, ObjectOrigin>> {
@@ -34,6 +49,14 @@ pub fn register(local: &Path, origin: ObjectOrigin) {
     // a poisoned lock only means another thread panicked while inserting: the map is whole
     let mut map = registry().write().unwrap_or_else(|p| p.into_inner());
     map.insert(local.to_path_buf(), origin);
+}
+
+/// Counts `n` more bytes fetched for the copy at `local`.
+pub fn add_bytes_read(local: &Path, n: u64) {
+    let mut map = registry().write().unwrap_or_else(|p| p.into_inner());
+    if let Some(o) = map.get_mut(local) {
+        o.bytes_read += n;
+    }
 }
 
 /// The object `path` is a copy of, if it is one.
@@ -71,6 +94,8 @@ mod tests {
                 etag: Some("\"abc\"".into()),
                 version: None,
                 last_modified: "2026-12-01T00:00:00Z".into(),
+                read: ObjectRead::Whole,
+                bytes_read: 3,
             },
         );
         assert_eq!(shown(local), "s3://bucket/cur/cur.csv.gz");

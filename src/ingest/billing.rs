@@ -153,6 +153,8 @@ pub fn read_billing(
         );
         let plan = match (&lines.direct, file.kind) {
             (Some(direct), FileKind::Parquet) if direct_allowed => {
+                // an object read by ranges: the chunks of the mapped columns, before the reader
+                super::objects::complete(&file.path, lines.needed.as_deref())?;
                 super::parquet_direct::DirectPlan::new(&file.path, i, direct, basis)
                     .map_err(|why| tracing::info!("read through Polars: {why}"))
                     .ok()

@@ -155,6 +155,8 @@ pub fn aggregate(
     if scan.file.kind != FileKind::Parquet {
         return run(lines.lf);
     }
+    // an object read by ranges: the chunks of the mapped columns, before Polars reads them
+    super::objects::complete(&scan.file.path, lines.needed.as_deref())?;
     // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
     // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
     // states per morsel, so one query over a whole large file grows with its rows.

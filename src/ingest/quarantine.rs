@@ -144,6 +144,7 @@ pub fn quarantine_rows(
     };
     if !scan.is_csv() {
         let lines = normalise(scan, format, scan.lazy(true)?, true, basis)?;
+        super::objects::complete(&scan.file.path, lines.needed.as_deref())?;
         return filter.rows(scan, lines.lf);
     }
     let plan = normalise(scan, format, scan.plan_frame()?, true, basis)?;

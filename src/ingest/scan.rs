@@ -148,6 +148,7 @@ impl RawScan {
         whole: bool,
     ) -> Result<Frames> {
         if !self.is_csv() {
+            super::objects::complete(&self.file.path, columns)?;
             let lf = self.lazy(row_numbers)?;
             let lf = match columns {
                 Some(cols) => {

@@ -247,7 +247,22 @@ fn a_prefix_in_a_bucket_gives_the_tables_of_the_same_files_on_disk() {
         ]
     );
     for (i, local) in inputs.iter().zip(a["inputs"].as_array().unwrap()) {
-        assert_eq!(i["sha256"], local["sha256"]);
+        // a CSV is read whole: its hash is the file's; a Parquet object by ranges: its footer's
+        match i["object"]["read"].as_str().unwrap() {
+            "whole" => assert_eq!(i["sha256"], local["sha256"]),
+            _ => {
+                use sha2::Digest;
+                let n = parquet.len();
+                let len = u32::from_le_bytes(parquet[n - 8..n - 4].try_into().unwrap()) as usize;
+                let footer = sha2::Sha256::digest(&parquet[n - 8 - len..]);
+                let hex: String = footer.iter().map(|b| format!("{b:02x}")).collect();
+                assert_eq!(i["sha256"], hex.as_str());
+                assert!(
+                    i["object"]["bytes_read"].as_u64().unwrap() < parquet.len() as u64,
+                    "{i}"
+                );
+            }
+        }
         assert_eq!(i["object"]["uri"], i["path"]);
         assert_eq!(i["object"]["size"], local["size"]);
         assert!(
@@ -705,4 +720,215 @@ fn a_server_that_never_answers_ends_the_run_naming_the_uri() {
     );
     // two tries of 2 s each and a backoff: far from the minutes of the defaults
     assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+}
+
+/// A CSV fixture as a Parquet file of text columns (what a pipeline that writes every column as
+/// a string gives), for the readers' text paths.
+fn csv_as_parquet(csv: &Path, out: &Path) {
+    use polars::prelude::*;
+    let mut df = CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let file = std::fs::File::create(out).unwrap();
+    ParquetWriter::new(file).finish(&mut df).unwrap();
+}
+
+/// The byte ranges of one column's chunks in a local Parquet file.
+fn column_ranges(file: &Path, column: &str) -> Vec<(u64, u64)> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(file).unwrap()).unwrap();
+    let meta = reader.metadata();
+    let i = (0..meta.file_metadata().schema_descr().num_columns())
+        .find(|&i| meta.file_metadata().schema_descr().column(i).name() == column)
+        .unwrap();
+    meta.row_groups()
+        .iter()
+        .map(|rg| {
+            let (start, len) = rg.column(i).byte_range();
+            (start, start + len)
+        })
+        .collect()
+}
+
+#[test]
+fn parquet_objects_are_read_by_their_footer_and_the_chunks_used_with_the_tables_of_disk() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    // every reader path: the dictionary reader (FOCUS decimals and text periods, several row
+    // groups), Polars (timestamps, doubles, a Tags map), CUR tag-per-column with its
+    // line-item check, CUR 2.0's map, text columns with rows to quarantine, and FOCUS 1.4 with
+    // the invoice pass over InvoiceId
+    let shapes: &[(&str, &[&str])] = &[
+        (
+            "focus",
+            &["--format", "parquet", "--row-group-rows", "1000"],
+        ),
+        (
+            "polars",
+            &[
+                "--format",
+                "parquet",
+                "--period-type",
+                "timestamp-us",
+                "--cost-type",
+                "double",
+                "--tags",
+                "map",
+            ],
+        ),
+        ("cur", &["--format", "parquet", "--layout", "aws-cur"]),
+        ("cur2", &["--format", "parquet", "--layout", "aws-cur2"]),
+    ];
+    let mut cases: Vec<(String, Vec<PathBuf>)> = Vec::new();
+    for (name, args) in shapes {
+        let dir = format!("shapes/{name}");
+        let mut a = vec!["sample", "--out", &dir, "--rows", "5000", "--months", "2"];
+        a.extend_from_slice(args);
+        let r = env.run(&a);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        let files: Vec<PathBuf> = std::fs::read_dir(env.path(&dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        cases.push((name.to_string(), files));
+    }
+    std::fs::create_dir_all(env.path("shapes/text")).unwrap();
+    csv_as_parquet(
+        &fixture("focus/basic.csv"),
+        &env.path("shapes/text/basic.parquet"),
+    );
+    cases.push(("text".into(), vec![env.path("shapes/text/basic.parquet")]));
+    std::fs::create_dir_all(env.path("shapes/v1_4")).unwrap();
+    let mut v14 = Vec::new();
+    for f in std::fs::read_dir(fixture("focus/v1_4")).unwrap().flatten() {
+        let out = env
+            .path("shapes/v1_4")
+            .join(f.path().file_stem().unwrap())
+            .with_extension("parquet");
+        csv_as_parquet(&f.path(), &out);
+        v14.push(out);
+    }
+    cases.push(("v1_4".into(), v14));
+
+    let vars = m.env(&m.reader);
+    for (name, files) in &cases {
+        let mut local_args = vec!["attribute".to_string()];
+        for f in files {
+            let key = format!("shapes/{name}/{}", f.file_name().unwrap().to_string_lossy());
+            m.put("bills", &key, std::fs::read(f).unwrap());
+            local_args.extend(["--billing".into(), f.display().to_string()]);
+        }
+        for reader in ["direct", "polars"] {
+            let mut vars = vars.clone();
+            vars.push(("MLCOST_PARQUET_READER".into(), reader.into()));
+            let (local_out, s3_out) = (
+                format!("out/{name}-{reader}-local"),
+                format!("out/{name}-{reader}-s3"),
+            );
+            let mut a: Vec<&str> = local_args.iter().map(String::as_str).collect();
+            a.extend(["--out", &local_out]);
+            let l = run(&env, &a, &vars);
+            let uri = format!("s3://bills/shapes/{name}/");
+            let r = run(
+                &env,
+                &["attribute", "--billing", &uri, "--out", &s3_out],
+                &vars,
+            );
+            assert_eq!(
+                (l.code, r.code),
+                (0, 0),
+                "{name} {reader}:\n{}\n{}",
+                l.stderr,
+                r.stderr
+            );
+            assert_eq!(
+                tables(&env.path(&s3_out)),
+                tables(&env.path(&local_out)),
+                "{name} {reader}"
+            );
+            let (lm, rm) = (
+                manifest(&env.path(&local_out)),
+                manifest(&env.path(&s3_out)),
+            );
+            assert_eq!(lm["rows"], rm["rows"], "{name} {reader}");
+            assert_eq!(lm["invoices"], rm["invoices"], "{name} {reader}");
+            for i in rm["inputs"].as_array().unwrap() {
+                assert_eq!(i["object"]["read"], "ranges", "{name}: {i}");
+                assert!(
+                    i["object"]["bytes_read"].as_u64().unwrap()
+                        <= i["size"].as_u64().unwrap() + 65536,
+                    "{i}"
+                );
+            }
+        }
+    }
+    assert!(
+        manifest(&env.path("out/text-direct-s3"))["rows"]["quarantined"]
+            .as_u64()
+            .unwrap()
+            > 0,
+        "the text shape exercises the quarantine pass"
+    );
+    assert!(
+        !manifest(&env.path("out/v1_4-direct-s3"))["invoices"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "the FOCUS 1.4 shape exercises the invoice pass"
+    );
+
+    // the chunks of a column no reader uses are never asked for (a chunk far larger than the
+    // gap two requests are merged over)
+    let r = env.run(&[
+        "sample", "--out", "wide", "--rows", "100000", "--format", "parquet",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let focus = env.path("wide/focus_sample.parquet");
+    let unused = column_ranges(&focus, "ChargePeriodStart");
+    assert!(unused.iter().all(|(s, e)| e - s > 100_000), "{unused:?}");
+    m.put(
+        "bills",
+        "wide/focus_sample.parquet",
+        std::fs::read(&focus).unwrap(),
+    );
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/wide/",
+            "--out",
+            "out/wide",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let asked: Vec<(u64, u64)> = m
+        .requests("wide/focus_sample.parquet")
+        .iter()
+        .filter_map(|g| g.2.as_deref())
+        .filter_map(|r| {
+            let (a, b) = r.strip_prefix("bytes=")?.split_once('-')?;
+            Some((a.parse().ok()?, b.parse::<u64>().ok()? + 1))
+        })
+        .collect();
+    assert!(asked.len() >= 2, "{asked:?}");
+    for (a, b) in &asked {
+        for (s, e) in &unused {
+            assert!(
+                b <= s || a >= e,
+                "asked {a}..{b}, inside ChargePeriodStart's chunk {s}..{e}"
+            );
+        }
+    }
+    let read = manifest(&env.path("out/wide"))["inputs"][0]["object"]["bytes_read"]
+        .as_u64()
+        .unwrap();
+    let size = std::fs::metadata(&focus).unwrap().len();
+    assert!(read < size, "{read} of {size} bytes read");
 }

@@ -7,6 +7,7 @@
 //! manifest name the object, never the copy. Credentials are never printed nor recorded.
 
 mod delivery;
+mod partial;
 mod profile;
 mod store;
 
@@ -19,7 +20,8 @@ use object_store::path::Path as Key;
 use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
-use crate::origin::{self, ObjectOrigin};
+use crate::origin::{self, ObjectOrigin, ObjectRead};
+pub use partial::{complete, hashes};
 pub use store::is_uri;
 use store::Uri;
 
@@ -30,10 +32,22 @@ const IN_FLIGHT: usize = 4;
 /// The largest JSON object read to see whether it is a delivery manifest.
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 
+/// The runtime the requests run on, started at the first URI of a run.
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            // building a runtime fails only when the OS refuses threads or a timer
+            .expect("cannot start the runtime that fetches objects")
+    })
+}
+
 /// The local copies of the objects a run reads, kept until the run ends.
 pub struct Staging {
     dir: Option<tempfile::TempDir>,
-    runtime: Option<tokio::runtime::Runtime>,
     stores: BTreeMap<String, Arc<dyn ObjectStore>>,
     /// URI of each fetched object -> its local copy.
     copies: BTreeMap<String, PathBuf>,
@@ -44,7 +58,6 @@ impl Staging {
     pub fn new(progress: bool) -> Staging {
         Staging {
             dir: None,
-            runtime: None,
             stores: BTreeMap::new(),
             copies: BTreeMap::new(),
             progress,
@@ -104,15 +117,7 @@ impl Staging {
     }
 
     fn block_on<F: std::future::Future>(&mut self, f: F) -> F::Output {
-        let rt = self.runtime.get_or_insert_with(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                // building a runtime fails only when the OS refuses threads or a timer
-                .expect("cannot start the runtime that fetches objects")
-        });
-        rt.block_on(f)
+        runtime().block_on(f)
     }
 
     fn store(&mut self, uri: &Uri) -> Result<Arc<dyn ObjectStore>> {
@@ -277,24 +282,25 @@ impl Staging {
             false => indicatif::ProgressBar::hidden(),
         };
         bar.set_message(format!("{} object(s) from {}", jobs.len(), uri.root));
+        // `buffered` keeps the order of `jobs`, so each result meets its object below
         let fetched = self.block_on(async {
             futures::stream::iter(jobs.iter())
                 .map(|(u, meta, local)| {
                     let (store, bar) = (store.clone(), bar.clone());
                     async move {
-                        copy(&store, meta, local, &bar)
+                        copy(&store, meta, local, u, &bar)
                             .await
                             .map_err(|e| e.named(u))
                     }
                 })
-                .buffer_unordered(IN_FLIGHT)
-                .try_collect::<Vec<()>>()
+                .buffered(IN_FLIGHT)
+                .try_collect::<Vec<(ObjectRead, u64)>>()
                 .await
         });
         bar.finish_and_clear();
-        fetched?;
+        let reads = fetched?;
         let mut out = Vec::with_capacity(jobs.len());
-        for (u, meta, local) in jobs {
+        for ((u, meta, local), (read, bytes_read)) in jobs.into_iter().zip(reads) {
             origin::register(
                 &local,
                 ObjectOrigin {
@@ -303,6 +309,8 @@ impl Staging {
                     etag: meta.e_tag.clone(),
                     version: meta.version.clone(),
                     last_modified: meta.last_modified.to_rfc3339(),
+                    read,
+                    bytes_read,
                 },
             );
             self.copies.insert(u, local.clone());
@@ -313,14 +321,14 @@ impl Staging {
 }
 
 /// A failed fetch, before it knows which URI it was for.
-enum Failed {
+pub(super) enum Failed {
     Store(object_store::Error),
     Local(PathBuf, std::io::Error),
     Changed(String),
 }
 
 impl Failed {
-    fn named(self, uri: &str) -> Error {
+    pub(super) fn named(self, uri: &str) -> Error {
         match self {
             Failed::Store(e) => remote_error(uri, e),
             Failed::Local(path, source) => Error::Write { path, source },
@@ -333,24 +341,33 @@ impl Failed {
     }
 }
 
-/// Copies one object to `local`: Parquet by range requests written at their offsets, anything
-/// else as one stream. Every request asks for the version listed (`If-Match` its ETag), so a
-/// copy never mixes two versions of an object.
+/// Copies one object to `local`: of a Parquet object only its footer (`partial`: the readers
+/// fetch the column chunks they read), or all of it by range requests when the footer does not
+/// decode; anything else as one stream. Every request asks for the version listed (`If-Match`
+/// its ETag), so a copy never mixes two versions of an object. Returns how it was read and the
+/// bytes read so far.
 async fn copy(
     store: &Arc<dyn ObjectStore>,
     meta: &ObjectMeta,
     local: &Path,
+    uri: &str,
     bar: &indicatif::ProgressBar,
-) -> std::result::Result<(), Failed> {
+) -> std::result::Result<(ObjectRead, u64), Failed> {
     use std::io::Write;
     let local_err = |e| Failed::Local(local.to_path_buf(), e);
+    let parquet = super::files::is_parquet_name(Path::new(meta.location.as_ref()));
+    if parquet {
+        if let Some(read) = partial::start(store, meta, local, uri).await? {
+            bar.inc(meta.size);
+            return Ok((ObjectRead::Ranges, read));
+        }
+    }
     let mut file = std::fs::File::create(local).map_err(local_err)?;
     let options = |range: Option<GetRange>| GetOptions {
         if_match: meta.e_tag.clone(),
         range,
         ..Default::default()
     };
-    let parquet = super::files::is_parquet_name(Path::new(meta.location.as_ref()));
     let mut written = 0u64;
     if parquet && meta.size > 0 {
         use std::os::unix::fs::FileExt;
@@ -395,7 +412,7 @@ async fn copy(
             meta.size
         )));
     }
-    Ok(())
+    Ok((ObjectRead::Whole, written))
 }
 
 /// An object-store key from a key or prefix as the user wrote it.
