@@ -153,7 +153,7 @@ pub fn complete(path: &Path, columns: Option<&[String]>) -> Result<()> {
                 .first()
                 .cloned()
                 .unwrap_or_default();
-            columns.is_none_or(|cols| cols.iter().any(|c| *c == root))
+            columns.is_none_or(|cols| cols.contains(&root))
         })
         .collect();
     let missing: Vec<usize> = {
