@@ -143,7 +143,9 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct BillingInput {
-    /// Billing export(s): files, directories or quoted globs; .csv, .csv.gz, .parquet, .json, .jsonl
+    /// Billing export(s): files, directories or quoted globs; .csv, .csv.gz, .parquet, .json,
+    /// .jsonl; or objects in a bucket: s3://, gs://, az:// or abfss:// URIs of an object, a
+    /// prefix or a glob (a CUR or Data Exports folder's manifest picks the current delivery)
     #[arg(long, required = true, num_args = 1.., value_name = "PATH")]
     pub billing: Vec<String>,
 
@@ -157,7 +159,7 @@ pub struct BillingInput {
     pub format: FormatArg,
 
     /// When two exports repeat the same line items (AWS CUR identity/LineItemId and
-    /// TimeInterval), the file that wins; the other is skipped
+    /// TimeInterval), the file (or object URI) that wins; the other is skipped
     #[arg(long, value_name = "PATH")]
     pub prefer: Option<std::path::PathBuf>,
 }
@@ -178,16 +180,17 @@ pub struct AttributeArgs {
     #[command(flatten)]
     pub input: BillingInput,
 
-    /// Request volumes (CSV or Parquet: model_id, requests, and date or billing_period)
+    /// Request volumes (CSV or Parquet: model_id, requests, and date or billing_period); a
+    /// path or an object URI (s3://, gs://, az://, abfss://)
     #[arg(long, value_name = "PATH")]
     pub requests: Option<PathBuf>,
 
     /// Revenue and value preserved (CSV or Parquet: billing_period or date, model_id, and
-    /// revenue and/or value_preserved)
+    /// revenue and/or value_preserved); a path or an object URI
     #[arg(long, value_name = "PATH")]
     pub revenue: Option<PathBuf>,
 
-    /// Output directory
+    /// Output directory, on a local or mounted filesystem (outputs are published by rename)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 

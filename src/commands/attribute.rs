@@ -15,6 +15,12 @@ use crate::report::{self, RunSummary};
 
 pub fn run(args: &AttributeArgs, ctx: &Context) -> Result<Outcome> {
     let period = args.period.as_deref().map(parse_period).transpose()?;
+    if ingest::is_uri(&args.out.to_string_lossy()) {
+        return Err(crate::error::Error::Usage {
+            message: format!("`--out {}` is a bucket: mlcost publishes its outputs by renaming files, which buckets cannot do atomically", args.out.display()),
+            hint: Some("write to a local or mounted directory, then copy the published months to the bucket (README: Inputs in buckets)".into()),
+        });
+    }
     let loaded = LoadedConfig::load(args.input.config.as_deref())?;
     // Inputs that do not exist are found before the output directory is touched; objects in
     // buckets are fetched to local copies that live as long as `staging`.
