@@ -931,3 +931,201 @@ fn parquet_objects_are_read_by_their_footer_and_the_chunks_used_with_the_tables_
     let size = std::fs::metadata(&focus).unwrap().len();
     assert!(read < size, "{read} of {size} bytes read");
 }
+
+/// Azurite's blob service on a free port of 127.0.0.1, stopped when dropped; `None` (the test
+/// is skipped) without Azurite (`MLCOST_AZURITE_BLOB`, the `azurite-blob` program) or
+/// python3's azure-storage-blob, unless `MLCOST_REQUIRE_AZURITE` is set.
+struct Azurite {
+    port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Azurite {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn azurite() -> Option<Azurite> {
+    let required = std::env::var_os("MLCOST_REQUIRE_AZURITE").is_some();
+    let program = std::env::var_os("MLCOST_AZURITE_BLOB").map(PathBuf::from);
+    let client = Command::new("python3")
+        .args(["-c", "import azure.storage.blob"])
+        .status()
+        .is_ok_and(|s| s.success());
+    let Some(program) = program.filter(|p| p.exists() && client) else {
+        assert!(!required, "MLCOST_REQUIRE_AZURITE=1 but MLCOST_AZURITE_BLOB or python3's azure-storage-blob is missing: .ci/run installs them");
+        eprintln!("skipped: no Azurite");
+        return None;
+    };
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(program)
+        .args([
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            &port.to_string(),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--disableTelemetry",
+            "--location",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start Azurite");
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed().as_secs() < 30, "Azurite did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Some(Azurite {
+        port,
+        child,
+        _dir: dir,
+    })
+}
+
+#[test]
+fn azure_blob_through_azurite_gives_the_tables_of_the_same_files_on_disk() {
+    let Some(az) = azurite() else { return };
+    let env = TestEnv::new();
+    let r = env.run(&[
+        "sample", "--out", "s", "--rows", "20000", "--months", "2", "--format", "parquet",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let csv = env.path("s/basic.csv.gz");
+    std::fs::write(
+        &csv,
+        gz(&std::fs::read(fixture("focus/basic.csv")).unwrap()),
+    )
+    .unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/object_store/azurite_put.py");
+    let put = Command::new("python3")
+        .arg(script)
+        .args([az.port.to_string().as_str(), "exports"])
+        .arg(format!(
+            "cost/2026-10/focus_sample.parquet={}",
+            env.path("s/focus_sample.parquet").display()
+        ))
+        .arg(format!("cost/2026-10/basic.csv.gz={}", csv.display()))
+        .arg(format!(
+            "volumes/requests.csv={}",
+            env.path("s/requests.csv").display()
+        ))
+        .status()
+        .unwrap();
+    assert!(put.success());
+    let vars: Vec<(String, String)> = vec![
+        ("AZURE_STORAGE_USE_EMULATOR".into(), "true".into()),
+        (
+            "AZURITE_BLOB_STORAGE_URL".into(),
+            format!("http://127.0.0.1:{}", az.port),
+        ),
+        ("MLCOST_OBJECT_STORE_TIMEOUT".into(), "20".into()),
+    ];
+    let local = env.run(&[
+        "attribute",
+        "--billing",
+        "s/focus_sample.parquet",
+        "--billing",
+        "s/basic.csv.gz",
+        "--requests",
+        "s/requests.csv",
+        "--out",
+        "out-local",
+    ]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    let remote = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "az://exports/cost/",
+            "--requests",
+            "az://exports/volumes/requests.csv",
+            "--out",
+            "out-az",
+        ],
+        &vars,
+    );
+    assert_eq!(remote.code, 0, "{}", remote.stderr);
+    assert_eq!(tables(&env.path("out-az")), tables(&env.path("out-local")));
+    let m = manifest(&env.path("out-az"));
+    let reads: Vec<(&str, &str)> = m["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap(),
+                i["object"]["read"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            ("az://exports/cost/2026-10/basic.csv.gz", "whole"),
+            ("az://exports/cost/2026-10/focus_sample.parquet", "ranges")
+        ]
+    );
+    assert!(m["inputs"][1]["object"]["etag"]
+        .as_str()
+        .is_some_and(|e| !e.is_empty()));
+    assert_no_secret_nor_copy(
+        &remote,
+        &env.path("out-az"),
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50",
+    );
+
+    // a wrong account key is refused by the service, with the URI and without the key
+    let wrong = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ==";
+    let mut bad = vars.clone();
+    bad.push(("AZURE_STORAGE_ACCOUNT_KEY".into(), wrong.into()));
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "az://exports/cost/",
+            "--out",
+            "out-denied",
+        ],
+        &bad,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot read `az://exports/cost/`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("hint: the credentials in use may not read this bucket"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(wrong), "{}", r.stderr);
+    // a container that is not there is named, on one line
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "az://missing/cost/",
+            "--out",
+            "out-missing",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot read `az://missing/cost/`: ContainerNotFound: The specified container does not exist.\n"), "{}", r.stderr);
+}

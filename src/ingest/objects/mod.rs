@@ -420,10 +420,12 @@ fn key(k: &str) -> Key {
     Key::parse(k).unwrap_or_else(|_| Key::from_iter(k.split('/').filter(|s| !s.is_empty())))
 }
 
-/// An `object_store` error as ours, naming the URI, with a hint for what usually causes it.
+/// An `object_store` error as ours, naming the URI, with a hint for what usually causes it on
+/// that cloud.
 fn remote_error(uri: &str, e: object_store::Error) -> Error {
     use object_store::Error as E;
-    // what an S3 or Azure server said, when it answered with its XML error document
+    // what an S3 or Azure server said, when it answered with its XML error document (Azure
+    // adds request id and time lines to the message: the first line says it)
     static ANSWER: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let answer = ANSWER.get_or_init(|| {
         // a constant pattern: it compiles
@@ -431,9 +433,25 @@ fn remote_error(uri: &str, e: object_store::Error) -> Error {
             .expect("constant regex")
     });
     let text = chain(&e);
-    let said = answer
-        .captures(&text)
-        .map(|c| format!("{}: {}", &c[1], &c[2]));
+    let said = answer.captures(&text).map(|c| {
+        let first = c[2].lines().next().unwrap_or("").trim().to_string();
+        format!("{}: {first}", &c[1])
+    });
+    let cloud = store::parse(uri).map(|u| u.cloud).ok();
+    let (credentials, endpoint) = match cloud {
+        Some(store::Cloud::Gcs) => (
+            "check GOOGLE_APPLICATION_CREDENTIALS (or the workload identity) and the bucket's IAM",
+            "check the bucket's name and the network",
+        ),
+        Some(store::Cloud::Azure) => (
+            "check the account key, service principal or managed identity, and its role on the container",
+            "check the container and account names (AZURE_STORAGE_ACCOUNT_NAME) and the network",
+        ),
+        _ => (
+            "check AWS_PROFILE, AWS_ACCESS_KEY_ID or the role, the bucket policy, and the region",
+            "check the bucket's name, and AWS_ENDPOINT_URL for an S3-compatible server (plain http needs AWS_ALLOW_HTTP=true)",
+        ),
+    };
     let (message, hint) = match &e {
         E::NotFound { .. } => (
             "no such object".to_string(),
@@ -441,24 +459,35 @@ fn remote_error(uri: &str, e: object_store::Error) -> Error {
         ),
         E::PermissionDenied { .. } | E::Unauthenticated { .. } => (
             format!("access denied ({})", said.unwrap_or(text)),
-            "the credentials in use may not read this bucket: check AWS_PROFILE, AWS_ACCESS_KEY_ID or the role, the bucket policy, and the region".to_string(),
+            format!("the credentials in use may not read this bucket: {credentials}"),
+        ),
+        // what S3 and Azure answer a signature or key they do not accept (403)
+        _ if said.as_deref().is_some_and(|s| {
+            const REFUSALS: [&str; 6] = [
+                "AccessDenied",
+                "AuthorizationFailure",
+                "AuthenticationFailed",
+                "AuthorizationPermissionMismatch",
+                "InvalidAccessKeyId",
+                "SignatureDoesNotMatch",
+            ];
+            REFUSALS.iter().any(|r| s.starts_with(&format!("{r}:")))
+        }) => (
+            format!("access denied ({})", said.unwrap_or(text)),
+            format!("the credentials in use may not read this bucket: {credentials}"),
         ),
         E::Precondition { .. } | E::NotModified { .. } => (
             "the object changed while it was read".to_string(),
             "the delivery is being rewritten: run again when it is complete".to_string(),
         ),
-        _ if said.as_deref().is_some_and(|s| s.starts_with("NoSuchBucket")) => (
-            said.unwrap_or(text),
-            "check the bucket's name, and AWS_ENDPOINT_URL when the store is not AWS".to_string(),
-        ),
         _ => {
             let text = said.unwrap_or(text);
             let slow = text.contains("timed out") || text.contains("deadline") || text.contains("Timeout");
             let hint = match slow {
-                true => "the server did not answer in time: check the endpoint, or raise MLCOST_OBJECT_STORE_TIMEOUT (seconds per request)",
-                false => "check the endpoint (AWS_ENDPOINT_URL for an S3-compatible server; plain http needs AWS_ALLOW_HTTP=true) and the network",
+                true => "the server did not answer in time: check the endpoint, or raise MLCOST_OBJECT_STORE_TIMEOUT (seconds per request)".to_string(),
+                false => endpoint.to_string(),
             };
-            (text, hint.to_string())
+            (text, hint)
         }
     };
     Error::Remote {
