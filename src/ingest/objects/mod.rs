@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use object_store::path::Path as Key;
-use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore, ObjectStoreExt};
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
 use crate::origin::{self, ObjectOrigin, ObjectRead};
@@ -342,8 +342,8 @@ impl Failed {
 }
 
 /// Copies one object to `local`: of a Parquet object only its footer (`partial`: the readers
-/// fetch the column chunks they read), or all of it by range requests when the footer does not
-/// decode; anything else as one stream. Every request asks for the version listed (`If-Match`
+/// fetch the column chunks they read); anything else (and a Parquet object whose footer does
+/// not decode) whole, by range requests a few at a time. Every request asks for the version listed (`If-Match`
 /// its ETag), so a copy never mixes two versions of an object. Returns how it was read and the
 /// bytes read so far.
 async fn copy(
@@ -353,7 +353,6 @@ async fn copy(
     uri: &str,
     bar: &indicatif::ProgressBar,
 ) -> std::result::Result<(ObjectRead, u64), Failed> {
-    use std::io::Write;
     let local_err = |e| Failed::Local(local.to_path_buf(), e);
     let parquet = super::files::is_parquet_name(Path::new(meta.location.as_ref()));
     if parquet {
@@ -362,50 +361,14 @@ async fn copy(
             return Ok((ObjectRead::Ranges, read));
         }
     }
-    let mut file = std::fs::File::create(local).map_err(local_err)?;
-    let options = |range: Option<GetRange>| GetOptions {
-        if_match: meta.e_tag.clone(),
-        range,
-        ..Default::default()
-    };
-    let mut written = 0u64;
-    if parquet && meta.size > 0 {
-        use std::os::unix::fs::FileExt;
-        let ranges: Vec<std::ops::Range<u64>> = (0..meta.size)
-            .step_by(RANGE_BYTES as usize)
-            .map(|start| start..(start + RANGE_BYTES).min(meta.size))
-            .collect();
-        let mut parts = futures::stream::iter(ranges)
-            .map(|r| {
-                let store = store.clone();
-                let opts = options(Some(GetRange::Bounded(r.clone())));
-                async move {
-                    let got = store.get_opts(&meta.location, opts).await?;
-                    got.bytes().await.map(|b| (r.start, b))
-                }
-            })
-            .buffer_unordered(IN_FLIGHT);
-        while let Some(part) = parts.next().await {
-            let (start, bytes) = part.map_err(Failed::Store)?;
-            file.write_all_at(&bytes, start).map_err(local_err)?;
-            written += bytes.len() as u64;
-            bar.inc(bytes.len() as u64);
-        }
-    } else {
-        let got = store
-            .get_opts(&meta.location, options(None))
-            .await
-            .map_err(Failed::Store)?;
-        let mut stream = got.into_stream();
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut file);
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(Failed::Store)?;
-            out.write_all(&chunk).map_err(local_err)?;
-            written += chunk.len() as u64;
-            bar.inc(chunk.len() as u64);
-        }
-        out.flush().map_err(local_err)?;
-    }
+    let file = std::fs::File::create(local).map_err(local_err)?;
+    // ranges of at most 8 MiB, so MLCOST_OBJECT_STORE_TIMEOUT bounds each request, not the
+    // whole download of a large CSV; an empty object stays an empty file (the reader says so)
+    let ranges = (0..meta.size)
+        .step_by(RANGE_BYTES as usize)
+        .map(|start| start..(start + RANGE_BYTES).min(meta.size))
+        .collect();
+    let written = fetch_ranges(store, meta, ranges, &file, local, bar).await?;
     if written != meta.size {
         return Err(Failed::Changed(format!(
             "{written} bytes were read but the object was listed with {}",
@@ -413,6 +376,35 @@ async fn copy(
         )));
     }
     Ok((ObjectRead::Whole, written))
+}
+
+/// Fetches `ranges` of an object (`IN_FLIGHT` at a time, each asking for the version listed)
+/// and writes each at its offset in `file` (the copy at `local`); returns the bytes fetched.
+async fn fetch_ranges(
+    store: &Arc<dyn ObjectStore>,
+    meta: &ObjectMeta,
+    ranges: Vec<std::ops::Range<u64>>,
+    file: &std::fs::File,
+    local: &Path,
+    bar: &indicatif::ProgressBar,
+) -> std::result::Result<u64, Failed> {
+    use std::os::unix::fs::FileExt;
+    let mut parts = futures::stream::iter(ranges)
+        .map(|r| async move {
+            partial::get(store, meta, r.clone())
+                .await
+                .map(|b| (r.start, b))
+        })
+        .buffer_unordered(IN_FLIGHT);
+    let mut written = 0u64;
+    while let Some(part) = parts.next().await {
+        let (start, bytes) = part.map_err(Failed::Store)?;
+        file.write_all_at(&bytes, start)
+            .map_err(|e| Failed::Local(local.to_path_buf(), e))?;
+        written += bytes.len() as u64;
+        bar.inc(bytes.len() as u64);
+    }
+    Ok(written)
 }
 
 /// An object-store key from a key or prefix as the user wrote it.

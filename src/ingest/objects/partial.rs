@@ -12,7 +12,6 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use futures::{StreamExt, TryStreamExt};
 use object_store::{GetOptions, GetRange, ObjectMeta, ObjectStore};
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use sha2::{Digest, Sha256};
@@ -50,7 +49,7 @@ fn partial(path: &Path) -> Option<Arc<Partial>> {
 }
 
 /// The object's bytes in `range`, of the version listed.
-async fn get(
+pub(super) async fn get(
     store: &Arc<dyn ObjectStore>,
     meta: &ObjectMeta,
     range: Range<u64>,
@@ -178,24 +177,10 @@ pub fn complete(path: &Path, columns: Option<&[String]>) -> Result<()> {
             path: path.to_path_buf(),
             source,
         })?;
-    let store = p.store.clone();
-    let meta = p.meta.clone();
-    let fetched = super::runtime().block_on(async {
-        futures::stream::iter(ranges)
-            .map(|r| {
-                let (store, meta) = (store.clone(), meta.clone());
-                async move { get(&store, &meta, r.clone()).await.map(|b| (r.start, b)) }
-            })
-            .buffer_unordered(super::IN_FLIGHT)
-            .map_err(super::Failed::Store)
-            .try_fold(0u64, |n, (start, bytes)| {
-                let written = file
-                    .write_all_at(&bytes, start)
-                    .map_err(|e| super::Failed::Local(path.to_path_buf(), e));
-                async move { written.map(|()| n + bytes.len() as u64) }
-            })
-            .await
-    });
+    let quiet = indicatif::ProgressBar::hidden();
+    let fetched = super::runtime().block_on(super::fetch_ranges(
+        &p.store, &p.meta, ranges, &file, path, &quiet,
+    ));
     let read = fetched.map_err(|e| e.named(&p.uri))?;
     crate::origin::add_bytes_read(path, read);
     let mut done = p.fetched.lock().unwrap_or_else(|e| e.into_inner());
