@@ -176,6 +176,11 @@ impl Walk {
                 "`{}` skipped: it is inside the output directory",
                 p.display()
             );
+        } else if is_cur_status(p) {
+            tracing::info!(
+                "`{}` skipped: the status table of an Athena CUR, not billing data",
+                p.display()
+            );
         } else if is_delivery_manifest(p) {
             tracing::info!(
                 "`{}` skipped: a delivery manifest, not billing data",
@@ -207,6 +212,13 @@ fn file_id(p: &Path) -> Option<(u64, u64)> {
 pub(super) fn is_parquet_name(p: &Path) -> bool {
     let name = p.to_string_lossy().to_lowercase();
     name.ends_with(".parquet") || name.ends_with(".pq")
+}
+
+/// Whether a file is the status table an Athena-integrated CUR keeps beside its data
+/// (`cost_and_usage_data_status/`, one `status` column): not billing data.
+pub(super) fn is_cur_status(p: &Path) -> bool {
+    p.components()
+        .any(|c| c.as_os_str() == "cost_and_usage_data_status")
 }
 
 /// Whether a file's name says it is an input mlcost reads.

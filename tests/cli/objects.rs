@@ -254,8 +254,11 @@ fn a_prefix_in_a_bucket_gives_the_tables_of_the_same_files_on_disk() {
                 use sha2::Digest;
                 let n = parquet.len();
                 let len = u32::from_le_bytes(parquet[n - 8..n - 4].try_into().unwrap()) as usize;
-                let footer = sha2::Sha256::digest(&parquet[n - 8 - len..]);
-                let hex: String = footer.iter().map(|b| format!("{b:02x}")).collect();
+                // sha256 of the footer followed by the ETag
+                let mut h = sha2::Sha256::new();
+                h.update(&parquet[n - 8 - len..]);
+                h.update(i["object"]["etag"].as_str().unwrap().as_bytes());
+                let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
                 assert_eq!(i["sha256"], hex.as_str());
                 assert!(
                     i["object"]["bytes_read"].as_u64().unwrap() < parquet.len() as u64,
@@ -1132,4 +1135,210 @@ fn azure_blob_through_azurite_gives_the_tables_of_the_same_files_on_disk() {
     );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cannot read `az://missing/cost/`: ContainerNotFound: The specified container does not exist.\n"), "{}", r.stderr);
+}
+
+#[test]
+fn hostile_uris_and_settings_are_errors_never_panics() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    m.put(
+        "bills",
+        "hostile/dd/a/basic.csv",
+        std::fs::read(fixture("focus/basic.csv")).unwrap(),
+    );
+    let vars = m.env(&m.reader);
+    let with = |extra: &[(&str, &str)]| {
+        let mut v = vars.clone();
+        for (k, val) in extra {
+            v.retain(|(name, _)| name != k);
+            v.push((k.to_string(), val.to_string()));
+        }
+        v
+    };
+    type Case<'a> = (&'a str, Vec<(String, String)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "s3://bills/hostile/dd//////a/",
+            vars.clone(),
+            "an empty, `.` or `..` folder",
+        ),
+        (
+            "s3://bills/hostile/dd/../dd/a/",
+            vars.clone(),
+            "an empty, `.` or `..` folder",
+        ),
+        (
+            "s3://bills/hostile/dd/a/",
+            with(&[("AWS_ENDPOINT_URL", "127.0.0.1:9000")]),
+            "AWS_ENDPOINT_URL=`127.0.0.1:9000` is not an http:// or https:// URL",
+        ),
+        (
+            "s3://bills/hostile/dd/a/",
+            with(&[("AWS_ENDPOINT_URL", "http://")]),
+            "is not an http:// or https:// URL",
+        ),
+        (
+            "s3://bills/hostile/dd/a/",
+            with(&[("MLCOST_OBJECT_STORE_TIMEOUT", "18446744073709551615")]),
+            "is not a whole number from 0 to 86400",
+        ),
+        (
+            "s3://bills/hostile/dd/a/",
+            with(&[("MLCOST_OBJECT_STORE_RETRIES", "4294967295")]),
+            "is not a whole number from 0 to 100",
+        ),
+    ];
+    for (uri, vars, says) in cases {
+        let r = run(&env, &["validate", "--billing", uri], &vars);
+        assert_eq!(r.code, 2, "{uri}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{uri}: {}", r.stderr);
+    }
+    // an empty setting is the default
+    let r = run(
+        &env,
+        &["validate", "--billing", "s3://bills/hostile/dd/a/"],
+        &with(&[("MLCOST_OBJECT_STORE_TIMEOUT", "")]),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // a password in the endpoint is never shown
+    let r = run(
+        &env,
+        &["validate", "--billing", "s3://bills/hostile/dd/a/"],
+        &with(&[("AWS_ENDPOINT_URL", "http://minio:pa55word@127.0.0.1:1/")]),
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(!r.stderr.contains("pa55word"), "{}", r.stderr);
+}
+
+#[test]
+fn an_object_named_twice_is_read_once_and_markers_and_status_tables_are_no_billing() {
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    let csv = std::fs::read(fixture("focus/basic.csv")).unwrap();
+    m.put("bills", "twice/exports/basic.csv", csv.clone());
+    // a folder marker named like a file (Spark, the S3 console) and the status table an
+    // Athena-integrated CUR keeps beside its data
+    m.put("bills", "twice/exports/spark.parquet/", Vec::new());
+    m.put(
+        "bills",
+        "twice/exports/spark.parquet/part-00000.csv",
+        csv.clone(),
+    );
+    m.put(
+        "bills",
+        "twice/exports/cost_and_usage_data_status/cost_and_usage_data_status.csv",
+        b"status\nREADY\n".to_vec(),
+    );
+    let vars = m.env(&m.reader);
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/twice/exports/",
+            "s3://bills/twice/exports/*.csv",
+            "--billing",
+            "s3://bills/twice/exports/basic.csv",
+            "--out",
+            "out",
+        ],
+        &vars,
+    );
+    // basic.csv and the part under the marker: the same content twice is refused by name,
+    // which shows both were read once and nothing else was
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot ingest `s3://bills/twice/exports/spark.parquet/part-00000.csv`: it has the same content as `s3://bills/twice/exports/basic.csv`"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/twice/exports/",
+            "s3://bills/twice/exports/*.csv",
+            "--out",
+            "out2",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    std::fs::write(env.path("other.csv"), b"").unwrap();
+    let r = run(
+        &env,
+        &[
+            "attribute",
+            "--billing",
+            "s3://bills/twice/exports/basic.csv",
+            "s3://bills/twice/exports/basic.csv",
+            "--out",
+            "out3",
+        ],
+        &vars,
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        manifest(&env.path("out3"))["inputs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn the_copies_are_private_and_a_stopped_run_removes_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(m) = moto() else { return };
+    let env = TestEnv::new();
+    let r = env.run(&[
+        "sample", "--out", "big", "--rows", "400000", "--format", "csv",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    m.put(
+        "bills",
+        "stopped/focus.csv",
+        std::fs::read(env.path("big/focus_sample.csv")).unwrap(),
+    );
+    let tmp = env.path("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mlcost"))
+        .args([
+            "attribute",
+            "--billing",
+            "s3://bills/stopped/focus.csv",
+            "--out",
+        ])
+        .arg(env.path("out"))
+        .envs(m.env(&m.reader))
+        .env("TMPDIR", &tmp)
+        .env("MLCOST_NO_PROGRESS", "1")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let copy = loop {
+        let found = std::fs::read_dir(&tmp).unwrap().flatten().find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("mlcost-objects-")
+        });
+        if let Some(e) = found {
+            break e.path();
+        }
+        assert!(started.elapsed().as_secs() < 60, "no copy appeared");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert_eq!(
+        std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    // the run reads its copy for a while: stop it as a scheduler would
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(!status.success());
+    assert!(!copy.exists(), "the copies stayed in {}", copy.display());
 }

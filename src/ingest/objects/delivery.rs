@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 pub struct DeliveryManifest {
     pub key: String,
     pub files: Vec<String>,
+    /// The buckets its `dataFiles` URIs name (Data Exports), for a warning when not this one.
+    pub buckets: Vec<String>,
 }
 
 /// Reads a manifest's JSON; `None` when it is not one (no `reportKeys` nor `dataFiles`).
@@ -24,12 +26,19 @@ pub fn parse(bytes: &[u8], key: &str) -> Option<DeliveryManifest> {
         data_files: Option<Vec<String>>,
     }
     let raw: Raw = serde_json::from_slice(bytes).ok()?;
+    let mut buckets = Vec::new();
     let files = match (raw.report_keys, raw.data_files) {
         (Some(keys), _) => keys,
         (None, Some(uris)) => uris
             .into_iter()
             .map(|u| match u.split_once("://") {
-                Some((_, rest)) => rest.split_once('/').map_or("", |(_, k)| k).to_string(),
+                Some((_, rest)) => {
+                    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+                    if !buckets.iter().any(|b| b == bucket) {
+                        buckets.push(bucket.to_string());
+                    }
+                    key.to_string()
+                }
                 None => u,
             })
             .collect(),
@@ -42,6 +51,7 @@ pub fn parse(bytes: &[u8], key: &str) -> Option<DeliveryManifest> {
     Some(DeliveryManifest {
         key: key.to_string(),
         files,
+        buckets,
     })
 }
 

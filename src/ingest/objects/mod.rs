@@ -51,6 +51,8 @@ pub struct Staging {
     stores: BTreeMap<String, Arc<dyn ObjectStore>>,
     /// URI of each fetched object -> its local copy.
     copies: BTreeMap<String, PathBuf>,
+    /// Copies made so far (each in a folder of its own, numbered).
+    next: usize,
     progress: bool,
 }
 
@@ -60,6 +62,7 @@ impl Staging {
             dir: None,
             stores: BTreeMap::new(),
             copies: BTreeMap::new(),
+            next: 0,
             progress,
         }
     }
@@ -168,15 +171,30 @@ impl Staging {
             require_literal_separator: true,
             ..Default::default()
         };
+        let everything: std::collections::BTreeSet<String> =
+            listed.iter().map(|m| m.location.to_string()).collect();
+        // every folder some object is in: a 0-byte object of that name is a folder marker (Spark,
+        // Hadoop and the S3 console write them), not a file
+        let folders: std::collections::BTreeSet<&str> = everything
+            .iter()
+            .flat_map(|k| k.match_indices('/').map(move |(i, _)| &k[..i]))
+            .collect();
         listed.retain(|m| {
             let k = m.location.as_ref();
-            let below = k[prefix.len()..].trim_start_matches('/');
+            if m.size == 0 && folders.contains(k) {
+                return false;
+            }
+            let below = k
+                .strip_prefix(prefix.as_str())
+                .unwrap_or(k)
+                .trim_start_matches('/');
             pattern.as_ref().is_none_or(|p| p.matches_with(k, options))
                 && !below.split('/').any(|s| s.starts_with(['.', '_']))
                 && super::files::is_supported(Path::new(k))
+                && !super::files::is_cur_status(Path::new(k))
         });
         listed.sort_by(|a, b| a.location.cmp(&b.location));
-        let listed = self.apply_manifests(uri, &store, listed)?;
+        let listed = self.apply_manifests(uri, &store, listed, &everything)?;
         if listed.is_empty() {
             return Err(Error::NoInput {
                 pattern: arg.to_string(),
@@ -192,6 +210,7 @@ impl Staging {
         uri: &Uri,
         store: &Arc<dyn ObjectStore>,
         listed: Vec<ObjectMeta>,
+        everything: &std::collections::BTreeSet<String>,
     ) -> Result<Vec<ObjectMeta>> {
         let (candidates, mut data): (Vec<ObjectMeta>, Vec<ObjectMeta>) =
             listed.into_iter().partition(|m| {
@@ -203,7 +222,17 @@ impl Staging {
                 .block_on(async { store.get(&m.location).await?.bytes().await })
                 .map_err(|e| remote_error(&uri.child(m.location.as_ref()), e))?;
             match delivery::parse(&bytes, m.location.as_ref()) {
-                Some(manifest) => manifests.push(manifest),
+                Some(manifest) => {
+                    let ours = uri.root.split_once("://").map_or("", |(_, b)| b);
+                    if let Some(other) = manifest.buckets.iter().find(|b| b.as_str() != ours) {
+                        tracing::warn!(
+                            "`{}` names files in bucket `{other}`: the files of the same keys in `{}` are read instead (a copied delivery?)",
+                            uri.child(m.location.as_ref()),
+                            uri.root
+                        );
+                    }
+                    manifests.push(manifest)
+                }
                 None => data.push(m),
             }
         }
@@ -214,6 +243,16 @@ impl Staging {
         let keys: Vec<String> = data.iter().map(|m| m.location.to_string()).collect();
         let current = delivery::current(&keys, &manifests);
         if let Some((file, manifest)) = current.missing.first() {
+            if everything.contains(file) {
+                return Err(Error::Remote {
+                    uri: uri.child(manifest),
+                    message: format!(
+                        "the delivery manifest names `{}`, which this run does not read (a glob leaves it out, or mlcost does not read its format)",
+                        uri.child(file)
+                    ),
+                    hint: Some("give the report's folder rather than a glob; mlcost reads .csv, .csv.gz and .parquet deliveries, not .zip".into()),
+                });
+            }
             return Err(Error::Remote {
                 uri: uri.child(manifest),
                 message: format!(
@@ -247,28 +286,42 @@ impl Staging {
         let dir = match &self.dir {
             Some(d) => d.path().to_path_buf(),
             None => {
+                use std::os::unix::fs::PermissionsExt;
+                // billing data: readable by this user only
                 let d = tempfile::Builder::new()
                     .prefix("mlcost-objects-")
+                    .permissions(std::fs::Permissions::from_mode(0o700))
                     .tempdir()
                     .map_err(|source| Error::Write {
                         path: std::env::temp_dir(),
                         source,
                     })?;
                 let p = d.path().to_path_buf();
+                remove_on_signal(p.clone());
                 self.dir = Some(d);
                 p
             }
         };
-        let first = self.copies.len();
+        // an object two arguments name (a prefix and a glob over it) is fetched once; its copy
+        // is named again, and the reader drops the repeat as it does a path given twice
+        let mut known = Vec::new();
         let mut jobs = Vec::with_capacity(objects.len());
-        for (i, meta) in objects.into_iter().enumerate() {
-            let name = meta.location.filename().unwrap_or("object").to_string();
-            let folder = dir.join(format!("{:06}", first + i));
+        for meta in objects {
+            let u = uri.child(meta.location.as_ref());
+            if let Some(copy) = self.copies.get(&u) {
+                known.push(copy.clone());
+                continue;
+            }
+            if jobs.iter().any(|(j, _, _)| *j == u) {
+                continue;
+            }
+            self.next += 1;
+            let folder = dir.join(format!("{:06}", self.next));
             std::fs::create_dir(&folder).map_err(|source| Error::Write {
                 path: folder.clone(),
                 source,
             })?;
-            jobs.push((uri.child(meta.location.as_ref()), meta, folder.join(name)));
+            jobs.push((u, meta.clone(), folder.join(local_name(&meta))));
         }
         let total: u64 = jobs.iter().map(|j| j.1.size).sum();
         let bar = match self.progress {
@@ -316,8 +369,45 @@ impl Staging {
             self.copies.insert(u, local.clone());
             out.push(local);
         }
+        out.extend(known);
         Ok(out)
     }
+}
+
+/// The file name of an object's copy: the key's last part, its end kept (the extension tells
+/// the format) within what every filesystem takes.
+fn local_name(meta: &ObjectMeta) -> String {
+    const MAX: usize = 120;
+    let name = meta.location.filename().unwrap_or("object");
+    let mut start = name.len().saturating_sub(MAX);
+    while !name.is_char_boundary(start) {
+        start += 1;
+    }
+    name[start..].to_string()
+}
+
+/// Removes the private copies when the run is stopped by SIGINT, SIGTERM or SIGHUP (a
+/// scheduler's stop), then ends the process as that signal would have. The outputs need
+/// nothing: a stopped run leaves the last good ones, as on SIGKILL.
+fn remove_on_signal(dir: PathBuf) {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = match signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(
+                "the copies in `{}` will stay if the run is stopped: {e}",
+                dir.display()
+            );
+            return;
+        }
+    };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let _ = std::fs::remove_dir_all(&dir);
+            let _ = signal_hook::low_level::emulate_default_handler(signal);
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 /// A failed fetch, before it knows which URI it was for.
@@ -504,7 +594,25 @@ fn chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// `text` without any secret of the environment in it, nor a signature of a signed URL.
+/// Secrets read from files (an AWS profile's keys), which `redact` removes with those of the
+/// environment.
+fn secrets() -> &'static std::sync::Mutex<Vec<String>> {
+    static SECRETS: std::sync::OnceLock<std::sync::Mutex<Vec<String>>> = std::sync::OnceLock::new();
+    SECRETS.get_or_init(Default::default)
+}
+
+/// Remembers a secret `redact` must never let through.
+pub(super) fn keep_secret(secret: &str) {
+    if secret.len() >= 4 {
+        secrets()
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(secret.to_string());
+    }
+}
+
+/// `text` without any secret of the environment or of a profile in it, nor the signature of a
+/// signed URL, nor the password of a URL.
 pub(crate) fn redact(text: &str) -> String {
     const SECRETS: [&str; 6] = [
         "AWS_SECRET_ACCESS_KEY",
@@ -520,6 +628,15 @@ pub(crate) fn redact(text: &str) -> String {
             out = out.replace(&v, "***");
         }
     }
+    for secret in secrets().lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        out = out.replace(secret.as_str(), "***");
+    }
+    static USERINFO: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let userinfo = USERINFO.get_or_init(|| {
+        // a constant pattern: it compiles
+        regex::Regex::new(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@").expect("constant regex")
+    });
+    let out = userinfo.replace_all(&out, "${1}***@").into_owned();
     static SIGNED: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let signed = SIGNED.get_or_init(|| {
         // a constant pattern: it compiles
@@ -540,5 +657,11 @@ mod tests {
             t,
             "GET https://b.s3.amazonaws.com/k?X-Amz-Signature=***&x=1 sig=***"
         );
+        assert_eq!(
+            redact("at http://minio:pa55word@host:9000/b"),
+            "at http://***@host:9000/b"
+        );
+        keep_secret("profile-session-token-value");
+        assert_eq!(redact("echo: profile-session-token-value."), "echo: ***.");
     }
 }

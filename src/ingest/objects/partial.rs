@@ -120,7 +120,7 @@ pub(super) async fn start(
         uri: uri.to_string(),
         metadata,
         tail_start: kept_start,
-        footer_sha256: crate::config::hex(&Sha256::digest(&footer)),
+        footer_sha256: identity(&footer, meta),
         fetched: Mutex::new(BTreeSet::new()),
     };
     let mut map = partials().lock().unwrap_or_else(|p| p.into_inner());
@@ -128,7 +128,18 @@ pub(super) async fn start(
     Ok(Some(read))
 }
 
-/// The hashes of a partial copy: its footer's, for the file and the content alike.
+/// What stands for the bytes of an object read by ranges: sha256 of its footer followed by its
+/// ETag. The footer holds every chunk's offsets, sizes and statistics, so it changes with the
+/// data; the ETag tells apart two objects whose footers happen to agree (no statistics, same
+/// sizes), and is the same for two copies of one single-part upload.
+fn identity(footer: &[u8], meta: &ObjectMeta) -> String {
+    let mut h = Sha256::new();
+    h.update(footer);
+    h.update(meta.e_tag.as_deref().unwrap_or("").as_bytes());
+    crate::config::hex(&h.finalize())
+}
+
+/// The hashes of a partial copy (`identity`), for the file and the content alike.
 pub fn hashes(path: &Path) -> Option<crate::ingest::Hashes> {
     partial(path).map(|p| crate::ingest::Hashes {
         file: p.footer_sha256.clone(),
@@ -188,6 +199,28 @@ pub fn complete(path: &Path, columns: Option<&[String]>) -> Result<()> {
     Ok(())
 }
 
+/// Where a column chunk's bytes are, as the readers find them (parquet-rs and Polars alike):
+/// `compressed_size` bytes from the dictionary page when the footer gives one, else from the
+/// first data page. A dictionary offset that is not before the data page is suspect, so the
+/// data page's span is fetched too. The deprecated `index_page_offset` is not used by any
+/// reader and is ignored. Spans end at `end` (the copy has the bytes after it).
+fn chunk_spans(data: i64, dictionary: Option<i64>, size: i64, end: u64) -> Vec<Range<u64>> {
+    let Ok(len) = u64::try_from(size) else {
+        return Vec::new();
+    };
+    let starts = match dictionary {
+        Some(d) if d > 0 && d < data => vec![d],
+        Some(d) => vec![d, data],
+        None => vec![data],
+    };
+    starts
+        .into_iter()
+        .filter_map(|start| u64::try_from(start).ok())
+        .map(|start| start..start.saturating_add(len).min(end))
+        .filter(|r| r.start < r.end)
+        .collect()
+}
+
 /// The byte ranges of the chunks of `leaves` in every row group, merged where they are close
 /// and cut to at most `RANGE_BYTES`, ending at `end` (the copy has the bytes after it).
 fn chunk_ranges(metadata: &ParquetMetaData, leaves: &[usize], end: u64) -> Vec<Range<u64>> {
@@ -197,21 +230,12 @@ fn chunk_ranges(metadata: &ParquetMetaData, leaves: &[usize], end: u64) -> Vec<R
             let Some(c) = rg.columns().get(i) else {
                 continue;
             };
-            let offsets = [
-                Some(c.data_page_offset()),
+            spans.extend(chunk_spans(
+                c.data_page_offset(),
                 c.dictionary_page_offset(),
-                c.index_page_offset(),
-            ];
-            // a writer that leaves an offset at 0 or below means "none"
-            let start = offsets.into_iter().flatten().filter(|o| *o > 0).min();
-            let (Some(start), Ok(len)) = (start, u64::try_from(c.compressed_size())) else {
-                continue;
-            };
-            let start = start as u64;
-            let stop = start.saturating_add(len).min(end);
-            if start < stop {
-                spans.push(start..stop);
-            }
+                c.compressed_size(),
+                end,
+            ));
         }
     }
     spans.sort_by_key(|r| r.start);
@@ -232,4 +256,24 @@ fn chunk_ranges(metadata: &ParquetMetaData, leaves: &[usize], end: u64) -> Vec<R
                 .map(move |s| s..(s + super::RANGE_BYTES).min(r.end))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_is_where_the_readers_look_whatever_index_page_offset_says() {
+        // dictionary page first: the chunk starts there
+        assert_eq!(chunk_spans(500, Some(100), 1000, u64::MAX), vec![100..1100]);
+        // a dictionary offset at 0 or after the data page: both spans
+        assert_eq!(chunk_spans(500, Some(0), 100, u64::MAX), [0..100, 500..600]);
+        // no dictionary: the data page's span only
+        assert_eq!(chunk_spans(4000, None, 300, u64::MAX), vec![4000..4300]);
+        // the bytes already in the copy are not asked for again
+        assert_eq!(chunk_spans(4000, None, 300, 4100), vec![4000..4100]);
+        assert!(chunk_spans(4000, None, 300, 3000).is_empty());
+        assert!(chunk_spans(-1, None, 300, u64::MAX).is_empty());
+        assert!(chunk_spans(4000, None, -5, u64::MAX).is_empty());
+    }
 }

@@ -21,6 +21,10 @@ pub struct Profile {
 
 impl Profile {
     pub fn apply(self, b: AmazonS3Builder) -> AmazonS3Builder {
+        super::keep_secret(&self.secret_access_key);
+        if let Some(t) = &self.session_token {
+            super::keep_secret(t);
+        }
         let mut b = b
             .with_access_key_id(self.access_key_id)
             .with_secret_access_key(self.secret_access_key);

@@ -74,6 +74,15 @@ pub fn parse(arg: &str) -> Result<Uri> {
     if host.contains(['?', '#']) || key.contains(['?', '#']) {
         return Err(bad("a query or fragment is not part of an object key"));
     }
+    // object_store names keys by their segments: `a//b` would silently become `a/b`, another key
+    if key.trim_start_matches('/').contains("//")
+        || key.split('/').any(|s| s == "." || s == "..")
+        || key.chars().any(char::is_control)
+    {
+        return Err(bad(
+            "an empty, `.` or `..` folder, or a control character, in the key cannot be read through object_store",
+        ));
+    }
     Ok(Uri {
         cloud,
         root: format!("{}://{host}", scheme.to_ascii_lowercase()),
@@ -91,18 +100,25 @@ struct Limits {
 
 impl Limits {
     fn from_env() -> Result<Limits> {
-        let number = |name: &str, default: u64| -> Result<u64> {
+        let number = |name: &str, default: u64, max: u64| -> Result<u64> {
             match std::env::var(name) {
-                Ok(v) => v.trim().parse::<u64>().map_err(|_| Error::Usage {
-                    message: format!("{name}=`{v}` is not a whole number"),
-                    hint: Some(format!("set {name} to a whole number, e.g. {default}")),
-                }),
+                Ok(v) if v.trim().is_empty() => Ok(default),
+                Ok(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| Error::Usage {
+                        message: format!("{name}=`{v}` is not a whole number from 0 to {max}"),
+                        hint: Some(format!("set {name} to a whole number, e.g. {default}")),
+                    }),
                 Err(_) => Ok(default),
             }
         };
         Ok(Limits {
-            timeout: Duration::from_secs(number("MLCOST_OBJECT_STORE_TIMEOUT", 60)?.max(1)),
-            retries: number("MLCOST_OBJECT_STORE_RETRIES", 3)? as usize,
+            // a day per request and a hundred retries are far past any real need
+            timeout: Duration::from_secs(number("MLCOST_OBJECT_STORE_TIMEOUT", 60, 86_400)?.max(1)),
+            retries: number("MLCOST_OBJECT_STORE_RETRIES", 3, 100)? as usize,
         })
     }
 
@@ -110,7 +126,7 @@ impl Limits {
         RetryConfig {
             max_retries: self.retries,
             // every try may take the whole timeout; the retries add their backoff on top
-            retry_timeout: self.timeout * (self.retries as u32 + 1),
+            retry_timeout: self.timeout.saturating_mul(self.retries as u32 + 1),
             backoff: Default::default(),
         }
     }
@@ -127,9 +143,42 @@ impl Limits {
     }
 }
 
+/// Checks the endpoint variables the clouds' SDKs read, which object_store would panic on
+/// when they are not a URL with a scheme and a host.
+fn check_endpoints() -> Result<()> {
+    const VARS: [&str; 5] = [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_STS",
+        "AZURITE_BLOB_STORAGE_URL",
+    ];
+    for name in VARS {
+        let Ok(value) = std::env::var(name) else {
+            continue;
+        };
+        let ok = url::Url::parse(&value).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        }) && value == value.trim();
+        if !ok {
+            return Err(Error::Usage {
+                message: format!(
+                    "{name}=`{}` is not an http:// or https:// URL",
+                    super::redact(&value)
+                ),
+                hint: Some(format!(
+                    "write it with its scheme and host, e.g. {name}=http://127.0.0.1:9000"
+                )),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The client of `uri`'s bucket, configured the way the cloud's own tools are.
 pub fn open(uri: &Uri) -> Result<Arc<dyn ObjectStore>> {
     let limits = Limits::from_env()?;
+    check_endpoints()?;
     let built = match uri.cloud {
         Cloud::S3 => {
             let mut b = AmazonS3Builder::from_env()
@@ -201,7 +250,14 @@ mod tests {
             )
         );
         assert!(is_uri("AZ://c/k") && !is_uri("exports/s3.csv") && !is_uri("http://x/y"));
-        for bad in ["s3:///key", "s3://", "s3://b/k?versionId=1"] {
+        for bad in [
+            "s3:///key",
+            "s3://",
+            "s3://b/k?versionId=1",
+            "s3://b/a//b/",
+            "s3://b/a/../b",
+            "s3://b/a\tb",
+        ] {
             assert!(matches!(parse(bad), Err(Error::Usage { .. })), "{bad}");
         }
     }
