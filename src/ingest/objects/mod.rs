@@ -110,8 +110,10 @@ impl Staging {
         if !is_uri(&text) {
             return Ok(arg.to_path_buf());
         }
+        // the scheme as every copy is keyed (`S3://` is `s3://`)
+        let uri = store::parse(&text)?;
         self.copies
-            .get(text.as_ref())
+            .get(&uri.child(&uri.key))
             .cloned()
             .ok_or_else(|| Error::Usage {
                 message: format!("`--prefer {text}` is not one of the billing inputs"),
@@ -565,7 +567,9 @@ fn remote_error(uri: &str, e: object_store::Error) -> Error {
         _ => {
             let text = said.unwrap_or(text);
             let slow = text.contains("timed out") || text.contains("deadline") || text.contains("Timeout");
+            let no_credentials = text.contains("169.254.169.254") || text.contains("credential");
             let hint = match slow {
+                _ if no_credentials => format!("no credentials were found: {credentials}"),
                 true => "the server did not answer in time: check the endpoint, or raise MLCOST_OBJECT_STORE_TIMEOUT (seconds per request)".to_string(),
                 false => endpoint.to_string(),
             };
