@@ -155,6 +155,15 @@ fn run(env: &TestEnv, args: &[&str], vars: &[(String, String)]) -> Run {
     env.run_env(args, &vars)
 }
 
+/// `mlcost attribute` of one billing input (a URI) into `out`, with `vars`.
+fn attribute(env: &TestEnv, billing: &str, out: &str, vars: &[(String, String)]) -> Run {
+    run(
+        env,
+        &["attribute", "--billing", billing, "--out", out],
+        vars,
+    )
+}
+
 /// The Parquet tables a run published (partition manifests name the run and its inputs).
 fn tables(out: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
     tree_bytes(out, &[])
@@ -311,17 +320,7 @@ fn a_glob_reads_the_objects_it_matches_only() {
     m.put("bills", "glob/a/deeper/2026-10.csv", csv.clone());
     m.put("bills", "glob/a/2026-10.parquet.tmp", csv.clone());
     let vars = m.env(&m.reader);
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/glob/*/*.csv",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/glob/*/*.csv", "out", &vars);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let inputs: Vec<String> = manifest(&env.path("out"))["inputs"]
         .as_array()
@@ -332,17 +331,7 @@ fn a_glob_reads_the_objects_it_matches_only() {
     assert_eq!(inputs, ["s3://bills/glob/a/2026-10.csv"]);
 
     // a glob that matches nothing is the same error as on disk
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/glob/*/*.json",
-            "--out",
-            "out2",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/glob/*/*.json", "out2", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
@@ -390,17 +379,7 @@ fn a_cur_delivery_folder_reads_the_assembly_its_manifest_names() {
             .into_bytes(),
     );
     let vars = m.env(&m.reader);
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://deliveries/cur/prefix/rep/",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://deliveries/cur/prefix/rep/", "out", &vars);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let inputs = manifest(&env.path("out"))["inputs"].clone();
     assert_eq!(inputs.as_array().unwrap().len(), 1, "{inputs}");
@@ -427,17 +406,7 @@ fn a_cur_delivery_folder_reads_the_assembly_its_manifest_names() {
         &format!("{month2}/c/rep-1.csv.gz"),
         gz(cur.as_bytes()),
     );
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://deliveries/cur/prefix/rep/",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://deliveries/cur/prefix/rep/", "out", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains(&format!("cannot read `s3://deliveries/{month2}/rep-Manifest.json`: the delivery manifest names `s3://deliveries/{month2}/c/rep-2.csv.gz`, which is not there")), "{}", r.stderr);
 }
@@ -465,17 +434,7 @@ fn a_data_exports_period_reads_the_files_its_manifest_names() {
         format!(r#"{{"executionId":"run-2","dataFiles":["s3://deliveries/{data}/run-2/focus-export-00001.csv.gz"]}}"#).into_bytes(),
     );
     let vars = m.env(&m.reader);
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            &format!("s3://deliveries/{root}/"),
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, &format!("s3://deliveries/{root}/"), "out", &vars);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let inputs = manifest(&env.path("out"))["inputs"].clone();
     assert_eq!(inputs.as_array().unwrap().len(), 1, "{inputs}");
@@ -492,17 +451,7 @@ fn missing_objects_and_buckets_are_named_with_a_hint() {
     let csv = std::fs::read(fixture("focus/basic.csv")).unwrap();
     m.put("bills", "missing/basic.csv", csv);
     let vars = m.env(&m.reader);
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/missing/nope.csv",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/missing/nope.csv", "out", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
@@ -530,17 +479,7 @@ fn missing_objects_and_buckets_are_named_with_a_hint() {
         "{}",
         r.stderr
     );
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://no-such-bucket/x/",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://no-such-bucket/x/", "out", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
@@ -564,17 +503,7 @@ fn a_user_the_bucket_denies_gets_the_uri_and_never_sees_a_secret() {
         std::fs::read(fixture("focus/basic.csv")).unwrap(),
     );
     let vars = m.env(&m.stranger);
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/denied/basic.csv",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/denied/basic.csv", "out", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
@@ -593,17 +522,7 @@ fn a_user_the_bucket_denies_gets_the_uri_and_never_sees_a_secret() {
     // plain http is refused unless asked for, as the AWS SDKs do
     let mut vars = m.env(&m.reader);
     vars.retain(|(k, _)| k != "AWS_ALLOW_HTTP");
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/denied/basic.csv",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/denied/basic.csv", "out", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("AWS_ALLOW_HTTP=true"), "{}", r.stderr);
 }
@@ -641,32 +560,12 @@ fn an_aws_profile_signs_and_a_profile_without_keys_says_how_to_get_them() {
     ));
     vars.push(("AWS_CONFIG_FILE".into(), config.display().to_string()));
     vars.push(("AWS_PROFILE".into(), "ml".into()));
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/profile/basic.csv",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/profile/basic.csv", "out", &vars);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_no_secret_nor_copy(&r, &env.path("out"), &m.reader.1);
     vars.retain(|(k, _)| k != "AWS_PROFILE");
     vars.push(("AWS_PROFILE".into(), "sso".into()));
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/profile/basic.csv",
-            "--out",
-            "out2",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/profile/basic.csv", "out2", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("AWS_PROFILE=`sso` has no static keys"),
@@ -703,17 +602,7 @@ fn a_server_that_never_answers_ends_the_run_naming_the_uri() {
     vars.push(("MLCOST_OBJECT_STORE_TIMEOUT".into(), "2".into()));
     vars.push(("MLCOST_OBJECT_STORE_RETRIES".into(), "1".into()));
     let started = std::time::Instant::now();
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/slow/basic.csv",
-            "--out",
-            "out",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/slow/basic.csv", "out", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("cannot read `s3://bills/slow/basic.csv`"),
@@ -841,11 +730,7 @@ fn parquet_objects_are_read_by_their_footer_and_the_chunks_used_with_the_tables_
             a.extend(["--out", &local_out]);
             let l = run(&env, &a, &vars);
             let uri = format!("s3://bills/shapes/{name}/");
-            let r = run(
-                &env,
-                &["attribute", "--billing", &uri, "--out", &s3_out],
-                &vars,
-            );
+            let r = attribute(&env, &uri, &s3_out, &vars);
             assert_eq!(
                 (l.code, r.code),
                 (0, 0),
@@ -902,17 +787,7 @@ fn parquet_objects_are_read_by_their_footer_and_the_chunks_used_with_the_tables_
         "wide/focus_sample.parquet",
         std::fs::read(&focus).unwrap(),
     );
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "s3://bills/wide/",
-            "--out",
-            "out/wide",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "s3://bills/wide/", "out/wide", &vars);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let asked: Vec<(u64, u64)> = m
         .requests("wide/focus_sample.parquet")
@@ -1097,17 +972,7 @@ fn azure_blob_through_azurite_gives_the_tables_of_the_same_files_on_disk() {
     let wrong = "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXktd3Jvbmcta2V5LXdyb25nLWtleQ==";
     let mut bad = vars.clone();
     bad.push(("AZURE_STORAGE_ACCOUNT_KEY".into(), wrong.into()));
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "az://exports/cost/",
-            "--out",
-            "out-denied",
-        ],
-        &bad,
-    );
+    let r = attribute(&env, "az://exports/cost/", "out-denied", &bad);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("cannot read `az://exports/cost/`"),
@@ -1122,17 +987,7 @@ fn azure_blob_through_azurite_gives_the_tables_of_the_same_files_on_disk() {
     );
     assert!(!r.stderr.contains(wrong), "{}", r.stderr);
     // a container that is not there is named, on one line
-    let r = run(
-        &env,
-        &[
-            "attribute",
-            "--billing",
-            "az://missing/cost/",
-            "--out",
-            "out-missing",
-        ],
-        &vars,
-    );
+    let r = attribute(&env, "az://missing/cost/", "out-missing", &vars);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("cannot read `az://missing/cost/`: ContainerNotFound: The specified container does not exist.\n"), "{}", r.stderr);
 }

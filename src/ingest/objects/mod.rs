@@ -93,7 +93,7 @@ impl Staging {
         }
         let uri = store::parse(&text)?;
         let store = self.store(&uri)?;
-        let meta = self
+        let meta = runtime()
             .block_on(async { store.head(&key(&uri.key)).await })
             .map_err(|e| remote_error(&text, e))?;
         let copies = self.fetch(&uri, vec![meta])?;
@@ -119,10 +119,6 @@ impl Staging {
                 message: format!("`--prefer {text}` is not one of the billing inputs"),
                 hint: Some("name one of the objects `--billing` reads, by its full URI".into()),
             })
-    }
-
-    fn block_on<F: std::future::Future>(&mut self, f: F) -> F::Output {
-        runtime().block_on(f)
     }
 
     fn store(&mut self, uri: &Uri) -> Result<Arc<dyn ObjectStore>> {
@@ -154,7 +150,7 @@ impl Staging {
             None => uri.key.trim_end_matches('/').to_string(),
         };
         let single = pattern.is_none() && !uri.key.is_empty() && !uri.key.ends_with('/');
-        let listed = self.block_on(async {
+        let listed = runtime().block_on(async {
             if single {
                 match store.head(&key(&uri.key)).await {
                     Ok(meta) => return Ok(vec![meta]),
@@ -220,7 +216,7 @@ impl Staging {
             });
         let mut manifests = Vec::new();
         for m in candidates {
-            let bytes = self
+            let bytes = runtime()
                 .block_on(async { store.get(&m.location).await?.bytes().await })
                 .map_err(|e| remote_error(&uri.child(m.location.as_ref()), e))?;
             match delivery::parse(&bytes, m.location.as_ref()) {
@@ -338,7 +334,7 @@ impl Staging {
         };
         bar.set_message(format!("{} object(s) from {}", jobs.len(), uri.root));
         // `buffered` keeps the order of `jobs`, so each result meets its object below
-        let fetched = self.block_on(async {
+        let fetched = runtime().block_on(async {
             futures::stream::iter(jobs.iter())
                 .map(|(u, meta, local)| {
                     let (store, bar) = (store.clone(), bar.clone());
@@ -536,27 +532,26 @@ fn remote_error(uri: &str, e: object_store::Error) -> Error {
             "check the bucket's name, and AWS_ENDPOINT_URL for an S3-compatible server (plain http needs AWS_ALLOW_HTTP=true)",
         ),
     };
+    // object_store's own refusals, and what S3 and Azure answer a signature or key they do not
+    // accept (403), which object_store leaves generic
+    const REFUSALS: [&str; 6] = [
+        "AccessDenied",
+        "AuthorizationFailure",
+        "AuthenticationFailed",
+        "AuthorizationPermissionMismatch",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+    ];
+    let refused = matches!(e, E::PermissionDenied { .. } | E::Unauthenticated { .. })
+        || said
+            .as_deref()
+            .is_some_and(|s| REFUSALS.iter().any(|r| s.starts_with(&format!("{r}:"))));
     let (message, hint) = match &e {
         E::NotFound { .. } => (
             "no such object".to_string(),
             "check the bucket and key (a prefix lists every .csv, .csv.gz, .parquet and .json below it)".to_string(),
         ),
-        E::PermissionDenied { .. } | E::Unauthenticated { .. } => (
-            format!("access denied ({})", said.unwrap_or(text)),
-            format!("the credentials in use may not read this bucket: {credentials}"),
-        ),
-        // what S3 and Azure answer a signature or key they do not accept (403)
-        _ if said.as_deref().is_some_and(|s| {
-            const REFUSALS: [&str; 6] = [
-                "AccessDenied",
-                "AuthorizationFailure",
-                "AuthenticationFailed",
-                "AuthorizationPermissionMismatch",
-                "InvalidAccessKeyId",
-                "SignatureDoesNotMatch",
-            ];
-            REFUSALS.iter().any(|r| s.starts_with(&format!("{r}:")))
-        }) => (
+        _ if refused => (
             format!("access denied ({})", said.unwrap_or(text)),
             format!("the credentials in use may not read this bucket: {credentials}"),
         ),
