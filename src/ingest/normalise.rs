@@ -338,18 +338,7 @@ pub fn text_values(c: &Column) -> PolarsResult<Vec<Option<String>>> {
         DataType::Date => {
             let phys = s.to_physical_repr();
             let phys = phys.i32()?;
-            Ok(phys
-                .iter()
-                .map(|v| {
-                    v.and_then(|d| {
-                        chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
-                            .and_then(|e| {
-                                e.checked_add_signed(chrono::Duration::days(i64::from(d)))
-                            })
-                            .map(|d| d.format("%Y-%m-%d").to_string())
-                    })
-                })
-                .collect())
+            Ok(phys.iter().map(|v| v.and_then(date_text)).collect())
         }
         _ => {
             let t = s.cast(&DataType::String)?;
@@ -358,7 +347,16 @@ pub fn text_values(c: &Column) -> PolarsResult<Vec<Option<String>>> {
     }
 }
 
-fn datetime_text(v: i64, unit: TimeUnit) -> Option<String> {
+/// A date (days since 1970-01-01) as `YYYY-MM-DD`, the text both Parquet readers give it.
+pub(crate) fn date_text(days: i32) -> Option<String> {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+        .and_then(|e| e.checked_add_signed(chrono::Duration::days(i64::from(days))))
+        .map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// A datetime (`v` units since the epoch, UTC) as ISO 8601 with a `Z`, the text both Parquet
+/// readers give it.
+pub(crate) fn datetime_text(v: i64, unit: TimeUnit) -> Option<String> {
     let dt = match unit {
         TimeUnit::Nanoseconds => chrono::DateTime::from_timestamp_nanos(v),
         TimeUnit::Microseconds => chrono::DateTime::from_timestamp_micros(v)?,

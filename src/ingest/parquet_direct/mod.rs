@@ -1,11 +1,15 @@
 //! The fast path for Parquet inputs whose canonical columns are plain source columns (FOCUS
 //! exports as they are usually delivered): aggregates on the Parquet dictionary keys of each
 //! row group, so each distinct text is looked at once per row group instead of once per row,
-//! and sums decimal costs as `i128` at the column's own scale. Row groups of all such files
-//! are read in parallel. It gives exactly the groups `aggregate` gives (a test compares the
-//! two on Parquet files the tests generate, with every column type it reads); a file it cannot read this way (a computed column, a float
-//! or timestamp column, an unusual encoding, a read error) goes through the Polars path, which
-//! also produces the error message when the file is bad. One concern (reading Parquet on its
+//! and sums decimal costs as `i128` at the column's own scale. Timestamp, date and integer
+//! dimensions are folded on their numbers (each distinct value rendered once, as the Polars
+//! path renders it); float and text costs become the decimal of their text, by the same rule
+//! as the Polars path (`zmij`'s shortest round trip, then `Money::parse`). Row groups of all
+//! such files are read in parallel. It gives exactly the groups `aggregate` gives (a test
+//! compares the two on Parquet files the tests generate, with every column type it reads); a
+//! file it cannot read this way (a computed column, a nested or unusual column type, a cost
+//! that does not parse, a read error) goes through the Polars path, which also produces the
+//! error message and the quarantine reasons when the file is bad. One concern (reading Parquet on its
 //! dictionary keys) in one file: the plan, the per-row-group fold and the merge share their
 //! key layout, which splitting would spread over several files.
 
@@ -15,9 +19,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Decimal128Type, Decimal32Type, Decimal64Type, Int32Type, Int64Type};
+use arrow_array::types::{
+    Date32Type, Decimal128Type, Decimal32Type, Decimal64Type, Float32Type, Float64Type, Int32Type,
+    Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+};
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema};
+use arrow_schema::{
+    DataType as ArrowType, Field as ArrowField, Schema as ArrowSchema, TimeUnit as ArrowUnit,
+};
 use foldhash::fast::FixedState;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -28,6 +37,7 @@ use rayon::prelude::*;
 use super::SourceGroup;
 use crate::config::CostBasis;
 use crate::money::{Money, SCALE};
+use polars::prelude::TimeUnit;
 
 /// Positions of the billing period and currency in `schema::line::DIMENSIONS`.
 const PERIOD: usize = 0;
@@ -42,6 +52,27 @@ pub struct DirectColumns {
     pub costs: [Option<String>; 4],
 }
 
+/// How a cost column is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CostKind {
+    /// Decimal or integer, summed at this scale.
+    Exact(u32),
+    /// float or double: the decimal of its shortest round-trip text.
+    Float,
+    /// Text, parsed by `Money::parse`.
+    Text,
+}
+
+impl CostKind {
+    /// The scale of the column's `i128` values.
+    fn scale(self) -> u32 {
+        match self {
+            CostKind::Exact(s) => s,
+            CostKind::Float | CostKind::Text => SCALE,
+        }
+    }
+}
+
 /// Rows decoded at a time: bounds memory whatever the writer's row-group size.
 const BATCH_ROWS: usize = 262_144;
 
@@ -54,8 +85,8 @@ pub struct DirectPlan {
     metadata: ArrowReaderMetadata,
     /// Column (of the file's flat schema) of each dimension, if mapped.
     dim_col: [Option<usize>; 15],
-    /// Column and decimal scale of each cost, if mapped.
-    cost_col: [Option<(usize, u32)>; 4],
+    /// Column and kind of each cost, if mapped.
+    cost_col: [Option<(usize, CostKind)>; 4],
     basis: usize,
     row_groups: usize,
 }
@@ -98,6 +129,11 @@ impl DirectPlan {
                     fields[i] = f;
                 }
                 ArrowType::Dictionary(_, v) if **v == ArrowType::Utf8 => {}
+                // folded on their numbers, rendered as text once per distinct value
+                ArrowType::Timestamp(_, _)
+                | ArrowType::Date32
+                | ArrowType::Int32
+                | ArrowType::Int64 => {}
                 other => return Err(format!("`{name}` is {other}, not text")),
             }
             dim_cols[d] = Some(i);
@@ -106,20 +142,27 @@ impl DirectPlan {
         for (k, name) in direct.costs.iter().enumerate() {
             let Some(name) = name else { continue };
             let i = index(name)?;
-            let scale = match fields[i].data_type() {
+            let kind = match fields[i].data_type() {
                 ArrowType::Decimal32(_, s)
                 | ArrowType::Decimal64(_, s)
-                | ArrowType::Decimal128(_, s) => u32::try_from(*s).ok().filter(|s| *s <= SCALE),
-                ArrowType::Int32 | ArrowType::Int64 => Some(0),
+                | ArrowType::Decimal128(_, s) => u32::try_from(*s)
+                    .ok()
+                    .filter(|s| *s <= SCALE)
+                    .map(CostKind::Exact),
+                ArrowType::Int32 | ArrowType::Int64 => Some(CostKind::Exact(0)),
+                ArrowType::Float32 | ArrowType::Float64 => Some(CostKind::Float),
+                ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
+                    Some(CostKind::Text)
+                }
                 _ => None,
             };
-            let Some(scale) = scale else {
+            let Some(kind) = kind else {
                 return Err(format!(
-                    "`{name}` is {}, not an exact number",
+                    "`{name}` is {}, not a number or text",
                     fields[i].data_type()
                 ));
             };
-            cost_cols[k] = Some((i, scale));
+            cost_cols[k] = Some((i, kind));
         }
         let parquet_schema = plain.parquet_schema();
         if parquet_schema.num_columns() != schema.fields().len() {
@@ -185,6 +228,14 @@ impl Acc {
 /// merge), interned text of each dimension (0 = null), basis status and prepaid shape.
 type GlobalKey = (Option<usize>, [u32; 15], u8, bool);
 
+/// How a timestamp, date or integer dimension becomes text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Number {
+    Datetime(TimeUnit),
+    Date,
+    Integer,
+}
+
 /// What one worker has read: its interned texts and groups.
 #[derive(Default)]
 struct Worker {
@@ -198,6 +249,8 @@ struct Worker {
     rows: HashMap<usize, u64, FixedState>,
     /// Whether an interned billing period (0) or currency (1) text parses.
     parses: HashMap<(u8, u32), bool, FixedState>,
+    /// Interned id (0 = null) of each timestamp, date or integer dimension value, rendered once.
+    numbers: HashMap<(Number, i64), u32, FixedState>,
     /// Buffers reused from batch to batch: row keys and group index of each row.
     keys: Vec<u128>,
     index: Vec<u32>,
@@ -213,6 +266,22 @@ impl Worker {
         // ids start at 1: 0 is null
         let id = self.texts.len() as u32;
         self.ids.insert(t, id);
+        id
+    }
+
+    /// The interned id of a number dimension's text, as the Polars path renders it (0 when
+    /// it has none: a datetime or date out of range is null there too).
+    fn number(&mut self, kind: Number, v: i64) -> u32 {
+        if let Some(id) = self.numbers.get(&(kind, v)) {
+            return *id;
+        }
+        let text = match kind {
+            Number::Datetime(unit) => crate::ingest::datetime_text(v, unit),
+            Number::Date => i32::try_from(v).ok().and_then(crate::ingest::date_text),
+            Number::Integer => Some(v.to_string()),
+        };
+        let id = text.map_or(0, |t| self.intern(&t));
+        self.numbers.insert((kind, v), id);
         id
     }
 
@@ -473,28 +542,75 @@ fn fold_dimension(
         }
         return Ok(ids);
     }
-    // Not dictionary-encoded after all: number the distinct texts here.
+    // Not dictionary-encoded: number the distinct values here (interned ids, 0 for null).
     let mut local: HashMap<u32, u32, FixedState> = HashMap::default();
     let mut ids = vec![0u32];
-    let mut codes: Vec<u32> = Vec::with_capacity(a.len());
-    let mut push = |v: Option<&str>, w: &mut Worker| match v {
-        None => 0,
-        Some(t) => {
-            let id = w.intern(t);
-            *local.entry(id).or_insert_with(|| {
+    let mut code = |id: u32| -> u32 {
+        match id {
+            0 => 0,
+            _ => *local.entry(id).or_insert_with(|| {
                 ids.push(id);
                 ids.len() as u32 - 1
-            })
+            }),
         }
     };
+    let mut codes: Vec<u32> = Vec::with_capacity(a.len());
+    let text = |v: Option<&str>, w: &mut Worker| v.map_or(0, |t| w.intern(t));
     if let Some(s) = a.as_string_opt::<i32>() {
-        codes.extend(s.iter().map(|v| push(v, w)));
+        codes.extend(s.iter().map(|v| code(text(v, w))));
     } else if let Some(s) = a.as_string_opt::<i64>() {
-        codes.extend(s.iter().map(|v| push(v, w)));
+        codes.extend(s.iter().map(|v| code(text(v, w))));
     } else if let Some(s) = a.as_string_view_opt() {
-        codes.extend(s.iter().map(|v| push(v, w)));
+        codes.extend(s.iter().map(|v| code(text(v, w))));
     } else {
-        return Err(format!("unexpected column type {}", a.data_type()));
+        let kind = match a.data_type() {
+            ArrowType::Timestamp(ArrowUnit::Millisecond, _) => {
+                Number::Datetime(TimeUnit::Milliseconds)
+            }
+            ArrowType::Timestamp(ArrowUnit::Microsecond, _) => {
+                Number::Datetime(TimeUnit::Microseconds)
+            }
+            ArrowType::Timestamp(ArrowUnit::Nanosecond, _) => {
+                Number::Datetime(TimeUnit::Nanoseconds)
+            }
+            ArrowType::Date32 => Number::Date,
+            ArrowType::Int32 | ArrowType::Int64 => Number::Integer,
+            other => return Err(format!("unexpected column type {other}")),
+        };
+        // consecutive rows mostly repeat a period: the last value is checked before the map
+        let mut last: Option<(i64, u32)> = None;
+        let mut id_of = |v: Option<i64>, w: &mut Worker| -> u32 {
+            let v = match (v, last) {
+                (None, _) => return 0,
+                (Some(v), Some((l, id))) if l == v => return id,
+                (Some(v), _) => v,
+            };
+            let id = w.number(kind, v);
+            last = Some((v, id));
+            id
+        };
+        fn each<T: arrow_array::ArrowPrimitiveType>(
+            a: &ArrayRef,
+        ) -> impl Iterator<Item = Option<i64>> + '_
+        where
+            T::Native: Into<i64>,
+        {
+            a.as_primitive::<T>().iter().map(|v| v.map(Into::into))
+        }
+        match a.data_type() {
+            ArrowType::Timestamp(ArrowUnit::Millisecond, _) => {
+                codes.extend(each::<TimestampMillisecondType>(a).map(|v| code(id_of(v, w))))
+            }
+            ArrowType::Timestamp(ArrowUnit::Microsecond, _) => {
+                codes.extend(each::<TimestampMicrosecondType>(a).map(|v| code(id_of(v, w))))
+            }
+            ArrowType::Timestamp(_, _) => {
+                codes.extend(each::<TimestampNanosecondType>(a).map(|v| code(id_of(v, w))))
+            }
+            ArrowType::Date32 => codes.extend(each::<Date32Type>(a).map(|v| code(id_of(v, w)))),
+            ArrowType::Int32 => codes.extend(each::<Int32Type>(a).map(|v| code(id_of(v, w)))),
+            _ => codes.extend(each::<Int64Type>(a).map(|v| code(id_of(v, w)))),
+        }
     }
     widen(ids.len())?;
     let radix = ids.len() as u128;
@@ -517,13 +633,54 @@ impl CostColumn<'_> {
     }
 }
 
+/// The money of each valid value of a float or text cost column (0 where null), by the Polars
+/// path's rule: a float's shortest round-trip text (`zmij`, as Polars' cast to text), then
+/// `Money::parse`. A value that does not parse (NaN, infinity, text that is not a number, too
+/// large) is an error: the Polars path quarantines it with its reason.
+fn parsed_costs(a: &ArrayRef) -> Result<Vec<i128>, String> {
+    let parse = |t: &str| {
+        Money::parse(t)
+            .map(|m| m.0)
+            .map_err(|e| format!("the cost `{t}` does not parse ({e})"))
+    };
+    let mut out = Vec::with_capacity(a.len());
+    let mut buffer = zmij::Buffer::new();
+    if let Some(f) = a.as_primitive_opt::<Float64Type>() {
+        for v in f.iter() {
+            out.push(v.map_or(Ok(0), |v| parse(buffer.format(v)))?);
+        }
+    } else if let Some(f) = a.as_primitive_opt::<Float32Type>() {
+        for v in f.iter() {
+            out.push(v.map_or(Ok(0), |v| parse(buffer.format(v)))?);
+        }
+    } else if let Some(s) = a.as_string_opt::<i32>() {
+        for v in s.iter() {
+            out.push(v.map_or(Ok(0), parse)?);
+        }
+    } else if let Some(s) = a.as_string_opt::<i64>() {
+        for v in s.iter() {
+            out.push(v.map_or(Ok(0), parse)?);
+        }
+    } else if let Some(s) = a.as_string_view_opt() {
+        for v in s.iter() {
+            out.push(v.map_or(Ok(0), parse)?);
+        }
+    } else {
+        return Err(format!("unexpected cost type {}", a.data_type()));
+    }
+    Ok(out)
+}
+
 /// A cost column of a batch. A value too large for decimal(38, 18) once at scale 18 is
 /// refused (Polars makes it null, which quarantines the row): the file then goes through the
 /// Polars path.
-fn cost_column(a: &ArrayRef, scale: u32) -> Result<CostColumn<'_>, String> {
+fn cost_column(a: &ArrayRef, kind: CostKind) -> Result<CostColumn<'_>, String> {
     use std::borrow::Cow;
+    let scale = kind.scale();
     let widen = |v: &[i64]| -> Vec<i128> { v.iter().map(|x| i128::from(*x)).collect() };
-    let values: Cow<'_, [i128]> = if let Some(d) = a.as_primitive_opt::<Decimal128Type>() {
+    let values: Cow<'_, [i128]> = if kind != CostKind::Exact(scale) {
+        Cow::Owned(parsed_costs(a)?)
+    } else if let Some(d) = a.as_primitive_opt::<Decimal128Type>() {
         Cow::Borrowed(d.values().as_ref())
     } else if let Some(d) = a.as_primitive_opt::<Decimal64Type>() {
         Cow::Owned(widen(d.values()))
@@ -576,8 +733,8 @@ fn add_batch(
     let mut costs: [Option<CostColumn>; 4] = Default::default();
     for (k, pos) in at.costs.iter().enumerate() {
         if let Some(pos) = pos {
-            let scale = plan.cost_col[k].map_or(SCALE, |(_, s)| s);
-            costs[k] = Some(cost_column(batch.column(*pos), scale)?);
+            let kind = plan.cost_col[k].map_or(CostKind::Exact(SCALE), |(_, kind)| kind);
+            costs[k] = Some(cost_column(batch.column(*pos), kind)?);
         }
     }
     let position = |b: CostBasis| CostBasis::ALL.iter().position(|x| *x == b);
@@ -651,7 +808,7 @@ fn add_batch(
             file: plan.file,
         };
         for (k, sum) in acc.sums.iter_mut().enumerate() {
-            let scale = plan.cost_col[k].map_or(SCALE, |(_, s)| s);
+            let scale = plan.cost_col[k].map_or(SCALE, |(_, kind)| kind.scale());
             *sum = 10i128
                 .checked_pow(SCALE - scale)
                 .and_then(|f| sum.checked_mul(f))

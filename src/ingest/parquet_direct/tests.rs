@@ -8,10 +8,13 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 
+/// Changes the columns of a fixture before it is written (`retype`).
+type Variant<'a> = &'a dyn Fn(&mut Vec<ArrowField>, &mut Vec<ArrayRef>);
+
 /// A FOCUS-shaped Parquet file with nulls, zero costs, commitment purchases, several
 /// row groups, costs at different scales (and one integer), and one text column written
-/// without a dictionary.
-fn write_fixture(path: &Path, seed: u64, rows: usize, float_cost: bool) {
+/// without a dictionary; `variant` may change column types before it is written.
+fn write_fixture(path: &Path, seed: u64, rows: usize, variant: Variant) {
     let mut state = seed;
     let mut next = move |n: u64| {
         state = state
@@ -94,24 +97,19 @@ fn write_fixture(path: &Path, seed: u64, rows: usize, float_cost: bool) {
             .with_precision_and_scale(38, 10)
             .unwrap(),
     ));
-    if float_cost {
-        fields.push(ArrowField::new("BilledCost", ArrowType::Float64, true));
-        let f: Vec<Option<f64>> = billed.iter().map(|v| v.map(|v| v as f64 / 1e4)).collect();
-        arrays.push(Arc::new(Float64Array::from(f)));
-    } else {
-        fields.push(ArrowField::new(
-            "BilledCost",
-            ArrowType::Decimal128(20, 4),
-            true,
-        ));
-        arrays.push(Arc::new(
-            Decimal128Array::from(billed)
-                .with_precision_and_scale(20, 4)
-                .unwrap(),
-        ));
-    }
+    fields.push(ArrowField::new(
+        "BilledCost",
+        ArrowType::Decimal128(20, 4),
+        true,
+    ));
+    arrays.push(Arc::new(
+        Decimal128Array::from(billed)
+            .with_precision_and_scale(20, 4)
+            .unwrap(),
+    ));
     fields.push(ArrowField::new("ListCost", ArrowType::Int64, true));
     arrays.push(Arc::new(Int64Array::from(list)));
+    variant(&mut fields, &mut arrays);
     let schema = Arc::new(ArrowSchema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
     let props = WriterProperties::builder()
@@ -157,7 +155,7 @@ fn dictionary_path_gives_exactly_the_polars_groups() {
         (3, CostBasis::List),
     ] {
         let path = dir.path().join(format!("f{seed}.parquet"));
-        write_fixture(&path, seed, 5_000, false);
+        write_fixture(&path, seed, 5_000, &|_, _| {});
         let (fast, polars) = both_paths(&path, basis);
         let fast = fast.expect("the direct path reads this file");
         assert!(polars.len() > 100, "the fixture has many groups");
@@ -173,13 +171,234 @@ fn dictionary_path_gives_exactly_the_polars_groups() {
     }
 }
 
+/// Replaces column `name` of a fixture by `array` (its type with it).
+fn retype(fields: &mut [ArrowField], arrays: &mut [ArrayRef], name: &str, array: ArrayRef) {
+    let i = fields.iter().position(|f| f.name() == name).unwrap();
+    fields[i] = ArrowField::new(name, array.data_type().clone(), true);
+    arrays[i] = array;
+}
+
+/// The fixture's decimal column `name` as f64 values (its text read as a double).
+fn as_f64(arrays: &[ArrayRef], fields: &[ArrowField], name: &str) -> Vec<Option<f64>> {
+    let i = fields.iter().position(|f| f.name() == name).unwrap();
+    let d = arrays[i].as_primitive::<Decimal128Type>();
+    let scale = d.scale();
+    d.iter()
+        .map(|v| v.map(|v| v as f64 / 10f64.powi(i32::from(scale))))
+        .collect()
+}
+
+/// Periods as the engines write them: every row of the fixture's period column as a
+/// timestamp or date (with some nulls and a value no calendar has).
+fn periods(unit: Option<arrow_schema::TimeUnit>, zone: Option<&str>, rows: usize) -> ArrayRef {
+    use arrow_array::{
+        Date32Array, TimestampMicrosecondArray, TimestampMillisecondArray, TimestampNanosecondArray,
+    };
+    use arrow_schema::TimeUnit as U;
+    // 2026-10-01 and 2026-11-01 at midnight UTC, and 2026-10-31T23:30:00 (still October in
+    // UTC, November at +02:00: the text is UTC on both paths)
+    let seconds = [1_790_812_800i64, 1_793_491_200, 1_793_489_400];
+    let pick = |r: usize| match r % 97 {
+        0 => None,
+        1 => Some(i64::MAX),
+        _ => Some(seconds[r % 3]),
+    };
+    let zone = zone.map(Arc::<str>::from);
+    let scaled = |f: i64| -> Vec<Option<i64>> {
+        (0..rows)
+            .map(|r| pick(r).map(|s| if s == i64::MAX { s } else { s * f }))
+            .collect()
+    };
+    match unit {
+        Some(U::Millisecond) => {
+            Arc::new(TimestampMillisecondArray::from(scaled(1_000)).with_timezone_opt(zone))
+        }
+        Some(U::Microsecond) => {
+            Arc::new(TimestampMicrosecondArray::from(scaled(1_000_000)).with_timezone_opt(zone))
+        }
+        Some(_) => {
+            // nanoseconds: i64::MAX is still a date (2262), use a plain one
+            let v: Vec<Option<i64>> = scaled(1_000_000_000)
+                .into_iter()
+                .map(|v| v.map(|v| if v == i64::MAX { 1 } else { v }))
+                .collect();
+            Arc::new(TimestampNanosecondArray::from(v).with_timezone_opt(zone))
+        }
+        None => Arc::new(Date32Array::from(
+            (0..rows)
+                .map(|r| {
+                    pick(r).map(|s| {
+                        if s == i64::MAX {
+                            i32::MAX
+                        } else {
+                            (s / 86_400) as i32
+                        }
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )),
+    }
+}
+
 #[test]
-fn a_float_cost_column_is_left_to_polars() {
+fn timestamps_dates_integers_floats_and_text_costs_give_exactly_the_polars_groups() {
+    use arrow_array::{Float32Array, Int32Array};
+    use arrow_schema::TimeUnit as U;
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("f.parquet");
-    write_fixture(&path, 4, 100, true);
-    let (fast, _) = both_paths(&path, CostBasis::Effective);
-    assert!(fast.unwrap_err().contains("BilledCost"));
+    let rows = 3_000;
+    let variants: Vec<(&str, Box<dyn Fn(&mut Vec<ArrowField>, &mut Vec<ArrayRef>)>)> = vec![
+        (
+            "timestamp ms UTC, double costs",
+            Box::new(move |f, a| {
+                let billed = as_f64(a, f, "BilledCost");
+                let effective = as_f64(a, f, "EffectiveCost");
+                retype(
+                    f,
+                    a,
+                    "BillingPeriodStart",
+                    periods(Some(U::Millisecond), Some("UTC"), rows),
+                );
+                retype(f, a, "BilledCost", Arc::new(Float64Array::from(billed)));
+                retype(
+                    f,
+                    a,
+                    "EffectiveCost",
+                    Arc::new(Float64Array::from(effective)),
+                );
+            }),
+        ),
+        (
+            "timestamp us +02:00, float costs, integer account",
+            Box::new(move |f, a| {
+                let billed: Vec<Option<f32>> = as_f64(a, f, "BilledCost")
+                    .iter()
+                    .map(|v| v.map(|v| v as f32))
+                    .collect();
+                retype(
+                    f,
+                    a,
+                    "BillingPeriodStart",
+                    periods(Some(U::Microsecond), Some("+02:00"), rows),
+                );
+                retype(f, a, "BilledCost", Arc::new(Float32Array::from(billed)));
+                let accounts: Vec<Option<i32>> = (0..rows)
+                    .map(|r| (r % 5 != 0).then_some((r % 3) as i32 - 1))
+                    .collect();
+                retype(
+                    f,
+                    a,
+                    "BillingAccountId",
+                    Arc::new(Int32Array::from(accounts)),
+                );
+            }),
+        ),
+        (
+            "timestamp ns without zone, text costs",
+            Box::new(move |f, a| {
+                let billed: Vec<Option<String>> = as_f64(a, f, "BilledCost")
+                    .iter()
+                    .enumerate()
+                    .map(|(r, v)| {
+                        v.map(|v| match r % 4 {
+                            0 => format!("{v}"),
+                            1 => format!(" {v:e} "),
+                            2 => format!("{v:+.6}"),
+                            _ => format!("{v:E}"),
+                        })
+                    })
+                    .collect();
+                retype(
+                    f,
+                    a,
+                    "BillingPeriodStart",
+                    periods(Some(U::Nanosecond), None, rows),
+                );
+                retype(f, a, "BilledCost", Arc::new(StringArray::from(billed)));
+            }),
+        ),
+        (
+            "date32, 64-bit integer account",
+            Box::new(move |f, a| {
+                retype(f, a, "BillingPeriodStart", periods(None, None, rows));
+                let accounts: Vec<Option<i64>> = (0..rows)
+                    .map(|r| Some(123_456_789_012 + (r % 4) as i64))
+                    .collect();
+                retype(
+                    f,
+                    a,
+                    "BillingAccountId",
+                    Arc::new(Int64Array::from(accounts)),
+                );
+            }),
+        ),
+    ];
+    for (seed, (name, variant)) in variants.iter().enumerate() {
+        for basis in [CostBasis::Effective, CostBasis::Billed] {
+            let path = dir.path().join(format!("v{seed}.parquet"));
+            write_fixture(&path, seed as u64 + 10, rows, variant.as_ref());
+            let (fast, polars) = both_paths(&path, basis);
+            let fast = fast.unwrap_or_else(|e| panic!("{name}: left to Polars: {e}"));
+            assert!(polars.len() > 100, "{name}: the fixture has many groups");
+            assert!(
+                polars
+                    .iter()
+                    .any(|g| g.dim(line::BILLING_PERIOD_START).is_none()),
+                "{name}: and null periods"
+            );
+            assert_eq!(fast, polars, "{name}, {basis:?}");
+        }
+    }
+}
+
+#[test]
+fn a_float_or_text_cost_that_does_not_parse_is_left_to_polars() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bad) in [
+        (
+            "nan",
+            Arc::new(Float64Array::from(vec![Some(1.5), Some(f64::NAN)])) as ArrayRef,
+        ),
+        (
+            "inf",
+            Arc::new(Float64Array::from(vec![Some(f64::INFINITY), None])),
+        ),
+        (
+            "huge",
+            Arc::new(Float64Array::from(vec![Some(1e30), Some(1.0)])),
+        ),
+        (
+            "text",
+            Arc::new(StringArray::from(vec![Some("1.5"), Some("n/a")])),
+        ),
+        (
+            "empty",
+            Arc::new(StringArray::from(vec![Some(""), Some("2")])),
+        ),
+    ] {
+        let path = dir.path().join(format!("{name}.parquet"));
+        let fields = vec![
+            ArrowField::new("BillingPeriodStart", ArrowType::Utf8, true),
+            ArrowField::new("BillingCurrency", ArrowType::Utf8, true),
+            ArrowField::new("EffectiveCost", bad.data_type().clone(), true),
+            ArrowField::new("BilledCost", bad.data_type().clone(), true),
+        ];
+        let schema = Arc::new(ArrowSchema::new(fields));
+        let text = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v, v])) };
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![text("2026-10-01"), text("USD"), bad.clone(), bad],
+        )
+        .unwrap();
+        let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema, None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let (fast, polars) = both_paths(&path, CostBasis::Effective);
+        assert!(fast.unwrap_err().contains("does not parse"), "{name}");
+        assert!(
+            polars.iter().any(|g| g.basis_status == 2),
+            "{name}: Polars quarantines it"
+        );
+    }
 }
 
 #[test]
@@ -187,8 +406,8 @@ fn files_merge_and_failures_stay_with_their_file() {
     let dir = tempfile::tempdir().unwrap();
     let a = dir.path().join("a.parquet");
     let b = dir.path().join("b.parquet");
-    write_fixture(&a, 5, 2_000, false);
-    write_fixture(&b, 6, 2_000, false);
+    write_fixture(&a, 5, 2_000, &|_, _| {});
+    write_fixture(&b, 6, 2_000, &|_, _| {});
     let direct = DirectColumns {
         dims: std::array::from_fn(|d| {
             let name = line::DIMENSIONS[d];
