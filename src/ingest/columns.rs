@@ -144,6 +144,17 @@ impl Canonical {
         self
     }
 
+    /// Maps a canonical dimension to `expr`, computed from the one source column `source` in
+    /// a way the Parquet fast path reproduces (a map or struct of tags as JSON text), so the
+    /// file keeps its direct mapping.
+    pub fn dim_of(&mut self, canonical: &'static str, expr: Expr, source: String) -> &mut Self {
+        self.dims.push((canonical, expr));
+        if let Some(i) = line::DIMENSIONS.iter().position(|d| *d == canonical) {
+            self.direct.dims[i] = Some(source);
+        }
+        self
+    }
+
     /// Maps a canonical dimension to the first present source column, as text.
     pub fn dim_from(
         &mut self,

@@ -105,11 +105,13 @@ pub fn map(cols: &Columns) -> Canonical {
             // JSON text: the column as it is
             c.dim_from(cols, line::TAGS, &["Tags"]);
         }
-        (_, None) => {
+        (Some(tags), None) => {
+            // a map or struct: JSON text per row, which the fast path renders the same way
             if let Some(e) = as_json(&mut c, "Tags") {
-                c.dim(line::TAGS, e);
+                c.dim_of(line::TAGS, e, tags);
             }
         }
+        (None, None) => {}
         (tags, Some(allocated)) => {
             // FOCUS 1.3 split rows carry the allocated resource's tags (pod labels) besides
             // the origin's: the row's tags are both

@@ -177,9 +177,19 @@ pub fn tags_expr(e: Expr, dtype: &DataType, strip: Option<&'static str>) -> Expr
     }
 }
 
+/// Tag pairs as JSON object text (a later pair wins over an earlier one with its key); None
+/// when there are none. The one rule for maps and structs of tags, on both Parquet paths.
+pub(crate) fn tags_object(pairs: impl IntoIterator<Item = (String, String)>) -> Option<String> {
+    let map: serde_json::Map<String, serde_json::Value> = pairs
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+}
+
 /// A map (list of {key, value} structs) or struct as JSON object text; None when empty.
 fn any_value_to_json(v: &AnyValue, strip: Option<&str>) -> Option<String> {
-    let mut map = serde_json::Map::new();
+    let mut pairs = Vec::new();
     let key = |k: String| match strip {
         Some(p) => k.strip_prefix(p).map(str::to_string).unwrap_or(k),
         None => k,
@@ -197,20 +207,20 @@ fn any_value_to_json(v: &AnyValue, strip: Option<&str>) -> Option<String> {
                     .find(|(n, _)| n == "value")
                     .and_then(|(_, v)| v.clone());
                 if let (Some(k), Some(val)) = (k, val) {
-                    map.insert(key(k), serde_json::Value::String(val));
+                    pairs.push((key(k), val));
                 }
             }
         }
         AnyValue::Struct(_, _, _) | AnyValue::StructOwned(_) => {
             for (k, val) in struct_fields(v) {
                 if let Some(val) = val {
-                    map.insert(key(k), serde_json::Value::String(val));
+                    pairs.push((key(k), val));
                 }
             }
         }
         _ => return None,
     }
-    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+    tags_object(pairs)
 }
 
 /// Any value as JSON: structs as objects, lists as arrays, text as strings, numbers and

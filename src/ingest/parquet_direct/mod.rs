@@ -3,7 +3,8 @@
 //! row group, so each distinct text is looked at once per row group instead of once per row,
 //! and sums decimal costs as `i128` at the column's own scale. Timestamp, date and integer
 //! dimensions are folded on their numbers (each distinct value rendered once, as the Polars
-//! path renders it); float and text costs become the decimal of their text, by the same rule
+//! path renders it), Tags given as a map or struct of texts on their entries (each distinct
+//! set of entries turned into JSON text once); float and text costs become the decimal of their text, by the same rule
 //! as the Polars path (`zmij`'s shortest round trip, then `Money::parse`). Row groups of all
 //! such files are read in parallel. It gives exactly the groups `aggregate` gives (a test
 //! compares the two on Parquet files the tests generate, with every column type it reads); a
@@ -39,9 +40,10 @@ use crate::config::CostBasis;
 use crate::money::{Money, SCALE};
 use polars::prelude::TimeUnit;
 
-/// Positions of the billing period and currency in `schema::line::DIMENSIONS`.
+/// Positions of the billing period, currency and tags in `schema::line::DIMENSIONS`.
 const PERIOD: usize = 0;
 const CURRENCY: usize = 1;
+const TAGS: usize = 14;
 
 /// Canonical columns that are a source column as it is (see `Canonical::direct`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -83,8 +85,10 @@ pub struct DirectPlan {
     /// Index given to the file's groups (`SourceGroup::file`).
     file: usize,
     metadata: ArrowReaderMetadata,
-    /// Column (of the file's flat schema) of each dimension, if mapped.
+    /// Column (a root of the file's schema) of each dimension, if mapped.
     dim_col: [Option<usize>; 15],
+    /// The Parquet leaf column of each root that is one flat column (for its statistics).
+    leaf: Vec<Option<usize>>,
     /// Column and kind of each cost, if mapped.
     cost_col: [Option<(usize, CostKind)>; 4],
     basis: usize,
@@ -134,6 +138,8 @@ impl DirectPlan {
                 | ArrowType::Date32
                 | ArrowType::Int32
                 | ArrowType::Int64 => {}
+                // tags as a map or struct of texts: JSON text per distinct set of entries
+                t if d == TAGS && tag_pairs(t) => {}
                 other => return Err(format!("`{name}` is {other}, not text")),
             }
             dim_cols[d] = Some(i);
@@ -165,9 +171,20 @@ impl DirectPlan {
             cost_cols[k] = Some((i, kind));
         }
         let parquet_schema = plain.parquet_schema();
-        if parquet_schema.num_columns() != schema.fields().len() {
-            return Err("the file has nested columns".into());
+        let mut leaves: Vec<Vec<usize>> = vec![Vec::new(); schema.fields().len()];
+        for leaf in 0..parquet_schema.num_columns() {
+            if let Some(l) = leaves.get_mut(parquet_schema.get_column_root_idx(leaf)) {
+                l.push(leaf);
+            }
         }
+        let leaf = leaves
+            .iter()
+            .zip(schema.fields())
+            .map(|(l, f)| match l[..] {
+                [one] if !f.data_type().is_nested() => Some(one),
+                _ => None,
+            })
+            .collect();
         let options = ArrowReaderOptions::new().with_schema(Arc::new(ArrowSchema::new(fields)));
         let metadata = ArrowReaderMetadata::try_new(plain.metadata().clone(), options)
             .map_err(|e| e.to_string())?;
@@ -177,6 +194,7 @@ impl DirectPlan {
             file,
             metadata,
             dim_col: dim_cols,
+            leaf,
             cost_col: cost_cols,
             basis: CostBasis::ALL.iter().position(|b| *b == basis).unwrap_or(0),
             row_groups,
@@ -449,10 +467,12 @@ fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> 
     let plan = &plans[p];
     let meta = plan.metadata.metadata().row_group(rg);
     let all_null = |c: usize| {
-        meta.column(c)
-            .statistics()
-            .and_then(|s| s.null_count_opt())
-            .is_some_and(|n| i64::try_from(n).ok() == Some(meta.num_rows()))
+        plan.leaf[c].is_some_and(|leaf| {
+            meta.column(leaf)
+                .statistics()
+                .and_then(|s| s.null_count_opt())
+                .is_some_and(|n| i64::try_from(n).ok() == Some(meta.num_rows()))
+        })
     };
     let dims = plan.dim_col.map(|c| c.filter(|c| !all_null(*c)));
     let mut projected: Vec<usize> = dims
@@ -562,6 +582,10 @@ fn fold_dimension(
         codes.extend(s.iter().map(|v| code(text(v, w))));
     } else if let Some(s) = a.as_string_view_opt() {
         codes.extend(s.iter().map(|v| code(text(v, w))));
+    } else if matches!(a.data_type(), ArrowType::Map(..) | ArrowType::Struct(_)) {
+        for id in tag_object_ids(a, w)? {
+            codes.push(code(id));
+        }
     } else {
         let kind = match a.data_type() {
             ArrowType::Timestamp(ArrowUnit::Millisecond, _) => {
@@ -616,6 +640,128 @@ fn fold_dimension(
     let radix = ids.len() as u128;
     for (key, code) in keys.iter_mut().zip(codes) {
         *key = *key * radix + u128::from(code);
+    }
+    Ok(ids)
+}
+
+/// Whether `t` is a map of text to text (with the `key` and `value` entry names the Polars
+/// path looks for) or a struct of text fields: tags the fast path turns into JSON text.
+fn tag_pairs(t: &ArrowType) -> bool {
+    let text = |t: &ArrowType| {
+        matches!(
+            t,
+            ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
+        )
+    };
+    match t {
+        ArrowType::Map(entries, _) => match entries.data_type() {
+            ArrowType::Struct(f) => {
+                f.len() == 2
+                    && f[0].name() == "key"
+                    && f[1].name() == "value"
+                    && text(f[0].data_type())
+                    && text(f[1].data_type())
+            }
+            _ => false,
+        },
+        ArrowType::Struct(f) => !f.is_empty() && f.iter().all(|f| text(f.data_type())),
+        _ => false,
+    }
+}
+
+/// A text column, whatever its offsets.
+enum Texts<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    Large(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+}
+
+impl<'a> Texts<'a> {
+    fn of(a: &'a ArrayRef) -> Result<Texts<'a>, String> {
+        if let Some(s) = a.as_string_opt::<i32>() {
+            Ok(Texts::Utf8(s))
+        } else if let Some(s) = a.as_string_opt::<i64>() {
+            Ok(Texts::Large(s))
+        } else if let Some(s) = a.as_string_view_opt() {
+            Ok(Texts::View(s))
+        } else {
+            Err(format!("unexpected tag type {}", a.data_type()))
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&'a str> {
+        match self {
+            Texts::Utf8(s) => s.is_valid(i).then(|| s.value(i)),
+            Texts::Large(s) => s.is_valid(i).then(|| s.value(i)),
+            Texts::View(s) => s.is_valid(i).then(|| s.value(i)),
+        }
+    }
+}
+
+/// Interned id of each row's tags, a map or struct of texts, as the JSON object text the
+/// Polars path gives it (`tags_expr`; 0 for a null row or one without a valued entry). Each
+/// distinct list of entries in the batch is turned into text once.
+fn tag_object_ids<'a>(a: &'a ArrayRef, w: &mut Worker) -> Result<Vec<u32>, String> {
+    type Entries<'a> = Vec<(&'a str, Option<&'a str>)>;
+    type Fill<'a> = Box<dyn Fn(usize, &mut Entries<'a>) -> bool + 'a>;
+    // the entries of a row, None for a null row
+    let fill: Fill<'a> = if let Some(m) = a.as_map_opt() {
+        let (keys, values) = (Texts::of(m.keys())?, Texts::of(m.values())?);
+        let offsets = m.value_offsets();
+        Box::new(move |i, out: &mut Entries<'a>| {
+            out.clear();
+            if m.is_null(i) {
+                return false;
+            }
+            for j in offsets[i] as usize..offsets[i + 1] as usize {
+                // a map key is never null; an entry without one is left out, as Polars does
+                if let Some(k) = keys.get(j) {
+                    out.push((k, values.get(j)));
+                }
+            }
+            true
+        })
+    } else if let Some(st) = a.as_struct_opt() {
+        let names: Vec<&str> = st.fields().iter().map(|f| f.name().as_str()).collect();
+        let columns = st
+            .columns()
+            .iter()
+            .map(Texts::of)
+            .collect::<Result<Vec<_>, _>>()?;
+        Box::new(move |i, out: &mut Entries<'a>| {
+            out.clear();
+            if st.is_null(i) {
+                return false;
+            }
+            out.extend(names.iter().zip(&columns).map(|(n, c)| (*n, c.get(i))));
+            true
+        })
+    } else {
+        return Err(format!("unexpected tag type {}", a.data_type()));
+    };
+    let hasher = FixedState::default();
+    let mut seen: HashMap<u64, Vec<(Entries<'a>, u32)>, FixedState> = HashMap::default();
+    let mut entries: Entries<'a> = Vec::new();
+    let mut ids = Vec::with_capacity(a.len());
+    for i in 0..a.len() {
+        if !fill(i, &mut entries) {
+            ids.push(0);
+            continue;
+        }
+        let hash = std::hash::BuildHasher::hash_one(&hasher, &entries);
+        let candidates = seen.entry(hash).or_default();
+        if let Some((_, id)) = candidates.iter().find(|(e, _)| *e == entries) {
+            ids.push(*id);
+            continue;
+        }
+        let text = crate::ingest::tags_object(
+            entries
+                .iter()
+                .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string()))),
+        );
+        let id = text.map_or(0, |t| w.intern(&t));
+        candidates.push((entries.clone(), id));
+        ids.push(id);
     }
     Ok(ids)
 }

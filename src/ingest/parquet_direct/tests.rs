@@ -350,6 +350,142 @@ fn timestamps_dates_integers_floats_and_text_costs_give_exactly_the_polars_group
     }
 }
 
+/// The fixture's Tags as a map: the JSON text's pairs in another order, with repeated keys,
+/// entries without a value, empty maps and null rows.
+fn tags_map(a: &[ArrayRef], f: &[ArrowField], names: (&str, &str)) -> ArrayRef {
+    use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
+    let i = f.iter().position(|f| f.name() == "Tags").unwrap();
+    let tags = a[i].as_string::<i32>();
+    let field_names = MapFieldNames {
+        entry: "key_value".into(),
+        key: names.0.into(),
+        value: names.1.into(),
+    };
+    let mut b = MapBuilder::new(
+        Some(field_names),
+        StringBuilder::new(),
+        StringBuilder::new(),
+    );
+    for r in 0..tags.len() {
+        match (tags.is_valid(r), r % 7) {
+            (false, _) | (_, 0) => b.append(false).unwrap(),
+            (_, 1) => b.append(true).unwrap(), // an empty map
+            (_, k) => {
+                let pairs: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(tags.value(r)).unwrap();
+                if k == 2 {
+                    b.keys().append_value("env");
+                    b.values().append_null();
+                }
+                if k == 3 {
+                    b.keys().append_value("zz");
+                    b.values().append_value("first");
+                }
+                for (key, v) in pairs.iter().rev() {
+                    b.keys().append_value(key);
+                    b.values().append_value(v.as_str().unwrap());
+                }
+                if k == 3 {
+                    b.keys().append_value("zz");
+                    b.values().append_value("second");
+                }
+                b.append(true).unwrap();
+            }
+        }
+    }
+    Arc::new(b.finish())
+}
+
+/// The fixture's Tags as a struct of `model_id` and `team` texts.
+fn tags_struct(a: &[ArrayRef], f: &[ArrowField]) -> ArrayRef {
+    use arrow_array::StructArray;
+    let i = f.iter().position(|f| f.name() == "Tags").unwrap();
+    let tags = a[i].as_string::<i32>();
+    let field = |k: &str| -> Vec<Option<String>> {
+        (0..tags.len())
+            .map(|r| {
+                let v: serde_json::Value = serde_json::from_str(tags.value(r)).ok()?;
+                v.get(k)?.as_str().map(str::to_string)
+            })
+            .collect()
+    };
+    let valid: Vec<bool> = (0..tags.len()).map(|r| r % 5 != 0).collect();
+    let fields = vec![
+        ArrowField::new("team", ArrowType::Utf8, true),
+        ArrowField::new("model_id", ArrowType::Utf8, true),
+    ];
+    Arc::new(StructArray::new(
+        fields.into(),
+        vec![
+            Arc::new(StringArray::from(field("team"))),
+            Arc::new(StringArray::from(field("model_id"))),
+        ],
+        Some(valid.into()),
+    ))
+}
+
+#[test]
+fn tags_as_a_map_or_struct_give_exactly_the_polars_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let variants: Vec<(&str, Box<dyn Fn(&mut Vec<ArrowField>, &mut Vec<ArrayRef>)>)> = vec![
+        (
+            "map",
+            Box::new(|f, a| {
+                let map = tags_map(a, f, ("key", "value"));
+                retype(f, a, "Tags", map);
+            }),
+        ),
+        (
+            "struct",
+            Box::new(|f, a| {
+                let st = tags_struct(a, f);
+                retype(f, a, "Tags", st);
+            }),
+        ),
+        (
+            // an unused nested column first (its two leaves shift every other column's) and
+            // an all-null column, whose statistics let the reader skip it
+            "map after a nested column, with an all-null column",
+            Box::new(|f, a| {
+                let map = tags_map(a, f, ("key", "value"));
+                retype(f, a, "Tags", map.clone());
+                let rows = a[0].len();
+                retype(
+                    f,
+                    a,
+                    "SubAccountId",
+                    Arc::new(StringArray::from(vec![None::<&str>; rows])),
+                );
+                f.insert(0, ArrowField::new("Labels", map.data_type().clone(), true));
+                a.insert(0, map);
+            }),
+        ),
+    ];
+    for (seed, (name, variant)) in variants.iter().enumerate() {
+        let path = dir.path().join(format!("t{seed}.parquet"));
+        write_fixture(&path, seed as u64 + 20, 3_000, variant.as_ref());
+        let (fast, polars) = both_paths(&path, CostBasis::Effective);
+        let fast = fast.unwrap_or_else(|e| panic!("{name}: left to Polars: {e}"));
+        assert!(
+            polars
+                .iter()
+                .any(|g| g.dim(line::TAGS).is_some_and(|t| t.contains("zz")))
+                || *name == "struct",
+            "{name}: repeated keys"
+        );
+        assert!(polars.iter().any(|g| g.dim(line::TAGS).is_none()), "{name}");
+        assert_eq!(fast, polars, "{name}");
+    }
+    // entries named otherwise are not read as tags by the Polars path: left to it
+    let path = dir.path().join("names.parquet");
+    write_fixture(&path, 30, 100, &|f, a| {
+        let map = tags_map(a, f, ("k", "v"));
+        retype(f, a, "Tags", map);
+    });
+    let (fast, _) = both_paths(&path, CostBasis::Effective);
+    assert!(fast.unwrap_err().contains("Tags"));
+}
+
 #[test]
 fn a_float_or_text_cost_that_does_not_parse_is_left_to_polars() {
     let dir = tempfile::tempdir().unwrap();
@@ -465,9 +601,10 @@ fn files_merge_and_failures_stay_with_their_file() {
 }
 
 #[test]
-fn period_and_currency_positions_match_the_schema() {
+fn period_currency_and_tags_positions_match_the_schema() {
     assert_eq!(line::DIMENSIONS[PERIOD], line::BILLING_PERIOD_START);
     assert_eq!(line::DIMENSIONS[CURRENCY], line::BILLING_CURRENCY);
+    assert_eq!(line::DIMENSIONS[TAGS], line::TAGS);
 }
 
 #[test]
