@@ -48,7 +48,7 @@ impl Context {
                 progress,
                 direct_parquet: var("MLCOST_PARQUET_READER").as_deref() != Some("polars"),
                 parquet_slice_rows: positive("MLCOST_PARQUET_SLICE_ROWS")
-                    .unwrap_or(defaults.parquet_slice_rows),
+                    .or(defaults.parquet_slice_rows),
                 csv_batch_rows: positive("MLCOST_CSV_BATCH_ROWS")
                     .unwrap_or(defaults.csv_batch_rows),
             },

@@ -22,8 +22,9 @@ pub struct ReadOptions {
     /// Read Parquet on its dictionary keys where possible (`MLCOST_PARQUET_READER=polars`
     /// turns it off, for comparison).
     pub direct_parquet: bool,
-    /// Rows per slice of the Polars Parquet path (`MLCOST_PARQUET_SLICE_ROWS`).
-    pub parquet_slice_rows: usize,
+    /// Rows per slice of the Polars Parquet path (`MLCOST_PARQUET_SLICE_ROWS`); None: as many
+    /// as keep a slice's cells under `groups::PARQUET_SLICE_CELLS`.
+    pub parquet_slice_rows: Option<usize>,
     /// Rows per CSV batch (`MLCOST_CSV_BATCH_ROWS`).
     pub csv_batch_rows: usize,
 }
@@ -33,7 +34,7 @@ impl Default for ReadOptions {
         ReadOptions {
             progress: false,
             direct_parquet: true,
-            parquet_slice_rows: super::groups::PARQUET_SLICE_ROWS,
+            parquet_slice_rows: None,
             csv_batch_rows: super::csv::BATCH_ROWS,
         }
     }

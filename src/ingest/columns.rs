@@ -277,33 +277,75 @@ pub fn tag_columns_expr(columns: &[(String, String)]) -> Expr {
     }
     let fields: Vec<Expr> = columns
         .iter()
-        .map(|(actual, key)| {
+        .enumerate()
+        // fields named by position: two columns may give the same key (a struct cannot)
+        .map(|(i, (actual, _))| {
             col(actual.as_str())
                 .cast(DataType::String)
-                .alias(key.as_str())
+                .alias(format!("{i}"))
         })
         .collect();
+    let names: Vec<String> = columns.iter().map(|(_, key)| key.clone()).collect();
     as_struct(fields).map(
-        |c: Column| {
+        move |c: Column| {
+            use polars_core::utils::arrow::array::Array;
             let s = c.as_materialized_series();
             let st = s.struct_()?;
-            let fields = st.fields_as_series();
-            let names: Vec<String> = fields.iter().map(|f| f.name().to_string()).collect();
-            let texts: Vec<StringChunked> = fields
+            let texts: Vec<StringChunked> = st
+                .fields_as_series()
                 .iter()
                 .map(|f| f.str().cloned())
                 .collect::<PolarsResult<_>>()?;
-            let out: StringChunked = (0..s.len())
-                .map(|i| {
-                    let mut map = serde_json::Map::new();
-                    for (name, t) in names.iter().zip(&texts) {
-                        if let Some(v) = t.get(i).map(str::trim).filter(|v| !v.is_empty()) {
-                            map.insert(name.clone(), serde_json::Value::String(v.to_string()));
+            // Each row's non-empty values in column order (a CUR has hundreds of tag columns,
+            // most of them empty in most rows) as one flat list (`at[row]` its start): counted,
+            // then placed, column by column over the valid cells only; then JSON text once per
+            // distinct list of values.
+            let mut at = vec![0usize; s.len() + 1];
+            fn each<'a>(texts: &'a [StringChunked], visit: &mut dyn FnMut(usize, usize, &'a str)) {
+                for (k, t) in texts.iter().enumerate() {
+                    let mut start = 0;
+                    for chunk in t.downcast_iter() {
+                        let mut cell = |i: usize| {
+                            // SAFETY: `i` < chunk.len(): from the chunk's validity or range
+                            let v = unsafe { chunk.value_unchecked(i) }.trim();
+                            if !v.is_empty() {
+                                visit(start + i, k, v);
+                            }
+                        };
+                        match chunk.validity() {
+                            Some(valid) => valid.true_idx_iter().for_each(&mut cell),
+                            None => (0..chunk.len()).for_each(&mut cell),
                         }
+                        start += chunk.len();
                     }
-                    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+                }
+            }
+            each(&texts, &mut |row, _, _| at[row + 1] += 1);
+            for i in 0..s.len() {
+                at[i + 1] += at[i];
+            }
+            let mut flat: Vec<(usize, &str)> = vec![(0, ""); at[s.len()]];
+            let mut next = at.clone();
+            each(&texts, &mut |row, k, v| {
+                flat[next[row]] = (k, v);
+                next[row] += 1;
+            });
+            let entries = (0..s.len()).map(|row| &flat[at[row]..at[row + 1]]);
+            let mut distinct: HashMap<&[(usize, &str)], usize, foldhash::fast::FixedState> =
+                HashMap::default();
+            let mut objects: Vec<Option<String>> = vec![None];
+            let index: Vec<usize> = entries
+                .map(|e| match e.is_empty() {
+                    true => 0,
+                    false => *distinct.entry(e).or_insert_with(|| {
+                        objects.push(super::tags_object(
+                            e.iter().map(|(k, v)| (names[*k].clone(), v.to_string())),
+                        ));
+                        objects.len() - 1
+                    }),
                 })
                 .collect();
+            let out: StringChunked = index.iter().map(|i| objects[*i].as_deref()).collect();
             Ok(out.with_name(c.name().clone()).into_series().into_column())
         },
         |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
@@ -351,6 +393,45 @@ mod tests {
                 Some(r#"{"team":"recsys","model_id":"ranker"}"#),
                 None,
                 Some(r#"{"model_id":"x"}"#)
+            ]
+        );
+    }
+
+    #[test]
+    fn tag_columns_across_chunks_repeated_keys_and_repeated_rows() {
+        let part = |team: [Option<&str>; 3], model: [Option<&str>; 3], again: [Option<&str>; 3]| {
+            df!("t" => team, "m" => model, "t2" => again).unwrap()
+        };
+        let mut df = part(
+            [Some(" a "), None, Some("b")],
+            [Some("m1"), Some("m1"), None],
+            [None, None, Some("c")],
+        );
+        // a second chunk: the rows' positions continue across it
+        df.vstack_mut(&part(
+            [Some("a"), Some("  "), None],
+            [Some("m1"), Some("m2"), None],
+            [Some(" "), None, None],
+        ))
+        .unwrap();
+        assert_eq!(df.column("t").unwrap().n_chunks(), 2);
+        let expr = tag_columns_expr(&[
+            ("t".into(), "team".into()),
+            ("m".into(), "model_id".into()),
+            ("t2".into(), "team".into()),
+        ]);
+        let out = df.lazy().select([expr.alias("tags")]).collect().unwrap();
+        let v: Vec<Option<&str>> = out.column("tags").unwrap().str().unwrap().iter().collect();
+        assert_eq!(
+            v,
+            [
+                Some(r#"{"team":"a","model_id":"m1"}"#),
+                Some(r#"{"model_id":"m1"}"#),
+                // the later column of a repeated key wins, in the first one's place
+                Some(r#"{"team":"c"}"#),
+                Some(r#"{"team":"a","model_id":"m1"}"#),
+                Some(r#"{"model_id":"m2"}"#),
+                None,
             ]
         );
     }

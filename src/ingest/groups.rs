@@ -160,7 +160,12 @@ pub fn aggregate(
     // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
     // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
     // states per morsel, so one query over a whole large file grows with its rows.
-    let slice_rows = scan.options.parquet_slice_rows.max(1);
+    let columns = lines.needed.as_ref().map_or(scan.schema.len(), Vec::len);
+    let slice_rows = scan
+        .options
+        .parquet_slice_rows
+        .unwrap_or_else(|| slice_rows(columns))
+        .max(1);
     let mut offset: i64 = 0;
     loop {
         let part = run(lines.lf.clone().slice(offset, slice_rows as IdxSize))?;
@@ -195,9 +200,16 @@ fn with_status(lf: LazyFrame, basis: CostBasis) -> LazyFrame {
     )
 }
 
-/// Rows aggregated per query when a Parquet file is read in slices (`MLCOST_PARQUET_SLICE_ROWS`
-/// overrides it): smaller slices use less memory and take a little longer.
-pub(super) const PARQUET_SLICE_ROWS: usize = 1_000_000;
+/// Cells (rows x columns read) of a Parquet slice the Polars path aggregates at a time, unless
+/// `MLCOST_PARQUET_SLICE_ROWS` sets the rows: Polars holds 16 bytes per text cell even when it
+/// is null, so a CUR with hundreds of tag columns needs short slices (1M rows of 232 columns
+/// took 3.7 GiB; 65,536 rows 0.5 GiB in the same time).
+const PARQUET_SLICE_CELLS: usize = 16_000_000;
+
+/// Rows per Parquet slice when `columns` columns are read: 65,536 to 1,000,000.
+fn slice_rows(columns: usize) -> usize {
+    (PARQUET_SLICE_CELLS / columns.max(1)).clamp(65_536, 1_000_000)
+}
 
 type GroupKey = ([Option<String>; 15], i32, bool);
 
