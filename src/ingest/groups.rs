@@ -160,7 +160,15 @@ pub fn aggregate(
     // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
     // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
     // states per morsel, so one query over a whole large file grows with its rows.
-    let columns = lines.needed.as_ref().map_or(scan.schema.len(), Vec::len);
+    // a nested column (a map of tags) holds several values a row: counted as 8 columns
+    let weight = |dtype: &DataType| if dtype.is_nested() { 8 } else { 1 };
+    let columns = match &lines.needed {
+        Some(names) => names
+            .iter()
+            .map(|n| scan.schema.get(n).map_or(1, weight))
+            .sum(),
+        None => scan.schema.iter_values().map(weight).sum(),
+    };
     let slice_rows = scan
         .options
         .parquet_slice_rows
@@ -206,7 +214,7 @@ fn with_status(lf: LazyFrame, basis: CostBasis) -> LazyFrame {
 /// took 3.7 GiB; 65,536 rows 0.5 GiB in the same time).
 const PARQUET_SLICE_CELLS: usize = 16_000_000;
 
-/// Rows per Parquet slice when `columns` columns are read: 65,536 to 1,000,000.
+/// Rows per Parquet slice when `columns` columns (weighted) are read: 65,536 to 1,000,000.
 fn slice_rows(columns: usize) -> usize {
     (PARQUET_SLICE_CELLS / columns.max(1)).clamp(65_536, 1_000_000)
 }

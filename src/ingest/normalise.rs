@@ -166,6 +166,9 @@ pub fn tags_expr(e: Expr, dtype: &DataType, strip: Option<&'static str>) -> Expr
         DataType::Struct(_) | DataType::List(_) => e.map(
             move |c: Column| {
                 let s = c.as_materialized_series();
+                if let Some(out) = map_of_texts(s, strip)? {
+                    return Ok(out.with_name(c.name().clone()).into_series().into_column());
+                }
                 let out: StringChunked = (0..s.len())
                     .map(|i| s.get(i).ok().and_then(|v| any_value_to_json(&v, strip)))
                     .collect();
@@ -185,6 +188,79 @@ pub(crate) fn tags_object(pairs: impl IntoIterator<Item = (String, String)>) -> 
         .map(|(k, v)| (k, serde_json::Value::String(v)))
         .collect();
     (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+}
+
+/// A map of texts to texts (a list of {key, value} structs of text, as Polars reads a Parquet
+/// MAP) as JSON object text per row, read on the arrays rather than value by value, each
+/// distinct list of entries turned into text once: what `any_value_to_json` gives each row
+/// (null, empty and valueless entries left out; `strip` taken off the keys). None for any
+/// other type, which `any_value_to_json` reads.
+fn map_of_texts(s: &Series, strip: Option<&str>) -> PolarsResult<Option<StringChunked>> {
+    use polars_core::utils::arrow::array::{Array, StructArray, Utf8ViewArray};
+    let DataType::List(inner) = s.dtype() else {
+        return Ok(None);
+    };
+    let DataType::Struct(fields) = inner.as_ref() else {
+        return Ok(None);
+    };
+    let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
+    if names != ["key", "value"] || fields.iter().any(|f| f.dtype() != &DataType::String) {
+        return Ok(None);
+    }
+    let list = s.list()?;
+    let mut distinct: std::collections::HashMap<
+        Vec<(&str, &str)>,
+        usize,
+        foldhash::fast::FixedState,
+    > = Default::default();
+    let mut objects: Vec<Option<String>> = vec![None];
+    let mut index: Vec<usize> = Vec::with_capacity(s.len());
+    let mut entries: Vec<(&str, &str)> = Vec::new();
+    for chunk in list.downcast_iter() {
+        let Some(st) = chunk.values().as_any().downcast_ref::<StructArray>() else {
+            return Ok(None);
+        };
+        let texts: Vec<&Utf8ViewArray> = st
+            .values()
+            .iter()
+            .filter_map(|a| a.as_any().downcast_ref::<Utf8ViewArray>())
+            .collect();
+        let [keys, values] = texts[..] else {
+            return Ok(None);
+        };
+        let offsets = chunk.offsets();
+        for row in 0..chunk.len() {
+            if chunk.is_null(row) {
+                index.push(0);
+                continue;
+            }
+            entries.clear();
+            let (start, end) = offsets.start_end(row);
+            for j in start..end {
+                if st.is_null(j) || keys.is_null(j) || values.is_null(j) {
+                    continue;
+                }
+                entries.push((keys.value(j), values.value(j)));
+            }
+            if entries.is_empty() {
+                index.push(0);
+                continue;
+            }
+            let at = match distinct.get(entries.as_slice()) {
+                Some(at) => *at,
+                None => {
+                    objects.push(tags_object(entries.iter().map(|(k, v)| {
+                        let k = strip.and_then(|p| k.strip_prefix(p)).unwrap_or(k);
+                        (k.to_string(), v.to_string())
+                    })));
+                    distinct.insert(entries.clone(), objects.len() - 1);
+                    objects.len() - 1
+                }
+            };
+            index.push(at);
+        }
+    }
+    Ok(Some(index.iter().map(|i| objects[*i].as_deref()).collect()))
 }
 
 /// A map (list of {key, value} structs) or struct as JSON object text; None when empty.
@@ -378,6 +454,67 @@ pub(crate) fn datetime_text(v: i64, unit: TimeUnit) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn maps_read_on_their_arrays_give_what_each_value_gives() {
+        use arrow_array::builder::{MapBuilder, StringBuilder};
+        use std::sync::Arc;
+        let mut b = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        let rows: Vec<Option<Vec<(&str, Option<&str>)>>> = vec![
+            Some(vec![("user_team", Some("a")), ("user_model_id", Some("m"))]),
+            None,
+            Some(vec![]),
+            Some(vec![("user_team", None), ("env", Some("x"))]),
+            Some(vec![("user_team", Some("a")), ("user_team", Some("b"))]),
+            Some(vec![("user_team", Some("a")), ("user_model_id", Some("m"))]),
+            Some(vec![("user_model_id", Some("m")), ("user_team", Some("a"))]),
+            Some(vec![("model_id", Some("\"quoted\""))]),
+        ];
+        for row in &rows {
+            match row {
+                None => b.append(false).unwrap(),
+                Some(entries) => {
+                    for (k, v) in entries {
+                        b.keys().append_value(k);
+                        b.values().append_option(*v);
+                    }
+                    b.append(true).unwrap();
+                }
+            }
+        }
+        let map: arrow_array::ArrayRef = Arc::new(b.finish());
+        let batch = arrow_array::RecordBatch::try_from_iter([("tags", map)]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.parquet");
+        let mut w = parquet::arrow::ArrowWriter::try_new(
+            std::fs::File::create(&path).unwrap(),
+            batch.schema(),
+            None,
+        )
+        .unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let mut df = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        // two chunks: rows keep their places across them
+        df.vstack_mut(&df.clone()).unwrap();
+        let s = df.column("tags").unwrap().as_materialized_series().clone();
+        assert!(s.n_chunks() > 1);
+        for strip in [None, Some("user_")] {
+            let fast: Vec<Option<String>> = map_of_texts(&s, strip)
+                .unwrap()
+                .expect("a map of texts")
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect();
+            let each: Vec<Option<String>> = (0..s.len())
+                .map(|i| any_value_to_json(&s.get(i).unwrap(), strip))
+                .collect();
+            assert_eq!(fast, each, "{strip:?}");
+            assert_eq!(fast.iter().flatten().count(), 12, "{fast:?}");
+        }
+    }
 
     fn parsed(df: DataFrame, column: &str) -> Vec<Option<String>> {
         let out = df
