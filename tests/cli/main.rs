@@ -10,6 +10,7 @@ mod errors;
 mod focus_datasets;
 mod formats;
 mod inputs;
+mod memory;
 mod objects;
 mod pinned;
 mod planning;
