@@ -310,7 +310,8 @@ fn merge_across_files(
 ) -> Result<Vec<SourceGroup>> {
     type Key = ([Option<String>; 15], i32, bool, Option<usize>);
     let mut values = super::ValueCache::default();
-    let mut merged: std::collections::HashMap<Key, SourceGroup> = Default::default();
+    let mut merged: std::collections::HashMap<Key, SourceGroup, foldhash::fast::FixedState> =
+        Default::default();
     for g in groups {
         let counted = counted(&mut values, &g);
         let key = (
