@@ -428,7 +428,8 @@ mod tests {
                 Some(r#"{"team":"a","model_id":"m1"}"#),
                 Some(r#"{"model_id":"m1"}"#),
                 // the later column of a repeated key wins, in the first one's place
-                Some(r#"{"team":"c"}"#),
+                // a key given by two columns keeps both values: a conflict when they differ
+                Some(r#"{"team":"b","team":"c"}"#),
                 Some(r#"{"team":"a","model_id":"m1"}"#),
                 Some(r#"{"model_id":"m2"}"#),
                 None,

@@ -180,14 +180,19 @@ pub fn tags_expr(e: Expr, dtype: &DataType, strip: Option<&'static str>) -> Expr
     }
 }
 
-/// Tag pairs as JSON object text (a later pair wins over an earlier one with its key); None
-/// when there are none. The one rule for maps and structs of tags, on both Parquet paths.
+/// Tag pairs as JSON object text, in their order, a repeated key kept (the tag parser sees
+/// both values and reports a conflict when they differ, as for JSON text that repeats a key);
+/// None when there are none. The one rule for maps, structs and columns of tags, on both
+/// Parquet paths.
 pub(crate) fn tags_object(pairs: impl IntoIterator<Item = (String, String)>) -> Option<String> {
-    let map: serde_json::Map<String, serde_json::Value> = pairs
+    let members: Vec<String> = pairs
         .into_iter()
-        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .map(|(k, v)| {
+            let (k, v) = (serde_json::Value::String(k), serde_json::Value::String(v));
+            format!("{k}:{v}")
+        })
         .collect();
-    (!map.is_empty()).then(|| serde_json::Value::Object(map).to_string())
+    (!members.is_empty()).then(|| format!("{{{}}}", members.join(",")))
 }
 
 /// A map of texts to texts (a list of {key, value} structs of text, as Polars reads a Parquet
@@ -347,9 +352,12 @@ pub(crate) fn struct_fields(v: &AnyValue) -> Vec<(String, Option<String>)> {
 fn scalar_text(v: &AnyValue) -> Option<String> {
     match v {
         AnyValue::Null => None,
-        AnyValue::String(s) => Some(s.to_string()),
-        AnyValue::StringOwned(s) => Some(s.to_string()),
-        other => Some(other.to_string()),
+        // text, and the text of a categorical or enum (its Display quotes it)
+        other => Some(
+            other
+                .get_str()
+                .map_or_else(|| other.to_string(), str::to_string),
+        ),
     }
 }
 

@@ -670,3 +670,66 @@ fn unused_tag_columns_still_tell_rows_apart() {
     ]);
     assert!(r.stdout.contains("33.3%"), "{}", r.stdout);
 }
+
+#[test]
+fn int96_periods_and_categorical_tags_read_alike_by_both_parquet_readers() {
+    // Spark's legacy INT96 timestamps (here 3000-01, outside what i64 nanoseconds hold) and
+    // Tags whose fields pyarrow stores as dictionaries: files the Parquet fast path leaves to
+    // Polars, so both readers publish the same numbers
+    if !crate::warehouse::python_or_skip(&["pyarrow"], "writes INT96 and dictionary Parquet") {
+        return;
+    }
+    let env = TestEnv::new();
+    let script = r#"
+import sys, datetime as dt, pyarrow as pa, pyarrow.parquet as pq
+period = pa.array([dt.datetime(2024, 1, 1), dt.datetime(3000, 1, 1)], pa.timestamp("ms"))
+tags = pa.StructArray.from_arrays(
+    [pa.array(["m1", "m2"]).dictionary_encode(), pa.array(["t1", "t1"]).dictionary_encode()],
+    ["model_id", "team"])
+json = pa.array(['{"model_id":"m1"}', '{"model_id":"m2"}'])
+t = pa.table({"BillingPeriodStart": period, "BillingCurrency": ["USD", "USD"],
+              "Tags": tags if sys.argv[2] == "categorical" else json,
+              "EffectiveCost": [1.5, 2.25], "BilledCost": [1.5, 2.25]})
+pq.write_table(t, sys.argv[1], use_deprecated_int96_timestamps=True)
+"#;
+    for tags in ["categorical", "json"] {
+        let file = env.path("int96.parquet");
+        let status = std::process::Command::new("python3")
+            .args(["-c", script])
+            .arg(&file)
+            .arg(tags)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut seen = Vec::new();
+        for reader in ["direct", "polars"] {
+            let out = format!("out-{tags}-{reader}");
+            let r = env.run_env(
+                &["attribute", "--billing", "int96.parquet", "--out", &out],
+                &[("MLCOST_PARQUET_READER", reader)],
+            );
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let mut costs: Vec<(String, String, String)> =
+                rows(&read_table(&env.path(&out), "cost_by_model"))
+                    .iter()
+                    .map(|r| {
+                        (
+                            r["billing_period"].clone(),
+                            r["model_id"].clone(),
+                            r["cost"].clone(),
+                        )
+                    })
+                    .collect();
+            costs.sort();
+            seen.push(costs);
+        }
+        assert_eq!(seen[0], seen[1]);
+        let periods: Vec<&str> = seen[0].iter().map(|(p, _, _)| p.as_str()).collect();
+        assert_eq!(periods, ["2024-01", "3000-01"], "{:?}", seen[0]);
+        assert!(
+            seen[0].iter().any(|(_, m, _)| m == "m1"),
+            "{tags}: {:?}",
+            seen[0]
+        );
+    }
+}

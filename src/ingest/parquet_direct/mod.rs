@@ -113,6 +113,15 @@ impl DirectPlan {
         })?
         .map_err(|e| e.to_string())?;
         let schema = plain.schema().clone();
+        // the Arrow types a writer stored (pyarrow, Polars), which Polars reads by: a column
+        // stored as another type than its Parquet type gives (a categorical, a duration) is
+        // left to Polars, so both paths read it alike
+        let stored = crate::error::catch_panic(|| {
+            ArrowReaderMetadata::load(&reader, ArrowReaderOptions::new())
+        })?
+        .map_err(|e| e.to_string())?
+        .schema()
+        .clone();
         let index = |name: &str| -> Result<usize, String> {
             schema
                 .index_of(name)
@@ -121,9 +130,45 @@ impl DirectPlan {
         let mut fields: Vec<ArrowField> =
             schema.fields().iter().map(|f| f.as_ref().clone()).collect();
         let mut dim_cols = [None; 15];
+        let parquet_schema = plain.parquet_schema();
+        let same_as_stored = |name: &str, i: usize| -> Result<(), String> {
+            let derived = schema.field(i).data_type();
+            let kept = stored
+                .field_with_name(name)
+                .map(|f| f.data_type().clone())
+                .unwrap_or_else(|_| derived.clone());
+            let text = |t: &ArrowType| match t {
+                ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => true,
+                ArrowType::Dictionary(_, v) => {
+                    matches!(
+                        **v,
+                        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View
+                    )
+                }
+                _ => false,
+            };
+            let alike = kept == *derived
+                || (text(&kept) && text(derived))
+                || matches!(
+                    (&kept, derived),
+                    (ArrowType::Timestamp(_, _), ArrowType::Timestamp(_, _))
+                )
+                || (tag_pairs(&kept) && tag_pairs(derived));
+            // INT96 (Spark's legacy timestamps): the readers differ outside 1677-2262
+            let int96 = (0..parquet_schema.num_columns()).any(|leaf| {
+                parquet_schema.get_column_root_idx(leaf) == i
+                    && parquet_schema.column(leaf).physical_type() == parquet::basic::Type::INT96
+            });
+            match (alike, int96) {
+                (true, false) => Ok(()),
+                (_, true) => Err(format!("`{name}` is an INT96 timestamp")),
+                (false, _) => Err(format!("`{name}` is stored as {kept}, not {derived}")),
+            }
+        };
         for (d, name) in direct.dims.iter().enumerate() {
             let Some(name) = name else { continue };
             let i = index(name)?;
+            same_as_stored(name, i)?;
             match fields[i].data_type() {
                 ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
                     let f = fields[i].clone().with_data_type(ArrowType::Dictionary(
@@ -148,6 +193,7 @@ impl DirectPlan {
         for (k, name) in direct.costs.iter().enumerate() {
             let Some(name) = name else { continue };
             let i = index(name)?;
+            same_as_stored(name, i)?;
             let kind = match fields[i].data_type() {
                 ArrowType::Decimal32(_, s)
                 | ArrowType::Decimal64(_, s)
@@ -170,7 +216,6 @@ impl DirectPlan {
             };
             cost_cols[k] = Some((i, kind));
         }
-        let parquet_schema = plain.parquet_schema();
         let mut leaves: Vec<Vec<usize>> = vec![Vec::new(); schema.fields().len()];
         for leaf in 0..parquet_schema.num_columns() {
             if let Some(l) = leaves.get_mut(parquet_schema.get_column_root_idx(leaf)) {

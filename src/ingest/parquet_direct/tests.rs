@@ -642,3 +642,59 @@ fn a_cost_too_large_for_scale_18_is_left_to_polars() {
         "Polars quarantines it"
     );
 }
+
+#[test]
+fn tags_stored_as_categoricals_are_left_to_polars_which_reads_their_text() {
+    use arrow_array::{DictionaryArray, StructArray};
+    // what Polars writes for a struct of Categorical fields (and pyarrow for dictionary
+    // fields): the stored Arrow type is a dictionary, the Parquet type plain text
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("categorical.parquet");
+    let dict = |v: Vec<&str>| -> ArrayRef {
+        Arc::new(v.into_iter().collect::<DictionaryArray<Int32Type>>())
+    };
+    let tags = StructArray::from(vec![
+        (
+            Arc::new(ArrowField::new(
+                "model_id",
+                dict(vec!["m1"]).data_type().clone(),
+                true,
+            )),
+            dict(vec!["m1", "m2"]),
+        ),
+        (
+            Arc::new(ArrowField::new(
+                "team",
+                dict(vec!["t1"]).data_type().clone(),
+                true,
+            )),
+            dict(vec!["t1", "t1"]),
+        ),
+    ]);
+    let text = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v, v])) };
+    let cost = || -> ArrayRef {
+        Arc::new(
+            Decimal128Array::from(vec![Some(1), Some(2)])
+                .with_precision_and_scale(38, 0)
+                .unwrap(),
+        )
+    };
+    let batch = RecordBatch::try_from_iter([
+        ("BillingPeriodStart", text("2026-10-01")),
+        ("BillingCurrency", text("USD")),
+        ("Tags", Arc::new(tags) as ArrayRef),
+        ("EffectiveCost", cost()),
+        ("BilledCost", cost()),
+    ])
+    .unwrap();
+    let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let (fast, polars) = both_paths(&path, CostBasis::Effective);
+    assert!(fast.unwrap_err().contains("stored as"));
+    let tags: Vec<Option<&str>> = polars.iter().map(|g| g.dim(line::TAGS)).collect();
+    assert!(
+        tags.contains(&Some(r#"{"model_id":"m1","team":"t1"}"#)),
+        "the text, not its quoted display: {tags:?}"
+    );
+}
