@@ -160,8 +160,9 @@ pub fn aggregate(
     // Parquet is aggregated a slice of rows at a time (the slice is pushed down to the row
     // groups) and the partial groups merged here: Polars' streaming group-by keeps partial
     // states per morsel, so one query over a whole large file grows with its rows.
-    // a nested column (a map of tags) holds several values a row: counted as 8 columns
-    let weight = |dtype: &DataType| if dtype.is_nested() { 8 } else { 1 };
+    // a nested column (a map of tags) holds several values a row and their offsets: counted
+    // as 32 columns (a CUR 2.0 month: 10M rows in 1.18 GiB at 8, 0.57 GiB at 131k-row slices)
+    let weight = |dtype: &DataType| if dtype.is_nested() { 32 } else { 1 };
     let columns = match &lines.needed {
         Some(names) => names
             .iter()
@@ -215,7 +216,7 @@ fn with_status(lf: LazyFrame, basis: CostBasis) -> LazyFrame {
 const PARQUET_SLICE_CELLS: usize = 16_000_000;
 
 /// Rows per Parquet slice when `columns` columns (weighted) are read: 65,536 to 1,000,000.
-fn slice_rows(columns: usize) -> usize {
+pub(super) fn slice_rows(columns: usize) -> usize {
     (PARQUET_SLICE_CELLS / columns.max(1)).clamp(65_536, 1_000_000)
 }
 

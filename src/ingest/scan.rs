@@ -160,6 +160,17 @@ impl RawScan {
                 }
                 None => lf,
             };
+            if !whole && self.file.kind == super::FileKind::Parquet {
+                // a slice of rows at a time: memory follows the slice, not the file
+                let width = columns.map_or(self.schema.len(), <[String]>::len);
+                return Ok(Frames::Slices(Slices {
+                    lf,
+                    path: self.file.path.clone(),
+                    offset: 0,
+                    rows: super::groups::slice_rows(width),
+                    done: false,
+                }));
+            }
             let frame = self.guard(|| lf.collect().map_err(|e| self.read_error(e)))?;
             return Ok(Frames::One(Some(Frame {
                 frame,
@@ -220,6 +231,49 @@ impl RawScan {
 pub enum Frames {
     One(Option<Frame>),
     Csv(csv::Batches),
+    /// A Parquet file, a slice of rows at a time (the slice pushed down to the row groups).
+    Slices(Slices),
+}
+
+/// What `Frames::Slices` reads next.
+pub struct Slices {
+    lf: LazyFrame,
+    path: std::path::PathBuf,
+    offset: i64,
+    rows: usize,
+    done: bool,
+}
+
+impl Slices {
+    fn next_slice(&mut self) -> Option<Result<Frame>> {
+        if self.done {
+            return None;
+        }
+        let (lf, path) = (
+            self.lf.clone().slice(self.offset, self.rows as IdxSize),
+            &self.path,
+        );
+        let read = crate::error::guard_read(path, super::parquet_check::INPUT_HINT, || {
+            lf.collect().map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })
+        });
+        match read {
+            Ok(frame) => {
+                self.done = frame.height() < self.rows;
+                self.offset += self.rows as i64;
+                Some(Ok(Frame {
+                    frame,
+                    bad: Vec::new(),
+                }))
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
 }
 
 impl Iterator for Frames {
@@ -229,6 +283,7 @@ impl Iterator for Frames {
         match self {
             Frames::One(f) => f.take().map(Ok),
             Frames::Csv(b) => b.next(),
+            Frames::Slices(s) => s.next_slice(),
         }
     }
 }
