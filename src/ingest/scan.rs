@@ -167,7 +167,11 @@ impl RawScan {
                     lf,
                     path: self.file.path.clone(),
                     offset: 0,
-                    rows: super::groups::slice_rows(width),
+                    rows: self
+                        .options
+                        .parquet_slice_rows
+                        .unwrap_or_else(|| super::groups::slice_rows(width))
+                        .max(1),
                     done: false,
                 }));
             }
