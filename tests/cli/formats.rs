@@ -694,13 +694,12 @@ pq.write_table(t, sys.argv[1], use_deprecated_int96_timestamps=True)
 "#;
     for tags in ["categorical", "json"] {
         let file = env.path("int96.parquet");
-        let status = std::process::Command::new("python3")
-            .args(["-c", script])
-            .arg(&file)
-            .arg(tags)
-            .status()
-            .unwrap();
-        assert!(status.success());
+        crate::warehouse::python_writes(&[
+            "-c".as_ref(),
+            script.as_ref(),
+            file.as_os_str(),
+            tags.as_ref(),
+        ]);
         let mut seen = Vec::new();
         for reader in ["direct", "polars"] {
             let out = format!("out-{tags}-{reader}");
@@ -753,12 +752,8 @@ t = pa.table({"BillingPeriodStart": ["2026-10-01"] * n, "BillingCurrency": ["USD
               "EffectiveCost": cost, "BilledCost": cost})
 pq.write_table(t, sys.argv[1], row_group_size=60)
 "#;
-    let status = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(env.path("nan.parquet"))
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let file = env.path("nan.parquet");
+    crate::warehouse::python_writes(&["-c".as_ref(), script.as_ref(), file.as_os_str()]);
     let mut seen = Vec::new();
     for slice in ["100", "1000000"] {
         let out = format!("out-{slice}");

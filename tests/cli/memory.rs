@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::warehouse::python_or_skip;
+use crate::warehouse::{python_or_skip, python_writes};
 
 /// Runs `cmd` to success and returns its peak resident set in MiB (`wait4`).
 fn peak_rss_mib(cmd: &mut Command) -> f64 {
@@ -32,13 +32,11 @@ fn two_million_rows_stay_under_one_gib() {
     }
     let dir = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/write_2m_rows.py");
-    let status = Command::new("python3")
-        .arg(script)
-        .arg(dir.path())
-        .arg("2000000")
-        .status()
-        .unwrap();
-    assert!(status.success());
+    python_writes(&[
+        script.as_os_str(),
+        dir.path().as_os_str(),
+        "2000000".as_ref(),
+    ]);
     for name in ["export.parquet", "export.csv.gz"] {
         let out = dir.path().join(format!("out-{name}"));
         let peak = peak_rss_mib(

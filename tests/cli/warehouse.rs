@@ -175,6 +175,13 @@ pub fn python_or_skip(modules: &[&str], why: &str) -> bool {
     ok
 }
 
+/// Runs `python3` with `args` (a script and its arguments, or `-c` and its text) to write a
+/// test's inputs, and asserts it succeeded.
+pub fn python_writes<S: AsRef<std::ffi::OsStr>>(args: &[S]) {
+    let status = Command::new("python3").args(args).status().unwrap();
+    assert!(status.success(), "python3 failed writing the test's inputs");
+}
+
 /// The Python with the older pyarrow: `MLCOST_OLD_PYARROW_PYTHON`, else the venv .ci/run makes.
 pub fn old_pyarrow_python() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("MLCOST_OLD_PYARROW_PYTHON") {

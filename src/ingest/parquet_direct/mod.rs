@@ -620,44 +620,15 @@ fn fold_dimension(
         }
     };
     let mut codes: Vec<u32> = Vec::with_capacity(a.len());
-    let text = |v: Option<&str>, w: &mut Worker| v.map_or(0, |t| w.intern(t));
-    if let Some(s) = a.as_string_opt::<i32>() {
-        codes.extend(s.iter().map(|v| code(text(v, w))));
-    } else if let Some(s) = a.as_string_opt::<i64>() {
-        codes.extend(s.iter().map(|v| code(text(v, w))));
-    } else if let Some(s) = a.as_string_view_opt() {
-        codes.extend(s.iter().map(|v| code(text(v, w))));
-    } else if matches!(a.data_type(), ArrowType::Map(..) | ArrowType::Struct(_)) {
+    if matches!(a.data_type(), ArrowType::Map(..) | ArrowType::Struct(_)) {
         for id in tag_object_ids(a, w)? {
             codes.push(code(id));
         }
+    } else if let Ok(texts) = Texts::of(a) {
+        for i in 0..a.len() {
+            codes.push(code(texts.get(i).map_or(0, |t| w.intern(t))));
+        }
     } else {
-        let kind = match a.data_type() {
-            ArrowType::Timestamp(ArrowUnit::Millisecond, _) => {
-                Number::Datetime(TimeUnit::Milliseconds)
-            }
-            ArrowType::Timestamp(ArrowUnit::Microsecond, _) => {
-                Number::Datetime(TimeUnit::Microseconds)
-            }
-            ArrowType::Timestamp(ArrowUnit::Nanosecond, _) => {
-                Number::Datetime(TimeUnit::Nanoseconds)
-            }
-            ArrowType::Date32 => Number::Date,
-            ArrowType::Int32 | ArrowType::Int64 => Number::Integer,
-            other => return Err(format!("unexpected column type {other}")),
-        };
-        // consecutive rows mostly repeat a period: the last value is checked before the map
-        let mut last: Option<(i64, u32)> = None;
-        let mut id_of = |v: Option<i64>, w: &mut Worker| -> u32 {
-            let v = match (v, last) {
-                (None, _) => return 0,
-                (Some(v), Some((l, id))) if l == v => return id,
-                (Some(v), _) => v,
-            };
-            let id = w.number(kind, v);
-            last = Some((v, id));
-            id
-        };
         fn each<T: arrow_array::ArrowPrimitiveType>(
             a: &ArrayRef,
         ) -> impl Iterator<Item = Option<i64>> + '_
@@ -666,19 +637,37 @@ fn fold_dimension(
         {
             a.as_primitive::<T>().iter().map(|v| v.map(Into::into))
         }
-        match a.data_type() {
-            ArrowType::Timestamp(ArrowUnit::Millisecond, _) => {
-                codes.extend(each::<TimestampMillisecondType>(a).map(|v| code(id_of(v, w))))
-            }
-            ArrowType::Timestamp(ArrowUnit::Microsecond, _) => {
-                codes.extend(each::<TimestampMicrosecondType>(a).map(|v| code(id_of(v, w))))
-            }
-            ArrowType::Timestamp(_, _) => {
-                codes.extend(each::<TimestampNanosecondType>(a).map(|v| code(id_of(v, w))))
-            }
-            ArrowType::Date32 => codes.extend(each::<Date32Type>(a).map(|v| code(id_of(v, w)))),
-            ArrowType::Int32 => codes.extend(each::<Int32Type>(a).map(|v| code(id_of(v, w)))),
-            _ => codes.extend(each::<Int64Type>(a).map(|v| code(id_of(v, w)))),
+        let (kind, values): (Number, Box<dyn Iterator<Item = Option<i64>>>) = match a.data_type() {
+            ArrowType::Timestamp(ArrowUnit::Millisecond, _) => (
+                Number::Datetime(TimeUnit::Milliseconds),
+                Box::new(each::<TimestampMillisecondType>(a)),
+            ),
+            ArrowType::Timestamp(ArrowUnit::Microsecond, _) => (
+                Number::Datetime(TimeUnit::Microseconds),
+                Box::new(each::<TimestampMicrosecondType>(a)),
+            ),
+            ArrowType::Timestamp(ArrowUnit::Nanosecond, _) => (
+                Number::Datetime(TimeUnit::Nanoseconds),
+                Box::new(each::<TimestampNanosecondType>(a)),
+            ),
+            ArrowType::Date32 => (Number::Date, Box::new(each::<Date32Type>(a))),
+            ArrowType::Int32 => (Number::Integer, Box::new(each::<Int32Type>(a))),
+            ArrowType::Int64 => (Number::Integer, Box::new(each::<Int64Type>(a))),
+            other => return Err(format!("unexpected column type {other}")),
+        };
+        // consecutive rows mostly repeat a period: the last value is checked before the map
+        let mut last: Option<(i64, u32)> = None;
+        for v in values {
+            let id = match (v, last) {
+                (None, _) => 0,
+                (Some(v), Some((l, id))) if l == v => id,
+                (Some(v), _) => {
+                    let id = w.number(kind, v);
+                    last = Some((v, id));
+                    id
+                }
+            };
+            codes.push(code(id));
         }
     }
     widen(ids.len())?;
@@ -730,7 +719,7 @@ impl<'a> Texts<'a> {
         } else if let Some(s) = a.as_string_view_opt() {
             Ok(Texts::View(s))
         } else {
-            Err(format!("unexpected tag type {}", a.data_type()))
+            Err(format!("{} is not text", a.data_type()))
         }
     }
 
@@ -844,20 +833,11 @@ fn parsed_costs(a: &ArrayRef) -> Result<Vec<i128>, String> {
         for v in f.iter() {
             out.push(v.map_or(Ok(0), |v| parse(buffer.format(v)))?);
         }
-    } else if let Some(s) = a.as_string_opt::<i32>() {
-        for v in s.iter() {
-            out.push(v.map_or(Ok(0), parse)?);
-        }
-    } else if let Some(s) = a.as_string_opt::<i64>() {
-        for v in s.iter() {
-            out.push(v.map_or(Ok(0), parse)?);
-        }
-    } else if let Some(s) = a.as_string_view_opt() {
-        for v in s.iter() {
-            out.push(v.map_or(Ok(0), parse)?);
-        }
     } else {
-        return Err(format!("unexpected cost type {}", a.data_type()));
+        let texts = Texts::of(a)?;
+        for i in 0..a.len() {
+            out.push(texts.get(i).map_or(Ok(0), parse)?);
+        }
     }
     Ok(out)
 }
