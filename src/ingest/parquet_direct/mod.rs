@@ -3,8 +3,8 @@
 //! row group, so each distinct text is looked at once per row group instead of once per row,
 //! and sums decimal costs as `i128` at the column's own scale. Timestamp, date and integer
 //! dimensions are folded on their numbers (each distinct value rendered once, as the Polars
-//! path renders it), Tags given as a map or struct of texts on their entries (each distinct
-//! set of entries turned into JSON text once); float and text costs become the decimal of their text, by the same rule
+//! path renders it), Tags given as a map or struct of texts on the dictionary keys of their
+//! entries (each distinct set of entries turned into JSON text once); float and text costs become the decimal of their text, by the same rule
 //! as the Polars path (`zmij`'s shortest round trip, then `Money::parse`). Row groups of all
 //! such files are read in parallel. It gives exactly the groups `aggregate` gives (a test
 //! compares the two on Parquet files the tests generate, with every column type it reads); a
@@ -184,7 +184,9 @@ impl DirectPlan {
                 | ArrowType::Int32
                 | ArrowType::Int64 => {}
                 // tags as a map or struct of texts: JSON text per distinct set of entries
-                t if d == TAGS && tag_pairs(t) => {}
+                t if d == TAGS && tag_pairs(t) => {
+                    fields[i] = fields[i].clone().with_data_type(with_dictionary_texts(t));
+                }
                 other => return Err(format!("`{name}` is {other}, not text")),
             }
             dim_cols[d] = Some(i);
@@ -732,69 +734,142 @@ impl<'a> Texts<'a> {
     }
 }
 
+/// Tags as a map or struct of texts, asked of the reader with dictionary-encoded texts
+/// (`Dictionary(Int32, Utf8)` keys, values and fields), so each row's entries are integers.
+fn with_dictionary_texts(t: &ArrowType) -> ArrowType {
+    let dictionary = |f: &ArrowField| {
+        f.clone().with_data_type(ArrowType::Dictionary(
+            Box::new(ArrowType::Int32),
+            Box::new(ArrowType::Utf8),
+        ))
+    };
+    match t {
+        ArrowType::Map(entries, sorted) => match entries.data_type() {
+            ArrowType::Struct(f) => {
+                let fields: Vec<ArrowField> = f.iter().map(|f| dictionary(f)).collect();
+                let entries = entries
+                    .as_ref()
+                    .clone()
+                    .with_data_type(ArrowType::Struct(fields.into()));
+                ArrowType::Map(Arc::new(entries), *sorted)
+            }
+            _ => t.clone(),
+        },
+        ArrowType::Struct(f) => ArrowType::Struct(f.iter().map(|f| dictionary(f)).collect()),
+        _ => t.clone(),
+    }
+}
+
+/// A text column as a code per row (0 for null, k + 1 for its k-th distinct text as far as
+/// the array tells: a dictionary's keys, or numbered here for plain text) and the text of
+/// each code.
+fn text_codes(a: &ArrayRef) -> Result<(Vec<u32>, Vec<&str>), String> {
+    if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
+        let values = Texts::of(dict.values())?;
+        let texts: Vec<&str> = (0..dict.values().len())
+            .map(|i| values.get(i).unwrap_or_default())
+            .collect();
+        let limit = texts.len() as i32;
+        let valid_value = |k: i32| (0..limit).contains(&k) && dict.values().is_valid(k as usize);
+        let codes = dict
+            .keys()
+            .iter()
+            .map(|k| match k {
+                Some(k) if valid_value(k) => k as u32 + 1,
+                _ => 0,
+            })
+            .collect();
+        return Ok((codes, texts));
+    }
+    let values = Texts::of(a)?;
+    let mut numbered: HashMap<&str, u32, FixedState> = HashMap::default();
+    let mut texts = Vec::new();
+    let codes = (0..a.len())
+        .map(|i| {
+            values.get(i).map_or(0, |t| {
+                *numbered.entry(t).or_insert_with(|| {
+                    texts.push(t);
+                    texts.len() as u32
+                })
+            })
+        })
+        .collect();
+    Ok((codes, texts))
+}
+
 /// Interned id of each row's tags, a map or struct of texts, as the JSON object text the
 /// Polars path gives it (`tags_expr`; 0 for a null row or one without a valued entry). Each
-/// distinct list of entries in the batch is turned into text once.
-fn tag_object_ids<'a>(a: &'a ArrayRef, w: &mut Worker) -> Result<Vec<u32>, String> {
-    type Entries<'a> = Vec<(&'a str, Option<&'a str>)>;
-    type Fill<'a> = Box<dyn Fn(usize, &mut Entries<'a>) -> bool + 'a>;
-    // the entries of a row, None for a null row
-    let fill: Fill<'a> = if let Some(m) = a.as_map_opt() {
-        let (keys, values) = (Texts::of(m.keys())?, Texts::of(m.values())?);
+/// row's entries are a run of integers (key and value codes of a map, value codes of a
+/// struct's fields), so rows are hashed and compared as integers, and each distinct run in
+/// the batch is turned into text once.
+fn tag_object_ids(a: &ArrayRef, w: &mut Worker) -> Result<Vec<u32>, String> {
+    // per row: its entries as `key code << 32 | value code` (a struct's key code is its
+    // field's position), and whether the row is null
+    let (entries, at, names, values): (Vec<u64>, Vec<usize>, Vec<&str>, Vec<&str>);
+    if let Some(m) = a.as_map_opt() {
+        let (key_codes, key_texts) = text_codes(m.keys())?;
+        let (value_codes, value_texts) = text_codes(m.values())?;
         let offsets = m.value_offsets();
-        Box::new(move |i, out: &mut Entries<'a>| {
-            out.clear();
-            if m.is_null(i) {
-                return false;
-            }
-            for j in offsets[i] as usize..offsets[i + 1] as usize {
-                // a map key is never null; an entry without one is left out, as Polars does
-                if let Some(k) = keys.get(j) {
-                    out.push((k, values.get(j)));
-                }
-            }
-            true
-        })
+        let (first, last) = (offsets[0] as usize, offsets[a.len()] as usize);
+        entries = (first..last)
+            .map(|j| u64::from(key_codes[j]) << 32 | u64::from(value_codes[j]))
+            .collect();
+        at = offsets.iter().map(|o| *o as usize - first).collect();
+        (names, values) = (key_texts, value_texts);
     } else if let Some(st) = a.as_struct_opt() {
-        let names: Vec<&str> = st.fields().iter().map(|f| f.name().as_str()).collect();
-        let columns = st
-            .columns()
-            .iter()
-            .map(Texts::of)
-            .collect::<Result<Vec<_>, _>>()?;
-        Box::new(move |i, out: &mut Entries<'a>| {
-            out.clear();
-            if st.is_null(i) {
-                return false;
+        let fields = st.num_columns();
+        let mut all_values = Vec::new();
+        let mut grid = vec![0u64; a.len() * fields];
+        for (f, c) in st.columns().iter().enumerate() {
+            // each field's codes are offset past the previous fields' texts
+            let (codes, texts) = text_codes(c)?;
+            let base = all_values.len() as u32;
+            all_values.extend(texts);
+            for (r, code) in codes.into_iter().enumerate() {
+                let code = if code == 0 { 0 } else { base + code };
+                grid[r * fields + f] = (f as u64 + 1) << 32 | u64::from(code);
             }
-            out.extend(names.iter().zip(&columns).map(|(n, c)| (*n, c.get(i))));
-            true
-        })
+        }
+        entries = grid;
+        at = (0..=a.len()).map(|r| r * fields).collect();
+        names = st.fields().iter().map(|f| f.name().as_str()).collect();
+        values = all_values;
     } else {
         return Err(format!("unexpected tag type {}", a.data_type()));
+    }
+    let text = |entry: u64| -> Option<(String, String)> {
+        let (k, v) = (
+            (entry >> 32) as usize,
+            (entry & u64::from(u32::MAX)) as usize,
+        );
+        // a map key is never null (an entry without one is left out, as Polars does); a
+        // valueless entry is left out of the JSON
+        let key = names.get(k.checked_sub(1)?)?;
+        Some((key.to_string(), values.get(v.checked_sub(1)?)?.to_string()))
     };
-    let hasher = FixedState::default();
-    let mut seen: HashMap<u64, Vec<(Entries<'a>, u32)>, FixedState> = HashMap::default();
-    let mut entries: Entries<'a> = Vec::new();
+    let mut seen: HashMap<&[u64], u32, FixedState> = HashMap::default();
     let mut ids = Vec::with_capacity(a.len());
+    let mut last: Option<(&[u64], u32)> = None;
     for i in 0..a.len() {
-        if !fill(i, &mut entries) {
+        if a.is_null(i) {
             ids.push(0);
             continue;
         }
-        let hash = std::hash::BuildHasher::hash_one(&hasher, &entries);
-        let candidates = seen.entry(hash).or_default();
-        if let Some((_, id)) = candidates.iter().find(|(e, _)| *e == entries) {
-            ids.push(*id);
+        let row = &entries[at[i]..at[i + 1]];
+        if let Some((_, id)) = last.filter(|(l, _)| *l == row) {
+            ids.push(id);
             continue;
         }
-        let text = crate::ingest::tags_object(
-            entries
-                .iter()
-                .filter_map(|(k, v)| v.map(|v| (k.to_string(), v.to_string()))),
-        );
-        let id = text.map_or(0, |t| w.intern(&t));
-        candidates.push((entries.clone(), id));
+        let id = match seen.get(row) {
+            Some(id) => *id,
+            None => {
+                let json = crate::ingest::tags_object(row.iter().filter_map(|e| text(*e)));
+                let id = json.map_or(0, |t| w.intern(&t));
+                seen.insert(row, id);
+                id
+            }
+        };
+        last = Some((row, id));
         ids.push(id);
     }
     Ok(ids)

@@ -698,3 +698,61 @@ fn tags_stored_as_categoricals_are_left_to_polars_which_reads_their_text() {
         "the text, not its quoted display: {tags:?}"
     );
 }
+
+#[test]
+fn tags_read_as_dictionaries_or_as_plain_texts_give_the_same_json() {
+    // the reader gives tags with dictionary-encoded texts (the plan asks it to); plain texts
+    // (a reader that does not) must give the same JSON row for row
+    let dir = tempfile::tempdir().unwrap();
+    for (k, name) in ["map", "struct"].iter().enumerate() {
+        let path = dir.path().join(format!("{name}.parquet"));
+        write_fixture(&path, 40 + k as u64, 2_000, &|f, a| {
+            let tags = match k {
+                0 => tags_map(a, f, ("key", "value")),
+                _ => tags_struct(a, f),
+            };
+            retype(f, a, "Tags", tags);
+        });
+        let read = |dictionary: bool| -> Vec<Option<String>> {
+            let file = File::open(&path).unwrap();
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+            let schema = builder.schema().clone();
+            let i = schema.index_of("Tags").unwrap();
+            let mut fields: Vec<ArrowField> =
+                schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+            if dictionary {
+                let t = with_dictionary_texts(fields[i].data_type());
+                fields[i] = fields[i].clone().with_data_type(t);
+            }
+            let options = ArrowReaderOptions::new().with_schema(Arc::new(ArrowSchema::new(fields)));
+            let file = File::open(&path).unwrap();
+            let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(file, options)
+                .unwrap()
+                .with_batch_size(700)
+                .build()
+                .unwrap();
+            let mut w = Worker::default();
+            let mut out = Vec::new();
+            for batch in reader {
+                let tags = batch.unwrap().column(i).clone();
+                let dictionary_texts = match tags.as_map_opt() {
+                    Some(m) => m.keys().as_dictionary_opt::<Int32Type>().is_some(),
+                    None => tags
+                        .as_struct()
+                        .column(0)
+                        .as_dictionary_opt::<Int32Type>()
+                        .is_some(),
+                };
+                assert_eq!(dictionary_texts, dictionary, "{name}");
+                for id in tag_object_ids(&tags, &mut w).unwrap() {
+                    out.push((id > 0).then(|| w.texts[id as usize - 1].to_string()));
+                }
+            }
+            out
+        };
+        let (coded, plain) = (read(true), read(false));
+        assert_eq!(coded.len(), 2_000);
+        assert!(coded.iter().any(Option::is_none) && coded.iter().any(Option::is_some));
+        assert_eq!(coded, plain, "{name}");
+    }
+}
