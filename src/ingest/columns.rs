@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
-use super::parquet_direct::DirectColumns;
+use super::parquet_direct::{CurColumns, DirectColumns};
 use super::{money_expr, NormalisedLines, ROW_NUMBER};
 use crate::config::CostBasis;
 use crate::money::{PRECISION, SCALE};
@@ -202,6 +202,13 @@ impl Canonical {
             }
         }
         self
+    }
+
+    /// Says that the Parquet fast path evaluates this mapping's computed columns itself (the
+    /// AWS CUR mapping, `parquet_direct::cur`), so the file keeps a direct mapping.
+    pub fn evaluated_by_fast_path(&mut self, cur: CurColumns) {
+        self.direct.cur = Some(cur);
+        self.computed = false;
     }
 
     /// The canonical cost columns this mapping fills.

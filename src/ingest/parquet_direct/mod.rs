@@ -38,11 +38,16 @@ use rayon::prelude::*;
 use super::SourceGroup;
 use crate::config::CostBasis;
 use crate::money::{Money, SCALE};
+pub use cur::CurColumns;
+use cur::{CurPlan, CurPositions, Derive};
 use polars::prelude::TimeUnit;
 
 /// Positions of the billing period, currency and tags in `schema::line::DIMENSIONS`.
 const PERIOD: usize = 0;
 const CURRENCY: usize = 1;
+const PROVIDER: usize = 2;
+const CHARGE_CATEGORY: usize = 11;
+const COMMITMENT_STATUS: usize = 13;
 const TAGS: usize = 14;
 
 /// Canonical columns that are a source column as it is (see `Canonical::direct`).
@@ -52,6 +57,9 @@ pub struct DirectColumns {
     pub dims: [Option<String>; 15],
     /// Source column of each entry of `line::COSTS`, if mapped.
     pub costs: [Option<String>; 4],
+    /// AWS CUR: the mapping the fast path evaluates itself (`cur`); its costs, provider,
+    /// charge category, commitment status and tags come from here.
+    pub cur: Option<CurColumns>,
 }
 
 /// How a cost column is read.
@@ -87,6 +95,14 @@ pub struct DirectPlan {
     metadata: ArrowReaderMetadata,
     /// Column (a root of the file's schema) of each dimension, if mapped.
     dim_col: [Option<usize>; 15],
+    /// How each dimension's text comes from its column's.
+    derive: [Derive; 15],
+    /// Dimensions with the same text in every row.
+    constant: [Option<&'static str>; 15],
+    /// Prefix taken off the keys of map or struct tags.
+    tag_strip: Option<&'static str>,
+    /// AWS CUR: the columns of the mapping's costs and tags.
+    cur: Option<CurPlan>,
     /// The Parquet leaf column of each root that is one flat column (for its statistics).
     leaf: Vec<Option<usize>>,
     /// Column and kind of each cost, if mapped.
@@ -196,27 +212,75 @@ impl DirectPlan {
             let Some(name) = name else { continue };
             let i = index(name)?;
             same_as_stored(name, i)?;
-            let kind = match fields[i].data_type() {
-                ArrowType::Decimal32(_, s)
-                | ArrowType::Decimal64(_, s)
-                | ArrowType::Decimal128(_, s) => u32::try_from(*s)
-                    .ok()
-                    .filter(|s| *s <= SCALE)
-                    .map(CostKind::Exact),
-                ArrowType::Int32 | ArrowType::Int64 => Some(CostKind::Exact(0)),
-                ArrowType::Float32 | ArrowType::Float64 => Some(CostKind::Float),
-                ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
-                    Some(CostKind::Text)
+            cost_cols[k] = Some((i, cost_kind(name, fields[i].data_type())?));
+        }
+        let (mut derive, mut constant, mut tag_strip) = ([Derive::AsIs; 15], [None; 15], None);
+        let mut cur = None;
+        if let Some(c) = &direct.cur {
+            // every column of the mapping must be one the fast path reads as text or as money
+            let mut text_column = |name: &str| -> Result<usize, String> {
+                let i = index(name)?;
+                same_as_stored(name, i)?;
+                match fields[i].data_type() {
+                    ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => {
+                        fields[i] = fields[i].clone().with_data_type(ArrowType::Dictionary(
+                            Box::new(ArrowType::Int32),
+                            Box::new(ArrowType::Utf8),
+                        ));
+                        Ok(i)
+                    }
+                    ArrowType::Dictionary(_, v) if **v == ArrowType::Utf8 => Ok(i),
+                    other => Err(format!("`{name}` is {other}, not text")),
                 }
-                _ => None,
             };
-            let Some(kind) = kind else {
-                return Err(format!(
-                    "`{name}` is {}, not a number or text",
-                    fields[i].data_type()
-                ));
+            let item_type = text_column(&c.item_type)?;
+            let reservation_arn = c
+                .reservation_arn
+                .as_deref()
+                .map(&mut text_column)
+                .transpose()?;
+            let tag_columns = c
+                .tag_columns
+                .iter()
+                .map(|(name, key)| Ok((text_column(name)?, key.clone())))
+                .collect::<Result<Vec<_>, String>>()?;
+            if let Some(map) = &c.tag_map {
+                let i = index(map)?;
+                same_as_stored(map, i)?;
+                let t = fields[i].data_type().clone();
+                if !tag_pairs(&t) {
+                    return Err(format!("`{map}` is {t}, not a map of texts"));
+                }
+                fields[i] = fields[i].clone().with_data_type(with_dictionary_texts(&t));
+                dim_cols[TAGS] = Some(i);
+                tag_strip = Some(crate::ingest::aws::TAG_PREFIX);
+            }
+            let money = |name: &str| -> Result<(usize, CostKind), String> {
+                let i = index(name)?;
+                same_as_stored(name, i)?;
+                Ok((i, cost_kind(name, fields[i].data_type())?))
             };
-            cost_cols[k] = Some((i, kind));
+            let parts = c.parts.clone().map(|p| p.map(|p| money(&p)));
+            let mut parts_read = [None; 6];
+            for (k, part) in parts.into_iter().enumerate() {
+                parts_read[k] = part.transpose()?;
+            }
+            for (d, how) in [
+                (CHARGE_CATEGORY, Derive::Category),
+                (COMMITMENT_STATUS, Derive::Status),
+            ] {
+                dim_cols[d] = Some(item_type);
+                derive[d] = how;
+            }
+            constant[PROVIDER] = Some(crate::ingest::aws::PROVIDER);
+            cur = Some(CurPlan {
+                item_type,
+                unblended: money(&c.unblended)?,
+                list: c.list.as_deref().map(money).transpose()?,
+                parts: parts_read,
+                reservation_arn,
+                tag_columns,
+            });
         }
         let mut leaves: Vec<Vec<usize>> = vec![Vec::new(); schema.fields().len()];
         for leaf in 0..parquet_schema.num_columns() {
@@ -241,6 +305,10 @@ impl DirectPlan {
             file,
             metadata,
             dim_col: dim_cols,
+            derive,
+            constant,
+            tag_strip,
+            cur,
             leaf,
             cost_col: cost_cols,
             basis: CostBasis::ALL.iter().position(|b| *b == basis).unwrap_or(0),
@@ -251,6 +319,23 @@ impl DirectPlan {
     pub fn file(&self) -> usize {
         self.file
     }
+}
+
+/// How a cost column of type `t` is read; `Err` when it is not a number or text.
+fn cost_kind(name: &str, t: &ArrowType) -> Result<CostKind, String> {
+    let kind = match t {
+        ArrowType::Decimal32(_, s) | ArrowType::Decimal64(_, s) | ArrowType::Decimal128(_, s) => {
+            u32::try_from(*s)
+                .ok()
+                .filter(|s| *s <= SCALE)
+                .map(CostKind::Exact)
+        }
+        ArrowType::Int32 | ArrowType::Int64 => Some(CostKind::Exact(0)),
+        ArrowType::Float32 | ArrowType::Float64 => Some(CostKind::Float),
+        ArrowType::Utf8 | ArrowType::LargeUtf8 | ArrowType::Utf8View => Some(CostKind::Text),
+        _ => None,
+    };
+    kind.ok_or_else(|| format!("`{name}` is {t}, not a number or text"))
 }
 
 /// Sums of one group, as money (scale 18) once out of a batch.
@@ -506,6 +591,7 @@ fn read_plans(plans: &[DirectPlan], active: &[usize]) -> Result<DirectRead, Vec<
 struct Positions {
     dims: [Option<usize>; 15],
     costs: [Option<usize>; 4],
+    cur: Option<CurPositions>,
 }
 
 /// Reads one row group in batches and adds its groups to the worker's. A text column that
@@ -521,12 +607,33 @@ fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> 
                 .is_some_and(|n| i64::try_from(n).ok() == Some(meta.num_rows()))
         })
     };
-    let dims = plan.dim_col.map(|c| c.filter(|c| !all_null(*c)));
+    // (a derived dimension has a text for null too: it is read)
+    let mut dims = plan.dim_col;
+    for (d, c) in dims.iter_mut().enumerate() {
+        if plan.derive[d] == Derive::AsIs && c.is_some_and(all_null) {
+            *c = None;
+        }
+    }
+    let cur_columns = plan.cur.iter().flat_map(|c| {
+        let costs = [Some(c.unblended), c.list].into_iter().chain(c.parts);
+        costs
+            .flatten()
+            .map(|(i, _)| i)
+            .chain([c.item_type])
+            .chain(c.reservation_arn)
+            .chain(
+                c.tag_columns
+                    .iter()
+                    .map(|(i, _)| *i)
+                    .filter(|i| !all_null(*i)),
+            )
+    });
     let mut projected: Vec<usize> = dims
         .iter()
         .flatten()
         .copied()
         .chain(plan.cost_col.iter().flatten().map(|(c, _)| *c))
+        .chain(cur_columns)
         .collect();
     projected.sort_unstable();
     projected.dedup();
@@ -534,6 +641,19 @@ fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> 
     let positions = Positions {
         dims: dims.map(|c| c.and_then(pos)),
         costs: plan.cost_col.map(|c| c.and_then(|(c, _)| pos(c))),
+        cur: plan.cur.as_ref().map(|c| CurPositions {
+            item_type: pos(c.item_type),
+            unblended: pos(c.unblended.0),
+            list: c.list.and_then(|(i, _)| pos(i)),
+            parts: c.parts.map(|p| p.and_then(|(i, _)| pos(i))),
+            reservation_arn: c.reservation_arn.and_then(pos),
+            tag_columns: c
+                .tag_columns
+                .iter()
+                .enumerate()
+                .filter_map(|(k, (i, _))| Some((pos(*i)?, k)))
+                .collect(),
+        }),
     };
     let mask = ProjectionMask::roots(plan.metadata.parquet_schema(), projected.iter().copied());
     let file = File::open(&plan.path).map_err(|e| e.to_string())?;
@@ -557,10 +677,14 @@ fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> 
 /// folded: it returns that one id (radix 1).
 fn fold_dimension(
     a: &ArrayRef,
+    derive: Derive,
+    tag_strip: Option<&str>,
     keys: &mut [u128],
     radix_product: &mut u128,
     w: &mut Worker,
 ) -> Result<Vec<u32>, String> {
+    // the interned id of a source text's derived text (0: null)
+    let id_of = |w: &mut Worker, text: Option<&str>| derive.apply(text).map_or(0, |t| w.intern(t));
     // The product of the radices bounds every key: checked before folding, so no key wraps.
     let mut widen = |radix: usize| -> Result<(), String> {
         *radix_product = radix_product
@@ -574,12 +698,9 @@ fn fold_dimension(
             .as_string_opt::<i32>()
             .ok_or("dictionary values are not text")?;
         let mut ids = Vec::with_capacity(values.len() + 1);
-        ids.push(0);
+        ids.push(id_of(w, None));
         for i in 0..values.len() {
-            ids.push(match values.is_valid(i) {
-                true => w.intern(values.value(i)),
-                false => 0,
-            });
+            ids.push(id_of(w, values.is_valid(i).then(|| values.value(i))));
         }
         let radix = ids.len() as u128;
         let limit = values.len() as i32;
@@ -609,26 +730,13 @@ fn fold_dimension(
         }
         return Ok(ids);
     }
-    // Not dictionary-encoded: number the distinct values here (interned ids, 0 for null).
-    let mut local: HashMap<u32, u32, FixedState> = HashMap::default();
-    let mut ids = vec![0u32];
-    let mut code = |id: u32| -> u32 {
-        match id {
-            0 => 0,
-            _ => *local.entry(id).or_insert_with(|| {
-                ids.push(id);
-                ids.len() as u32 - 1
-            }),
-        }
-    };
-    let mut codes: Vec<u32> = Vec::with_capacity(a.len());
+    // Not dictionary-encoded: the interned id of each row, folded by `fold_ids`.
+    let mut row_ids: Vec<u32> = Vec::with_capacity(a.len());
     if matches!(a.data_type(), ArrowType::Map(..) | ArrowType::Struct(_)) {
-        for id in tag_object_ids(a, w)? {
-            codes.push(code(id));
-        }
+        row_ids = tag_object_ids(a, tag_strip, w)?;
     } else if let Ok(texts) = Texts::of(a) {
         for i in 0..a.len() {
-            codes.push(code(texts.get(i).map_or(0, |t| w.intern(t))));
+            row_ids.push(id_of(w, texts.get(i)));
         }
     } else {
         fn each<T: arrow_array::ArrowPrimitiveType>(
@@ -669,10 +777,34 @@ fn fold_dimension(
                     id
                 }
             };
-            codes.push(code(id));
+            row_ids.push(id);
         }
     }
-    widen(ids.len())?;
+    fold_ids(&row_ids, keys, radix_product)
+}
+
+/// Folds the interned id of each row into the row keys, numbering the distinct ids here (code
+/// 0 for null); returns the id of each code, as `fold_dimension`.
+fn fold_ids(
+    row_ids: &[u32],
+    keys: &mut [u128],
+    radix_product: &mut u128,
+) -> Result<Vec<u32>, String> {
+    let mut local: HashMap<u32, u32, FixedState> = HashMap::default();
+    let mut ids = vec![0u32];
+    let codes: Vec<u32> = row_ids
+        .iter()
+        .map(|&id| match id {
+            0 => 0,
+            _ => *local.entry(id).or_insert_with(|| {
+                ids.push(id);
+                ids.len() as u32 - 1
+            }),
+        })
+        .collect();
+    *radix_product = radix_product
+        .checked_mul(ids.len() as u128)
+        .ok_or("too many distinct dimension sets in one batch")?;
     let radix = ids.len() as u128;
     for (key, code) in keys.iter_mut().zip(codes) {
         *key = *key * radix + u128::from(code);
@@ -802,7 +934,7 @@ fn text_codes(a: &ArrayRef) -> Result<(Vec<u32>, Vec<&str>), String> {
 /// row's entries are a run of integers (key and value codes of a map, value codes of a
 /// struct's fields), so rows are hashed and compared as integers, and each distinct run in
 /// the batch is turned into text once.
-fn tag_object_ids(a: &ArrayRef, w: &mut Worker) -> Result<Vec<u32>, String> {
+fn tag_object_ids(a: &ArrayRef, strip: Option<&str>, w: &mut Worker) -> Result<Vec<u32>, String> {
     // per row: its entries as `key code << 32 | value code` (a struct's key code is its
     // field's position), and whether the row is null
     let (entries, at, names, values): (Vec<u64>, Vec<usize>, Vec<&str>, Vec<&str>);
@@ -837,6 +969,31 @@ fn tag_object_ids(a: &ArrayRef, w: &mut Worker) -> Result<Vec<u32>, String> {
     } else {
         return Err(format!("unexpected tag type {}", a.data_type()));
     }
+    Ok(entry_ids(
+        &|i| a.is_null(i),
+        &entries,
+        &at,
+        &names,
+        &values,
+        strip,
+        w,
+    ))
+}
+
+/// The interned id of each row's JSON tags, from its run of entries
+/// (`entries[at[row]..at[row + 1]]`, each `key code << 32 | value code`, codes counted from 1
+/// into `names` and `values`); 0 for a null row or one without a valued entry. Each distinct
+/// run becomes text once; `strip` is taken off the keys.
+fn entry_ids(
+    null_row: &dyn Fn(usize) -> bool,
+    entries: &[u64],
+    at: &[usize],
+    names: &[&str],
+    values: &[&str],
+    strip: Option<&str>,
+    w: &mut Worker,
+) -> Vec<u32> {
+    let rows = at.len().saturating_sub(1);
     let text = |entry: u64| -> Option<(String, String)> {
         let (k, v) = (
             (entry >> 32) as usize,
@@ -845,13 +1002,14 @@ fn tag_object_ids(a: &ArrayRef, w: &mut Worker) -> Result<Vec<u32>, String> {
         // a map key is never null (an entry without one is left out, as Polars does); a
         // valueless entry is left out of the JSON
         let key = names.get(k.checked_sub(1)?)?;
+        let key = strip.and_then(|p| key.strip_prefix(p)).unwrap_or(key);
         Some((key.to_string(), values.get(v.checked_sub(1)?)?.to_string()))
     };
     let mut seen: HashMap<&[u64], u32, FixedState> = HashMap::default();
-    let mut ids = Vec::with_capacity(a.len());
+    let mut ids = Vec::with_capacity(rows);
     let mut last: Option<(&[u64], u32)> = None;
-    for i in 0..a.len() {
-        if a.is_null(i) {
+    for i in 0..rows {
+        if null_row(i) {
             ids.push(0);
             continue;
         }
@@ -872,7 +1030,7 @@ fn tag_object_ids(a: &ArrayRef, w: &mut Worker) -> Result<Vec<u32>, String> {
         last = Some((row, id));
         ids.push(id);
     }
-    Ok(ids)
+    ids
 }
 
 /// A cost column of a batch: its values as `i128` at the column's own scale (borrowed when
@@ -972,9 +1130,28 @@ fn add_batch(
     let mut dims: Vec<(usize, Vec<u32>)> = Vec::new();
     let mut radix_product: u128 = 4;
     for (d, pos) in at.dims.iter().enumerate() {
+        if let Some(text) = plan.constant[d] {
+            dims.push((d, vec![w.intern(text)]));
+            continue;
+        }
         let Some(pos) = pos else { continue };
-        let ids = fold_dimension(batch.column(*pos), &mut keys, &mut radix_product, w)?;
+        let (a, strip) = (batch.column(*pos), plan.tag_strip);
+        let ids = fold_dimension(a, plan.derive[d], strip, &mut keys, &mut radix_product, w)?;
         dims.push((d, ids));
+    }
+    // CUR 1's tag columns: one JSON text per distinct run of valued columns
+    if let (Some(cur), Some(cur_at)) = (&plan.cur, &at.cur) {
+        if !cur.tag_columns.is_empty() {
+            let columns: Vec<(&ArrayRef, usize)> = cur_at
+                .tag_columns
+                .iter()
+                .map(|(pos, k)| (batch.column(*pos), *k))
+                .collect();
+            let (entries, starts, values) = cur::tag_column_entries(&columns, n)?;
+            let names: Vec<&str> = cur.tag_columns.iter().map(|(_, k)| k.as_str()).collect();
+            let row_ids = entry_ids(&|_| false, &entries, &starts, &names, &values, None, w);
+            dims.push((TAGS, fold_ids(&row_ids, &mut keys, &mut radix_product)?));
+        }
     }
     let mut costs: [Option<CostColumn>; 4] = Default::default();
     for (k, pos) in at.costs.iter().enumerate() {
@@ -982,6 +1159,9 @@ fn add_batch(
             let kind = plan.cost_col[k].map_or(CostKind::Exact(SCALE), |(_, kind)| kind);
             costs[k] = Some(cost_column(batch.column(*pos), kind)?);
         }
+    }
+    if let (Some(cur), Some(cur_at)) = (&plan.cur, &at.cur) {
+        costs = cur::costs(cur, cur_at, batch)?;
     }
     let position = |b: CostBasis| CostBasis::ALL.iter().position(|x| *x == b);
     let column = |b: Option<usize>| b.and_then(|k| costs[k].as_ref());
@@ -1091,5 +1271,6 @@ fn status_of(bit: u8) -> i32 {
     }
 }
 
+mod cur;
 #[cfg(test)]
 mod tests;

@@ -563,6 +563,7 @@ fn files_merge_and_failures_stay_with_their_file() {
             None,
             None,
         ],
+        cur: None,
     };
     let plans = vec![
         DirectPlan::new(&a, 0, &direct, CostBasis::Effective).unwrap(),
@@ -744,7 +745,7 @@ fn tags_read_as_dictionaries_or_as_plain_texts_give_the_same_json() {
                         .is_some(),
                 };
                 assert_eq!(dictionary_texts, dictionary, "{name}");
-                for id in tag_object_ids(&tags, &mut w).unwrap() {
+                for id in tag_object_ids(&tags, None, &mut w).unwrap() {
                     out.push((id > 0).then(|| w.texts[id as usize - 1].to_string()));
                 }
             }
@@ -754,5 +755,205 @@ fn tags_read_as_dictionaries_or_as_plain_texts_give_the_same_json() {
         assert_eq!(coded.len(), 2_000);
         assert!(coded.iter().any(Option::is_none) && coded.iter().any(Option::is_some));
         assert_eq!(coded, plain, "{name}");
+    }
+}
+
+/// An AWS CUR export as Athena writes it (CUR 1: one column per tag; CUR 2.0: a
+/// `resource_tags` map), with every line item type the mapping knows and some it does not,
+/// null types, RI fees with and without a reservation ARN, the formula's parts null or not,
+/// tag values empty or padded, costs as doubles or decimals, several row groups.
+fn write_cur(path: &Path, seed: u64, rows: usize, cur2: bool, decimal: bool) {
+    let mut state = seed;
+    let mut next = move |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    let types = [
+        Some("Usage"),
+        Some("DiscountedUsage"),
+        Some("SavingsPlanCoveredUsage"),
+        Some("RIFee"),
+        Some("SavingsPlanRecurringFee"),
+        Some("Fee"),
+        Some("SavingsPlanUpfrontFee"),
+        Some("Tax"),
+        Some("Credit"),
+        Some("Refund"),
+        Some("SavingsPlanNegation"),
+        Some("EdpDiscount"),
+        Some("BundledDiscount"),
+        Some("SomethingNew"),
+        None,
+    ];
+    let tag_values = [
+        Some("a"),
+        Some(" b "),
+        Some(""),
+        Some("  "),
+        None,
+        None,
+        None,
+    ];
+    let mut texts: Vec<Vec<Option<String>>> = vec![Vec::new(); 6];
+    let mut tags: Vec<Vec<Option<String>>> = vec![Vec::new(); 3];
+    // unblended, list, then the six parts of the amortised formula
+    let mut costs: Vec<Vec<Option<i64>>> = vec![Vec::new(); 8];
+    for _ in 0..rows {
+        let kind = types[next(types.len() as u64) as usize];
+        let row_texts = [
+            Some("2026-10-01T00:00:00.000Z".to_string()),
+            Some(if next(30) == 0 { "EUR" } else { "USD" }.to_string()),
+            kind.map(str::to_string),
+            [None, Some(""), Some(" "), Some("arn:aws:ec2:ri/1")][next(4) as usize]
+                .map(str::to_string),
+            Some(format!("i-{:02}", next(40))),
+            Some(format!("id-{}", next(1 << 40))),
+        ];
+        for (c, t) in texts.iter_mut().zip(row_texts) {
+            c.push(t);
+        }
+        for t in tags.iter_mut() {
+            t.push(tag_values[next(tag_values.len() as u64) as usize].map(str::to_string));
+        }
+        for (k, c) in costs.iter_mut().enumerate() {
+            let value = next(2_000_000) as i64 - 300_000;
+            let null = match k {
+                0 => next(25) == 0,
+                _ => next(3) == 0,
+            };
+            c.push((!null).then_some(value));
+        }
+    }
+    let text_names = [
+        "bill_billing_period_start_date",
+        "line_item_currency_code",
+        "line_item_line_item_type",
+        "reservation_reservation_a_r_n",
+        "line_item_resource_id",
+        "identity_line_item_id",
+    ];
+    let cost_names = [
+        "line_item_unblended_cost",
+        "pricing_public_on_demand_cost",
+        "savings_plan_savings_plan_effective_cost",
+        "savings_plan_total_commitment_to_date",
+        "savings_plan_used_commitment",
+        "reservation_effective_cost",
+        "reservation_unused_amortized_upfront_fee_for_billing_period",
+        "reservation_unused_recurring_fee",
+    ];
+    let mut fields: Vec<ArrowField> = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (name, c) in text_names.iter().zip(texts) {
+        fields.push(ArrowField::new(*name, ArrowType::Utf8, true));
+        arrays.push(Arc::new(StringArray::from(c)));
+    }
+    for (name, c) in cost_names.iter().zip(costs) {
+        if decimal {
+            let c: Vec<Option<i128>> = c.into_iter().map(|v| v.map(i128::from)).collect();
+            fields.push(ArrowField::new(*name, ArrowType::Decimal128(38, 9), true));
+            arrays.push(Arc::new(
+                Decimal128Array::from(c)
+                    .with_precision_and_scale(38, 9)
+                    .unwrap(),
+            ));
+        } else {
+            let c: Vec<Option<f64>> = c.into_iter().map(|v| v.map(|v| v as f64 / 1e4)).collect();
+            fields.push(ArrowField::new(*name, ArrowType::Float64, true));
+            arrays.push(Arc::new(Float64Array::from(c)));
+        }
+    }
+    let keys = ["team", "model_id", "env"];
+    if cur2 {
+        use arrow_array::builder::{MapBuilder, StringBuilder};
+        let mut b = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+        for r in 0..rows {
+            if r % 11 == 0 {
+                b.append(false).unwrap();
+                continue;
+            }
+            for (k, t) in keys.iter().zip(&tags) {
+                // user tags carry `user_`; AWS's own (`aws_created_by`) keep their key
+                let key = if *k == "env" {
+                    "aws_created_by".to_string()
+                } else {
+                    format!("user_{k}")
+                };
+                b.keys().append_value(key);
+                b.values().append_option(t[r].as_deref());
+            }
+            b.append(true).unwrap();
+        }
+        let map = b.finish();
+        fields.push(ArrowField::new(
+            "resource_tags",
+            map.data_type().clone(),
+            true,
+        ));
+        arrays.push(Arc::new(map));
+    } else {
+        for (k, t) in keys.iter().zip(tags) {
+            fields.push(ArrowField::new(
+                format!("resource_tags_user_{k}"),
+                ArrowType::Utf8,
+                true,
+            ));
+            arrays.push(Arc::new(StringArray::from(t)));
+        }
+        // a tag column empty in every row: its statistics let the reader skip it
+        fields.push(ArrowField::new(
+            "resource_tags_user_unused",
+            ArrowType::Utf8,
+            true,
+        ));
+        arrays.push(Arc::new(StringArray::from(vec![None::<&str>; rows])));
+    }
+    let schema = Arc::new(ArrowSchema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(900))
+        .set_column_dictionary_enabled(ColumnPath::from("line_item_resource_id"), false)
+        .build();
+    let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn the_cur_mapping_on_the_fast_path_gives_exactly_the_polars_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    for (k, (cur2, decimal)) in [(false, false), (false, true), (true, false), (true, true)]
+        .into_iter()
+        .enumerate()
+    {
+        let path = dir.path().join(format!("cur{k}.parquet"));
+        write_cur(&path, 50 + k as u64, 4_000, cur2, decimal);
+        for basis in [CostBasis::Effective, CostBasis::Billed, CostBasis::List] {
+            let (fast, polars) = both_paths(&path, basis);
+            let name = format!("cur2 {cur2}, decimal {decimal}, {basis:?}");
+            let fast = fast.unwrap_or_else(|e| panic!("{name}: left to Polars: {e}"));
+            for (what, dim) in [
+                ("adjustments", line::CHARGE_CATEGORY),
+                ("unused commitment", line::COMMITMENT_DISCOUNT_STATUS),
+                ("tags", line::TAGS),
+            ] {
+                let seen: std::collections::BTreeSet<Option<&str>> =
+                    polars.iter().map(|g| g.dim(dim)).collect();
+                assert!(seen.len() > 1, "{name}: {what}: {seen:?}");
+            }
+            assert!(
+                polars
+                    .iter()
+                    .any(|g| g.dim(line::CHARGE_CATEGORY) == Some("Adjustment")),
+                "{name}"
+            );
+            let tagged: Vec<&str> = polars.iter().filter_map(|g| g.dim(line::TAGS)).collect();
+            // CUR 1's tag columns are trimmed, a map's values kept as they are
+            let b = if cur2 { "\" b \"" } else { "\"b\"" };
+            assert!(tagged.iter().any(|t| t.contains(b)), "{name}: {b}");
+            assert_eq!(fast, polars, "{name}");
+        }
     }
 }
