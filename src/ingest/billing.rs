@@ -363,7 +363,7 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
     // each distinct interval parsed once (a month has a few hundred of them, not a row each);
     // a fixed hasher, so the keys of two files compare
     let hasher = foldhash::fast::FixedState::default();
-    let mut digests: std::collections::HashMap<String, u64> = Default::default();
+    let mut digests = IntervalDigests::default();
     for frame in scan.frames(Some(&[id.clone(), interval.clone()]), false, false)? {
         let df = frame?.frame;
         let column = |n: &str| df.column(n).map_err(|e| scan.read_error(e));
@@ -372,19 +372,13 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
             .cast(&DataType::String)
             .map_err(|e| scan.read_error(e))?;
         let ids = ids.str().map_err(|e| scan.read_error(e))?;
-        let intervals = super::text_values(column(&interval)?).map_err(|e| scan.read_error(e))?;
-        for (a, b) in ids.iter().zip(&intervals) {
+        let intervals = digests
+            .of(column(&interval)?, &hasher)
+            .map_err(|e| scan.read_error(e))?;
+        for (a, b) in ids.iter().zip(intervals) {
             // an empty id is no id (Parquet often stores a missing text as "")
             let a = a.map(str::trim).filter(|a| !a.is_empty());
-            if let (Some(a), Some(b)) = (a, b) {
-                let digest = match digests.get(b.as_str()) {
-                    Some(d) => *d,
-                    None => {
-                        let d = hasher.hash_one(instants(b));
-                        digests.insert(b.clone(), d);
-                        d
-                    }
-                };
+            if let (Some(a), Some(digest)) = (a, b) {
                 if !set.insert(hasher.hash_one((a, digest))) {
                     repeats += 1;
                 }
@@ -401,6 +395,67 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
         });
     }
     Ok(Some(set))
+}
+
+/// The digest of each distinct usage interval (`instants`, hashed), computed once: a month
+/// has a few hundred intervals, not one per row. Text is looked up without a copy; timestamps
+/// and dates by their number.
+#[derive(Default)]
+struct IntervalDigests {
+    texts: std::collections::HashMap<String, u64>,
+    /// (None: a number that is no instant, as the text reader gives it: no interval)
+    numbers: std::collections::HashMap<i64, Option<u64>>,
+}
+
+impl IntervalDigests {
+    /// The digest of each row's interval (None: null).
+    fn of(
+        &mut self,
+        c: &polars::prelude::Column,
+        hasher: &foldhash::fast::FixedState,
+    ) -> polars::prelude::PolarsResult<Vec<Option<u64>>> {
+        use polars::prelude::DataType;
+        use std::hash::BuildHasher;
+        let s = c.as_materialized_series();
+        let mut by_text = |t: &str| match self.texts.get(t) {
+            Some(d) => *d,
+            None => {
+                let d = hasher.hash_one(instants(t));
+                self.texts.insert(t.to_string(), d);
+                d
+            }
+        };
+        let by_number = |numbers: &mut std::collections::HashMap<i64, Option<u64>>,
+                         v: i64,
+                         text: &dyn Fn(i64) -> Option<String>| {
+            *numbers
+                .entry(v)
+                .or_insert_with(|| text(v).map(|t| hasher.hash_one(instants(&t))))
+        };
+        Ok(match s.dtype() {
+            DataType::Datetime(unit, _) => {
+                let unit = *unit;
+                let phys = s.to_physical_repr();
+                let text = |v: i64| super::datetime_text(v, unit);
+                phys.i64()?
+                    .iter()
+                    .map(|v| v.and_then(|v| by_number(&mut self.numbers, v, &text)))
+                    .collect()
+            }
+            DataType::Date => {
+                let phys = s.to_physical_repr();
+                let text = |v: i64| i32::try_from(v).ok().and_then(super::date_text);
+                phys.i32()?
+                    .iter()
+                    .map(|v| v.and_then(|v| by_number(&mut self.numbers, i64::from(v), &text)))
+                    .collect()
+            }
+            _ => {
+                let t = s.cast(&DataType::String)?;
+                t.str()?.iter().map(|v| v.map(&mut by_text)).collect()
+            }
+        })
+    }
 }
 
 /// An interval (`start/end`) or a timestamp as the UTC instants it names, so that a CSV's
