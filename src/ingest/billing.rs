@@ -346,7 +346,7 @@ fn merge_across_files(
 /// (they are quarantined, not counted). AWS makes the identity unique within a file, so a
 /// repeat is the file's own rows given twice (two downloads concatenated): an error, since
 /// each repeat would be counted twice.
-fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>>> {
+fn line_item_ids(scan: &RawScan) -> Result<Option<Vec<u64>>> {
     use polars::prelude::DataType;
     use std::hash::BuildHasher;
     let cols = super::columns::Columns::new(&scan.schema);
@@ -358,8 +358,9 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
     ) else {
         return Ok(None);
     };
-    let mut set = std::collections::HashSet::new();
-    let mut repeats = 0u64;
+    // hashed identities, sorted at the end: 8 bytes a line item, and a repeat is two
+    // neighbours (a hash set takes twice the memory and more time to grow)
+    let mut set: Vec<u64> = Vec::new();
     // each distinct interval parsed once (a month has a few hundred of them, not a row each);
     // a fixed hasher, so the keys of two files compare
     let hasher = foldhash::fast::FixedState::default();
@@ -379,12 +380,15 @@ fn line_item_ids(scan: &RawScan) -> Result<Option<std::collections::HashSet<u64>
             // an empty id is no id (Parquet often stores a missing text as "")
             let a = a.map(str::trim).filter(|a| !a.is_empty());
             if let (Some(a), Some(digest)) = (a, b) {
-                if !set.insert(hasher.hash_one((a, digest))) {
-                    repeats += 1;
-                }
+                set.push(hasher.hash_one((a, digest)));
             }
         }
     }
+    {
+        use rayon::slice::ParallelSliceMut;
+        set.par_sort_unstable();
+    }
+    let repeats = set.windows(2).filter(|w| w[0] == w[1]).count();
     if repeats > 0 {
         return Err(Error::Ingest {
             path: scan.file.path.clone(),
@@ -514,7 +518,7 @@ fn overlapping_line_items(
             if skip.contains(&a.0) || skip.contains(&b.0) {
                 continue;
             }
-            let common = b.1.iter().filter(|h| a.1.contains(h)).count();
+            let common = shared(&a.1, &b.1);
             if common == 0 {
                 continue;
             }
@@ -522,7 +526,7 @@ fn overlapping_line_items(
                 Some(p) if p == a.0 || p == b.0 => {
                     let (winner, loser) = if p == a.0 { (a, b) } else { (b, a) };
                     // skipping the loser whole must not drop what only it has
-                    let only = loser.1.iter().filter(|h| !winner.1.contains(h)).count();
+                    let only = loser.1.len() - shared(&winner.1, &loser.1);
                     if only > 0 {
                         return Err(Error::Ingest {
                             path: loser.0.clone(),
@@ -551,6 +555,20 @@ fn overlapping_line_items(
         }
     }
     Ok(skip)
+}
+
+/// How many of the sorted, distinct `b` are in the sorted, distinct `a`.
+fn shared(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut count) = (0, 0);
+    for h in b {
+        while i < a.len() && a[i] < *h {
+            i += 1;
+        }
+        if a.get(i) == Some(h) {
+            count += 1;
+        }
+    }
+    count
 }
 
 /// Whether a group is counted (`is_counted`), its texts parsed through `values`.

@@ -10,7 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef};
 
-use super::{cost_column, CostColumn, CostKind, Texts};
+use super::{cost_column, CostColumn, CostKind, Keep, Texts, Worker};
 use crate::ingest::aws::{self, Amortised};
 use crate::money::SCALE;
 
@@ -213,40 +213,35 @@ pub(super) fn costs(
     Ok([Some(effective), Some(unblended), list, None])
 }
 
-/// Each row's CUR 1 tag columns as a run of entries (`column + 1 << 32 | value code`, in
-/// column order, a value that is empty once trimmed left out) and the trimmed text of each
-/// value code; `at[row]..at[row + 1]` are a row's entries. Only valid cells are visited: most
-/// of a CUR's hundreds of tag columns are empty in most rows.
-pub(super) fn tag_column_entries<'a>(
-    columns: &[(&'a ArrayRef, usize)],
+/// Each row's CUR 1 tag columns as a run of entries (`key id << 32 | value id`, interned
+/// ids, in column order, a value that is empty once trimmed left out; `at[row]..at[row + 1]`
+/// are a row's entries), for `entry_ids`. Only valid cells are visited: most of a CUR's
+/// hundreds of tag columns are empty in most rows.
+pub(super) fn tag_column_entries(
+    columns: &[(&ArrayRef, &str)],
     rows: usize,
-) -> Result<(Vec<u64>, Vec<usize>, Vec<&'a str>), String> {
-    let mut texts: Vec<&'a str> = Vec::new();
-    // per column: the code of each row's value (0: none), visited over its valid cells
-    let mut cells: Vec<Vec<(u32, u32)>> = Vec::with_capacity(columns.len());
-    for (a, _) in columns {
+    w: &mut Worker,
+) -> Result<(Vec<u64>, Vec<usize>), String> {
+    let keep = |t| Keep::Trimmed.apply(t);
+    // per column: (row, entry) of each valued cell
+    let mut cells: Vec<Vec<(u32, u64)>> = Vec::with_capacity(columns.len());
+    for (a, key) in columns {
+        let key = u64::from(w.intern(key)) << 32;
         let mut column = Vec::new();
         if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
             let values = Texts::of(dict.values())?;
-            // a value that is empty once trimmed is no tag
-            let codes: Vec<u32> = (0..dict.values().len())
-                .map(|k| match values.get(k).map(str::trim) {
-                    Some(t) if !t.is_empty() => {
-                        texts.push(t);
-                        texts.len() as u32
-                    }
-                    _ => 0,
-                })
+            let by_key: Vec<u32> = (0..dict.values().len())
+                .map(|k| values.get(k).and_then(keep).map_or(0, |t| w.intern(t)))
                 .collect();
             let keys = dict.keys().values();
             let mut visit = |i: usize| {
-                let code = usize::try_from(keys[i])
+                let id = usize::try_from(keys[i])
                     .ok()
-                    .and_then(|k| codes.get(k))
+                    .and_then(|k| by_key.get(k))
                     .copied()
                     .unwrap_or(0);
-                if code > 0 {
-                    column.push((i as u32, code));
+                if id > 0 {
+                    column.push((i as u32, key | u64::from(id)));
                 }
             };
             match dict.keys().nulls() {
@@ -256,9 +251,8 @@ pub(super) fn tag_column_entries<'a>(
         } else {
             let values = Texts::of(a)?;
             for i in 0..rows {
-                if let Some(t) = values.get(i).map(str::trim).filter(|t| !t.is_empty()) {
-                    texts.push(t);
-                    column.push((i as u32, texts.len() as u32));
+                if let Some(t) = values.get(i).and_then(keep) {
+                    column.push((i as u32, key | u64::from(w.intern(t))));
                 }
             }
         }
@@ -275,12 +269,12 @@ pub(super) fn tag_column_entries<'a>(
     }
     let mut entries = vec![0u64; at[rows]];
     let mut next = at.clone();
-    for ((_, key), column) in columns.iter().zip(&cells) {
-        for &(i, code) in column {
+    for column in &cells {
+        for &(i, entry) in column {
             let slot = &mut next[i as usize];
-            entries[*slot] = (*key as u64 + 1) << 32 | u64::from(code);
+            entries[*slot] = entry;
             *slot += 1;
         }
     }
-    Ok((entries, at, texts))
+    Ok((entries, at))
 }

@@ -85,6 +85,9 @@ impl CostKind {
 
 /// Rows decoded at a time: bounds memory whatever the writer's row-group size.
 const BATCH_ROWS: usize = 262_144;
+/// Cells (rows x columns read) decoded at a time: a CUR with hundreds of tag columns is read
+/// in shorter batches (72,315 rows of 232 columns), so its memory stays that of a narrow file.
+const BATCH_CELLS: usize = 1 << 24;
 
 /// A Parquet file that the fast path can read: its metadata with the dimension columns asked
 /// for as dictionaries, and where each canonical column is in the projection.
@@ -401,6 +404,9 @@ struct Worker {
     parses: HashMap<(u8, u32), bool, FixedState>,
     /// Interned id (0 = null) of each timestamp, date or integer dimension value, rendered once.
     numbers: HashMap<(Number, i64), u32, FixedState>,
+    /// Interned JSON text (0: none) of each distinct run of tag entries (interned key and
+    /// value ids) seen: one entry per distinct tag set, whichever batch or file it is in.
+    tag_sets: HashMap<Box<[u64]>, u32, FixedState>,
     /// Buffers reused from batch to batch: row keys and group index of each row.
     keys: Vec<u128>,
     index: Vec<u32>,
@@ -656,11 +662,15 @@ fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> 
         }),
     };
     let mask = ProjectionMask::roots(plan.metadata.parquet_schema(), projected.iter().copied());
+    let leaves = (0..plan.metadata.parquet_schema().num_columns())
+        .filter(|leaf| mask.leaf_included(*leaf))
+        .count();
+    let batch_rows = (BATCH_CELLS / leaves.max(1)).clamp(4_096, BATCH_ROWS);
     let file = File::open(&plan.path).map_err(|e| e.to_string())?;
     let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, plan.metadata.clone())
         .with_projection(mask)
         .with_row_groups(vec![rg])
-        .with_batch_size(BATCH_ROWS)
+        .with_batch_size(batch_rows)
         .build()
         .map_err(|e| e.to_string())?;
     for batch in reader {
@@ -892,120 +902,106 @@ fn with_dictionary_texts(t: &ArrowType) -> ArrowType {
     }
 }
 
-/// A text column as a code per row (0 for null, k + 1 for its k-th distinct text as far as
-/// the array tells: a dictionary's keys, or numbered here for plain text) and the text of
-/// each code.
-fn text_codes(a: &ArrayRef) -> Result<(Vec<u32>, Vec<&str>), String> {
+/// What of a tag text is kept.
+#[derive(Debug, Clone, Copy)]
+enum Keep<'p> {
+    /// The text as it is.
+    All,
+    /// The text without this prefix (a map key's `user_`).
+    Unprefixed(Option<&'p str>),
+    /// The trimmed text, none when that is empty (a CUR 1 tag column's value).
+    Trimmed,
+}
+
+impl Keep<'_> {
+    fn apply<'t>(self, t: &'t str) -> Option<&'t str> {
+        match self {
+            Keep::All => Some(t),
+            Keep::Unprefixed(p) => Some(p.and_then(|p| t.strip_prefix(p)).unwrap_or(t)),
+            Keep::Trimmed => Some(t.trim()).filter(|t| !t.is_empty()),
+        }
+    }
+}
+
+/// The interned id of each row's text (0: null, or a text `keep` turns away), each distinct
+/// text of a dictionary interned once per batch.
+fn text_ids(a: &ArrayRef, keep: Keep, w: &mut Worker) -> Result<Vec<u32>, String> {
     if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
         let values = Texts::of(dict.values())?;
-        let texts: Vec<&str> = (0..dict.values().len())
-            .map(|i| values.get(i).unwrap_or_default())
+        let by_key: Vec<u32> = (0..dict.values().len())
+            .map(|k| {
+                values
+                    .get(k)
+                    .and_then(|t| keep.apply(t))
+                    .map_or(0, |t| w.intern(t))
+            })
             .collect();
-        let limit = texts.len() as i32;
-        let valid_value = |k: i32| (0..limit).contains(&k) && dict.values().is_valid(k as usize);
-        let codes = dict
+        return Ok(dict
             .keys()
             .iter()
-            .map(|k| match k {
-                Some(k) if valid_value(k) => k as u32 + 1,
-                _ => 0,
+            .map(|k| {
+                k.and_then(|k| by_key.get(usize::try_from(k).ok()?).copied())
+                    .unwrap_or(0)
             })
-            .collect();
-        return Ok((codes, texts));
+            .collect());
     }
     let values = Texts::of(a)?;
-    let mut numbered: HashMap<&str, u32, FixedState> = HashMap::default();
-    let mut texts = Vec::new();
-    let codes = (0..a.len())
+    Ok((0..a.len())
         .map(|i| {
-            values.get(i).map_or(0, |t| {
-                *numbered.entry(t).or_insert_with(|| {
-                    texts.push(t);
-                    texts.len() as u32
-                })
-            })
+            values
+                .get(i)
+                .and_then(|t| keep.apply(t))
+                .map_or(0, |t| w.intern(t))
         })
-        .collect();
-    Ok((codes, texts))
+        .collect())
 }
 
 /// Interned id of each row's tags, a map or struct of texts, as the JSON object text the
 /// Polars path gives it (`tags_expr`; 0 for a null row or one without a valued entry). Each
-/// row's entries are a run of integers (key and value codes of a map, value codes of a
-/// struct's fields), so rows are hashed and compared as integers, and each distinct run in
-/// the batch is turned into text once.
+/// row's entries are a run of integers (the interned ids of key and value), so rows are
+/// hashed and compared as integers, and each distinct run becomes text once per worker.
 fn tag_object_ids(a: &ArrayRef, strip: Option<&str>, w: &mut Worker) -> Result<Vec<u32>, String> {
-    // per row: its entries as `key code << 32 | value code` (a struct's key code is its
-    // field's position), and whether the row is null
-    let (entries, at, names, values): (Vec<u64>, Vec<usize>, Vec<&str>, Vec<&str>);
+    // per row: its entries as `key id << 32 | value id`
+    let (entries, at): (Vec<u64>, Vec<usize>);
+    let stripped = Keep::Unprefixed(strip);
     if let Some(m) = a.as_map_opt() {
-        let (key_codes, key_texts) = text_codes(m.keys())?;
-        let (value_codes, value_texts) = text_codes(m.values())?;
+        let keys = text_ids(m.keys(), stripped, w)?;
+        let values = text_ids(m.values(), Keep::All, w)?;
         let offsets = m.value_offsets();
         let (first, last) = (offsets[0] as usize, offsets[a.len()] as usize);
         entries = (first..last)
-            .map(|j| u64::from(key_codes[j]) << 32 | u64::from(value_codes[j]))
+            .map(|j| u64::from(keys[j]) << 32 | u64::from(values[j]))
             .collect();
         at = offsets.iter().map(|o| *o as usize - first).collect();
-        (names, values) = (key_texts, value_texts);
     } else if let Some(st) = a.as_struct_opt() {
         let fields = st.num_columns();
-        let mut all_values = Vec::new();
         let mut grid = vec![0u64; a.len() * fields];
         for (f, c) in st.columns().iter().enumerate() {
-            // each field's codes are offset past the previous fields' texts
-            let (codes, texts) = text_codes(c)?;
-            let base = all_values.len() as u32;
-            all_values.extend(texts);
-            for (r, code) in codes.into_iter().enumerate() {
-                let code = if code == 0 { 0 } else { base + code };
-                grid[r * fields + f] = (f as u64 + 1) << 32 | u64::from(code);
+            let name = stripped.apply(st.fields()[f].name()).unwrap_or_default();
+            let key = u64::from(w.intern(name)) << 32;
+            for (r, value) in text_ids(c, Keep::All, w)?.into_iter().enumerate() {
+                grid[r * fields + f] = key | u64::from(value);
             }
         }
         entries = grid;
         at = (0..=a.len()).map(|r| r * fields).collect();
-        names = st.fields().iter().map(|f| f.name().as_str()).collect();
-        values = all_values;
     } else {
         return Err(format!("unexpected tag type {}", a.data_type()));
     }
-    Ok(entry_ids(
-        &|i| a.is_null(i),
-        &entries,
-        &at,
-        &names,
-        &values,
-        strip,
-        w,
-    ))
+    Ok(entry_ids(&|i| a.is_null(i), &entries, &at, w))
 }
 
 /// The interned id of each row's JSON tags, from its run of entries
-/// (`entries[at[row]..at[row + 1]]`, each `key code << 32 | value code`, codes counted from 1
-/// into `names` and `values`); 0 for a null row or one without a valued entry. Each distinct
-/// run becomes text once; `strip` is taken off the keys.
+/// (`entries[at[row]..at[row + 1]]`, each `key id << 32 | value id`, interned ids); 0 for a
+/// null row or one without a valued entry (an entry without a key or value is left out, as
+/// the Polars path leaves it out). Each distinct run becomes text once per worker.
 fn entry_ids(
     null_row: &dyn Fn(usize) -> bool,
     entries: &[u64],
     at: &[usize],
-    names: &[&str],
-    values: &[&str],
-    strip: Option<&str>,
     w: &mut Worker,
 ) -> Vec<u32> {
     let rows = at.len().saturating_sub(1);
-    let text = |entry: u64| -> Option<(String, String)> {
-        let (k, v) = (
-            (entry >> 32) as usize,
-            (entry & u64::from(u32::MAX)) as usize,
-        );
-        // a map key is never null (an entry without one is left out, as Polars does); a
-        // valueless entry is left out of the JSON
-        let key = names.get(k.checked_sub(1)?)?;
-        let key = strip.and_then(|p| key.strip_prefix(p)).unwrap_or(key);
-        Some((key.to_string(), values.get(v.checked_sub(1)?)?.to_string()))
-    };
-    let mut seen: HashMap<&[u64], u32, FixedState> = HashMap::default();
     let mut ids = Vec::with_capacity(rows);
     let mut last: Option<(&[u64], u32)> = None;
     for i in 0..rows {
@@ -1018,12 +1014,19 @@ fn entry_ids(
             ids.push(id);
             continue;
         }
-        let id = match seen.get(row) {
+        let id = match w.tag_sets.get(row) {
             Some(id) => *id,
             None => {
-                let json = crate::ingest::tags_object(row.iter().filter_map(|e| text(*e)));
+                let text = |id: u64| -> Option<String> {
+                    let id = usize::try_from(id).ok()?.checked_sub(1)?;
+                    Some(w.texts.get(id)?.to_string())
+                };
+                let json = crate::ingest::tags_object(
+                    row.iter()
+                        .filter_map(|e| Some((text(e >> 32)?, text(e & u64::from(u32::MAX))?))),
+                );
                 let id = json.map_or(0, |t| w.intern(&t));
-                seen.insert(row, id);
+                w.tag_sets.insert(row.into(), id);
                 id
             }
         };
@@ -1142,14 +1145,13 @@ fn add_batch(
     // CUR 1's tag columns: one JSON text per distinct run of valued columns
     if let (Some(cur), Some(cur_at)) = (&plan.cur, &at.cur) {
         if !cur.tag_columns.is_empty() {
-            let columns: Vec<(&ArrayRef, usize)> = cur_at
+            let columns: Vec<(&ArrayRef, &str)> = cur_at
                 .tag_columns
                 .iter()
-                .map(|(pos, k)| (batch.column(*pos), *k))
+                .map(|(pos, k)| (batch.column(*pos), cur.tag_columns[*k].1.as_str()))
                 .collect();
-            let (entries, starts, values) = cur::tag_column_entries(&columns, n)?;
-            let names: Vec<&str> = cur.tag_columns.iter().map(|(_, k)| k.as_str()).collect();
-            let row_ids = entry_ids(&|_| false, &entries, &starts, &names, &values, None, w);
+            let (entries, starts) = cur::tag_column_entries(&columns, n, w)?;
+            let row_ids = entry_ids(&|_| false, &entries, &starts, w);
             dims.push((TAGS, fold_ids(&row_ids, &mut keys, &mut radix_product)?));
         }
     }
