@@ -36,6 +36,7 @@ pub struct CurColumns {
 
 /// How the text of a dimension is derived from its source column's text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(super) enum Derive {
     AsIs,
     /// The CUR charge category of a line item type (a null type included).
@@ -229,10 +230,10 @@ pub(super) fn tag_column_entries(
         let key = u64::from(w.intern(key)) << 32;
         let mut column = Vec::new();
         if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
-            let values = Texts::of(dict.values())?;
-            let by_key: Vec<u32> = (0..dict.values().len())
-                .map(|k| values.get(k).and_then(keep).map_or(0, |t| w.intern(t)))
-                .collect();
+            let by_key = w.dictionary_ids(dict.values(), Keep::Trimmed.tag(), |w, t| {
+                t.and_then(|t| Keep::Trimmed.apply(t))
+                    .map_or(0, |t| w.intern(t))
+            })?;
             let keys = dict.keys().values();
             let mut visit = |i: usize| {
                 let id = usize::try_from(keys[i])

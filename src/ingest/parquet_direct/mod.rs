@@ -407,6 +407,10 @@ struct Worker {
     /// Interned JSON text (0: none) of each distinct run of tag entries (interned key and
     /// value ids) seen: one entry per distinct tag set, whichever batch or file it is in.
     tag_sets: HashMap<Box<[u64]>, u32, FixedState>,
+    /// Interned ids of the values of each dictionary met in the row group being read, by the
+    /// values array (held, so its address is not reused) and what was derived from them: the
+    /// reader gives every batch of a column chunk the same dictionary, interned once.
+    dictionaries: HashMap<(usize, u8), (ArrayRef, Arc<Vec<u32>>), FixedState>,
     /// Buffers reused from batch to batch: row keys and group index of each row.
     keys: Vec<u128>,
     index: Vec<u32>,
@@ -423,6 +427,27 @@ impl Worker {
         let id = self.texts.len() as u32;
         self.ids.insert(t, id);
         id
+    }
+
+    /// The interned id (`id_of`) of each value of a dictionary's `values`, computed once per
+    /// values array; `how` tells what `id_of` derives (two derivations of one dictionary differ).
+    fn dictionary_ids(
+        &mut self,
+        values: &ArrayRef,
+        how: u8,
+        id_of: impl Fn(&mut Worker, Option<&str>) -> u32,
+    ) -> Result<Arc<Vec<u32>>, String> {
+        let key = (Arc::as_ptr(values) as *const u8 as usize, how);
+        if let Some((_, ids)) = self.dictionaries.get(&key) {
+            return Ok(ids.clone());
+        }
+        let texts = Texts::of(values)?;
+        let ids: Vec<u32> = (0..values.len())
+            .map(|k| id_of(self, texts.get(k)))
+            .collect();
+        let ids = Arc::new(ids);
+        self.dictionaries.insert(key, (values.clone(), ids.clone()));
+        Ok(ids)
     }
 
     /// The interned id of a number dimension's text, as the Polars path renders it (0 when
@@ -605,6 +630,8 @@ struct Positions {
 fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> Result<(), String> {
     let plan = &plans[p];
     let meta = plan.metadata.metadata().row_group(rg);
+    // dictionaries are a row group's own
+    w.dictionaries.clear();
     let all_null = |c: usize| {
         plan.leaf[c].is_some_and(|leaf| {
             meta.column(leaf)
@@ -703,15 +730,10 @@ fn fold_dimension(
         Ok(())
     };
     if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
-        let values = dict
-            .values()
-            .as_string_opt::<i32>()
-            .ok_or("dictionary values are not text")?;
+        let values = w.dictionary_ids(dict.values(), derive as u8, id_of)?;
         let mut ids = Vec::with_capacity(values.len() + 1);
         ids.push(id_of(w, None));
-        for i in 0..values.len() {
-            ids.push(id_of(w, values.is_valid(i).then(|| values.value(i))));
-        }
+        ids.extend(values.iter());
         let radix = ids.len() as u128;
         let limit = values.len() as i32;
         let raw = dict.keys().values();
@@ -914,6 +936,15 @@ enum Keep<'p> {
 }
 
 impl Keep<'_> {
+    /// Tells the variants apart in `Worker::dictionary_ids` (after `Derive`'s).
+    fn tag(self) -> u8 {
+        match self {
+            Keep::All | Keep::Unprefixed(None) => 8,
+            Keep::Unprefixed(Some(_)) => 9,
+            Keep::Trimmed => 10,
+        }
+    }
+
     fn apply<'t>(self, t: &'t str) -> Option<&'t str> {
         match self {
             Keep::All => Some(t),
@@ -927,15 +958,9 @@ impl Keep<'_> {
 /// text of a dictionary interned once per batch.
 fn text_ids(a: &ArrayRef, keep: Keep, w: &mut Worker) -> Result<Vec<u32>, String> {
     if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
-        let values = Texts::of(dict.values())?;
-        let by_key: Vec<u32> = (0..dict.values().len())
-            .map(|k| {
-                values
-                    .get(k)
-                    .and_then(|t| keep.apply(t))
-                    .map_or(0, |t| w.intern(t))
-            })
-            .collect();
+        let by_key = w.dictionary_ids(dict.values(), keep.tag(), |w, t| {
+            t.and_then(|t| keep.apply(t)).map_or(0, |t| w.intern(t))
+        })?;
         return Ok(dict
             .keys()
             .iter()
