@@ -71,6 +71,21 @@ impl Money {
             b'+' => (false, &s[1..]),
             _ => (false, s),
         };
+        let magnitude = match parse_exact(rest) {
+            Some(m) => m,
+            None => parse_magnitude(rest)?,
+        };
+        Ok(Money(if negative { -magnitude } else { magnitude }))
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// The general path of `Money::parse`: the magnitude (scale 18) of an unsigned number.
+fn parse_magnitude(rest: &[u8]) -> Result<i128, ParseMoneyError> {
+    {
         // Split mantissa and exponent.
         let (mantissa, exponent) = match rest.iter().position(|&b| b == b'e' || b == b'E') {
             Some(i) => (&rest[..i], Some(&rest[i + 1..])),
@@ -111,14 +126,11 @@ impl Money {
         }
         // value = digits * 10^(exp - frac_digits); we want value * 10^SCALE.
         let shift = exp - frac_digits + SCALE as i64;
-        let magnitude = scale_digits(&buf[..n], shift)?;
-        Ok(Money(if negative { -magnitude } else { magnitude }))
+        scale_digits(&buf[..n], shift)
     }
+}
 
-    pub fn is_zero(self) -> bool {
-        self.0 == 0
-    }
-
+impl Money {
     /// `is_zero` by reference (for serde's `skip_serializing_if`).
     pub fn is_zero_ref(&self) -> bool {
         self.0 == 0
@@ -321,6 +333,52 @@ impl std::ops::Sub for Money {
     }
 }
 
+/// The common case of `Money::parse` (after the sign) without its digit buffer: at most 19
+/// significant digits, an exponent of at most 4 digits, and a value that is exact at scale 18
+/// and in range (every amount a provider writes, every shortest round-trip double but the
+/// tiniest); None sends anything else to the general path, which also says why it fails.
+fn parse_exact(s: &[u8]) -> Option<i128> {
+    const POW10: [i128; 39] = {
+        let mut t = [1i128; 39];
+        let mut k = 1;
+        while k < 39 {
+            t[k] = t[k - 1] * 10;
+            k += 1;
+        }
+        t
+    };
+    let (mut mantissa, mut significant, mut frac, mut point, mut digit) =
+        (0u64, 0, 0i64, false, false);
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        match b {
+            b'0'..=b'9' => {
+                digit = true;
+                if significant == 0 && b == b'0' {
+                    // a leading zero only moves the point
+                } else if significant == 19 {
+                    return None;
+                } else {
+                    mantissa = mantissa * 10 + u64::from(b - b'0');
+                    significant += 1;
+                }
+                frac += i64::from(point);
+            }
+            b'.' if !point => point = true,
+            b'e' | b'E' => break,
+            _ => return None,
+        }
+        i += 1;
+    }
+    let exp = match s.get(i) {
+        None => 0,
+        Some(_) => parse_exponent(&s[i + 1..]).ok()?,
+    };
+    let shift = usize::try_from(exp - frac + SCALE as i64).ok()?;
+    let value = i128::from(mantissa).checked_mul(*POW10.get(shift)?)?;
+    (digit && value < POW10[38]).then_some(value)
+}
+
 fn parse_exponent(e: &[u8]) -> Result<i64, ParseMoneyError> {
     let (neg, digits) = match e.first() {
         Some(b'-') => (true, &e[1..]),
@@ -455,6 +513,78 @@ fn mul_div(a: i128, b: i128, c: i128) -> Option<(i128, i128)> {
     let q = p.checked_div(c)?.to_i128()?;
     let r = p.checked_rem(c)?.to_i128()?;
     Some((q, r.abs()))
+}
+
+#[cfg(test)]
+mod exact_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The general path alone (the fast path turned off), for comparison.
+    fn general(text: &str) -> Result<Money, ParseMoneyError> {
+        let s = text.trim().as_bytes();
+        if s.is_empty() {
+            return Err(ParseMoneyError::Empty);
+        }
+        let (negative, rest) = match s[0] {
+            b'-' => (true, &s[1..]),
+            b'+' => (false, &s[1..]),
+            _ => (false, s),
+        };
+        parse_magnitude(rest).map(|m| Money(if negative { -m } else { m }))
+    }
+
+    proptest! {
+        /// Wherever the fast path answers, it is the general path's answer.
+        #[test]
+        fn the_exact_path_agrees_with_the_general_one(
+            sign in prop::sample::select(vec!["", "-", "+"]),
+            int in "[0-9]{0,22}",
+            frac in prop::option::of("[0-9]{0,22}"),
+            exp in prop::option::of((prop::sample::select(vec!["e", "E"]), prop::sample::select(vec!["", "-", "+"]), "[0-9]{1,5}")),
+        ) {
+            let mut t = format!("{sign}{int}");
+            if let Some(f) = frac {
+                t.push('.');
+                t.push_str(&f);
+            }
+            if let Some((e, s, d)) = exp {
+                t.push_str(&format!("{e}{s}{d}"));
+            }
+            let sign_less = t.trim_start_matches(['-', '+']);
+            if let Some(v) = parse_exact(sign_less.as_bytes()) {
+                let negative = t.starts_with('-');
+                prop_assert_eq!(Ok(Money(if negative { -v } else { v })), general(&t), "{}", t);
+            }
+        }
+
+        /// Every double's shortest round-trip text (how float costs are read).
+        #[test]
+        fn doubles_parse_alike_on_both_paths(bits in any::<u64>()) {
+            let v = f64::from_bits(bits);
+            prop_assume!(v.is_finite());
+            let mut b = zmij::Buffer::new();
+            let t = b.format(v);
+            prop_assert_eq!(Money::parse(t), general(t), "{}", t);
+        }
+    }
+
+    #[test]
+    fn the_exact_path_takes_the_common_amounts() {
+        for t in [
+            "0.1",
+            "123.456",
+            "1e-7",
+            "1.5E3",
+            "0",
+            "000.000100",
+            "12345678901234567890",
+        ] {
+            let s = t.as_bytes();
+            assert_eq!(parse_exact(s).is_some(), t != "12345678901234567890", "{t}");
+            assert_eq!(Money::parse(t), general(t), "{t}");
+        }
+    }
 }
 
 #[cfg(test)]
