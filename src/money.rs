@@ -398,6 +398,10 @@ fn parse_exponent(e: &[u8]) -> Result<i64, ParseMoneyError> {
 /// shift drops digits. Errors when the result does not fit 38 digits.
 fn scale_digits(digits: &[u8], shift: i64) -> Result<i128, ParseMoneyError> {
     const MAX: i128 = 10i128.pow(38) - 1;
+    if digits.is_empty() {
+        // zero, however many decimals it is written with (`0.000...0`, `0e-20`)
+        return Ok(0);
+    }
     let keep = digits.len() as i64 + shift.min(0);
     let mut value: i128 = 0;
     for &d in digits.iter().take(keep.max(0) as usize) {
@@ -566,6 +570,15 @@ mod exact_tests {
             let mut b = zmij::Buffer::new();
             let t = b.format(v);
             prop_assert_eq!(Money::parse(t), general(t), "{}", t);
+        }
+    }
+
+    /// Review of issue 15 (helper-20): a zero written with more than 18 decimals (Spark's
+    /// decimal(38,20) as text) panicked.
+    #[test]
+    fn zero_with_any_number_of_decimals_is_zero() {
+        for t in ["0.00000000000000000000", "0e-20", "-0E-19", "+.0000000000000000000000"] {
+            assert_eq!(Money::parse(t), Ok(Money(0)), "{t}");
         }
     }
 
