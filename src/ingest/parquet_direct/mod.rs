@@ -1,18 +1,19 @@
 //! The fast path for Parquet inputs whose canonical columns are plain source columns (FOCUS
-//! exports as they are usually delivered): aggregates on the Parquet dictionary keys of each
-//! row group, so each distinct text is looked at once per row group instead of once per row,
-//! and sums decimal costs as `i128` at the column's own scale. Timestamp, date and integer
-//! dimensions are folded on their numbers (each distinct value rendered once, as the Polars
-//! path renders it), Tags given as a map or struct of texts on the dictionary keys of their
-//! entries (each distinct set of entries turned into JSON text once); float and text costs become the decimal of their text, by the same rule
-//! as the Polars path (`zmij`'s shortest round trip, then `Money::parse`). Row groups of all
-//! such files are read in parallel. It gives exactly the groups `aggregate` gives (a test
-//! compares the two on Parquet files the tests generate, with every column type it reads); a
-//! file it cannot read this way (a computed column, a nested or unusual column type, a cost
-//! that does not parse, a read error) goes through the Polars path, which also produces the
-//! error message and the quarantine reasons when the file is bad. One concern (reading Parquet on its
-//! dictionary keys) in one file: the plan, the per-row-group fold and the merge share their
-//! key layout, which splitting would spread over several files.
+//! exports as they are usually delivered) or the AWS CUR mapping, which `cur` evaluates:
+//! aggregates on the Parquet dictionary keys of each row group, so each distinct text is looked
+//! at once per row group instead of once per row, and sums decimal costs as `i128` at the
+//! column's own scale. Timestamp, date and integer dimensions are folded on their numbers (each
+//! distinct value rendered once, as the Polars path renders it); Tags given as a map or struct
+//! of texts are read on the dictionary keys of their entries (each distinct set of entries
+//! turned into JSON text once per worker); float and text costs become the decimal of their
+//! text, by the same rule as the Polars path (`zmij`'s shortest round trip, then
+//! `Money::parse`). Row groups of all such files are read in parallel. It gives exactly the
+//! groups `aggregate` gives (tests compare the two on Parquet files they write, with every
+//! column type and CUR case it reads); a file it cannot read this way (another computed column,
+//! an unusual column type, a cost that does not parse, a read error) goes through the Polars
+//! path, which also produces the error message and the quarantine reasons when the file is bad.
+//! One concern (reading Parquet on its dictionary keys) in one file, CUR's mapping aside: the
+//! plan, the per-row-group fold and the merge share their key layout.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
