@@ -577,7 +577,12 @@ mod exact_tests {
     /// decimal(38,20) as text) panicked.
     #[test]
     fn zero_with_any_number_of_decimals_is_zero() {
-        for t in ["0.00000000000000000000", "0e-20", "-0E-19", "+.0000000000000000000000"] {
+        for t in [
+            "0.00000000000000000000",
+            "0e-20",
+            "-0E-19",
+            "+.0000000000000000000000",
+        ] {
             assert_eq!(Money::parse(t), Ok(Money(0)), "{t}");
         }
     }
