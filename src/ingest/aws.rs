@@ -254,10 +254,13 @@ pub fn map(cols: &Columns) -> Canonical {
         .rev()
         .fold(unblended.clone(), |rest, (name, case)| {
             let is = t.clone().eq(lit(name.to_string()));
+            // a sum or difference is computed in the rows of its type only (null elsewhere):
+            // a huge part in a row that does not use it must not overflow the whole column
+            let only = |k: usize| when(is.clone()).then(part(k)).otherwise(null_money());
             let (is, value) = match *case {
                 Amortised::Part(k) => (is, part(k)),
-                Amortised::Difference(a, b) => (is, part(a) - part(b)),
-                Amortised::Sum(a, b) => (is, part(a) + part(b)),
+                Amortised::Difference(a, b) => (is.clone(), only(a) - only(b)),
+                Amortised::Sum(a, b) => (is.clone(), only(a) + only(b)),
                 Amortised::Zero => (is, zero_money()),
                 Amortised::ZeroWithReservation => (is.and(reservation_arn.clone()), zero_money()),
                 Amortised::Unblended => (is, unblended.clone()),

@@ -957,3 +957,49 @@ fn the_cur_mapping_on_the_fast_path_gives_exactly_the_polars_groups() {
         }
     }
 }
+
+/// Review of issue 15 (helper-20): a part of the amortised formula too large to add, in rows
+/// whose type does not use it, made the Polars path refuse the file (its sum was computed for
+/// every row) while the fast path read it. Both read it now, alike.
+#[test]
+fn a_huge_part_a_row_does_not_use_is_read_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.parquet");
+    let huge = 10i128.pow(38) - 1;
+    let texts = |v: [&str; 3]| Arc::new(StringArray::from(v.to_vec())) as ArrayRef;
+    let money = |v: [i128; 3]| {
+        Arc::new(
+            Decimal128Array::from(v.to_vec())
+                .with_precision_and_scale(38, 18)
+                .unwrap(),
+        ) as ArrayRef
+    };
+    let columns: Vec<(&str, ArrayRef)> = vec![
+        ("bill_billing_period_start_date", texts(["2026-10-01"; 3])),
+        ("line_item_currency_code", texts(["USD"; 3])),
+        (
+            "line_item_line_item_type",
+            texts(["Usage", "Usage", "RIFee"]),
+        ),
+        ("line_item_unblended_cost", money([125, 200, 300])),
+        (
+            "reservation_unused_amortized_upfront_fee_for_billing_period",
+            money([huge, huge, 7]),
+        ),
+        ("reservation_unused_recurring_fee", money([huge, huge, 8])),
+    ];
+    let fields: Vec<ArrowField> = columns
+        .iter()
+        .map(|(n, a)| ArrowField::new(*n, a.data_type().clone(), true))
+        .collect();
+    let schema = Arc::new(ArrowSchema::new(fields));
+    let arrays = columns.into_iter().map(|(_, a)| a).collect();
+    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+    let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let (fast, polars) = both_paths(&path, CostBasis::Effective);
+    assert_eq!(fast.unwrap(), polars);
+    let effective: i128 = polars.iter().map(|g| g.costs[0].map_or(0, |m| m.0)).sum();
+    assert_eq!(effective, 125 + 200 + 15);
+}
