@@ -209,7 +209,10 @@ fn map_of_texts(s: &Series, strip: Option<&str>) -> PolarsResult<Option<StringCh
         return Ok(None);
     };
     let names: Vec<&str> = fields.iter().map(|f| f.name().as_str()).collect();
-    if names != ["key", "value"] || fields.iter().any(|f| f.dtype() != &DataType::String) {
+    let Some((key_at, value_at)) = entry_positions(&names) else {
+        return Ok(None);
+    };
+    if fields.iter().any(|f| f.dtype() != &DataType::String) {
         return Ok(None);
     }
     let list = s.list()?;
@@ -230,9 +233,10 @@ fn map_of_texts(s: &Series, strip: Option<&str>) -> PolarsResult<Option<StringCh
             .iter()
             .filter_map(|a| a.as_any().downcast_ref::<Utf8ViewArray>())
             .collect();
-        let [keys, values] = texts[..] else {
+        if texts.len() != names.len() {
             return Ok(None);
-        };
+        }
+        let (keys, values) = (texts[key_at], texts[value_at]);
         let offsets = chunk.offsets();
         for row in 0..chunk.len() {
             if chunk.is_null(row) {
@@ -268,6 +272,19 @@ fn map_of_texts(s: &Series, strip: Option<&str>) -> PolarsResult<Option<StringCh
     Ok(Some(index.iter().map(|i| objects[*i].as_deref()).collect()))
 }
 
+/// Where the key and the value are in a map entry's fields: by name when there are `key` and
+/// `value` fields, else by position when there are two (a Parquet MAP's entries are key then
+/// value, whatever a writer named them: pyarrow keeps its own names in the Arrow schema it
+/// stores, which Polars reads); None otherwise. The one rule of both Parquet readers.
+pub(crate) fn entry_positions(names: &[&str]) -> Option<(usize, usize)> {
+    let at = |name: &str| names.iter().position(|n| *n == name);
+    match (at("key"), at("value")) {
+        (Some(k), Some(v)) => Some((k, v)),
+        _ if names.len() == 2 => Some((0, 1)),
+        _ => None,
+    }
+}
+
 /// A map (list of {key, value} structs) or struct as JSON object text; None when empty.
 fn any_value_to_json(v: &AnyValue, strip: Option<&str>) -> Option<String> {
     let mut pairs = Vec::new();
@@ -279,14 +296,12 @@ fn any_value_to_json(v: &AnyValue, strip: Option<&str>) -> Option<String> {
         AnyValue::List(inner) => {
             for item in inner.iter() {
                 let fields = struct_fields(&item);
-                let k = fields
-                    .iter()
-                    .find(|(n, _)| n == "key")
-                    .and_then(|(_, v)| v.clone());
-                let val = fields
-                    .iter()
-                    .find(|(n, _)| n == "value")
-                    .and_then(|(_, v)| v.clone());
+                let names: Vec<&str> = fields.iter().map(|(n, _)| n.as_str()).collect();
+                let Some((key_at, value_at)) = entry_positions(&names) else {
+                    continue;
+                };
+                let k = fields[key_at].1.clone();
+                let val = fields[value_at].1.clone();
                 if let (Some(k), Some(val)) = (k, val) {
                     pairs.push((key(k), val));
                 }

@@ -777,3 +777,47 @@ pq.write_table(t, sys.argv[1], row_group_size=60)
         .collect();
     assert_eq!(rows, ["6", "151", "250"], "{}", seen[0]);
 }
+
+/// Review of issue 15 (helper-20): pyarrow writes a map's Parquet entries as `key`/`value` but
+/// keeps its own names (`k`/`v`) in the Arrow schema it stores, which Polars reads. The Polars
+/// path lost every tag of such a CUR 2.0 `resource_tags`; both readers now read the entries as
+/// key then value.
+#[test]
+fn a_map_whose_entries_pyarrow_named_otherwise_keeps_its_tags_on_both_readers() {
+    if !crate::warehouse::python_or_skip(&["pyarrow"], "writes a map with its own entry names") {
+        return;
+    }
+    let env = TestEnv::new();
+    let script = r#"
+import sys, datetime as dt, pyarrow as pa, pyarrow.parquet as pq
+kv = pa.map_(pa.field("k", pa.string(), nullable=False), pa.field("v", pa.string()))
+t = pa.table({
+    "identity_line_item_id": ["a0", "a1"],
+    "identity_time_interval": ["2026-10-01T00:00:00Z/2026-10-01T01:00:00Z"] * 2,
+    "bill_billing_period_start_date": pa.array([dt.datetime(2026, 10, 1)] * 2, pa.timestamp("ms", tz="UTC")),
+    "bill_payer_account_name": ["payer", "payer"],
+    "line_item_line_item_type": ["Usage", "Usage"],
+    "line_item_currency_code": ["USD", "USD"],
+    "line_item_unblended_cost": [1.0, 2.5],
+    "resource_tags": pa.array([[("user_model_id", "m1")], [("user_model_id", "m2")]], kv),
+})
+pq.write_table(t, sys.argv[1])
+"#;
+    let file = env.path("cur2.parquet");
+    crate::warehouse::python_writes(&["-c".as_ref(), script.as_ref(), file.as_os_str()]);
+    for reader in ["direct", "polars"] {
+        let out = format!("out-{reader}");
+        let r = env.run_env(
+            &["attribute", "--billing", "cur2.parquet", "--out", &out],
+            &[("MLCOST_PARQUET_READER", reader)],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let mut costs: Vec<(String, String)> = rows(&read_table(&env.path(&out), "cost_by_model"))
+            .iter()
+            .map(|r| (r["model_id"].clone(), r["cost"].clone()))
+            .collect();
+        costs.sort();
+        let models: Vec<&str> = costs.iter().map(|(m, _)| m.as_str()).collect();
+        assert_eq!(models, ["m1", "m2"], "{reader}: {costs:?}");
+    }
+}

@@ -845,8 +845,9 @@ fn fold_ids(
     Ok(ids)
 }
 
-/// Whether `t` is a map of text to text (with the `key` and `value` entry names the Polars
-/// path looks for) or a struct of text fields: tags the fast path turns into JSON text.
+/// Whether `t` is a map of text to text (whose first entry field the Polars path also reads as
+/// the key: `ingest::entry_positions`) or a struct of text fields: tags the fast path turns
+/// into JSON text.
 fn tag_pairs(t: &ArrowType) -> bool {
     let text = |t: &ArrowType| {
         matches!(
@@ -856,10 +857,11 @@ fn tag_pairs(t: &ArrowType) -> bool {
     };
     match t {
         ArrowType::Map(entries, _) => match entries.data_type() {
+            // the key is the first field, as the Polars path reads the entry
             ArrowType::Struct(f) => {
+                let names: Vec<&str> = f.iter().map(|f| f.name().as_str()).collect();
                 f.len() == 2
-                    && f[0].name() == "key"
-                    && f[1].name() == "value"
+                    && crate::ingest::entry_positions(&names) == Some((0, 1))
                     && text(f[0].data_type())
                     && text(f[1].data_type())
             }
