@@ -821,3 +821,42 @@ pq.write_table(t, sys.argv[1])
         assert_eq!(models, ["m1", "m2"], "{reader}: {costs:?}");
     }
 }
+
+/// Review of issue 15 (helper-20): pyarrow writes a row group without rows (an empty batch
+/// given to its writer) with a data page offset of 0, which the layout check took for a
+/// damaged file. Such a file is read, alike by both readers.
+#[test]
+fn a_parquet_file_with_an_empty_row_group_is_read() {
+    if !crate::warehouse::python_or_skip(&["pyarrow"], "writes an empty row group") {
+        return;
+    }
+    let env = TestEnv::new();
+    let script = r#"
+import sys, pyarrow as pa, pyarrow.parquet as pq
+t = pa.table({"BillingPeriodStart": ["2026-10-01"] * 2, "BillingCurrency": ["USD"] * 2,
+              "Tags": ['{"model_id":"m1"}', '{"model_id":"m2"}'],
+              "EffectiveCost": [1.5, 2.25], "BilledCost": [1.5, 2.25]})
+with pq.ParquetWriter(sys.argv[1], t.schema) as w:
+    w.write_table(t.slice(0, 0))
+    w.write_table(t)
+    w.write_table(t.slice(0, 0))
+"#;
+    let file = env.path("empty_group.parquet");
+    crate::warehouse::python_writes(&["-c".as_ref(), script.as_ref(), file.as_os_str()]);
+    for reader in ["direct", "polars"] {
+        let out = format!("out-{reader}");
+        let r = env.run_env(
+            &[
+                "attribute",
+                "--billing",
+                "empty_group.parquet",
+                "--out",
+                &out,
+            ],
+            &[("MLCOST_PARQUET_READER", reader)],
+        );
+        assert_eq!(r.code, 0, "{reader}: {}", r.stderr);
+        let t = sums(&read_table(&env.path(&out), "cost_by_model"), "cost");
+        assert_eq!(t[&key("2026-10", "USD")], "3.75", "{reader}");
+    }
+}
