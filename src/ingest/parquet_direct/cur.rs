@@ -99,17 +99,20 @@ fn at_scale_18(
     }))
 }
 
-/// The case of the amortised formula of each row, by its line item type.
-fn cases(a: Option<&ArrayRef>, rows: usize) -> Result<Vec<Amortised>, String> {
+/// `f` of each row's text (None: null; `f(None)` for every row when the column is not read),
+/// computed once per dictionary value.
+fn per_row<T: Copy>(
+    a: Option<&ArrayRef>,
+    rows: usize,
+    f: impl Fn(Option<&str>) -> T,
+) -> Result<Vec<T>, String> {
     let Some(a) = a else {
-        return Ok(vec![aws::amortised(None); rows]);
+        return Ok(vec![f(None); rows]);
     };
     if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
         let values = Texts::of(dict.values())?;
-        let by_key: Vec<Amortised> = (0..dict.values().len())
-            .map(|k| aws::amortised(values.get(k)))
-            .collect();
-        let none = aws::amortised(None);
+        let by_key: Vec<T> = (0..dict.values().len()).map(|k| f(values.get(k))).collect();
+        let none = f(None);
         return Ok(dict
             .keys()
             .iter()
@@ -120,29 +123,7 @@ fn cases(a: Option<&ArrayRef>, rows: usize) -> Result<Vec<Amortised>, String> {
             .collect());
     }
     let texts = Texts::of(a)?;
-    Ok((0..rows).map(|i| aws::amortised(texts.get(i))).collect())
-}
-
-/// Whether each row has a reservation ARN (a non-empty text, as the Polars path tests it).
-fn has_reservation(a: Option<&ArrayRef>, rows: usize) -> Result<Vec<bool>, String> {
-    let Some(a) = a else {
-        return Ok(vec![false; rows]);
-    };
-    if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
-        let values = Texts::of(dict.values())?;
-        let by_key: Vec<bool> = (0..dict.values().len())
-            .map(|k| values.get(k).is_some_and(|t| !t.is_empty()))
-            .collect();
-        return Ok(dict
-            .keys()
-            .iter()
-            .map(|k| k.is_some_and(|k| by_key.get(k as usize).copied().unwrap_or(false)))
-            .collect());
-    }
-    let texts = Texts::of(a)?;
-    Ok((0..rows)
-        .map(|i| texts.get(i).is_some_and(|t| !t.is_empty()))
-        .collect())
+    Ok((0..rows).map(|i| f(texts.get(i))).collect())
 }
 
 /// The four costs of a batch in `line::COSTS` order (effective, billed, list, contracted),
@@ -155,7 +136,7 @@ pub(super) fn costs(
 ) -> Result<[Option<CostColumn<'static>>; 4], String> {
     let rows = batch.num_rows();
     let Some(unblended) = at_scale_18(batch, at.unblended, plan.unblended.1)? else {
-        // no unblended cost in the row group: every cost is missing
+        // (the unblended cost is read in every row group: not reached)
         return Ok([None, None, None, None]);
     };
     let parts: Vec<Option<CostColumn>> = (0..6)
@@ -170,8 +151,11 @@ pub(super) fn costs(
             .filter(|c| c.is_valid(i))
             .map_or(0, |c| c.values[i])
     };
-    let cases = cases(at.item_type.map(|p| batch.column(p)), rows)?;
-    let reserved = has_reservation(at.reservation_arn.map(|p| batch.column(p)), rows)?;
+    let cases = per_row(at.item_type.map(|p| batch.column(p)), rows, aws::amortised)?;
+    // a reservation ARN is a non-empty text, as the Polars path tests it
+    let reserved = per_row(at.reservation_arn.map(|p| batch.column(p)), rows, |t| {
+        t.is_some_and(|t| !t.is_empty())
+    })?;
     // |v| < 10^38: what decimal(38, 18) holds
     let bound = 10i128.pow(38);
     let mut effective = Vec::with_capacity(rows);

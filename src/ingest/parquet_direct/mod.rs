@@ -408,7 +408,7 @@ struct Worker {
     /// Interned JSON text (0: none) of each distinct run of tag entries (interned key and
     /// value ids) seen: one entry per distinct tag set, whichever batch or file it is in.
     tag_sets: HashMap<Box<[u64]>, u32, FixedState>,
-    /// Interned ids of the values of each dictionary met in the row group being read, by the
+    /// Interned ids of the values of each live dictionary of the row group being read, by the
     /// values array (held, so its address is not reused) and what was derived from them: the
     /// reader gives every batch of a column chunk the same dictionary, interned once.
     dictionaries: HashMap<(usize, u8), (ArrayRef, Arc<Vec<u32>>), FixedState>,
@@ -447,6 +447,10 @@ impl Worker {
             .map(|k| id_of(self, texts.get(k)))
             .collect();
         let ids = Arc::new(ids);
+        // a dictionary only this cache still holds is gone from the reader (a batch's own,
+        // packed from plain pages): dropped, so the cache holds the live ones only
+        self.dictionaries
+            .retain(|_, (values, _)| Arc::strong_count(values) > 1);
         self.dictionaries.insert(key, (values.clone(), ids.clone()));
         Ok(ids)
     }
