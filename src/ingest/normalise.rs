@@ -272,15 +272,16 @@ fn map_of_texts(s: &Series, strip: Option<&str>) -> PolarsResult<Option<StringCh
     Ok(Some(index.iter().map(|i| objects[*i].as_deref()).collect()))
 }
 
-/// Where the key and the value are in a map entry's fields: by name when there are `key` and
-/// `value` fields, else by position when there are two (a Parquet MAP's entries are key then
-/// value, whatever a writer named them: pyarrow keeps its own names in the Arrow schema it
-/// stores, which Polars reads); None otherwise. The one rule of both Parquet readers.
+/// Where the key and the value are in a map entry's fields: first and second when there are
+/// two, whatever they are named (a Parquet MAP's entries are key then value by position, and
+/// pyarrow keeps its own names for them, `k`/`v` or even `value`/`key`, in the Arrow schema it
+/// stores, which Polars reads), else by the names `key` and `value`; None otherwise. The one
+/// rule of both Parquet readers.
 pub(crate) fn entry_positions(names: &[&str]) -> Option<(usize, usize)> {
     let at = |name: &str| names.iter().position(|n| *n == name);
-    match (at("key"), at("value")) {
-        (Some(k), Some(v)) => Some((k, v)),
-        _ if names.len() == 2 => Some((0, 1)),
+    match (names.len(), at("key"), at("value")) {
+        (2, _, _) => Some((0, 1)),
+        (_, Some(k), Some(v)) => Some((k, v)),
         _ => None,
     }
 }

@@ -790,7 +790,7 @@ fn a_map_whose_entries_pyarrow_named_otherwise_keeps_its_tags_on_both_readers() 
     let env = TestEnv::new();
     let script = r#"
 import sys, datetime as dt, pyarrow as pa, pyarrow.parquet as pq
-kv = pa.map_(pa.field("k", pa.string(), nullable=False), pa.field("v", pa.string()))
+kv = pa.map_(pa.field(sys.argv[2], pa.string(), nullable=False), pa.field(sys.argv[3], pa.string()))
 t = pa.table({
     "identity_line_item_id": ["a0", "a1"],
     "identity_time_interval": ["2026-10-01T00:00:00Z/2026-10-01T01:00:00Z"] * 2,
@@ -803,22 +803,32 @@ t = pa.table({
 })
 pq.write_table(t, sys.argv[1])
 "#;
-    let file = env.path("cur2.parquet");
-    crate::warehouse::python_writes(&["-c".as_ref(), script.as_ref(), file.as_os_str()]);
-    for reader in ["direct", "polars"] {
-        let out = format!("out-{reader}");
-        let r = env.run_env(
-            &["attribute", "--billing", "cur2.parquet", "--out", &out],
-            &[("MLCOST_PARQUET_READER", reader)],
-        );
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        let mut costs: Vec<(String, String)> = rows(&read_table(&env.path(&out), "cost_by_model"))
-            .iter()
-            .map(|r| (r["model_id"].clone(), r["cost"].clone()))
-            .collect();
-        costs.sort();
-        let models: Vec<&str> = costs.iter().map(|(m, _)| m.as_str()).collect();
-        assert_eq!(models, ["m1", "m2"], "{reader}: {costs:?}");
+    // (named `value`, `key`: pyarrow keeps those names too, the key still first)
+    for (key, value) in [("k", "v"), ("value", "key")] {
+        let file = env.path("cur2.parquet");
+        crate::warehouse::python_writes(&[
+            "-c".as_ref(),
+            script.as_ref(),
+            file.as_os_str(),
+            key.as_ref(),
+            value.as_ref(),
+        ]);
+        for reader in ["direct", "polars"] {
+            let out = format!("out-{key}-{reader}");
+            let r = env.run_env(
+                &["attribute", "--billing", "cur2.parquet", "--out", &out],
+                &[("MLCOST_PARQUET_READER", reader)],
+            );
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let mut costs: Vec<(String, String)> =
+                rows(&read_table(&env.path(&out), "cost_by_model"))
+                    .iter()
+                    .map(|r| (r["model_id"].clone(), r["cost"].clone()))
+                    .collect();
+            costs.sort();
+            let models: Vec<&str> = costs.iter().map(|(m, _)| m.as_str()).collect();
+            assert_eq!(models, ["m1", "m2"], "{key}/{value}, {reader}: {costs:?}");
+        }
     }
 }
 
