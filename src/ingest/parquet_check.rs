@@ -178,5 +178,24 @@ mod tests {
                 "{rows}: {e}"
             );
         }
+        // the file's row count, patched in the footer's bytes: in thrift's compact protocol,
+        // field 3 (`num_rows`, an i64: 0x16) holds 4 (zigzag 8), before field 4 (`row_groups`,
+        // a list: 0x19)
+        let good = with_footer(dir.path(), |m| m);
+        let mut bytes = std::fs::read(&good).unwrap();
+        let footer = footer_len(&File::open(&good).unwrap()).unwrap() as usize;
+        let start = bytes.len() - 8 - footer;
+        let at: Vec<usize> = (start..bytes.len() - 8 - 2)
+            .filter(|i| bytes[*i..*i + 3] == [0x16, 0x08, 0x19])
+            .collect();
+        assert_eq!(at.len(), 1, "the footer's num_rows is found once");
+        bytes[at[0] + 1] = 0x12; // 9 rows
+        let bad = dir.path().join("nine.parquet");
+        std::fs::write(&bad, bytes).unwrap();
+        let e = check(&bad).unwrap_err().to_string();
+        assert!(
+            e.contains("its footer counts 9 rows, its row groups 4"),
+            "{e}"
+        );
     }
 }
