@@ -62,25 +62,33 @@ impl Money {
     /// Surrounding white space is ignored. Digits beyond 18 decimals are rounded half to even.
     /// `NaN`, `inf`, thousands separators and hex are rejected.
     pub fn parse(text: &str) -> Result<Money, ParseMoneyError> {
-        let s = text.trim().as_bytes();
-        if s.is_empty() {
-            return Err(ParseMoneyError::Empty);
-        }
-        let (negative, rest) = match s[0] {
-            b'-' => (true, &s[1..]),
-            b'+' => (false, &s[1..]),
-            _ => (false, s),
-        };
-        let magnitude = match parse_exact(rest) {
-            Some(m) => m,
-            None => parse_magnitude(rest)?,
-        };
-        Ok(Money(if negative { -magnitude } else { magnitude }))
+        parse_signed(text, |rest| match parse_exact(rest) {
+            Some(m) => Ok(m),
+            None => parse_magnitude(rest),
+        })
     }
 
     pub fn is_zero(self) -> bool {
         self.0 == 0
     }
+}
+
+/// Money from trimmed, signed text, the magnitude of what follows the sign by `magnitude`.
+fn parse_signed(
+    text: &str,
+    magnitude: impl Fn(&[u8]) -> Result<i128, ParseMoneyError>,
+) -> Result<Money, ParseMoneyError> {
+    let s = text.trim().as_bytes();
+    if s.is_empty() {
+        return Err(ParseMoneyError::Empty);
+    }
+    let (negative, rest) = match s[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let m = magnitude(rest)?;
+    Ok(Money(if negative { -m } else { m }))
 }
 
 /// The general path of `Money::parse`: the magnitude (scale 18) of an unsigned number.
@@ -526,16 +534,7 @@ mod exact_tests {
 
     /// The general path alone (the fast path turned off), for comparison.
     fn general(text: &str) -> Result<Money, ParseMoneyError> {
-        let s = text.trim().as_bytes();
-        if s.is_empty() {
-            return Err(ParseMoneyError::Empty);
-        }
-        let (negative, rest) = match s[0] {
-            b'-' => (true, &s[1..]),
-            b'+' => (false, &s[1..]),
-            _ => (false, s),
-        };
-        parse_magnitude(rest).map(|m| Money(if negative { -m } else { m }))
+        parse_signed(text, parse_magnitude)
     }
 
     proptest! {
