@@ -110,12 +110,25 @@ fn write_fixture(path: &Path, seed: u64, rows: usize, variant: Variant) {
     fields.push(ArrowField::new("ListCost", ArrowType::Int64, true));
     arrays.push(Arc::new(Int64Array::from(list)));
     variant(&mut fields, &mut arrays);
+    write_parquet(path, fields, arrays, 700, Some("ResourceId"));
+}
+
+/// Writes the columns as one Parquet file in row groups of `group_rows`, the column `plain`
+/// (if any) without a dictionary.
+fn write_parquet(
+    path: &Path,
+    fields: Vec<ArrowField>,
+    arrays: Vec<ArrayRef>,
+    group_rows: usize,
+    plain: Option<&str>,
+) {
     let schema = Arc::new(ArrowSchema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(700))
-        .set_column_dictionary_enabled(ColumnPath::from("ResourceId"), false)
-        .build();
+    let mut props = WriterProperties::builder().set_max_row_group_row_count(Some(group_rows));
+    if let Some(plain) = plain {
+        props = props.set_column_dictionary_enabled(ColumnPath::from(plain), false);
+    }
+    let props = props.build();
     let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
@@ -919,15 +932,7 @@ fn write_cur(path: &Path, seed: u64, rows: usize, cur2: bool, decimal: bool) {
         ));
         arrays.push(Arc::new(StringArray::from(vec![None::<&str>; rows])));
     }
-    let schema = Arc::new(ArrowSchema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
-    let props = WriterProperties::builder()
-        .set_max_row_group_row_count(Some(900))
-        .set_column_dictionary_enabled(ColumnPath::from("line_item_resource_id"), false)
-        .build();
-    let mut w = ArrowWriter::try_new(File::create(path).unwrap(), schema, Some(props)).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    write_parquet(path, fields, arrays, 900, Some("line_item_resource_id"));
 }
 
 #[test]
@@ -1001,12 +1006,8 @@ fn a_huge_part_a_row_does_not_use_is_read_alike() {
         .iter()
         .map(|(n, a)| ArrowField::new(*n, a.data_type().clone(), true))
         .collect();
-    let schema = Arc::new(ArrowSchema::new(fields));
     let arrays = columns.into_iter().map(|(_, a)| a).collect();
-    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
-    let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema, None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    write_parquet(&path, fields, arrays, 1024, None);
     let (fast, polars) = both_paths(&path, CostBasis::Effective);
     assert_eq!(fast.unwrap(), polars);
     let effective: i128 = polars.iter().map(|g| g.costs[0].map_or(0, |m| m.0)).sum();
