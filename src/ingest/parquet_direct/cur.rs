@@ -10,7 +10,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef};
 
-use super::{cost_column, CostColumn, CostKind, Keep, Texts, Worker};
+use super::{cost_column, through_keys, CostColumn, CostKind, Keep, Texts, Worker};
 use crate::ingest::aws::{self, Amortised};
 use crate::money::SCALE;
 
@@ -112,15 +112,7 @@ fn per_row<T: Copy>(
     if let Some(dict) = a.as_dictionary_opt::<Int32Type>() {
         let values = Texts::of(dict.values())?;
         let by_key: Vec<T> = (0..dict.values().len()).map(|k| f(values.get(k))).collect();
-        let none = f(None);
-        return Ok(dict
-            .keys()
-            .iter()
-            .map(|k| {
-                k.and_then(|k| by_key.get(usize::try_from(k).ok()?).copied())
-                    .unwrap_or(none)
-            })
-            .collect());
+        return Ok(through_keys(dict, &by_key, f(None)));
     }
     let texts = Texts::of(a)?;
     Ok((0..rows).map(|i| f(texts.get(i))).collect())

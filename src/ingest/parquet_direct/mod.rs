@@ -390,6 +390,9 @@ enum Number {
     Integer,
 }
 
+/// A dictionary's values array and the interned id of each value.
+type InternedDictionary = (ArrayRef, Arc<Vec<u32>>);
+
 /// What one worker has read: its interned texts and groups.
 #[derive(Default)]
 struct Worker {
@@ -411,7 +414,7 @@ struct Worker {
     /// Interned ids of the values of each live dictionary of the row group being read, by the
     /// values array (held, so its address is not reused) and what was derived from them: the
     /// reader gives every batch of a column chunk the same dictionary, interned once.
-    dictionaries: HashMap<(usize, u8), (ArrayRef, Arc<Vec<u32>>), FixedState>,
+    dictionaries: HashMap<(usize, u8), InternedDictionary, FixedState>,
     /// Buffers reused from batch to batch: row keys and group index of each row.
     keys: Vec<u128>,
     index: Vec<u32>,
@@ -952,13 +955,29 @@ impl Keep<'_> {
         }
     }
 
-    fn apply<'t>(self, t: &'t str) -> Option<&'t str> {
+    fn apply(self, t: &str) -> Option<&str> {
         match self {
             Keep::All => Some(t),
             Keep::Unprefixed(p) => Some(p.and_then(|p| t.strip_prefix(p)).unwrap_or(t)),
             Keep::Trimmed => Some(t.trim()).filter(|t| !t.is_empty()),
         }
     }
+}
+
+/// Each row's value of a dictionary column, from the value of each dictionary entry
+/// (`by_key`); `none` for a null row or a key out of range.
+fn through_keys<T: Copy>(
+    dict: &arrow_array::DictionaryArray<Int32Type>,
+    by_key: &[T],
+    none: T,
+) -> Vec<T> {
+    dict.keys()
+        .iter()
+        .map(|k| {
+            k.and_then(|k| by_key.get(usize::try_from(k).ok()?).copied())
+                .unwrap_or(none)
+        })
+        .collect()
 }
 
 /// The interned id of each row's text (0: null, or a text `keep` turns away), each distinct
@@ -968,14 +987,7 @@ fn text_ids(a: &ArrayRef, keep: Keep, w: &mut Worker) -> Result<Vec<u32>, String
         let by_key = w.dictionary_ids(dict.values(), keep.tag(), |w, t| {
             t.and_then(|t| keep.apply(t)).map_or(0, |t| w.intern(t))
         })?;
-        return Ok(dict
-            .keys()
-            .iter()
-            .map(|k| {
-                k.and_then(|k| by_key.get(usize::try_from(k).ok()?).copied())
-                    .unwrap_or(0)
-            })
-            .collect());
+        return Ok(through_keys(dict, &by_key, 0));
     }
     let values = Texts::of(a)?;
     Ok((0..a.len())
