@@ -16,6 +16,27 @@ fn attribute_ok(env: &TestEnv, billing: &[&str], extra: &[&str]) -> Run {
     r
 }
 
+/// `attribute` on `billing` with each Parquet reader (the dictionary fast path, then Polars),
+/// each to its own output directory (`{out}-{reader}`), which it returns with the reader.
+fn attribute_with_each_reader(
+    env: &TestEnv,
+    billing: &str,
+    out: &str,
+) -> Vec<(&'static str, String)> {
+    ["direct", "polars"]
+        .into_iter()
+        .map(|reader| {
+            let out = format!("{out}-{reader}");
+            let r = env.run_env(
+                &["attribute", "--billing", billing, "--out", &out],
+                &[("MLCOST_PARQUET_READER", reader)],
+            );
+            assert_eq!(r.code, 0, "{reader}: {}", r.stderr);
+            (reader, out)
+        })
+        .collect()
+}
+
 fn totals(env: &TestEnv) -> std::collections::BTreeMap<(String, String), String> {
     sums(&read_table(&env.path("out"), "cost_by_model"), "cost")
 }
@@ -701,13 +722,7 @@ pq.write_table(t, sys.argv[1], use_deprecated_int96_timestamps=True)
             tags.as_ref(),
         ]);
         let mut seen = Vec::new();
-        for reader in ["direct", "polars"] {
-            let out = format!("out-{tags}-{reader}");
-            let r = env.run_env(
-                &["attribute", "--billing", "int96.parquet", "--out", &out],
-                &[("MLCOST_PARQUET_READER", reader)],
-            );
-            assert_eq!(r.code, 0, "{}", r.stderr);
+        for (_, out) in attribute_with_each_reader(&env, "int96.parquet", &format!("out-{tags}")) {
             let mut costs: Vec<(String, String, String)> =
                 rows(&read_table(&env.path(&out), "cost_by_model"))
                     .iter()
@@ -813,13 +828,8 @@ pq.write_table(t, sys.argv[1])
             key.as_ref(),
             value.as_ref(),
         ]);
-        for reader in ["direct", "polars"] {
-            let out = format!("out-{key}-{reader}");
-            let r = env.run_env(
-                &["attribute", "--billing", "cur2.parquet", "--out", &out],
-                &[("MLCOST_PARQUET_READER", reader)],
-            );
-            assert_eq!(r.code, 0, "{}", r.stderr);
+        for (reader, out) in attribute_with_each_reader(&env, "cur2.parquet", &format!("out-{key}"))
+        {
             let mut costs: Vec<(String, String)> =
                 rows(&read_table(&env.path(&out), "cost_by_model"))
                     .iter()
@@ -853,19 +863,7 @@ with pq.ParquetWriter(sys.argv[1], t.schema) as w:
 "#;
     let file = env.path("empty_group.parquet");
     crate::warehouse::python_writes(&["-c".as_ref(), script.as_ref(), file.as_os_str()]);
-    for reader in ["direct", "polars"] {
-        let out = format!("out-{reader}");
-        let r = env.run_env(
-            &[
-                "attribute",
-                "--billing",
-                "empty_group.parquet",
-                "--out",
-                &out,
-            ],
-            &[("MLCOST_PARQUET_READER", reader)],
-        );
-        assert_eq!(r.code, 0, "{reader}: {}", r.stderr);
+    for (reader, out) in attribute_with_each_reader(&env, "empty_group.parquet", "out") {
         let t = sums(&read_table(&env.path(&out), "cost_by_model"), "cost");
         assert_eq!(t[&key("2026-10", "USD")], "3.75", "{reader}");
     }
