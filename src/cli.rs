@@ -251,6 +251,11 @@ pub struct EstimateArgs {
     #[arg(long, value_name = "YYYY-MM", requires = "actual")]
     pub period: Option<String>,
 
+    /// The day prices are aged against: catalog prices more than 180 days older are flagged as
+    /// stale (default: today, UTC)
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub today: Option<chrono::NaiveDate>,
+
     /// JSON on stdout
     #[arg(long)]
     pub json: bool,

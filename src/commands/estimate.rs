@@ -20,10 +20,16 @@ pub fn load_catalog(path: Option<&std::path::Path>) -> Result<Catalog> {
     }
 }
 
-fn text(args: &EstimateArgs) -> Result<String> {
+/// The estimate's text or JSON, and its stale prices.
+fn text(args: &EstimateArgs) -> Result<(String, Vec<estimate::StalePrice>)> {
     let catalog = load_catalog(args.catalog.as_deref())?;
     let text = read(&args.profile)?;
-    let base = estimate::estimate(&text, &args.profile, &catalog)?;
+    let mut base = estimate::estimate(&text, &args.profile, &catalog)?;
+    let today = args
+        .today
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    base.age_prices(&catalog, today);
+    let stale = base.stale_prices.clone();
     let compared = if args.compare.is_empty() {
         None
     } else {
@@ -52,7 +58,7 @@ fn text(args: &EstimateArgs) -> Result<String> {
             overrides: &args.compare,
             plan_vs_actual: actual.as_ref().map(|(_, r)| r.as_slice()),
         };
-        return super::json(&j);
+        return Ok((super::json(&j)?, stale));
     }
     let mut out = report::estimate_text(&base);
     if let Some(alt) = &compared {
@@ -63,10 +69,18 @@ fn text(args: &EstimateArgs) -> Result<String> {
         out.push('\n');
         out.push_str(&report::plan_vs_actual_text(period, rows, &base.currency));
     }
-    Ok(out)
+    Ok((out, stale))
 }
 
-pub fn run(args: &EstimateArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {
-    use super::Outcome;
-    text(args).map(Outcome::stdout)
+pub fn run(args: &EstimateArgs, ctx: &crate::context::Context) -> Result<super::Outcome> {
+    let (stdout, stale) = text(args)?;
+    let warnings: String = stale
+        .iter()
+        .map(|s| format!("warning: {s}; check them or pass a current catalog with `--catalog`\n"))
+        .collect();
+    Ok(super::Outcome {
+        stdout,
+        stderr: ctx.say(warnings),
+        ..super::Outcome::default()
+    })
 }

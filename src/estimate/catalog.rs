@@ -1,15 +1,39 @@
 //! Price catalogs: on-demand hourly rates per instance type, the discounts of each pricing
 //! model (a fraction off on-demand), storage and transfer prices, and when they were taken.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
 /// The catalog shipped with mlcost (AWS us-east-1).
 pub const DEFAULT_CATALOG: &str = include_str!("../../catalogs/aws-us-east-1.toml");
+
+/// Prices taken more than this many days before the estimate are flagged as stale.
+pub const STALE_AFTER_DAYS: i64 = 180;
+
+/// A price older than [`STALE_AFTER_DAYS`] on the day of an estimate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StalePrice {
+    /// `the catalog` or ``instance `g5.xlarge` ``
+    pub what: String,
+    /// YYYY-MM-DD, as written in the catalog.
+    pub as_of: String,
+    pub age_days: i64,
+}
+
+impl std::fmt::Display for StalePrice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the prices of {} are {} days old (taken {}, more than {STALE_AFTER_DAYS} days ago)",
+            self.what, self.age_days, self.as_of
+        )
+    }
+}
 
 /// How compute is bought.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -98,7 +122,18 @@ impl Catalog {
             message: e.to_string().trim_end().to_string(),
             hint: Some("see catalogs/aws-us-east-1.toml for the shape of a catalog".into()),
         })?;
+        let date = |what: &str, text: &str| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| Error::Config {
+                path: name.to_path_buf(),
+                message: format!("{what} `{text}` is not a date"),
+                hint: Some("write the date the prices were taken as YYYY-MM-DD".into()),
+            })
+        };
+        date("`prices_as_of`", &c.prices_as_of)?;
         for (id, i) in &c.instances {
+            if let Some(as_of) = &i.as_of {
+                date(&format!("instance `{id}`: `as_of`"), as_of)?;
+            }
             let bad = |what: String| Error::Config {
                 path: name.to_path_buf(),
                 message: format!("instance `{id}`: {what}"),
@@ -122,6 +157,30 @@ impl Catalog {
             }
         }
         Ok(c)
+    }
+
+    /// The catalog's date, and the own date of each of `instances` that has one, where older
+    /// than [`STALE_AFTER_DAYS`] on `today`. Dates were checked by `parse`; a date that does
+    /// not parse (a catalog built in code) is never called stale.
+    pub fn stale_prices(&self, instances: &BTreeSet<String>, today: NaiveDate) -> Vec<StalePrice> {
+        let aged = |what: String, as_of: &str| {
+            let taken = NaiveDate::parse_from_str(as_of, "%Y-%m-%d").ok()?;
+            let age_days = (today - taken).num_days();
+            (age_days > STALE_AFTER_DAYS).then(|| StalePrice {
+                what,
+                as_of: as_of.to_string(),
+                age_days,
+            })
+        };
+        let catalog = aged("the catalog".into(), &self.prices_as_of);
+        let own = instances.iter().filter_map(|id| {
+            let as_of = self.instances.get(id)?.as_of.as_deref()?;
+            // an instance dated like the catalog is covered by the catalog's entry
+            (as_of != self.prices_as_of)
+                .then(|| aged(format!("instance `{id}`"), as_of))
+                .flatten()
+        });
+        catalog.into_iter().chain(own).collect()
     }
 
     /// The shipped AWS us-east-1 catalog.

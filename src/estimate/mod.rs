@@ -121,6 +121,20 @@ pub struct Estimate {
     pub currency: String,
     pub prices_as_of: String,
     pub models: Vec<ModelEstimate>,
+    /// Prices older than [`STALE_AFTER_DAYS`] on the day of the estimate (see
+    /// [`Estimate::age_prices`]); empty until then.
+    pub stale_prices: Vec<StalePrice>,
+    /// The instance types the profile priced.
+    #[serde(skip)]
+    pub instances: std::collections::BTreeSet<String>,
+}
+
+impl Estimate {
+    /// Flags the catalog's date, and the own date of each instance type the profile priced,
+    /// when older than [`STALE_AFTER_DAYS`] on `today`.
+    pub fn age_prices(&mut self, catalog: &Catalog, today: chrono::NaiveDate) {
+        self.stale_prices = catalog.stale_prices(&self.instances, today);
+    }
 }
 
 /// An estimate figure that left decimal(38,18).
@@ -203,11 +217,13 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
         ))
     };
     let mut models = Vec::new();
+    let mut instances = std::collections::BTreeSet::new();
     for m in &profile.model {
         let mut cats = Vec::new();
         if let Some(t) = &m.training {
             let pricing = t.pricing.unwrap_or(Pricing::Spot);
             let (r, d) = rate(&t.instance, pricing)?;
+            instances.insert(t.instance.get_ref().clone());
             let count = opt(&t.count, "training.count", 1.0)?;
             let hours = mul(
                 mul(
@@ -233,6 +249,7 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
         if let Some(i) = &m.inference {
             let pricing = i.pricing.unwrap_or(Pricing::Reserved1y);
             let (r, d) = rate(&i.instance, pricing)?;
+            instances.insert(i.instance.get_ref().clone());
             let replicas = qty(&i.replicas, "inference.replicas")?;
             let hours = mul(
                 opt(&i.hours_per_month, "inference.hours_per_month", 730.0)?,
@@ -258,6 +275,7 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
         if let Some(f) = &m.feature_pipeline {
             let pricing = f.pricing.unwrap_or(Pricing::Spot);
             let (r, d) = rate(&f.instance, pricing)?;
+            instances.insert(f.instance.get_ref().clone());
             let count = opt(&f.count, "feature_pipeline.count", 1.0)?;
             let hours = mul(
                 mul(
@@ -341,6 +359,8 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
         currency: catalog.currency.clone(),
         prices_as_of: catalog.prices_as_of.clone(),
         models,
+        stale_prices: Vec::new(),
+        instances,
     })
 }
 

@@ -191,3 +191,24 @@ fn catalog_rejects_discounts_outside_0_1() {
     let bad = DEFAULT_CATALOG.replace("hourly = 0.526", "hourly = 0.526\nspot_discount = 1.5");
     assert!(Catalog::parse(&bad, Path::new("c.toml")).is_err());
 }
+
+/// The shipped catalog dates every instance like itself: one stale entry, the catalog's, not
+/// one per instance; a price taken in the future is not stale.
+#[test]
+fn an_instance_dated_like_its_catalog_is_flagged_once() {
+    let day = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap();
+    let catalog = Catalog::default_catalog().unwrap();
+    let mut e = recommendation();
+    assert_eq!(e.instances.len(), 3, "{:?}", e.instances);
+    e.age_prices(&catalog, day("2027-06-01"));
+    assert_eq!(
+        e.stale_prices,
+        vec![StalePrice {
+            what: "the catalog".into(),
+            as_of: "2026-11-01".into(),
+            age_days: 212
+        }]
+    );
+    e.age_prices(&catalog, day("2020-01-01"));
+    assert!(e.stale_prices.is_empty());
+}

@@ -507,6 +507,9 @@ pub fn estimate_text(e: &crate::estimate::Estimate) -> String {
         "Estimate: catalog {} {}, prices as of {}, {}",
         e.provider, e.region, e.prices_as_of, e.currency
     );
+    for s in &e.stale_prices {
+        let _ = writeln!(o, "Stale prices: {s}.");
+    }
     for m in &e.models {
         let _ = writeln!(o);
         let _ = writeln!(o, "{}", shown(&m.name));

@@ -8,13 +8,17 @@ fn estimate_text_json_and_what_if() {
     let profile = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sample_data/profile_recommendation.toml");
     let p = profile.to_str().unwrap();
-    let r = env.run(&["estimate", "--profile", p]);
+    // a fixed day: the shipped catalog's prices would be called stale some day
+    let r = env.run(&["estimate", "--profile", p, "--today", "2026-12-01"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "");
     insta::assert_snapshot!(r.stdout);
     let r = env.run(&[
         "estimate",
         "--profile",
         p,
+        "--today",
+        "2026-12-01",
         "--json",
         "--compare",
         "pricing=on_demand",
@@ -34,6 +38,83 @@ fn estimate_text_json_and_what_if() {
     assert!(
         r.stderr
             .contains("invalid `--compare` value `inference.replicas`"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Prices taken more than 180 days before the estimate are flagged, the catalog's and an
+/// instance's own, in the report, on stderr and in JSON; an instance the profile does not use
+/// is not; a date that is not one is a config error naming the catalog.
+#[test]
+fn estimate_flags_stale_prices() {
+    let env = TestEnv::new();
+    let catalog = |as_of: &str| {
+        format!(
+            "provider = \"aws\"\nregion = \"r\"\ncurrency = \"USD\"\nprices_as_of = \"2026-01-01\"\n\
+             [instances.\"a.large\"]\nhourly = 2.0\nas_of = \"{as_of}\"\n\
+             [instances.\"b.large\"]\nhourly = 1.0\nas_of = \"2020-01-01\"\n\
+             [storage]\ngb_month = 0.02\n[transfer]\nout_gb = 0.09\n"
+        )
+    };
+    env.write("fresh.toml", &catalog("2026-06-01"));
+    env.write("old.toml", &catalog("2025-01-01"));
+    env.write("bad.toml", &catalog("June 2026"));
+    env.write(
+        "p.toml",
+        "[[model]]\nname = \"m\"\n[model.inference]\ninstance = \"a.large\"\nreplicas = 1\npricing = \"on_demand\"\n",
+    );
+    let run = |catalog: &str, today: &str, json: bool| {
+        let mut args = vec![
+            "estimate",
+            "--profile",
+            "p.toml",
+            "--catalog",
+            catalog,
+            "--today",
+            today,
+        ];
+        if json {
+            args.push("--json");
+        }
+        env.run(&args)
+    };
+    // 2026-06-30 is 180 days after 2026-01-01: not yet stale; the day after is
+    let r = run("fresh.toml", "2026-06-30", false);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""), "{}", r.stdout);
+    assert!(!r.stdout.contains("Stale"), "{}", r.stdout);
+    let r = run("fresh.toml", "2026-07-01", false);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let line =
+        "the prices of the catalog are 181 days old (taken 2026-01-01, more than 180 days ago)";
+    assert!(
+        r.stdout.contains(&format!("Stale prices: {line}.")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stderr,
+        format!("warning: {line}; check them or pass a current catalog with `--catalog`\n")
+    );
+    // the instance's own, older date is flagged too; b.large is not priced, so not flagged
+    let r = run("old.toml", "2026-07-01", true);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["estimate"]["stale_prices"],
+        serde_json::json!([
+            {"what": "the catalog", "as_of": "2026-01-01", "age_days": 181},
+            {"what": "instance `a.large`", "as_of": "2025-01-01", "age_days": 546}
+        ])
+    );
+    assert_eq!(r.stderr.matches("warning:").count(), 2, "{}", r.stderr);
+    let r = run("bad.toml", "2026-07-01", false);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("bad.toml")
+            && r.stderr
+                .contains("instance `a.large`: `as_of` `June 2026` is not a date")
+            && r.stderr.contains("YYYY-MM-DD"),
         "{}",
         r.stderr
     );
