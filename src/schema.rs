@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Version of the output and line-item schemas. Bump on any column change.
-pub const SCHEMA_VERSION: &str = "2.2.0";
+pub const SCHEMA_VERSION: &str = "2.3.0";
 
 /// Logical column types, as a warehouse sees them.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -359,12 +359,14 @@ pub fn hidden_costs() -> TableDef {
             c("model_id", Str, false, "model"),
             c("currency", Str, false, "billing currency"),
             c("visible_cost", Decimal, false, "the model's total cost in unit_costs (on the bill)"),
-            c("idle_capacity", Decimal, true, "visible x (1 - u) / u at utilisation u: the capacity bought on top of what was used; null without a utilisation"),
+            c("idle_capacity", Decimal, true, "visible x (1 - u) / u at utilisation u: the capacity bought on top of what was used, a hidden cost; null without a utilisation"),
             c("experiment_waste", Decimal, true, "experiment spend x waste fraction; null without a waste fraction"),
             c("engineering_time", Decimal, true, "FTEs x annual cost / 12, split over the models; null without [hidden] ftes"),
             c("hidden_total", Decimal, false, "sum of the hidden estimates"),
             c("true_total", Decimal, false, "visible_cost + hidden_total"),
             c("hidden_pct_of_visible", Decimal, true, "hidden_total / visible_cost x 100; null when visible_cost is 0"),
+            c("idle_share_of_bill", Decimal, true, "visible x (1 - u): the part of the bill paid for idle capacity, already in visible_cost and not in hidden_total; null without a utilisation"),
+            c("assumed", Str, true, "the [hidden] preset inputs these figures rest on (e.g. `preset typical: utilization 0.5`); null when every input was configured"),
         ],
     }
 }

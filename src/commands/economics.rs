@@ -150,7 +150,7 @@ fn text(args: &EconomicsArgs) -> Result<String> {
         let _ = writeln!(o, "hidden costs (estimates, not on the bill):");
         let _ = writeln!(
             o,
-            "  idle capacity                 {}",
+            "  idle capacity                 {} (bought on top of what was used: cost x (1 - u) / u)",
             show(h.idle_capacity, 2)
         );
         let _ = writeln!(
@@ -172,6 +172,11 @@ fn text(args: &EconomicsArgs) -> Result<String> {
             o,
             "  hidden as % of visible        {}%",
             show(h.hidden_pct_of_visible, 2)
+        );
+        let _ = writeln!(
+            o,
+            "  idle share of the bill        {} (cost x (1 - u): already in the cost, not in the hidden total)",
+            show(h.idle_share_of_bill, 2)
         );
     }
     Ok(o)

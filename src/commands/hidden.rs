@@ -46,10 +46,27 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<super::Ou
         "Hidden costs (estimates, not on the bill; written to {}/hidden_costs/)",
         args.input.display()
     );
+    // each distinct set of preset inputs, once, above the table that rests on it
+    let assumed: std::collections::BTreeSet<&str> =
+        all.iter().filter_map(|r| r.assumed.as_deref()).collect();
+    for a in &assumed {
+        let _ = writeln!(
+            o,
+            "  assumed ({a}): rule-of-thumb estimates, not measured; set them in [hidden] to replace"
+        );
+    }
     let _ = writeln!(
         o,
-        "  {:<8} {:<28} {:>13} {:>13} {:>13} {:>13} {:>13} {:>9}",
-        "month", "model", "visible", "idle", "experiments", "engineering", "true total", "hidden %"
+        "  {:<8} {:<28} {:>13} {:>13} {:>13} {:>13} {:>13} {:>9} {:>13}",
+        "month",
+        "model",
+        "visible",
+        "idle",
+        "experiments",
+        "engineering",
+        "true total",
+        "hidden %",
+        "idle in bill"
     );
     let show = |m: Option<Money>| m.map_or("-".to_string(), |m| m.to_fixed(2));
     // sums of many models' estimates can leave decimal(38,18): None then, shown as such
@@ -58,7 +75,7 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<super::Ou
         let c = &r.costs;
         let _ = writeln!(
             o,
-            "  {:<8} {:<28} {:>13} {:>13} {:>13} {:>13} {:>13} {:>9}",
+            "  {:<8} {:<28} {:>13} {:>13} {:>13} {:>13} {:>13} {:>9} {:>13}",
             r.period,
             crate::escape::terminal(&r.model_id, 28),
             c.visible.to_fixed(2),
@@ -66,7 +83,8 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<super::Ou
             show(c.experiment_waste),
             show(c.engineering_time),
             c.true_total.to_fixed(2),
-            show(c.hidden_pct_of_visible)
+            show(c.hidden_pct_of_visible),
+            show(c.idle_share_of_bill)
         );
         let t = totals
             .entry((r.period.clone(), r.currency.clone()))
@@ -87,5 +105,11 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<super::Ou
             fixed(total, 2)
         );
     }
+    let _ = writeln!(
+        o,
+        "  idle: capacity bought on top of what was used, visible x (1 - u) / u (hidden, in the \
+         true total); idle in bill: the part of the visible cost that paid for idle capacity, \
+         visible x (1 - u) (already on the bill)"
+    );
     Ok(super::Outcome::stdout(o))
 }

@@ -86,6 +86,10 @@ fn default_variable_phases() -> Vec<String> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HiddenConfig {
+    /// `typical`: fill what is not set with rule-of-thumb estimates (see
+    /// `economics::hidden::Preset`), named as assumptions in every figure they enter.
+    #[serde(default)]
+    pub preset: Option<HiddenPreset>,
     /// Average utilisation of paid capacity (0-1] for every model without its own.
     #[serde(default, deserialize_with = "utilization")]
     pub default_utilization: Option<f64>,
@@ -107,6 +111,13 @@ pub struct HiddenConfig {
     /// How engineering time is spread over models: even (default) | proportional.
     #[serde(default, deserialize_with = "engineering_allocation")]
     pub engineering_allocation: Option<String>,
+}
+
+/// `[hidden] preset`: a named set of rule-of-thumb inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HiddenPreset {
+    Typical,
 }
 
 /// `[targets]`: defaults for every model, and `[targets.models.<model_id>]` overrides.

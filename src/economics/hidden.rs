@@ -14,8 +14,12 @@ use crate::schema::PHASE_COLUMNS;
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct HiddenCosts {
     pub visible: Money,
-    /// cost x (1 - u) / u: what the idle share of paid capacity would cost if it were busy.
+    /// visible x (1 - u) / u: the capacity bought on top of what was used, taking the visible
+    /// cost as the price of the work done. A hidden cost.
     pub idle_capacity: Option<Money>,
+    /// visible x (1 - u): the part of the bill that paid for idle capacity. Already in
+    /// `visible`, so never added to `hidden_total`.
+    pub idle_share_of_bill: Option<Money>,
     /// experiment spend x waste fraction.
     pub experiment_waste: Option<Money>,
     /// FTEs x fully loaded annual cost / 12.
@@ -42,15 +46,17 @@ pub fn hidden_costs(
             "visible cost {visible} with the configured [hidden] values leaves decimal(38,18)"
         ),
     };
-    let idle = match utilization.filter(|u| u.0 > 0) {
-        Some(u) => Some(
-            Money(crate::money::ONE)
+    let (idle, idle_in_bill) = match utilization.filter(|u| u.0 > 0) {
+        Some(u) => {
+            let in_bill = Money(crate::money::ONE)
                 .checked_sub(u)
                 .and_then(|idle_share| visible.checked_mul(idle_share))
-                .and_then(|x| Money::fraction(x.0, u.0))
-                .ok_or_else(|| too_large("idle capacity"))?,
-        ),
-        None => None,
+                .ok_or_else(|| too_large("idle share of the bill"))?;
+            let on_top =
+                Money::fraction(in_bill.0, u.0).ok_or_else(|| too_large("idle capacity"))?;
+            (Some(on_top), Some(in_bill))
+        }
+        None => (None, None),
     };
     let experiment_waste = match experiment_spend.zip(waste) {
         Some((e, w)) => Some(
@@ -73,6 +79,7 @@ pub fn hidden_costs(
     Ok(HiddenCosts {
         visible,
         idle_capacity: idle,
+        idle_share_of_bill: idle_in_bill,
         experiment_waste,
         engineering_time: engineering,
         hidden_total,
@@ -91,6 +98,64 @@ pub struct HiddenRow {
     pub currency: String,
     #[serde(flatten)]
     pub costs: HiddenCosts,
+    /// The preset inputs these figures rest on, e.g. `preset typical: utilization 0.5`; None
+    /// when every input was configured.
+    pub assumed: Option<String>,
+}
+
+/// The rule-of-thumb inputs of a `[hidden] preset`: estimates, not measurements, used only
+/// where `[hidden]` (or a utilisation file) sets nothing, and named in each row they enter.
+pub struct Preset {
+    pub name: &'static str,
+    /// Average utilisation of paid GPU and CPU capacity.
+    pub utilization: Money,
+    /// Share of a model's spend that is experiments, where its bill has no experimentation
+    /// phase.
+    pub experiment_share: Money,
+    /// Share of experiment spend on runs that lead nowhere.
+    pub waste_fraction: Money,
+    /// Fully loaded annual cost of one ML engineer, in the bill's currency (engineering time
+    /// still needs `ftes`).
+    pub fte_annual_cost: Money,
+}
+
+impl crate::config::HiddenPreset {
+    pub fn values(self) -> Preset {
+        use crate::money::ONE;
+        match self {
+            crate::config::HiddenPreset::Typical => Preset {
+                name: "typical",
+                utilization: Money(ONE / 2),
+                experiment_share: Money(ONE * 15 / 100),
+                waste_fraction: Money(ONE * 3 / 10),
+                fte_annual_cost: Money(ONE * 200_000),
+            },
+        }
+    }
+}
+
+/// The inputs a row took from the preset, in the order they are listed.
+#[derive(Default)]
+struct Assumed(Vec<String>);
+
+impl Assumed {
+    /// `configured`, or the preset's `value` (noted as assumed), or None.
+    fn or_preset(
+        &mut self,
+        configured: Option<Money>,
+        preset: Option<(&str, Money)>,
+    ) -> Option<Money> {
+        configured.or_else(|| {
+            let (name, value) = preset?;
+            self.0.push(format!("{name} {value}"));
+            Some(value)
+        })
+    }
+
+    fn text(self, preset: Option<&Preset>) -> Option<String> {
+        let p = preset.filter(|_| !self.0.is_empty())?;
+        Some(format!("preset {}: {}", p.name, self.0.join(", ")))
+    }
 }
 
 /// Hidden costs per model from the unit costs of one period and the `[hidden]` config.
@@ -101,13 +166,21 @@ pub fn hidden_for_models(
     utilization: &BTreeMap<String, Money>,
 ) -> Result<Vec<HiddenRow>> {
     let f = |x: Option<f64>| x.and_then(|v| Money::from_f64(v).ok());
+    let preset = cfg.preset.map(|p| p.values());
+    let from_preset = |name, pick: fn(&Preset) -> Money| preset.as_ref().map(|p| (name, pick(p)));
+    // engineering time rests on the preset's FTE cost when only `ftes` is configured
+    let mut engineering_assumed = Assumed::default();
+    let fte_cost = engineering_assumed.or_preset(
+        f(cfg.fte_annual_cost).filter(|_| cfg.ftes.is_some()),
+        from_preset("fte_annual_cost", |p| p.fte_annual_cost).filter(|_| cfg.ftes.is_some()),
+    );
     let models: Vec<&UnitCostRow> = rows
         .iter()
         .filter(|r| crate::schema::is_model(&r.model_id))
         .collect();
     // engineering time: one monthly amount split exactly over the models of each currency
     let monthly_eng =
-        match f(cfg.ftes).zip(f(cfg.fte_annual_cost)) {
+        match f(cfg.ftes).zip(fte_cost) {
             Some((n, c)) => Some(n.checked_mul(c).and_then(|x| x.div_int(12)).ok_or_else(
                 || Error::Overflow {
                     what: "the engineering time estimate".into(),
@@ -140,11 +213,15 @@ pub fn hidden_for_models(
     models
         .into_iter()
         .map(|r| {
-            let u = utilization
-                .get(&r.model_id)
-                .copied()
-                .or_else(|| f(cfg.utilization.get(&r.model_id).copied()))
-                .or_else(|| f(cfg.default_utilization));
+            let mut assumed = Assumed::default();
+            let u = assumed.or_preset(
+                utilization
+                    .get(&r.model_id)
+                    .copied()
+                    .or_else(|| f(cfg.utilization.get(&r.model_id).copied()))
+                    .or_else(|| f(cfg.default_utilization)),
+                from_preset("utilization", |p| p.utilization),
+            );
             let experiment = match f(cfg.experiment_share) {
                 Some(share) => r.total_cost.checked_mul(share),
                 None => {
@@ -152,18 +229,28 @@ pub fn hidden_for_models(
                         .iter()
                         .position(|c| *c == "cost_experimentation")
                         .unwrap_or(5);
-                    Some(r.phase_costs[i])
+                    let phase = r.phase_costs[i];
+                    // the preset's share stands in only where the bill has no experiments
+                    let share = match phase.is_zero() {
+                        true => assumed.or_preset(
+                            None,
+                            from_preset("experiment_share", |p| p.experiment_share),
+                        ),
+                        false => None,
+                    };
+                    match share {
+                        Some(share) => r.total_cost.checked_mul(share),
+                        None => Some(phase),
+                    }
                 }
             };
-            let mut costs = hidden_costs(
-                r.total_cost,
-                u,
-                experiment,
+            let waste = assumed.or_preset(
                 f(cfg.waste_fraction),
-                None,
-                None,
-            )?;
+                from_preset("waste_fraction", |p| p.waste_fraction),
+            );
+            let mut costs = hidden_costs(r.total_cost, u, experiment, waste, None, None)?;
             if let Some(e) = eng.get(&(r.period.clone(), r.model_id.clone())) {
+                assumed.0.extend(engineering_assumed.0.iter().cloned());
                 let overflow = || Error::Overflow {
                     what: format!(
                         "the hidden costs of `{}` in {}",
@@ -184,6 +271,7 @@ pub fn hidden_for_models(
                 model_id: r.model_id.clone(),
                 currency: r.currency.clone(),
                 costs,
+                assumed: assumed.text(preset.as_ref()),
             })
         })
         .collect()
@@ -219,5 +307,90 @@ mod tests {
         let h = hidden_costs(m("1000"), None, Some(m("100")), Some(m("0.5")), None, None).unwrap();
         assert_eq!(h.experiment_waste.unwrap().to_string(), "50");
         assert_eq!(h.true_total.to_string(), "1050");
+        assert_eq!(h.idle_share_of_bill, None);
+    }
+
+    /// Idle both ways at 45%: bought on top 28400 x 0.55 / 0.45 (hidden) and the part of the
+    /// bill idle 28400 x 0.55 = 15620 (already visible, not in the hidden total).
+    #[test]
+    fn idle_is_reported_both_ways() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let h = hidden_costs(m("28400"), Some(m("0.45")), None, None, None, None).unwrap();
+        assert_eq!(h.idle_share_of_bill.unwrap().to_string(), "15620");
+        assert_eq!(h.hidden_total, h.idle_capacity.unwrap());
+    }
+
+    fn unit_row(model: &str, total: &str, experimentation: &str) -> UnitCostRow {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let mut phase_costs = [Money::ZERO; 7];
+        let i = PHASE_COLUMNS
+            .iter()
+            .position(|c| *c == "cost_experimentation")
+            .unwrap();
+        phase_costs[i] = m(experimentation);
+        UnitCostRow {
+            period: "2026-10".into(),
+            model_id: model.into(),
+            team: "t".into(),
+            currency: "USD".into(),
+            phase_costs,
+            total_cost: m(total),
+            requests: None,
+            cost_per_request: None,
+            cost_per_1000_requests: None,
+            reason: None,
+            revenue: None,
+            value_preserved: None,
+            economics: Default::default(),
+            verdict: "no_target".into(),
+            verdict_reason: None,
+            billing_status: None,
+        }
+    }
+
+    /// `preset = "typical"` fills only what is not configured, and each row names what it
+    /// took. By hand:
+    /// - a (1000, no experiments on the bill, u from the preset 0.5): idle 1000 x 0.5 / 0.5 =
+    ///   1000, in the bill 500; experiments 1000 x 0.15 = 150, wasted x 0.3 = 45;
+    /// - b (1000, 200 of experiments, u configured 0.8): idle 1000 x 0.2 / 0.8 = 250, in the
+    ///   bill 200; the bill's experiments, not the preset's share: 200 x 0.3 = 60;
+    /// - engineering: 1.5 configured FTEs x the preset's 200,000 / 12 = 25,000, 12,500 each.
+    #[test]
+    fn the_typical_preset_fills_only_what_is_not_configured() {
+        let cfg: crate::config::HiddenConfig =
+            toml::from_str("preset = \"typical\"\nftes = 1.5\n[utilization]\nb = 0.8\n").unwrap();
+        let rows = [unit_row("a", "1000", "0"), unit_row("b", "1000", "200")];
+        let out = hidden_for_models(&rows, &cfg, &BTreeMap::new()).unwrap();
+        let (a, b) = (&out[0].costs, &out[1].costs);
+        let s = |m: Option<Money>| m.map(|m| m.to_string());
+        assert_eq!(s(a.idle_capacity).as_deref(), Some("1000"));
+        assert_eq!(s(a.idle_share_of_bill).as_deref(), Some("500"));
+        assert_eq!(s(a.experiment_waste).as_deref(), Some("45"));
+        assert_eq!(s(a.engineering_time).as_deref(), Some("12500"));
+        assert_eq!(a.hidden_total.to_string(), "13545");
+        assert_eq!(
+            out[0].assumed.as_deref(),
+            Some("preset typical: utilization 0.5, experiment_share 0.15, waste_fraction 0.3, fte_annual_cost 200000")
+        );
+        assert_eq!(s(b.idle_capacity).as_deref(), Some("250"));
+        assert_eq!(s(b.idle_share_of_bill).as_deref(), Some("200"));
+        assert_eq!(s(b.experiment_waste).as_deref(), Some("60"));
+        assert_eq!(
+            out[1].assumed.as_deref(),
+            Some("preset typical: waste_fraction 0.3, fte_annual_cost 200000")
+        );
+        // configured values win; without a preset nothing is assumed
+        let cfg: crate::config::HiddenConfig = toml::from_str(
+            "preset = \"typical\"\ndefault_utilization = 0.25\nwaste_fraction = 0.5\n",
+        )
+        .unwrap();
+        let out = hidden_for_models(&rows[1..], &cfg, &BTreeMap::new()).unwrap();
+        assert_eq!(out[0].assumed, None);
+        assert_eq!(s(out[0].costs.idle_capacity).as_deref(), Some("3000"));
+        assert_eq!(s(out[0].costs.experiment_waste).as_deref(), Some("100"));
+        let out = hidden_for_models(&rows, &Default::default(), &BTreeMap::new()).unwrap();
+        assert!(out
+            .iter()
+            .all(|r| r.assumed.is_none() && r.costs.hidden_total.is_zero()));
     }
 }

@@ -245,6 +245,11 @@ pub fn hidden_costs_frame(rows: &[&crate::economics::HiddenRow]) -> Result<Recor
                 "hidden_pct_of_visible",
                 rows.iter().map(|r| r.costs.hidden_pct_of_visible),
             ),
+            decimal(
+                "idle_share_of_bill",
+                rows.iter().map(|r| r.costs.idle_share_of_bill),
+            ),
+            strings("assumed", rows.iter().map(|r| r.assumed.as_deref())),
         ],
     )
 }

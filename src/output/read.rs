@@ -259,6 +259,16 @@ fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::HiddenR
     let text = |n: &str| t.text(n);
     let money = |n: &str| t.money(n);
     let (models, currencies) = (text("model_id")?, text("currency")?);
+    // partitions written before schema 2.3.0 lack the last two columns
+    let rows = t.height();
+    let idle_in_bill = match t.df.column("idle_share_of_bill") {
+        Ok(_) => money("idle_share_of_bill")?,
+        Err(_) => vec![None; rows],
+    };
+    let assumed = match t.df.column("assumed") {
+        Ok(_) => text("assumed")?,
+        Err(_) => vec![None; rows],
+    };
     let (visible, idle, waste, eng, hidden, total, pct) = (
         money("visible_cost")?,
         money("idle_capacity")?,
@@ -268,7 +278,7 @@ fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::HiddenR
         money("true_total")?,
         money("hidden_pct_of_visible")?,
     );
-    Ok((0..t.height())
+    Ok((0..rows)
         .map(|i| crate::economics::HiddenRow {
             period: period.to_string(),
             model_id: models[i].clone().unwrap_or_default(),
@@ -276,12 +286,14 @@ fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::HiddenR
             costs: crate::economics::HiddenCosts {
                 visible: visible[i].unwrap_or_default(),
                 idle_capacity: idle[i],
+                idle_share_of_bill: idle_in_bill[i],
                 experiment_waste: waste[i],
                 engineering_time: eng[i],
                 hidden_total: hidden[i].unwrap_or_default(),
                 true_total: total[i].unwrap_or_default(),
                 hidden_pct_of_visible: pct[i],
             },
+            assumed: assumed[i].clone(),
         })
         .collect())
 }

@@ -968,7 +968,15 @@ fn hidden_section(d: &ReportData, latest: &str) -> Section {
     });
     let currency = hidden[0].currency.clone();
     let mut s = Section::new("hidden", title);
-    s.note = Some("Idle capacity, experiment waste and engineering time are estimates from the [hidden] config; they are not on the bill.".into());
+    let mut note = "Idle capacity (bought on top of what was used: cost x (1 - u) / u), experiment waste and engineering time are estimates from the [hidden] config; they are not on the bill. Idle in bill is the part of the bill that paid for idle capacity (cost x (1 - u)), already in On the bill.".to_string();
+    let assumed: std::collections::BTreeSet<&str> =
+        hidden.iter().filter_map(|h| h.assumed.as_deref()).collect();
+    for a in assumed {
+        note.push_str(&format!(
+            " Assumed ({a}): rule-of-thumb estimates, not measured."
+        ));
+    }
+    s.note = Some(note);
     let shown: Vec<&&HiddenRow> = hidden
         .iter()
         .filter(|h| !h.costs.hidden_total.is_zero() && h.currency == currency)
@@ -996,6 +1004,7 @@ fn hidden_section(d: &ReportData, latest: &str) -> Section {
             ("Experiments", "experiment_waste"),
             ("Engineering", "engineering_time"),
             ("True total", "true_total"),
+            ("Idle in bill", "idle_share_of_bill"),
         ],
         hidden
             .iter()
@@ -1008,6 +1017,7 @@ fn hidden_section(d: &ReportData, latest: &str) -> Section {
                     f(h.costs.experiment_waste, c),
                     f(h.costs.engineering_time, c),
                     money(h.costs.true_total, c),
+                    f(h.costs.idle_share_of_bill, c),
                 ]
             })
             .collect(),

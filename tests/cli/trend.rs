@@ -136,6 +136,53 @@ fn hidden_costs_are_a_separate_table() {
     }
 }
 
+/// `[hidden] preset = "typical"` fills the unset inputs with labelled estimates: in the text,
+/// in each row's `assumed`, and in the report; idle is reported both ways.
+#[test]
+fn hidden_preset_is_labelled_and_idle_is_shown_both_ways() {
+    let env = TestEnv::new();
+    history(&env, &["2026-10"]);
+    let config = env.write("c.toml", "[hidden]\npreset = \"typical\"\n");
+    let r = env.run(&[
+        "hidden",
+        "--input",
+        "out",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // ranker: visible 1120, no experimentation phase; u = 0.5 -> idle on top 1120, in the bill
+    // 560; experiments 1120 x 0.15 x 0.3 = 50.4; no FTEs, so no engineering time
+    let assumed = "preset typical: utilization 0.5, experiment_share 0.15, waste_fraction 0.3";
+    assert!(
+        r.stdout.contains(&format!(
+            "assumed ({assumed}): rule-of-thumb estimates, not measured"
+        )),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("idle in bill"), "{}", r.stdout);
+    let hidden = rows(&read_table(&env.path("out"), "hidden_costs"));
+    let ranker = find(&hidden, &[("model_id", "ranker")]);
+    assert_eq!(ranker["idle_capacity"], "1120");
+    assert_eq!(ranker["idle_share_of_bill"], "560");
+    assert_eq!(ranker["experiment_waste"], "50.4");
+    assert_eq!(ranker["engineering_time"], "null");
+    assert_eq!(ranker["hidden_total"], "1170.4");
+    assert_eq!(ranker["assumed"], assumed);
+    let r = env.run(&[
+        "report", "--input", "out", "--format", "markdown", "--out", "-",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!(
+            "Assumed ({assumed}): rule-of-thumb estimates, not measured."
+        )),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn markdown_and_html_report() {
     let env = TestEnv::new();
