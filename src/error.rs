@@ -240,7 +240,7 @@ impl Error {
                 "pass a file, a directory or a quoted glob such as `'exports/*.parquet'`".into(),
             ),
             Error::MissingColumns { format, .. } if format == "request volumes" => Some(
-                "request volumes need `model_id`, `requests`, and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns".into(),
+                "request volumes need `model_id`, `requests` (or a column per unit such as `tokens`, or `unit` and `quantity`), and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns".into(),
             ),
             Error::MissingColumns { .. } => Some(
                 "mlcost reads FOCUS 1.0-1.4, AWS CUR 1 and 2, Azure cost details, GCP BigQuery exports, OCI cost reports and Cost Explorer data; the format named is the closest match (`--format` forces one)".into(),

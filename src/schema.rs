@@ -348,6 +348,28 @@ pub fn training_amortization() -> TableDef {
     }
 }
 
+pub fn unit_costs_by_unit() -> TableDef {
+    TableDef {
+        name: "unit_costs_by_unit",
+        version: SCHEMA_VERSION,
+        grain: "billing_period x model_id x currency x unit (written when the volumes file gives a unit besides requests)",
+        partitioned_by: Some("billing_period"),
+        columns: vec![
+            c("billing_period", Str, false, "YYYY-MM (the Hive partition, in the path only)"),
+            c("model_id", Str, false, "model id"),
+            c("team", Str, false, "the team with the most spend on the model in the period (as in unit_costs)"),
+            c("currency", Str, false, "billing currency"),
+            c("unit", Str, false, "the unit of the volumes file: requests, tokens, input_tokens, output_tokens, predictions, gpu_hours, images, or any unit of a long file (lower case)"),
+            c("quantity", Decimal, false, "units served in the period"),
+            c("total_cost", Decimal, false, "the model's total cost in the period (unit_costs.total_cost; the same for each of its units, so never sum it over units)"),
+            c("cost_per_unit", Decimal, true, "total_cost / quantity, rounded half away from zero; null with a reason"),
+            c("cost_per_1000_units", Decimal, true, "total_cost x 1,000 / quantity; null with a reason"),
+            c("cost_per_1m_units", Decimal, true, "total_cost x 1,000,000 / quantity (cost per million tokens for tokens); null with a reason"),
+            c("unit_cost_reason", Str, true, "why the unit costs are null: zero quantity | out of range"),
+        ],
+    }
+}
+
 pub fn hidden_costs() -> TableDef {
     TableDef {
         name: "hidden_costs",
@@ -379,6 +401,7 @@ pub fn output_tables() -> Vec<TableDef> {
         tag_compliance(),
         training_amortization(),
         hidden_costs(),
+        unit_costs_by_unit(),
     ]
 }
 

@@ -43,11 +43,13 @@ impl BadRow {
     }
 }
 
-/// Request volumes summed per (period, model).
+/// Volumes summed per (period, model): requests, and the quantity of every unit.
 #[derive(Debug, Default)]
 pub struct Volumes {
     pub file: Option<InputFile>,
     pub requests: BTreeMap<(String, String), i64>,
+    /// (period, model) -> unit -> quantity; `requests` is a unit too.
+    pub units: BTreeMap<(String, String), BTreeMap<String, Money>>,
     pub rows: u64,
     pub bad_rows: Vec<BadRow>,
 }
@@ -64,6 +66,19 @@ pub struct Revenue {
 
 const MODEL: &[&str] = &["model_id", "model"];
 const REQUESTS: &[&str] = &["requests", "request_count", "requests_count", "count"];
+/// The long form of a volumes file: one row per unit.
+const UNIT: &[&str] = &["unit", "units", "unit_name"];
+const QUANTITY: &[&str] = &["quantity", "volume", "amount"];
+/// The units a wide volumes file may give as columns (others: use the long form).
+pub const WIDE_UNITS: &[&str] = &[
+    "requests",
+    "tokens",
+    "input_tokens",
+    "output_tokens",
+    "predictions",
+    "gpu_hours",
+    "images",
+];
 /// The day or month of a row: a date column wins over a month column, in every side file.
 const WHEN: &[&str] = &[
     "date",
@@ -210,17 +225,24 @@ fn row_key(
     Ok((period, model_id))
 }
 
-/// Reads a volumes file (`model_id`, `requests`, and `date` or `billing_period`). Bad rows
-/// are collected, not fatal; a missing column is.
+/// Reads a volumes file: `model_id`, `date` or `billing_period`, and the volumes in one of two
+/// forms. Long: a `unit` and a `quantity` column, one row per unit. Wide: one column per unit
+/// of [`WIDE_UNITS`] (`requests`, `tokens`, ...). A `requests` quantity must be a whole number
+/// and also fills `requests`; every unit's quantity is a non-negative decimal. Bad rows are
+/// collected, not fatal; a missing column is.
 fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
     let tagger = r.tagger;
-    let f = SideFile::open(path, &[WHEN, MODEL, REQUESTS], r)?;
+    let mut wanted: Vec<&[&str]> = vec![WHEN, MODEL, REQUESTS, UNIT, QUANTITY];
+    wanted.extend(WIDE_UNITS.iter().skip(1).map(std::slice::from_ref));
+    let f = SideFile::open(path, &wanted, r)?;
+    let long = f.has(3) && f.has(4);
+    let wide: Vec<usize> = (5..wanted.len()).filter(|i| f.has(*i)).collect();
     let mut missing = Vec::new();
     if !f.has(1) {
         missing.push("model_id".to_string());
     }
-    if !f.has(2) {
-        missing.push("requests".to_string());
+    if !long && !f.has(2) && wide.is_empty() {
+        missing.push("requests (or a column per unit, or `unit` and `quantity`)".to_string());
     }
     if !f.has(0) {
         missing.push("date or billing_period".to_string());
@@ -241,26 +263,95 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
     v.rows = f.rows(
         |row, c| {
             let (period, model_id) = row_key(row, &c[0], &c[1], tagger)?;
-            let bad = |reason: &str| BadRow::new(row, "requests", reason, &c[2]).in_period(&period);
-            let n = match c[2].as_deref().map(Money::parse) {
-                Some(Ok(x)) if x.0 >= 0 && x.0 % crate::money::ONE == 0 => x.0 / crate::money::ONE,
-                Some(Ok(x)) if x.0 < 0 => return Err(bad("negative request count")),
-                Some(Err(crate::money::ParseMoneyError::OutOfRange)) => {
-                    return Err(bad("request count too large"))
+            // (unit, its column, the cell) of each quantity the row gives
+            let mut cells: Vec<(String, &'static str, &Option<String>)> = Vec::new();
+            if long {
+                let unit = c[3].as_deref().map(str::trim).unwrap_or_default();
+                if unit.is_empty() {
+                    return Err(BadRow::new(row, "unit", "empty unit", &c[3]).in_period(&period));
                 }
-                _ => return Err(bad("not a whole number")),
-            };
-            let Ok(n) = i64::try_from(n) else {
-                return Err(bad("request count too large"));
-            };
-            let e = v
-                .requests
-                .entry((period.clone(), model_id.clone()))
-                .or_default();
-            match e.checked_add(n) {
-                Some(sum) => *e = sum,
-                None => {
-                    overflow.get_or_insert((period, model_id));
+                cells.push((unit.to_lowercase(), "quantity", &c[4]));
+            } else {
+                // in a file of several units an empty cell is a unit the row does not give
+                let several = usize::from(f.has(2)) + wide.len() > 1;
+                if f.has(2) && !(several && is_blank(&c[2])) {
+                    cells.push(("requests".into(), "requests", &c[2]));
+                }
+                for &i in &wide {
+                    if !is_blank(&c[i]) {
+                        cells.push((wanted[i][0].into(), wanted[i][0], &c[i]));
+                    }
+                }
+                if cells.is_empty() {
+                    return Err(BadRow::new(
+                        row,
+                        "requests",
+                        "no volume in any unit column",
+                        &c[2],
+                    )
+                    .in_period(&period));
+                }
+            }
+            // check every cell before counting any, so a bad row adds nothing
+            let mut parsed = Vec::with_capacity(cells.len());
+            for (unit, column, cell) in cells {
+                let bad = |reason: &str| BadRow::new(row, column, reason, cell).in_period(&period);
+                let is_requests = unit == "requests";
+                let [negative, too_large, not_a_number] = match is_requests {
+                    true => [
+                        "negative request count",
+                        "request count too large",
+                        "not a whole number",
+                    ],
+                    false => ["negative quantity", "quantity too large", "not a number"],
+                };
+                let x = match cell.as_deref().map(Money::parse) {
+                    Some(Ok(x)) if x.0 < 0 => return Err(bad(negative)),
+                    Some(Ok(x)) => x,
+                    Some(Err(crate::money::ParseMoneyError::OutOfRange)) => {
+                        return Err(bad(too_large))
+                    }
+                    _ => return Err(bad(not_a_number)),
+                };
+                let requests = match is_requests {
+                    true if x.0 % crate::money::ONE != 0 => return Err(bad(not_a_number)),
+                    true => match i64::try_from(x.0 / crate::money::ONE) {
+                        Ok(n) => Some(n),
+                        Err(_) => return Err(bad(too_large)),
+                    },
+                    false => None,
+                };
+                parsed.push((unit, x, requests));
+            }
+            let key = (period.clone(), model_id.clone());
+            for (unit, x, requests) in parsed {
+                let q = v
+                    .units
+                    .entry(key.clone())
+                    .or_default()
+                    .entry(unit.clone())
+                    .or_default();
+                let sum_q = q.checked_add(x);
+                let sum_n = requests.map(|n| {
+                    v.requests
+                        .get(&key)
+                        .copied()
+                        .unwrap_or_default()
+                        .checked_add(n)
+                });
+                match (sum_q, sum_n) {
+                    (Some(sum), None) => *q = sum,
+                    (Some(sum), Some(Some(n))) => {
+                        *q = sum;
+                        v.requests.insert(key.clone(), n);
+                    }
+                    (_, sum_n) => {
+                        let what = match sum_n {
+                            Some(_) => "request count".to_string(),
+                            None => format!("`{}` quantity", crate::escape::terminal(&unit, 40)),
+                        };
+                        overflow.get_or_insert((period.clone(), model_id.clone(), what));
+                    }
                 }
             }
             Ok(())
@@ -268,17 +359,21 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
         &mut bad,
     )?;
     v.bad_rows = bad;
-    if let Some((period, model)) = overflow {
+    if let Some((period, model, what)) = overflow {
         return Err(Error::Overflow {
             what: format!(
-                "the request count of `{}` in {period} in `{}`",
+                "the {what} of `{}` in {period} in `{}`",
                 crate::escape::terminal(&model, 80),
                 crate::origin::shown(path)
             ),
-            detail: "the sum of its rows leaves a 64-bit count".into(),
+            detail: "the sum of its rows leaves a 64-bit count (requests) or decimal(38,18)".into(),
         });
     }
     Ok(v)
+}
+
+fn is_blank(cell: &Option<String>) -> bool {
+    cell.as_deref().is_none_or(|t| t.trim().is_empty())
 }
 
 /// Reads a revenue file: billing_period or date, model_id, and `revenue` and/or
@@ -525,6 +620,55 @@ mod tests {
             let e = r.utilization(p).unwrap_err().to_string();
             assert!(
                 e.contains("row 2: the model already has a utilisation"),
+                "{e}"
+            );
+        });
+        // wide: an empty cell is a unit the row does not give; a row with none is bad
+        with_file(
+            "date,model_id,requests,tokens,gpu_hours\n2026-10-01,a,10,1000,\n2026-10-02,a,,500,0.5\n2026-10-03,b,,,\n2026-10-04,b,3,-1,\n",
+            |p, r| {
+                let v = r.volumes(p).unwrap();
+                let a = &v.units[&("2026-10".to_string(), "a".to_string())];
+                let shown: Vec<String> = a.iter().map(|(u, q)| format!("{u}={q}")).collect();
+                assert_eq!(shown, ["gpu_hours=0.5", "requests=10", "tokens=1500"]);
+                assert_eq!(v.requests[&("2026-10".to_string(), "a".to_string())], 10);
+                let bad: Vec<(u64, &str, &str)> = v
+                    .bad_rows
+                    .iter()
+                    .map(|b| (b.row, b.column, b.reason.as_str()))
+                    .collect();
+                // a bad row counts nothing, not even its good cells
+                assert_eq!(
+                    bad,
+                    [
+                        (3, "requests", "no volume in any unit column"),
+                        (4, "tokens", "negative quantity")
+                    ]
+                );
+                assert!(!v.requests.contains_key(&("2026-10".to_string(), "b".to_string())));
+            },
+        );
+        // long: units are lower-cased and summed; `requests` is whole and fills requests
+        with_file(
+            "billing_period,model_id,unit,quantity\n2026-10,a,GPU_Hours,1.25\n2026-10,a,gpu_hours,2\n2026-10,a,requests,7\n2026-10,a,requests,1.5\n2026-10,a,,3\n",
+            |p, r| {
+                let v = r.volumes(p).unwrap();
+                let a = &v.units[&("2026-10".to_string(), "a".to_string())];
+                assert_eq!(a["gpu_hours"].to_string(), "3.25");
+                assert_eq!(v.requests[&("2026-10".to_string(), "a".to_string())], 7);
+                let bad: Vec<(&str, &str)> =
+                    v.bad_rows.iter().map(|b| (b.column, b.reason.as_str())).collect();
+                assert_eq!(
+                    bad,
+                    [("quantity", "not a whole number"), ("unit", "empty unit")]
+                );
+            },
+        );
+        // neither requests, nor a unit column, nor unit and quantity
+        with_file("date,model_id,calls\n2026-10-01,a,1\n", |p, r| {
+            let e = r.volumes(p).unwrap_err().to_string();
+            assert!(
+                e.contains("requests (or a column per unit, or `unit` and `quantity`)"),
                 "{e}"
             );
         });

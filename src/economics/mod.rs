@@ -100,6 +100,66 @@ pub struct UnitCostRow {
     pub billing_status: Option<String>,
 }
 
+/// One row of `unit_costs_by_unit`: a model's cost in a period per unit it served.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitVolumeCost {
+    pub period: String,
+    pub model_id: String,
+    pub team: String,
+    pub currency: String,
+    pub unit: String,
+    pub quantity: Money,
+    /// The model's total cost in the period (as in `unit_costs`), per unit below.
+    pub total_cost: Money,
+    pub cost_per_unit: Option<Money>,
+    pub cost_per_1000_units: Option<Money>,
+    pub cost_per_1m_units: Option<Money>,
+    /// Why the unit costs are null: `zero quantity` or `out of range`.
+    pub reason: Option<String>,
+}
+
+/// The cost per unit of every (period, model, currency) of `unit_costs` with volumes, one row
+/// per unit in unit order. Each cost is the model's total cost divided by the quantity,
+/// rounded half away from zero at 18 decimals.
+pub fn unit_volume_costs(rows: &[UnitCostRow], volumes: &Volumes) -> Vec<UnitVolumeCost> {
+    let mut out = Vec::new();
+    for r in rows {
+        let Some(units) = volumes.units.get(&(r.period.clone(), r.model_id.clone())) else {
+            continue;
+        };
+        for (unit, quantity) in units {
+            let per = |n: i128| {
+                n.checked_mul(crate::money::ONE)
+                    .and_then(|scaled| r.total_cost.mul_int_div(scaled, quantity.0))
+                    .filter(|m| m.in_range())
+            };
+            let costs = match quantity.is_zero() {
+                true => None,
+                false => per(1).zip(per(1000)).zip(per(1_000_000)),
+            };
+            let reason = match (quantity.is_zero(), costs) {
+                (true, _) => Some("zero quantity".to_string()),
+                (false, None) => Some("out of range".to_string()),
+                (false, Some(_)) => None,
+            };
+            out.push(UnitVolumeCost {
+                period: r.period.clone(),
+                model_id: r.model_id.clone(),
+                team: r.team.clone(),
+                currency: r.currency.clone(),
+                unit: unit.clone(),
+                quantity: *quantity,
+                total_cost: r.total_cost,
+                cost_per_unit: costs.map(|((u, _), _)| u),
+                cost_per_1000_units: costs.map(|((_, k), _)| k),
+                cost_per_1m_units: costs.map(|(_, m)| m),
+                reason,
+            });
+        }
+    }
+    out
+}
+
 /// What the join of volumes to spend found, for the summary and manifest.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct VolumeReport {

@@ -220,6 +220,30 @@ pub fn training_amortization_frame(
     )
 }
 
+pub fn unit_costs_by_unit_frame(rows: &[&crate::economics::UnitVolumeCost]) -> Result<RecordBatch> {
+    frame(
+        &crate::schema::unit_costs_by_unit(),
+        vec![
+            strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
+            strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
+            strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+            strings("unit", rows.iter().map(|r| Some(r.unit.as_str()))),
+            decimal("quantity", rows.iter().map(|r| Some(r.quantity))),
+            decimal("total_cost", rows.iter().map(|r| Some(r.total_cost))),
+            decimal("cost_per_unit", rows.iter().map(|r| r.cost_per_unit)),
+            decimal(
+                "cost_per_1000_units",
+                rows.iter().map(|r| r.cost_per_1000_units),
+            ),
+            decimal(
+                "cost_per_1m_units",
+                rows.iter().map(|r| r.cost_per_1m_units),
+            ),
+            strings("unit_cost_reason", rows.iter().map(|r| r.reason.as_deref())),
+        ],
+    )
+}
+
 pub fn hidden_costs_frame(rows: &[&crate::economics::HiddenRow]) -> Result<RecordBatch> {
     frame(
         &crate::schema::hidden_costs(),

@@ -36,13 +36,15 @@ pub const UNIT_COSTS: &str = "unit_costs";
 pub const TAG_COMPLIANCE: &str = "tag_compliance";
 pub const TRAINING_AMORTIZATION: &str = "training_amortization";
 pub const HIDDEN_COSTS: &str = "hidden_costs";
+pub const UNIT_COSTS_BY_UNIT: &str = "unit_costs_by_unit";
 /// Every partitioned table mlcost writes.
-pub const TABLES: [&str; 6] = [
+pub const TABLES: [&str; 7] = [
     COST_BY_MODEL,
     UNIT_COSTS,
     TAG_COMPLIANCE,
     TRAINING_AMORTIZATION,
     HIDDEN_COSTS,
+    UNIT_COSTS_BY_UNIT,
     QUARANTINE_DIR,
 ];
 pub const MANIFEST: &str = "manifest.json";

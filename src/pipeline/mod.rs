@@ -132,6 +132,18 @@ fn stages(
             .get(&r.period)
             .map(|s| s.name().to_string());
     }
+    // per unit only when the volumes give more than requests: request-only runs write what
+    // they always wrote
+    let by_unit = side
+        .volumes
+        .as_ref()
+        .filter(|v| {
+            v.units
+                .values()
+                .flat_map(|u| u.keys())
+                .any(|u| u != "requests")
+        })
+        .map(|v| economics::unit_volume_costs(&unit_rows, v));
     let facts = record::Facts {
         loaded,
         rules: &rules,
@@ -165,6 +177,7 @@ fn stages(
         unit_rows: &unit_rows,
         compliance: &compliance.rows,
         amortization: amortising.then_some(schedules.as_slice()),
+        by_unit: by_unit.as_deref(),
     };
     let manifest = publish::publish(job, run, hooks, &tables, detail).map_err(|f| {
         let (error, detail) = *f;

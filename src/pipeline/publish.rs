@@ -126,7 +126,11 @@ fn stage_removals(
 ) -> Vec<(String, String)> {
     let written = tables.names();
     let mut removed = Vec::new();
-    for table in [output::TRAINING_AMORTIZATION, output::HIDDEN_COSTS] {
+    for table in [
+        output::TRAINING_AMORTIZATION,
+        output::HIDDEN_COSTS,
+        output::UNIT_COSTS_BY_UNIT,
+    ] {
         if written.contains(&table) {
             continue;
         }
@@ -219,6 +223,8 @@ pub(super) struct Tables<'a> {
     pub unit_rows: &'a [economics::UnitCostRow],
     pub compliance: &'a [compliance::ComplianceRow],
     pub amortization: Option<&'a [amortize::AmortizationRow]>,
+    /// Written when the volumes file gives a unit besides requests.
+    pub by_unit: Option<&'a [economics::UnitVolumeCost]>,
 }
 
 impl Tables<'_> {
@@ -231,6 +237,9 @@ impl Tables<'_> {
         ];
         if self.amortization.is_some() {
             t.push(output::TRAINING_AMORTIZATION);
+        }
+        if self.by_unit.is_some() {
+            t.push(output::UNIT_COSTS_BY_UNIT);
         }
         t
     }
@@ -276,6 +285,11 @@ fn stage_tables(
             let rows: Vec<_> = schedules.iter().filter(|r| &r.period == p).collect();
             let df = output::training_amortization_frame(&rows)?;
             staging.write_partition(output::TRAINING_AMORTIZATION, p, &df)?;
+        }
+        if let Some(by_unit) = t.by_unit {
+            let rows: Vec<_> = by_unit.iter().filter(|r| &r.period == p).collect();
+            let df = output::unit_costs_by_unit_frame(&rows)?;
+            staging.write_partition(output::UNIT_COSTS_BY_UNIT, p, &df)?;
         }
     }
     Ok((cost_files, unit_files))

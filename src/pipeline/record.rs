@@ -103,7 +103,7 @@ pub(super) fn usable_side_files(
         }
     };
     if let Some(v) = volumes {
-        unusable(&job.requests, v.rows, v.requests.len(), "requests")?;
+        unusable(&job.requests, v.rows, v.units.len(), "requests")?;
     }
     if let Some(r) = revenue {
         unusable(&job.revenue, r.rows, r.values.len(), "revenue")?;

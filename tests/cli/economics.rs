@@ -113,3 +113,87 @@ fn economics_command_text_and_json() {
         r.stderr
     );
 }
+
+/// Volumes in any unit, wide or long: `unit_costs_by_unit` has a row per model and unit with
+/// the cost per unit, per 1,000 and per 1,000,000 units, by hand from the fixture (ranker
+/// 2026-09 costs 177.4913, fraud-v1 20); `unit_costs` is what the requests alone give; a
+/// request-only run writes no such table and removes the month's old one.
+#[test]
+fn tokens_and_any_unit_get_their_unit_costs() {
+    let env = TestEnv::new();
+    let billing = fixture("focus/basic.csv");
+    let attribute = |requests: &str, out: &str| {
+        let r = env.run(&[
+            "attribute",
+            "--billing",
+            billing.to_str().unwrap(),
+            "--requests",
+            requests,
+            "--out",
+            out,
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        r
+    };
+    env.write(
+        "wide.csv",
+        "date,model_id,requests,tokens\n2026-09-01,ranker,600000,300000000\n2026-09-02,Ranker,400000,200000000\n2026-09-01,fraud-v1,200000,\n",
+    );
+    attribute("wide.csv", "out");
+    let by_unit = rows(&read_table(&env.path("out"), "unit_costs_by_unit"));
+    let ranker = |unit: &str| find(&by_unit, &[("model_id", "ranker"), ("unit", unit)]);
+    // 177.4913 / 500,000,000 tokens: 0.3549826 per million
+    let t = ranker("tokens");
+    assert_eq!(
+        (
+            t["quantity"].as_str(),
+            t["cost_per_unit"].as_str(),
+            t["cost_per_1000_units"].as_str(),
+            t["cost_per_1m_units"].as_str()
+        ),
+        ("500000000", "0.0000003549826", "0.0003549826", "0.3549826")
+    );
+    // and per request: 177.4913 / 1,000,000
+    assert_eq!(ranker("requests")["cost_per_1000_units"], "0.1774913");
+    let fraud: Vec<_> = by_unit
+        .iter()
+        .filter(|r| r["model_id"] == "fraud-v1")
+        .collect();
+    assert_eq!(
+        fraud.len(),
+        1,
+        "an empty tokens cell is no tokens row: {fraud:?}"
+    );
+    assert_eq!(fraud[0]["cost_per_1000_units"], "0.1");
+    // unit_costs is the file the requests alone give, byte for byte
+    attribute(fixture("focus/requests.csv").to_str().unwrap(), "plain");
+    let part = "unit_costs/billing_period=2026-09/part-0.parquet";
+    assert_eq!(
+        std::fs::read(env.path("out").join(part)).unwrap(),
+        std::fs::read(env.path("plain").join(part)).unwrap()
+    );
+    assert!(!env.path("plain/unit_costs_by_unit").exists());
+    // long form: any unit, lower-cased and summed; a zero quantity has a reason
+    env.write(
+        "long.csv",
+        "billing_period,model_id,unit,quantity\n2026-09,ranker,GPU_Hours,12.5\n2026-09,ranker,gpu_hours,2.5\n2026-09,fraud-v1,images,0\n",
+    );
+    attribute("long.csv", "long");
+    let by_unit = rows(&read_table(&env.path("long"), "unit_costs_by_unit"));
+    let gpu = find(&by_unit, &[("model_id", "ranker"), ("unit", "gpu_hours")]);
+    // 177.4913 / 15 = 11.83275333..., rounded at 18 decimals
+    assert_eq!(gpu["cost_per_unit"], "11.832753333333333333");
+    let images = find(&by_unit, &[("model_id", "fraud-v1")]);
+    assert_eq!(
+        (
+            images["cost_per_unit"].as_str(),
+            images["unit_cost_reason"].as_str()
+        ),
+        ("null", "zero quantity")
+    );
+    // the month republished from requests alone loses its by-unit partition
+    attribute(fixture("focus/requests.csv").to_str().unwrap(), "out");
+    assert!(!env
+        .path("out/unit_costs_by_unit/billing_period=2026-09")
+        .exists());
+}

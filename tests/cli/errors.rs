@@ -195,9 +195,9 @@ fn volumes_without_required_columns() {
     );
     assert_eq!(code, 2);
     insta::assert_snapshot!(err, @r"
-    error: `req.csv` is not readable as request volumes: missing column(s) requests
+    error: `req.csv` is not readable as request volumes: missing column(s) requests (or a column per unit, or `unit` and `quantity`)
 
-    hint: request volumes need `model_id`, `requests`, and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns
+    hint: request volumes need `model_id`, `requests` (or a column per unit such as `tokens`, or `unit` and `quantity`), and `date` (YYYY-MM-DD) or `billing_period` (YYYY-MM) columns
     ");
 }
 
