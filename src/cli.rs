@@ -105,7 +105,7 @@ pub enum Command {
     /// Estimate the costs that are not on the bill (idle capacity, experiment waste,
     /// engineering time) and write them to hidden_costs/
     #[command(
-        after_help = "Example:\n  mlcost hidden --input out/ --config mlcost.toml\n\n[hidden] in the config: default_utilization, utilization = { model = 0.4 }, waste_fraction, experiment_share, ftes, fte_annual_cost, engineering_allocation"
+        after_help = "Example:\n  mlcost hidden --input out/ --config mlcost.toml\n\n[hidden] in the config: preset = \"typical\", default_utilization, utilization = { model = 0.4 }, waste_fraction, experiment_share, ftes, fte_annual_cost, engineering_allocation"
     )]
     Hidden(HiddenArgs),
     /// Write the report people read: self-contained HTML with inline SVG charts, or Markdown
@@ -180,8 +180,10 @@ pub struct AttributeArgs {
     #[command(flatten)]
     pub input: BillingInput,
 
-    /// Request volumes (CSV or Parquet: model_id, requests, and date or billing_period); a
-    /// path or an object URI (s3://, gs://, az://, abfss://)
+    /// Request volumes (CSV or Parquet: model_id, date or billing_period, and requests; or a
+    /// column per unit such as tokens, gpu_hours; or unit and quantity), writing
+    /// unit_costs_by_unit for units besides requests; a path or an object URI (s3://, gs://,
+    /// az://, abfss://)
     #[arg(long, value_name = "PATH")]
     pub requests: Option<PathBuf>,
 
@@ -253,12 +255,20 @@ pub struct EstimateArgs {
 
     /// The day prices are aged against: catalog prices more than 180 days older are flagged as
     /// stale (default: today, UTC)
-    #[arg(long, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = day)]
     pub today: Option<chrono::NaiveDate>,
 
     /// JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// A day written YYYY-MM-DD (chrono alone also takes `2026-1-1`).
+fn day(text: &str) -> std::result::Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .filter(|_| text.len() == 10)
+        .ok_or_else(|| "not a day written YYYY-MM-DD".to_string())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

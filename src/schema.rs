@@ -366,6 +366,8 @@ pub fn unit_costs_by_unit() -> TableDef {
             c("cost_per_1000_units", Decimal, true, "total_cost x 1,000 / quantity; null with a reason"),
             c("cost_per_1m_units", Decimal, true, "total_cost x 1,000,000 / quantity (cost per million tokens for tokens); null with a reason"),
             c("unit_cost_reason", Str, true, "why the unit costs are null: zero quantity | out of range"),
+            c("verdict", Str, false, "against the unit's [targets] (max_cost_per_1m_tokens, [targets.units.<unit>]): within_target | over_target | no_target"),
+            c("verdict_reason", Str, true, "the comparisons made, e.g. `cost per 1M tokens 0.3550 > 0.3`, or why none was"),
         ],
     }
 }

@@ -67,8 +67,8 @@ pub struct Revenue {
 const MODEL: &[&str] = &["model_id", "model"];
 const REQUESTS: &[&str] = &["requests", "request_count", "requests_count", "count"];
 /// The long form of a volumes file: one row per unit.
-const UNIT: &[&str] = &["unit", "units", "unit_name"];
-const QUANTITY: &[&str] = &["quantity", "volume", "amount"];
+const UNIT: &[&str] = &["unit"];
+const QUANTITY: &[&str] = &["quantity"];
 /// The units a wide volumes file may give as columns (others: use the long form).
 pub const WIDE_UNITS: &[&str] = &[
     "requests",
@@ -237,6 +237,26 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
     let f = SideFile::open(path, &wanted, r)?;
     let long = f.has(3) && f.has(4);
     let wide: Vec<usize> = (5..wanted.len()).filter(|i| f.has(*i)).collect();
+    // one form per file: a volume in two forms would be read in one and lost in the other
+    let both = long && (f.has(2) || !wide.is_empty());
+    if both || (f.has(3) && !f.has(4)) {
+        let names: Vec<&str> = f.columns.iter().flatten().map(String::as_str).collect();
+        return Err(Error::Ingest {
+            path: path.to_path_buf(),
+            message: match both {
+                true => format!(
+                    "request volumes in two forms: `unit` and `quantity` (long) and a column per unit (wide), among {}",
+                    names.join(", ")
+                ),
+                false => "a `unit` column without a `quantity` column".into(),
+            },
+            hint: Some(
+                "give either `unit` and `quantity` (one row per unit) or one column per unit \
+                 (`requests`, `tokens`, ...), not both"
+                    .into(),
+            ),
+        });
+    }
     let mut missing = Vec::new();
     if !f.has(1) {
         missing.push("model_id".to_string());
@@ -266,11 +286,11 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
             // (unit, its column, the cell) of each quantity the row gives
             let mut cells: Vec<(String, &'static str, &Option<String>)> = Vec::new();
             if long {
-                let unit = c[3].as_deref().map(str::trim).unwrap_or_default();
+                let unit = unit_name(c[3].as_deref().unwrap_or_default());
                 if unit.is_empty() {
                     return Err(BadRow::new(row, "unit", "empty unit", &c[3]).in_period(&period));
                 }
-                cells.push((unit.to_lowercase(), "quantity", &c[4]));
+                cells.push((unit, "quantity", &c[4]));
             } else {
                 // in a file of several units an empty cell is a unit the row does not give
                 let several = usize::from(f.has(2)) + wide.len() > 1;
@@ -283,13 +303,15 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
                     }
                 }
                 if cells.is_empty() {
-                    return Err(BadRow::new(
-                        row,
-                        "requests",
-                        "no volume in any unit column",
-                        &c[2],
-                    )
-                    .in_period(&period));
+                    // named after the file's first volume column
+                    let first = match (f.has(2), wide.first()) {
+                        (false, Some(&i)) => wanted[i][0],
+                        _ => "requests",
+                    };
+                    return Err(
+                        BadRow::new(row, first, "no volume in any unit column", &None)
+                            .in_period(&period),
+                    );
                 }
             }
             // check every cell before counting any, so a bad row adds nothing
@@ -370,6 +392,17 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
         });
     }
     Ok(v)
+}
+
+/// A unit as written in a long file, compared like a column name: `GPU Hours`, `gpu-hours`
+/// and `gpu_hours` are one unit, `gpu_hours`.
+fn unit_name(text: &str) -> String {
+    let lower = text.trim().to_lowercase();
+    let parts: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.join("_")
 }
 
 fn is_blank(cell: &Option<String>) -> bool {
@@ -664,6 +697,29 @@ mod tests {
                 );
             },
         );
+        // units compare like column names; a unit of separators only is empty
+        with_file(
+            "billing_period,model_id,unit,quantity\n2026-10,a,GPU Hours,1\n2026-10,a,gpu-hours,2\n2026-10,a,-,3\n",
+            |p, r| {
+                let v = r.volumes(p).unwrap();
+                let a = &v.units[&("2026-10".to_string(), "a".to_string())];
+                assert_eq!(a.keys().collect::<Vec<_>>(), ["gpu_hours"]);
+                assert_eq!(a["gpu_hours"].to_string(), "3");
+                assert_eq!(v.bad_rows[0].reason, "empty unit");
+            },
+        );
+        // one form per file: both forms, or a unit without a quantity, is refused, not guessed
+        for header in [
+            "date,model_id,requests,unit,quantity",
+            "date,model_id,tokens,unit,quantity",
+            "date,model_id,unit,count",
+        ] {
+            with_file(&format!("{header}\n2026-10-01,a,1,x,2\n"), |p, r| {
+                let e = r.volumes(p).unwrap_err();
+                let hint = format!("{e:?}");
+                assert!(hint.contains("not both"), "{header}: {hint}");
+            });
+        }
         // neither requests, nor a unit column, nor unit and quantity
         with_file("date,model_id,calls\n2026-10-01,a,1\n", |p, r| {
             let e = r.volumes(p).unwrap_err().to_string();

@@ -29,13 +29,21 @@ fn text(args: &EstimateArgs) -> Result<(String, Vec<estimate::StalePrice>)> {
         .today
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     base.age_prices(&catalog, today);
-    let stale = base.stale_prices.clone();
     let compared = if args.compare.is_empty() {
         None
     } else {
         let alt = estimate::apply_overrides(&text, &args.profile, &args.compare)?;
-        Some(estimate::estimate(&alt, &args.profile, &catalog)?)
+        let mut alt = estimate::estimate(&alt, &args.profile, &catalog)?;
+        alt.age_prices(&catalog, today);
+        Some(alt)
     };
+    // the prices either side of a comparison rests on, each once
+    let mut stale = base.stale_prices.clone();
+    for s in compared.iter().flat_map(|c| &c.stale_prices) {
+        if !stale.contains(s) {
+            stale.push(s.clone());
+        }
+    }
     let actual = match (&args.actual, &args.period) {
         (Some(dir), Some(period)) => {
             let period = super::parse_period(period)?;

@@ -52,7 +52,7 @@ pub fn run(args: &HiddenArgs, ctx: &crate::context::Context) -> Result<super::Ou
     for a in &assumed {
         let _ = writeln!(
             o,
-            "  assumed ({a}): rule-of-thumb estimates, not measured; set them in [hidden] to replace"
+            "  assumed ({a}): rule-of-thumb estimates, not measured; configure [hidden] to replace them"
         );
     }
     let _ = writeln!(

@@ -52,6 +52,7 @@ pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Ou
         cost_basis,
         compliance: out.compliance(&latest)?,
         hidden: out.hidden(&latest)?,
+        by_unit: out.unit_costs_by_unit(&latest)?,
         bill: out.partition_manifest(&latest)?,
         periods,
     };

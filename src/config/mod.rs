@@ -100,7 +100,8 @@ pub struct HiddenConfig {
     /// experimentation-phase spend (or to all spend when `experiment_share` is set).
     #[serde(default, deserialize_with = "fraction")]
     pub waste_fraction: Option<f64>,
-    /// Share of spend assumed to be experiments when the bill has no experimentation phase.
+    /// Share of every model's spend taken as experiments, in place of its experimentation-phase
+    /// spend. (The preset's share, unlike this one, stands in only where that phase is zero.)
     #[serde(default, deserialize_with = "fraction")]
     pub experiment_share: Option<f64>,
     /// Engineering time: full-time equivalents and their fully loaded annual cost.
@@ -132,6 +133,14 @@ pub struct TargetsConfig {
     /// (value - cost) / cost, e.g. 1.0 = value is twice the cost.
     #[serde(default, deserialize_with = "amount")]
     pub min_roi: Option<f64>,
+    /// Most a model may cost per 1,000,000 of the volumes' `tokens` (short for
+    /// `[targets.units.tokens] max_cost_per_1m`).
+    #[serde(default, deserialize_with = "amount")]
+    pub max_cost_per_1m_tokens: Option<f64>,
+    /// Targets per unit of the volumes (`[targets.units.gpu_hours] max_cost_per_unit = 4`);
+    /// keys compare like units, trimmed and lower-cased.
+    #[serde(default)]
+    pub units: BTreeMap<String, UnitTarget>,
     /// Per-model overrides; keys are normalised like model ids when the config is loaded.
     #[serde(default)]
     pub models: BTreeMap<String, TargetSet>,
@@ -146,6 +155,52 @@ pub struct TargetSet {
     pub max_cost_pct_of_revenue: Option<f64>,
     #[serde(default, deserialize_with = "amount")]
     pub min_roi: Option<f64>,
+    #[serde(default, deserialize_with = "amount")]
+    pub max_cost_per_1m_tokens: Option<f64>,
+    #[serde(default)]
+    pub units: BTreeMap<String, UnitTarget>,
+}
+
+/// The most a model may cost per unit of one unit of the volumes, at any of three scales.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitTarget {
+    #[serde(default, deserialize_with = "amount")]
+    pub max_cost_per_unit: Option<f64>,
+    #[serde(default, deserialize_with = "amount")]
+    pub max_cost_per_1000: Option<f64>,
+    #[serde(default, deserialize_with = "amount")]
+    pub max_cost_per_1m: Option<f64>,
+}
+
+impl UnitTarget {
+    /// Each limit of `self`, else of `fallback`.
+    fn or(self, fallback: UnitTarget) -> UnitTarget {
+        UnitTarget {
+            max_cost_per_unit: self.max_cost_per_unit.or(fallback.max_cost_per_unit),
+            max_cost_per_1000: self.max_cost_per_1000.or(fallback.max_cost_per_1000),
+            max_cost_per_1m: self.max_cost_per_1m.or(fallback.max_cost_per_1m),
+        }
+    }
+}
+
+/// The target of `unit` in a set of targets: its `[units]` entry (keys compared trimmed and
+/// lower-cased), with `max_cost_per_1m_tokens` as the per-1m limit of `tokens`.
+fn unit_target(
+    units: &BTreeMap<String, UnitTarget>,
+    per_1m_tokens: Option<f64>,
+    unit: &str,
+) -> UnitTarget {
+    let own = units
+        .iter()
+        .find(|(k, _)| k.trim().to_lowercase() == unit)
+        .map(|(_, t)| *t)
+        .unwrap_or_default();
+    let tokens = UnitTarget {
+        max_cost_per_1m: per_1m_tokens.filter(|_| unit == "tokens"),
+        ..UnitTarget::default()
+    };
+    own.or(tokens)
 }
 
 impl TargetsConfig {
@@ -158,7 +213,20 @@ impl TargetsConfig {
                 .or(self.max_cost_per_1000_requests),
             max_cost_pct_of_revenue: own.max_cost_pct_of_revenue.or(self.max_cost_pct_of_revenue),
             min_roi: own.min_roi.or(self.min_roi),
+            max_cost_per_1m_tokens: own.max_cost_per_1m_tokens.or(self.max_cost_per_1m_tokens),
+            units: own.units,
         }
+    }
+
+    /// The target of one model for one unit of the volumes: the model's own limits, else the
+    /// defaults, each limit on its own.
+    pub fn for_unit(&self, model: &str, unit: &str) -> UnitTarget {
+        let own = self
+            .models
+            .get(model)
+            .map(|t| unit_target(&t.units, t.max_cost_per_1m_tokens, unit))
+            .unwrap_or_default();
+        own.or(unit_target(&self.units, self.max_cost_per_1m_tokens, unit))
     }
 }
 

@@ -255,22 +255,31 @@ fn column_list(d: Dialect, columns: &[&ColumnDef], extra: impl Fn(&ColumnDef) ->
 }
 
 /// A view over `read_parquet` with every column cast to its type, so a file that drifted
-/// fails loudly instead of changing the view's types.
+/// fails loudly instead of changing the view's types. The files are read by name after an
+/// empty row of every column (`UNION ALL BY NAME`), so a column added by a later schema
+/// version reads as null even when no file has it yet.
 fn duckdb(t: &Table) -> String {
     let d = Dialect::DuckDb;
-    let columns = t
-        .def
-        .columns
-        .iter()
-        .map(|c| {
-            let name = ident(d, c.name);
-            format!("    CAST({name} AS {}) AS {name}", d.type_name(c.kind))
-        })
-        .collect::<Vec<_>>()
-        .join(",\n");
+    let list = |cast: &dyn Fn(&str) -> String| {
+        t.def
+            .columns
+            .iter()
+            .map(|c| {
+                let name = ident(d, c.name);
+                format!(
+                    "    CAST({} AS {}) AS {name}",
+                    cast(&name),
+                    d.type_name(c.kind)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(",\n")
+    };
+    let columns = list(&|name| name.to_string());
+    let empty = list(&|_| "NULL".to_string());
     let glob = format!("{}/{}=*/*.parquet", t.location, t.partition.name);
     format!(
-        "CREATE OR REPLACE VIEW {} AS\nSELECT\n{columns}\nFROM read_parquet({}, hive_partitioning = true, union_by_name = true, hive_types = {{{}: {}}});\n",
+        "CREATE OR REPLACE VIEW {} AS\nSELECT\n{columns}\nFROM (\n  SELECT\n{empty}\n  WHERE false\n  UNION ALL BY NAME\n  SELECT * FROM read_parquet({}, hive_partitioning = true, union_by_name = true, hive_types = {{{}: {}}})\n);\n",
         t.name,
         lit(d, &glob),
         lit(d, t.partition.name),

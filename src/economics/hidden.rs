@@ -189,7 +189,8 @@ pub fn hidden_for_models(
             )?),
             None => None,
         };
-    let mut eng: BTreeMap<(String, String), Money> = BTreeMap::new();
+    // (period, model, currency): a model billed in two currencies has a share in each
+    let mut eng: BTreeMap<(String, String, String), Money> = BTreeMap::new();
     if let Some(total) = monthly_eng {
         let mut by_currency: BTreeMap<&str, Vec<&UnitCostRow>> = BTreeMap::new();
         for r in &models {
@@ -206,7 +207,10 @@ pub fn hidden_for_models(
                 false => split(&even),
             };
             for (r, s) in list.iter().zip(shares.unwrap_or_default()) {
-                eng.insert((r.period.clone(), r.model_id.clone()), s);
+                eng.insert(
+                    (r.period.clone(), r.model_id.clone(), r.currency.clone()),
+                    s,
+                );
             }
         }
     }
@@ -249,7 +253,8 @@ pub fn hidden_for_models(
                 from_preset("waste_fraction", |p| p.waste_fraction),
             );
             let mut costs = hidden_costs(r.total_cost, u, experiment, waste, None, None)?;
-            if let Some(e) = eng.get(&(r.period.clone(), r.model_id.clone())) {
+            let key = (r.period.clone(), r.model_id.clone(), r.currency.clone());
+            if let Some(e) = eng.get(&key) {
                 assumed.0.extend(engineering_assumed.0.iter().cloned());
                 let overflow = || Error::Overflow {
                     what: format!(
@@ -392,5 +397,46 @@ mod tests {
         assert!(out
             .iter()
             .all(|r| r.assumed.is_none() && r.costs.hidden_total.is_zero()));
+        // a utilisation file wins over the config and the preset, and is not an assumption
+        let cfg: crate::config::HiddenConfig =
+            toml::from_str("preset = \"typical\"\ndefault_utilization = 0.8\n").unwrap();
+        let file = BTreeMap::from([("a".to_string(), Money::parse("0.25").unwrap())]);
+        let out = hidden_for_models(&rows[..1], &cfg, &file).unwrap();
+        assert_eq!(s(out[0].costs.idle_capacity).as_deref(), Some("3000"));
+        assert_eq!(
+            out[0].assumed.as_deref(),
+            Some("preset typical: experiment_share 0.15, waste_fraction 0.3")
+        );
+    }
+
+    /// A model billed in two currencies gets its engineering share in each: 1 FTE at the
+    /// preset's 200,000 a year is 16,666.67 a month per currency, split evenly over that
+    /// currency's models (USD: a alone; EUR: a and c, exactly).
+    #[test]
+    fn engineering_time_is_split_per_currency() {
+        let cfg: crate::config::HiddenConfig =
+            toml::from_str("preset = \"typical\"\nftes = 1\n").unwrap();
+        let mut a_eur = unit_row("a", "10", "0");
+        a_eur.currency = "EUR".into();
+        let mut c_eur = unit_row("c", "10", "0");
+        c_eur.currency = "EUR".into();
+        let rows = [unit_row("a", "10", "0"), a_eur, c_eur];
+        let out = hidden_for_models(&rows, &cfg, &BTreeMap::new()).unwrap();
+        let eng: Vec<(String, String)> = out
+            .iter()
+            .map(|r| {
+                let e = r.costs.engineering_time.unwrap().to_fixed(2);
+                (format!("{} {}", r.model_id, r.currency), e)
+            })
+            .collect();
+        assert_eq!(
+            eng,
+            [
+                ("a USD".to_string(), "16666.67".to_string()),
+                ("a EUR".to_string(), "8333.33".to_string()),
+                // the split adds up: the remainder goes to one model
+                ("c EUR".to_string(), "8333.34".to_string())
+            ]
+        );
     }
 }

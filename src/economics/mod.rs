@@ -116,32 +116,33 @@ pub struct UnitVolumeCost {
     pub cost_per_1m_units: Option<Money>,
     /// Why the unit costs are null: `zero quantity` or `out of range`.
     pub reason: Option<String>,
+    /// Against the unit's `[targets]`: within_target | over_target | no_target.
+    pub verdict: String,
+    pub verdict_reason: Option<String>,
 }
 
 /// The cost per unit of every (period, model, currency) of `unit_costs` with volumes, one row
-/// per unit in unit order. Each cost is the model's total cost divided by the quantity,
-/// rounded half away from zero at 18 decimals.
-pub fn unit_volume_costs(rows: &[UnitCostRow], volumes: &Volumes) -> Vec<UnitVolumeCost> {
+/// per unit in unit order, each judged against its unit's targets.
+pub fn unit_volume_costs(
+    rows: &[UnitCostRow],
+    volumes: &Volumes,
+    targets: &crate::config::TargetsConfig,
+) -> Vec<UnitVolumeCost> {
     let mut out = Vec::new();
-    for r in rows {
+    // the reserved ids (unallocated spend, unused commitment) serve nothing
+    for r in rows.iter().filter(|r| crate::schema::is_model(&r.model_id)) {
         let Some(units) = volumes.units.get(&(r.period.clone(), r.model_id.clone())) else {
             continue;
         };
         for (unit, quantity) in units {
-            let per = |n: i128| {
-                n.checked_mul(crate::money::ONE)
-                    .and_then(|scaled| r.total_cost.mul_int_div(scaled, quantity.0))
-                    .filter(|m| m.in_range())
-            };
-            let costs = match quantity.is_zero() {
-                true => None,
-                false => per(1).zip(per(1000)).zip(per(1_000_000)),
-            };
-            let reason = match (quantity.is_zero(), costs) {
+            let costs = per_units(r.total_cost, *quantity);
+            let reason = match (quantity.is_zero(), costs.iter().all(Option::is_some)) {
                 (true, _) => Some("zero quantity".to_string()),
-                (false, None) => Some("out of range".to_string()),
-                (false, Some(_)) => None,
+                (false, false) => Some("out of range".to_string()),
+                (false, true) => None,
             };
+            let checks = unit_checks(targets.for_unit(&r.model_id, unit), unit, costs);
+            let (verdict, verdict_reason) = judge(&checks, "no target for this unit");
             out.push(UnitVolumeCost {
                 period: r.period.clone(),
                 model_id: r.model_id.clone(),
@@ -150,10 +151,12 @@ pub fn unit_volume_costs(rows: &[UnitCostRow], volumes: &Volumes) -> Vec<UnitVol
                 unit: unit.clone(),
                 quantity: *quantity,
                 total_cost: r.total_cost,
-                cost_per_unit: costs.map(|((u, _), _)| u),
-                cost_per_1000_units: costs.map(|((_, k), _)| k),
-                cost_per_1m_units: costs.map(|(_, m)| m),
+                cost_per_unit: costs[0],
+                cost_per_1000_units: costs[1],
+                cost_per_1m_units: costs[2],
                 reason,
+                verdict,
+                verdict_reason,
             });
         }
     }
@@ -172,45 +175,73 @@ pub struct VolumeReport {
     pub periods_without_billing: Vec<String>,
 }
 
-/// The verdict of one model against its targets, with the reason.
-pub fn verdict(e: &UnitEconomics, t: &crate::config::TargetSet) -> (String, Option<String>) {
+/// One comparison of a figure with a limit, for a verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// e.g. `cost per 1,000 requests`
+    pub name: String,
+    pub value: Option<Money>,
+    pub limit: f64,
+    /// true: the figure may be at most the limit; false: at least.
+    pub max: bool,
+}
+
+/// The verdict of one model against its targets, with the reason; `units` adds the checks
+/// of its unit targets (see [`unit_checks`]).
+pub fn verdict(
+    e: &UnitEconomics,
+    t: &crate::config::TargetSet,
+    units: &[Check],
+) -> (String, Option<String>) {
+    let check = |name: &str, value: Option<Money>, limit: Option<f64>, max: bool| {
+        limit.map(|limit| Check {
+            name: name.to_string(),
+            value,
+            limit,
+            max,
+        })
+    };
+    let checks: Vec<Check> = [
+        check(
+            "cost per 1,000 requests",
+            e.cost_per_1000_requests,
+            t.max_cost_per_1000_requests,
+            true,
+        ),
+        check(
+            "cost % of revenue",
+            e.cost_pct_of_revenue,
+            t.max_cost_pct_of_revenue,
+            true,
+        ),
+        check("ROI", e.roi, t.min_roi, false),
+    ]
+    .into_iter()
+    .flatten()
+    .chain(units.iter().cloned())
+    .collect();
+    judge(&checks, "no targets configured")
+}
+
+/// over_target when any check fails, within_target when every figure was compared and
+/// passed, else no_target; the reason lists the comparisons (or `none`).
+fn judge(checks: &[Check], none: &str) -> (String, Option<String>) {
     let mut checked = Vec::new();
     let mut over = Vec::new();
     let mut unknown = Vec::new();
-    let mut check = |name: &str, value: Option<Money>, limit: Option<f64>, max: bool| {
-        let Some(limit) = limit else { return };
-        let Ok(l) = Money::from_f64(limit) else {
-            return;
+    for c in checks {
+        let Ok(l) = Money::from_f64(c.limit) else {
+            continue;
         };
-        match value {
-            None => unknown.push(format!("no {name} to compare")),
-            Some(v) if (max && v > l) || (!max && v < l) => over.push(format!(
-                "{name} {} {} {}",
-                v.to_fixed_nonzero(4),
-                if max { ">" } else { "<" },
-                l
-            )),
-            Some(v) => checked.push(format!(
-                "{name} {} {} {}",
-                v.to_fixed_nonzero(4),
-                if max { "<=" } else { ">=" },
-                l
-            )),
+        let (ok, bad) = if c.max { ("<=", ">") } else { (">=", "<") };
+        match c.value {
+            None => unknown.push(format!("no {} to compare", c.name)),
+            Some(v) if (c.max && v > l) || (!c.max && v < l) => {
+                over.push(format!("{} {} {bad} {}", c.name, v.to_fixed_nonzero(4), l))
+            }
+            Some(v) => checked.push(format!("{} {} {ok} {}", c.name, v.to_fixed_nonzero(4), l)),
         }
-    };
-    check(
-        "cost per 1,000 requests",
-        e.cost_per_1000_requests,
-        t.max_cost_per_1000_requests,
-        true,
-    );
-    check(
-        "cost % of revenue",
-        e.cost_pct_of_revenue,
-        t.max_cost_pct_of_revenue,
-        true,
-    );
-    check("ROI", e.roi, t.min_roi, false);
+    }
     if !over.is_empty() {
         ("over_target".into(), Some(over.join("; ")))
     } else if !checked.is_empty() {
@@ -218,8 +249,54 @@ pub fn verdict(e: &UnitEconomics, t: &crate::config::TargetSet) -> (String, Opti
     } else if !unknown.is_empty() {
         ("no_target".into(), Some(unknown.join("; ")))
     } else {
-        ("no_target".into(), Some("no targets configured".into()))
+        ("no_target".into(), Some(none.into()))
     }
+}
+
+/// The cost per unit, per 1,000 and per 1,000,000 units of `total` over `quantity`, each
+/// rounded half away from zero at 18 decimals; each None for a zero quantity, or on its own
+/// when it leaves decimal(38,18).
+pub fn per_units(total: Money, quantity: Money) -> [Option<Money>; 3] {
+    if quantity.is_zero() {
+        return [None; 3];
+    }
+    let per = |n: i128| {
+        n.checked_mul(crate::money::ONE)
+            .and_then(|scaled| total.mul_int_div(scaled, quantity.0))
+            .filter(|m| m.in_range())
+    };
+    [per(1), per(1000), per(1_000_000)]
+}
+
+/// The checks of one unit's target against its costs (from [`per_units`]).
+pub fn unit_checks(
+    target: crate::config::UnitTarget,
+    unit: &str,
+    costs: [Option<Money>; 3],
+) -> Vec<Check> {
+    [
+        (
+            format!("cost per unit of {unit}"),
+            target.max_cost_per_unit,
+            0,
+        ),
+        (
+            format!("cost per 1,000 {unit}"),
+            target.max_cost_per_1000,
+            1,
+        ),
+        (format!("cost per 1M {unit}"), target.max_cost_per_1m, 2),
+    ]
+    .into_iter()
+    .filter_map(|(name, limit, i)| {
+        limit.map(|limit| Check {
+            name,
+            value: costs[i],
+            limit,
+            max: true,
+        })
+    })
+    .collect()
 }
 
 pub fn unit_costs(
@@ -311,7 +388,20 @@ pub fn unit_costs(
         let (verdict, verdict_reason) = if reserved {
             ("no_target".to_string(), Some("not a model".to_string()))
         } else {
-            verdict(&economics, &targets.for_model(&model_id))
+            // the targets of the units the model served besides requests
+            let units: Vec<Check> = volumes
+                .and_then(|v| v.units.get(&(period.clone(), model_id.clone())))
+                .into_iter()
+                .flatten()
+                .flat_map(|(unit, quantity)| {
+                    unit_checks(
+                        targets.for_unit(&model_id, unit),
+                        unit,
+                        per_units(total_cost, *quantity),
+                    )
+                })
+                .collect();
+            verdict(&economics, &targets.for_model(&model_id), &units)
         };
         rows.push(UnitCostRow {
             period,
@@ -337,13 +427,18 @@ pub fn unit_costs(
     }
     if let Some(v) = volumes {
         let mut missing_periods = BTreeSet::new();
-        for ((period, model), n) in &v.requests {
+        // every (period, model) with a volume in any unit
+        let keys: BTreeSet<&(String, String)> = v.requests.keys().chain(v.units.keys()).collect();
+        for (period, model) in keys {
             if !periods.contains(period) {
                 missing_periods.insert(period.clone());
             } else if !with_spend.contains(&(period.clone(), model.clone())) {
-                report
-                    .unknown_models
-                    .push((period.clone(), model.clone(), *n));
+                let n = v.requests.get(&(period.clone(), model.clone()));
+                report.unknown_models.push((
+                    period.clone(),
+                    model.clone(),
+                    n.copied().unwrap_or(0),
+                ));
             }
         }
         report.periods_without_billing = missing_periods.into_iter().collect();
@@ -443,22 +538,87 @@ mod tests {
             max_cost_per_1000_requests: k,
             max_cost_pct_of_revenue: p,
             min_roi: r,
+            ..Default::default()
         };
         assert_eq!(
-            verdict(&e, &t(Some(0.5), Some(1.0), Some(10.0))).0,
+            verdict(&e, &t(Some(0.5), Some(1.0), Some(10.0)), &[]).0,
             "within_target"
         );
-        let (v, why) = verdict(&e, &t(Some(0.3), None, None));
+        let (v, why) = verdict(&e, &t(Some(0.3), None, None), &[]);
         assert_eq!(v, "over_target");
         assert_eq!(why.unwrap(), "cost per 1,000 requests 0.3944 > 0.3");
         assert_eq!(
-            verdict(&e, &t(None, None, None)),
+            verdict(&e, &t(None, None, None), &[]),
             ("no_target".into(), Some("no targets configured".into()))
         );
         let no_revenue = unit_economics(m("1"), Some(1), None, None);
         assert_eq!(
-            verdict(&no_revenue, &t(None, Some(5.0), None)).0,
+            verdict(&no_revenue, &t(None, Some(5.0), None), &[]).0,
             "no_target"
+        );
+    }
+
+    /// Unit targets: a model's own limits win, each on its own, over the defaults; unit keys
+    /// compare lower-cased; `max_cost_per_1m_tokens` is the per-1m limit of `tokens`. A unit
+    /// over its limit makes the model over target. By hand: 177.4913 over 500,000,000 tokens
+    /// is 0.3549826 per 1M; over 15 GPU-hours 11.8327533... per hour, 11832.75... per 1,000.
+    #[test]
+    fn unit_targets_judge_the_cost_per_unit() {
+        let targets: crate::config::TargetsConfig = toml::from_str(
+            "max_cost_per_1m_tokens = 0.3\n[units.gpu_hours]\nmax_cost_per_unit = 10\n\
+             [models.m]\nmax_cost_per_1m_tokens = 0.5\n[models.m.units.GPU_Hours]\nmax_cost_per_1000 = 9000\n",
+        )
+        .unwrap();
+        assert_eq!(targets.for_unit("m", "tokens").max_cost_per_1m, Some(0.5));
+        assert_eq!(targets.for_unit("x", "tokens").max_cost_per_1m, Some(0.3));
+        let gpu = targets.for_unit("m", "gpu_hours");
+        assert_eq!(
+            (gpu.max_cost_per_unit, gpu.max_cost_per_1000),
+            (Some(10.0), Some(9000.0))
+        );
+        assert_eq!(targets.for_unit("m", "images"), Default::default());
+        let m = |s: &str| Money::parse(s).unwrap();
+        let tokens = per_units(m("177.4913"), m("500000000"));
+        assert_eq!(tokens[2].unwrap().to_string(), "0.3549826");
+        let checks = unit_checks(targets.for_unit("x", "tokens"), "tokens", tokens);
+        let e = unit_economics(m("177.4913"), Some(1_000_000), None, None);
+        let (v, why) = verdict(&e, &targets.for_model("x"), &checks);
+        assert_eq!(
+            (v.as_str(), why.as_deref()),
+            ("over_target", Some("cost per 1M tokens 0.3550 > 0.3"))
+        );
+        let gpu = per_units(m("177.4913"), m("15"));
+        let checks = unit_checks(targets.for_unit("m", "gpu_hours"), "gpu_hours", gpu);
+        let (v, why) = verdict(&e, &targets.for_model("m"), &checks);
+        assert_eq!(v, "over_target");
+        assert_eq!(
+            why.as_deref(),
+            Some("cost per unit of gpu_hours 11.8328 > 10; cost per 1,000 gpu_hours 11832.7533 > 9000")
+        );
+        // rounded half away from zero, not truncated: 2 / 3 = 0.666...667
+        assert_eq!(
+            per_units(m("2"), m("3"))[0].unwrap().to_string(),
+            "0.666666666666666667"
+        );
+        // each figure on its own: 10^19 over 1,000 fits per unit and per 1,000, not per 1M
+        let big = per_units(m("10000000000000000000"), m("1000"));
+        assert_eq!(
+            big.map(|c| c.map(|c| c.to_string())),
+            [
+                Some("10000000000000000".into()),
+                Some("10000000000000000000".into()),
+                None
+            ]
+        );
+        // a zero quantity has nothing to compare
+        let checks = unit_checks(
+            targets.for_unit("x", "tokens"),
+            "tokens",
+            per_units(m("1"), Money::ZERO),
+        );
+        assert_eq!(
+            verdict(&e, &targets.for_model("x"), &checks).1.as_deref(),
+            Some("no cost per 1M tokens to compare")
         );
     }
 

@@ -120,14 +120,22 @@ impl Catalog {
         let c: Catalog = toml::from_str(text).map_err(|e| Error::Config {
             path: name.to_path_buf(),
             message: e.to_string().trim_end().to_string(),
-            hint: Some("see catalogs/aws-us-east-1.toml for the shape of a catalog".into()),
+            hint: Some(
+                "see catalogs/aws-us-east-1.toml for the shape of a catalog; dates are quoted \
+                 text, e.g. prices_as_of = \"2026-11-01\""
+                    .into(),
+            ),
         })?;
         let date = |what: &str, text: &str| {
-            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| Error::Config {
-                path: name.to_path_buf(),
-                message: format!("{what} `{text}` is not a date"),
-                hint: Some("write the date the prices were taken as YYYY-MM-DD".into()),
-            })
+            // chrono takes `2026-1-1` too: the length keeps the form YYYY-MM-DD
+            let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+            parsed
+                .filter(|_| text.len() == 10)
+                .ok_or_else(|| Error::Config {
+                    path: name.to_path_buf(),
+                    message: format!("{what} `{text}` is not a date"),
+                    hint: Some("write the date the prices were taken as YYYY-MM-DD".into()),
+                })
         };
         date("`prices_as_of`", &c.prices_as_of)?;
         for (id, i) in &c.instances {

@@ -56,6 +56,8 @@ struct Inference {
     hours_per_month: Option<Spanned<f64>>,
     pricing: Option<Pricing>,
     requests_per_month: Option<Spanned<f64>>,
+    /// Tokens served a month (input and output), for the cost per million tokens.
+    tokens_per_month: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +114,9 @@ pub struct ModelEstimate {
     pub requests_per_month: Option<Money>,
     pub cost_per_request: Option<Money>,
     pub cost_per_1000_requests: Option<Money>,
+    pub tokens_per_month: Option<Money>,
+    /// monthly x 1,000,000 / tokens, rounded half away from zero.
+    pub cost_per_1m_tokens: Option<Money>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -246,6 +251,7 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             });
         }
         let mut requests = None;
+        let mut tokens = None;
         if let Some(i) = &m.inference {
             let pricing = i.pricing.unwrap_or(Pricing::Reserved1y);
             let (r, d) = rate(&i.instance, pricing)?;
@@ -260,6 +266,11 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
                 .requests_per_month
                 .as_ref()
                 .map(|v| qty(v, "inference.requests_per_month"))
+                .transpose()?;
+            tokens = i
+                .tokens_per_month
+                .as_ref()
+                .map(|v| qty(v, "inference.tokens_per_month"))
                 .transpose()?;
             cats.push(CategoryCost {
                 category: "inference",
@@ -351,6 +362,10 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             requests_per_month: requests,
             cost_per_request: monthly.div_int(n),
             cost_per_1000_requests: monthly.mul_int_div(1000, n),
+            tokens_per_month: tokens,
+            cost_per_1m_tokens: tokens
+                .filter(|t| !t.is_zero())
+                .and_then(|t| monthly.mul_int_div(1_000_000 * ONE, t.0)),
         });
     }
     Ok(Estimate {

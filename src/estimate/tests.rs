@@ -212,3 +212,34 @@ fn an_instance_dated_like_its_catalog_is_flagged_once() {
     e.age_prices(&catalog, day("2020-01-01"));
     assert!(e.stale_prices.is_empty());
 }
+
+/// A profile may give tokens a month: 7557.618 x 1,000,000 / 30,000,000,000 tokens =
+/// 0.2519206 per million tokens, in the report and through a what-if.
+#[test]
+fn tokens_per_month_give_the_cost_per_million_tokens() {
+    let text = include_str!("../../sample_data/profile_recommendation.toml").replace(
+        "requests_per_month = 72_000_000",
+        "requests_per_month = 72_000_000\ntokens_per_month = 30_000_000_000",
+    );
+    let catalog = Catalog::default_catalog().unwrap();
+    let e = estimate(&text, Path::new("p.toml"), &catalog).unwrap();
+    let m = &e.models[0];
+    assert_eq!(m.cost_per_1m_tokens.unwrap().to_string(), "0.2519206");
+    let shown = crate::report::estimate_text(&e);
+    assert!(
+        shown.contains("30000000000 tokens a month: 0.251921 per 1M tokens"),
+        "{shown}"
+    );
+    let alt = apply_overrides(&text, Path::new("p.toml"), &["pricing=on_demand".into()]).unwrap();
+    let alt = estimate(&alt, Path::new("p.toml"), &catalog).unwrap();
+    let shown = crate::report::compare_text(&e, &alt, &["pricing=on_demand".into()]);
+    // 13701.33 x 1,000,000 / 30,000,000,000 = 0.456711
+    assert!(
+        shown.contains("cost per 1M tokens: 0.251921 -> 0.456711"),
+        "{shown}"
+    );
+    // zero tokens: no cost per million, no division
+    let zero = text.replace("30_000_000_000", "0");
+    let e = estimate(&zero, Path::new("p.toml"), &catalog).unwrap();
+    assert_eq!(e.models[0].cost_per_1m_tokens, None);
+}

@@ -240,6 +240,11 @@ pub fn unit_costs_by_unit_frame(rows: &[&crate::economics::UnitVolumeCost]) -> R
                 rows.iter().map(|r| r.cost_per_1m_units),
             ),
             strings("unit_cost_reason", rows.iter().map(|r| r.reason.as_deref())),
+            strings("verdict", rows.iter().map(|r| Some(r.verdict.as_str()))),
+            strings(
+                "verdict_reason",
+                rows.iter().map(|r| r.verdict_reason.as_deref()),
+            ),
         ],
     )
 }

@@ -234,6 +234,54 @@ impl Published {
     pub fn hidden(&self, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
         read_hidden(&self.dir, period)
     }
+
+    /// Unit costs per unit of one period, when the volumes gave units besides requests.
+    pub fn unit_costs_by_unit(
+        &self,
+        period: &str,
+    ) -> Result<Vec<crate::economics::UnitVolumeCost>> {
+        let path = part_path(&self.dir, super::UNIT_COSTS_BY_UNIT, period);
+        let Some(t) = Written::open_existing(&path)? else {
+            return Ok(Vec::new());
+        };
+        let text = |n: &str| t.text(n);
+        let money = |n: &str| t.money(n);
+        let (models, teams, currencies, units) = (
+            text("model_id")?,
+            text("team")?,
+            text("currency")?,
+            text("unit")?,
+        );
+        let (quantity, total, per_unit, per_k, per_m) = (
+            money("quantity")?,
+            money("total_cost")?,
+            money("cost_per_unit")?,
+            money("cost_per_1000_units")?,
+            money("cost_per_1m_units")?,
+        );
+        let (reasons, verdicts, verdict_reasons) = (
+            text("unit_cost_reason")?,
+            text("verdict")?,
+            text("verdict_reason")?,
+        );
+        Ok((0..t.height())
+            .map(|i| crate::economics::UnitVolumeCost {
+                period: period.to_string(),
+                model_id: models[i].clone().unwrap_or_default(),
+                team: teams[i].clone().unwrap_or_default(),
+                currency: currencies[i].clone().unwrap_or_default(),
+                unit: units[i].clone().unwrap_or_default(),
+                quantity: quantity[i].unwrap_or_default(),
+                total_cost: total[i].unwrap_or_default(),
+                cost_per_unit: per_unit[i],
+                cost_per_1000_units: per_k[i],
+                cost_per_1m_units: per_m[i],
+                reason: reasons[i].clone(),
+                verdict: verdicts[i].clone().unwrap_or_default(),
+                verdict_reason: verdict_reasons[i].clone(),
+            })
+            .collect())
+    }
 }
 
 /// Sums a money column by (`key` column, currency).

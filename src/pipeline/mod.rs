@@ -143,7 +143,7 @@ fn stages(
                 .flat_map(|u| u.keys())
                 .any(|u| u != "requests")
         })
-        .map(|v| economics::unit_volume_costs(&unit_rows, v));
+        .map(|v| economics::unit_volume_costs(&unit_rows, v, &config.targets));
     let facts = record::Facts {
         loaded,
         rules: &rules,

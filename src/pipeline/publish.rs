@@ -98,9 +98,14 @@ pub(super) fn publish(
                 for r in &d.removed {
                     tracing::warn!(
                         "`{r}` removed: this run republished its month without it{}",
-                        match r.starts_with(output::HIDDEN_COSTS) {
-                            true => " (run `mlcost hidden` again to estimate it)",
-                            false => " (amortisation is off)",
+                        match r {
+                            r if r.starts_with(output::HIDDEN_COSTS) => {
+                                " (run `mlcost hidden` again to estimate it)"
+                            }
+                            r if r.starts_with(output::UNIT_COSTS_BY_UNIT) => {
+                                " (its volumes give requests alone)"
+                            }
+                            _ => " (amortisation is off)",
                         }
                     );
                 }

@@ -549,6 +549,14 @@ pub fn estimate_text(e: &crate::estimate::Estimate) -> String {
                 per_k.to_fixed(6)
             );
         }
+        if let (Some(t), Some(per_m)) = (m.tokens_per_month, m.cost_per_1m_tokens) {
+            let _ = writeln!(
+                o,
+                "  {} tokens a month: {} per 1M tokens",
+                t,
+                per_m.to_fixed(6)
+            );
+        }
     }
     o
 }
@@ -561,6 +569,13 @@ pub fn compare_text(
 ) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "What if {}:", overrides.join(", "));
+    for s in alt
+        .stale_prices
+        .iter()
+        .filter(|s| !base.stale_prices.contains(s))
+    {
+        let _ = writeln!(o, "  Stale prices: {s}.");
+    }
     for (b, a) in base.models.iter().zip(&alt.models) {
         let _ = writeln!(o, "  {}", shown(&b.name));
         let _ = writeln!(
@@ -602,6 +617,14 @@ pub fn compare_text(
             let _ = writeln!(
                 o,
                 "    cost per 1,000 requests: {} -> {}",
+                x.to_fixed(6),
+                y.to_fixed(6)
+            );
+        }
+        if let (Some(x), Some(y)) = (b.cost_per_1m_tokens, a.cost_per_1m_tokens) {
+            let _ = writeln!(
+                o,
+                "    cost per 1M tokens: {} -> {}",
                 x.to_fixed(6),
                 y.to_fixed(6)
             );

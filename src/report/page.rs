@@ -36,6 +36,8 @@ pub struct ReportData {
     pub compliance: BTreeMap<(String, String), Money>,
     /// hidden_costs rows of the latest month, if `mlcost hidden` ran.
     pub hidden: Vec<HiddenRow>,
+    /// unit_costs_by_unit rows of the latest month, when the volumes gave units.
+    pub by_unit: Vec<crate::economics::UnitVolumeCost>,
     /// The latest month's partition manifest: billing status, invoices, commitments.
     pub bill: Option<crate::output::PartitionManifest>,
     /// Month-over-month change per model, over the months of the report.
@@ -155,9 +157,21 @@ fn story(d: &ReportData) -> Vec<String> {
             .filter_map(|h| h.costs.idle_capacity)
             .sum();
         if !idle.is_zero() {
+            let assumed = d.hidden.iter().any(|h| {
+                &h.currency == c
+                    && h.costs.idle_capacity.is_some()
+                    && h.assumed
+                        .as_deref()
+                        .is_some_and(|a| a.contains("utilization"))
+            });
             rest.push(format!(
-                "idle capacity is estimated at {} more (mlcost hidden)",
-                money(idle, c)
+                "idle capacity is estimated at {} more (mlcost hidden{})",
+                money(idle, c),
+                if assumed {
+                    ", partly from an assumed utilisation"
+                } else {
+                    ""
+                }
             ));
         }
         out.push(format!("{}.", capitalise(&rest.join("; "))));
@@ -545,21 +559,69 @@ fn sections(d: &ReportData) -> Vec<Section> {
         });
         m
     };
-    vec![
-        months_section(d),
-        per_1000_section(&latest, &models),
-        frontier_section(&latest, &models),
-        phase_section(&latest, &models),
-        change_section(d),
-        pools_section(d, &latest),
-        compliance_section(d, &latest),
-        hidden_section(d, &latest),
-        revenue_section(&latest, &models),
-        verdict_section(&latest, &models),
-    ]
-    .into_iter()
-    .chain(bill_sections(d, &latest))
-    .collect()
+    // the per-unit section only when the volumes gave units: request-only reports unchanged
+    let per_unit = (!d.by_unit.is_empty()).then(|| per_unit_section(d, &latest));
+    [months_section(d), per_1000_section(&latest, &models)]
+        .into_iter()
+        .chain(per_unit)
+        .chain([
+            frontier_section(&latest, &models),
+            phase_section(&latest, &models),
+            change_section(d),
+            pools_section(d, &latest),
+            compliance_section(d, &latest),
+            hidden_section(d, &latest),
+            revenue_section(&latest, &models),
+            verdict_section(&latest, &models),
+        ])
+        .chain(bill_sections(d, &latest))
+        .collect()
+}
+
+/// Cost per unit of every unit the volumes gave (tokens, GPU-hours, ...), cheapest unit
+/// scale first: per 1M for tokens-like units is where LLM prices are quoted.
+fn per_unit_section(d: &ReportData, latest: &str) -> Section {
+    let mut rows: Vec<&crate::economics::UnitVolumeCost> =
+        d.by_unit.iter().filter(|r| is_model(&r.model_id)).collect();
+    rows.sort_by(|a, b| {
+        a.unit
+            .cmp(&b.unit)
+            .then(b.cost_per_1m_units.cmp(&a.cost_per_1m_units))
+            .then(a.model_id.cmp(&b.model_id))
+    });
+    let mut s = Section::new("per-unit", format!("Cost per unit, {latest}"));
+    s.note = Some("Each model's total cost over each unit its volumes gave (requests, tokens, GPU-hours, ...), most expensive first within a unit; a model's cost is the same for each of its units, so these never add up across units. Verdicts are against [targets] max_cost_per_1m_tokens and [targets.units].".into());
+    let f = |m: Option<Money>, c: &str| m.map_or("-".into(), |m| money(m, c));
+    s.table = Some(Table::new(
+        &[
+            ("Model", "model_id"),
+            ("Unit", "unit"),
+            ("Quantity", "quantity"),
+            ("Per unit", "cost_per_unit"),
+            ("Per 1,000", "cost_per_1000_units"),
+            ("Per 1M", "cost_per_1m_units"),
+            ("Verdict", "verdict"),
+        ],
+        rows.iter()
+            .map(|r| {
+                let c = &r.currency;
+                vec![
+                    r.model_id.clone(),
+                    r.unit.clone(),
+                    // whole quantities grouped by thousands; fractional ones exact
+                    match r.quantity.to_string() {
+                        q if q.contains('.') => q,
+                        q => super::numbers::grouped(&q),
+                    },
+                    f(r.cost_per_unit, c),
+                    f(r.cost_per_1000_units, c),
+                    f(r.cost_per_1m_units, c),
+                    r.verdict.replace('_', " "),
+                ]
+            })
+            .collect(),
+    ));
+    s
 }
 
 fn months_section(d: &ReportData) -> Section {

@@ -137,13 +137,23 @@ fn tokens_and_any_unit_get_their_unit_costs() {
     };
     env.write(
         "wide.csv",
-        "date,model_id,requests,tokens\n2026-09-01,ranker,600000,300000000\n2026-09-02,Ranker,400000,200000000\n2026-09-01,fraud-v1,200000,\n",
+        "date,model_id,requests,tokens\n2026-09-01,ranker,600000,300000000\n2026-09-02,Ranker,400000,200000000\n2026-09-01,fraud-v1,200000,\n2026-09-01,__unallocated__,5,100\n",
     );
     attribute("wide.csv", "out");
     let by_unit = rows(&read_table(&env.path("out"), "unit_costs_by_unit"));
+    // reserved ids serve nothing: no unit costs for unallocated spend
+    assert!(by_unit.iter().all(|r| r["model_id"] != "__unallocated__"));
     let ranker = |unit: &str| find(&by_unit, &[("model_id", "ranker"), ("unit", unit)]);
     // 177.4913 / 500,000,000 tokens: 0.3549826 per million
     let t = ranker("tokens");
+    assert_eq!(
+        (
+            t["team"].as_str(),
+            t["currency"].as_str(),
+            t["total_cost"].as_str()
+        ),
+        ("recsys", "USD", "177.4913")
+    );
     assert_eq!(
         (
             t["quantity"].as_str(),
@@ -191,6 +201,68 @@ fn tokens_and_any_unit_get_their_unit_costs() {
         ),
         ("null", "zero quantity")
     );
+    // unit targets judge the unit rows and the model: 0.3549826 per 1M tokens > 0.3
+    let config = env.write(
+        "targets.toml",
+        "[targets]\nmax_cost_per_1m_tokens = 0.3\n[targets.units.requests]\nmax_cost_per_1000 = 1\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--requests",
+        "wide.csv",
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        "judged",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let by_unit = rows(&read_table(&env.path("judged"), "unit_costs_by_unit"));
+    let tokens = find(&by_unit, &[("model_id", "ranker"), ("unit", "tokens")]);
+    assert_eq!(
+        (
+            tokens["verdict"].as_str(),
+            tokens["verdict_reason"].as_str()
+        ),
+        ("over_target", "cost per 1M tokens 0.3550 > 0.3")
+    );
+    let requests = find(&by_unit, &[("model_id", "ranker"), ("unit", "requests")]);
+    assert_eq!(requests["verdict"], "within_target");
+    let units = rows(&read_table(&env.path("judged"), "unit_costs"));
+    let ranker = find(
+        &units,
+        &[("billing_period", "2026-09"), ("model_id", "ranker")],
+    );
+    assert_eq!(
+        (
+            ranker["verdict"].as_str(),
+            ranker["verdict_reason"].as_str()
+        ),
+        ("over_target", "cost per 1M tokens 0.3550 > 0.3")
+    );
+    let fraud = find(&units, &[("model_id", "fraud-v1")]);
+    assert_eq!(
+        (fraud["verdict"].as_str(), fraud["verdict_reason"].as_str()),
+        ("within_target", "cost per 1,000 requests 0.1000 <= 1")
+    );
+    // the report shows the units where the cost per 1,000 requests is
+    let r = env.run(&[
+        "report", "--input", "judged", "--period", "2026-09", "--format", "markdown", "--out", "-",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = &r.stdout;
+    let at = |s: &str| {
+        page.find(s)
+            .unwrap_or_else(|| panic!("no `{s}` in\n{page}"))
+    };
+    assert!(at("## Cost per 1,000 requests") < at("## Cost per unit, 2026-09"));
+    assert!(at("| ranker | tokens | 500,000,000 | ") > 0);
+    let row = page
+        .lines()
+        .find(|l| l.starts_with("| ranker | tokens |"))
+        .unwrap();
+    assert!(row.ends_with("| over target |"), "{row}");
     // the month republished from requests alone loses its by-unit partition
     attribute(fixture("focus/requests.csv").to_str().unwrap(), "out");
     assert!(!env

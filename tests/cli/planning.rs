@@ -108,6 +108,46 @@ fn estimate_flags_stale_prices() {
         ])
     );
     assert_eq!(r.stderr.matches("warning:").count(), 2, "{}", r.stderr);
+    // -q: errors only
+    let r = env.run(&[
+        "-q",
+        "estimate",
+        "--profile",
+        "p.toml",
+        "--catalog",
+        "old.toml",
+        "--today",
+        "2026-07-01",
+    ]);
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    // a what-if onto an instance with an older price is flagged too, in its section
+    let r = env.run(&[
+        "estimate",
+        "--profile",
+        "p.toml",
+        "--catalog",
+        "fresh.toml",
+        "--today",
+        "2026-06-30",
+        "--compare",
+        "inference.instance=b.large",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let b = "the prices of instance `b.large` are 2372 days old (taken 2020-01-01, more than 180 days ago)";
+    assert!(
+        r.stdout.contains(&format!("  Stale prices: {b}.")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains(&format!("warning: {b}")), "{}", r.stderr);
+    env.write("short.toml", &catalog("2026-6-1"));
+    let r = run("short.toml", "2026-07-01", false);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`as_of` `2026-6-1` is not a date"),
+        "{}",
+        r.stderr
+    );
     let r = run("bad.toml", "2026-07-01", false);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(

@@ -64,7 +64,7 @@ fn default_output_is_pinned() {
             "requests",
             &[],
             "requests.csv",
-            "02f2d413d5fcbfa993d28874f70ffd0c9b19672a21eb271d2e3e6168df74d43f",
+            "04bae0a9454b24b3268152c7eee968f50af5186ad9dfd075214328da904181ed",
         ),
     ];
     for (out, args, file, want) in cases {

@@ -192,7 +192,8 @@ pub fn old_pyarrow_python() -> Option<PathBuf> {
     p.exists().then_some(p)
 }
 
-const TABLES: &str = "cost_by_model,unit_costs,tag_compliance,training_amortization,hidden_costs";
+const TABLES: &str =
+    "cost_by_model,unit_costs,tag_compliance,training_amortization,hidden_costs,unit_costs_by_unit";
 
 /// The bundled sample through `attribute` (amortising training over 3 months) and `hidden`, so
 /// every table exists, written under a directory whose name has a quote and a space.
@@ -353,6 +354,59 @@ fn issue14_every_client_reads_every_table() {
             }
         }
     }
+}
+
+/// Schema 2.3.0 added two `hidden_costs` columns: partitions written before them (every one of
+/// them, as right after an upgrade) still read, in the DuckDB view as nulls and in the report.
+#[test]
+fn partitions_of_an_older_schema_still_read() {
+    if !python_or_skip(
+        &["pyarrow", "duckdb"],
+        "rewriting old partitions, the DuckDB view",
+    ) {
+        return;
+    }
+    let env = TestEnv::new();
+    let out = sample_outputs(&env);
+    let o = out.to_str().unwrap();
+    python_writes(&[
+        "-c",
+        "import glob, sys, pyarrow.parquet as pq\n\
+         for f in glob.glob(sys.argv[1] + '/hidden_costs/*/part-0.parquet'):\n\
+         \x20   pq.write_table(pq.read_table(f).drop_columns(['idle_share_of_bill', 'assumed']), f)\n",
+        o,
+    ]);
+    let r = env.run(&["ddl", "--dialect", "duckdb", "--input", o]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ddl = env.write("view.sql", &r.stdout);
+    let run = Command::new("python3")
+        .args([
+            "-c",
+            "import duckdb, sys\n\
+             con = duckdb.connect()\n\
+             con.execute(open(sys.argv[1]).read())\n\
+             print(con.execute('SELECT count(*), count(idle_share_of_bill), count(assumed), count(idle_capacity) FROM mlcost.hidden_costs').fetchone())\n",
+        ])
+        .arg(&ddl)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let counts: Vec<u64> = stdout
+        .trim()
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(", ")
+        .map(|n| n.parse().unwrap())
+        .collect();
+    assert!(counts[0] > 0 && counts[3] == counts[0], "{stdout}");
+    assert_eq!((counts[1], counts[2]), (0, 0), "{stdout}");
+    let r = env.run(&["report", "--input", o, "--format", "markdown", "--out", "-"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("| Idle in bill |"), "{}", r.stdout);
 }
 
 /// The checks of read_outputs.py fail on a type that differs from the schema.
