@@ -286,7 +286,7 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
             // (unit, its column, the cell) of each quantity the row gives
             let mut cells: Vec<(String, &'static str, &Option<String>)> = Vec::new();
             if long {
-                let unit = unit_name(c[3].as_deref().unwrap_or_default());
+                let unit = crate::config::unit_name(c[3].as_deref().unwrap_or_default());
                 if unit.is_empty() {
                     return Err(BadRow::new(row, "unit", "empty unit", &c[3]).in_period(&period));
                 }
@@ -392,17 +392,6 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
         });
     }
     Ok(v)
-}
-
-/// A unit as written in a long file, compared like a column name: `GPU Hours`, `gpu-hours`
-/// and `gpu_hours` are one unit, `gpu_hours`.
-fn unit_name(text: &str) -> String {
-    let lower = text.trim().to_lowercase();
-    let parts: Vec<&str> = lower
-        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
-        .filter(|p| !p.is_empty())
-        .collect();
-    parts.join("_")
 }
 
 fn is_blank(cell: &Option<String>) -> bool {

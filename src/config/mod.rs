@@ -138,7 +138,7 @@ pub struct TargetsConfig {
     #[serde(default, deserialize_with = "amount")]
     pub max_cost_per_1m_tokens: Option<f64>,
     /// Targets per unit of the volumes (`[targets.units.gpu_hours] max_cost_per_unit = 4`);
-    /// keys compare like units, trimmed and lower-cased.
+    /// keys are made unit names (`unit_name`) when the config is loaded.
     #[serde(default)]
     pub units: BTreeMap<String, UnitTarget>,
     /// Per-model overrides; keys are normalised like model ids when the config is loaded.
@@ -184,18 +184,15 @@ impl UnitTarget {
     }
 }
 
-/// The target of `unit` in a set of targets: its `[units]` entry (keys compared trimmed and
-/// lower-cased), with `max_cost_per_1m_tokens` as the per-1m limit of `tokens`.
+/// The target of `unit` in a set of targets: its `[units]` entry, with
+/// `max_cost_per_1m_tokens` as the per-1m limit of `tokens`.
 fn unit_target(
     units: &BTreeMap<String, UnitTarget>,
     per_1m_tokens: Option<f64>,
     unit: &str,
 ) -> UnitTarget {
-    let own = units
-        .iter()
-        .find(|(k, _)| k.trim().to_lowercase() == unit)
-        .map(|(_, t)| *t)
-        .unwrap_or_default();
+    // keys were made unit names when the config was loaded
+    let own = units.get(unit).copied().unwrap_or_default();
     let tokens = UnitTarget {
         max_cost_per_1m: per_1m_tokens.filter(|_| unit == "tokens"),
         ..UnitTarget::default()
@@ -613,6 +610,96 @@ fn normalise_target_keys(config: &mut Config, path: &Path) -> Result<()> {
         models.insert(id, targets);
     }
     config.targets.models = models;
+    let name = |section: String| format!("[{section}]");
+    normalise_units(
+        &mut config.targets.units,
+        config.targets.max_cost_per_1m_tokens,
+        config.targets.max_cost_per_1000_requests,
+        &name("targets".into()),
+        path,
+    )?;
+    for (id, t) in config.targets.models.iter_mut() {
+        let section = name(format!("targets.models.{id}"));
+        normalise_units(
+            &mut t.units,
+            t.max_cost_per_1m_tokens,
+            t.max_cost_per_1000_requests,
+            &section,
+            path,
+        )?;
+    }
+    Ok(())
+}
+
+/// A unit as the volumes and `[targets.units]` compare it, like a column name: trimmed,
+/// lower-cased, runs of spaces, `-` and `_` made one `_` (`GPU Hours` is `gpu_hours`).
+pub fn unit_name(text: &str) -> String {
+    let lower = text.trim().to_lowercase();
+    let parts: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.join("_")
+}
+
+/// Keys of `[targets.units]` as units compare; two keys that become one unit, or a limit set
+/// twice for one figure (`max_cost_per_1m_tokens` and `[targets.units.tokens]
+/// max_cost_per_1m`, `max_cost_per_1000_requests` and `[targets.units.requests]
+/// max_cost_per_1000`), are an error: the looser one would win silently in one table.
+fn normalise_units(
+    units: &mut BTreeMap<String, UnitTarget>,
+    per_1m_tokens: Option<f64>,
+    per_1000_requests: Option<f64>,
+    section: &str,
+    path: &Path,
+) -> Result<()> {
+    let err = |message: String| Error::Config {
+        path: path.to_path_buf(),
+        message,
+        hint: Some(
+            "units compare like column names (`GPU Hours` is `gpu_hours`); give each limit once"
+                .into(),
+        ),
+    };
+    let mut out = BTreeMap::new();
+    for (key, t) in std::mem::take(units) {
+        let unit = unit_name(&key);
+        if unit.is_empty() {
+            return Err(err(format!("`{section} units` has an empty unit")));
+        }
+        if out.insert(unit.clone(), t).is_some() {
+            return Err(err(format!(
+                "`{section} units` names unit `{unit}` twice (as `{key}` and another spelling)"
+            )));
+        }
+    }
+    let twice = |unit: &str, own: Option<f64>, short: Option<f64>, keys: (&str, &str)| match own
+        .is_some()
+        && short.is_some()
+    {
+        true => Err(err(format!(
+            "`{section}` sets the limit of unit `{unit}` twice: `{}` and `units.{unit}.{}`",
+            keys.0, keys.1
+        ))),
+        false => Ok(()),
+    };
+    if let Some(t) = out.get("tokens") {
+        twice(
+            "tokens",
+            t.max_cost_per_1m,
+            per_1m_tokens,
+            ("max_cost_per_1m_tokens", "max_cost_per_1m"),
+        )?;
+    }
+    if let Some(t) = out.get("requests") {
+        twice(
+            "requests",
+            t.max_cost_per_1000,
+            per_1000_requests,
+            ("max_cost_per_1000_requests", "max_cost_per_1000"),
+        )?;
+    }
+    *units = out;
     Ok(())
 }
 

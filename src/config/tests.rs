@@ -134,3 +134,36 @@ mod fuzz {
         }
     }
 }
+
+/// Unit keys compare as the volumes' units do; a unit named twice, or one figure given two
+/// limits, is an error rather than a silent pick.
+#[test]
+fn unit_target_keys_are_unit_names_and_each_limit_is_given_once() {
+    let c = parse(
+        "[targets.units.\"GPU Hours\"]\nmax_cost_per_unit = 1\n[targets.models.m.units.\"gpu-hours\"]\nmax_cost_per_1000 = 9\n",
+        Path::new("x"),
+    )
+    .unwrap();
+    let t = c.targets.for_unit("m", "gpu_hours");
+    assert_eq!(
+        (t.max_cost_per_unit, t.max_cost_per_1000),
+        (Some(1.0), Some(9.0))
+    );
+    for (text, want) in [
+        (
+            "[targets.units.GPU_Hours]\nmax_cost_per_unit = 1\n[targets.units.gpu_hours]\nmax_cost_per_unit = 2\n",
+            "names unit `gpu_hours` twice",
+        ),
+        (
+            "[targets]\nmax_cost_per_1m_tokens = 0.3\n[targets.units.tokens]\nmax_cost_per_1m = 0.4\n",
+            "`[targets]` sets the limit of unit `tokens` twice",
+        ),
+        (
+            "[targets.models.m]\nmax_cost_per_1000_requests = 0.1\n[targets.models.m.units.Requests]\nmax_cost_per_1000 = 0.2\n",
+            "`[targets.models.m]` sets the limit of unit `requests` twice",
+        ),
+    ] {
+        let err = parse(text, Path::new("x")).unwrap_err().to_string();
+        assert!(err.contains(want), "{text}: {err}");
+    }
+}

@@ -163,6 +163,36 @@ pub fn unit_volume_costs(
     out
 }
 
+/// The units `[targets]` sets a limit for that no row of the volumes gives (a target that
+/// judges nothing), each with the units the volumes do give.
+pub fn unserved_unit_targets(
+    targets: &crate::config::TargetsConfig,
+    volumes: Option<&Volumes>,
+) -> Vec<(String, Vec<String>)> {
+    let tokens = |t: Option<f64>| t.map(|_| "tokens".to_string());
+    let configured: BTreeSet<String> = targets
+        .units
+        .keys()
+        .cloned()
+        .chain(tokens(targets.max_cost_per_1m_tokens))
+        .chain(targets.models.values().flat_map(|m| {
+            m.units
+                .keys()
+                .cloned()
+                .chain(tokens(m.max_cost_per_1m_tokens))
+        }))
+        .collect();
+    let given: BTreeSet<String> = volumes
+        .into_iter()
+        .flat_map(|v| v.units.values().flat_map(|u| u.keys().cloned()))
+        .collect();
+    configured
+        .into_iter()
+        .filter(|u| !given.contains(u))
+        .map(|u| (u, given.iter().cloned().collect()))
+        .collect()
+}
+
 /// What the join of volumes to spend found, for the summary and manifest.
 #[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct VolumeReport {
@@ -558,15 +588,16 @@ mod tests {
         );
     }
 
-    /// Unit targets: a model's own limits win, each on its own, over the defaults; unit keys
-    /// compare lower-cased; `max_cost_per_1m_tokens` is the per-1m limit of `tokens`. A unit
+    /// Unit targets: a model's own limits win, each on its own, over the defaults (keys are
+    /// unit names here; loading makes them so, see the config tests);
+    /// `max_cost_per_1m_tokens` is the per-1m limit of `tokens`. A unit
     /// over its limit makes the model over target. By hand: 177.4913 over 500,000,000 tokens
     /// is 0.3549826 per 1M; over 15 GPU-hours 11.8327533... per hour, 11832.75... per 1,000.
     #[test]
     fn unit_targets_judge_the_cost_per_unit() {
         let targets: crate::config::TargetsConfig = toml::from_str(
             "max_cost_per_1m_tokens = 0.3\n[units.gpu_hours]\nmax_cost_per_unit = 10\n\
-             [models.m]\nmax_cost_per_1m_tokens = 0.5\n[models.m.units.GPU_Hours]\nmax_cost_per_1000 = 9000\n",
+             [models.m]\nmax_cost_per_1m_tokens = 0.5\n[models.m.units.gpu_hours]\nmax_cost_per_1000 = 9000\n",
         )
         .unwrap();
         assert_eq!(targets.for_unit("m", "tokens").max_cost_per_1m, Some(0.5));

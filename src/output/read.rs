@@ -259,10 +259,15 @@ impl Published {
             money("cost_per_1000_units")?,
             money("cost_per_1m_units")?,
         );
+        // a94f2da wrote the table without its verdict columns: read those as unjudged
+        let optional = |n: &str| match t.df.column(n) {
+            Ok(_) => text(n),
+            Err(_) => Ok(vec![None; t.height()]),
+        };
         let (reasons, verdicts, verdict_reasons) = (
             text("unit_cost_reason")?,
-            text("verdict")?,
-            text("verdict_reason")?,
+            optional("verdict")?,
+            optional("verdict_reason")?,
         );
         Ok((0..t.height())
             .map(|i| crate::economics::UnitVolumeCost {
@@ -277,7 +282,7 @@ impl Published {
                 cost_per_1000_units: per_k[i],
                 cost_per_1m_units: per_m[i],
                 reason: reasons[i].clone(),
-                verdict: verdicts[i].clone().unwrap_or_default(),
+                verdict: verdicts[i].clone().unwrap_or_else(|| "no_target".into()),
                 verdict_reason: verdict_reasons[i].clone(),
             })
             .collect())

@@ -132,6 +132,15 @@ fn stages(
             .get(&r.period)
             .map(|s| s.name().to_string());
     }
+    for (unit, given) in economics::unserved_unit_targets(&config.targets, side.volumes.as_ref()) {
+        tracing::warn!(
+            "[targets] sets a limit for unit `{unit}`, which no volume gives ({}): it judges nothing",
+            match given.is_empty() {
+                true => "no units given".to_string(),
+                false => format!("units given: {}", given.join(", ")),
+            }
+        );
+    }
     // per unit only when the volumes give more than requests: request-only runs write what
     // they always wrote
     let by_unit = side

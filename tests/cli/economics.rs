@@ -188,7 +188,25 @@ fn tokens_and_any_unit_get_their_unit_costs() {
         "long.csv",
         "billing_period,model_id,unit,quantity\n2026-09,ranker,GPU_Hours,12.5\n2026-09,ranker,gpu_hours,2.5\n2026-09,fraud-v1,images,0\n",
     );
-    attribute("long.csv", "long");
+    let tokens_target = env.write("tokens.toml", "[targets]\nmax_cost_per_1m_tokens = 0.3\n");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--requests",
+        "long.csv",
+        "--config",
+        tokens_target.to_str().unwrap(),
+        "--out",
+        "long",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // a tokens target with no tokens in the volumes judges nothing, and says so
+    assert!(
+        r.stderr.contains("[targets] sets a limit for unit `tokens`, which no volume gives (units given: gpu_hours, images)"),
+        "{}",
+        r.stderr
+    );
     let by_unit = rows(&read_table(&env.path("long"), "unit_costs_by_unit"));
     let gpu = find(&by_unit, &[("model_id", "ranker"), ("unit", "gpu_hours")]);
     // 177.4913 / 15 = 11.83275333..., rounded at 18 decimals

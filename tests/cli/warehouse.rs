@@ -356,8 +356,9 @@ fn issue14_every_client_reads_every_table() {
     }
 }
 
-/// Schema 2.3.0 added two `hidden_costs` columns: partitions written before them (every one of
-/// them, as right after an upgrade) still read, in the DuckDB view as nulls and in the report.
+/// Schema 2.3.0 added two `hidden_costs` columns (and `unit_costs_by_unit` its verdicts after its
+/// first commit): partitions written before them (every one of them, as right after an upgrade)
+/// still read, in the DuckDB view as nulls and in the report.
 #[test]
 fn partitions_of_an_older_schema_still_read() {
     if !python_or_skip(
@@ -373,7 +374,9 @@ fn partitions_of_an_older_schema_still_read() {
         "-c",
         "import glob, sys, pyarrow.parquet as pq\n\
          for f in glob.glob(sys.argv[1] + '/hidden_costs/*/part-0.parquet'):\n\
-         \x20   pq.write_table(pq.read_table(f).drop_columns(['idle_share_of_bill', 'assumed']), f)\n",
+         \x20   pq.write_table(pq.read_table(f).drop_columns(['idle_share_of_bill', 'assumed']), f)\n\
+         for f in glob.glob(sys.argv[1] + '/unit_costs_by_unit/*/part-0.parquet'):\n\
+         \x20   pq.write_table(pq.read_table(f).drop_columns(['verdict', 'verdict_reason']), f)\n",
         o,
     ]);
     let r = env.run(&["ddl", "--dialect", "duckdb", "--input", o]);
@@ -385,7 +388,8 @@ fn partitions_of_an_older_schema_still_read() {
             "import duckdb, sys\n\
              con = duckdb.connect()\n\
              con.execute(open(sys.argv[1]).read())\n\
-             print(con.execute('SELECT count(*), count(idle_share_of_bill), count(assumed), count(idle_capacity) FROM mlcost.hidden_costs').fetchone())\n",
+             print(con.execute('SELECT count(*), count(idle_share_of_bill), count(assumed), count(idle_capacity) FROM mlcost.hidden_costs').fetchone())\n\
+             print(con.execute('SELECT count(*), count(verdict), count(cost_per_1m_units) FROM mlcost.unit_costs_by_unit').fetchone())\n",
         ])
         .arg(&ddl)
         .output()
@@ -396,17 +400,24 @@ fn partitions_of_an_older_schema_still_read() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let counts: Vec<u64> = stdout
-        .trim()
-        .trim_matches(|c| c == '(' || c == ')')
-        .split(", ")
-        .map(|n| n.parse().unwrap())
-        .collect();
-    assert!(counts[0] > 0 && counts[3] == counts[0], "{stdout}");
-    assert_eq!((counts[1], counts[2]), (0, 0), "{stdout}");
+    let counts = |line: &str| -> Vec<u64> {
+        line.trim()
+            .trim_matches(|c| c == '(' || c == ')')
+            .split(", ")
+            .map(|n| n.parse().unwrap())
+            .collect()
+    };
+    let lines: Vec<&str> = stdout.lines().collect();
+    let hidden = counts(lines[0]);
+    assert!(hidden[0] > 0 && hidden[3] == hidden[0], "{stdout}");
+    assert_eq!((hidden[1], hidden[2]), (0, 0), "{stdout}");
+    let by_unit = counts(lines[1]);
+    assert!(by_unit[0] > 0 && by_unit[2] == by_unit[0], "{stdout}");
+    assert_eq!(by_unit[1], 0, "{stdout}");
     let r = env.run(&["report", "--input", o, "--format", "markdown", "--out", "-"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("| Idle in bill |"), "{}", r.stdout);
+    assert!(r.stdout.contains("## Cost per unit"), "{}", r.stdout);
 }
 
 /// The checks of read_outputs.py fail on a type that differs from the schema.
