@@ -387,6 +387,10 @@ pub struct TrendArgs {
     /// Only this model
     #[arg(long)]
     pub model: Option<String>,
+    /// The cost of this unit of the volumes (tokens, gpu_hours, ...) from
+    /// `unit_costs_by_unit`, instead of the cost per 1,000 requests
+    #[arg(long, value_name = "UNIT")]
+    pub unit: Option<String>,
     /// JSON on stdout
     #[arg(long)]
     pub json: bool,

@@ -139,6 +139,108 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
     out
 }
 
+/// One model's change in the cost of one unit of its volumes (tokens, GPU-hours, ...) from one
+/// month to the next, at the unit's scale (see [`unit_scale`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitTrendRow {
+    pub model_id: String,
+    pub currency: String,
+    pub unit: String,
+    /// The number of units the costs are per: 1,000,000 for tokens, 1,000 for counts, else 1.
+    pub per: i64,
+    pub from: String,
+    pub to: String,
+    pub spend_from: Money,
+    pub spend_to: Money,
+    pub quantity_from: Money,
+    pub quantity_to: Money,
+    pub cost_from: Option<Money>,
+    pub cost_to: Option<Money>,
+    /// (S1 - S0) / Q0 x per: the change had volume stayed the same.
+    pub spend_effect: Option<Money>,
+    /// (S1 / Q1 - S1 / Q0) x per: the change due to volume at the new spend.
+    pub volume_effect: Option<Money>,
+    pub explanation: String,
+}
+
+/// The scale a unit's cost is read at, and its name: per 1M tokens (as LLM prices are
+/// quoted), per 1,000 requests, predictions or images, per unit otherwise (a GPU-hour).
+pub fn unit_scale(unit: &str) -> (i64, &'static str) {
+    match unit {
+        u if u.ends_with("tokens") => (1_000_000, "1M"),
+        "requests" | "predictions" | "images" => (1000, "1,000"),
+        _ => (1, "1"),
+    }
+}
+
+/// Month-over-month trend of `unit`'s cost per model from `unit_costs_by_unit` rows, split
+/// exactly into a spend effect and a volume effect like [`trend`].
+pub fn unit_trend(rows: &[crate::economics::UnitVolumeCost], unit: &str) -> Vec<UnitTrendRow> {
+    let mut by_model: BTreeMap<(&str, &str), BTreeMap<&str, &crate::economics::UnitVolumeCost>> =
+        BTreeMap::new();
+    for r in rows.iter().filter(|r| r.unit == unit) {
+        by_model
+            .entry((r.model_id.as_str(), r.currency.as_str()))
+            .or_default()
+            .insert(r.period.as_str(), r);
+    }
+    let (per, per_name) = unit_scale(unit);
+    // s x per / q, in 256 bits; None for a zero quantity or a figure out of range
+    let at = |s: Money, q: Money| {
+        (!q.is_zero())
+            .then(|| s.mul_int_div(i128::from(per) * ONE, q.0))
+            .flatten()
+    };
+    let mut out = Vec::new();
+    for ((model, currency), months) in by_model {
+        let list: Vec<&&crate::economics::UnitVolumeCost> = months.values().collect();
+        for w in list.windows(2) {
+            let (a, b) = (*w[0], *w[1]);
+            let (s0, s1, q0, q1) = (a.total_cost, b.total_cost, a.quantity, b.quantity);
+            let (c0, c1) = (at(s0, q0), at(s1, q1));
+            let spend_effect = s1.checked_sub(s0).and_then(|d| at(d, q0));
+            let volume_effect = c1.zip(at(s1, q0)).and_then(|(x, y)| x.checked_sub(y));
+            let explanation = match (c0, c1) {
+                (Some(x), Some(y)) => format!(
+                    "cost per {per_name} {unit} {} {:.1}% ({} -> {}) because spend {} {:.1}% and {unit} {} {:.1}%",
+                    if y >= x { "up" } else { "down" },
+                    pct(x, y).unwrap_or(0.0).abs(),
+                    x.to_fixed_nonzero(4),
+                    y.to_fixed_nonzero(4),
+                    if s1 >= s0 { "rose" } else { "fell" },
+                    pct(s0, s1).unwrap_or(0.0).abs(),
+                    if q1 >= q0 { "rose" } else { "fell" },
+                    pct(q0, q1).unwrap_or(0.0).abs(),
+                ),
+                _ => format!(
+                    "spend {:+.1}% ({} -> {}); no {unit} to compare",
+                    pct(s0, s1).unwrap_or(0.0),
+                    s0.to_fixed_nonzero(2),
+                    s1.to_fixed_nonzero(2)
+                ),
+            };
+            out.push(UnitTrendRow {
+                model_id: model.to_string(),
+                currency: currency.to_string(),
+                unit: unit.to_string(),
+                per,
+                from: a.period.clone(),
+                to: b.period.clone(),
+                spend_from: s0,
+                spend_to: s1,
+                quantity_from: q0,
+                quantity_to: q1,
+                cost_from: c0,
+                cost_to: c1,
+                spend_effect,
+                volume_effect,
+                explanation,
+            });
+        }
+    }
+    out
+}
+
 /// One projected month of one model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForecastRow {

@@ -6,7 +6,65 @@ use crate::cli::TrendArgs;
 use crate::error::Result;
 use crate::{output, trend};
 
+/// `--unit`: the cost of one unit of the volumes, month over month.
+fn unit_trend_text(args: &TrendArgs, unit: &str) -> Result<String> {
+    let out = output::Published::open(&args.input)?;
+    let unit = crate::config::unit_name(unit);
+    let mut rows = Vec::new();
+    for p in out.periods(output::UNIT_COSTS_BY_UNIT)? {
+        rows.extend(out.unit_costs_by_unit(&p)?);
+    }
+    if let Some(m) = &args.model {
+        rows.retain(|r| &r.model_id == m);
+    }
+    let t = trend::unit_trend(&rows, &unit);
+    if args.json {
+        return super::json(&t);
+    }
+    let mut o = String::new();
+    if t.is_empty() {
+        let _ = writeln!(
+            o,
+            "no model has two months of `{unit}` costs under `{}` yet (unit_costs_by_unit is written when the volumes give units besides requests)",
+            args.input.display()
+        );
+    }
+    let (_, per) = trend::unit_scale(&unit);
+    for r in &t {
+        let _ = writeln!(
+            o,
+            "{} {} -> {} ({}): {}",
+            crate::escape::terminal(&r.model_id, 80),
+            r.from,
+            r.to,
+            r.currency,
+            r.explanation
+        );
+        if let (Some(s), Some(v)) = (r.spend_effect, r.volume_effect) {
+            let _ = writeln!(
+                o,
+                "  spend effect {} and volume effect {} per {per} {unit}",
+                signed(s),
+                signed(v)
+            );
+        }
+    }
+    Ok(o)
+}
+
+/// An exact effect with its sign, at 6 decimals.
+fn signed(m: crate::money::Money) -> String {
+    let text = m.to_fixed(6);
+    match text.starts_with('-') {
+        true => text,
+        false => format!("+{text}"),
+    }
+}
+
 fn trend_text(args: &TrendArgs) -> Result<String> {
+    if let Some(unit) = &args.unit {
+        return unit_trend_text(args, unit);
+    }
     let mut rows = output::Published::open(&args.input)?.all_unit_costs()?;
     if let Some(m) = &args.model {
         rows.retain(|r| &r.model_id == m);

@@ -264,12 +264,21 @@ fn judge(checks: &[Check], none: &str) -> (String, Option<String>) {
             continue;
         };
         let (ok, bad) = if c.max { ("<=", ">") } else { (">=", "<") };
+        // four significant decimals, unless rounding would show the comparison wrong (0.3550
+        // <= 0.3549826): then every decimal
+        let shown = |v: Money| {
+            let short = v.to_fixed_nonzero(4);
+            match Money::parse(&short).map(|s| s.cmp(&l)) {
+                Ok(order) if order == v.cmp(&l) => short,
+                _ => v.to_string(),
+            }
+        };
         match c.value {
             None => unknown.push(format!("no {} to compare", c.name)),
             Some(v) if (c.max && v > l) || (!c.max && v < l) => {
-                over.push(format!("{} {} {bad} {}", c.name, v.to_fixed_nonzero(4), l))
+                over.push(format!("{} {} {bad} {}", c.name, shown(v), l))
             }
-            Some(v) => checked.push(format!("{} {} {ok} {}", c.name, v.to_fixed_nonzero(4), l)),
+            Some(v) => checked.push(format!("{} {} {ok} {}", c.name, shown(v), l)),
         }
     }
     if !over.is_empty() {
@@ -625,6 +634,19 @@ mod tests {
         assert_eq!(
             why.as_deref(),
             Some("cost per unit of gpu_hours 11.8328 > 10; cost per 1,000 gpu_hours 11832.7533 > 9000")
+        );
+        // a shown value never contradicts its limit: 0.3549826 is not shown as 0.3550
+        let exact = unit_checks(
+            crate::config::UnitTarget {
+                max_cost_per_1m: Some(0.3549826),
+                ..Default::default()
+            },
+            "tokens",
+            tokens,
+        );
+        assert_eq!(
+            verdict(&e, &targets.for_model("x"), &exact).1.as_deref(),
+            Some("cost per 1M tokens 0.3549826 <= 0.3549826")
         );
         // rounded half away from zero, not truncated: 2 / 3 = 0.666...667
         assert_eq!(

@@ -233,3 +233,60 @@ fn markdown_and_html_report() {
     let r = env.run(&["report", "--input", "nowhere"]);
     assert_eq!(r.code, 2);
 }
+
+/// `trend --unit`: a unit's cost month over month from `unit_costs_by_unit`, split exactly.
+/// By hand (fixture: ranker 177.4913 in 2026-09, 0.018100000000000001 in 2026-10; 500M then
+/// 250M tokens; per 1M tokens): 0.3549826 -> 0.0000724; spend effect (S1 - S0) / 500 =
+/// -0.3549464; volume effect 0.0000724 - S1 / 500 = 0.0000362; they add up to the change.
+#[test]
+fn trend_of_a_unit_splits_its_cost_change_exactly() {
+    let env = TestEnv::new();
+    env.write(
+        "tokens.csv",
+        "billing_period,model_id,unit,quantity\n2026-09,ranker,tokens,500000000\n2026-10,ranker,Tokens,250000000\n",
+    );
+    let billing = fixture("focus/basic.csv");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--requests",
+        "tokens.csv",
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["trend", "--input", "out", "--unit", "TOKENS", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let row = &v[0];
+    assert_eq!(
+        [
+            &row["per"],
+            &row["cost_from"],
+            &row["cost_to"],
+            &row["spend_effect"],
+            &row["volume_effect"]
+        ],
+        [
+            &serde_json::json!(1000000),
+            &serde_json::json!("0.3549826"),
+            &serde_json::json!("0.0000724"),
+            &serde_json::json!("-0.3549464"),
+            &serde_json::json!("0.0000362")
+        ]
+    );
+    let r = env.run(&["trend", "--input", "out", "--unit", "tokens"]);
+    assert!(
+        r.stdout.contains("ranker 2026-09 -> 2026-10 (USD): cost per 1M tokens down 100.0% (0.3550 -> 0.0001) because spend fell 100.0% and tokens fell 50.0%"),
+        "{}",
+        r.stdout
+    );
+    let r = env.run(&["trend", "--input", "out", "--unit", "gpu_hours"]);
+    assert!(
+        r.stdout
+            .starts_with("no model has two months of `gpu_hours` costs"),
+        "{}",
+        r.stdout
+    );
+}
