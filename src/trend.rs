@@ -158,9 +158,19 @@ pub struct UnitTrendRow {
     pub cost_to: Option<Money>,
     /// (S1 - S0) / Q0 x per: the change had volume stayed the same.
     pub spend_effect: Option<Money>,
-    /// (S1 / Q1 - S1 / Q0) x per: the change due to volume at the new spend.
+    /// (S1 / Q1 - S1 / Q0) x per: the change due to volume at the new spend, taken as the
+    /// rest of the change so the two effects add up to it exactly.
     pub volume_effect: Option<Money>,
     pub explanation: String,
+}
+
+/// Months from `a` to `b` (YYYY-MM), 1 for consecutive months; 1 when either is not a month.
+fn months_between(a: &str, b: &str) -> i32 {
+    let month = |p: &str| {
+        let (y, m) = p.split_once('-')?;
+        Some(y.parse::<i32>().ok()? * 12 + m.parse::<i32>().ok()?)
+    };
+    month(a).zip(month(b)).map_or(1, |(a, b)| b - a)
 }
 
 /// The scale a unit's cost is read at, and its name: per 1M tokens (as LLM prices are
@@ -199,8 +209,14 @@ pub fn unit_trend(rows: &[crate::economics::UnitVolumeCost], unit: &str) -> Vec<
             let (s0, s1, q0, q1) = (a.total_cost, b.total_cost, a.quantity, b.quantity);
             let (c0, c1) = (at(s0, q0), at(s1, q1));
             let spend_effect = s1.checked_sub(s0).and_then(|d| at(d, q0));
-            let volume_effect = c1.zip(at(s1, q0)).and_then(|(x, y)| x.checked_sub(y));
-            let explanation = match (c0, c1) {
+            // the rest of the change, so the two add up to it exactly (each rounded on its
+            // own they could miss by 10^-18)
+            let volume_effect = c1
+                .zip(c0)
+                .and_then(|(y, x)| y.checked_sub(x))
+                .zip(spend_effect)
+                .and_then(|(change, spend)| change.checked_sub(spend));
+            let mut explanation = match (c0, c1) {
                 (Some(x), Some(y)) => format!(
                     "cost per {per_name} {unit} {} {:.1}% ({} -> {}) because spend {} {:.1}% and {unit} {} {:.1}%",
                     if y >= x { "up" } else { "down" },
@@ -213,12 +229,22 @@ pub fn unit_trend(rows: &[crate::economics::UnitVolumeCost], unit: &str) -> Vec<
                     pct(q0, q1).unwrap_or(0.0).abs(),
                 ),
                 _ => format!(
-                    "spend {:+.1}% ({} -> {}); no {unit} to compare",
+                    "spend {:+.1}% ({} -> {}); {}",
                     pct(s0, s1).unwrap_or(0.0),
                     s0.to_fixed_nonzero(2),
-                    s1.to_fixed_nonzero(2)
+                    s1.to_fixed_nonzero(2),
+                    match q0.is_zero() || q1.is_zero() {
+                        true => format!("no {unit} to compare"),
+                        false => format!("the cost per {per_name} {unit} is out of range"),
+                    }
                 ),
             };
+            let apart = months_between(&a.period, &b.period);
+            if apart > 1 {
+                explanation.push_str(&format!(
+                    " ({apart} months apart: no {unit} costs in between)"
+                ));
+            }
             out.push(UnitTrendRow {
                 model_id: model.to_string(),
                 currency: currency.to_string(),

@@ -11,8 +11,11 @@ fn unit_trend_text(args: &TrendArgs, unit: &str) -> Result<String> {
     let out = output::Published::open(&args.input)?;
     let unit = crate::config::unit_name(unit);
     let mut rows = Vec::new();
-    for p in out.periods(output::UNIT_COSTS_BY_UNIT)? {
-        rows.extend(out.unit_costs_by_unit(&p)?);
+    // no table (volumes of requests alone) is no rows, explained below
+    if args.input.join(output::UNIT_COSTS_BY_UNIT).is_dir() {
+        for p in out.periods(output::UNIT_COSTS_BY_UNIT)? {
+            rows.extend(out.unit_costs_by_unit(&p)?);
+        }
     }
     if let Some(m) = &args.model {
         rows.retain(|r| &r.model_id == m);
@@ -52,12 +55,13 @@ fn unit_trend_text(args: &TrendArgs, unit: &str) -> Result<String> {
     Ok(o)
 }
 
-/// An exact effect with its sign, at 6 decimals.
+/// An effect with its sign, at 6 decimals (a tiny negative one is `-0.000000`).
 fn signed(m: crate::money::Money) -> String {
     let text = m.to_fixed(6);
-    match text.starts_with('-') {
-        true => text,
-        false => format!("+{text}"),
+    match (text.starts_with('-'), m.0 < 0) {
+        (true, _) => text,
+        (false, true) => format!("-{text}"),
+        (false, false) => format!("+{text}"),
     }
 }
 

@@ -289,4 +289,46 @@ fn trend_of_a_unit_splits_its_cost_change_exactly() {
         "{}",
         r.stdout
     );
+    // an output without the table (volumes of requests alone) says so, it is not an error
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--out",
+        "plain",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&["trend", "--input", "plain", "--unit", "tokens"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("no model has two months of `tokens` costs"),
+        "{}",
+        r.stdout
+    );
+    // on the sample, every row's two effects add up to its change to the last decimal
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        sample.join("focus_sample.csv").to_str().unwrap(),
+        "--requests",
+        sample.join("requests.csv").to_str().unwrap(),
+        "--out",
+        "sample",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for unit in ["input_tokens", "output_tokens", "requests"] {
+        let r = env.run(&["trend", "--input", "sample", "--unit", unit, "--json"]);
+        let rows: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+        assert!(!rows.is_empty(), "{unit}");
+        let m = |v: &serde_json::Value| mlcost::money::Money::parse(v.as_str().unwrap()).unwrap();
+        for row in rows {
+            let change = m(&row["cost_to"]) - m(&row["cost_from"]);
+            let split = m(&row["spend_effect"]) + m(&row["volume_effect"]);
+            assert_eq!(change, split, "{row}");
+        }
+    }
 }
