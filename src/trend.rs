@@ -26,7 +26,8 @@ pub struct TrendRow {
     pub cost_per_1000_to: Option<Money>,
     /// Change of cost per 1,000 requests had volume stayed the same: (S1 - S0) / V0 x 1000.
     pub spend_effect: Option<Money>,
-    /// Change due to volume at the new spend: (S1 / V1 - S1 / V0) x 1000.
+    /// Change due to volume at the new spend: (S1 / V1 - S1 / V0) x 1000, taken as the rest
+    /// of the change so the two effects add up to it exactly.
     pub volume_effect: Option<Money>,
     /// One sentence a person can read.
     pub explanation: String,
@@ -63,9 +64,13 @@ pub fn trend(rows: &[UnitCostRow]) -> Vec<TrendRow> {
             let (spend_effect, volume_effect) = match (v0, v1) {
                 (Some(v0), Some(v1)) => {
                     let spend = s1.checked_sub(s0).and_then(|d| per_k(d, v0));
+                    // the rest of the change, so the two effects add up to it exactly (each
+                    // rounded on its own they could miss it by 10^-18)
                     let volume = per_k(s1, v1)
-                        .zip(per_k(s1, v0))
-                        .and_then(|(x, y)| x.checked_sub(y));
+                        .zip(per_k(s0, v0))
+                        .and_then(|(x, y)| x.checked_sub(y))
+                        .zip(spend)
+                        .and_then(|(change, spend)| change.checked_sub(spend));
                     (spend, volume)
                 }
                 _ => (None, None),

@@ -38,9 +38,14 @@ fn trend_over_two_and_three_months() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 2);
     // 2026-09 -> 2026-10: spend 1100 -> 1120, volume 750,000 -> 900,000
-    // spend effect 20 / 750,000 x 1000 = 0.026667; volume effect 1120/900000 - 1120/750000 (x1000)
+    // spend effect 20 / 750,000 x 1000 = 0.026667; volume effect 1120/900000 - 1120/750000
+    // (x1000) = -0.2488...89 rounded on its own, but taken as the rest of the change
+    // (1.244444444444444444 - 1.466666666666666667 = -0.222222222222222223) so the two add up:
+    // -0.222222222222222223 - 0.026666666666666667 = -0.24888888888888889
     assert_eq!(v[1]["spend_effect"], "0.026666666666666667");
-    assert_eq!(v[1]["volume_effect"], "-0.248888888888888889");
+    assert_eq!(v[1]["volume_effect"], "-0.24888888888888889");
+    assert_eq!(v[1]["cost_per_1000_to"], "1.244444444444444444");
+    assert_eq!(v[1]["cost_per_1000_from"], "1.466666666666666667");
 }
 
 #[test]
