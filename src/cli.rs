@@ -351,6 +351,10 @@ pub struct EconomicsArgs {
     /// Whether --volume is per day or per month
     #[arg(long, value_enum, default_value_t = VolumePer::Month)]
     pub per: VolumePer,
+    /// The unit of --volume: requests (default), or tokens, gpu_hours, any unit (then the
+    /// volume may be fractional and the costs are per unit, per 1,000 and per 1M)
+    #[arg(long, value_name = "UNIT")]
+    pub unit: Option<String>,
     /// Days in a month when --per day
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=31))]
     pub days_per_month: u32,

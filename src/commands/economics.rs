@@ -37,6 +37,28 @@ fn opt(name: &str, v: &Option<String>) -> Result<Option<Money>> {
     v.as_deref().map(|x| amount(name, x)).transpose()
 }
 
+/// The cost of one unit besides requests (`--unit`), at three scales.
+#[derive(serde::Serialize)]
+struct PerUnit {
+    unit: String,
+    volume_per_month: Money,
+    /// Per unit, per 1,000 and per 1,000,000 units (`crate::economics::per_units`).
+    #[serde(serialize_with = "scales")]
+    costs: [Option<Money>; 3],
+}
+
+fn scales<S: serde::Serializer>(
+    c: &[Option<Money>; 3],
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(3))?;
+    m.serialize_entry("cost_per_unit", &c[0])?;
+    m.serialize_entry("cost_per_1000_units", &c[1])?;
+    m.serialize_entry("cost_per_1m_units", &c[2])?;
+    m.end()
+}
+
 fn text(args: &EconomicsArgs) -> Result<String> {
     let cost = amount("cost", &args.cost)?;
     let volume = amount("volume", &args.volume)?;
@@ -49,13 +71,27 @@ fn text(args: &EconomicsArgs) -> Result<String> {
                 hint: None,
             })?,
     };
+    // a unit besides requests: a decimal volume, costs per unit at three scales
+    let unit = args
+        .unit
+        .as_deref()
+        .map(crate::config::unit_name)
+        .filter(|u| u != "requests");
+    if let Some(u) = &unit {
+        if u.is_empty() || monthly.is_zero() {
+            return Err(Error::Usage {
+                message: format!("`--unit {u}` needs a unit name and a volume above zero"),
+                hint: Some("e.g. `--volume 3000000000 --unit tokens`".into()),
+            });
+        }
+    }
     // requests are a count: the month's volume to the nearest whole request
     let whole = monthly.mul_int_div(1, crate::money::ONE).map_or(0, |m| m.0);
     let requests = i64::try_from(whole).map_err(|_| Error::Usage {
         message: "`--volume` is too large".into(),
         hint: None,
     })?;
-    if requests == 0 {
+    if requests == 0 && unit.is_none() {
         return Err(Error::Usage {
             message: format!(
                 "`--volume {}` is less than one request a month",
@@ -77,9 +113,15 @@ fn text(args: &EconomicsArgs) -> Result<String> {
         Money::ZERO,
         "a tenth of experiment spend wasted is 0.1",
     )?;
+    let requests = unit.is_none().then_some(requests);
+    let per_unit = unit.as_ref().map(|u| PerUnit {
+        unit: u.clone(),
+        volume_per_month: monthly,
+        costs: crate::economics::per_units(cost, monthly),
+    });
     let e = unit_economics(
         cost,
-        Some(requests),
+        requests,
         opt("revenue", &args.revenue)?,
         opt("value-preserved", &args.value_preserved)?,
     );
@@ -95,7 +137,10 @@ fn text(args: &EconomicsArgs) -> Result<String> {
         #[derive(serde::Serialize)]
         struct Json<'a> {
             cost: Money,
-            requests_per_month: i64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            requests_per_month: Option<i64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            unit: Option<&'a PerUnit>,
             #[serde(flatten)]
             economics: &'a crate::economics::UnitEconomics,
             hidden: &'a crate::economics::HiddenCosts,
@@ -103,33 +148,55 @@ fn text(args: &EconomicsArgs) -> Result<String> {
         return super::json(&Json {
             cost,
             requests_per_month: requests,
+            unit: per_unit.as_ref(),
             economics: &e,
             hidden: &h,
         });
     }
     let mut o = String::new();
     let show = |m: Option<Money>, places: u32| m.map_or("-".to_string(), |m| m.to_fixed(places));
-    let _ = writeln!(
-        o,
-        "cost {} a month for {} requests a month",
-        cost.to_fixed(2),
-        requests
-    );
-    let _ = writeln!(
-        o,
-        "  cost per request              {}",
-        show(e.cost_per_request, 9)
-    );
-    let _ = writeln!(
-        o,
-        "  cost per 1,000 requests       {}",
-        show(e.cost_per_1000_requests, 6)
-    );
-    let _ = writeln!(
-        o,
-        "  revenue per request           {}",
-        show(e.revenue_per_request, 9)
-    );
+    match &per_unit {
+        None => {
+            let _ = writeln!(
+                o,
+                "cost {} a month for {} requests a month",
+                cost.to_fixed(2),
+                requests.unwrap_or_default()
+            );
+            let _ = writeln!(
+                o,
+                "  cost per request              {}",
+                show(e.cost_per_request, 9)
+            );
+            let _ = writeln!(
+                o,
+                "  cost per 1,000 requests       {}",
+                show(e.cost_per_1000_requests, 6)
+            );
+            let _ = writeln!(
+                o,
+                "  revenue per request           {}",
+                show(e.revenue_per_request, 9)
+            );
+        }
+        Some(p) => {
+            let u = crate::escape::terminal(&p.unit, 40);
+            let _ = writeln!(
+                o,
+                "cost {} a month for {} {u} a month",
+                cost.to_fixed(2),
+                p.volume_per_month
+            );
+            for (label, i, places) in [("unit of", 0, 12), ("1,000", 1, 9), ("1M", 2, 6)] {
+                let _ = writeln!(
+                    o,
+                    "  {:<30}{}",
+                    format!("cost per {label} {u}"),
+                    show(p.costs[i], places)
+                );
+            }
+        }
+    }
     let _ = writeln!(
         o,
         "  gross margin                  {}%",

@@ -287,3 +287,63 @@ fn tokens_and_any_unit_get_their_unit_costs() {
         .path("out/unit_costs_by_unit/billing_period=2026-09")
         .exists());
 }
+
+/// `economics --unit`: one system's cost per unit of any unit, at three scales, by hand:
+/// 50,000 a month for 100 GPU-hours a day x 30 = 3,000 -> 16.666...67 per GPU-hour; for
+/// 3,000,000,000 tokens -> 16.666...67 per million; margins do not depend on the unit.
+#[test]
+fn economics_of_one_system_in_any_unit() {
+    let env = TestEnv::new();
+    let r = env.run(&[
+        "economics",
+        "--cost",
+        "50000",
+        "--volume",
+        "100",
+        "--per",
+        "day",
+        "--unit",
+        "GPU Hours",
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["unit"]["unit"], "gpu_hours");
+    assert_eq!(v["unit"]["volume_per_month"], "3000");
+    assert_eq!(v["unit"]["costs"]["cost_per_unit"], "16.666666666666666667");
+    assert!(v.get("requests_per_month").is_none(), "{v}");
+    let r = env.run(&[
+        "economics",
+        "--cost",
+        "50000",
+        "--volume",
+        "3000000000",
+        "--unit",
+        "tokens",
+        "--revenue",
+        "200000",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("cost per 1M tokens            16.666667"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("gross margin                  75.00%"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("per request"), "{}", r.stdout);
+    let r = env.run(&[
+        "economics",
+        "--cost",
+        "1",
+        "--volume",
+        "0",
+        "--unit",
+        "tokens",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("a volume above zero"), "{}", r.stderr);
+}
