@@ -80,17 +80,21 @@ fn text(args: &EconomicsArgs) -> Result<String> {
     if let Some(u) = &unit {
         if u.is_empty() || monthly.is_zero() {
             return Err(Error::Usage {
-                message: format!("`--unit {u}` needs a unit name and a volume above zero"),
+                message: "`--unit` needs a unit name and a volume above zero".into(),
                 hint: Some("e.g. `--volume 3000000000 --unit tokens`".into()),
             });
         }
     }
-    // requests are a count: the month's volume to the nearest whole request
+    // requests are a count: the month's volume to the nearest whole request (another unit's
+    // volume is a decimal of any size)
     let whole = monthly.mul_int_div(1, crate::money::ONE).map_or(0, |m| m.0);
-    let requests = i64::try_from(whole).map_err(|_| Error::Usage {
-        message: "`--volume` is too large".into(),
-        hint: None,
-    })?;
+    let requests = match unit {
+        Some(_) => 0,
+        None => i64::try_from(whole).map_err(|_| Error::Usage {
+            message: "`--volume` is too large".into(),
+            hint: None,
+        })?,
+    };
     if requests == 0 && unit.is_none() {
         return Err(Error::Usage {
             message: format!(
@@ -190,7 +194,7 @@ fn text(args: &EconomicsArgs) -> Result<String> {
             for (label, i, places) in [("unit of", 0, 12), ("1,000", 1, 9), ("1M", 2, 6)] {
                 let _ = writeln!(
                     o,
-                    "  {:<30}{}",
+                    "  {:<29} {}",
                     format!("cost per {label} {u}"),
                     show(p.costs[i], places)
                 );

@@ -335,6 +335,23 @@ fn economics_of_one_system_in_any_unit() {
         r.stdout
     );
     assert!(!r.stdout.contains("per request"), "{}", r.stdout);
+    // a unit's volume is a decimal of any size, not a 64-bit count; labels never touch values
+    let r = env.run(&[
+        "economics",
+        "--cost",
+        "1",
+        "--volume",
+        "10000000000000000000",
+        "--unit",
+        "output_tokens",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("cost per unit of output_tokens 0.000000000000"),
+        "{}",
+        r.stdout
+    );
     let r = env.run(&[
         "economics",
         "--cost",
