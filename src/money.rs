@@ -227,6 +227,13 @@ impl Money {
         Some(Money(q)).filter(|m| m.in_range())
     }
 
+    /// `self` per `scale` units of a decimal `quantity` (`self x scale / quantity`: cost per
+    /// 1,000,000 tokens), rounded half away from zero; None for a zero quantity or a result
+    /// out of range.
+    pub fn per(self, scale: i64, quantity: Money) -> Option<Money> {
+        self.mul_int_div(i128::from(scale).checked_mul(ONE)?, quantity.0)
+    }
+
     /// `self / divisor` at scale 18, rounded half away from zero; None when divisor is 0.
     pub fn div_int(self, divisor: i128) -> Option<Money> {
         if divisor == 0 {

@@ -200,12 +200,7 @@ pub fn unit_trend(rows: &[crate::economics::UnitVolumeCost], unit: &str) -> Vec<
             .insert(r.period.as_str(), r);
     }
     let (per, per_name) = unit_scale(unit);
-    // s x per / q, in 256 bits; None for a zero quantity or a figure out of range
-    let at = |s: Money, q: Money| {
-        (!q.is_zero())
-            .then(|| s.mul_int_div(i128::from(per) * ONE, q.0))
-            .flatten()
-    };
+    let at = |s: Money, q: Money| s.per(per, q);
     let mut out = Vec::new();
     for ((model, currency), months) in by_model {
         let list: Vec<&&crate::economics::UnitVolumeCost> = months.values().collect();

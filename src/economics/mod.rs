@@ -296,15 +296,7 @@ fn judge(checks: &[Check], none: &str) -> (String, Option<String>) {
 /// rounded half away from zero at 18 decimals; each None for a zero quantity, or on its own
 /// when it leaves decimal(38,18).
 pub fn per_units(total: Money, quantity: Money) -> [Option<Money>; 3] {
-    if quantity.is_zero() {
-        return [None; 3];
-    }
-    let per = |n: i128| {
-        n.checked_mul(crate::money::ONE)
-            .and_then(|scaled| total.mul_int_div(scaled, quantity.0))
-            .filter(|m| m.in_range())
-    };
-    [per(1), per(1000), per(1_000_000)]
+    [1, 1000, 1_000_000].map(|scale| total.per(scale, quantity))
 }
 
 /// The checks of one unit's target against its costs (from [`per_units`]).

@@ -363,9 +363,7 @@ pub fn estimate(text: &str, name: &Path, catalog: &Catalog) -> Result<Estimate> 
             cost_per_request: monthly.div_int(n),
             cost_per_1000_requests: monthly.mul_int_div(1000, n),
             tokens_per_month: tokens,
-            cost_per_1m_tokens: tokens
-                .filter(|t| !t.is_zero())
-                .and_then(|t| monthly.mul_int_div(1_000_000 * ONE, t.0)),
+            cost_per_1m_tokens: tokens.and_then(|t| monthly.per(1_000_000, t)),
         });
     }
     Ok(Estimate {

@@ -260,14 +260,10 @@ impl Published {
             money("cost_per_1m_units")?,
         );
         // a94f2da wrote the table without its verdict columns: read those as unjudged
-        let optional = |n: &str| match t.df.column(n) {
-            Ok(_) => text(n),
-            Err(_) => Ok(vec![None; t.height()]),
-        };
         let (reasons, verdicts, verdict_reasons) = (
             text("unit_cost_reason")?,
-            optional("verdict")?,
-            optional("verdict_reason")?,
+            t.added("verdict", Written::text)?,
+            t.added("verdict_reason", Written::text)?,
         );
         Ok((0..t.height())
             .map(|i| crate::economics::UnitVolumeCost {
@@ -314,14 +310,8 @@ fn read_hidden(out: &Path, period: &str) -> Result<Vec<crate::economics::HiddenR
     let (models, currencies) = (text("model_id")?, text("currency")?);
     // partitions written before schema 2.3.0 lack the last two columns
     let rows = t.height();
-    let idle_in_bill = match t.df.column("idle_share_of_bill") {
-        Ok(_) => money("idle_share_of_bill")?,
-        Err(_) => vec![None; rows],
-    };
-    let assumed = match t.df.column("assumed") {
-        Ok(_) => text("assumed")?,
-        Err(_) => vec![None; rows],
-    };
+    let idle_in_bill = t.added("idle_share_of_bill", Written::money)?;
+    let assumed = t.added("assumed", Written::text)?;
     let (visible, idle, waste, eng, hidden, total, pct) = (
         money("visible_cost")?,
         money("idle_capacity")?,
@@ -399,6 +389,19 @@ impl Written {
         let d = c.decimal().map_err(|e| self.err(e))?;
         Ok(d.physical().iter().map(|v| v.map(Money)).collect())
     }
+
+    /// `read(name)`, or all nulls when the file predates the column (an additive schema
+    /// change: a partition written before it lacks the column).
+    fn added<T: Clone>(
+        &self,
+        name: &str,
+        read: impl Fn(&Self, &str) -> Result<Vec<Option<T>>>,
+    ) -> Result<Vec<Option<T>>> {
+        match self.df.column(name) {
+            Ok(_) => read(self, name),
+            Err(_) => Ok(vec![None; self.height()]),
+        }
+    }
 }
 
 /// Reads one period of `unit_costs` back (for plan vs actual).
@@ -440,10 +443,7 @@ pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
         text("verdict_reason")?,
     );
     // written since FOCUS 1.4 Billing Period support; older partitions have no such column
-    let statuses = match t.df.column("billing_status") {
-        Ok(_) => text("billing_status")?,
-        Err(_) => vec![None; t.height()],
-    };
+    let statuses = t.added("billing_status", Written::text)?;
     Ok((0..t.height())
         .map(|i| UnitCostRow {
             period: period.to_string(),
