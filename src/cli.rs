@@ -99,7 +99,7 @@ pub enum Command {
     Trend(TrendArgs),
     /// Project requests and cost per model, fixed vs volume-driven, with target alerts
     #[command(
-        after_help = "Examples:\n  mlcost forecast --input out/ --months 6\n  mlcost forecast --input out/ --months 12 --growth 20%/quarter"
+        after_help = "Examples:\n  mlcost forecast --input out/ --months 6\n  mlcost forecast --input out/ --months 12 --growth 20%/quarter\n  mlcost forecast --input out/ --unit tokens"
     )]
     Forecast(ForecastArgs),
     /// Estimate the costs that are not on the bill (idle capacity, experiment waste,
@@ -408,9 +408,13 @@ pub struct ForecastArgs {
     /// Months to project (1 to 120)
     #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub months: u32,
-    /// Request growth, e.g. `20%/quarter`, `5%/month`; default: fitted to the history
+    /// Volume growth, e.g. `20%/quarter`, `5%/month`; default: fitted to the history
     #[arg(long)]
     pub growth: Option<String>,
+    /// Project this unit of the volumes (tokens, gpu_hours, ...) from
+    /// `unit_costs_by_unit`, instead of requests
+    #[arg(long, value_name = "UNIT")]
+    pub unit: Option<String>,
     /// Config with [targets] and [forecast] variable_phases
     #[arg(long, env = "MLCOST_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -267,7 +267,7 @@ pub fn unit_trend(rows: &[crate::economics::UnitVolumeCost], unit: &str) -> Vec<
     out
 }
 
-/// One projected month of one model.
+/// One projected month of one model, in requests.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForecastRow {
     pub model_id: String,
@@ -280,14 +280,101 @@ pub struct ForecastRow {
     pub cost_per_1000_requests: Option<Money>,
 }
 
+/// One projected month of one model, in a unit of the volumes (`forecast --unit`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Forecast {
-    /// Monthly growth rate of requests used (fraction), and where it came from.
+pub struct UnitForecastRow {
+    pub model_id: String,
+    pub currency: String,
+    pub period: String,
+    pub unit: String,
+    pub quantity: Option<Money>,
+    pub variable_cost: Money,
+    pub fixed_cost: Money,
+    pub total_cost: Money,
+    /// `cost_per` is the cost of this many units (1,000,000 for tokens, see [`unit_scale`]).
+    pub per: i64,
+    pub cost_per: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Forecast<R = ForecastRow> {
+    /// Monthly growth rate of the volume used (fraction), and where it came from.
     pub monthly_growth: BTreeMap<String, f64>,
     pub basis: BTreeMap<String, String>,
-    pub rows: Vec<ForecastRow>,
+    pub rows: Vec<R>,
     /// Events worth a person's attention (target crossed, cost doubled).
     pub alerts: Vec<String>,
+}
+
+/// A month a forecast starts from: a model's cost by phase and the volume of the unit it
+/// served (None when no volume was given).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastPoint {
+    pub period: String,
+    pub model_id: String,
+    pub currency: String,
+    /// In `PHASE_COLUMNS` order.
+    pub phase_costs: [Money; 7],
+    pub total_cost: Money,
+    pub volume: Option<Money>,
+}
+
+/// A limit a projected month is checked against: `name` for the alert, the cost of `per`
+/// units may be at most `limit`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limit {
+    pub name: String,
+    pub per: i64,
+    pub limit: f64,
+}
+
+impl ForecastPoint {
+    /// The points of requests: each `unit_costs` row with its request count.
+    pub fn of_requests(rows: &[UnitCostRow]) -> Vec<ForecastPoint> {
+        rows.iter()
+            .map(|r| ForecastPoint {
+                period: r.period.clone(),
+                model_id: r.model_id.clone(),
+                currency: r.currency.clone(),
+                phase_costs: r.phase_costs,
+                total_cost: r.total_cost,
+                volume: r.requests.map(|v| Money(i128::from(v) * ONE)),
+            })
+            .collect()
+    }
+
+    /// The points of `unit`: each `unit_costs_by_unit` row of it, with the costs by phase of
+    /// the same model, month and currency in `unit_costs` (all fixed when that row is missing).
+    pub fn of_unit(
+        costs: &[UnitCostRow],
+        by_unit: &[crate::economics::UnitVolumeCost],
+        unit: &str,
+    ) -> Vec<ForecastPoint> {
+        let phases: BTreeMap<(&str, &str, &str), [Money; 7]> = costs
+            .iter()
+            .map(|r| {
+                (
+                    (r.period.as_str(), r.model_id.as_str(), r.currency.as_str()),
+                    r.phase_costs,
+                )
+            })
+            .collect();
+        by_unit
+            .iter()
+            .filter(|r| r.unit == unit)
+            .map(|r| {
+                let key = (r.period.as_str(), r.model_id.as_str(), r.currency.as_str());
+                ForecastPoint {
+                    period: r.period.clone(),
+                    model_id: r.model_id.clone(),
+                    currency: r.currency.clone(),
+                    phase_costs: phases.get(&key).copied().unwrap_or([Money::ZERO; 7]),
+                    total_cost: r.total_cost,
+                    volume: Some(r.quantity),
+                }
+            })
+            .collect()
+    }
 }
 
 /// `20%/quarter`, `5%/month`, `0.3/year` -> monthly growth fraction.
@@ -317,8 +404,8 @@ fn add_months(period: &str, n: u32) -> String {
     format!("{:04}-{:02}", total / 12, total % 12 + 1)
 }
 
-/// Projects each model `months` ahead from its last month. `growth` overrides the fitted
-/// growth; `variable_phases` are the phases whose cost scales with requests.
+/// Projects each model `months` ahead from its last month, in requests. `growth` overrides
+/// the fitted growth; `variable_phases` are the phases whose cost scales with requests.
 pub fn forecast(
     rows: &[UnitCostRow],
     months: u32,
@@ -326,8 +413,80 @@ pub fn forecast(
     variable_phases: &[String],
     max_cost_per_1000: &dyn Fn(&str) -> Option<f64>,
 ) -> crate::error::Result<Forecast> {
-    let mut by_model: BTreeMap<(String, String), Vec<&UnitCostRow>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| crate::schema::is_model(&r.model_id)) {
+    let limits = |model: &str| {
+        max_cost_per_1000(model)
+            .map(|limit| Limit {
+                name: "cost per 1,000 requests".into(),
+                per: 1000,
+                limit,
+            })
+            .into_iter()
+            .collect()
+    };
+    let f = forecast_unit(
+        &ForecastPoint::of_requests(rows),
+        "requests",
+        months,
+        growth,
+        variable_phases,
+        &limits,
+    )?;
+    let mut rows = Vec::with_capacity(f.rows.len());
+    for r in f.rows {
+        // whole requests: the projection rounds an integral history to whole units
+        let requests = match r.quantity {
+            Some(q) => Some(
+                i64::try_from(q.0 / ONE).map_err(|_| too_large(&r.model_id, "request volume"))?,
+            ),
+            None => None,
+        };
+        rows.push(ForecastRow {
+            model_id: r.model_id,
+            currency: r.currency,
+            period: r.period,
+            requests,
+            variable_cost: r.variable_cost,
+            fixed_cost: r.fixed_cost,
+            total_cost: r.total_cost,
+            cost_per_1000_requests: r.cost_per,
+        });
+    }
+    Ok(Forecast {
+        monthly_growth: f.monthly_growth,
+        basis: f.basis,
+        rows,
+        alerts: f.alerts,
+    })
+}
+
+fn too_large(model: &str, what: &str) -> crate::error::Error {
+    crate::error::Error::Overflow {
+        what: format!(
+            "the forecast {what} of `{}`",
+            crate::escape::terminal(model, 80)
+        ),
+        detail: "the projection leaves decimal(38,18) or a 64-bit request count".into(),
+    }
+}
+
+/// Projects each model's `unit` `months` ahead from its last month: the volume grows by
+/// `growth` a month (default: the geometric mean growth of its history), the cost of
+/// `variable_phases` grows with it and the rest stays fixed. A history of whole units
+/// projects whole units (rounded half away from zero), any other to 6 decimals.
+pub fn forecast_unit(
+    points: &[ForecastPoint],
+    unit: &str,
+    months: u32,
+    growth: Option<f64>,
+    variable_phases: &[String],
+    limits: &dyn Fn(&str) -> Vec<Limit>,
+) -> crate::error::Result<Forecast<UnitForecastRow>> {
+    let (per, _) = unit_scale(unit);
+    let mut by_model: BTreeMap<(String, String), Vec<&ForecastPoint>> = BTreeMap::new();
+    for r in points
+        .iter()
+        .filter(|r| crate::schema::is_model(&r.model_id))
+    {
         by_model
             .entry((r.model_id.clone(), r.currency.clone()))
             .or_default()
@@ -339,18 +498,20 @@ pub fn forecast(
         rows: Vec::new(),
         alerts: Vec::new(),
     };
+    let as_f64 = |m: Money| m.0 as f64 / ONE as f64;
     for ((model, currency), mut hist) in by_model {
         hist.sort_by(|a, b| a.period.cmp(&b.period));
         let Some(last) = hist.last().copied() else {
             continue;
         };
-        // fitted: geometric mean of month-over-month request growth
+        // fitted: geometric mean of month-over-month volume growth
         let volumes: Vec<f64> = hist
             .iter()
-            .filter_map(|r| r.requests)
-            .filter(|v| *v > 0)
-            .map(|v| v as f64)
+            .filter_map(|r| r.volume)
+            .filter(|v| v.0 > 0)
+            .map(as_f64)
             .collect();
+        let whole = hist.iter().filter_map(|r| r.volume).all(|v| v.0 % ONE == 0);
         let (g, basis) = match (growth, volumes.len()) {
             (Some(g), n) if n < 2 => (
                 g,
@@ -362,7 +523,7 @@ pub fn forecast(
                 let lastv = volumes[n - 1];
                 (
                     (lastv / first).powf(1.0 / (n - 1) as f64) - 1.0,
-                    format!("fitted to {n} months of requests"),
+                    format!("fitted to {n} months of {unit}"),
                 )
             }
             (None, _) => (
@@ -372,13 +533,7 @@ pub fn forecast(
         };
         out.monthly_growth.insert(model.clone(), g);
         out.basis.insert(model.clone(), basis);
-        let too_large = |what: &str| crate::error::Error::Overflow {
-            what: format!(
-                "the forecast {what} of `{}`",
-                crate::escape::terminal(&model, 80)
-            ),
-            detail: "the projection leaves decimal(38,18) or a 64-bit request count".into(),
-        };
+        let too_large = |what: &str| too_large(&model, what);
         let variable = Money::checked_sum(
             PHASE_COLUMNS
                 .iter()
@@ -391,17 +546,22 @@ pub fn forecast(
             .total_cost
             .checked_sub(variable)
             .ok_or_else(|| too_large("fixed cost"))?;
-        let mut crossed = false;
+        let limits = limits(&model);
+        let mut crossed = vec![false; limits.len()];
         let mut doubled = false;
         for k in 1..=months {
             let factor = (1.0 + g).powi(k as i32);
             let factor_m = Money::from_f64((factor * 1e9).round() / 1e9).unwrap_or(Money(ONE));
-            let requests = match last.requests.map(|v| (v as f64 * factor).round()) {
-                // an f64 at or beyond 2^63 does not fit a count (`as` would saturate)
-                Some(x) if !(x.is_finite() && x.abs() < 9.2e18) => {
-                    return Err(too_large("request volume"))
+            let quantity = match last.volume.map(|v| as_f64(v) * factor) {
+                Some(x) => {
+                    let x = if whole {
+                        x.round()
+                    } else {
+                        (x * 1e6).round() / 1e6
+                    };
+                    // beyond decimal(38,18) (or not a number) is not a volume
+                    Some(Money::from_f64(x).map_err(|_| too_large(&format!("{unit} volume")))?)
                 }
-                Some(x) => Some(x as i64),
                 None => None,
             };
             let variable_k = variable
@@ -410,14 +570,20 @@ pub fn forecast(
             let total = variable_k
                 .checked_add(fixed)
                 .ok_or_else(|| too_large("total cost"))?;
-            let per_k = requests
-                .filter(|v| *v > 0)
-                .and_then(|v| total.mul_int_div(1000, i128::from(v)));
+            let positive = quantity.filter(|q| q.0 > 0);
             let period = add_months(&last.period, k);
-            if let (Some(limit), Some(pk), false) = (max_cost_per_1000(&model), per_k, crossed) {
-                if Money::from_f64(limit).is_ok_and(|l| pk > l) {
-                    out.alerts.push(format!("{model}: cost per 1,000 requests crosses its target {limit} in {period} ({})", pk.to_fixed_nonzero(4)));
-                    crossed = true;
+            for (l, crossed) in limits.iter().zip(crossed.iter_mut()) {
+                let value = positive.and_then(|q| total.per(l.per, q));
+                if let (Some(v), false) = (value, *crossed) {
+                    if Money::from_f64(l.limit).is_ok_and(|limit| v > limit) {
+                        out.alerts.push(format!(
+                            "{model}: {} crosses its target {} in {period} ({})",
+                            l.name,
+                            l.limit,
+                            v.to_fixed_nonzero(4)
+                        ));
+                        *crossed = true;
+                    }
                 }
             }
             if !doubled && last.total_cost.0 > 0 && total.0 / 2 >= last.total_cost.0 {
@@ -428,15 +594,17 @@ pub fn forecast(
                 ));
                 doubled = true;
             }
-            out.rows.push(ForecastRow {
+            out.rows.push(UnitForecastRow {
                 model_id: model.clone(),
                 currency: currency.clone(),
                 period,
-                requests,
+                unit: unit.to_string(),
+                quantity,
                 variable_cost: variable_k,
                 fixed_cost: fixed,
                 total_cost: total,
-                cost_per_1000_requests: per_k,
+                per,
+                cost_per: positive.and_then(|q| total.per(per, q)),
             });
         }
     }

@@ -1,11 +1,32 @@
-//! `mlcost forecast`: reads `unit_costs` back and projects requests and cost per model.
+//! `mlcost forecast`: reads `unit_costs` (and `unit_costs_by_unit` for `--unit`) back and
+//! projects each model's volume and cost.
 
 use std::fmt::Write;
 
 use crate::cli::ForecastArgs;
-use crate::config::LoadedConfig;
+use crate::config::{LoadedConfig, TargetsConfig};
 use crate::error::{Error, Result};
-use crate::{output, trend};
+use crate::trend::{self, ForecastPoint, Limit};
+use crate::{output, trend::UnitForecastRow};
+
+/// The limits of `unit` for one model: its unit targets, and for requests the cost per 1,000
+/// requests (a config giving both for one figure was refused when it was loaded).
+fn limits(targets: &TargetsConfig, model: &str, unit: &str) -> Vec<Limit> {
+    let t = targets.for_unit(model, unit);
+    let per_1000_requests = targets
+        .for_model(model)
+        .max_cost_per_1000_requests
+        .filter(|_| unit == "requests");
+    [
+        (format!("cost per unit of {unit}"), 1, t.max_cost_per_unit),
+        (format!("cost per 1,000 {unit}"), 1000, t.max_cost_per_1000),
+        (format!("cost per 1,000 {unit}"), 1000, per_1000_requests),
+        (format!("cost per 1M {unit}"), 1_000_000, t.max_cost_per_1m),
+    ]
+    .into_iter()
+    .filter_map(|(name, per, limit)| limit.map(|limit| Limit { name, per, limit }))
+    .collect()
+}
 
 fn forecast_text(args: &ForecastArgs) -> Result<String> {
     let loaded = LoadedConfig::load(args.config.as_deref())?;
@@ -18,30 +39,79 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
         })?),
         None => None,
     };
-    let rows = output::Published::open(&args.input)?.all_unit_costs()?;
-    let targets = loaded.config.targets.clone();
-    let limit = move |m: &str| targets.for_model(m).max_cost_per_1000_requests;
-    let f = trend::forecast(
-        &rows,
+    let published = output::Published::open(&args.input)?;
+    let costs = published.all_unit_costs()?;
+    let variable_phases = &loaded.config.forecast.variable_phases;
+    let targets = &loaded.config.targets;
+    let Some(unit) = args.unit.as_deref().map(crate::config::unit_name) else {
+        let limit = |m: &str| targets.for_model(m).max_cost_per_1000_requests;
+        let f = trend::forecast(&costs, args.months, growth, variable_phases, &limit)?;
+        if args.json {
+            return super::json(&f);
+        }
+        let points = ForecastPoint::of_requests(&costs);
+        let limits = |m: &str| limits(targets, m, "requests");
+        let f = trend::forecast_unit(
+            &points,
+            "requests",
+            args.months,
+            growth,
+            variable_phases,
+            &limits,
+        )?;
+        return Ok(forecast_table(&f, args, "requests", variable_phases));
+    };
+    // requests are in `unit_costs` whether or not the volumes gave other units
+    let points = match unit.as_str() {
+        "requests" => ForecastPoint::of_requests(&costs),
+        _ => ForecastPoint::of_unit(&costs, &published.all_unit_costs_by_unit()?, &unit),
+    };
+    let limits = |m: &str| limits(targets, m, &unit);
+    let f = trend::forecast_unit(
+        &points,
+        &unit,
         args.months,
         growth,
-        &loaded.config.forecast.variable_phases,
-        &limit,
+        variable_phases,
+        &limits,
     )?;
     if args.json {
         return super::json(&f);
     }
+    Ok(forecast_table(&f, args, &unit, variable_phases))
+}
+
+/// The forecast as text: per model its growth, then one line per projected month.
+fn forecast_table(
+    f: &trend::Forecast<UnitForecastRow>,
+    args: &ForecastArgs,
+    unit: &str,
+    variable_phases: &[String],
+) -> String {
     let mut o = String::new();
+    if f.rows.is_empty() {
+        return format!(
+            "no model has `{unit}` volumes under `{}` to project{}\n",
+            args.input.display(),
+            match unit {
+                "requests" => "",
+                _ =>
+                    " (unit_costs_by_unit is written when the volumes give units besides requests)",
+            }
+        );
+    }
     let _ = writeln!(
         o,
         "Forecast, {} months; cost scaling with volume: {}",
         args.months,
-        loaded.config.forecast.variable_phases.join(", ")
+        variable_phases.join(", ")
     );
+    let (_, per_name) = trend::unit_scale(unit);
+    let unit_label = crate::escape::terminal(unit, 14);
     for (model, g) in &f.monthly_growth {
         let _ = writeln!(
             o,
-            "{}: requests {:+.2}% a month ({})",
+            "{}: {unit_label} {:+.2}% a month ({})",
             crate::escape::terminal(model, crate::escape::SUMMARY_WIDTH),
             g * 100.0,
             f.basis.get(model).map(String::as_str).unwrap_or("")
@@ -49,27 +119,35 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
         let _ = writeln!(
             o,
             "  {:<8} {:>14} {:>14} {:>14} {:>14} {:>12}",
-            "month", "requests", "variable", "fixed", "total", "per 1,000"
+            "month",
+            unit_label,
+            "variable",
+            "fixed",
+            "total",
+            match per_name {
+                "1" => "per unit".to_string(),
+                n => format!("per {n}"),
+            }
         );
         for r in f.rows.iter().filter(|r| &r.model_id == model) {
             let _ = writeln!(
                 o,
                 "  {:<8} {:>14} {:>14} {:>14} {:>14} {:>12}",
                 r.period,
-                r.requests.map_or("-".into(), |v| v.to_string()),
+                r.quantity.map_or("-".into(), |v| v.to_string()),
                 r.variable_cost.to_fixed(2),
                 r.fixed_cost.to_fixed(2),
                 r.total_cost.to_fixed(2),
-                r.cost_per_1000_requests
-                    .map_or("-".into(), |v| v.to_fixed(4))
+                r.cost_per.map_or("-".into(), |v| v.to_fixed(4))
             );
         }
     }
     for a in &f.alerts {
         let _ = writeln!(o, "alert: {}", crate::escape::terminal(a, 400));
     }
-    Ok(o)
+    o
 }
+
 pub fn run(args: &ForecastArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {
     use super::Outcome;
     forecast_text(args).map(Outcome::stdout)

@@ -8,15 +8,9 @@ use crate::{output, trend};
 
 /// `--unit`: the cost of one unit of the volumes, month over month.
 fn unit_trend_text(args: &TrendArgs, unit: &str) -> Result<String> {
-    let out = output::Published::open(&args.input)?;
     let unit = crate::config::unit_name(unit);
-    let mut rows = Vec::new();
     // no table (volumes of requests alone) is no rows, explained below
-    if args.input.join(output::UNIT_COSTS_BY_UNIT).is_dir() {
-        for p in out.periods(output::UNIT_COSTS_BY_UNIT)? {
-            rows.extend(out.unit_costs_by_unit(&p)?);
-        }
-    }
+    let mut rows = output::Published::open(&args.input)?.all_unit_costs_by_unit()?;
     if let Some(m) = &args.model {
         rows.retain(|r| &r.model_id == m);
     }

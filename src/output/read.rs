@@ -224,15 +224,27 @@ impl Published {
         sum_by_key(&Written::open(&path)?, "problem", "cost_affected")
     }
 
-    /// Hidden costs of one period, when `mlcost hidden` wrote them.
     /// The `_manifest.json` of a month's `cost_by_model` partition (billing status, invoices
     /// and commitments live there).
     pub fn partition_manifest(&self, period: &str) -> Result<Option<super::PartitionManifest>> {
         super::read_partition_manifest(&self.dir, super::COST_BY_MODEL, period)
     }
 
+    /// Hidden costs of one period, when `mlcost hidden` wrote them.
     pub fn hidden(&self, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
         read_hidden(&self.dir, period)
+    }
+
+    /// Every period of `unit_costs_by_unit` (none when no run's volumes gave units besides
+    /// requests).
+    pub fn all_unit_costs_by_unit(&self) -> Result<Vec<crate::economics::UnitVolumeCost>> {
+        let mut rows = Vec::new();
+        if self.dir.join(super::UNIT_COSTS_BY_UNIT).is_dir() {
+            for p in self.periods(super::UNIT_COSTS_BY_UNIT)? {
+                rows.extend(self.unit_costs_by_unit(&p)?);
+            }
+        }
+        Ok(rows)
     }
 
     /// Unit costs per unit of one period, when the volumes gave units besides requests.

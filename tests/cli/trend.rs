@@ -108,6 +108,136 @@ fn forecast_from_one_and_three_months() {
     );
 }
 
+/// `forecast --unit`: a unit's volume and cost projected from `unit_costs_by_unit`.
+/// By hand (history fixture; 2026-10: inference 1000 fixed, data transfer 120 variable):
+/// tokens 2,000,000,000 at 100% a month -> 4e9 then 8e9 tokens, cost 240 + 1000 = 1240 then
+/// 1480, per 1M tokens 0.31 then 0.185. GPU-hours 10, 12, 14.4 over three months: fitted
+/// growth (14.4 / 10)^(1/2) - 1 = 20% -> 17.28 (kept fractional), cost 144 + 1000 = 1144,
+/// per GPU-hour 1144 / 17.28 = 66.203703703703703704.
+#[test]
+fn forecast_of_a_unit_projects_its_volume_and_cost() {
+    let env = TestEnv::new();
+    env.write(
+        "units.csv",
+        "billing_period,model_id,unit,quantity\n\
+         2026-08,ranker,gpu_hours,10\n2026-09,ranker,gpu_hours,12\n\
+         2026-10,ranker,gpu_hours,14.4\n2026-10,ranker,tokens,2000000000\n",
+    );
+    let b = fixture("history/billing.csv");
+    for m in ["2026-08", "2026-09", "2026-10"] {
+        let r = env.run(&[
+            "attribute",
+            "--billing",
+            b.to_str().unwrap(),
+            "--requests",
+            "units.csv",
+            "--out",
+            "out",
+            "--period",
+            m,
+            "-q",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let config = env.write("c.toml", "[targets]\nmax_cost_per_1m_tokens = 0.3\n");
+    let r = env.run(&[
+        "forecast",
+        "--input",
+        "out",
+        "--months",
+        "2",
+        "--unit",
+        "Tokens",
+        "--growth",
+        "100%/month",
+        "--config",
+        config.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{}", r.stdout);
+    let got: Vec<[&serde_json::Value; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                &r["period"],
+                &r["quantity"],
+                &r["total_cost"],
+                &r["per"],
+                &r["cost_per"],
+            ]
+        })
+        .collect();
+    let j = |s: &str| serde_json::json!(s);
+    assert_eq!(
+        got,
+        [
+            [
+                &j("2026-11"),
+                &j("4000000000"),
+                &j("1240"),
+                &serde_json::json!(1000000),
+                &j("0.31")
+            ],
+            [
+                &j("2026-12"),
+                &j("8000000000"),
+                &j("1480"),
+                &serde_json::json!(1000000),
+                &j("0.185")
+            ],
+        ]
+    );
+    assert_eq!(
+        v["alerts"][0],
+        "ranker: cost per 1M tokens crosses its target 0.3 in 2026-11 (0.3100)"
+    );
+    let r = env.run(&[
+        "forecast",
+        "--input",
+        "out",
+        "--months",
+        "1",
+        "--unit",
+        "gpu_hours",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("ranker: gpu_hours +20.00% a month (fitted to 3 months of gpu_hours)"),
+        "{}",
+        r.stdout
+    );
+    let words = r.stdout.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("month gpu_hours variable fixed total per unit 2026-11 17.28 144.00 1000.00 1144.00 66.2037"),
+        "{words}"
+    );
+    let r = env.run(&[
+        "forecast",
+        "--input",
+        "out",
+        "--months",
+        "1",
+        "--unit",
+        "gpu_hours",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["rows"][0]["cost_per"], "66.203703703703703704");
+    // a unit no volume gives is said, not an error
+    let r = env.run(&["forecast", "--input", "out", "--unit", "images"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .starts_with("no model has `images` volumes under `out`"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn hidden_costs_are_a_separate_table() {
     let env = TestEnv::new();
