@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Version of the output and line-item schemas. Bump on any column change.
-pub const SCHEMA_VERSION: &str = "2.3.0";
+pub const SCHEMA_VERSION: &str = "2.4.0";
 
 /// Logical column types, as a warehouse sees them.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -332,7 +332,7 @@ pub fn training_amortization() -> TableDef {
     TableDef {
         name: "training_amortization",
         version: SCHEMA_VERSION,
-        grain: "billing_period x currency x model_id x incurred_period (written when [amortize] training_months > 1)",
+        grain: "billing_period x currency x model_id x team x incurred_period (written when [amortize] training_months > 1)",
         partitioned_by: Some("billing_period"),
         columns: vec![
             c("billing_period", Str, false, "YYYY-MM: the schedule as of the end of this month (the Hive partition, in the path only)"),
@@ -343,7 +343,11 @@ pub fn training_amortization() -> TableDef {
             c("incurred_cost", Decimal, false, "training spend of that month"),
             c("charged", Decimal, false, "installment charged to the model in billing_period"),
             c("balance_after", Decimal, false, "still to charge after billing_period (the deferred balance)"),
-            c("months_remaining", Int64, false, "months left in the schedule"),
+            c("months_remaining", Int64, false, "months left in the schedule (0 once a served schedule's model is trained again)"),
+            c("method", Str, false, "how the schedule charges: months (equal shares) | served (as the model serves its volume); partitions before 2.4.0 lack it and are months"),
+            c("unit", Str, true, "served: the unit of the volumes the cost is spread over (requests unless [amortize] unit says); null for months"),
+            c("planned_quantity", Decimal, true, "served: the volume the cost is spread over (the first month with volume x the months then left); null for months, or until the model serves"),
+            c("served_quantity", Decimal, true, "served: the volume served since the schedule opened; each unit bears incurred_cost / planned_quantity; null for months"),
         ],
     }
 }

@@ -1,15 +1,16 @@
 //! Training amortisation: with `[amortize] training_months = N` (N > 1), the training spend a
-//! model incurs in a month is charged straight-line over that month and the next N - 1, with
-//! largest-remainder rounding at the amount's own precision. The not-yet-charged part is a
-//! visible balance: in `cost_by_model` it sits under the reserved model `__deferred_training__`
-//! (so every month still adds up exactly to its bill), and the `training_amortization` table
-//! carries each schedule's balance from month to month, including across separate runs.
+//! model incurs in a month is charged over that month and the next N - 1: straight line
+//! (`method = "months"`), or as the model serves its volume (`method = "served"`), with
+//! rounding at the amount's own precision. The not-yet-charged part is a visible balance: in
+//! `cost_by_model` it sits under the reserved model `__deferred_training__` (so every month
+//! still adds up exactly to its bill), and the `training_amortization` table carries each
+//! schedule's balance from month to month, including across separate runs.
 //! Pure: it rewrites allocation rows and schedules; reading and writing them is `output`'s job.
 
 use std::collections::BTreeMap;
 
 use crate::allocate::{Allocation, CostByModelRow};
-use crate::money::{split_largest_remainder, Money, SCALE};
+use crate::money::{split_largest_remainder, Money, MAX_ABS, SCALE};
 
 /// Model id of the training cost incurred but not yet charged.
 pub const DEFERRED_TRAINING: &str = "__deferred_training__";
@@ -24,7 +25,34 @@ pub struct Schedule {
     pub incurred_cost: Money,
     pub balance: Money,
     pub months_remaining: u32,
+    /// Some for a `served` schedule (kept for its whole life, whatever later configs say).
+    pub served: Option<ServedBasis>,
 }
+
+/// The volume of a `served` schedule: each unit the model serves bears the same share of the
+/// training cost, `incurred_cost / planned`, until the cost is used up, the window ends or
+/// the model is trained again (then the rest is charged at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedBasis {
+    /// The unit of the volumes (`requests` unless `[amortize] unit` says otherwise).
+    pub unit: String,
+    /// The volume the cost is spread over: the model's volume in the first month it served
+    /// any, times the months then left in the window; None until then.
+    pub planned: Option<Money>,
+    /// The volume served since the schedule opened.
+    pub served: Money,
+}
+
+/// How new schedules charge: over `months` at most, straight line or as the model serves
+/// `served_unit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy<'a> {
+    pub months: u32,
+    pub served_unit: Option<&'a str>,
+}
+
+/// The volume of a unit a model served in a month: (period, model, unit) -> quantity.
+pub type Volume<'a> = &'a dyn Fn(&str, &str, &str) -> Option<Money>;
 
 /// One row of `training_amortization`: a schedule as of the end of `period`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,14 +76,50 @@ fn quantum_of(m: Money) -> i128 {
     10i128.pow(SCALE - places)
 }
 
-/// The next installment of a schedule: the first of `months_remaining` equal shares.
-fn installment(s: &Schedule) -> Money {
-    if s.months_remaining <= 1 {
+/// The installment of a schedule this month, given the volume its model served in it and
+/// whether the model was trained again this month; records the volume on a served schedule.
+/// Straight line: the first of `months_remaining` equal shares. Served: the cost of the volume
+/// served so far (`incurred x served / planned`, largest-remainder rounded at the amount's
+/// precision) less what was charged before, so the installments add up exactly. The last
+/// month of the window, or a retraining, charges the whole balance.
+fn installment(s: &mut Schedule, volume: Option<Money>, retrained: bool) -> Money {
+    let quantum = quantum_of(s.incurred_cost);
+    let Some(b) = s.served.as_mut() else {
+        if s.months_remaining <= 1 {
+            return s.balance;
+        }
+        let weights = vec![1i128; s.months_remaining as usize];
+        return split_largest_remainder(s.balance, &weights, quantum)
+            .and_then(|v| v.first().copied())
+            .unwrap_or(s.balance);
+    };
+    if let Some(v) = volume.filter(|v| v.0 > 0) {
+        // volumes past decimal(38,18) stop growing at its edge (the cost is used up by then)
+        let months = i128::from(s.months_remaining.max(1));
+        b.planned
+            .get_or_insert(Money(v.0.saturating_mul(months).min(MAX_ABS)));
+        b.served = Money(b.served.0.saturating_add(v.0).min(MAX_ABS));
+    }
+    if s.months_remaining <= 1 || retrained {
         return s.balance;
     }
-    let weights = vec![1i128; s.months_remaining as usize];
-    split_largest_remainder(s.balance, &weights, quantum_of(s.incurred_cost))
-        .and_then(|v| v.first().copied())
+    let Some(planned) = b.planned else {
+        return Money::ZERO;
+    };
+    let through = match b.served >= planned {
+        true => Some(s.incurred_cost),
+        // served < planned <= MAX_ABS: both weights are non-negative and sum to planned
+        false => split_largest_remainder(
+            s.incurred_cost,
+            &[b.served.0, planned.0 - b.served.0],
+            quantum,
+        )
+        .and_then(|v| v.first().copied()),
+    };
+    let charged_before = s.incurred_cost.checked_sub(s.balance);
+    through
+        .zip(charged_before)
+        .and_then(|(t, c)| t.checked_sub(c))
         .unwrap_or(s.balance)
 }
 
@@ -63,10 +127,12 @@ fn installment(s: &Schedule) -> Money {
 /// `opening` are the schedules still open after the month before the first period.
 pub fn amortize(
     alloc: &mut Allocation,
-    months: u32,
+    policy: Policy,
+    volume: Volume,
     opening: Vec<Schedule>,
     periods: &[String],
 ) -> Vec<AmortizationRow> {
+    let months = policy.months;
     if months <= 1 && opening.is_empty() {
         return Vec::new();
     }
@@ -76,60 +142,48 @@ pub fn amortize(
         .collect();
     let mut out = Vec::new();
     let mut extra: Vec<CostByModelRow> = Vec::new();
-    let row = |period: &str,
-               model: &str,
-               team: &str,
-               currency: &str,
-               method: &str,
-               pool: String,
-               cost: Money| CostByModelRow {
-        period: period.to_string(),
-        currency: currency.to_string(),
-        model_id: model.to_string(),
-        team: team.to_string(),
-        lifecycle_phase: "training".into(),
-        allocation_method: method.to_string(),
-        cost,
-        rows: 0,
-        rule_id: None,
-        source_pool: Some(pool),
-        share: None,
-    };
-    for period in periods {
-        // 1. installments of schedules opened in earlier months
-        for s in open.iter_mut() {
-            let inst = installment(s);
-            let pool = format!("training:{}", s.incurred_period);
+    // the model's own row and the deferred balance's, for one installment
+    let mut charge = |period: &str, s: &Schedule, inst: Money, opened: bool| {
+        // a served month without volume charges nothing: no rows of zero
+        let moved = if opened { s.incurred_cost - inst } else { inst };
+        if moved.is_zero() && s.served.is_some() {
+            return;
+        }
+        let row = |model: &str, method: &str, pool: String, cost: Money| CostByModelRow {
+            period: period.to_string(),
+            currency: s.currency.clone(),
+            model_id: model.to_string(),
+            team: s.team.clone(),
+            lifecycle_phase: "training".into(),
+            allocation_method: method.to_string(),
+            cost,
+            rows: 0,
+            rule_id: None,
+            source_pool: Some(pool),
+            share: None,
+        };
+        let pool = format!("training:{}", s.incurred_period);
+        let pool_of_model = format!("{pool}:{}", s.model_id);
+        if opened {
+            // training incurred this month: all of it is the model's direct spend already;
+            // move what is not charged now to the deferred balance
+            let deferred = s.incurred_cost - inst;
+            extra.push(row(&s.model_id, "deferred", pool, Money(-deferred.0)));
+            extra.push(row(DEFERRED_TRAINING, "deferred", pool_of_model, deferred));
+        } else {
+            extra.push(row(&s.model_id, "amortized", pool, inst));
             extra.push(row(
-                period,
-                &s.model_id,
-                &s.team,
-                &s.currency,
-                "amortized",
-                pool.clone(),
-                inst,
-            ));
-            extra.push(row(
-                period,
                 DEFERRED_TRAINING,
-                &s.team,
-                &s.currency,
                 "deferred",
-                format!("{pool}:{}", s.model_id),
+                pool_of_model,
                 Money(-inst.0),
             ));
-            s.balance = s.balance - inst;
-            s.months_remaining -= 1;
-            out.push(AmortizationRow {
-                period: period.clone(),
-                schedule: s.clone(),
-                charged: inst,
-            });
         }
-        open.retain(|s| s.months_remaining > 0 && !s.balance.is_zero());
-        // 2. training incurred this month: charge the first installment, defer the rest
+    };
+    for period in periods {
+        // training incurred this month, per (model, team, currency)
+        let mut incurred: BTreeMap<(String, String, String), Money> = BTreeMap::new();
         if months > 1 {
-            let mut incurred: BTreeMap<(String, String, String), Money> = BTreeMap::new();
             for r in alloc.rows.iter().filter(|r| {
                 &r.period == period
                     && r.lifecycle_phase == "training"
@@ -139,50 +193,57 @@ pub fn amortize(
                     .entry((r.model_id.clone(), r.team.clone(), r.currency.clone()))
                     .or_default() += r.cost;
             }
-            for ((model, team, currency), cost) in incurred {
-                if cost.is_zero() {
-                    continue;
-                }
-                let mut s = Schedule {
-                    model_id: model.clone(),
-                    team: team.clone(),
-                    currency: currency.clone(),
-                    incurred_period: period.clone(),
-                    incurred_cost: cost,
-                    balance: cost,
-                    months_remaining: months,
-                };
-                let inst = installment(&s);
-                let deferred = cost - inst;
-                let pool = format!("training:{period}");
-                extra.push(row(
-                    period,
-                    &model,
-                    &team,
-                    &currency,
-                    "deferred",
-                    pool.clone(),
-                    Money(-deferred.0),
-                ));
-                extra.push(row(
-                    period,
-                    DEFERRED_TRAINING,
-                    &team,
-                    &currency,
-                    "deferred",
-                    format!("{pool}:{model}"),
-                    deferred,
-                ));
-                s.balance = deferred;
-                s.months_remaining -= 1;
-                out.push(AmortizationRow {
-                    period: period.clone(),
-                    schedule: s.clone(),
-                    charged: inst,
-                });
-                if s.months_remaining > 0 && !s.balance.is_zero() {
-                    open.push(s);
-                }
+            incurred.retain(|_, cost| !cost.is_zero());
+        }
+        // 1. installments of schedules opened in earlier months
+        for s in open.iter_mut() {
+            let retrained = s.served.is_some()
+                && incurred.contains_key(&(s.model_id.clone(), s.team.clone(), s.currency.clone()));
+            let served = s
+                .served
+                .as_ref()
+                .map(|b| volume(period, &s.model_id, &b.unit));
+            let inst = installment(s, served.flatten(), retrained);
+            charge(period, s, inst, false);
+            s.balance = s.balance - inst;
+            s.months_remaining = if retrained { 0 } else { s.months_remaining - 1 };
+            out.push(AmortizationRow {
+                period: period.clone(),
+                schedule: s.clone(),
+                charged: inst,
+            });
+        }
+        open.retain(|s| s.months_remaining > 0 && !s.balance.is_zero());
+        // 2. training incurred this month: charge the first installment, defer the rest
+        for ((model, team, currency), cost) in incurred {
+            let mut s = Schedule {
+                model_id: model,
+                team,
+                currency,
+                incurred_period: period.clone(),
+                incurred_cost: cost,
+                balance: cost,
+                months_remaining: months,
+                served: policy.served_unit.map(|unit| ServedBasis {
+                    unit: unit.to_string(),
+                    planned: None,
+                    served: Money::ZERO,
+                }),
+            };
+            let served = policy
+                .served_unit
+                .and_then(|unit| volume(period, &s.model_id, unit));
+            let inst = installment(&mut s, served, false);
+            charge(period, &s, inst, true);
+            s.balance = cost - inst;
+            s.months_remaining -= 1;
+            out.push(AmortizationRow {
+                period: period.clone(),
+                schedule: s.clone(),
+                charged: inst,
+            });
+            if s.months_remaining > 0 && !s.balance.is_zero() {
+                open.push(s);
             }
         }
     }
@@ -231,6 +292,17 @@ pub fn amortize(
 mod tests {
     use super::*;
 
+    fn straight(months: u32) -> Policy<'static> {
+        Policy {
+            months,
+            served_unit: None,
+        }
+    }
+
+    fn no_volume(_: &str, _: &str, _: &str) -> Option<Money> {
+        None
+    }
+
     fn training(period: &str, model: &str, cost: &str) -> CostByModelRow {
         CostByModelRow {
             period: period.into(),
@@ -276,7 +348,7 @@ mod tests {
             rule_matches: Default::default(),
         };
         let periods = vec!["2026-09".to_string(), "2026-10".to_string()];
-        let sched = amortize(&mut a, 3, Vec::new(), &periods);
+        let sched = amortize(&mut a, straight(3), &no_volume, Vec::new(), &periods);
         // September: 100.01 over 3 months at cents -> 33.34 now
         assert_eq!(model_total(&a, "2026-09", "ranker"), "33.34");
         assert_eq!(model_total(&a, "2026-09", DEFERRED_TRAINING), "66.67");
@@ -314,7 +386,13 @@ mod tests {
             rows: vec![],
             rule_matches: Default::default(),
         };
-        let s = amortize(&mut nov, 3, opening, &["2026-11".to_string()]);
+        let s = amortize(
+            &mut nov,
+            straight(3),
+            &no_volume,
+            opening,
+            &["2026-11".to_string()],
+        );
         assert_eq!(model_total(&nov, "2026-11", "ranker"), "43.33");
         assert_eq!(period_total(&nov, "2026-11"), "0");
         assert_eq!(
@@ -326,6 +404,44 @@ mod tests {
         );
     }
 
+    /// Served, 3 months, 90 of training in 2026-09: no volume in 09 charges nothing; 10 tokens
+    /// in 10 plan 10 x 2 = 20 and charge half (45); the window's last month charges the rest
+    /// although 11 serves nothing.
+    #[test]
+    fn served_waits_for_volume_and_the_window_end_charges_the_rest() {
+        let mut a = Allocation {
+            basis: "effective",
+            rows: vec![training("2026-09", "ranker", "90")],
+            rule_matches: Default::default(),
+        };
+        let volume = |period: &str, model: &str, unit: &str| {
+            (period == "2026-10" && model == "ranker" && unit == "tokens")
+                .then(|| Money::parse("10").unwrap())
+        };
+        let periods: Vec<String> = ["2026-09", "2026-10", "2026-11"].map(String::from).into();
+        let policy = Policy {
+            months: 3,
+            served_unit: Some("tokens"),
+        };
+        let sched = amortize(&mut a, policy, &volume, Vec::new(), &periods);
+        let charged: Vec<String> = sched.iter().map(|r| r.charged.to_string()).collect();
+        assert_eq!(charged, ["0", "45", "45"]);
+        assert_eq!(model_total(&a, "2026-09", "ranker"), "0");
+        assert_eq!(model_total(&a, "2026-11", "ranker"), "45");
+        for p in &periods {
+            assert_eq!(period_total(&a, p), if p == "2026-09" { "90" } else { "0" });
+        }
+        let last = &sched[2].schedule;
+        assert_eq!((last.balance, last.months_remaining), (Money::ZERO, 0));
+        let basis = last.served.as_ref().unwrap();
+        assert_eq!(
+            (basis.planned.unwrap().to_string(), basis.served.to_string()),
+            ("20".into(), "10".into())
+        );
+        // no zero rows for the month that charged nothing
+        assert!(a.rows.iter().all(|r| !r.cost.is_zero()), "{:?}", a.rows);
+    }
+
     #[test]
     fn one_month_changes_nothing() {
         let mut a = Allocation {
@@ -333,7 +449,14 @@ mod tests {
             rows: vec![training("2026-09", "ranker", "100")],
             rule_matches: Default::default(),
         };
-        assert!(amortize(&mut a, 1, Vec::new(), &["2026-09".to_string()]).is_empty());
+        assert!(amortize(
+            &mut a,
+            straight(1),
+            &no_volume,
+            Vec::new(),
+            &["2026-09".to_string()]
+        )
+        .is_empty());
         assert_eq!(a.rows.len(), 1);
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::config::{LoadedConfig, SplitMethod, SpreadMethod};
+use crate::config::{AmortizeConfig, AmortizeMethod, LoadedConfig, SplitMethod, SpreadMethod};
 use crate::error::{Error, Result};
 use crate::ingest::SourceGroup;
 use crate::money::Money;
@@ -166,6 +166,8 @@ pub struct RuleSet {
     pub unallocated: SpreadMethod,
     pub unused_commitment: SpreadMethod,
     pub training_months: u32,
+    /// `[amortize] method = "served"`: the unit whose volume spreads training cost.
+    pub served_unit: Option<String>,
     pub hash: String,
 }
 
@@ -374,8 +376,37 @@ pub fn compile(
         unallocated: c.unallocated.method,
         unused_commitment: c.unused_commitment.method,
         training_months: c.amortize.training_months.max(1),
+        served_unit: served_unit(&c.amortize, &path, has_volumes)?,
         hash: loaded.rules_hash(),
     })
+}
+
+/// The unit of `[amortize] method = "served"`, checked: it needs a window of more than one
+/// month and volumes to spread over; `unit` means nothing with `months`.
+fn served_unit(a: &AmortizeConfig, path: &Path, has_volumes: bool) -> Result<Option<String>> {
+    let err = |message: &str, hint: &str| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("`[amortize]`: {message}"),
+        hint: Some(hint.to_string()),
+    };
+    match a.method {
+        AmortizeMethod::Months if a.unit.is_some() => Err(err(
+            "`unit` is only used with `method = \"served\"`",
+            "remove `unit`, or set `method = \"served\"` to spread training over that unit",
+        )),
+        AmortizeMethod::Months => Ok(None),
+        AmortizeMethod::Served if a.training_months <= 1 => Err(err(
+            "`method = \"served\"` needs `training_months` above 1: the most months one training run is spread over",
+            "for example `training_months = 12`",
+        )),
+        AmortizeMethod::Served if !has_volumes => Err(err(
+            "`method = \"served\"` spreads training over the volume each model serves, and no volumes were given",
+            "pass `--requests FILE` (requests, or the `[amortize] unit` of a volumes file)",
+        )),
+        AmortizeMethod::Served => Ok(Some(crate::config::unit_name(
+            a.unit.as_deref().unwrap_or("requests"),
+        ))),
+    }
 }
 
 #[cfg(test)]

@@ -323,17 +323,46 @@ pub enum SpreadMethod {
 }
 
 /// `[amortize]`: how training spend is charged over time.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct AmortizeConfig {
-    /// 1 = charge training to the month it was incurred; at most 120.
+    /// 1 = charge training to the month it was incurred; at most 120. With `served`, the
+    /// most months one training run is spread over.
     #[serde(default = "one", deserialize_with = "training_months")]
     pub training_months: u32,
+    /// `months` (straight line) or `served` (as the model serves its volume). Left out of the
+    /// rules hash while `months`, so configs written before it keep their hash.
+    #[serde(default, skip_serializing_if = "AmortizeMethod::is_months")]
+    pub method: AmortizeMethod,
+    /// With `served`: the unit of the volumes that spreads the cost (default `requests`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
 }
 
 impl Default for AmortizeConfig {
     fn default() -> Self {
-        AmortizeConfig { training_months: 1 }
+        AmortizeConfig {
+            training_months: 1,
+            method: AmortizeMethod::Months,
+            unit: None,
+        }
+    }
+}
+
+/// `[amortize] method`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum AmortizeMethod {
+    /// Equal shares over `training_months`.
+    #[default]
+    Months,
+    /// Each unit served bears the same share, until the next training run or the window's end.
+    Served,
+}
+
+impl AmortizeMethod {
+    fn is_months(&self) -> bool {
+        *self == AmortizeMethod::Months
     }
 }
 

@@ -63,7 +63,9 @@ method = "keep"                   # keep | even | proportional | requests
 [unused_commitment]
 method = "keep"
 
-# 4. Training spend: charge it in the month it was incurred (1) or over N months.
+# 4. Training spend: charge it in the month it was incurred (1) or over N months, in equal
+#    shares (method = "months") or as the model serves its requests (method = "served").
 [amortize]
 training_months = 1
+method = "months"
 "#;

@@ -216,6 +216,30 @@ pub fn training_amortization_frame(
                 rows.iter()
                     .map(|r| Some(i64::from(r.schedule.months_remaining))),
             ),
+            strings(
+                "method",
+                rows.iter().map(|r| {
+                    Some(match r.schedule.served {
+                        Some(_) => "served",
+                        None => "months",
+                    })
+                }),
+            ),
+            strings(
+                "unit",
+                rows.iter()
+                    .map(|r| r.schedule.served.as_ref().map(|b| b.unit.as_str())),
+            ),
+            decimal(
+                "planned_quantity",
+                rows.iter()
+                    .map(|r| r.schedule.served.as_ref().and_then(|b| b.planned)),
+            ),
+            decimal(
+                "served_quantity",
+                rows.iter()
+                    .map(|r| r.schedule.served.as_ref().map(|b| b.served)),
+            ),
         ],
     )
 }

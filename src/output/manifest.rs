@@ -490,6 +490,9 @@ pub fn published_partitions(
 #[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct AmortizationInfo {
     pub training_months: u32,
+    /// `[amortize] method = "served"`: the unit of the volumes new schedules are spread over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub served_unit: Option<String>,
     /// Schedules carried in from the output of an earlier month.
     pub opening_schedules: usize,
     /// (period, currency) -> training cost incurred but not yet charged at the period's end.

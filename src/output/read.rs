@@ -67,6 +67,15 @@ pub fn read_schedules(
         money("balance_after")?,
         text("months_remaining")?,
     );
+    // schema 2.4.0 added the served columns: older partitions are straight-line schedules
+    let (methods, units) = (
+        t.added("method", Written::text)?,
+        t.added("unit", Written::text)?,
+    );
+    let (planned, served) = (
+        t.added("planned_quantity", Written::money)?,
+        t.added("served_quantity", Written::money)?,
+    );
     Ok((0..t.height())
         .map(|i| crate::allocate::amortize::Schedule {
             model_id: models[i].clone().unwrap_or_default(),
@@ -79,6 +88,13 @@ pub fn read_schedules(
                 .as_deref()
                 .and_then(|m| m.parse().ok())
                 .unwrap_or(0),
+            served: (methods[i].as_deref() == Some("served")).then(|| {
+                crate::allocate::amortize::ServedBasis {
+                    unit: units[i].clone().unwrap_or_else(|| "requests".into()),
+                    planned: planned[i],
+                    served: served[i].unwrap_or_default(),
+                }
+            }),
         })
         .collect())
 }

@@ -118,7 +118,13 @@ fn stages(
     );
     let mut allocation = allocate::allocate(&ledger, &billing.groups, &rules, side.requests());
     record::every_rule_matched(&rules, &allocation, loaded.path.as_deref())?;
-    let (schedules, opening_schedules) = amortize_months(job, &mut allocation, &rules, &periods)?;
+    let (schedules, opening_schedules) = amortize_months(
+        job,
+        &mut allocation,
+        &rules,
+        side.volumes.as_ref(),
+        &periods,
+    )?;
     let compliance = compliance::assess(&ledger, tagger.required());
     let (mut unit_rows, volume_report) = economics::unit_costs(
         &allocation,
@@ -140,6 +146,13 @@ fn stages(
                 false => format!("units given: {}", given.join(", ")),
             }
         );
+    }
+    if let (Some(unit), Some(v)) = (&rules.served_unit, &side.volumes) {
+        if !v.units.values().any(|u| u.contains_key(unit)) {
+            tracing::warn!(
+                "[amortize] spreads training over `{unit}`, which no row of the volumes gives: each training run is charged in the last month of its window (set `[amortize] unit` to a unit the volumes give)"
+            );
+        }
     }
     // per unit only when the volumes give more than requests: request-only runs write what
     // they always wrote
@@ -246,6 +259,7 @@ fn amortize_months(
     job: &Job,
     allocation: &mut allocate::Allocation,
     rules: &rules::RuleSet,
+    volumes: Option<&volumes::Volumes>,
     periods: &std::collections::BTreeSet<String>,
 ) -> Result<(Vec<amortize::AmortizationRow>, usize)> {
     let run_periods: Vec<String> = periods.iter().cloned().collect();
@@ -254,7 +268,18 @@ fn amortize_months(
         None => Vec::new(),
     };
     let carried = opening.len();
-    let schedules = amortize::amortize(allocation, rules.training_months, opening, &run_periods);
+    let policy = amortize::Policy {
+        months: rules.training_months,
+        served_unit: rules.served_unit.as_deref(),
+    };
+    let volume = |period: &str, model: &str, unit: &str| {
+        volumes?
+            .units
+            .get(&(period.to_string(), model.to_string()))?
+            .get(unit)
+            .copied()
+    };
+    let schedules = amortize::amortize(allocation, policy, &volume, opening, &run_periods);
     Ok((schedules, carried))
 }
 

@@ -60,6 +60,7 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
         volume_report: f.volume_report.clone(),
         amortization: output::AmortizationInfo {
             training_months: f.rules.training_months,
+            served_unit: f.rules.served_unit.clone(),
             opening_schedules: f.opening_schedules,
             closing_balance: closing_balance(
                 f.schedules,

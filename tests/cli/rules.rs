@@ -246,3 +246,212 @@ fn training_amortisation_carries_the_balance_across_runs() {
         ("0", "0")
     );
 }
+
+/// `[amortize] method = "served"`: each request bears the same share of a training run.
+/// By hand (ranker: training 1200.01 in 2026-08 and 600 in 2026-11; inference 100 a month;
+/// requests 1000, 1500, 500, 2000; window 4 months):
+/// - 08: planned 1000 x 4 = 4000 requests; through 1200.01 x 1000 / 4000 = 300.0025 -> 300.00
+///   (largest remainder at cents) -> charged 300.00, deferred 900.01;
+/// - 09: served 2500 -> 750.00625 -> 750.01, charged 450.01;
+/// - 10: served 3000 -> 900.0075 -> 900.01, charged 150.00;
+/// - 11: trained again: the rest, 300.00, is charged now; the new 600 plans 2000 x 4 = 8000
+///   requests, charges 150 and defers 450.
+///
+/// Each month's total stays its bill (1300.01, 100, 100, 700); a run of 08-09 and a later
+/// run of 10-11 give the same tables as one run over all four months.
+#[test]
+fn training_served_spreads_each_run_over_its_requests() {
+    let env = TestEnv::new();
+    let tags = |phase: &str| {
+        format!("\"{{\"\"model_id\"\": \"\"ranker\"\", \"\"team\"\": \"\"recsys\"\", \"\"lifecycle_phase\"\": \"\"{phase}\"\"}}\"")
+    };
+    let mut billing = String::from(
+        "BillingPeriodStart,BillingCurrency,ChargeCategory,ProviderName,ResourceId,Tags,BilledCost,EffectiveCost\n",
+    );
+    for (month, training) in [("08", "1200.01"), ("09", ""), ("10", ""), ("11", "600")] {
+        let start = format!("2026-{month}-01T00:00:00Z");
+        billing.push_str(&format!(
+            "{start},USD,Usage,AWS,i-1,{},100,100\n",
+            tags("inference")
+        ));
+        if !training.is_empty() {
+            billing.push_str(&format!(
+                "{start},USD,Usage,AWS,gpu-1,{},{training},{training}\n",
+                tags("training")
+            ));
+        }
+    }
+    env.write("billing.csv", &billing);
+    env.write(
+        "requests.csv",
+        "billing_period,model_id,requests\n2026-08,ranker,1000\n2026-09,ranker,1500\n2026-10,ranker,500\n2026-11,ranker,2000\n",
+    );
+    let config = env.write(
+        "c.toml",
+        "[amortize]\ntraining_months = 4\nmethod = \"served\"\n",
+    );
+    let attribute = |out: &str, periods: &[&str]| {
+        for p in periods {
+            let r = env.run(&[
+                "attribute",
+                "--billing",
+                "billing.csv",
+                "--requests",
+                "requests.csv",
+                "--out",
+                out,
+                "--config",
+                config.to_str().unwrap(),
+                "--period",
+                p,
+                "-q",
+            ]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+        }
+    };
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "billing.csv",
+        "--requests",
+        "requests.csv",
+        "--out",
+        "all",
+        "--config",
+        config.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let cost = rows(&read_table(&env.path("all"), "cost_by_model"));
+    let total = |period: &str, model: &str| -> String {
+        cost.iter()
+            .filter(|r| {
+                r["billing_period"] == period && (model.is_empty() || r["model_id"] == model)
+            })
+            .map(|r| Money::parse(&r["cost"]).unwrap())
+            .sum::<Money>()
+            .to_string()
+    };
+    let by_month = |model: &str| -> Vec<String> {
+        ["2026-08", "2026-09", "2026-10", "2026-11"]
+            .iter()
+            .map(|p| total(p, model))
+            .collect()
+    };
+    assert_eq!(by_month("ranker"), ["400", "550.01", "250", "550"]);
+    assert_eq!(
+        by_month("__deferred_training__"),
+        ["900.01", "-450.01", "-150", "150"]
+    );
+    assert_eq!(by_month(""), ["1300.01", "100", "100", "700"]);
+    let sched = rows(&read_table(&env.path("all"), "training_amortization"));
+    let got: Vec<[&str; 8]> = sched
+        .iter()
+        .map(|r| {
+            [
+                r["billing_period"].as_str(),
+                r["incurred_period"].as_str(),
+                r["charged"].as_str(),
+                r["balance_after"].as_str(),
+                r["months_remaining"].as_str(),
+                r["method"].as_str(),
+                r["planned_quantity"].as_str(),
+                r["served_quantity"].as_str(),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ["2026-08", "2026-08", "300", "900.01", "3", "served", "4000", "1000"],
+            ["2026-09", "2026-08", "450.01", "450", "2", "served", "4000", "2500"],
+            ["2026-10", "2026-08", "150", "300", "1", "served", "4000", "3000"],
+            ["2026-11", "2026-08", "300", "0", "0", "served", "4000", "5000"],
+            ["2026-11", "2026-11", "150", "450", "3", "served", "8000", "2000"],
+        ]
+    );
+    assert!(sched.iter().all(|r| r["unit"] == "requests"));
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    // a unit no volume gives is said: the cost would wait for the window's end
+    let tokens = env.write(
+        "t.toml",
+        "[amortize]\ntraining_months = 4\nmethod = \"served\"\nunit = \"Tokens\"\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "billing.csv",
+        "--requests",
+        "requests.csv",
+        "--out",
+        "tokens",
+        "--config",
+        tokens.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "[amortize] spreads training over `tokens`, which no row of the volumes gives"
+        ),
+        "{}",
+        r.stderr
+    );
+    // the same months in two runs, the second carrying the first's schedules
+    attribute("split", &["2026-08", "2026-09"]);
+    attribute("split", &["2026-10", "2026-11"]);
+    for table in ["cost_by_model", "training_amortization", "unit_costs"] {
+        assert_eq!(
+            rows(&read_table(&env.path("split"), table)),
+            rows(&read_table(&env.path("all"), table)),
+            "{table}"
+        );
+    }
+}
+
+/// `served` needs a window and volumes; `unit` belongs to `served`.
+#[test]
+fn training_served_config_mistakes_are_named() {
+    let env = TestEnv::new();
+    let billing = fixture("focus/basic.csv");
+    let requests = fixture("focus/requests.csv");
+    for (config, with_requests, expected) in [
+        (
+            "[amortize]\nmethod = \"served\"\n",
+            true,
+            "`method = \"served\"` needs `training_months` above 1",
+        ),
+        (
+            "[amortize]\ntraining_months = 6\nmethod = \"served\"\n",
+            false,
+            "no volumes were given",
+        ),
+        (
+            "[amortize]\ntraining_months = 6\nunit = \"tokens\"\n",
+            true,
+            "`unit` is only used with `method = \"served\"`",
+        ),
+        (
+            "[amortize]\ntraining_months = 6\nmethod = \"weekly\"\n",
+            true,
+            "unknown variant `weekly`",
+        ),
+    ] {
+        let c = env.write("c.toml", config);
+        let mut args = vec![
+            "attribute",
+            "--billing",
+            billing.to_str().unwrap(),
+            "--out",
+            "out",
+            "--config",
+            c.to_str().unwrap(),
+        ];
+        if with_requests {
+            args.extend(["--requests", requests.to_str().unwrap()]);
+        }
+        let r = env.run(&args);
+        assert_eq!(r.code, 2, "{config}: {}", r.stderr);
+        assert!(r.stderr.contains(expected), "{config}: {}", r.stderr);
+        assert!(r.stderr.contains("c.toml"), "{}", r.stderr);
+    }
+}
