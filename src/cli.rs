@@ -482,6 +482,10 @@ pub struct ExplainArgs {
     /// Output directory of `mlcost attribute`
     #[arg(long, default_value = "out", value_name = "DIR")]
     pub input: PathBuf,
+
+    /// Values shown per dimension of `cost_by_dimension`, largest first (the rest are summed)
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub top: u32,
 }
 
 #[derive(Debug, Args)]

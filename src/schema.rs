@@ -352,6 +352,25 @@ pub fn training_amortization() -> TableDef {
     }
 }
 
+pub fn cost_by_dimension() -> TableDef {
+    TableDef {
+        name: "cost_by_dimension",
+        version: SCHEMA_VERSION,
+        grain: "billing_period x currency x dimension x model_id x team x lifecycle_phase x value (written when [output] dimensions lists any)",
+        partitioned_by: Some("billing_period"),
+        columns: vec![
+            c("billing_period", Str, false, "YYYY-MM (the Hive partition, in the path only)"),
+            c("currency", Str, false, "billing currency"),
+            c("dimension", Str, false, "the [output] dimensions entry: a billing column (service_name, region, sub_account_name, ...) or a canonical tag key (project, cost_center, ...)"),
+            c("model_id", Str, false, "model id, as in cost_by_model"),
+            c("team", Str, false, "team, as in cost_by_model"),
+            c("lifecycle_phase", Str, false, "lifecycle phase, as in cost_by_model"),
+            c("value", Str, true, "the dimension's value on the billing lines; null when they had none; __mixed__ for a split of a pool that mixes credits and charges; __amortized_training__ for training cost [amortize] moved between months"),
+            c("cost", Decimal, false, "cost of that value; per dimension the rows add up exactly to cost_by_model's rows of the model, team and phase, and to the month's bill"),
+        ],
+    }
+}
+
 pub fn unit_costs_by_unit() -> TableDef {
     TableDef {
         name: "unit_costs_by_unit",
@@ -408,6 +427,7 @@ pub fn output_tables() -> Vec<TableDef> {
         training_amortization(),
         hidden_costs(),
         unit_costs_by_unit(),
+        cost_by_dimension(),
     ]
 }
 

@@ -161,6 +161,7 @@ pub fn amortize(
             rule_id: None,
             source_pool: Some(pool),
             share: None,
+            dimensions: Vec::new(),
         };
         let pool = format!("training:{}", s.incurred_period);
         let pool_of_model = format!("{pool}:{}", s.model_id);
@@ -316,6 +317,7 @@ mod tests {
             rule_id: None,
             source_pool: None,
             share: None,
+            dimensions: Vec::new(),
         }
     }
 

@@ -7,6 +7,7 @@
 //! touches files.
 
 pub mod amortize;
+pub mod dimensions;
 pub mod rules;
 
 /// Requests per (period, model), for splits by request volume (read by `volumes`).
@@ -39,6 +40,65 @@ pub struct CostByModelRow {
     pub source_pool: Option<String>,
     /// The fraction of the pool this row received (for split rows).
     pub share: Option<Money>,
+    /// The row's cost by the value of each `[output] dimensions` entry, in config order
+    /// (empty without dimensions, and for the rows amortisation adds).
+    pub dimensions: Breakdown,
+}
+
+/// Cost by value of each configured dimension (a missing value is None); each map adds up
+/// exactly to the cost it breaks down.
+pub type Breakdown = Vec<BTreeMap<Option<String>, Money>>;
+
+/// The value a split gives a dimension whose source mixes credits and charges (or nets to
+/// zero or less), where a proportional split would mean nothing.
+pub const MIXED: &str = "__mixed__";
+
+/// Cost, billing rows and the cost's breakdown by dimension value, as they accumulate.
+#[derive(Debug, Clone, Default)]
+struct Amount {
+    cost: Money,
+    rows: u64,
+    parts: Breakdown,
+}
+
+impl Amount {
+    /// Adds `cost` of `rows` billing rows whose dimensions have `values`.
+    fn add_line(&mut self, cost: Money, rows: u64, values: &[Option<String>]) {
+        self.cost += cost;
+        self.rows += rows;
+        self.parts.resize_with(values.len(), BTreeMap::new);
+        for (part, v) in self.parts.iter_mut().zip(values) {
+            *part.entry(v.clone()).or_default() += cost;
+        }
+    }
+
+    /// Adds `cost` of `rows` billing rows broken down as `parts`.
+    fn add(&mut self, cost: Money, rows: u64, parts: &Breakdown) {
+        self.cost += cost;
+        self.rows += rows;
+        self.parts.resize_with(parts.len(), BTreeMap::new);
+        for (mine, theirs) in self.parts.iter_mut().zip(parts) {
+            for (v, c) in theirs {
+                *mine.entry(v.clone()).or_default() += *c;
+            }
+        }
+    }
+}
+
+/// `share` of an amount broken down as `parts`, broken down in the same proportions
+/// (largest remainder at `quantum`, so each dimension adds up exactly to `share`).
+fn split_parts(parts: &Breakdown, share: Money, quantum: i128) -> Breakdown {
+    parts
+        .iter()
+        .map(|part| {
+            let weights: Vec<i128> = part.values().map(|c| c.0).collect();
+            match split_largest_remainder(share, &weights, quantum) {
+                Some(shares) => part.keys().cloned().zip(shares).collect(),
+                // credits in the source (negative weights) or nothing to weigh by
+                None => BTreeMap::from([(Some(MIXED.to_string()), share)]),
+            }
+        })
+        .collect()
 }
 
 /// The allocated ledger, sorted by its key.
@@ -77,11 +137,11 @@ struct RowKey {
     share: Option<Money>,
 }
 
-/// Unallocated spend of one period: (team, phase, rule) -> (cost, rows).
-type UnallocatedBucket = BTreeMap<(String, String, Option<String>), (Money, u64)>;
+/// Unallocated spend of one period: (team, phase, rule) -> amount.
+type UnallocatedBucket = BTreeMap<(String, String, Option<String>), Amount>;
 
-/// A bucket of spend waiting to be split: (team, phase) -> (cost, rows).
-type Bucket = BTreeMap<(String, String), (Money, u64)>;
+/// A bucket of spend waiting to be split: (team, phase) -> amount.
+type Bucket = BTreeMap<(String, String), Amount>;
 
 /// What direct spend tells us about the models of one (period, currency).
 #[derive(Default)]
@@ -137,12 +197,7 @@ pub fn allocate(
     rules: &RuleSet,
     volumes: Option<&Requests>,
 ) -> Allocation {
-    let mut out: BTreeMap<RowKey, (Money, u64)> = BTreeMap::new();
-    let mut add = |k: RowKey, cost: Money, rows: u64| {
-        let e = out.entry(k).or_default();
-        e.0 += cost;
-        e.1 += rows;
-    };
+    let mut out: BTreeMap<RowKey, Amount> = BTreeMap::new();
     let target_keys: BTreeSet<String> = rules
         .pools
         .iter()
@@ -183,17 +238,22 @@ pub fn allocate(
             None => source,
         };
         let rule_id = rule.map(|i| rules.rules[i].id.clone());
+        // the line's value of each configured dimension (none configured: nothing to do)
+        let values: Vec<Option<String>> = rules
+            .dimensions
+            .iter()
+            .map(|(_, field)| field.value(g, tags).map(str::to_string))
+            .collect();
         let team = tags.get(TEAM).unwrap_or(UNTAGGED).to_string();
         let phase = tags.get(LIFECYCLE_PHASE).unwrap_or(UNTAGGED).to_string();
         let pk = (line.period.clone(), line.currency.clone());
         if line.unused_commitment {
-            let e = unused
+            unused
                 .entry(pk)
                 .or_default()
                 .entry((team, phase))
-                .or_default();
-            e.0 += line.cost;
-            e.1 += line.rows;
+                .or_default()
+                .add_line(line.cost, line.rows, &values);
             continue;
         }
         if let Some(pool) = rules
@@ -201,13 +261,12 @@ pub fn allocate(
             .iter()
             .position(|pool| pool.matcher.matches(g, tags))
         {
-            let e = pooled
+            pooled
                 .entry((pool, pk))
                 .or_default()
                 .entry((team, phase))
-                .or_default();
-            e.0 += line.cost;
-            e.1 += line.rows;
+                .or_default()
+                .add_line(line.cost, line.rows, &values);
             continue;
         }
         match tags.get(MODEL_ID) {
@@ -237,34 +296,34 @@ pub fn allocate(
                         seen.insert((k.clone(), v.to_string()));
                     }
                 }
-                add(
-                    RowKey {
-                        period: pk.0,
-                        currency: pk.1,
-                        model_id: model.to_string(),
-                        team,
-                        lifecycle_phase: phase,
-                        allocation_method: method,
-                        rule_id,
-                        source_pool: None,
-                        share: None,
-                    },
-                    line.cost,
-                    line.rows,
-                );
+                out.entry(RowKey {
+                    period: pk.0,
+                    currency: pk.1,
+                    model_id: model.to_string(),
+                    team,
+                    lifecycle_phase: phase,
+                    allocation_method: method,
+                    rule_id,
+                    source_pool: None,
+                    share: None,
+                })
+                .or_default()
+                .add_line(line.cost, line.rows, &values);
             }
             None => {
-                let e = unallocated
+                unallocated
                     .entry(pk)
                     .or_default()
                     .entry((team, phase, rule_id))
-                    .or_default();
-                e.0 += line.cost;
-                e.1 += line.rows;
+                    .or_default()
+                    .add_line(line.cost, line.rows, &values);
             }
         }
     }
 
+    let mut add = |k: RowKey, cost: Money, rows: u64, parts: &Breakdown| {
+        out.entry(k).or_default().add(cost, rows, parts);
+    };
     // (2) split the pools
     let empty = Models::default();
     for ((pool_index, pk), bucket) in &pooled {
@@ -282,7 +341,7 @@ pub fn allocate(
         let m = models.get(pk).unwrap_or(&empty);
         let weights = spread_weights(rules.unallocated, m, &pk.0, volumes);
         let places = precision.get(&pk.1).copied().unwrap_or(SCALE);
-        for ((team, phase, rule_id), (cost, rows)) in entries {
+        for ((team, phase, rule_id), amount) in entries {
             if weights.is_empty() {
                 add(
                     RowKey {
@@ -296,13 +355,14 @@ pub fn allocate(
                         source_pool: None,
                         share: None,
                     },
-                    *cost,
-                    *rows,
+                    amount.cost,
+                    amount.rows,
+                    &amount.parts,
                 );
                 continue;
             }
             let mut one: Bucket = BTreeMap::new();
-            one.insert((team.clone(), phase.clone()), (*cost, *rows));
+            one.insert((team.clone(), phase.clone()), amount.clone());
             split_bucket(
                 &one,
                 &weights,
@@ -320,7 +380,7 @@ pub fn allocate(
         let m = models.get(pk).unwrap_or(&empty);
         let weights = spread_weights(rules.unused_commitment, m, &pk.0, volumes);
         if weights.is_empty() {
-            for ((team, phase), (cost, rows)) in bucket {
+            for ((team, phase), amount) in bucket {
                 add(
                     RowKey {
                         period: pk.0.clone(),
@@ -333,8 +393,9 @@ pub fn allocate(
                         source_pool: None,
                         share: None,
                     },
-                    *cost,
-                    *rows,
+                    amount.cost,
+                    amount.rows,
+                    &amount.parts,
                 );
             }
             continue;
@@ -357,18 +418,19 @@ pub fn allocate(
         basis: ledger.basis.name(),
         rows: out
             .into_iter()
-            .map(|(k, (cost, rows))| CostByModelRow {
+            .map(|(k, a)| CostByModelRow {
                 period: k.period,
                 currency: k.currency,
                 model_id: k.model_id,
                 team: k.team,
                 lifecycle_phase: k.lifecycle_phase,
                 allocation_method: k.allocation_method,
-                cost,
-                rows,
+                cost: a.cost,
+                rows: a.rows,
                 rule_id: k.rule_id,
                 source_pool: k.source_pool,
                 share: k.share,
+                dimensions: a.parts,
             })
             .collect(),
         rule_matches,
@@ -466,12 +528,13 @@ fn split_bucket(
     method: &str,
     pool_id: &str,
     unassigned_model: &str,
-    add: &mut impl FnMut(RowKey, Money, u64),
+    add: &mut impl FnMut(RowKey, Money, u64, &Breakdown),
 ) {
     let total_weight: i128 = weights.iter().map(|w| w.1).sum();
     let w: Vec<i128> = weights.iter().map(|w| w.1).collect();
     let quantum = 10i128.pow(SCALE - places.min(SCALE));
-    for ((team, phase), (cost, rows)) in bucket {
+    for ((team, phase), amount) in bucket {
+        let (cost, rows) = (&amount.cost, &amount.rows);
         match split_largest_remainder(*cost, &w, quantum) {
             Some(shares) => {
                 for ((model, wt), share) in weights.iter().zip(shares) {
@@ -490,6 +553,7 @@ fn split_bucket(
                         },
                         share,
                         *rows,
+                        &split_parts(&amount.parts, share, quantum),
                     );
                 }
             }
@@ -507,6 +571,7 @@ fn split_bucket(
                 },
                 *cost,
                 *rows,
+                &amount.parts,
             ),
         }
     }

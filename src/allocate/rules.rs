@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::ingest::SourceGroup;
 use crate::money::Money;
 use crate::schema::line;
-use crate::tags::{TagNormaliser, TagSet};
+use crate::tags::{TagNormaliser, TagSet, LIFECYCLE_PHASE, MODEL_ID, TEAM};
 
 /// Match keys that name a canonical dimension; any other key is a tag key.
 pub const DIMENSION_KEYS: [&str; 10] = [
@@ -81,11 +81,7 @@ impl Matcher {
     ) -> std::result::Result<Matcher, String> {
         let mut conditions = Vec::new();
         for (key, pattern) in raw {
-            let k = key.trim().to_lowercase();
-            let field = match DIMENSION_KEYS.iter().find(|d| **d == k) {
-                Some(d) => Field::Dim(d),
-                None => Field::Tag(tagger.canonical_key(k.strip_prefix("tag.").unwrap_or(&k))),
-            };
+            let field = Field::compile(key, tagger);
             // tag values are compared in their normalised form
             let pattern = match &field {
                 Field::Tag(_) if !pattern.starts_with("re:") => tagger.value(pattern),
@@ -106,13 +102,29 @@ impl Matcher {
     }
 
     pub fn matches(&self, group: &SourceGroup, tags: &TagSet) -> bool {
-        self.conditions.iter().all(|(field, pattern)| {
-            let value = match field {
-                Field::Dim(d) => group.dim(d),
-                Field::Tag(k) => tags.get(k),
-            };
-            value.is_some_and(|v| pattern.matches(v))
-        })
+        self.conditions
+            .iter()
+            .all(|(field, pattern)| field.value(group, tags).is_some_and(|v| pattern.matches(v)))
+    }
+}
+
+impl Field {
+    /// A key of a matcher or of `[output] dimensions`: a billing column of
+    /// [`DIMENSION_KEYS`], else a tag key (`tag.` prefix optional) in its canonical form.
+    pub fn compile(key: &str, tagger: &TagNormaliser) -> Field {
+        let k = key.trim().to_lowercase();
+        match DIMENSION_KEYS.iter().find(|d| **d == k) {
+            Some(d) => Field::Dim(d),
+            None => Field::Tag(tagger.canonical_key(k.strip_prefix("tag.").unwrap_or(&k))),
+        }
+    }
+
+    /// The value of this field on a source group with these (rule-applied) tags.
+    pub fn value<'a>(&self, group: &'a SourceGroup, tags: &'a TagSet) -> Option<&'a str> {
+        match self {
+            Field::Dim(d) => group.dim(d),
+            Field::Tag(k) => tags.get(k),
+        }
     }
 }
 
@@ -168,6 +180,8 @@ pub struct RuleSet {
     pub training_months: u32,
     /// `[amortize] method = "served"`: the unit whose volume spreads training cost.
     pub served_unit: Option<String>,
+    /// `[output] dimensions`: each with its name in `cost_by_dimension`.
+    pub dimensions: Vec<(String, Field)>,
     pub hash: String,
 }
 
@@ -377,8 +391,49 @@ pub fn compile(
         unused_commitment: c.unused_commitment.method,
         training_months: c.amortize.training_months.max(1),
         served_unit: served_unit(&c.amortize, &path, has_volumes)?,
+        dimensions: dimensions(&c.output.dimensions, tagger, &path)?,
         hash: loaded.rules_hash(),
     })
+}
+
+/// The fields of `[output] dimensions`, named as in `cost_by_dimension` (the billing column,
+/// or the canonical tag key). Empty, repeated, and the grain's own keys are config errors.
+fn dimensions(
+    keys: &[String],
+    tagger: &TagNormaliser,
+    path: &Path,
+) -> Result<Vec<(String, Field)>> {
+    let err = |message: String| Error::Config {
+        path: path.to_path_buf(),
+        message: format!("`[output] dimensions`: {message}"),
+        hint: Some(format!(
+            "list billing columns ({}) or tag keys such as `project` and `cost_center`",
+            DIMENSION_KEYS.join(", ")
+        )),
+    };
+    let mut out: Vec<(String, Field)> = Vec::new();
+    for key in keys {
+        let trimmed = key.trim();
+        if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("tag.") {
+            return Err(err("an entry is empty".into()));
+        }
+        let field = Field::compile(trimmed, tagger);
+        let name = match &field {
+            Field::Dim(d) => d.to_string(),
+            Field::Tag(k) => k.clone(),
+        };
+        if matches!(&field, Field::Tag(k) if [MODEL_ID, TEAM, LIFECYCLE_PHASE].contains(&k.as_str()))
+        {
+            return Err(err(format!(
+                "`{trimmed}` is `{name}`, already a column of every row (the breakdown is model x team x lifecycle_phase x dimension)"
+            )));
+        }
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err(err(format!("`{trimmed}` names `{name}` a second time")));
+        }
+        out.push((name, field));
+    }
+    Ok(out)
 }
 
 /// The unit of `[amortize] method = "served"`, checked: it needs a window of more than one

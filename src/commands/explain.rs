@@ -1,5 +1,6 @@
 //! `mlcost explain`: reads one period of `cost_by_model` from an output directory and shows
-//! how one model's cost was built (direct spend by phase, rules, pools and their shares).
+//! how one model's cost was built (direct spend by phase, rules, pools and their shares), and
+//! from `cost_by_dimension` what drives it (service, region, ... as `[output] dimensions` set).
 
 use crate::cli::ExplainArgs;
 use crate::error::{Error, Result};
@@ -20,7 +21,14 @@ fn text(args: &ExplainArgs) -> Result<String> {
             hint: Some("list the models with `duckdb -c \"select distinct model_id from 'out/cost_by_model/*/*.parquet'\"`".into()),
         });
     }
-    Ok(report::explain_text(&args.model, &period, &basis, &mine))
+    let mut text = report::explain_text(&args.model, &period, &basis, &mine);
+    let by_dimension: Vec<_> = output::Published::open(&args.input)?
+        .cost_by_dimension(&period)?
+        .into_iter()
+        .filter(|r| r.model_id == model || r.model_id == args.model)
+        .collect();
+    text.push_str(&report::explain_dimensions_text(&by_dimension, args.top));
+    Ok(text)
 }
 
 pub fn run(args: &ExplainArgs, _ctx: &crate::context::Context) -> Result<super::Outcome> {

@@ -60,6 +60,25 @@ pub struct Config {
     pub forecast: ForecastConfig,
     #[serde(default)]
     pub hidden: HiddenConfig,
+    /// Left out of the config hash while empty, so configs written before it keep theirs.
+    #[serde(default, skip_serializing_if = "OutputConfig::is_empty")]
+    pub output: OutputConfig,
+}
+
+/// `[output]`: what the attribution writes besides its standard tables.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Billing columns (`service_name`, `region`, ...) or tag keys (`project`, ...) that
+    /// break each model's cost down in `cost_by_dimension`.
+    #[serde(default)]
+    pub dimensions: Vec<String>,
+}
+
+impl OutputConfig {
+    fn is_empty(&self) -> bool {
+        self.dimensions.is_empty()
+    }
 }
 
 /// `[forecast]`: which lifecycle phases scale with request volume (the rest is fixed).

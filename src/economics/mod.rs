@@ -495,6 +495,7 @@ mod tests {
             rule_id: None,
             source_pool: None,
             share: None,
+            dimensions: Vec::new(),
         }
     }
 

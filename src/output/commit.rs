@@ -708,6 +708,7 @@ mod tests {
             rule_id: None,
             source_pool: None,
             share: None,
+            dimensions: Vec::new(),
         };
         let batch = super::super::cost_by_model_frame(&[&row], "effective").unwrap();
         let staged = s

@@ -244,6 +244,26 @@ pub fn training_amortization_frame(
     )
 }
 
+pub fn cost_by_dimension_frame(
+    rows: &[&crate::allocate::dimensions::DimensionRow],
+) -> Result<RecordBatch> {
+    frame(
+        &crate::schema::cost_by_dimension(),
+        vec![
+            strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+            strings("dimension", rows.iter().map(|r| Some(r.dimension.as_str()))),
+            strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
+            strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
+            strings(
+                "lifecycle_phase",
+                rows.iter().map(|r| Some(r.lifecycle_phase.as_str())),
+            ),
+            strings("value", rows.iter().map(|r| r.value.as_deref())),
+            decimal("cost", rows.iter().map(|r| Some(r.cost))),
+        ],
+    )
+}
+
 pub fn unit_costs_by_unit_frame(rows: &[&crate::economics::UnitVolumeCost]) -> Result<RecordBatch> {
     frame(
         &crate::schema::unit_costs_by_unit(),

@@ -37,14 +37,16 @@ pub const TAG_COMPLIANCE: &str = "tag_compliance";
 pub const TRAINING_AMORTIZATION: &str = "training_amortization";
 pub const HIDDEN_COSTS: &str = "hidden_costs";
 pub const UNIT_COSTS_BY_UNIT: &str = "unit_costs_by_unit";
+pub const COST_BY_DIMENSION: &str = "cost_by_dimension";
 /// Every partitioned table mlcost writes.
-pub const TABLES: [&str; 7] = [
+pub const TABLES: [&str; 8] = [
     COST_BY_MODEL,
     UNIT_COSTS,
     TAG_COMPLIANCE,
     TRAINING_AMORTIZATION,
     HIDDEN_COSTS,
     UNIT_COSTS_BY_UNIT,
+    COST_BY_DIMENSION,
     QUARANTINE_DIR,
 ];
 pub const MANIFEST: &str = "manifest.json";

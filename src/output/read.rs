@@ -109,7 +109,27 @@ pub fn part_path(out: &Path, table: &str, period: &str) -> PathBuf {
 /// The period comes from the partition directory (`billing_period=YYYY-MM`): files do not
 /// carry the partition column.
 pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, String), Money>> {
-    let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
+    Ok(sum_written_keyed(files, column, None)?
+        .into_iter()
+        .map(|((period, currency, _), sum)| ((period, currency), sum))
+        .collect())
+}
+
+/// [`sum_written`] per (billing_period, currency, value of the text column `by`).
+pub fn sum_written_by(
+    files: &[PathBuf],
+    column: &str,
+    by: &str,
+) -> Result<BTreeMap<(String, String, String), Money>> {
+    sum_written_keyed(files, column, Some(by))
+}
+
+fn sum_written_keyed(
+    files: &[PathBuf],
+    column: &str,
+    by: Option<&str>,
+) -> Result<BTreeMap<(String, String, String), Money>> {
+    let mut out: BTreeMap<(String, String, String), Money> = BTreeMap::new();
     for path in files {
         let period = path
             .parent()
@@ -124,9 +144,17 @@ pub fn sum_written(files: &[PathBuf], column: &str) -> Result<BTreeMap<(String, 
             })?;
         let t = Written::open(path)?;
         let (currencies, costs) = (t.text("currency")?, t.money(column)?);
-        for (c, v) in currencies.into_iter().zip(costs) {
+        let keys = match by {
+            Some(by) => t.text(by)?,
+            None => vec![None; t.height()],
+        };
+        for ((c, k), v) in currencies.into_iter().zip(keys).zip(costs) {
             let e = out
-                .entry((period.to_string(), c.unwrap_or_default()))
+                .entry((
+                    period.to_string(),
+                    c.unwrap_or_default(),
+                    k.unwrap_or_default(),
+                ))
                 .or_default();
             *e = e
                 .checked_add(v.unwrap_or_default())
@@ -261,6 +289,39 @@ impl Published {
             }
         }
         Ok(rows)
+    }
+
+    /// One period of `cost_by_dimension`, when `[output] dimensions` listed any (else empty).
+    pub fn cost_by_dimension(
+        &self,
+        period: &str,
+    ) -> Result<Vec<crate::allocate::dimensions::DimensionRow>> {
+        let path = part_path(&self.dir, super::COST_BY_DIMENSION, period);
+        let Some(t) = Written::open_existing(&path)? else {
+            return Ok(Vec::new());
+        };
+        let text = |n: &str| t.text(n);
+        let (currencies, dimensions, models, teams, phases, values) = (
+            text("currency")?,
+            text("dimension")?,
+            text("model_id")?,
+            text("team")?,
+            text("lifecycle_phase")?,
+            text("value")?,
+        );
+        let costs = t.money("cost")?;
+        Ok((0..t.height())
+            .map(|i| crate::allocate::dimensions::DimensionRow {
+                period: period.to_string(),
+                currency: currencies[i].clone().unwrap_or_default(),
+                dimension: dimensions[i].clone().unwrap_or_default(),
+                model_id: models[i].clone().unwrap_or_default(),
+                team: teams[i].clone().unwrap_or_default(),
+                lifecycle_phase: phases[i].clone().unwrap_or_default(),
+                value: values[i].clone(),
+                cost: costs[i].unwrap_or_default(),
+            })
+            .collect())
     }
 
     /// Unit costs per unit of one period, when the volumes gave units besides requests.
@@ -535,6 +596,7 @@ fn read_cost_by_model(out: &Path, period: &str) -> Result<(Vec<CostByModelRow>, 
             rule_id: rules[i].clone(),
             source_pool: pools[i].clone(),
             share: shares[i],
+            dimensions: Vec::new(),
         })
         .collect();
     Ok((rows, basis))

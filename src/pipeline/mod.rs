@@ -166,6 +166,9 @@ fn stages(
                 .any(|u| u != "requests")
         })
         .map(|v| economics::unit_volume_costs(&unit_rows, v, &config.targets));
+    let dimension_names: Vec<String> = rules.dimensions.iter().map(|(n, _)| n.clone()).collect();
+    let by_dimension = (!dimension_names.is_empty())
+        .then(|| allocate::dimensions::cost_by_dimension(&allocation, &dimension_names));
     let facts = record::Facts {
         loaded,
         rules: &rules,
@@ -200,6 +203,8 @@ fn stages(
         compliance: &compliance.rows,
         amortization: amortising.then_some(schedules.as_slice()),
         by_unit: by_unit.as_deref(),
+        by_dimension: by_dimension.as_deref(),
+        dimensions: &dimension_names,
     };
     let manifest = publish::publish(job, run, hooks, &tables, detail).map_err(|f| {
         let (error, detail) = *f;

@@ -35,6 +35,7 @@ pub(super) fn publish(
         Ok((
             output::sum_written(&files.0, "cost")?,
             output::sum_written(&files.1, "total_cost")?,
+            output::sum_written_by(&files.2, "cost", "dimension")?,
         ))
     });
     let written = match written {
@@ -45,7 +46,13 @@ pub(super) fn publish(
         }
     };
     // Reconciliation: what was staged, read back, against what was read.
-    let reconciliation = record::reconcile(ledger, &written.0, &written.1);
+    let reconciliation = record::reconcile(
+        ledger,
+        &written.0,
+        &written.1,
+        tables.by_dimension.map(|_| (tables.dimensions, &written.2)),
+    );
+    let written = (written.0, written.1);
     detail.periods = record::period_infos(ledger, tables.allocation, Some(&written));
     let (ok, mismatches) = (reconciliation.ok, reconciliation.mismatches.join("\n  "));
     detail.reconciliation = Some(reconciliation);
@@ -105,6 +112,9 @@ pub(super) fn publish(
                             r if r.starts_with(output::UNIT_COSTS_BY_UNIT) => {
                                 " (its volumes give requests alone)"
                             }
+                            r if r.starts_with(output::COST_BY_DIMENSION) => {
+                                " (`[output] dimensions` lists none)"
+                            }
                             _ => " (amortisation is off)",
                         }
                     );
@@ -135,6 +145,7 @@ fn stage_removals(
         output::TRAINING_AMORTIZATION,
         output::HIDDEN_COSTS,
         output::UNIT_COSTS_BY_UNIT,
+        output::COST_BY_DIMENSION,
     ] {
         if written.contains(&table) {
             continue;
@@ -230,6 +241,10 @@ pub(super) struct Tables<'a> {
     pub amortization: Option<&'a [amortize::AmortizationRow]>,
     /// Written when the volumes file gives a unit besides requests.
     pub by_unit: Option<&'a [economics::UnitVolumeCost]>,
+    /// Written when `[output] dimensions` lists any.
+    pub by_dimension: Option<&'a [allocate::dimensions::DimensionRow]>,
+    /// The names of those dimensions, each reconciled on its own.
+    pub dimensions: &'a [String],
 }
 
 impl Tables<'_> {
@@ -246,11 +261,15 @@ impl Tables<'_> {
         if self.by_unit.is_some() {
             t.push(output::UNIT_COSTS_BY_UNIT);
         }
+        if self.by_dimension.is_some() {
+            t.push(output::COST_BY_DIMENSION);
+        }
         t
     }
 }
 
-type Staged = (Vec<PathBuf>, Vec<PathBuf>);
+/// The staged cost_by_model, unit_costs and cost_by_dimension files.
+type Staged = (Vec<PathBuf>, Vec<PathBuf>, Vec<PathBuf>);
 
 /// Writes every table partition of every period into staging; returns the staged
 /// cost_by_model and unit_costs files for reconciliation.
@@ -262,6 +281,7 @@ fn stage_tables(
 ) -> Result<Staged> {
     let mut cost_files = Vec::new();
     let mut unit_files = Vec::new();
+    let mut dimension_files = Vec::new();
     // Fault injection for the reconciliation test: one written cost is off by 10^-18.
     let corrupt = hooks.corrupt_output();
     for p in periods {
@@ -296,8 +316,13 @@ fn stage_tables(
             let df = output::unit_costs_by_unit_frame(&rows)?;
             staging.write_partition(output::UNIT_COSTS_BY_UNIT, p, &df)?;
         }
+        if let Some(by_dimension) = t.by_dimension {
+            let rows: Vec<_> = by_dimension.iter().filter(|r| &r.period == p).collect();
+            let df = output::cost_by_dimension_frame(&rows)?;
+            dimension_files.push(staging.write_partition(output::COST_BY_DIMENSION, p, &df)?);
+        }
     }
-    Ok((cost_files, unit_files))
+    Ok((cost_files, unit_files, dimension_files))
 }
 
 /// Stages what goes with the tables: each partition's `_manifest.json` and `_SUCCESS`

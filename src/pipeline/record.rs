@@ -368,6 +368,8 @@ pub(super) fn row_counts(
 }
 
 pub(super) type Sums = BTreeMap<(String, String), Money>;
+/// Written cost per (period, currency, dimension) of `cost_by_dimension`.
+pub(super) type DimensionSums = BTreeMap<(String, String, String), Money>;
 
 pub(super) fn period_infos(
     ledger: &ledger::Ledger,
@@ -422,11 +424,13 @@ pub(super) fn closing_balance(
 }
 
 /// Compares, per period and currency, what was read with what the staged `cost_by_model` and
-/// `unit_costs` files hold.
+/// `unit_costs` files hold, and with each dimension of the staged `cost_by_dimension` files
+/// when the run writes them.
 pub(super) fn reconcile(
     ledger: &ledger::Ledger,
     written: &Sums,
     unit_written: &Sums,
+    by_dimension: Option<(&[String], &DimensionSums)>,
 ) -> output::Reconciliation {
     let keys: BTreeSet<&(String, String)> = ledger
         .totals
@@ -434,6 +438,11 @@ pub(super) fn reconcile(
         .chain(written.keys())
         .chain(unit_written.keys())
         .collect();
+    // each configured dimension in every month, whether or not the files hold it
+    let (dimensions, by_dimension) = match by_dimension {
+        Some((names, sums)) => (names, Some(sums)),
+        None => (&[][..], None),
+    };
     let mut mismatches = Vec::new();
     for key in &keys {
         let read = ledger.totals.get(key).map(|t| t.cost).unwrap_or_default();
@@ -444,6 +453,18 @@ pub(super) fn reconcile(
                 "{} {}: read {read}, cost_by_model {w}, unit_costs {u}",
                 key.0, key.1
             ));
+        }
+        for name in dimensions {
+            let d = by_dimension
+                .and_then(|b| b.get(&(key.0.clone(), key.1.clone(), name.clone())))
+                .copied()
+                .unwrap_or_default();
+            if read != d {
+                mismatches.push(format!(
+                    "{} {}: read {read}, cost_by_dimension `{name}` {d}",
+                    key.0, key.1
+                ));
+            }
         }
     }
     output::Reconciliation {

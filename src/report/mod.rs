@@ -436,6 +436,53 @@ pub fn validate_text(c: &ComplianceSummary, threshold: Option<f64>) -> String {
 type PhaseCosts = std::collections::BTreeMap<String, (Money, Option<Money>)>;
 
 /// How one model's cost in one period was built, from its `cost_by_model` rows.
+/// What drives a model's cost, per dimension of `cost_by_dimension` and currency: its `top`
+/// values by cost (largest magnitude first), the rest summed, and the total.
+pub fn explain_dimensions_text(
+    rows: &[crate::allocate::dimensions::DimensionRow],
+    top: u32,
+) -> String {
+    use std::collections::BTreeMap;
+    let mut o = String::new();
+    // (currency, dimension) -> value -> cost
+    let mut by: BTreeMap<(&str, &str), BTreeMap<Option<&str>, Money>> = BTreeMap::new();
+    for r in rows {
+        *by.entry((r.currency.as_str(), r.dimension.as_str()))
+            .or_default()
+            .entry(r.value.as_deref())
+            .or_default() += r.cost;
+    }
+    for ((currency, dimension), values) in by {
+        let _ = writeln!(o, "by {} ({})", shown(dimension), shown(currency));
+        let total: Money = values.values().copied().sum();
+        let mut sorted: Vec<(Option<&str>, Money)> = values.into_iter().collect();
+        sorted.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(&b.0)));
+        let rest = sorted.split_off(sorted.len().min(top as usize));
+        let mut lines: Vec<(String, String)> = sorted
+            .into_iter()
+            .map(|(v, c)| {
+                (
+                    format!("  {}", v.map_or("(no value)".to_string(), shown)),
+                    c.to_string(),
+                )
+            })
+            .collect();
+        if !rest.is_empty() {
+            let sum: Money = rest.iter().map(|(_, c)| *c).sum();
+            let n = rest.len();
+            let noun = if n == 1 { "value" } else { "values" };
+            lines.push((format!("  {n} more {noun}"), sum.to_string()));
+        }
+        lines.push(("  total".to_string(), total.to_string()));
+        let width = lines.iter().map(|l| l.0.chars().count()).max().unwrap_or(0);
+        let amount_width = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
+        for (label, amount) in lines {
+            let _ = writeln!(o, "{label:<width$}  {amount:>amount_width$}");
+        }
+    }
+    o
+}
+
 pub fn explain_text(
     model: &str,
     period: &str,

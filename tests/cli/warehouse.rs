@@ -193,7 +193,7 @@ pub fn old_pyarrow_python() -> Option<PathBuf> {
 }
 
 const TABLES: &str =
-    "cost_by_model,unit_costs,tag_compliance,training_amortization,hidden_costs,unit_costs_by_unit";
+    "cost_by_model,unit_costs,tag_compliance,training_amortization,hidden_costs,unit_costs_by_unit,cost_by_dimension";
 
 /// The bundled sample through `attribute` (amortising training over 3 months) and `hidden`, so
 /// every table exists, written under a directory whose name has a quote and a space.

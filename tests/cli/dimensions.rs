@@ -1,0 +1,192 @@
+//! `[output] dimensions` and `cost_by_dimension` on a hand-computed fixture
+//! (tests/fixtures/dimensions, 2026-10, USD; every number below is worked out by hand):
+//! - ranker inference: EC2 us-east-1 100.01 and eu-west-1 50.00 (project feed); data transfer
+//!   10.00 (us-east-1, no project); training 20.00 on SageMaker (us-east-1, feed), amortised
+//!   over 2 months: 10.00 now, 10.00 deferred;
+//! - scorer inference: EC2 us-east-1 30.00 (project ads);
+//! - feature-store pool (team recsys, no phase): DynamoDB us-east-1 40.00, ElastiCache
+//!   eu-west-1 20.00, a DynamoDB credit of -6.00 without a region: 54.00, split in proportion
+//!   to direct inference (150.01 : 30.00) at cents: ranker 45.00, scorer 9.00.
+//!
+//! The pool's services are 34 DynamoDB : 20 ElastiCache, so ranker's 45.00 is 28.33 and 16.67
+//! and scorer's 9.00 is 5.67 and 3.33 (largest remainder at cents); its regions mix a credit
+//! with charges, so each split counts under `__mixed__`.
+
+use crate::util::*;
+use mlcost::money::Money;
+
+fn attributed(env: &TestEnv, config: Option<&str>) -> std::path::PathBuf {
+    let billing = fixture("dimensions/billing.csv");
+    let config = config.map_or_else(
+        || fixture("dimensions/mlcost.toml"),
+        |c| env.write("c.toml", c),
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        "out",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    env.path("out")
+}
+
+#[test]
+fn cost_by_dimension_breaks_each_model_down_exactly() {
+    let env = TestEnv::new();
+    let out = attributed(&env, None);
+    let rows = rows(&read_table(&out, "cost_by_dimension"));
+    let got: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {} {}={}",
+                r["dimension"],
+                r["model_id"],
+                r["team"],
+                r["lifecycle_phase"],
+                r["value"],
+                r["cost"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "project __deferred_training__ recsys training __amortized_training__=10",
+            "project ranker recsys __untagged__ null=45",
+            "project ranker recsys data_transfer null=10",
+            "project ranker recsys inference feed=150.01",
+            "project ranker recsys training __amortized_training__=-10",
+            "project ranker recsys training feed=20",
+            "project scorer recsys __untagged__ null=9",
+            "project scorer recsys inference ads=30",
+            "region __deferred_training__ recsys training __amortized_training__=10",
+            "region ranker recsys __untagged__ __mixed__=45",
+            "region ranker recsys data_transfer us-east-1=10",
+            "region ranker recsys inference eu-west-1=50",
+            "region ranker recsys inference us-east-1=100.01",
+            "region ranker recsys training __amortized_training__=-10",
+            "region ranker recsys training us-east-1=20",
+            "region scorer recsys __untagged__ __mixed__=9",
+            "region scorer recsys inference us-east-1=30",
+            "service_name __deferred_training__ recsys training __amortized_training__=10",
+            "service_name ranker recsys __untagged__ Amazon DynamoDB=28.33",
+            "service_name ranker recsys __untagged__ Amazon ElastiCache=16.67",
+            "service_name ranker recsys data_transfer AWS Data Transfer=10",
+            "service_name ranker recsys inference Amazon EC2=150.01",
+            "service_name ranker recsys training Amazon SageMaker=20",
+            "service_name ranker recsys training __amortized_training__=-10",
+            "service_name scorer recsys __untagged__ Amazon DynamoDB=5.67",
+            "service_name scorer recsys __untagged__ Amazon ElastiCache=3.33",
+            "service_name scorer recsys inference Amazon EC2=30",
+        ]
+    );
+    // each dimension ties out to cost_by_model per model, team and phase, and to the bill
+    let by_model = rows_of(&read_table(&out, "cost_by_model"));
+    for dimension in ["project", "region", "service_name"] {
+        let mut sums = std::collections::BTreeMap::<String, Money>::new();
+        for r in rows.iter().filter(|r| r["dimension"] == dimension) {
+            *sums
+                .entry(format!(
+                    "{} {} {}",
+                    r["model_id"], r["team"], r["lifecycle_phase"]
+                ))
+                .or_default() += Money::parse(&r["cost"]).unwrap();
+        }
+        assert_eq!(sums, by_model, "{dimension}");
+        assert_eq!(sums.values().copied().sum::<Money>().to_string(), "264.01");
+    }
+}
+
+/// cost_by_model summed per "model team phase".
+fn rows_of(df: &polars::prelude::DataFrame) -> std::collections::BTreeMap<String, Money> {
+    let mut sums = std::collections::BTreeMap::<String, Money>::new();
+    for r in rows(df) {
+        *sums
+            .entry(format!(
+                "{} {} {}",
+                r["model_id"], r["team"], r["lifecycle_phase"]
+            ))
+            .or_default() += Money::parse(&r["cost"]).unwrap();
+    }
+    sums.retain(|_, v| !v.is_zero());
+    sums
+}
+
+/// `explain` shows what drives a model's cost; `--top` sums the rest.
+#[test]
+fn explain_shows_the_dimensions() {
+    let env = TestEnv::new();
+    attributed(&env, None);
+    let r = env.run(&[
+        "explain", "--input", "out", "--model", "ranker", "--period", "2026-10", "--top", "2",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    insta::assert_snapshot!(r.stdout);
+}
+
+/// A month published again without dimensions loses its partition (with a warning), and
+/// mistakes in the list are config errors naming the entry.
+#[test]
+fn dimensions_removed_and_mistaken() {
+    let env = TestEnv::new();
+    let out = attributed(&env, None);
+    assert!(out
+        .join("cost_by_dimension/billing_period=2026-10/_SUCCESS")
+        .exists());
+    let billing = fixture("dimensions/billing.csv");
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--out",
+        "out",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!out
+        .join("cost_by_dimension/billing_period=2026-10")
+        .exists());
+    assert!(
+        r.stderr.contains("`cost_by_dimension/billing_period=2026-10` removed: this run republished its month without it (`[output] dimensions` lists none)"),
+        "{}",
+        r.stderr
+    );
+    for (dims, expected) in [
+        (
+            r#"["region", " Region "]"#,
+            "`Region` names `region` a second time",
+        ),
+        (
+            r#"["project", "tag.project"]"#,
+            "`tag.project` names `project` a second time",
+        ),
+        (
+            r#"["model_id"]"#,
+            "`model_id` is `model_id`, already a column of every row",
+        ),
+        (
+            r#"["phase"]"#,
+            "`phase` is `lifecycle_phase`, already a column of every row",
+        ),
+        (r#"[""]"#, "an entry is empty"),
+    ] {
+        let c = env.write("bad.toml", &format!("[output]\ndimensions = {dims}\n"));
+        let r = env.run(&[
+            "attribute",
+            "--billing",
+            billing.to_str().unwrap(),
+            "--out",
+            "bad",
+            "--config",
+            c.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 2, "{dims}: {}", r.stderr);
+        assert!(r.stderr.contains(expected), "{dims}: {}", r.stderr);
+        assert!(r.stderr.contains("bad.toml"), "{}", r.stderr);
+    }
+}
