@@ -184,22 +184,23 @@ pub fn amortize(
     for period in periods {
         // training incurred this month, per (model, team, currency)
         let mut incurred: BTreeMap<(String, String, String), Money> = BTreeMap::new();
-        if months > 1 {
-            for r in alloc.rows.iter().filter(|r| {
-                &r.period == period
-                    && r.lifecycle_phase == "training"
-                    && crate::schema::is_model(&r.model_id)
-            }) {
-                *incurred
-                    .entry((r.model_id.clone(), r.team.clone(), r.currency.clone()))
-                    .or_default() += r.cost;
-            }
-            incurred.retain(|_, cost| !cost.is_zero());
+        for r in alloc.rows.iter().filter(|r| {
+            &r.period == period
+                && r.lifecycle_phase == "training"
+                && crate::schema::is_model(&r.model_id)
+        }) {
+            *incurred
+                .entry((r.model_id.clone(), r.team.clone(), r.currency.clone()))
+                .or_default() += r.cost;
         }
-        // 1. installments of schedules opened in earlier months
+        incurred.retain(|_, cost| !cost.is_zero());
+        // 1. installments of schedules opened in earlier months; a served schedule ends when
+        // its model is trained again (training spend, not a credit, whatever the config now)
         for s in open.iter_mut() {
             let retrained = s.served.is_some()
-                && incurred.contains_key(&(s.model_id.clone(), s.team.clone(), s.currency.clone()));
+                && incurred
+                    .get(&(s.model_id.clone(), s.team.clone(), s.currency.clone()))
+                    .is_some_and(|c| c.0 > 0);
             let served = s
                 .served
                 .as_ref()
@@ -216,6 +217,9 @@ pub fn amortize(
         }
         open.retain(|s| s.months_remaining > 0 && !s.balance.is_zero());
         // 2. training incurred this month: charge the first installment, defer the rest
+        if months <= 1 {
+            continue;
+        }
         for ((model, team, currency), cost) in incurred {
             let mut s = Schedule {
                 model_id: model,

@@ -458,9 +458,16 @@ fn served_unit(a: &AmortizeConfig, path: &Path, has_volumes: bool) -> Result<Opt
             "`method = \"served\"` spreads training over the volume each model serves, and no volumes were given",
             "pass `--requests FILE` (requests, or the `[amortize] unit` of a volumes file)",
         )),
-        AmortizeMethod::Served => Ok(Some(crate::config::unit_name(
-            a.unit.as_deref().unwrap_or("requests"),
-        ))),
+        AmortizeMethod::Served => {
+            let unit = crate::config::unit_name(a.unit.as_deref().unwrap_or("requests"));
+            match unit.is_empty() {
+                true => Err(err(
+                    "`unit` is empty",
+                    "name a unit of the volumes file, for example `unit = \"tokens\"`",
+                )),
+                false => Ok(Some(unit)),
+            }
+        }
     }
 }
 

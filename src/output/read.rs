@@ -34,16 +34,17 @@ pub fn read_open_schedules(
     };
     Ok(read_schedules(out, &last)?
         .into_iter()
+        .map(|r| r.schedule)
         .filter(|s| s.months_remaining > 0 && !s.balance.is_zero())
         .collect())
 }
 
-/// The schedules of the published `training_amortization` partition of `period`, as of the
-/// end of that month; empty when there is none.
+/// The rows of the published `training_amortization` partition of `period`: each schedule as
+/// of the end of that month, with what it charged in it; empty when there is none.
 pub fn read_schedules(
     out: &Path,
     period: &str,
-) -> Result<Vec<crate::allocate::amortize::Schedule>> {
+) -> Result<Vec<crate::allocate::amortize::AmortizationRow>> {
     let path = part_path(out, TRAINING_AMORTIZATION, period);
     if std::fs::symlink_metadata(&path).is_err() {
         return Ok(Vec::new());
@@ -62,10 +63,11 @@ pub fn read_schedules(
         text("currency")?,
         text("incurred_period")?,
     );
-    let (costs, balances, months) = (
+    let (costs, balances, months, charged) = (
         money("incurred_cost")?,
         money("balance_after")?,
         text("months_remaining")?,
+        money("charged")?,
     );
     // schema 2.4.0 added the served columns: older partitions are straight-line schedules
     let (methods, units) = (
@@ -77,24 +79,28 @@ pub fn read_schedules(
         t.added("served_quantity", Written::money)?,
     );
     Ok((0..t.height())
-        .map(|i| crate::allocate::amortize::Schedule {
-            model_id: models[i].clone().unwrap_or_default(),
-            team: teams[i].clone().unwrap_or_default(),
-            currency: currencies[i].clone().unwrap_or_default(),
-            incurred_period: incurred[i].clone().unwrap_or_default(),
-            incurred_cost: costs[i],
-            balance: balances[i],
-            months_remaining: months[i]
-                .as_deref()
-                .and_then(|m| m.parse().ok())
-                .unwrap_or(0),
-            served: (methods[i].as_deref() == Some("served")).then(|| {
-                crate::allocate::amortize::ServedBasis {
-                    unit: units[i].clone().unwrap_or_else(|| "requests".into()),
-                    planned: planned[i],
-                    served: served[i].unwrap_or_default(),
-                }
-            }),
+        .map(|i| crate::allocate::amortize::AmortizationRow {
+            period: period.to_string(),
+            charged: charged[i],
+            schedule: crate::allocate::amortize::Schedule {
+                model_id: models[i].clone().unwrap_or_default(),
+                team: teams[i].clone().unwrap_or_default(),
+                currency: currencies[i].clone().unwrap_or_default(),
+                incurred_period: incurred[i].clone().unwrap_or_default(),
+                incurred_cost: costs[i],
+                balance: balances[i],
+                months_remaining: months[i]
+                    .as_deref()
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(0),
+                served: (methods[i].as_deref() == Some("served")).then(|| {
+                    crate::allocate::amortize::ServedBasis {
+                        unit: units[i].clone().unwrap_or_else(|| "requests".into()),
+                        planned: planned[i],
+                        served: served[i].unwrap_or_default(),
+                    }
+                }),
+            },
         })
         .collect())
 }

@@ -273,6 +273,19 @@ fn amortize_months(
         None => Vec::new(),
     };
     let carried = opening.len();
+    // a carried served schedule charges only as its unit is served
+    let given =
+        |unit: &str| volumes.is_some_and(|v| v.units.values().any(|u| u.contains_key(unit)));
+    let stalled: std::collections::BTreeSet<&str> = opening
+        .iter()
+        .filter_map(|s| s.served.as_ref().map(|b| b.unit.as_str()))
+        .filter(|unit| !given(unit))
+        .collect();
+    for unit in stalled {
+        tracing::warn!(
+            "schedules carried from earlier months spread training over `{unit}`, which this run's volumes do not give: they charge nothing until their window ends (pass the volumes with `--requests FILE`)"
+        );
+    }
     let policy = amortize::Policy {
         months: rules.training_months,
         served_unit: rules.served_unit.as_deref(),

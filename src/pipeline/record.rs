@@ -515,8 +515,12 @@ pub(super) fn split_allocated(
 /// twice or dropped) while every month still reconciles. A later month `M` depends on the
 /// republished months when the schedules incurred in them that its published
 /// `training_amortization` carries differ from those this run leaves open at `M` (model, team,
-/// currency, incurred month and cost). Refused, naming those months; one run over every month
-/// from the first republished one to the last of them publishes them consistently.
+/// currency, incurred month and cost), or, for the first published month after the run's
+/// months, when a schedule did not start that month where this run leaves it (its balance;
+/// for a served schedule its unit, planned volume and volume served so far); and every later
+/// month carrying those schedules depends on it in turn. Refused, naming those months; one run
+/// over every month from the first republished one to the last of them publishes them
+/// consistently.
 fn stale_amortisation(
     out: &Path,
     schedules: &[amortize::AmortizationRow],
@@ -533,33 +537,45 @@ fn stale_amortisation(
             s.incurred_cost,
         )
     };
-    let later: Vec<String> = output::list_periods(out, output::COST_BY_MODEL)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| m > first && !periods.contains(m))
-        .filter(|m| {
-            // this run's schedules incurred in its months before `m` and still open at `m`
-            let Some(before) = periods.iter().rfind(|p| *p < m) else {
-                return false;
-            };
-            let gap = months_between(before, m);
-            let expected: BTreeSet<Key> = schedules
-                .iter()
-                .filter(|r| &r.period == before)
-                .map(|r| &r.schedule)
-                .filter(|s| periods.contains(&s.incurred_period) && s.incurred_period <= *before)
-                .filter(|s| !s.balance.is_zero() && i64::from(s.months_remaining) >= gap)
-                .map(key)
-                .collect();
-            let published: BTreeSet<Key> = output::read_schedules(out, m)
-                .unwrap_or_default()
-                .iter()
-                .filter(|s| periods.contains(&s.incurred_period))
-                .map(key)
-                .collect();
-            expected != published
-        })
-        .collect();
+    let published_months = output::list_periods(out, output::COST_BY_MODEL).unwrap_or_default();
+    let mut later: Vec<String> = Vec::new();
+    for m in published_months
+        .iter()
+        .filter(|m| *m > first && !periods.contains(*m))
+    {
+        // this run's schedules incurred in its months before `m` and still open at `m`
+        let Some(before) = periods.iter().rfind(|p| *p < m) else {
+            continue;
+        };
+        let gap = months_between(before, m);
+        let expected: BTreeMap<Key, &amortize::Schedule> = schedules
+            .iter()
+            .filter(|r| &r.period == before)
+            .map(|r| &r.schedule)
+            .filter(|s| periods.contains(&s.incurred_period) && s.incurred_period <= *before)
+            .filter(|s| !s.balance.is_zero() && i64::from(s.months_remaining) >= gap)
+            .map(|s| (key(s), s))
+            .collect();
+        let rows = output::read_schedules(out, m).unwrap_or_default();
+        let published: BTreeMap<Key, &amortize::AmortizationRow> = rows
+            .iter()
+            .filter(|r| periods.contains(&r.schedule.incurred_period))
+            .map(|r| (key(&r.schedule), r))
+            .collect();
+        // `m` started from the state this run leaves when no published month lies between
+        let follows = !published_months
+            .iter()
+            .any(|p| p.as_str() > before.as_str() && p < m);
+        let differs = !expected.keys().eq(published.keys())
+            || (follows
+                && expected
+                    .iter()
+                    .any(|(k, s)| published.get(k).is_none_or(|r| !started_from(r, s))));
+        // a month after a refused one carries what it charged
+        if differs || (!later.is_empty() && !published.is_empty()) {
+            later.push(m.clone());
+        }
+    }
     let last = later.last()?;
     Some(Error::Rejected {
         message: format!(
@@ -573,6 +589,23 @@ fn stale_amortisation(
             "run once over the billing of every month from {first} to {last}, so that each month's schedule follows from the one before"
         )),
     })
+}
+
+/// Whether the published row of a month started from the schedule `s` (as of the month
+/// before): the same balance and, for a served schedule, the same unit and plan, and no less
+/// volume served than before.
+fn started_from(row: &amortize::AmortizationRow, s: &amortize::Schedule) -> bool {
+    let opening = row.schedule.balance.checked_add(row.charged);
+    let served = match (&row.schedule.served, &s.served) {
+        (None, None) => true,
+        (Some(now), Some(then)) => {
+            now.unit == then.unit
+                && then.planned.is_none_or(|p| now.planned == Some(p))
+                && now.served >= then.served
+        }
+        _ => false,
+    };
+    opening == Some(s.balance) && served
 }
 
 /// Months from `a` to `b` (`YYYY-MM`); 0 for text that is not a month.

@@ -259,17 +259,17 @@ fn training_amortisation_carries_the_balance_across_runs() {
 ///
 /// Each month's total stays its bill (1300.01, 100, 100, 700); a run of 08-09 and a later
 /// run of 10-11 give the same tables as one run over all four months.
-#[test]
-fn training_served_spreads_each_run_over_its_requests() {
-    let env = TestEnv::new();
+/// A FOCUS bill of `ranker` (team recsys): inference 100 each month, and the training given
+/// for a month (`YYYY-MM`, amount; none when empty).
+fn ranker_bill(months: &[(&str, &str)]) -> String {
     let tags = |phase: &str| {
         format!("\"{{\"\"model_id\"\": \"\"ranker\"\", \"\"team\"\": \"\"recsys\"\", \"\"lifecycle_phase\"\": \"\"{phase}\"\"}}\"")
     };
     let mut billing = String::from(
         "BillingPeriodStart,BillingCurrency,ChargeCategory,ProviderName,ResourceId,Tags,BilledCost,EffectiveCost\n",
     );
-    for (month, training) in [("08", "1200.01"), ("09", ""), ("10", ""), ("11", "600")] {
-        let start = format!("2026-{month}-01T00:00:00Z");
+    for (month, training) in months {
+        let start = format!("{month}-01T00:00:00Z");
         billing.push_str(&format!(
             "{start},USD,Usage,AWS,i-1,{},100,100\n",
             tags("inference")
@@ -281,6 +281,18 @@ fn training_served_spreads_each_run_over_its_requests() {
             ));
         }
     }
+    billing
+}
+
+#[test]
+fn training_served_spreads_each_run_over_its_requests() {
+    let env = TestEnv::new();
+    let billing = ranker_bill(&[
+        ("2026-08", "1200.01"),
+        ("2026-09", ""),
+        ("2026-10", ""),
+        ("2026-11", "600"),
+    ]);
     env.write("billing.csv", &billing);
     env.write(
         "requests.csv",
@@ -408,6 +420,178 @@ fn training_served_spreads_each_run_over_its_requests() {
     }
 }
 
+/// Served schedules across runs. By hand (120 of training in January, a 4-month window, 100
+/// requests a month): published from volumes that lacked January (January charges 0; February
+/// plans 100 x 3 = 300 and charges 40; March 40), January published again with its volumes
+/// (plans 400, charges 30) would leave February and March charging from the old plan (150 of
+/// 120 in all): refused. The run the refusal asks for charges 30 a month. A credit of -10 in
+/// February is not a retraining: February still charges 30, and the credit is amortised on
+/// its own (-10 x 100 / 400 = -2.5, at the whole units -10 is written in: -3). Training again under `training_months = 1` closes the open schedule.
+#[test]
+fn training_served_across_runs_credits_and_retraining() {
+    let env = TestEnv::new();
+    env.write(
+        "billing.csv",
+        &ranker_bill(&[
+            ("2026-01", "120"),
+            ("2026-02", ""),
+            ("2026-03", ""),
+            ("2026-04", ""),
+        ]),
+    );
+    let all = "billing_period,model_id,requests\n2026-01,ranker,100\n2026-02,ranker,100\n2026-03,ranker,100\n2026-04,ranker,100\n";
+    env.write("requests.csv", all);
+    env.write("late.csv", &all.replace("2026-01,ranker,100\n", ""));
+    let served = env.write(
+        "c.toml",
+        "[amortize]\ntraining_months = 4\nmethod = \"served\"\n",
+    );
+    let run = |requests: &str, period: Option<&str>, config: &std::path::Path| {
+        let mut args = vec![
+            "attribute",
+            "--billing",
+            "billing.csv",
+            "--requests",
+            requests,
+            "--out",
+            "out",
+            "--config",
+            config.to_str().unwrap(),
+            "-q",
+        ];
+        if let Some(p) = period {
+            args.extend(["--period", p]);
+        }
+        env.run(&args)
+    };
+    for p in ["2026-01", "2026-02", "2026-03"] {
+        assert_eq!(run("late.csv", Some(p), &served).code, 0);
+    }
+    let r = run("requests.csv", Some("2026-01"), &served);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("2026-02, 2026-03 are published with amortisation that depends on 2026-01"),
+        "{}",
+        r.stderr
+    );
+    let r = run("requests.csv", None, &served);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let charged = |out: &str| -> Vec<String> {
+        rows(&read_table(&env.path(out), "training_amortization"))
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} {}",
+                    r["billing_period"], r["incurred_period"], r["charged"]
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        charged("out"),
+        [
+            "2026-01 2026-01 30",
+            "2026-02 2026-01 30",
+            "2026-03 2026-01 30",
+            "2026-04 2026-01 30"
+        ]
+    );
+    // a credit is not a retraining
+    env.write(
+        "credit.csv",
+        &ranker_bill(&[
+            ("2026-01", "120"),
+            ("2026-02", "-10"),
+            ("2026-03", ""),
+            ("2026-04", ""),
+        ]),
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "credit.csv",
+        "--requests",
+        "requests.csv",
+        "--out",
+        "credit",
+        "--config",
+        served.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let feb: Vec<String> = charged("credit")
+        .into_iter()
+        .filter(|r| r.starts_with("2026-02"))
+        .collect();
+    assert_eq!(feb, ["2026-02 2026-01 30", "2026-02 2026-02 -3"]);
+    // training again under training_months = 1 still ends the served schedule; a run without
+    // the volumes a carried schedule needs says it charges nothing
+    env.write(
+        "again.csv",
+        &ranker_bill(&[
+            ("2026-01", "120"),
+            ("2026-02", "60"),
+            ("2026-03", ""),
+            ("2026-04", ""),
+        ]),
+    );
+    let once = env.write("once.toml", "[amortize]\ntraining_months = 1\n");
+    for (period, config) in [("2026-01", &served), ("2026-02", &once)] {
+        let r = env.run(&[
+            "attribute",
+            "--billing",
+            "again.csv",
+            "--requests",
+            "requests.csv",
+            "--out",
+            "again",
+            "--config",
+            config.to_str().unwrap(),
+            "--period",
+            period,
+            "-q",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(
+        charged("again"),
+        ["2026-01 2026-01 30", "2026-02 2026-01 90"]
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "billing.csv",
+        "--out",
+        "stalled",
+        "--period",
+        "2026-01",
+        "--requests",
+        "requests.csv",
+        "--config",
+        served.to_str().unwrap(),
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        "billing.csv",
+        "--out",
+        "stalled",
+        "--period",
+        "2026-02",
+        "--config",
+        once.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("schedules carried from earlier months spread training over `requests`, which this run's volumes do not give"),
+        "{}",
+        r.stderr
+    );
+}
+
 /// `served` needs a window and volumes; `unit` belongs to `served`.
 #[test]
 fn training_served_config_mistakes_are_named() {
@@ -434,6 +618,11 @@ fn training_served_config_mistakes_are_named() {
             "[amortize]\ntraining_months = 6\nmethod = \"weekly\"\n",
             true,
             "unknown variant `weekly`",
+        ),
+        (
+            "[amortize]\ntraining_months = 6\nmethod = \"served\"\nunit = \" \"\n",
+            true,
+            "`unit` is empty",
         ),
     ] {
         let c = env.write("c.toml", config);
