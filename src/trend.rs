@@ -394,7 +394,7 @@ pub fn parse_growth(text: &str) -> Option<f64> {
         "year" | "yr" | "y" => 12.0,
         _ => return None,
     };
-    ((1.0 + r) > 0.0).then(|| (1.0 + r).powf(1.0 / months) - 1.0)
+    (r.is_finite() && (1.0 + r) > 0.0).then(|| (1.0 + r).powf(1.0 / months) - 1.0)
 }
 
 fn add_months(period: &str, n: u32) -> String {
@@ -404,39 +404,30 @@ fn add_months(period: &str, n: u32) -> String {
     format!("{:04}-{:02}", total / 12, total % 12 + 1)
 }
 
-/// Projects each model `months` ahead from its last month, in requests. `growth` overrides
-/// the fitted growth; `variable_phases` are the phases whose cost scales with requests.
+/// Projects each model `months` ahead, in requests (see [`forecast_unit`]). `limits` are
+/// the targets a projected month is checked against.
 pub fn forecast(
     rows: &[UnitCostRow],
     months: u32,
     growth: Option<f64>,
     variable_phases: &[String],
-    max_cost_per_1000: &dyn Fn(&str) -> Option<f64>,
+    limits: &dyn Fn(&str) -> Vec<Limit>,
 ) -> crate::error::Result<Forecast> {
-    let limits = |model: &str| {
-        max_cost_per_1000(model)
-            .map(|limit| Limit {
-                name: "cost per 1,000 requests".into(),
-                per: 1000,
-                limit,
-            })
-            .into_iter()
-            .collect()
-    };
     let f = forecast_unit(
         &ForecastPoint::of_requests(rows),
         "requests",
         months,
         growth,
         variable_phases,
-        &limits,
+        limits,
     )?;
     let mut rows = Vec::with_capacity(f.rows.len());
     for r in f.rows {
         // whole requests: the projection rounds an integral history to whole units
         let requests = match r.quantity {
             Some(q) => Some(
-                i64::try_from(q.0 / ONE).map_err(|_| too_large(&r.model_id, "request volume"))?,
+                i64::try_from(q.0 / ONE)
+                    .map_err(|_| too_large(&r.model_id, "requests", "request volume"))?,
             ),
             None => None,
         };
@@ -459,20 +450,26 @@ pub fn forecast(
     })
 }
 
-fn too_large(model: &str, what: &str) -> crate::error::Error {
+fn too_large(model: &str, unit: &str, what: &str) -> crate::error::Error {
     crate::error::Error::Overflow {
         what: format!(
             "the forecast {what} of `{}`",
             crate::escape::terminal(model, 80)
         ),
-        detail: "the projection leaves decimal(38,18) or a 64-bit request count".into(),
+        detail: match unit {
+            "requests" => "the projection leaves decimal(38,18) or a 64-bit request count",
+            _ => "the projection leaves decimal(38,18)",
+        }
+        .into(),
     }
 }
 
-/// Projects each model's `unit` `months` ahead from its last month: the volume grows by
-/// `growth` a month (default: the geometric mean growth of its history), the cost of
-/// `variable_phases` grows with it and the rest stays fixed. A history of whole units
-/// projects whole units (rounded half away from zero), any other to 6 decimals.
+/// Projects each model's `unit` `months` past the last month of the history (of any model):
+/// the volume grows by `growth` a month (default: the geometric mean growth between its first
+/// and last months with volume, counted in calendar months) from the model's last month, the
+/// cost of `variable_phases` grows with it and the rest stays fixed. A history of whole units
+/// projects whole units (rounded half away from zero), any other to 6 decimals. A model
+/// billed in several currencies is projected per currency, labelled `model (CUR)`.
 pub fn forecast_unit(
     points: &[ForecastPoint],
     unit: &str,
@@ -492,6 +489,23 @@ pub fn forecast_unit(
             .or_default()
             .push(r);
     }
+    let mut currencies: BTreeMap<String, usize> = BTreeMap::new();
+    for (model, _) in by_model.keys() {
+        *currencies.entry(model.clone()).or_default() += 1;
+    }
+    let label = |model: &str, currency: &str| match currencies.get(model) {
+        Some(n) if *n > 1 => format!("{model} ({currency})"),
+        _ => model.to_string(),
+    };
+    // projections start after the history's last month, whichever model it belongs to
+    let Some(end) = points.iter().map(|p| p.period.as_str()).max() else {
+        return Ok(Forecast {
+            monthly_growth: BTreeMap::new(),
+            basis: BTreeMap::new(),
+            rows: Vec::new(),
+            alerts: Vec::new(),
+        });
+    };
     let mut out = Forecast {
         monthly_growth: BTreeMap::new(),
         basis: BTreeMap::new(),
@@ -504,36 +518,37 @@ pub fn forecast_unit(
         let Some(last) = hist.last().copied() else {
             continue;
         };
-        // fitted: geometric mean of month-over-month volume growth
-        let volumes: Vec<f64> = hist
+        let name = label(&model, &currency);
+        // fitted: geometric mean of month-over-month volume growth, over calendar months
+        let volumes: Vec<(&str, f64)> = hist
             .iter()
-            .filter_map(|r| r.volume)
-            .filter(|v| v.0 > 0)
-            .map(as_f64)
+            .filter_map(|r| r.volume.map(|v| (r.period.as_str(), v)))
+            .filter(|(_, v)| v.0 > 0)
+            .map(|(p, v)| (p, as_f64(v)))
             .collect();
         let whole = hist.iter().filter_map(|r| r.volume).all(|v| v.0 % ONE == 0);
+        let few = match (hist.len(), volumes.len()) {
+            (1, _) => "one month of history".to_string(),
+            (_, 0) => format!("no month with {unit}"),
+            _ => format!("one month with {unit}"),
+        };
         let (g, basis) = match (growth, volumes.len()) {
-            (Some(g), n) if n < 2 => (
-                g,
-                "one month of history: from the given growth alone".to_string(),
-            ),
+            (Some(g), n) if n < 2 => (g, format!("{few}: from the given growth alone")),
             (Some(g), _) => (g, "given growth".to_string()),
             (None, n) if n >= 2 => {
-                let first = volumes[0];
-                let lastv = volumes[n - 1];
+                let (first_period, first) = volumes[0];
+                let (last_period, lastv) = volumes[n - 1];
+                let span = months_between(first_period, last_period).max(1);
                 (
-                    (lastv / first).powf(1.0 / (n - 1) as f64) - 1.0,
+                    (lastv / first).powf(1.0 / f64::from(span)) - 1.0,
                     format!("fitted to {n} months of {unit}"),
                 )
             }
-            (None, _) => (
-                0.0,
-                "one month of history and no --growth: volume held flat".to_string(),
-            ),
+            (None, _) => (0.0, format!("{few} and no --growth: volume held flat")),
         };
-        out.monthly_growth.insert(model.clone(), g);
-        out.basis.insert(model.clone(), basis);
-        let too_large = |what: &str| too_large(&model, what);
+        out.monthly_growth.insert(name.clone(), g);
+        out.basis.insert(name.clone(), basis);
+        let too_large = |what: &str| too_large(&model, unit, what);
         let variable = Money::checked_sum(
             PHASE_COLUMNS
                 .iter()
@@ -547,11 +562,31 @@ pub fn forecast_unit(
             .checked_sub(variable)
             .ok_or_else(|| too_large("fixed cost"))?;
         let limits = limits(&model);
-        let mut crossed = vec![false; limits.len()];
+        // a limit is crossed when a month goes over it from at or under it; one already over
+        // in the last month is said once
+        let actual = last.volume.filter(|q| q.0 > 0);
+        let mut over: Vec<bool> = Vec::with_capacity(limits.len());
+        for l in &limits {
+            let value = actual.and_then(|q| last.total_cost.per(l.per, q));
+            let is_over = value.is_some_and(|v| Money::from_f64(l.limit).is_ok_and(|m| v > m));
+            if let (true, Some(v)) = (is_over, value) {
+                out.alerts.push(format!(
+                    "{name}: {} is already over its target {} in {} ({})",
+                    l.name,
+                    l.limit,
+                    last.period,
+                    v.to_fixed_nonzero(4)
+                ));
+            }
+            over.push(is_over);
+        }
         let mut doubled = false;
         for k in 1..=months {
-            let factor = (1.0 + g).powi(k as i32);
-            let factor_m = Money::from_f64((factor * 1e9).round() / 1e9).unwrap_or(Money(ONE));
+            let period = add_months(end, k);
+            let distance = months_between(&last.period, &period).max(1);
+            let factor = (1.0 + g).powi(distance);
+            let factor_m = Money::from_f64((factor * 1e9).round() / 1e9)
+                .map_err(|_| too_large(&format!("{unit} growth")))?;
             let quantity = match last.volume.map(|v| as_f64(v) * factor) {
                 Some(x) => {
                     let x = if whole {
@@ -571,24 +606,24 @@ pub fn forecast_unit(
                 .checked_add(fixed)
                 .ok_or_else(|| too_large("total cost"))?;
             let positive = quantity.filter(|q| q.0 > 0);
-            let period = add_months(&last.period, k);
-            for (l, crossed) in limits.iter().zip(crossed.iter_mut()) {
-                let value = positive.and_then(|q| total.per(l.per, q));
-                if let (Some(v), false) = (value, *crossed) {
-                    if Money::from_f64(l.limit).is_ok_and(|limit| v > limit) {
-                        out.alerts.push(format!(
-                            "{model}: {} crosses its target {} in {period} ({})",
-                            l.name,
-                            l.limit,
-                            v.to_fixed_nonzero(4)
-                        ));
-                        *crossed = true;
-                    }
+            for (l, over) in limits.iter().zip(over.iter_mut()) {
+                let Some(v) = positive.and_then(|q| total.per(l.per, q)) else {
+                    continue;
+                };
+                let now_over = Money::from_f64(l.limit).is_ok_and(|limit| v > limit);
+                if now_over && !*over {
+                    out.alerts.push(format!(
+                        "{name}: {} crosses its target {} in {period} ({})",
+                        l.name,
+                        l.limit,
+                        v.to_fixed_nonzero(4)
+                    ));
                 }
+                *over = now_over;
             }
             if !doubled && last.total_cost.0 > 0 && total.0 / 2 >= last.total_cost.0 {
                 out.alerts.push(format!(
-                    "{model}: monthly cost doubles by {period} ({} from {})",
+                    "{name}: monthly cost doubles by {period} ({} from {})",
                     total.to_fixed(2),
                     last.total_cost.to_fixed(2)
                 ));
@@ -671,6 +706,45 @@ mod tests {
         );
     }
 
+    /// Growth is fitted over calendar months (b: 1M tokens in January, 4M in March: 100% a
+    /// month, not 300%), projections start after the history's last month (April, from
+    /// model a) at the model's own distance (b in May: 4M x 2^2 = 16M), and a model billed in
+    /// two currencies is projected per currency.
+    #[test]
+    fn forecast_counts_calendar_months_and_currencies() {
+        let point = |period: &str, model: &str, currency: &str, tokens: &str| ForecastPoint {
+            period: period.into(),
+            model_id: model.into(),
+            currency: currency.into(),
+            phase_costs: [Money::ZERO; 7],
+            total_cost: Money::parse("100").unwrap(),
+            volume: Some(Money::parse(tokens).unwrap()),
+        };
+        let points = [
+            point("2026-01", "b", "USD", "1000000"),
+            point("2026-03", "b", "USD", "4000000"),
+            point("2026-04", "a", "USD", "10"),
+            point("2026-04", "c", "USD", "10"),
+            point("2026-04", "c", "EUR", "20"),
+        ];
+        let f = forecast_unit(&points, "tokens", 1, None, &[], &|_| Vec::new()).unwrap();
+        assert!((f.monthly_growth["b"] - 1.0).abs() < 1e-12);
+        let b: Vec<(String, String)> = f
+            .rows
+            .iter()
+            .filter(|r| r.model_id == "b")
+            .map(|r| (r.period.clone(), r.quantity.unwrap().to_string()))
+            .collect();
+        assert_eq!(b, [("2026-05".to_string(), "16000000".to_string())]);
+        let keys: Vec<&String> = f.monthly_growth.keys().collect();
+        assert_eq!(keys, ["a", "b", "c (EUR)", "c (USD)"]);
+        assert_eq!(
+            f.basis["c (EUR)"],
+            "one month of history and no --growth: volume held flat"
+        );
+        assert!(parse_growth("inf%").is_none() && parse_growth("NaN").is_none());
+    }
+
     #[test]
     fn growth_parsing() {
         assert!((parse_growth("20%/quarter").unwrap() - 0.062658).abs() < 1e-6);
@@ -685,7 +759,16 @@ mod tests {
     #[test]
     fn forecast_separates_variable_and_fixed_and_alerts() {
         let rows = vec![row("2026-10", "m", "1000", "500", Some(1_000_000))];
-        let f = forecast(&rows, 2, Some(1.0), &["inference".into()], &|_| Some(1.6)).unwrap();
+        let limit = |limit: f64| {
+            move |_: &str| {
+                vec![Limit {
+                    name: "cost per 1,000 requests".into(),
+                    per: 1000,
+                    limit,
+                }]
+            }
+        };
+        let f = forecast(&rows, 2, Some(1.0), &["inference".into()], &limit(1.6)).unwrap();
         assert_eq!(f.rows[0].period, "2026-11");
         assert_eq!(f.rows[0].requests, Some(2_000_000));
         assert_eq!(f.rows[0].total_cost.to_string(), "2500");
@@ -704,7 +787,7 @@ mod tests {
             f.alerts.iter().all(|a| !a.contains("crosses")),
             "1.25 and 1.125 stay under 1.6"
         );
-        let flat = forecast(&rows, 1, None, &["inference".into()], &|_| None).unwrap();
+        let flat = forecast(&rows, 1, None, &["inference".into()], &|_| Vec::new()).unwrap();
         assert_eq!(
             flat.basis["m"],
             "one month of history and no --growth: volume held flat"
@@ -713,7 +796,7 @@ mod tests {
             row("2026-09", "m", "1000", "0", Some(1_000_000)),
             row("2026-10", "m", "1000", "0", Some(1_100_000)),
         ];
-        let fitted = forecast(&two, 1, None, &["inference".into()], &|_| Some(0.5)).unwrap();
+        let fitted = forecast(&two, 1, None, &["inference".into()], &limit(0.5)).unwrap();
         assert!((fitted.monthly_growth["m"] - 0.1).abs() < 1e-9);
         assert_eq!(fitted.basis["m"], "fitted to 2 months of requests");
     }

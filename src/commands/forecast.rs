@@ -44,13 +44,12 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
     let variable_phases = &loaded.config.forecast.variable_phases;
     let targets = &loaded.config.targets;
     let Some(unit) = args.unit.as_deref().map(crate::config::unit_name) else {
-        let limit = |m: &str| targets.for_model(m).max_cost_per_1000_requests;
-        let f = trend::forecast(&costs, args.months, growth, variable_phases, &limit)?;
+        let limits = |m: &str| limits(targets, m, "requests");
         if args.json {
+            let f = trend::forecast(&costs, args.months, growth, variable_phases, &limits)?;
             return super::json(&f);
         }
         let points = ForecastPoint::of_requests(&costs);
-        let limits = |m: &str| limits(targets, m, "requests");
         let f = trend::forecast_unit(
             &points,
             "requests",
@@ -61,6 +60,12 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
         )?;
         return Ok(forecast_table(&f, args, "requests", variable_phases));
     };
+    if unit.is_empty() {
+        return Err(Error::Usage {
+            message: "`--unit` is empty".into(),
+            hint: Some("name a unit of the volumes, for example `--unit tokens`".into()),
+        });
+    }
     // requests are in `unit_costs` whether or not the volumes gave other units
     let points = match unit.as_str() {
         "requests" => ForecastPoint::of_requests(&costs),
@@ -91,7 +96,8 @@ fn forecast_table(
     let mut o = String::new();
     if f.rows.is_empty() {
         return format!(
-            "no model has `{unit}` volumes under `{}` to project{}\n",
+            "no model has `{}` volumes under `{}` to project{}\n",
+            crate::escape::terminal(unit, 80),
             args.input.display(),
             match unit {
                 "requests" => "",
@@ -108,13 +114,26 @@ fn forecast_table(
     );
     let (_, per_name) = trend::unit_scale(unit);
     let unit_label = crate::escape::terminal(unit, 14);
-    for (model, g) in &f.monthly_growth {
+    // a model billed in several currencies is labelled `model (CUR)` in monthly_growth
+    let mut blocks: Vec<(&str, &str)> = f
+        .rows
+        .iter()
+        .map(|r| (r.model_id.as_str(), r.currency.as_str()))
+        .collect();
+    blocks.dedup();
+    for (model, currency) in blocks {
+        let labelled = format!("{model} ({currency})");
+        let name = match f.monthly_growth.contains_key(&labelled) {
+            true => labelled,
+            false => model.to_string(),
+        };
+        let g = f.monthly_growth.get(&name).copied().unwrap_or(0.0);
         let _ = writeln!(
             o,
             "{}: {unit_label} {:+.2}% a month ({})",
-            crate::escape::terminal(model, crate::escape::SUMMARY_WIDTH),
+            crate::escape::terminal(&name, crate::escape::SUMMARY_WIDTH),
             g * 100.0,
-            f.basis.get(model).map(String::as_str).unwrap_or("")
+            f.basis.get(&name).map(String::as_str).unwrap_or("")
         );
         let _ = writeln!(
             o,
@@ -129,7 +148,11 @@ fn forecast_table(
                 n => format!("per {n}"),
             }
         );
-        for r in f.rows.iter().filter(|r| &r.model_id == model) {
+        for r in f
+            .rows
+            .iter()
+            .filter(|r| r.model_id == model && r.currency == currency)
+        {
             let _ = writeln!(
                 o,
                 "  {:<8} {:>14} {:>14} {:>14} {:>14} {:>12}",

@@ -102,7 +102,7 @@ fn forecast_from_one_and_three_months() {
     );
     assert!(
         r.stdout
-            .contains("alert: ranker: cost per 1,000 requests crosses its target 1.2 in 2026-11"),
+            .contains("alert: ranker: cost per 1,000 requests is already over its target 1.2 in 2026-10 (1.2444)"),
         "{}",
         r.stdout
     );
@@ -190,9 +190,34 @@ fn forecast_of_a_unit_projects_its_volume_and_cost() {
             ],
         ]
     );
+    // 2026-10 was at 1120 / 2,000 = 0.56 per 1M tokens: already over, said once
     assert_eq!(
-        v["alerts"][0],
-        "ranker: cost per 1M tokens crosses its target 0.3 in 2026-11 (0.3100)"
+        v["alerts"],
+        serde_json::json!([
+            "ranker: cost per 1M tokens is already over its target 0.3 in 2026-10 (0.5600)"
+        ])
+    );
+    // falling by half a month: 1e9 tokens, 60 + 1000 = 1060, 1.06 per 1M crosses 0.6
+    let config = env.write("c2.toml", "[targets]\nmax_cost_per_1m_tokens = 0.6\n");
+    let r = env.run(&[
+        "forecast",
+        "--input",
+        "out",
+        "--months",
+        "1",
+        "--unit",
+        "tokens",
+        "--growth=-50%/month",
+        "--config",
+        config.to_str().unwrap(),
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["alerts"],
+        serde_json::json!([
+            "ranker: cost per 1M tokens crosses its target 0.6 in 2026-11 (1.0600)"
+        ])
     );
     let r = env.run(&[
         "forecast",
