@@ -105,6 +105,23 @@ fn parts_of(r: &CostByModelRow, i: usize) -> Vec<(Option<String>, Money)> {
     }
 }
 
+/// The dimensions of `names` that no row gives a value from the bill (only null or the
+/// values mlcost sets): a misspelt column or a tag key the bill does not carry.
+pub fn never_valued<'a>(rows: &[DimensionRow], names: &'a [String]) -> Vec<&'a str> {
+    names
+        .iter()
+        .filter(|n| {
+            !rows.iter().any(|r| {
+                &r.dimension == *n
+                    && r.value
+                        .as_deref()
+                        .is_some_and(|v| v != AMORTIZED && v != crate::allocate::MIXED)
+            })
+        })
+        .map(String::as_str)
+        .collect()
+}
+
 /// Per (period, currency, dimension), the total of `rows`: the reconciliation compares each
 /// with what was read.
 pub fn totals(rows: &[DimensionRow]) -> BTreeMap<(String, String, String), Money> {

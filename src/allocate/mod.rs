@@ -91,10 +91,15 @@ fn split_parts(parts: &Breakdown, share: Money, quantum: i128) -> Breakdown {
     parts
         .iter()
         .map(|part| {
-            let weights: Vec<i128> = part.values().map(|c| c.0).collect();
+            // values that are all credits split by their size, like values all charges
+            let sign = match part.values().all(|c| c.0 <= 0) {
+                true => -1,
+                false => 1,
+            };
+            let weights: Vec<i128> = part.values().map(|c| sign * c.0).collect();
             match split_largest_remainder(share, &weights, quantum) {
                 Some(shares) => part.keys().cloned().zip(shares).collect(),
-                // credits in the source (negative weights) or nothing to weigh by
+                // credits and charges among the values, or nothing to weigh by
                 None => BTreeMap::from([(Some(MIXED.to_string()), share)]),
             }
         })

@@ -412,14 +412,17 @@ fn dimensions(
         )),
     };
     let mut out: Vec<(String, Field)> = Vec::new();
+    let mut entries: Vec<&str> = Vec::new();
     for key in keys {
         let trimmed = key.trim();
         if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("tag.") {
             return Err(err("an entry is empty".into()));
         }
         let field = Field::compile(trimmed, tagger);
+        // a tag named like a billing column keeps its prefix, so both can be listed
         let name = match &field {
             Field::Dim(d) => d.to_string(),
+            Field::Tag(k) if DIMENSION_KEYS.contains(&k.as_str()) => format!("tag.{k}"),
             Field::Tag(k) => k.clone(),
         };
         if matches!(&field, Field::Tag(k) if [MODEL_ID, TEAM, LIFECYCLE_PHASE].contains(&k.as_str()))
@@ -428,10 +431,14 @@ fn dimensions(
                 "`{trimmed}` is `{name}`, already a column of every row (the breakdown is model x team x lifecycle_phase x dimension)"
             )));
         }
-        if out.iter().any(|(n, _)| *n == name) {
-            return Err(err(format!("`{trimmed}` names `{name}` a second time")));
+        if let Some(i) = out.iter().position(|(n, _)| *n == name) {
+            return Err(err(format!(
+                "`{}` and `{trimmed}` both name `{name}`",
+                entries[i]
+            )));
         }
         out.push((name, field));
+        entries.push(trimmed);
     }
     Ok(out)
 }

@@ -473,3 +473,27 @@ method = "proportional"
         }
     }
 }
+
+/// A share of a pool broken down by dimension: in proportion to the values' amounts (all
+/// charges, or all credits), exactly; values mixing credits and charges are `__mixed__`.
+#[test]
+fn split_parts_of_charges_credits_and_both() {
+    let m = |s: &str| Money::parse(s).unwrap();
+    let part = |entries: &[(&str, &str)]| -> Breakdown {
+        vec![entries
+            .iter()
+            .map(|(v, c)| (Some(v.to_string()), m(c)))
+            .collect()]
+    };
+    let cents = 10i128.pow(16);
+    // 45.00 of 34 : 20 at cents: 28.333.. and 16.666.. -> 28.33 and 16.67
+    let charges = split_parts(&part(&[("a", "34"), ("b", "20")]), m("45"), cents);
+    assert_eq!(charges[0][&Some("a".into())], m("28.33"));
+    assert_eq!(charges[0][&Some("b".into())], m("16.67"));
+    // -4.50 of credits -6 : -3 -> -3.00 and -1.50
+    let credits = split_parts(&part(&[("a", "-6"), ("b", "-3")]), m("-4.5"), cents);
+    assert_eq!(credits[0][&Some("a".into())], m("-3"));
+    assert_eq!(credits[0][&Some("b".into())], m("-1.5"));
+    let both = split_parts(&part(&[("a", "-6"), ("b", "20")]), m("9"), cents);
+    assert_eq!(both[0], BTreeMap::from([(Some(MIXED.to_string()), m("9"))]));
+}

@@ -170,6 +170,16 @@ pub fn map(cols: &Columns) -> Canonical {
         ],
     )
     .dim_from(cols, line::SERVICE_CATEGORY, &["product/productFamily"])
+    // `product/region` is filled on rows where the newer `product/regionCode` is empty
+    .dim_from(
+        cols,
+        line::REGION,
+        &[
+            "product/region",
+            "product/regionCode",
+            "product_region_code",
+        ],
+    )
     .dim_from(cols, line::RESOURCE_ID, &["lineItem/ResourceId"]);
     // the first matching entry wins: folded from the last, each an `otherwise` of the one before
     let category = CATEGORIES

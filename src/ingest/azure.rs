@@ -54,6 +54,8 @@ pub fn map(cols: &Columns) -> Canonical {
     )
     .dim_from(cols, line::SERVICE_CATEGORY, &["ServiceFamily"])
     .dim_from(cols, line::RESOURCE_ID, &["ResourceId", "InstanceId"])
+    .dim_from(cols, line::RESOURCE_NAME, &["ResourceName"])
+    .dim_from(cols, line::REGION, &["ResourceLocation", "Location"])
     .dim_from(cols, line::TAGS, &["Tags"]);
     if let Some(charge) = cols.find(&["ChargeType"]) {
         let t = col(charge.as_str()).cast(DataType::String);

@@ -29,6 +29,7 @@ pub fn map(cols: &Columns) -> Canonical {
     .dim_from(cols, line::SUB_ACCOUNT_NAME, &["product/compartmentName"])
     .dim_from(cols, line::SERVICE_NAME, &["product/service"])
     .dim_from(cols, line::RESOURCE_ID, &["product/resourceId"])
+    .dim_from(cols, line::REGION, &["product/region"])
     .dim(line::CHARGE_CATEGORY, lit("Usage"));
     if let Some(flag) = cols.find(&["lineItem/isCorrection"]) {
         let v = col(flag.as_str()).cast(DataType::String).fill_null(lit(""));

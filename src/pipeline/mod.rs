@@ -169,6 +169,15 @@ fn stages(
     let dimension_names: Vec<String> = rules.dimensions.iter().map(|(n, _)| n.clone()).collect();
     let by_dimension = (!dimension_names.is_empty())
         .then(|| allocate::dimensions::cost_by_dimension(&allocation, &dimension_names));
+    for name in allocate::dimensions::never_valued(
+        by_dimension.as_deref().unwrap_or_default(),
+        &dimension_names,
+    ) {
+        tracing::warn!(
+            "`[output] dimensions` entry `{name}` has no value on any billing line of this run: is it a billing column ({}) or a tag key the bill carries?",
+            allocate::rules::DIMENSION_KEYS.join(", ")
+        );
+    }
     let facts = record::Facts {
         loaded,
         rules: &rules,

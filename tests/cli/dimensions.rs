@@ -118,6 +118,47 @@ fn rows_of(df: &polars::prelude::DataFrame) -> std::collections::BTreeMap<String
     sums
 }
 
+/// A tag named like a billing column is listed as `tag.<key>` next to the column; an entry
+/// no billing line has a value for (a misspelt column) is warned about, not silently null.
+#[test]
+fn tag_named_like_a_column_and_unknown_entries() {
+    let env = TestEnv::new();
+    let billing = fixture("dimensions/billing.csv");
+    let c = env.write(
+        "c.toml",
+        "[output]\ndimensions = [\"region\", \"tag.region\", \"servicename\"]\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--out",
+        "out",
+        "--config",
+        c.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dims: std::collections::BTreeSet<String> =
+        rows(&read_table(&env.path("out"), "cost_by_dimension"))
+            .into_iter()
+            .map(|r| format!("{}={}", r["dimension"], r["value"]))
+            .collect();
+    assert!(
+        dims.contains("region=eu-west-1") && dims.contains("tag.region=null"),
+        "{dims:?}"
+    );
+    for name in ["tag.region", "servicename"] {
+        assert!(
+            r.stderr.contains(&format!(
+                "`[output] dimensions` entry `{name}` has no value on any billing line of this run"
+            )),
+            "{name}: {}",
+            r.stderr
+        );
+    }
+    assert!(!r.stderr.contains("entry `region`"), "{}", r.stderr);
+}
+
 /// `explain` shows what drives a model's cost; `--top` sums the rest.
 #[test]
 fn explain_shows_the_dimensions() {
@@ -159,11 +200,15 @@ fn dimensions_removed_and_mistaken() {
     for (dims, expected) in [
         (
             r#"["region", " Region "]"#,
-            "`Region` names `region` a second time",
+            "`region` and `Region` both name `region`",
         ),
         (
             r#"["project", "tag.project"]"#,
-            "`tag.project` names `project` a second time",
+            "`project` and `tag.project` both name `project`",
+        ),
+        (
+            r#"["env", "environment"]"#,
+            "`env` and `environment` both name `environment`",
         ),
         (
             r#"["model_id"]"#,
@@ -189,4 +234,45 @@ fn dimensions_removed_and_mistaken() {
         assert!(r.stderr.contains(expected), "{dims}: {}", r.stderr);
         assert!(r.stderr.contains("bad.toml"), "{}", r.stderr);
     }
+}
+
+/// The same spend written as FOCUS and as AWS CUR (CSV, and Parquet through the fast path)
+/// breaks down the same by region, service and a tag: each adapter maps its region column.
+#[test]
+fn focus_and_cur_layouts_break_down_alike() {
+    let env = TestEnv::new();
+    let config = env.write(
+        "c.toml",
+        "[output]\ndimensions = [\"region\", \"service_name\", \"project\"]\n",
+    );
+    let mut tables = Vec::new();
+    for (dir, layout, format, file) in [
+        ("focus", "focus", "csv", "focus_sample.csv"),
+        ("cur", "aws-cur", "csv", "aws_cur_sample.csv"),
+        ("curpq", "aws-cur", "parquet", "aws_cur_sample.parquet"),
+    ] {
+        let r = env.run(&[
+            "sample", "--out", dir, "--layout", layout, "--format", format, "--rows", "3000",
+            "--seed", "3", "-q",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let out = format!("{dir}-out");
+        let r = env.run(&[
+            "attribute",
+            "--billing",
+            &format!("{dir}/{file}"),
+            "--out",
+            &out,
+            "--config",
+            config.to_str().unwrap(),
+            "-q",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        tables.push(rows(&read_table(&env.path(&out), "cost_by_dimension")));
+    }
+    assert!(tables[0]
+        .iter()
+        .any(|r| r["dimension"] == "region" && r["value"] != "null"));
+    assert_eq!(tables[0], tables[1], "CUR CSV");
+    assert_eq!(tables[0], tables[2], "CUR Parquet");
 }
