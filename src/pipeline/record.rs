@@ -512,15 +512,14 @@ pub(super) fn split_allocated(
 /// A run that republishes some months but not the published months after them whose
 /// amortisation depends on them: a month's `amortized` rows carry the schedules of the months
 /// before it, so a later month would keep charging the old schedule (training cost charged
-/// twice or dropped) while every month still reconciles. A later month `M` depends on the
-/// republished months when the schedules incurred in them that its published
-/// `training_amortization` carries differ from those this run leaves open at `M` (model, team,
-/// currency, incurred month and cost), or, for the first published month after the run's
-/// months, when a schedule did not start that month where this run leaves it (its balance;
-/// for a served schedule its unit, planned volume and volume served so far); and every later
-/// month carrying those schedules depends on it in turn. Refused, naming those months; one run
-/// over every month from the first republished one to the last of them publishes them
-/// consistently.
+/// twice or dropped) while every month still reconciles. The first published month after one
+/// of the run's months (with no published month between) must start from what the run leaves
+/// open at the end of it: the same schedules (model, team, currency, incurred month and cost),
+/// each from the same balance and, for a served schedule, the same unit and plan and no less
+/// volume served. Otherwise it is refused, with the published months after it that carry a
+/// schedule from the run's months, or would carry one the run leaves open (each started from
+/// the one before). One run over every month from the first republished one to the last
+/// refused one publishes them consistently.
 fn stale_amortisation(
     out: &Path,
     schedules: &[amortize::AmortizationRow],
@@ -543,36 +542,48 @@ fn stale_amortisation(
         .iter()
         .filter(|m| *m > first && !periods.contains(*m))
     {
-        // this run's schedules incurred in its months before `m` and still open at `m`
         let Some(before) = periods.iter().rfind(|p| *p < m) else {
             continue;
         };
-        let gap = months_between(before, m);
+        let rows = output::read_schedules(out, m).unwrap_or_default();
+        // the schedules `m` carried in from the months before it
+        let published: BTreeMap<Key, &amortize::AmortizationRow> = rows
+            .iter()
+            .filter(|r| r.schedule.incurred_period < *m)
+            .map(|r| (key(&r.schedule), r))
+            .collect();
+        // what this run leaves open at the end of `before`
         let expected: BTreeMap<Key, &amortize::Schedule> = schedules
             .iter()
             .filter(|r| &r.period == before)
             .map(|r| &r.schedule)
-            .filter(|s| periods.contains(&s.incurred_period) && s.incurred_period <= *before)
-            .filter(|s| !s.balance.is_zero() && i64::from(s.months_remaining) >= gap)
+            .filter(|s| !s.balance.is_zero() && s.months_remaining > 0)
             .map(|s| (key(s), s))
             .collect();
-        let rows = output::read_schedules(out, m).unwrap_or_default();
-        let published: BTreeMap<Key, &amortize::AmortizationRow> = rows
+        // published months from the one after `before` to `m`: a schedule's window counts them
+        let counted = published_months
             .iter()
-            .filter(|r| periods.contains(&r.schedule.incurred_period))
-            .map(|r| (key(&r.schedule), r))
-            .collect();
-        // `m` started from the state this run leaves when no published month lies between
-        let follows = !published_months
-            .iter()
-            .any(|p| p.as_str() > before.as_str() && p < m);
+            .filter(|p| p.as_str() > before.as_str() && *p <= m)
+            .count();
+        if counted > 1 {
+            // it started from a published month after the run's: stale when that chain is and
+            // it carries (or this run would have it carry) a schedule from the run's months
+            let carries = published
+                .values()
+                .any(|r| r.schedule.incurred_period <= *before)
+                || expected
+                    .values()
+                    .any(|s| s.months_remaining as usize >= counted);
+            if !later.is_empty() && carries {
+                later.push(m.clone());
+            }
+            continue;
+        }
         let differs = !expected.keys().eq(published.keys())
-            || (follows
-                && expected
-                    .iter()
-                    .any(|(k, s)| published.get(k).is_none_or(|r| !started_from(r, s))));
-        // a month after a refused one carries what it charged
-        if differs || (!later.is_empty() && !published.is_empty()) {
+            || expected
+                .iter()
+                .any(|(k, s)| published.get(k).is_none_or(|r| !started_from(r, s)));
+        if differs {
             later.push(m.clone());
         }
     }
@@ -606,13 +617,4 @@ fn started_from(row: &amortize::AmortizationRow, s: &amortize::Schedule) -> bool
         _ => false,
     };
     opening == Some(s.balance) && served
-}
-
-/// Months from `a` to `b` (`YYYY-MM`); 0 for text that is not a month.
-fn months_between(a: &str, b: &str) -> i64 {
-    let index = |p: &str| -> Option<i64> {
-        let (y, m) = p.split_once('-')?;
-        Some(y.parse::<i64>().ok()? * 12 + m.parse::<i64>().ok()?)
-    };
-    index(b).zip(index(a)).map_or(0, |(b, a)| b - a)
 }

@@ -592,6 +592,101 @@ fn training_served_across_runs_credits_and_retraining() {
     );
 }
 
+/// Republishing a month that closes a schedule later months still charge (or leaves open one
+/// they closed) is refused; a month republished unchanged is not, even across a month with no
+/// bill. By hand (1200.01 in January, window 4): requests 1000, 1500, 500, 2000 charge
+/// 300, 450.01, 150, 300; February restated to 5,000 requests would close the schedule in
+/// February (900.01) while March and April keep charging 150 and 300: refused.
+#[test]
+fn training_republish_that_closes_or_reopens_a_schedule_is_refused() {
+    let env = TestEnv::new();
+    env.write(
+        "billing.csv",
+        &ranker_bill(&[
+            ("2026-01", "1200.01"),
+            ("2026-02", ""),
+            ("2026-03", ""),
+            ("2026-04", ""),
+        ]),
+    );
+    let volumes = |feb: &str| {
+        format!("billing_period,model_id,requests\n2026-01,ranker,1000\n2026-02,ranker,{feb}\n2026-03,ranker,500\n2026-04,ranker,2000\n")
+    };
+    env.write("requests.csv", &volumes("1500"));
+    env.write("more.csv", &volumes("5000"));
+    let served = env.write(
+        "c.toml",
+        "[amortize]\ntraining_months = 4\nmethod = \"served\"\n",
+    );
+    let run = |out: &str, requests: &str, period: Option<&str>| {
+        let mut args = vec![
+            "attribute",
+            "--billing",
+            "billing.csv",
+            "--requests",
+            requests,
+            "--out",
+            out,
+            "--config",
+            served.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend(period.iter().flat_map(|p| ["--period", *p]));
+        env.run(&args)
+    };
+    assert_eq!(run("out", "requests.csv", None).code, 0);
+    // closes in February what March and April charge
+    let r = run("out", "more.csv", Some("2026-02"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("2026-03, 2026-04 are published with amortisation that depends on 2026-02"),
+        "{}",
+        r.stderr
+    );
+    // the other way: published from 5,000 (closed in February), restated to 1,500 (open)
+    assert_eq!(run("closed", "more.csv", None).code, 0);
+    let r = run("closed", "requests.csv", Some("2026-02"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2026-03, 2026-04 are published"),
+        "{}",
+        r.stderr
+    );
+    // unchanged, with a month without a bill in the window, for both methods
+    env.write(
+        "gap.csv",
+        &ranker_bill(&[
+            ("2026-01", "1000"),
+            ("2026-03", ""),
+            ("2026-04", ""),
+            ("2026-05", ""),
+            ("2026-06", ""),
+        ]),
+    );
+    let months = env.write("m.toml", "[amortize]\ntraining_months = 4\n");
+    for config in [&months, &served] {
+        for period in [None, Some("2026-01"), Some("2026-03")] {
+            let mut args = vec![
+                "attribute",
+                "--billing",
+                "gap.csv",
+                "--requests",
+                "requests.csv",
+                "--out",
+                "gap",
+                "--config",
+                config.to_str().unwrap(),
+                "-q",
+            ];
+            args.extend(period.iter().flat_map(|p| ["--period", *p]));
+            let r = env.run(&args);
+            assert_eq!(r.code, 0, "{period:?}: {}", r.stderr);
+        }
+        std::fs::remove_dir_all(env.path("gap")).unwrap();
+    }
+}
+
 /// `served` needs a window and volumes; `unit` belongs to `served`.
 #[test]
 fn training_served_config_mistakes_are_named() {
