@@ -469,7 +469,8 @@ fn too_large(model: &str, unit: &str, what: &str) -> crate::error::Error {
 /// and last months with volume, counted in calendar months) from the model's last month, the
 /// cost of `variable_phases` grows with it and the rest stays fixed. A history of whole units
 /// projects whole units (rounded half away from zero), any other to 6 decimals. A model
-/// billed in several currencies is projected per currency, labelled `model (CUR)`.
+/// billed in several currencies is projected per currency, labelled `model (CUR)`; a model
+/// absent from the history's last month is not projected (its `basis` says so).
 pub fn forecast_unit(
     points: &[ForecastPoint],
     unit: &str,
@@ -519,6 +520,14 @@ pub fn forecast_unit(
             continue;
         };
         let name = label(&model, &currency);
+        // a model absent from the history's last month has stopped (or paused): not projected
+        if last.period.as_str() != end {
+            out.basis.insert(
+                name,
+                format!("not projected: nothing in {end} (last in {})", last.period),
+            );
+            continue;
+        }
         // fitted: geometric mean of month-over-month volume growth, over calendar months
         let volumes: Vec<(&str, f64)> = hist
             .iter()
@@ -706,10 +715,10 @@ mod tests {
         );
     }
 
-    /// Growth is fitted over calendar months (b: 1M tokens in January, 4M in March: 100% a
-    /// month, not 300%), projections start after the history's last month (April, from
-    /// model a) at the model's own distance (b in May: 4M x 2^2 = 16M), and a model billed in
-    /// two currencies is projected per currency.
+    /// Growth is fitted over calendar months (b: 1M tokens in January, 8M in April, nothing
+    /// in February: 100% a month, not 185%), projections start after the history's last month
+    /// (b in May: 16M), a model billed in two currencies is projected per currency, and one
+    /// absent from the last month (d) is not projected.
     #[test]
     fn forecast_counts_calendar_months_and_currencies() {
         let point = |period: &str, model: &str, currency: &str, tokens: &str| ForecastPoint {
@@ -723,12 +732,19 @@ mod tests {
         let points = [
             point("2026-01", "b", "USD", "1000000"),
             point("2026-03", "b", "USD", "4000000"),
+            point("2026-04", "b", "USD", "8000000"),
+            point("2026-03", "d", "USD", "5"),
             point("2026-04", "a", "USD", "10"),
             point("2026-04", "c", "USD", "10"),
             point("2026-04", "c", "EUR", "20"),
         ];
         let f = forecast_unit(&points, "tokens", 1, None, &[], &|_| Vec::new()).unwrap();
-        assert!((f.monthly_growth["b"] - 1.0).abs() < 1e-12);
+        assert!((f.monthly_growth["b"] - 1.0).abs() < 1e-9);
+        assert_eq!(
+            f.basis["d"],
+            "not projected: nothing in 2026-04 (last in 2026-03)"
+        );
+        assert!(f.rows.iter().all(|r| r.model_id != "d"));
         let b: Vec<(String, String)> = f
             .rows
             .iter()

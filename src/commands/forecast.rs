@@ -165,6 +165,17 @@ fn forecast_table(
             );
         }
     }
+    for (name, basis) in f
+        .basis
+        .iter()
+        .filter(|(_, b)| b.starts_with("not projected"))
+    {
+        let _ = writeln!(
+            o,
+            "{}: {basis}",
+            crate::escape::terminal(name, crate::escape::SUMMARY_WIDTH)
+        );
+    }
     for a in &f.alerts {
         let _ = writeln!(o, "alert: {}", crate::escape::terminal(a, 400));
     }

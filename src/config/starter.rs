@@ -68,4 +68,9 @@ method = "keep"
 [amortize]
 training_months = 1
 method = "months"
+
+# 5. Break each model's cost down by billing columns or tag keys (table cost_by_dimension;
+#    `mlcost explain` shows the largest values).
+# [output]
+# dimensions = ["service_name", "region", "sub_account_name", "project"]
 "#;
