@@ -3,8 +3,9 @@
 //! (2) shared pools take the spend they match and split it over target models; (3) spend
 //! without a model (`__unallocated__`) and unused commitment are kept visible or spread, as
 //! configured. Every split is exact: largest-remainder rounding at the pool's own decimal
-//! precision, so shares add up to the pool. Works on the small aggregated ledger only; never
-//! touches files.
+//! precision, so shares add up to the pool. Each row carries its cost's breakdown by the
+//! `[output] dimensions` values of its lines (`dimensions` turns it into a table). Works on the
+//! small aggregated ledger only; never touches files.
 
 pub mod amortize;
 pub mod dimensions;
@@ -49,8 +50,8 @@ pub struct CostByModelRow {
 /// exactly to the cost it breaks down.
 pub type Breakdown = Vec<BTreeMap<Option<String>, Money>>;
 
-/// The value a split gives a dimension whose source mixes credits and charges (or nets to
-/// zero or less), where a proportional split would mean nothing.
+/// The value a split gives a dimension whose values mix credits and charges (or are all
+/// zero), where a proportional split would mean nothing.
 pub const MIXED: &str = "__mixed__";
 
 /// Cost, billing rows and the cost's breakdown by dimension value, as they accumulate.

@@ -43,35 +43,27 @@ fn forecast_text(args: &ForecastArgs) -> Result<String> {
     let costs = published.all_unit_costs()?;
     let variable_phases = &loaded.config.forecast.variable_phases;
     let targets = &loaded.config.targets;
-    let Some(unit) = args.unit.as_deref().map(crate::config::unit_name) else {
-        let limits = |m: &str| limits(targets, m, "requests");
-        if args.json {
-            let f = trend::forecast(&costs, args.months, growth, variable_phases, &limits)?;
-            return super::json(&f);
+    let unit = match args.unit.as_deref().map(crate::config::unit_name) {
+        Some(u) if u.is_empty() => {
+            return Err(Error::Usage {
+                message: "`--unit` is empty".into(),
+                hint: Some("name a unit of the volumes, for example `--unit tokens`".into()),
+            })
         }
-        let points = ForecastPoint::of_requests(&costs);
-        let f = trend::forecast_unit(
-            &points,
-            "requests",
-            args.months,
-            growth,
-            variable_phases,
-            &limits,
-        )?;
-        return Ok(forecast_table(&f, args, "requests", variable_phases));
+        Some(u) => u,
+        None => "requests".to_string(),
     };
-    if unit.is_empty() {
-        return Err(Error::Usage {
-            message: "`--unit` is empty".into(),
-            hint: Some("name a unit of the volumes, for example `--unit tokens`".into()),
-        });
+    let limits = |m: &str| limits(targets, m, &unit);
+    if args.json && args.unit.is_none() {
+        // without --unit the JSON keeps its request fields (`requests`, `cost_per_1000_requests`)
+        let f = trend::forecast(&costs, args.months, growth, variable_phases, &limits)?;
+        return super::json(&f);
     }
     // requests are in `unit_costs` whether or not the volumes gave other units
     let points = match unit.as_str() {
         "requests" => ForecastPoint::of_requests(&costs),
         _ => ForecastPoint::of_unit(&costs, &published.all_unit_costs_by_unit()?, &unit),
     };
-    let limits = |m: &str| limits(targets, m, &unit);
     let f = trend::forecast_unit(
         &points,
         &unit,

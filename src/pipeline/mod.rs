@@ -147,13 +147,6 @@ fn stages(
             }
         );
     }
-    if let (Some(unit), Some(v)) = (&rules.served_unit, &side.volumes) {
-        if !v.units.values().any(|u| u.contains_key(unit)) {
-            tracing::warn!(
-                "[amortize] spreads training over `{unit}`, which no row of the volumes gives: each training run is charged in the last month of its window (set `[amortize] unit` to a unit the volumes give)"
-            );
-        }
-    }
     // per unit only when the volumes give more than requests: request-only runs write what
     // they always wrote
     let by_unit = side
@@ -282,9 +275,14 @@ fn amortize_months(
         None => Vec::new(),
     };
     let carried = opening.len();
-    // a carried served schedule charges only as its unit is served
+    // a served schedule charges only as its unit is served
     let given =
         |unit: &str| volumes.is_some_and(|v| v.units.values().any(|u| u.contains_key(unit)));
+    if let Some(unit) = rules.served_unit.as_deref().filter(|u| !given(u)) {
+        tracing::warn!(
+            "[amortize] spreads training over `{unit}`, which no row of the volumes gives: each training run is charged in the last month of its window (set `[amortize] unit` to a unit the volumes give)"
+        );
+    }
     let stalled: std::collections::BTreeSet<&str> = opening
         .iter()
         .filter_map(|s| s.served.as_ref().map(|b| b.unit.as_str()))
