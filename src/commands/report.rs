@@ -53,6 +53,7 @@ pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Ou
         compliance: out.compliance(&latest)?,
         hidden: out.hidden(&latest)?,
         by_unit: out.unit_costs_by_unit(&latest)?,
+        by_dimension: out.cost_by_dimension(&latest)?,
         bill: out.partition_manifest(&latest)?,
         periods,
     };

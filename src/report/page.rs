@@ -38,6 +38,8 @@ pub struct ReportData {
     pub hidden: Vec<HiddenRow>,
     /// unit_costs_by_unit rows of the latest month, when the volumes gave units.
     pub by_unit: Vec<crate::economics::UnitVolumeCost>,
+    /// cost_by_dimension rows of the latest month, when `[output] dimensions` listed any.
+    pub by_dimension: Vec<crate::allocate::dimensions::DimensionRow>,
     /// The latest month's partition manifest: billing status, invoices, commitments.
     pub bill: Option<crate::output::PartitionManifest>,
     /// Month-over-month change per model, over the months of the report.
@@ -561,12 +563,17 @@ fn sections(d: &ReportData) -> Vec<Section> {
     };
     // the per-unit section only when the volumes gave units: request-only reports unchanged
     let per_unit = (!d.by_unit.is_empty()).then(|| per_unit_section(d, &latest));
+    // likewise the drivers, only with [output] dimensions
+    let drivers = (!d.by_dimension.is_empty()).then(|| drivers_section(d, &latest));
     [months_section(d), per_1000_section(&latest, &models)]
         .into_iter()
         .chain(per_unit)
         .chain([
             frontier_section(&latest, &models),
             phase_section(&latest, &models),
+        ])
+        .chain(drivers)
+        .chain([
             change_section(d),
             pools_section(d, &latest),
             compliance_section(d, &latest),
@@ -576,6 +583,73 @@ fn sections(d: &ReportData) -> Vec<Section> {
         ])
         .chain(bill_sections(d, &latest))
         .collect()
+}
+
+/// Values shown per dimension in the drivers section; the rest are summed on one line.
+const DRIVERS_PER_DIMENSION: usize = 8;
+
+/// What drives the month's cost, per `[output] dimensions` entry: its largest values over
+/// every model (share of the month's spend), each with the model that spends most on it.
+fn drivers_section(d: &ReportData, latest: &str) -> Section {
+    // (dimension, currency) -> value -> (cost, model -> cost)
+    type Values<'a> = BTreeMap<Option<&'a str>, (Money, BTreeMap<&'a str, Money>)>;
+    let mut by: BTreeMap<(&str, &str), Values> = BTreeMap::new();
+    for r in &d.by_dimension {
+        let e = by
+            .entry((r.dimension.as_str(), r.currency.as_str()))
+            .or_default()
+            .entry(r.value.as_deref())
+            .or_default();
+        e.0 += r.cost;
+        *e.1.entry(r.model_id.as_str()).or_default() += r.cost;
+    }
+    let totals = month_totals(d);
+    let mut rows = Vec::new();
+    for ((dimension, currency), values) in by {
+        let spend = totals
+            .get(&(latest.to_string(), currency.to_string()))
+            .map_or(Money::ZERO, |t| t.spend);
+        let mut list: Vec<_> = values.into_iter().collect();
+        list.sort_by(|a, b| (b.1).0 .0.abs().cmp(&(a.1).0 .0.abs()).then(a.0.cmp(&b.0)));
+        let rest = list.split_off(list.len().min(DRIVERS_PER_DIMENSION));
+        for (value, (cost, models)) in list {
+            let top = models
+                .iter()
+                .max_by(|a, b| a.1 .0.abs().cmp(&b.1 .0.abs()).then(b.0.cmp(a.0)));
+            rows.push(vec![
+                dimension.to_string(),
+                value.unwrap_or("(no value)").to_string(),
+                money(cost, currency),
+                percent(cost, spend),
+                top.map_or("-".into(), |(m, c)| {
+                    format!("{m} ({})", money(*c, currency))
+                }),
+            ]);
+        }
+        if !rest.is_empty() {
+            let cost: Money = rest.iter().map(|(_, (c, _))| *c).sum();
+            rows.push(vec![
+                dimension.to_string(),
+                format!("{} more values", rest.len()),
+                money(cost, currency),
+                percent(cost, spend),
+                "-".into(),
+            ]);
+        }
+    }
+    let mut s = Section::new("drivers", format!("What drives cost, {latest}"));
+    s.note = Some("Each [output] dimensions entry (billing columns or tag keys): its largest values over every model, their share of the month's spend, and the model that spends most on each (table cost_by_dimension; `mlcost explain --model M` shows one model). Per dimension the values add up to the month's spend.".into());
+    s.table = Some(Table::new(
+        &[
+            ("Dimension", "dimension"),
+            ("Value", "value"),
+            ("Cost", "cost"),
+            ("Share", "cost / month's spend"),
+            ("Largest model", "model_id with the most cost on the value"),
+        ],
+        rows,
+    ));
+    s
 }
 
 /// Cost per unit of every unit the volumes gave (tokens, GPU-hours, ...), cheapest unit

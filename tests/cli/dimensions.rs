@@ -276,3 +276,40 @@ fn focus_and_cur_layouts_break_down_alike() {
     assert_eq!(tables[0], tables[1], "CUR CSV");
     assert_eq!(tables[0], tables[2], "CUR Parquet");
 }
+
+/// The report's "What drives cost" section: by hand, region us-east-1 is 100.01 + 10 + 30 +
+/// 20 = 160.01 of 264.01 (60.6%), most of it ranker's 130.01; the pool's 54 is `__mixed__`.
+#[test]
+fn report_shows_what_drives_cost() {
+    let env = TestEnv::new();
+    attributed(&env, None);
+    let r = env.run(&[
+        "report", "--input", "out", "--format", "markdown", "--out", "-",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for line in [
+        "## What drives cost, 2026-10",
+        "| region | us-east-1 | $160.01 | 60.6% | ranker ($130.01) |",
+        "| region | \\_\\_mixed\\_\\_ | $54.00 | 20.5% | ranker ($45.00) |",
+        "| region | eu-west-1 | $50.00 | 18.9% | ranker ($50.00) |",
+        "| service_name | Amazon EC2 | $180.01 | 68.2% | ranker ($150.01) |",
+    ] {
+        assert!(r.stdout.contains(line), "{line}\n{}", r.stdout);
+    }
+    // without dimensions the section is not there
+    let plain = TestEnv::new();
+    let billing = fixture("dimensions/billing.csv");
+    let r = plain.run(&[
+        "attribute",
+        "--billing",
+        billing.to_str().unwrap(),
+        "--out",
+        "out",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = plain.run(&[
+        "report", "--input", "out", "--format", "markdown", "--out", "-",
+    ]);
+    assert!(!r.stdout.contains("What drives cost"), "{}", r.stdout);
+}
