@@ -280,6 +280,14 @@ impl Published {
         super::read_partition_manifest(&self.dir, super::COST_BY_MODEL, period)
     }
 
+    /// The training amortisation schedules of one period (empty without amortisation).
+    pub fn amortization(
+        &self,
+        period: &str,
+    ) -> Result<Vec<crate::allocate::amortize::AmortizationRow>> {
+        read_schedules(&self.dir, period)
+    }
+
     /// Hidden costs of one period, when `mlcost hidden` wrote them.
     pub fn hidden(&self, period: &str) -> Result<Vec<crate::economics::HiddenRow>> {
         read_hidden(&self.dir, period)

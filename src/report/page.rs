@@ -40,6 +40,8 @@ pub struct ReportData {
     pub by_unit: Vec<crate::economics::UnitVolumeCost>,
     /// cost_by_dimension rows of the latest month, when `[output] dimensions` listed any.
     pub by_dimension: Vec<crate::allocate::dimensions::DimensionRow>,
+    /// training_amortization rows of the latest month, when `[amortize]` spreads training.
+    pub amortization: Vec<crate::allocate::amortize::AmortizationRow>,
     /// The latest month's partition manifest: billing status, invoices, commitments.
     pub bill: Option<crate::output::PartitionManifest>,
     /// Month-over-month change per model, over the months of the report.
@@ -565,6 +567,8 @@ fn sections(d: &ReportData) -> Vec<Section> {
     let per_unit = (!d.by_unit.is_empty()).then(|| per_unit_section(d, &latest));
     // likewise the drivers, only with [output] dimensions
     let drivers = (!d.by_dimension.is_empty()).then(|| drivers_section(d, &latest));
+    // and the training schedules, only with [amortize] training_months > 1
+    let amortization = (!d.amortization.is_empty()).then(|| amortization_section(d, &latest));
     [months_section(d), per_1000_section(&latest, &models)]
         .into_iter()
         .chain(per_unit)
@@ -573,6 +577,7 @@ fn sections(d: &ReportData) -> Vec<Section> {
             phase_section(&latest, &models),
         ])
         .chain(drivers)
+        .chain(amortization)
         .chain([
             change_section(d),
             pools_section(d, &latest),
@@ -583,6 +588,63 @@ fn sections(d: &ReportData) -> Vec<Section> {
         ])
         .chain(bill_sections(d, &latest))
         .collect()
+}
+
+/// The training schedules of the month: what each run of training charged, what is left, and
+/// for `served` schedules how much of the planned volume has been served.
+fn amortization_section(d: &ReportData, latest: &str) -> Section {
+    let mut rows: Vec<&crate::allocate::amortize::AmortizationRow> =
+        d.amortization.iter().collect();
+    rows.sort_by(|a, b| {
+        b.charged
+            .0
+            .abs()
+            .cmp(&a.charged.0.abs())
+            .then(a.schedule.model_id.cmp(&b.schedule.model_id))
+            .then(a.schedule.incurred_period.cmp(&b.schedule.incurred_period))
+    });
+    let mut s = Section::new(
+        "amortization",
+        format!("Training spread over time, {latest}"),
+    );
+    s.note = Some("Each training run [amortize] spreads: charged to the model this month, still deferred (under `__deferred_training__`), and months left. Served schedules charge as the model serves its volume: Served is the volume served so far against the plan (the first month's volume x the months then left); the window's last month, or the next training run, charges the rest.".into());
+    s.table = Some(Table::new(
+        &[
+            ("Model", "model_id"),
+            ("Trained", "incurred_period"),
+            ("Cost", "incurred_cost"),
+            ("Charged", "charged"),
+            ("Deferred", "balance_after"),
+            ("Months left", "months_remaining"),
+            ("Method", "method"),
+            ("Served", "served_quantity / planned_quantity"),
+        ],
+        rows.iter()
+            .map(|r| {
+                let (sc, c) = (&r.schedule, &r.schedule.currency);
+                vec![
+                    sc.model_id.clone(),
+                    sc.incurred_period.clone(),
+                    money(sc.incurred_cost, c),
+                    money(r.charged, c),
+                    money(sc.balance, c),
+                    sc.months_remaining.to_string(),
+                    match &sc.served {
+                        Some(b) => format!("served ({})", b.unit),
+                        None => "months".into(),
+                    },
+                    match sc.served.as_ref() {
+                        Some(b) => match b.planned {
+                            Some(p) => format!("{} of {}", b.served, p),
+                            None => "none yet".into(),
+                        },
+                        None => "-".into(),
+                    },
+                ]
+            })
+            .collect(),
+    ));
+    s
 }
 
 /// Values shown per dimension in the drivers section; the rest are summed on one line.

@@ -384,6 +384,18 @@ fn training_served_spreads_each_run_over_its_requests() {
     );
     assert!(sched.iter().all(|r| r["unit"] == "requests"));
     assert!(r.stderr.is_empty(), "{}", r.stderr);
+    // the report shows the month's schedules where a person looks for them
+    let report = env.run(&[
+        "report", "--input", "all", "--format", "markdown", "--out", "-",
+    ]);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    for line in [
+        "## Training spread over time, 2026-11",
+        "| ranker | 2026-08 | $1,200.01 | $300.00 | $0 | 0 | served (requests) | 5000 of 4000 |",
+        "| ranker | 2026-11 | $600.00 | $150.00 | $450.00 | 3 | served (requests) | 2000 of 8000 |",
+    ] {
+        assert!(report.stdout.contains(line), "{line}\n{}", report.stdout);
+    }
     // a unit no volume gives is said: the cost would wait for the window's end
     let tokens = env.write(
         "t.toml",
