@@ -519,6 +519,9 @@ pub struct ConfigInfo {
     pub rules_sha256: String,
     /// Rule id -> billing rows it matched.
     pub rule_matches: BTreeMap<String, u64>,
+    /// `[output] dimensions`, as named in `cost_by_dimension` (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dimensions: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]

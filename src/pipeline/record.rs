@@ -39,6 +39,7 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
             sha256: loaded.hash.clone(),
             rules_sha256: f.rules.hash.clone(),
             rule_matches: f.allocation.rule_matches.clone(),
+            dimensions: f.rules.dimensions.iter().map(|(n, _)| n.clone()).collect(),
         },
         cost_basis: loaded.config.cost.basis.name(),
         period_filter: job.period.clone(),

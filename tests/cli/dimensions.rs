@@ -86,6 +86,11 @@ fn cost_by_dimension_breaks_each_model_down_exactly() {
             "service_name scorer recsys inference Amazon EC2=30",
         ]
     );
+    // the manifest names them, in config order
+    assert_eq!(
+        manifest(&out)["config"]["dimensions"],
+        serde_json::json!(["region", "service_name", "project"])
+    );
     // each dimension ties out to cost_by_model per model, team and phase, and to the bill
     let by_model = rows_of(&read_table(&out, "cost_by_model"));
     for dimension in ["project", "region", "service_name"] {
