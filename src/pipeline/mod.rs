@@ -192,8 +192,17 @@ fn stages(
         quarantined: quarantined.clone(),
     };
     let amortising = rules.training_months > 1 || !schedules.is_empty();
-    if let Some(error) = record::refusal(job, &ledger, &periods, &quarantined, &detail, &schedules)
-    {
+    let volume =
+        |period: &str, model: &str, unit: &str| served(side.volumes.as_ref(), period, model, unit);
+    if let Some(error) = record::refusal(
+        job,
+        &ledger,
+        &periods,
+        &quarantined,
+        &detail,
+        &schedules,
+        &volume,
+    ) {
         return Err(Box::new(stop(error, Some(detail))));
     }
     let tables = publish::Tables {
@@ -259,6 +268,20 @@ impl SideFiles {
     }
 }
 
+/// The volume of `unit` a model served in a month, from the run's volumes.
+fn served(
+    volumes: Option<&volumes::Volumes>,
+    period: &str,
+    model: &str,
+    unit: &str,
+) -> Option<crate::money::Money> {
+    volumes?
+        .units
+        .get(&(period.to_string(), model.to_string()))?
+        .get(unit)
+        .copied()
+}
+
 /// Training amortised over the months of this run, carrying the schedules still open at the
 /// end of the last month published before them; returns the schedules and how many were
 /// carried in.
@@ -297,13 +320,7 @@ fn amortize_months(
         months: rules.training_months,
         served_unit: rules.served_unit.as_deref(),
     };
-    let volume = |period: &str, model: &str, unit: &str| {
-        volumes?
-            .units
-            .get(&(period.to_string(), model.to_string()))?
-            .get(unit)
-            .copied()
-    };
+    let volume = |period: &str, model: &str, unit: &str| served(volumes, period, model, unit);
     let schedules = amortize::amortize(allocation, policy, &volume, opening, &run_periods);
     Ok((schedules, carried))
 }

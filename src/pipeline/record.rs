@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::Job;
+use crate::allocate::amortize::Volume;
 use crate::allocate::{self, amortize};
 use crate::config::CostBasis;
 use crate::error::{Error, Result};
@@ -192,6 +193,7 @@ pub(super) fn refusal(
     quarantined: &[QuarantinedRow],
     detail: &RunDetail,
     schedules: &[amortize::AmortizationRow],
+    volume: Volume,
 ) -> Option<Error> {
     const REJECTED: &str = "quarantine/rejected_run.csv";
     let rows = &detail.rows;
@@ -238,7 +240,12 @@ pub(super) fn refusal(
             ),
         });
     }
-    if let Some(error) = stale_amortisation(&job.out, schedules, periods) {
+    if !schedules.is_empty() {
+        if let Some(error) = skipped_months(&job.out, periods) {
+            return Some(error);
+        }
+    }
+    if let Some(error) = stale_amortisation(&job.out, schedules, periods, volume) {
         return Some(error);
     }
     let unusable_side_rows = quarantined.len() as u64 > rows.quarantined;
@@ -525,6 +532,7 @@ fn stale_amortisation(
     out: &Path,
     schedules: &[amortize::AmortizationRow],
     periods: &BTreeSet<String>,
+    volume: Volume,
 ) -> Option<Error> {
     let first = periods.first()?;
     type Key = (String, String, String, String, Money);
@@ -546,7 +554,11 @@ fn stale_amortisation(
         let Some(before) = periods.iter().rfind(|p| *p < m) else {
             continue;
         };
-        let rows = output::read_schedules(out, m).unwrap_or_default();
+        // a partition that cannot be read is that error, not a month without schedules
+        let rows = match output::read_schedules(out, m) {
+            Ok(rows) => rows,
+            Err(e) => return Some(e),
+        };
         // the schedules `m` carried in from the months before it
         let published: BTreeMap<Key, &amortize::AmortizationRow> = rows
             .iter()
@@ -583,7 +595,7 @@ fn stale_amortisation(
         let differs = !expected.keys().eq(published.keys())
             || expected
                 .iter()
-                .any(|(k, s)| published.get(k).is_none_or(|r| !started_from(r, s)));
+                .any(|(k, s)| published.get(k).is_none_or(|r| !started_from(r, s, volume)));
         if differs {
             later.push(m.clone());
         }
@@ -603,19 +615,58 @@ fn stale_amortisation(
     })
 }
 
-/// Whether the published row of a month started from the schedule `s` (as of the month
-/// before): the same balance and, for a served schedule, the same unit and plan, and no less
-/// volume served than before.
-fn started_from(row: &amortize::AmortizationRow, s: &amortize::Schedule) -> bool {
-    let opening = row.schedule.balance.checked_add(row.charged);
-    let served = match (&row.schedule.served, &s.served) {
+/// Whether the published row of month `m` started from the schedule `s` (as of the month
+/// before): the same balance and months left (a schedule that closed in `m` may have closed
+/// early) and, for a served schedule, the same unit and plan (or, set in `m`, the plan its
+/// first volume gives) and exactly `m`'s volume more served when the run's volumes give it
+/// (no less otherwise).
+fn started_from(row: &amortize::AmortizationRow, s: &amortize::Schedule, volume: Volume) -> bool {
+    let now = &row.schedule;
+    let opening = now.balance.checked_add(row.charged);
+    let closed = now.months_remaining == 0 && now.balance.is_zero();
+    let months = closed || now.months_remaining + 1 == s.months_remaining;
+    let served = match (&now.served, &s.served) {
         (None, None) => true,
-        (Some(now), Some(then)) => {
-            now.unit == then.unit
-                && then.planned.is_none_or(|p| now.planned == Some(p))
-                && now.served >= then.served
+        (Some(b), Some(then)) => {
+            let added = b.served.checked_sub(then.served);
+            let plan = match (then.planned, b.planned) {
+                (Some(p), q) => q == Some(p),
+                (None, None) => true,
+                // the plan is set by the month's volume x the months then left
+                (None, Some(q)) => added
+                    .and_then(|v| v.0.checked_mul(i128::from(s.months_remaining.max(1))))
+                    .is_some_and(|p| Money(p.min(crate::money::MAX_ABS)) == q),
+            };
+            let volume = match volume(&row.period, &now.model_id, &b.unit) {
+                Some(v) => added == Some(Money(v.0.max(0))),
+                None => added.is_some_and(|a| a.0 >= 0),
+            };
+            b.unit == then.unit && plan && volume
         }
         _ => false,
     };
-    opening == Some(s.balance) && served
+    opening == Some(s.balance) && months && served
+}
+
+/// The run's months skip a month published between them while schedules are carried: the
+/// amortisation would go from the month before the gap straight to the month after it.
+fn skipped_months(out: &Path, periods: &BTreeSet<String>) -> Option<Error> {
+    let (first, last) = (periods.first()?, periods.last()?);
+    let skipped: Vec<String> = output::list_periods(out, output::COST_BY_MODEL)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|p| p > first && p < last && !periods.contains(p))
+        .collect();
+    let list = skipped.join(", ");
+    (!skipped.is_empty()).then(|| Error::Rejected {
+        message: format!(
+            "this run's months go from {first} to {last} but leave out {list}, which {} published: training amortisation carries each schedule month to month, so the months after {} would be charged as if {} had not happened; nothing was published",
+            if skipped.len() == 1 { "is" } else { "are" },
+            skipped[0],
+            if skipped.len() == 1 { "it" } else { "they" },
+        ),
+        hint: Some(format!(
+            "include the billing of {list} in the run, or run the months on each side of it separately"
+        )),
+    })
 }

@@ -699,6 +699,103 @@ fn training_republish_that_closes_or_reopens_a_schedule_is_refused() {
     }
 }
 
+/// helper-30's three ways past the check: a run whose months skip a published month
+/// (January and March while February is published: March would charge as if February had
+/// not happened, 400.01 of 300.01), a window changed before the model served anything (the
+/// months left differ), and a restated volume whose rounding leaves the balance unchanged
+/// (1.01 over 10 months: February 100 -> 102 keeps February's charge, but March must charge
+/// from 304 served, not 302). All refused.
+#[test]
+fn training_republish_gaps_windows_and_small_restatements_are_refused() {
+    let env = TestEnv::new();
+    let run = |billing: &str,
+               requests: &str,
+               config: &std::path::Path,
+               out: &str,
+               period: Option<&str>| {
+        let mut args = vec![
+            "attribute",
+            "--billing",
+            billing,
+            "--requests",
+            requests,
+            "--out",
+            out,
+            "--config",
+            config.to_str().unwrap(),
+            "-q",
+        ];
+        args.extend(period.iter().flat_map(|p| ["--period", *p]));
+        env.run(&args)
+    };
+    // months skipped inside the run
+    env.write(
+        "all.csv",
+        &ranker_bill(&[("2026-01", "300.01"), ("2026-02", ""), ("2026-03", "")]),
+    );
+    env.write(
+        "jan_mar.csv",
+        &ranker_bill(&[("2026-01", "300.01"), ("2026-03", "")]),
+    );
+    env.write("r.csv", "billing_period,model_id,requests\n2026-01,ranker,100\n2026-02,ranker,100\n2026-03,ranker,100\n");
+    let three = env.write("m3.toml", "[amortize]\ntraining_months = 3\n");
+    assert_eq!(run("all.csv", "r.csv", &three, "gap", None).code, 0);
+    let r = run("jan_mar.csv", "r.csv", &three, "gap", None);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("this run's months go from 2026-01 to 2026-03 but leave out 2026-02, which is published"), "{}", r.stderr);
+    // a served window changed while the model has served nothing yet
+    env.write("zero.csv", "billing_period,model_id,requests\n2026-01,ranker,0\n2026-02,ranker,1000\n2026-03,ranker,1000\n");
+    let s3 = env.write(
+        "s3.toml",
+        "[amortize]\ntraining_months = 3\nmethod = \"served\"\n",
+    );
+    let s6 = env.write(
+        "s6.toml",
+        "[amortize]\ntraining_months = 6\nmethod = \"served\"\n",
+    );
+    assert_eq!(run("all.csv", "zero.csv", &s3, "window", None).code, 0);
+    let r = run("all.csv", "zero.csv", &s6, "window", Some("2026-01"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("2026-02, 2026-03 are published with amortisation that depends on 2026-01"),
+        "{}",
+        r.stderr
+    );
+    // a restated volume that leaves the balance where it was
+    env.write(
+        "small.csv",
+        &ranker_bill(&[
+            ("2026-01", "1.01"),
+            ("2026-02", ""),
+            ("2026-03", ""),
+            ("2026-04", ""),
+        ]),
+    );
+    let volumes = |feb: &str| {
+        format!("billing_period,model_id,requests\n2026-01,ranker,100\n2026-02,ranker,{feb}\n2026-03,ranker,101\n2026-04,ranker,50\n")
+    };
+    env.write("v100.csv", &volumes("100"));
+    env.write("v102.csv", &volumes("102"));
+    let s10 = env.write(
+        "s10.toml",
+        "[amortize]\ntraining_months = 10\nmethod = \"served\"\n",
+    );
+    assert_eq!(run("small.csv", "v100.csv", &s10, "small", None).code, 0);
+    let r = run("small.csv", "v102.csv", &s10, "small", Some("2026-02"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("2026-03, 2026-04 are published"),
+        "{}",
+        r.stderr
+    );
+    // and unchanged it is not refused
+    assert_eq!(
+        run("small.csv", "v100.csv", &s10, "small", Some("2026-02")).code,
+        0
+    );
+}
+
 /// `served` needs a window and volumes; `unit` belongs to `served`.
 #[test]
 fn training_served_config_mistakes_are_named() {
