@@ -83,6 +83,8 @@ struct MonthTotal {
     models: Money,
     unallocated: Money,
     unused: Money,
+    /// Training deferred by `[amortize]` (negative: earlier training charged this month).
+    deferred: Money,
     /// Spend and requests of the models with requests (for an overall cost per 1,000).
     served_spend: Money,
     requests: i64,
@@ -109,6 +111,7 @@ fn month_totals(d: &ReportData) -> BTreeMap<(String, String), MonthTotal> {
         match r.model_id.as_str() {
             UNALLOCATED => t.unallocated += r.cost,
             UNUSED_COMMITMENT => t.unused += r.cost,
+            crate::allocate::amortize::DEFERRED_TRAINING => t.deferred += r.cost,
             m if is_model(m) => t.models += r.cost,
             _ => {}
         }
@@ -153,6 +156,18 @@ fn story(d: &ReportData) -> Vec<String> {
         )];
         if !t.unused.is_zero() {
             rest.push(format!("{} is unused commitment", money(t.unused, c)));
+        }
+        // why models can take more (or less) than the month's spend
+        match t.deferred.0.signum() {
+            1 => rest.push(format!(
+                "{} of this month's training is deferred to later months ([amortize])",
+                money(t.deferred, c)
+            )),
+            -1 => rest.push(format!(
+                "{} of earlier months' training is charged to models this month ([amortize])",
+                money(Money(-t.deferred.0), c)
+            )),
+            _ => {}
         }
         let idle: Money = d
             .hidden

@@ -390,12 +390,25 @@ fn training_served_spreads_each_run_over_its_requests() {
     ]);
     assert_eq!(report.code, 0, "{}", report.stderr);
     for line in [
+        // models take 550 of 700: the rest is November's training deferred (450 - 300)
+        "$150.00 of this month's training is deferred to later months ([amortize])",
         "## Training spread over time, 2026-11",
         "| ranker | 2026-08 | $1,200.01 | $300.00 | $0 | 0 | served (requests) | 5000 of 4000 |",
         "| ranker | 2026-11 | $600.00 | $150.00 | $450.00 | 3 | served (requests) | 2000 of 8000 |",
     ] {
         assert!(report.stdout.contains(line), "{line}\n{}", report.stdout);
     }
+    // October: models take 250 of 100 spent, because 150 of August's training is charged
+    let report = env.run(&[
+        "report", "--input", "all", "--format", "markdown", "--out", "-", "--period", "2026-10",
+    ]);
+    assert!(
+        report.stdout.contains(
+            "$150.00 of earlier months' training is charged to models this month ([amortize])"
+        ),
+        "{}",
+        report.stdout
+    );
     // a unit no volume gives is said: the cost would wait for the window's end
     let tokens = env.write(
         "t.toml",
