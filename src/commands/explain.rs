@@ -9,12 +9,11 @@ use crate::report;
 
 fn text(args: &ExplainArgs) -> Result<String> {
     let period = super::parse_period(&args.period)?;
-    let (rows, basis) = output::Published::open(&args.input)?.cost_by_model(&period)?;
+    let published = output::Published::open(&args.input)?;
+    let (rows, basis) = published.cost_by_model(&period)?;
     let model = args.model.trim().to_lowercase();
-    let mine: Vec<_> = rows
-        .into_iter()
-        .filter(|r| r.model_id == model || r.model_id == args.model)
-        .collect();
+    let is_mine = |id: &str| id == model || id == args.model;
+    let mine: Vec<_> = rows.into_iter().filter(|r| is_mine(&r.model_id)).collect();
     if mine.is_empty() {
         return Err(Error::Usage {
             message: format!("model `{}` has no cost in {period} under `{}`", args.model, args.input.display()),
@@ -22,10 +21,10 @@ fn text(args: &ExplainArgs) -> Result<String> {
         });
     }
     let mut text = report::explain_text(&args.model, &period, &basis, &mine);
-    let by_dimension: Vec<_> = output::Published::open(&args.input)?
+    let by_dimension: Vec<_> = published
         .cost_by_dimension(&period)?
         .into_iter()
-        .filter(|r| r.model_id == model || r.model_id == args.model)
+        .filter(|r| is_mine(&r.model_id))
         .collect();
     text.push_str(&report::explain_dimensions_text(&by_dimension, args.top));
     Ok(text)
