@@ -284,6 +284,32 @@ fn ranker_bill(months: &[(&str, &str)]) -> String {
     billing
 }
 
+/// `mlcost attribute -q` of `billing` with the volumes `requests` and `config` into `out`,
+/// over every month of the bill or one `--period`.
+fn attribute_quietly(
+    env: &TestEnv,
+    billing: &str,
+    requests: &str,
+    config: &std::path::Path,
+    out: &str,
+    period: Option<&str>,
+) -> Run {
+    let mut args = vec![
+        "attribute",
+        "--billing",
+        billing,
+        "--requests",
+        requests,
+        "--out",
+        out,
+        "--config",
+        config.to_str().unwrap(),
+        "-q",
+    ];
+    args.extend(period.iter().flat_map(|p| ["--period", *p]));
+    env.run(&args)
+}
+
 #[test]
 fn training_served_spreads_each_run_over_its_requests() {
     let env = TestEnv::new();
@@ -304,35 +330,11 @@ fn training_served_spreads_each_run_over_its_requests() {
     );
     let attribute = |out: &str, periods: &[&str]| {
         for p in periods {
-            let r = env.run(&[
-                "attribute",
-                "--billing",
-                "billing.csv",
-                "--requests",
-                "requests.csv",
-                "--out",
-                out,
-                "--config",
-                config.to_str().unwrap(),
-                "--period",
-                p,
-                "-q",
-            ]);
+            let r = attribute_quietly(&env, "billing.csv", "requests.csv", &config, out, Some(p));
             assert_eq!(r.code, 0, "{}", r.stderr);
         }
     };
-    let r = env.run(&[
-        "attribute",
-        "--billing",
-        "billing.csv",
-        "--requests",
-        "requests.csv",
-        "--out",
-        "all",
-        "--config",
-        config.to_str().unwrap(),
-        "-q",
-    ]);
+    let r = attribute_quietly(&env, "billing.csv", "requests.csv", &config, "all", None);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let cost = rows(&read_table(&env.path("all"), "cost_by_model"));
     let total = |period: &str, model: &str| -> String {
@@ -472,22 +474,7 @@ fn training_served_across_runs_credits_and_retraining() {
         "[amortize]\ntraining_months = 4\nmethod = \"served\"\n",
     );
     let run = |requests: &str, period: Option<&str>, config: &std::path::Path| {
-        let mut args = vec![
-            "attribute",
-            "--billing",
-            "billing.csv",
-            "--requests",
-            requests,
-            "--out",
-            "out",
-            "--config",
-            config.to_str().unwrap(),
-            "-q",
-        ];
-        if let Some(p) = period {
-            args.extend(["--period", p]);
-        }
-        env.run(&args)
+        attribute_quietly(&env, "billing.csv", requests, config, "out", period)
     };
     for p in ["2026-01", "2026-02", "2026-03"] {
         assert_eq!(run("late.csv", Some(p), &served).code, 0);
@@ -532,18 +519,7 @@ fn training_served_across_runs_credits_and_retraining() {
             ("2026-04", ""),
         ]),
     );
-    let r = env.run(&[
-        "attribute",
-        "--billing",
-        "credit.csv",
-        "--requests",
-        "requests.csv",
-        "--out",
-        "credit",
-        "--config",
-        served.to_str().unwrap(),
-        "-q",
-    ]);
+    let r = attribute_quietly(&env, "credit.csv", "requests.csv", &served, "credit", None);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let feb: Vec<String> = charged("credit")
         .into_iter()
@@ -563,40 +539,28 @@ fn training_served_across_runs_credits_and_retraining() {
     );
     let once = env.write("once.toml", "[amortize]\ntraining_months = 1\n");
     for (period, config) in [("2026-01", &served), ("2026-02", &once)] {
-        let r = env.run(&[
-            "attribute",
-            "--billing",
+        let r = attribute_quietly(
+            &env,
             "again.csv",
-            "--requests",
             "requests.csv",
-            "--out",
+            config,
             "again",
-            "--config",
-            config.to_str().unwrap(),
-            "--period",
-            period,
-            "-q",
-        ]);
+            Some(period),
+        );
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
     assert_eq!(
         charged("again"),
         ["2026-01 2026-01 30", "2026-02 2026-01 90"]
     );
-    let r = env.run(&[
-        "attribute",
-        "--billing",
+    let r = attribute_quietly(
+        &env,
         "billing.csv",
-        "--out",
-        "stalled",
-        "--period",
-        "2026-01",
-        "--requests",
         "requests.csv",
-        "--config",
-        served.to_str().unwrap(),
-        "-q",
-    ]);
+        &served,
+        "stalled",
+        Some("2026-01"),
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let r = env.run(&[
         "attribute",
@@ -644,20 +608,7 @@ fn training_republish_that_closes_or_reopens_a_schedule_is_refused() {
         "[amortize]\ntraining_months = 4\nmethod = \"served\"\n",
     );
     let run = |out: &str, requests: &str, period: Option<&str>| {
-        let mut args = vec![
-            "attribute",
-            "--billing",
-            "billing.csv",
-            "--requests",
-            requests,
-            "--out",
-            out,
-            "--config",
-            served.to_str().unwrap(),
-            "-q",
-        ];
-        args.extend(period.iter().flat_map(|p| ["--period", *p]));
-        env.run(&args)
+        attribute_quietly(&env, "billing.csv", requests, &served, out, period)
     };
     assert_eq!(run("out", "requests.csv", None).code, 0);
     // closes in February what March and April charge
@@ -692,20 +643,7 @@ fn training_republish_that_closes_or_reopens_a_schedule_is_refused() {
     let months = env.write("m.toml", "[amortize]\ntraining_months = 4\n");
     for config in [&months, &served] {
         for period in [None, Some("2026-01"), Some("2026-03")] {
-            let mut args = vec![
-                "attribute",
-                "--billing",
-                "gap.csv",
-                "--requests",
-                "requests.csv",
-                "--out",
-                "gap",
-                "--config",
-                config.to_str().unwrap(),
-                "-q",
-            ];
-            args.extend(period.iter().flat_map(|p| ["--period", *p]));
-            let r = env.run(&args);
+            let r = attribute_quietly(&env, "gap.csv", "requests.csv", config, "gap", period);
             assert_eq!(r.code, 0, "{period:?}: {}", r.stderr);
         }
         std::fs::remove_dir_all(env.path("gap")).unwrap();
@@ -721,26 +659,6 @@ fn training_republish_that_closes_or_reopens_a_schedule_is_refused() {
 #[test]
 fn training_republish_gaps_windows_and_small_restatements_are_refused() {
     let env = TestEnv::new();
-    let run = |billing: &str,
-               requests: &str,
-               config: &std::path::Path,
-               out: &str,
-               period: Option<&str>| {
-        let mut args = vec![
-            "attribute",
-            "--billing",
-            billing,
-            "--requests",
-            requests,
-            "--out",
-            out,
-            "--config",
-            config.to_str().unwrap(),
-            "-q",
-        ];
-        args.extend(period.iter().flat_map(|p| ["--period", *p]));
-        env.run(&args)
-    };
     // months skipped inside the run
     env.write(
         "all.csv",
@@ -752,8 +670,11 @@ fn training_republish_gaps_windows_and_small_restatements_are_refused() {
     );
     env.write("r.csv", "billing_period,model_id,requests\n2026-01,ranker,100\n2026-02,ranker,100\n2026-03,ranker,100\n");
     let three = env.write("m3.toml", "[amortize]\ntraining_months = 3\n");
-    assert_eq!(run("all.csv", "r.csv", &three, "gap", None).code, 0);
-    let r = run("jan_mar.csv", "r.csv", &three, "gap", None);
+    assert_eq!(
+        attribute_quietly(&env, "all.csv", "r.csv", &three, "gap", None).code,
+        0
+    );
+    let r = attribute_quietly(&env, "jan_mar.csv", "r.csv", &three, "gap", None);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("this run's months go from 2026-01 to 2026-03 but leave out 2026-02, which is published"), "{}", r.stderr);
     // a served window changed while the model has served nothing yet
@@ -766,8 +687,11 @@ fn training_republish_gaps_windows_and_small_restatements_are_refused() {
         "s6.toml",
         "[amortize]\ntraining_months = 6\nmethod = \"served\"\n",
     );
-    assert_eq!(run("all.csv", "zero.csv", &s3, "window", None).code, 0);
-    let r = run("all.csv", "zero.csv", &s6, "window", Some("2026-01"));
+    assert_eq!(
+        attribute_quietly(&env, "all.csv", "zero.csv", &s3, "window", None).code,
+        0
+    );
+    let r = attribute_quietly(&env, "all.csv", "zero.csv", &s6, "window", Some("2026-01"));
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr
@@ -794,8 +718,18 @@ fn training_republish_gaps_windows_and_small_restatements_are_refused() {
         "s10.toml",
         "[amortize]\ntraining_months = 10\nmethod = \"served\"\n",
     );
-    assert_eq!(run("small.csv", "v100.csv", &s10, "small", None).code, 0);
-    let r = run("small.csv", "v102.csv", &s10, "small", Some("2026-02"));
+    assert_eq!(
+        attribute_quietly(&env, "small.csv", "v100.csv", &s10, "small", None).code,
+        0
+    );
+    let r = attribute_quietly(
+        &env,
+        "small.csv",
+        "v102.csv",
+        &s10,
+        "small",
+        Some("2026-02"),
+    );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("2026-03, 2026-04 are published"),
@@ -804,7 +738,15 @@ fn training_republish_gaps_windows_and_small_restatements_are_refused() {
     );
     // and unchanged it is not refused
     assert_eq!(
-        run("small.csv", "v100.csv", &s10, "small", Some("2026-02")).code,
+        attribute_quietly(
+            &env,
+            "small.csv",
+            "v100.csv",
+            &s10,
+            "small",
+            Some("2026-02")
+        )
+        .code,
         0
     );
 }
