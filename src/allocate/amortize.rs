@@ -76,6 +76,13 @@ fn quantum_of(m: Money) -> i128 {
     10i128.pow(SCALE - places)
 }
 
+/// The volume a served schedule is spread over: the first month's `volume` times the months
+/// then left in the window (at the edge of decimal(38,18) past it: the cost is used up by then).
+pub fn plan(volume: Money, months_remaining: u32) -> Money {
+    let months = i128::from(months_remaining.max(1));
+    Money(volume.0.saturating_mul(months).min(MAX_ABS))
+}
+
 /// The installment of a schedule this month, given the volume its model served in it and
 /// whether the model was trained again this month; records the volume on a served schedule.
 /// Straight line: the first of `months_remaining` equal shares. Served: the cost of the volume
@@ -94,10 +101,8 @@ fn installment(s: &mut Schedule, volume: Option<Money>, retrained: bool) -> Mone
             .unwrap_or(s.balance);
     };
     if let Some(v) = volume.filter(|v| v.0 > 0) {
+        b.planned.get_or_insert(plan(v, s.months_remaining));
         // volumes past decimal(38,18) stop growing at its edge (the cost is used up by then)
-        let months = i128::from(s.months_remaining.max(1));
-        b.planned
-            .get_or_insert(Money(v.0.saturating_mul(months).min(MAX_ABS)));
         b.served = Money(b.served.0.saturating_add(v.0).min(MAX_ABS));
     }
     if s.months_remaining <= 1 || retrained {

@@ -240,12 +240,16 @@ pub(super) fn refusal(
             ),
         });
     }
+    // the months published under --out, read once for both amortisation checks
+    let published_months =
+        output::list_periods(&job.out, output::COST_BY_MODEL).unwrap_or_default();
     if !schedules.is_empty() {
-        if let Some(error) = skipped_months(&job.out, periods) {
+        if let Some(error) = skipped_months(&published_months, periods) {
             return Some(error);
         }
     }
-    if let Some(error) = stale_amortisation(&job.out, schedules, periods, volume) {
+    if let Some(error) = stale_amortisation(&job.out, &published_months, schedules, periods, volume)
+    {
         return Some(error);
     }
     let unusable_side_rows = quarantined.len() as u64 > rows.quarantined;
@@ -530,6 +534,7 @@ pub(super) fn split_allocated(
 /// refused one publishes them consistently.
 fn stale_amortisation(
     out: &Path,
+    published_months: &[String],
     schedules: &[amortize::AmortizationRow],
     periods: &BTreeSet<String>,
     volume: Volume,
@@ -545,7 +550,6 @@ fn stale_amortisation(
             s.incurred_cost,
         )
     };
-    let published_months = output::list_periods(out, output::COST_BY_MODEL).unwrap_or_default();
     let mut later: Vec<String> = Vec::new();
     for m in published_months
         .iter()
@@ -633,9 +637,9 @@ fn started_from(row: &amortize::AmortizationRow, s: &amortize::Schedule, volume:
                 (Some(p), q) => q == Some(p),
                 (None, None) => true,
                 // the plan is set by the month's volume x the months then left
-                (None, Some(q)) => added
-                    .and_then(|v| v.0.checked_mul(i128::from(s.months_remaining.max(1))))
-                    .is_some_and(|p| Money(p.min(crate::money::MAX_ABS)) == q),
+                (None, Some(q)) => {
+                    added.is_some_and(|v| amortize::plan(v, s.months_remaining) == q)
+                }
             };
             let volume = match volume(&row.period, &now.model_id, &b.unit) {
                 Some(v) => added == Some(Money(v.0.max(0))),
@@ -650,12 +654,12 @@ fn started_from(row: &amortize::AmortizationRow, s: &amortize::Schedule, volume:
 
 /// The run's months skip a month published between them while schedules are carried: the
 /// amortisation would go from the month before the gap straight to the month after it.
-fn skipped_months(out: &Path, periods: &BTreeSet<String>) -> Option<Error> {
+fn skipped_months(published_months: &[String], periods: &BTreeSet<String>) -> Option<Error> {
     let (first, last) = (periods.first()?, periods.last()?);
-    let skipped: Vec<String> = output::list_periods(out, output::COST_BY_MODEL)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|p| p > first && p < last && !periods.contains(p))
+    let skipped: Vec<String> = published_months
+        .iter()
+        .filter(|p| *p > first && *p < last && !periods.contains(*p))
+        .cloned()
         .collect();
     let list = skipped.join(", ");
     (!skipped.is_empty()).then(|| Error::Rejected {
