@@ -436,6 +436,18 @@ pub fn validate_text(c: &ComplianceSummary, threshold: Option<f64>) -> String {
 type PhaseCosts = std::collections::BTreeMap<String, (Money, Option<Money>)>;
 
 /// How one model's cost in one period was built, from its `cost_by_model` rows.
+/// Sorts (key, item) pairs by the size of the item's amount, largest first, ties by key: the
+/// order of every "largest values" list the report and `explain` print.
+pub(crate) fn largest_first<K: Ord, T>(list: &mut [(K, T)], amount: impl Fn(&T) -> Money) {
+    list.sort_by(|a, b| {
+        amount(&b.1)
+            .0
+            .abs()
+            .cmp(&amount(&a.1).0.abs())
+            .then(a.0.cmp(&b.0))
+    });
+}
+
 /// What drives a model's cost, per dimension of `cost_by_dimension` and currency: its `top`
 /// values by cost (largest magnitude first), the rest summed, and the total.
 pub fn explain_dimensions_text(
@@ -456,7 +468,7 @@ pub fn explain_dimensions_text(
         let _ = writeln!(o, "by {} ({})", shown(dimension), shown(currency));
         let total: Money = values.values().copied().sum();
         let mut sorted: Vec<(Option<&str>, Money)> = values.into_iter().collect();
-        sorted.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(&b.0)));
+        largest_first(&mut sorted, |c| *c);
         let rest = sorted.split_off(sorted.len().min(top as usize));
         let mut lines: Vec<(String, String)> = sorted
             .into_iter()

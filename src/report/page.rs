@@ -687,7 +687,7 @@ fn drivers_section(d: &ReportData, latest: &str) -> Section {
             .get(&(latest.to_string(), currency.to_string()))
             .map_or(Money::ZERO, |t| t.spend);
         let mut list: Vec<_> = values.into_iter().collect();
-        list.sort_by(|a, b| (b.1).0 .0.abs().cmp(&(a.1).0 .0.abs()).then(a.0.cmp(&b.0)));
+        super::largest_first(&mut list, |(cost, _)| *cost);
         let rest = list.split_off(list.len().min(DRIVERS_PER_DIMENSION));
         for (value, (cost, models)) in list {
             let top = models
@@ -1124,7 +1124,7 @@ fn amounts_section(
     amount: (&str, &str),
 ) -> Section {
     let mut list: Vec<(&(String, String), &Money)> = amounts.iter().collect();
-    list.sort_by(|a, b| b.1 .0.abs().cmp(&a.1 .0.abs()).then(a.0.cmp(b.0)));
+    super::largest_first(&mut list, |m| **m);
     let currency = list.first().map_or(String::new(), |((_, c), _)| c.clone());
     s.note = Some(note.into());
     s.chart = Some(charts::bars(
