@@ -215,9 +215,21 @@ pub struct AttributeArgs {
     #[arg(long, value_name = "SECONDS")]
     pub wait: Option<u64>,
 
+    /// `day` also attributes by charge day (ChargePeriodStart, or the format's usage date):
+    /// writes cost_by_model_daily, unit_costs_daily and anomalies next to the monthly tables
+    #[arg(long, value_enum, default_value_t = Grain::Month)]
+    pub grain: Grain,
+
     /// Print the run's manifest and summary as one JSON object on stdout, whatever the exit code
     #[arg(long)]
     pub json: bool,
+}
+
+/// The grain of `attribute`: months only, or months and days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Grain {
+    Month,
+    Day,
 }
 
 #[derive(Debug, Args)]

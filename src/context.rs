@@ -51,6 +51,8 @@ impl Context {
                     .or(defaults.parquet_slice_rows),
                 csv_batch_rows: positive("MLCOST_CSV_BATCH_ROWS")
                     .unwrap_or(defaults.csv_batch_rows),
+                // set by `attribute --grain day`
+                charge_days: false,
             },
             hooks: test_hooks(),
             user: var("USER").filter(|u| !u.is_empty()),
@@ -75,7 +77,8 @@ fn test_hooks() -> TestHooks {
             let file = std::env::var_os("MLCOST_TEST_PAUSE_FILE").map(std::path::PathBuf::from);
             (p, file)
         }),
-        corrupt_output: std::env::var_os("MLCOST_TEST_CORRUPT_OUTPUT").is_some(),
+        corrupt_output: std::env::var_os("MLCOST_TEST_CORRUPT_OUTPUT")
+            .map(|v| v.to_string_lossy().into_owned()),
     }
 }
 

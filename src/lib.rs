@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod daily;
 pub mod ddl;
 pub mod economics;
 pub mod error;

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// Version of the output and line-item schemas. Bump on any column change.
-pub const SCHEMA_VERSION: &str = "2.4.0";
+pub const SCHEMA_VERSION: &str = "2.5.0";
 
 /// Logical column types, as a warehouse sees them.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -82,13 +82,17 @@ pub mod line {
     pub const CHARGE_CLASS: &str = "charge_class";
     pub const COMMITMENT_DISCOUNT_STATUS: &str = "commitment_discount_status";
     pub const TAGS: &str = "tags";
+    /// The start of the row's charge period (FOCUS ChargePeriodStart, a format's usage
+    /// date): read only by `--grain day` runs, null otherwise.
+    pub const CHARGE_PERIOD_START: &str = "charge_period_start";
     pub const BILLED_COST: &str = "billed_cost";
     pub const EFFECTIVE_COST: &str = "effective_cost";
     pub const LIST_COST: &str = "list_cost";
     pub const CONTRACTED_COST: &str = "contracted_cost";
 
     /// String dimensions, in the order they are grouped by.
-    pub const DIMENSIONS: [&str; 15] = [
+    pub const DIMENSION_COUNT: usize = 16;
+    pub const DIMENSIONS: [&str; DIMENSION_COUNT] = [
         BILLING_PERIOD_START,
         BILLING_CURRENCY,
         PROVIDER,
@@ -104,6 +108,7 @@ pub mod line {
         CHARGE_CLASS,
         COMMITMENT_DISCOUNT_STATUS,
         TAGS,
+        CHARGE_PERIOD_START,
     ];
     /// Money columns, in `CostBasis::ALL` order.
     pub const COSTS: [&str; 4] = [EFFECTIVE_COST, BILLED_COST, LIST_COST, CONTRACTED_COST];
@@ -155,6 +160,7 @@ pub fn line_item() -> TableDef {
             c(line::CHARGE_CLASS, Str, true, "Correction or null"),
             c(line::COMMITMENT_DISCOUNT_STATUS, Str, true, "Used, Unused or null"),
             c(line::TAGS, Str, true, "tags as JSON object text (maps and structs are serialised to it)"),
+            c(line::CHARGE_PERIOD_START, Str, true, "FOCUS ChargePeriodStart (or the format's usage start) as written; its UTC date is the charge day of `--grain day` (null on monthly runs)"),
             c(line::EFFECTIVE_COST, Decimal, true, "amortised cost (pre-1.0: AmortizedCost)"),
             c(line::BILLED_COST, Decimal, true, "invoiced cost"),
             c(line::LIST_COST, Decimal, true, "public price cost"),
@@ -371,6 +377,68 @@ pub fn cost_by_dimension() -> TableDef {
     }
 }
 
+/// The charge day column of the daily tables, after their partition column.
+fn charge_date() -> ColumnDef {
+    c(
+        "charge_date",
+        Str,
+        true,
+        "the charge day YYYY-MM-DD (UTC date of ChargePeriodStart, or the format's usage date); null for rows whose charge period was missing or not a date. A day outside its billing month is a late charge",
+    )
+}
+
+/// `table` by billing month and charge day (`attribute --grain day`): its columns with
+/// `charge_date` after the partition column.
+fn by_day(mut table: TableDef, name: &'static str, grain: &'static str) -> TableDef {
+    table.name = name;
+    table.grain = grain;
+    table.columns.insert(1, charge_date());
+    table
+}
+
+pub fn cost_by_model_daily() -> TableDef {
+    by_day(
+        cost_by_model(),
+        "cost_by_model_daily",
+        "billing_period x charge_date x currency x model_id x team x lifecycle_phase x allocation_method x rule_id x source_pool (written by --grain day; each day's rows add up exactly to the day's bill, so each month's to the month's; no amortisation: a day shows the training charged on it)",
+    )
+}
+
+pub fn unit_costs_daily() -> TableDef {
+    by_day(
+        unit_costs(),
+        "unit_costs_daily",
+        "billing_period x charge_date x model_id x currency (written by --grain day; requests and unit costs from the volumes of the day; revenue is monthly and null here)",
+    )
+}
+
+pub fn anomalies() -> TableDef {
+    TableDef {
+        name: "anomalies",
+        version: SCHEMA_VERSION,
+        grain: "billing_period x charge_date x model_id x currency x metric (written by --grain day: the days whose cost or cost per request departs from the model's trailing baseline)",
+        partitioned_by: Some("billing_period"),
+        columns: vec![
+            c("billing_period", Str, false, "YYYY-MM of charge_date (the Hive partition, in the path only)"),
+            c("charge_date", Str, false, "the day flagged, YYYY-MM-DD"),
+            c("model_id", Str, false, "model id, as in cost_by_model_daily"),
+            c("currency", Str, false, "billing currency"),
+            c("metric", Str, false, "cost | cost_per_request"),
+            c("value", Decimal, false, "the metric on the day"),
+            c("baseline", Decimal, false, "the median of the metric over the days the model was billed on in the window before the day"),
+            c("mad", Decimal, false, "the median absolute deviation from the baseline over those days"),
+            c("score", Decimal, true, "|value - baseline| / (1.4826 x mad), two decimals; null when mad is 0 (every day of the window alike)"),
+            c("history_days", Int64, false, "the days of the window the model was billed on"),
+            c("cost", Decimal, false, "the model's cost on the day (unit_costs_daily.total_cost)"),
+            c("baseline_cost", Decimal, false, "the median cost over the window"),
+            c("requests", Int64, true, "requests served on the day; null without daily volumes"),
+            c("baseline_requests", Decimal, true, "the median requests over the window's days with volumes; null with too few"),
+            c("spend_effect", Decimal, false, "the change of cost not explained by volume: cost - baseline_cost - volume_effect"),
+            c("volume_effect", Decimal, true, "baseline_cost / baseline_requests x (requests - baseline_requests); null without volumes"),
+        ],
+    }
+}
+
 pub fn unit_costs_by_unit() -> TableDef {
     TableDef {
         name: "unit_costs_by_unit",
@@ -428,6 +496,9 @@ pub fn output_tables() -> Vec<TableDef> {
         hidden_costs(),
         unit_costs_by_unit(),
         cost_by_dimension(),
+        cost_by_model_daily(),
+        unit_costs_daily(),
+        anomalies(),
     ]
 }
 

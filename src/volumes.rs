@@ -50,6 +50,9 @@ pub struct Volumes {
     pub requests: BTreeMap<(String, String), i64>,
     /// (period, model) -> unit -> quantity; `requests` is a unit too.
     pub units: BTreeMap<(String, String), BTreeMap<String, Money>>,
+    /// (day `YYYY-MM-DD`, model) -> unit -> quantity, from the rows dated to a day (a row
+    /// that gives a month only is in `units` alone): the volumes of `--grain day`.
+    pub days: BTreeMap<(String, String), BTreeMap<String, Money>>,
     pub rows: u64,
     pub bad_rows: Vec<BadRow>,
 }
@@ -346,6 +349,19 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
                 parsed.push((unit, x, requests));
             }
             let key = (period.clone(), model_id.clone());
+            let day = c[0].as_deref().and_then(crate::ingest::charge_day);
+            for (unit, x, _) in &parsed {
+                if let Some(day) = &day {
+                    let q = v
+                        .days
+                        .entry((day.clone(), model_id.clone()))
+                        .or_default()
+                        .entry(unit.clone())
+                        .or_default();
+                    // a day's sum is part of its month's, checked below: it cannot leave the range
+                    *q = q.checked_add(*x).unwrap_or(*q);
+                }
+            }
             for (unit, x, requests) in parsed {
                 let q = v
                     .units

@@ -9,6 +9,7 @@ fn line(tags: usize, cost: &str, unused: bool) -> CostLine {
     CostLine {
         period: "2024-09".into(),
         currency: "USD".into(),
+        day: None,
         tags,
         cost: Money::parse(cost).unwrap(),
         rows: 1,

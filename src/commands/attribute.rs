@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::parse_period;
 use super::Outcome;
-use crate::cli::AttributeArgs;
+use crate::cli::{AttributeArgs, Grain};
 use crate::config::LoadedConfig;
 use crate::context::Context;
 use crate::error::{ExitStatus, Result};
@@ -56,8 +56,13 @@ pub fn run(args: &AttributeArgs, ctx: &Context) -> Result<Outcome> {
         strict: args.strict,
         allow_empty: args.allow_empty,
         wait: args.wait.map(Duration::from_secs),
+        days: args.grain == Grain::Day,
     };
-    let done = pipeline::run(&job, &loaded, &ctx.read, &ctx.hooks)?;
+    let read = ingest::ReadOptions {
+        charge_days: job.days,
+        ..ctx.read
+    };
+    let done = pipeline::run(&job, &loaded, &read, &ctx.hooks)?;
     let summary = RunSummary {
         manifest: done.manifest,
         out_dir: args.out.clone(),

@@ -51,6 +51,27 @@ pub(super) fn utilization<'de, D: serde::Deserializer<'de>>(
     )
 }
 
+/// A whole number of days for `[anomalies]`.
+pub(super) fn window_days<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    checked(
+        d,
+        |v| v.fract() == 0.0 && (2.0..=90.0).contains(&v),
+        "a whole number of days from 2 to 90",
+    )
+}
+
+pub(super) fn positive<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<f64>, D::Error> {
+    checked(
+        d,
+        |v| v > 0.0 && v <= 1000.0,
+        "a number above 0, at most 1000",
+    )
+}
+
 pub(super) fn amount<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<Option<f64>, D::Error> {

@@ -63,6 +63,36 @@ pub struct Config {
     /// Left out of the config hash while empty, so configs written before it keep theirs.
     #[serde(default, skip_serializing_if = "OutputConfig::is_empty")]
     pub output: OutputConfig,
+    /// Left out of the config hash while empty, as `[output]`.
+    #[serde(default, skip_serializing_if = "AnomaliesConfig::is_empty")]
+    pub anomalies: AnomaliesConfig,
+}
+
+/// `[anomalies]`: how `attribute --grain day` flags a model's day against its trailing
+/// baseline (median and MAD; docs/allocation.md, "Daily grain and anomalies"). Unset keys
+/// take the defaults of `daily::Method`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AnomaliesConfig {
+    /// Days before the day that make its baseline (3 to 90; default 14).
+    #[serde(default, deserialize_with = "checks::window_days")]
+    pub window_days: Option<f64>,
+    /// Days of the window the model must have been billed on (2 to 90; default 7).
+    #[serde(default, deserialize_with = "checks::window_days")]
+    pub min_history_days: Option<f64>,
+    /// Robust z-score |x - median| / (1.4826 x MAD) at or above which a day is flagged
+    /// (above 0; default 3.5).
+    #[serde(default, deserialize_with = "checks::positive")]
+    pub threshold: Option<f64>,
+    /// The least change in spend (in the bill's currency) worth flagging (default 10).
+    #[serde(default, deserialize_with = "amount")]
+    pub min_change: Option<f64>,
+}
+
+impl AnomaliesConfig {
+    fn is_empty(&self) -> bool {
+        *self == AnomaliesConfig::default()
+    }
 }
 
 /// `[output]`: what the attribution writes besides its standard tables.

@@ -152,6 +152,11 @@ pub fn map(cols: &Columns) -> Canonical {
         &["bill/BillingPeriodStartDate"],
     )
     .dim_from(cols, line::BILLING_CURRENCY, &["lineItem/CurrencyCode"])
+    .dim_from(
+        cols,
+        line::CHARGE_PERIOD_START,
+        &["lineItem/UsageStartDate"],
+    )
     .dim(line::PROVIDER, lit(PROVIDER))
     .dim_from(cols, line::BILLING_ACCOUNT_ID, &["bill/PayerAccountId"])
     .dim_from(cols, line::SUB_ACCOUNT_ID, &["lineItem/UsageAccountId"])

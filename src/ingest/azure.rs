@@ -39,6 +39,11 @@ pub fn map(cols: &Columns) -> Canonical {
         line::BILLING_CURRENCY,
         &["BillingCurrencyCode", "BillingCurrency", "Currency"],
     )
+    .dim_from(
+        cols,
+        line::CHARGE_PERIOD_START,
+        &["Date", "UsageDateTime", "UsageDate"],
+    )
     .dim(line::PROVIDER, lit("Microsoft"))
     .dim_from(cols, line::BILLING_ACCOUNT_ID, &["BillingAccountId"])
     .dim_from(

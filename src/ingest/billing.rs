@@ -27,6 +27,8 @@ pub struct ReadOptions {
     pub parquet_slice_rows: Option<usize>,
     /// Rows per CSV batch (`MLCOST_CSV_BATCH_ROWS`).
     pub csv_batch_rows: usize,
+    /// Read each row's charge period too (`--grain day`).
+    pub charge_days: bool,
 }
 
 impl Default for ReadOptions {
@@ -36,6 +38,7 @@ impl Default for ReadOptions {
             direct_parquet: true,
             parquet_slice_rows: None,
             csv_batch_rows: super::csv::BATCH_ROWS,
+            charge_days: false,
         }
     }
 }
@@ -140,7 +143,14 @@ pub fn read_billing(
         ));
         let _span =
             tracing::info_span!("ingest", path = %crate::origin::shown(&file.path)).entered();
-        let lines = super::normalise(&scan, source, scan.plan_frame()?, false, basis)?;
+        let lines = super::normalise(
+            &scan,
+            source,
+            scan.plan_frame()?,
+            false,
+            basis,
+            options.charge_days,
+        )?;
         let (format, format_version) = (lines.format.clone(), lines.format_version.clone());
         let notes = lines.notes.clone();
         tracing::info!(
@@ -308,7 +318,12 @@ fn merge_across_files(
     groups: Vec<SourceGroup>,
     paths: &[std::path::PathBuf],
 ) -> Result<Vec<SourceGroup>> {
-    type Key = ([Option<String>; 15], i32, bool, Option<usize>);
+    type Key = (
+        [Option<String>; line::DIMENSION_COUNT],
+        i32,
+        bool,
+        Option<usize>,
+    );
     let mut values = super::ValueCache::default();
     let mut merged: std::collections::HashMap<Key, SourceGroup, foldhash::fast::FixedState> =
         Default::default();

@@ -204,6 +204,16 @@ impl Canonical {
         self
     }
 
+    /// Unmaps a canonical dimension (the charge period on a monthly run: a column not read
+    /// is a column not grouped by).
+    pub fn forget(&mut self, canonical: &'static str) {
+        self.dims.retain(|(c, _)| *c != canonical);
+        self.columns_used.retain(|(c, _)| c != canonical);
+        if let Some(i) = line::DIMENSIONS.iter().position(|d| *d == canonical) {
+            self.direct.dims[i] = None;
+        }
+    }
+
     /// Says that the Parquet fast path evaluates this mapping's computed columns itself (the
     /// AWS CUR mapping, `parquet_direct::cur`), so the file keeps a direct mapping.
     pub fn evaluated_by_fast_path(&mut self, cur: CurColumns) {
@@ -251,6 +261,7 @@ impl Canonical {
             columns_used: self.columns_used,
             notes: self.notes,
             direct: (!self.computed).then_some(self.direct),
+            charge_days: false,
         }
     }
 }

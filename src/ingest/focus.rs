@@ -62,6 +62,7 @@ pub fn map(cols: &Columns) -> Canonical {
             &["ChargeCategory", "ChargeType"],
         )
         .dim_from(cols, line::CHARGE_CLASS, &["ChargeClass"])
+        .dim_from(cols, line::CHARGE_PERIOD_START, &["ChargePeriodStart"])
         .dim_from(
             cols,
             line::COMMITMENT_DISCOUNT_STATUS,

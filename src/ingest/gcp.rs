@@ -91,6 +91,7 @@ pub fn map(cols: &Columns) -> Canonical {
         c.dim(line::BILLING_PERIOD_START, e);
     }
     c.dim_from(cols, line::BILLING_CURRENCY, &["currency"])
+        .dim_from(cols, line::CHARGE_PERIOD_START, &["usage_start_time"])
         .dim(line::PROVIDER, lit("Google Cloud"))
         .dim_from(cols, line::BILLING_ACCOUNT_ID, &["billing_account_id"]);
     for (canonical, parent, child) in [

@@ -20,7 +20,7 @@ use crate::schema::line;
 pub struct SourceGroup {
     pub file: usize,
     /// Raw text of each entry of `line::DIMENSIONS`, in that order.
-    pub dims: [Option<String>; 15],
+    pub dims: [Option<String>; line::DIMENSION_COUNT],
     pub basis_status: i32,
     pub prepaid_shape: bool,
     /// Sums in `CostBasis::ALL` order; None when every row of the group was null there.
@@ -146,7 +146,14 @@ pub fn aggregate(
                 }])?;
             }
             if frame.frame.height() > 0 {
-                let batch = normalise(scan, format, frame.frame.lazy(), false, basis)?;
+                let batch = normalise(
+                    scan,
+                    format,
+                    frame.frame.lazy(),
+                    false,
+                    basis,
+                    lines.charge_days,
+                )?;
                 merge(run(batch.lf)?)?;
             }
         }
@@ -220,7 +227,7 @@ pub(super) fn slice_rows(columns: usize) -> usize {
     (PARQUET_SLICE_CELLS / columns.max(1)).clamp(65_536, 1_000_000)
 }
 
-type GroupKey = ([Option<String>; 15], i32, bool);
+type GroupKey = ([Option<String>; line::DIMENSION_COUNT], i32, bool);
 
 /// The canonical cost column summed for `basis`.
 pub fn cost_column(basis: CostBasis) -> &'static str {
@@ -351,6 +358,7 @@ mod tests {
             scan.plan_frame().unwrap(),
             false,
             CostBasis::Effective,
+            false,
         )
         .unwrap();
         let needed = lines.needed.clone().unwrap();
@@ -377,6 +385,7 @@ mod tests {
             scan.plan_frame().unwrap(),
             false,
             CostBasis::Effective,
+            false,
         )
         .unwrap();
         let mut one_by_one = aggregate(lines, CostBasis::Effective, 0, &scan, format).unwrap();

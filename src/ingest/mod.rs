@@ -40,7 +40,7 @@ pub use quarantine::{
     is_counted, quarantine_reason, quarantine_rows, QuarantineReason, QuarantinedRow,
 };
 pub use scan::{bad_row_reason, bad_row_status, Frame, Frames, RawScan, ROW_NUMBER};
-pub use values::{billing_period, currency_code, ValueCache};
+pub use values::{billing_period, charge_day, currency_code, ValueCache};
 
 use std::path::PathBuf;
 

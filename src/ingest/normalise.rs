@@ -8,6 +8,7 @@ use super::{aws, azure, columns, cost_explorer, focus, gcp, oci, parquet_direct,
 use crate::config::CostBasis;
 use crate::error::{Error, Result};
 use crate::money::{Money, PRECISION, SCALE};
+use crate::schema::line;
 
 /// A scan mapped to the canonical line-item columns of `schema::line` (text dimensions plus
 /// decimal(38,18) costs). Produced by a format adapter.
@@ -25,6 +26,9 @@ pub struct NormalisedLines {
     pub direct: Option<parquet_direct::DirectColumns>,
     /// The source columns the mapping reads (the CSV projection); None when it needs them all.
     pub needed: Option<Vec<String>>,
+    /// Whether the charge period is read (`--grain day`): a CSV's batches are normalised
+    /// as its plan was.
+    pub charge_days: bool,
 }
 
 /// The billing export formats mlcost reads; each has an adapter module.
@@ -127,9 +131,10 @@ pub fn normalise(
     lf: LazyFrame,
     row_numbers: bool,
     basis: CostBasis,
+    charge_days: bool,
 ) -> Result<NormalisedLines> {
     let cols = columns::Columns::new(&scan.schema);
-    let (canonical, lf) = match format {
+    let (mut canonical, lf) = match format {
         SourceFormat::Focus => (focus::map(&cols), lf),
         SourceFormat::AwsCur => (aws::map(&cols), lf),
         SourceFormat::Azure => (azure::map(&cols), lf),
@@ -137,6 +142,9 @@ pub fn normalise(
         SourceFormat::Oci => (oci::map(&cols), lf),
         SourceFormat::CostExplorer => cost_explorer::map(scan, &cols, lf)?,
     };
+    if !charge_days {
+        canonical.forget(line::CHARGE_PERIOD_START);
+    }
     if !canonical.supports(basis) {
         return Err(Error::Ingest {
             path: scan.file.path.clone(),
@@ -149,6 +157,7 @@ pub fn normalise(
         });
     }
     let mut lines = canonical.into_lines(lf, row_numbers);
+    lines.charge_days = charge_days;
     // A mapping over reshaped columns (Cost Explorer) reads the whole file.
     if let Some(needed) = &lines.needed {
         if format == SourceFormat::CostExplorer || !needed.iter().all(|n| scan.schema.contains(n)) {

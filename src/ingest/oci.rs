@@ -23,6 +23,11 @@ pub fn map(cols: &Columns) -> Canonical {
         &["lineItem/intervalUsageStart"],
     )
     .dim_from(cols, line::BILLING_CURRENCY, &["cost/currencyCode"])
+    .dim_from(
+        cols,
+        line::CHARGE_PERIOD_START,
+        &["lineItem/intervalUsageStart"],
+    )
     .dim(line::PROVIDER, lit("Oracle"))
     .dim_from(cols, line::BILLING_ACCOUNT_ID, &["lineItem/tenantId"])
     .dim_from(cols, line::SUB_ACCOUNT_ID, &["product/compartmentId"])

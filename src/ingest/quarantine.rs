@@ -143,11 +143,11 @@ pub fn quarantine_rows(
         period_filter,
     };
     if !scan.is_csv() {
-        let lines = normalise(scan, format, scan.lazy(true)?, true, basis)?;
+        let lines = normalise(scan, format, scan.lazy(true)?, true, basis, false)?;
         super::objects::complete(&scan.file.path, lines.needed.as_deref())?;
         return filter.rows(scan, lines.lf);
     }
-    let plan = normalise(scan, format, scan.plan_frame()?, true, basis)?;
+    let plan = normalise(scan, format, scan.plan_frame()?, true, basis, false)?;
     let whole = format == SourceFormat::CostExplorer;
     let mut out = Vec::new();
     for frame in scan.frames(plan.needed.as_deref(), true, whole)? {
@@ -164,7 +164,7 @@ pub fn quarantine_rows(
             });
         }
         if frame.frame.height() > 0 {
-            let lines = normalise(scan, format, frame.frame.lazy(), true, basis)?;
+            let lines = normalise(scan, format, frame.frame.lazy(), true, basis, false)?;
             out.extend(filter.rows(scan, lines.lf)?);
         }
     }

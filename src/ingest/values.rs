@@ -13,24 +13,41 @@
 /// period, and its row is quarantined. FOCUS requires UTC; an export that writes local month
 /// starts should be converted before it is read.
 pub fn billing_period(raw: &str) -> Option<String> {
-    use chrono::NaiveDate;
+    if let Some(day) = utc_day(raw) {
+        return Some(day.format("%Y-%m").to_string());
+    }
     let t = raw.trim();
     let b = t.as_bytes();
     let ym = |y: i32, m: u32| (1..=12).contains(&m).then(|| format!("{y:04}-{m:02}"));
-    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
-        let d = NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?;
-        return Some(utc_date(d, &t[10..])?.format("%Y-%m").to_string());
-    }
     if b.len() == 7 && b[4] == b'-' {
         return ym(t[..4].parse().ok()?, t[5..].parse().ok()?);
     }
     if b.len() == 6 && b.iter().all(u8::is_ascii_digit) {
         return ym(t[..4].parse().ok()?, t[4..].parse().ok()?);
     }
+    None
+}
+
+/// The charge day `YYYY-MM-DD` of a charge-period-start text, by the rule of
+/// `billing_period`: the UTC date of the instant of an ISO date or timestamp (offsets
+/// converted) or a US `M/D/YYYY` date. None for anything else: a month alone has no day.
+pub fn charge_day(raw: &str) -> Option<String> {
+    utc_day(raw).map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// The UTC date of an ISO or US date or timestamp text (see `billing_period`).
+fn utc_day(raw: &str) -> Option<chrono::NaiveDate> {
+    use chrono::NaiveDate;
+    let t = raw.trim();
+    let b = t.as_bytes();
+    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
+        let d = NaiveDate::parse_from_str(t.get(..10)?, "%Y-%m-%d").ok()?;
+        return utc_date(d, &t[10..]);
+    }
     if t.contains('/') {
         let (date, rest) = t.split_at(t.find([' ', 'T']).unwrap_or(t.len()));
         let d = NaiveDate::parse_from_str(date, "%m/%d/%Y").ok()?;
-        return Some(utc_date(d, rest)?.format("%Y-%m").to_string());
+        return utc_date(d, rest);
     }
     None
 }
@@ -115,6 +132,7 @@ pub fn currency_code(raw: &str) -> Option<String> {
 pub struct ValueCache {
     periods: std::collections::HashMap<String, Option<String>>,
     currencies: std::collections::HashMap<String, Option<String>>,
+    days: std::collections::HashMap<String, Option<String>>,
 }
 
 impl ValueCache {
@@ -126,6 +144,16 @@ impl ValueCache {
         let p = billing_period(raw);
         self.periods.insert(raw.to_string(), p.clone());
         p
+    }
+
+    /// `charge_day` of `raw`, parsed the first time it is seen.
+    pub fn day(&mut self, raw: &str) -> Option<String> {
+        if let Some(d) = self.days.get(raw) {
+            return d.clone();
+        }
+        let d = charge_day(raw);
+        self.days.insert(raw.to_string(), d.clone());
+        d
     }
 
     /// `currency_code` of `raw`, parsed the first time it is seen.
@@ -208,6 +236,24 @@ mod tests {
             "10/1/2026 noon",
         ] {
             assert_eq!(billing_period(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn charge_days_are_utc_dates() {
+        for (raw, want) in [
+            ("2026-10-05T00:00:00Z", Some("2026-10-05")),
+            ("2026-10-05", Some("2026-10-05")),
+            ("2026-10-05T23:30:00-02:00", Some("2026-10-06")),
+            ("2026-10-06T01:00:00+02:00", Some("2026-10-05")),
+            ("10/5/2026", Some("2026-10-05")),
+            ("10/05/2026 00:00", Some("2026-10-05")),
+            ("2026-10", None),
+            ("202610", None),
+            ("2026-02-30", None),
+            ("", None),
+        ] {
+            assert_eq!(charge_day(raw).as_deref(), want, "{raw}");
         }
     }
 

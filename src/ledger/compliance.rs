@@ -256,6 +256,7 @@ mod tests {
         let mk = |tags, cost: &str, res: &str| CostLine {
             period: "2024-09".into(),
             currency: "USD".into(),
+            day: None,
             tags,
             cost: Money::parse(cost).unwrap(),
             rows: 2,

@@ -24,6 +24,9 @@ use crate::tags::{Problem, TagNormaliser, TagSet};
 pub struct CostLine {
     pub period: String,
     pub currency: String,
+    /// The charge day `YYYY-MM-DD` (`--grain day` runs; None on monthly runs, and for a row
+    /// whose charge period is missing or not a date).
+    pub day: Option<String>,
     /// Index into `Ledger::tag_sets`.
     pub tags: usize,
     pub cost: Money,
@@ -180,9 +183,11 @@ pub fn build(
             .dim(line::COMMITMENT_DISCOUNT_STATUS)
             .map(|s| s.trim().eq_ignore_ascii_case("unused"))
             .unwrap_or(false);
+        let day = g.dim(line::CHARGE_PERIOD_START).and_then(|d| values.day(d));
         ledger.lines.push(CostLine {
             period,
             currency,
+            day,
             tags,
             cost,
             rows: g.rows,

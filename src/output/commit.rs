@@ -575,9 +575,10 @@ pub struct TestHooks {
     /// `MLCOST_TEST_PAUSE_FILE`).
     #[cfg(feature = "test-hooks")]
     pub pause_at: Option<(String, Option<PathBuf>)>,
-    /// One written cost off by 10^-18 (`MLCOST_TEST_CORRUPT_OUTPUT`).
+    /// One written cost off by 10^-18 (`MLCOST_TEST_CORRUPT_OUTPUT`): `daily` for one of
+    /// `cost_by_model_daily`, anything else for one of `cost_by_model`.
     #[cfg(feature = "test-hooks")]
-    pub corrupt_output: bool,
+    pub corrupt_output: Option<String>,
 }
 
 impl TestHooks {
@@ -600,11 +601,22 @@ impl TestHooks {
     /// Whether a test asked for a corrupted output.
     #[cfg(feature = "test-hooks")]
     pub fn corrupt_output(&self) -> bool {
-        self.corrupt_output
+        self.corrupt_output.as_deref().is_some_and(|t| t != "daily")
     }
 
     #[cfg(not(feature = "test-hooks"))]
     pub fn corrupt_output(&self) -> bool {
+        false
+    }
+
+    /// Whether a test asked for a corrupted daily output.
+    #[cfg(feature = "test-hooks")]
+    pub fn corrupt_daily_output(&self) -> bool {
+        self.corrupt_output.as_deref() == Some("daily")
+    }
+
+    #[cfg(not(feature = "test-hooks"))]
+    pub fn corrupt_daily_output(&self) -> bool {
         false
     }
 }

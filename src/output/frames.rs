@@ -91,29 +91,89 @@ fn frame(table: &TableDef, columns: Vec<Col>) -> Result<RecordBatch> {
 pub fn cost_by_model_frame(rows: &[&CostByModelRow], basis: &str) -> Result<RecordBatch> {
     frame(
         &crate::schema::cost_by_model(),
+        cost_by_model_columns(rows, basis),
+    )
+}
+
+/// `cost_by_model_daily`: rows whose period is a `daily::key`.
+pub fn cost_by_model_daily_frame(rows: &[&CostByModelRow], basis: &str) -> Result<RecordBatch> {
+    let mut cols = cost_by_model_columns(rows, basis);
+    cols.insert(0, charge_dates(rows.iter().map(|r| r.period.as_str())));
+    frame(&crate::schema::cost_by_model_daily(), cols)
+}
+
+/// The `charge_date` column of rows keyed by `daily::key`.
+fn charge_dates<'a>(keys: impl Iterator<Item = &'a str>) -> Col {
+    strings("charge_date", keys.map(|k| crate::daily::split(k).1))
+}
+
+fn cost_by_model_columns(rows: &[&CostByModelRow], basis: &str) -> Vec<Col> {
+    vec![
+        strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
+        strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
+        strings(
+            "lifecycle_phase",
+            rows.iter().map(|r| Some(r.lifecycle_phase.as_str())),
+        ),
+        decimal("cost", rows.iter().map(|r| Some(r.cost))),
+        strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+        strings(
+            "allocation_method",
+            rows.iter().map(|r| Some(r.allocation_method.as_str())),
+        ),
+        strings("rule_id", rows.iter().map(|r| r.rule_id.as_deref())),
+        strings("source_pool", rows.iter().map(|r| r.source_pool.as_deref())),
+        decimal("share", rows.iter().map(|r| r.share)),
+        strings("cost_basis", rows.iter().map(|_| Some(basis))),
+        ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
+    ]
+}
+
+pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<RecordBatch> {
+    frame(&crate::schema::unit_costs(), unit_costs_columns(rows))
+}
+
+/// `unit_costs_daily`: rows whose period is a `daily::key`.
+pub fn unit_costs_daily_frame(rows: &[&UnitCostRow]) -> Result<RecordBatch> {
+    let mut cols = unit_costs_columns(rows);
+    cols.insert(0, charge_dates(rows.iter().map(|r| r.period.as_str())));
+    frame(&crate::schema::unit_costs_daily(), cols)
+}
+
+pub fn anomalies_frame(rows: &[&crate::daily::anomalies::Anomaly]) -> Result<RecordBatch> {
+    let days: Vec<String> = rows
+        .iter()
+        .map(|r| r.day.format("%Y-%m-%d").to_string())
+        .collect();
+    frame(
+        &crate::schema::anomalies(),
         vec![
+            strings("charge_date", days.iter().map(|d| Some(d.as_str()))),
             strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
-            strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
-            strings(
-                "lifecycle_phase",
-                rows.iter().map(|r| Some(r.lifecycle_phase.as_str())),
+            strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
+            strings("metric", rows.iter().map(|r| Some(r.metric))),
+            decimal("value", rows.iter().map(|r| Some(r.value))),
+            decimal("baseline", rows.iter().map(|r| Some(r.baseline))),
+            decimal("mad", rows.iter().map(|r| Some(r.mad))),
+            decimal("score", rows.iter().map(|r| r.score)),
+            ints(
+                "history_days",
+                rows.iter().map(|r| Some(r.history_days as i64)),
             ),
             decimal("cost", rows.iter().map(|r| Some(r.cost))),
-            strings("currency", rows.iter().map(|r| Some(r.currency.as_str()))),
-            strings(
-                "allocation_method",
-                rows.iter().map(|r| Some(r.allocation_method.as_str())),
+            decimal("baseline_cost", rows.iter().map(|r| Some(r.baseline_cost))),
+            ints("requests", rows.iter().map(|r| r.requests)),
+            decimal(
+                "baseline_requests",
+                rows.iter().map(|r| r.baseline_requests),
             ),
-            strings("rule_id", rows.iter().map(|r| r.rule_id.as_deref())),
-            strings("source_pool", rows.iter().map(|r| r.source_pool.as_deref())),
-            decimal("share", rows.iter().map(|r| r.share)),
-            strings("cost_basis", rows.iter().map(|_| Some(basis))),
-            ints("source_rows", rows.iter().map(|r| Some(r.rows as i64))),
+            decimal("spend_effect", rows.iter().map(|r| Some(r.spend_effect))),
+            decimal("volume_effect", rows.iter().map(|r| r.volume_effect)),
         ],
     )
 }
 
-pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<RecordBatch> {
+fn unit_costs_columns(rows: &[&UnitCostRow]) -> Vec<Col> {
     let mut cols = vec![
         strings("model_id", rows.iter().map(|r| Some(r.model_id.as_str()))),
         strings("team", rows.iter().map(|r| Some(r.team.as_str()))),
@@ -164,7 +224,7 @@ pub fn unit_costs_frame(rows: &[&UnitCostRow]) -> Result<RecordBatch> {
             rows.iter().map(|r| r.billing_status.as_deref()),
         ),
     ]);
-    frame(&crate::schema::unit_costs(), cols)
+    cols
 }
 
 pub fn tag_compliance_frame(rows: &[&ComplianceRow]) -> Result<RecordBatch> {

@@ -109,6 +109,9 @@ pub struct RunDetail {
     /// `BilledCost` (the main read quarantines them too, or counts them on another basis).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub invoice_rows_left_out: u64,
+    /// `--grain day`: what the daily tables hold and the days flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily: Option<DailyInfo>,
     /// Partitions of a republished month that this run removed because it does not write
     /// their table (`training_amortization` when amortisation is off, `hidden_costs`, which
     /// `mlcost hidden` derives from the replaced unit costs), as `<table>/billing_period=P`.
@@ -487,6 +490,43 @@ pub fn published_partitions(
     all.into_values().collect()
 }
 
+/// `--grain day` in the manifest.
+#[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
+pub struct DailyInfo {
+    /// Distinct charge days of the run.
+    pub days: usize,
+    /// Whether the volumes give days (else daily unit costs have no volume).
+    pub daily_volumes: bool,
+    /// Counted billing rows without a charge day (in the daily tables with an empty
+    /// `charge_date`), and their cost per "period currency".
+    pub undated_rows: u64,
+    pub undated_cost: BTreeMap<String, Money>,
+    /// The anomaly method's settings (`[anomalies]` or the defaults).
+    pub window_days: i64,
+    pub min_history_days: usize,
+    pub threshold: f64,
+    pub min_change: Money,
+    /// Rows of `anomalies`, the model-days they flag, and the model-days with the largest
+    /// change of cost first (at most 5, one row each: the cost's when both metrics flag it).
+    pub anomalies: usize,
+    pub flagged_days: usize,
+    pub largest: Vec<AnomalyInfo>,
+}
+
+/// One flagged day, as the summary shows it.
+#[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
+pub struct AnomalyInfo {
+    pub charge_date: String,
+    pub model_id: String,
+    pub currency: String,
+    pub metric: String,
+    pub value: Money,
+    pub baseline: Money,
+    pub cost_change: Money,
+    pub spend_effect: Money,
+    pub volume_effect: Option<Money>,
+}
+
 #[derive(Debug, Clone, Default, serde::Serialize, schemars::JsonSchema)]
 pub struct AmortizationInfo {
     pub training_months: u32,
@@ -593,6 +633,10 @@ pub struct PeriodInfo {
 #[derive(Debug, Clone, serde::Serialize, schemars::JsonSchema)]
 pub struct Reconciliation {
     pub ok: bool,
+    /// (period, currency) totals checked.
     pub checked: usize,
+    /// `--grain day`: (period, currency, charge day) totals checked in the daily tables.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub days_checked: u64,
     pub mismatches: Vec<String>,
 }

@@ -38,8 +38,11 @@ pub const TRAINING_AMORTIZATION: &str = "training_amortization";
 pub const HIDDEN_COSTS: &str = "hidden_costs";
 pub const UNIT_COSTS_BY_UNIT: &str = "unit_costs_by_unit";
 pub const COST_BY_DIMENSION: &str = "cost_by_dimension";
+pub const COST_BY_MODEL_DAILY: &str = "cost_by_model_daily";
+pub const UNIT_COSTS_DAILY: &str = "unit_costs_daily";
+pub const ANOMALIES: &str = "anomalies";
 /// Every partitioned table mlcost writes.
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 11] = [
     COST_BY_MODEL,
     UNIT_COSTS,
     TAG_COMPLIANCE,
@@ -47,6 +50,9 @@ pub const TABLES: [&str; 8] = [
     HIDDEN_COSTS,
     UNIT_COSTS_BY_UNIT,
     COST_BY_DIMENSION,
+    COST_BY_MODEL_DAILY,
+    UNIT_COSTS_DAILY,
+    ANOMALIES,
     QUARANTINE_DIR,
 ];
 pub const MANIFEST: &str = "manifest.json";

@@ -507,6 +507,36 @@ impl Written {
     }
 }
 
+/// One model's day of a published `unit_costs_daily`: (day, model, currency, total cost,
+/// requests).
+pub type DailyTotal = (String, String, String, Money, Option<i64>);
+
+/// The dated rows of one published month of `unit_costs_daily` (the history an anomaly
+/// baseline looks back on); empty when the month has none.
+pub fn read_daily_totals(out: &Path, period: &str) -> Result<Vec<DailyTotal>> {
+    let path = part_path(out, super::UNIT_COSTS_DAILY, period);
+    let Some(t) = Written::open_existing(&path)? else {
+        return Ok(Vec::new());
+    };
+    let (days, models, currencies) = (
+        t.text("charge_date")?,
+        t.text("model_id")?,
+        t.text("currency")?,
+    );
+    let (totals, requests) = (t.money("total_cost")?, t.text("requests")?);
+    Ok((0..t.height())
+        .filter_map(|i| {
+            Some((
+                days[i].clone()?,
+                models[i].clone().unwrap_or_default(),
+                currencies[i].clone().unwrap_or_default(),
+                totals[i].unwrap_or_default(),
+                requests[i].as_deref().and_then(|r| r.parse().ok()),
+            ))
+        })
+        .collect())
+}
+
 /// Reads one period of `unit_costs` back (for plan vs actual).
 pub fn read_unit_costs(out: &Path, period: &str) -> Result<Vec<UnitCostRow>> {
     let path = part_path(out, UNIT_COSTS, period);

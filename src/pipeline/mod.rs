@@ -5,6 +5,7 @@
 //! month is published only when the run counted rows for it, nothing was rejected and the
 //! written tables add up exactly; otherwise nothing under `--out` changes but `manifest.json`.
 
+mod days;
 mod hidden;
 mod publish;
 mod record;
@@ -38,6 +39,8 @@ pub struct Job {
     pub strict: bool,
     pub allow_empty: bool,
     pub wait: Option<Duration>,
+    /// `--grain day`: attribute by charge day too (`daily`).
+    pub days: bool,
 }
 
 /// How a run ended: its manifest and tag compliance, and the rejection when nothing was
@@ -171,6 +174,18 @@ fn stages(
             allocate::rules::DIMENSION_KEYS.join(", ")
         );
     }
+    let days = match job.days {
+        true => Some(days::attribute(
+            &job.out,
+            &ledger,
+            &billing.groups,
+            &rules,
+            side.volumes.as_ref(),
+            config,
+            &periods,
+        )?),
+        false => None,
+    };
     let facts = record::Facts {
         loaded,
         rules: &rules,
@@ -183,6 +198,7 @@ fn stages(
         opening_schedules,
         volume_report,
         datasets: &datasets,
+        daily: days.as_ref().map(|d| d.info.clone()),
     };
     let detail = record::detail(job, &facts);
     let stop = |error: Error, detail: Option<RunDetail>| Stop {
@@ -216,6 +232,7 @@ fn stages(
         by_unit: by_unit.as_deref(),
         by_dimension: by_dimension.as_deref(),
         dimensions: &dimension_names,
+        days: days.as_ref(),
     };
     let manifest = publish::publish(job, run, hooks, &tables, detail).map_err(|f| {
         let (error, detail) = *f;

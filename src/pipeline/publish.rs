@@ -33,9 +33,11 @@ pub(super) fn publish(
     let mut staging = Staging::new(&job.out, hooks).map_err(|e| failed(e, None))?;
     let written = stage_tables(&mut staging, periods, tables, hooks).and_then(|files| {
         Ok((
-            output::sum_written(&files.0, "cost")?,
-            output::sum_written(&files.1, "total_cost")?,
-            output::sum_written_by(&files.2, "cost", "dimension")?,
+            output::sum_written(&files.cost, "cost")?,
+            output::sum_written(&files.unit, "total_cost")?,
+            output::sum_written_by(&files.dimension, "cost", "dimension")?,
+            output::sum_written_by(&files.daily_cost, "cost", "charge_date")?,
+            output::sum_written_by(&files.daily_unit, "total_cost", "charge_date")?,
         ))
     });
     let written = match written {
@@ -51,6 +53,7 @@ pub(super) fn publish(
         &written.0,
         &written.1,
         tables.by_dimension.map(|_| (tables.dimensions, &written.2)),
+        tables.days.map(|_| (&written.3, &written.4)),
     );
     let written = (written.0, written.1);
     detail.periods = record::period_infos(ledger, tables.allocation, Some(&written));
@@ -115,6 +118,9 @@ pub(super) fn publish(
                             r if r.starts_with(output::COST_BY_DIMENSION) => {
                                 " (`[output] dimensions` lists none)"
                             }
+                            r if DAILY_TABLES.iter().any(|t| r.starts_with(&format!("{t}/"))) => {
+                                " (it was not run with `--grain day`)"
+                            }
                             _ => " (amortisation is off)",
                         }
                     );
@@ -146,7 +152,10 @@ fn stage_removals(
         output::HIDDEN_COSTS,
         output::UNIT_COSTS_BY_UNIT,
         output::COST_BY_DIMENSION,
-    ] {
+    ]
+    .into_iter()
+    .chain(DAILY_TABLES)
+    {
         if written.contains(&table) {
             continue;
         }
@@ -245,6 +254,8 @@ pub(super) struct Tables<'a> {
     pub by_dimension: Option<&'a [allocate::dimensions::DimensionRow]>,
     /// The names of those dimensions, each reconciled on its own.
     pub dimensions: &'a [String],
+    /// `--grain day`: the daily tables and anomalies.
+    pub days: Option<&'a super::days::Days>,
 }
 
 impl Tables<'_> {
@@ -264,12 +275,30 @@ impl Tables<'_> {
         if self.by_dimension.is_some() {
             t.push(output::COST_BY_DIMENSION);
         }
+        if self.days.is_some() {
+            t.extend(DAILY_TABLES);
+        }
         t
     }
 }
 
-/// The staged cost_by_model, unit_costs and cost_by_dimension files.
-type Staged = (Vec<PathBuf>, Vec<PathBuf>, Vec<PathBuf>);
+/// The tables of `--grain day`.
+const DAILY_TABLES: [&str; 3] = [
+    output::COST_BY_MODEL_DAILY,
+    output::UNIT_COSTS_DAILY,
+    output::ANOMALIES,
+];
+
+/// The staged files the run reconciles: cost_by_model, unit_costs, cost_by_dimension,
+/// cost_by_model_daily and unit_costs_daily.
+#[derive(Default)]
+struct Staged {
+    cost: Vec<PathBuf>,
+    unit: Vec<PathBuf>,
+    dimension: Vec<PathBuf>,
+    daily_cost: Vec<PathBuf>,
+    daily_unit: Vec<PathBuf>,
+}
 
 /// Writes every table partition of every period into staging; returns the staged
 /// cost_by_model and unit_costs files for reconciliation.
@@ -279,9 +308,7 @@ fn stage_tables(
     t: &Tables,
     hooks: &TestHooks,
 ) -> Result<Staged> {
-    let mut cost_files = Vec::new();
-    let mut unit_files = Vec::new();
-    let mut dimension_files = Vec::new();
+    let mut staged = Staged::default();
     // Fault injection for the reconciliation test: one written cost is off by 10^-18.
     let corrupt = hooks.corrupt_output();
     for p in periods {
@@ -292,17 +319,21 @@ fn stage_tables(
             .filter(|r| &r.period == p)
             .cloned()
             .collect();
-        if corrupt && cost_files.is_empty() {
+        if corrupt && staged.cost.is_empty() {
             if let Some(r) = rows.first_mut() {
                 r.cost.0 += 1;
             }
         }
         let rows: Vec<_> = rows.iter().collect();
         let df = output::cost_by_model_frame(&rows, t.allocation.basis)?;
-        cost_files.push(staging.write_partition(output::COST_BY_MODEL, p, &df)?);
+        staged
+            .cost
+            .push(staging.write_partition(output::COST_BY_MODEL, p, &df)?);
         let rows: Vec<_> = t.unit_rows.iter().filter(|r| &r.period == p).collect();
         let df = output::unit_costs_frame(&rows)?;
-        unit_files.push(staging.write_partition(output::UNIT_COSTS, p, &df)?);
+        staged
+            .unit
+            .push(staging.write_partition(output::UNIT_COSTS, p, &df)?);
         let rows: Vec<_> = t.compliance.iter().filter(|r| &r.period == p).collect();
         let df = output::tag_compliance_frame(&rows)?;
         staging.write_partition(output::TAG_COMPLIANCE, p, &df)?;
@@ -319,10 +350,60 @@ fn stage_tables(
         if let Some(by_dimension) = t.by_dimension {
             let rows: Vec<_> = by_dimension.iter().filter(|r| &r.period == p).collect();
             let df = output::cost_by_dimension_frame(&rows)?;
-            dimension_files.push(staging.write_partition(output::COST_BY_DIMENSION, p, &df)?);
+            staged
+                .dimension
+                .push(staging.write_partition(output::COST_BY_DIMENSION, p, &df)?);
+        }
+        if let Some(days) = t.days {
+            stage_days(staging, p, days, t.allocation.basis, &mut staged, hooks)?;
         }
     }
-    Ok((cost_files, unit_files, dimension_files))
+    Ok(staged)
+}
+
+/// Stages one month of the daily tables (rows keyed by `daily::key`) and its anomalies.
+fn stage_days(
+    staging: &mut Staging,
+    p: &str,
+    days: &super::days::Days,
+    basis: &str,
+    staged: &mut Staged,
+    hooks: &TestHooks,
+) -> Result<()> {
+    let of_month = |key: &str| crate::daily::split(key).0 == p;
+    let mut rows: Vec<allocate::CostByModelRow> = days
+        .daily
+        .allocation
+        .rows
+        .iter()
+        .filter(|r| of_month(&r.period))
+        .cloned()
+        .collect();
+    // Fault injection for the reconciliation test: one written daily cost is off by 10^-18.
+    if hooks.corrupt_daily_output() && staged.daily_cost.is_empty() {
+        if let Some(r) = rows.first_mut() {
+            r.cost.0 += 1;
+        }
+    }
+    let rows: Vec<_> = rows.iter().collect();
+    let df = output::cost_by_model_daily_frame(&rows, basis)?;
+    staged
+        .daily_cost
+        .push(staging.write_partition(output::COST_BY_MODEL_DAILY, p, &df)?);
+    let rows: Vec<_> = days
+        .daily
+        .unit_rows
+        .iter()
+        .filter(|r| of_month(&r.period))
+        .collect();
+    let df = output::unit_costs_daily_frame(&rows)?;
+    staged
+        .daily_unit
+        .push(staging.write_partition(output::UNIT_COSTS_DAILY, p, &df)?);
+    let rows: Vec<_> = days.anomalies.iter().filter(|a| a.period() == p).collect();
+    let df = output::anomalies_frame(&rows)?;
+    staging.write_partition(output::ANOMALIES, p, &df)?;
+    Ok(())
 }
 
 /// Stages what goes with the tables: each partition's `_manifest.json` and `_SUCCESS`

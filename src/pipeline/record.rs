@@ -29,6 +29,7 @@ pub(super) struct Facts<'a> {
     pub opening_schedules: usize,
     pub volume_report: crate::economics::VolumeReport,
     pub datasets: &'a ledger::datasets::DatasetFacts,
+    pub daily: Option<output::DailyInfo>,
 }
 
 /// The manifest's account of a run before anything is written.
@@ -76,6 +77,7 @@ pub(super) fn detail(job: &Job, f: &Facts) -> RunDetail {
         commitments: f.datasets.commitments.clone(),
         unreadable_contract_applied: f.datasets.unreadable_contract_applied,
         invoice_rows_left_out: f.datasets.invoice_rows_left_out,
+        daily: f.daily.clone(),
         removed: Vec::new(),
     }
 }
@@ -443,6 +445,7 @@ pub(super) fn reconcile(
     written: &Sums,
     unit_written: &Sums,
     by_dimension: Option<(&[String], &DimensionSums)>,
+    daily: Option<(&DimensionSums, &DimensionSums)>,
 ) -> output::Reconciliation {
     let keys: BTreeSet<&(String, String)> = ledger
         .totals
@@ -479,11 +482,57 @@ pub(super) fn reconcile(
             }
         }
     }
+    let days = daily.map_or(0, |(cost, unit)| {
+        reconcile_days(ledger, cost, unit, &mut mismatches)
+    });
     output::Reconciliation {
         ok: mismatches.is_empty(),
         checked: keys.len(),
+        days_checked: days as u64,
         mismatches,
     }
+}
+
+/// The daily tables against the bill, day by day (every day read or written, so each month
+/// adds up too): the counted lines of each (period, currency, charge day; "" for none)
+/// against the written cost_by_model_daily and unit_costs_daily. Returns the days checked.
+fn reconcile_days(
+    ledger: &ledger::Ledger,
+    cost: &DimensionSums,
+    unit: &DimensionSums,
+    mismatches: &mut Vec<String>,
+) -> usize {
+    let mut read: DimensionSums = BTreeMap::new();
+    for l in &ledger.lines {
+        let key = (
+            l.period.clone(),
+            l.currency.clone(),
+            l.day.clone().unwrap_or_default(),
+        );
+        // a month's sum of |cost| is within decimal(38,18) (ledger::build): so is a day's
+        *read.entry(key).or_default() += l.cost;
+    }
+    let keys: BTreeSet<&(String, String, String)> =
+        read.keys().chain(cost.keys()).chain(unit.keys()).collect();
+    for key in &keys {
+        let r = read.get(key).copied().unwrap_or_default();
+        let (c, u) = (
+            cost.get(key).copied().unwrap_or_default(),
+            unit.get(key).copied().unwrap_or_default(),
+        );
+        if r != c || r != u {
+            let day = if key.2.is_empty() {
+                "(no charge day)"
+            } else {
+                key.2.as_str()
+            };
+            mismatches.push(format!(
+                "{} {} {day}: read {r}, cost_by_model_daily {c}, unit_costs_daily {u}",
+                key.0, key.1
+            ));
+        }
+    }
+    keys.len()
 }
 
 /// Unusable rows of a volumes or revenue file, as quarantine rows naming that file.

@@ -42,6 +42,61 @@ fn shown(s: &str) -> String {
     crate::escape::terminal(s, crate::escape::SUMMARY_WIDTH)
 }
 
+/// The summary's account of `--grain day`: days, undated spend, anomalies and the largest.
+fn daily_summary(o: &mut String, d: &crate::output::DailyInfo) {
+    let undated = match d.undated_rows {
+        0 => String::new(),
+        n => format!(
+            ", {} row(s) without a charge day ({})",
+            thousands(n),
+            d.undated_cost
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let _ = writeln!(
+        o,
+        "  daily: {} charge day(s){undated}; volumes {}",
+        d.days,
+        if d.daily_volumes {
+            "by day"
+        } else {
+            "by month only (no daily unit costs)"
+        }
+    );
+    let _ = writeln!(
+        o,
+        "  anomalies: {} model-day(s) flagged ({} row(s)): cost or cost per request at least {} x 1.4826 MAD from the median of the model's last {} days, and a change of at least {}",
+        d.flagged_days, d.anomalies, d.threshold, d.window_days, d.min_change
+    );
+    for a in &d.largest {
+        let volume = a
+            .volume_effect
+            .map_or(String::new(), |v| format!(", volume {}", signed(v)));
+        let _ = writeln!(
+            o,
+            "    {} {} {}: {} vs {} (cost {}: spend {}{volume})",
+            a.charge_date,
+            shown(&a.model_id),
+            a.metric.replace('_', " "),
+            a.value.to_fixed_nonzero(2),
+            a.baseline.to_fixed_nonzero(2),
+            signed(a.cost_change),
+            signed(a.spend_effect),
+        );
+    }
+}
+
+/// An amount with its sign, two decimals.
+fn signed(m: crate::money::Money) -> String {
+    match m.0 >= 0 {
+        true => format!("+{}", m.to_fixed(2)),
+        false => m.to_fixed(2),
+    }
+}
+
 pub fn attribute_summary(s: &RunSummary) -> String {
     let m = &s.manifest;
     let mut o = String::new();
@@ -171,11 +226,18 @@ pub fn attribute_summary(s: &RunSummary) -> String {
             );
         }
     }
+    if let Some(daily) = &d.daily {
+        daily_summary(&mut o, daily);
+    }
     match &d.reconciliation {
         Some(r) => {
+            let days = match r.days_checked {
+                0 => String::new(),
+                n => format!(", and {n} day/currency total(s) of the daily tables"),
+            };
             let _ = writeln!(
                 o,
-                "  reconciliation: {} ({} period/currency total(s) match exactly)",
+                "  reconciliation: {} ({} period/currency total(s){days} match exactly)",
                 if r.ok { "ok" } else { "FAILED" },
                 r.checked
             );

@@ -39,6 +39,7 @@ use rayon::prelude::*;
 use super::SourceGroup;
 use crate::config::CostBasis;
 use crate::money::{Money, SCALE};
+use crate::schema::line;
 pub use cur::CurColumns;
 use cur::{CurPlan, CurPositions, Derive};
 use polars::prelude::TimeUnit;
@@ -55,7 +56,7 @@ const TAGS: usize = 14;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DirectColumns {
     /// Source column of each entry of `line::DIMENSIONS`, if mapped.
-    pub dims: [Option<String>; 15],
+    pub dims: [Option<String>; line::DIMENSION_COUNT],
     /// Source column of each entry of `line::COSTS`, if mapped.
     pub costs: [Option<String>; 4],
     /// AWS CUR: the mapping the fast path evaluates itself (`cur`); its costs, provider,
@@ -98,11 +99,11 @@ pub struct DirectPlan {
     file: usize,
     metadata: ArrowReaderMetadata,
     /// Column (a root of the file's schema) of each dimension, if mapped.
-    dim_col: [Option<usize>; 15],
+    dim_col: [Option<usize>; line::DIMENSION_COUNT],
     /// How each dimension's text comes from its column's.
-    derive: [Derive; 15],
+    derive: [Derive; line::DIMENSION_COUNT],
     /// Dimensions with the same text in every row.
-    constant: [Option<&'static str>; 15],
+    constant: [Option<&'static str>; line::DIMENSION_COUNT],
     /// Prefix taken off the keys of map or struct tags.
     tag_strip: Option<&'static str>,
     /// AWS CUR: the columns of the mapping's costs and tags.
@@ -149,7 +150,7 @@ impl DirectPlan {
         };
         let mut fields: Vec<ArrowField> =
             schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-        let mut dim_cols = [None; 15];
+        let mut dim_cols = [None; line::DIMENSION_COUNT];
         let parquet_schema = plain.parquet_schema();
         let same_as_stored = |name: &str, i: usize| -> Result<(), String> {
             let derived = schema.field(i).data_type();
@@ -218,7 +219,11 @@ impl DirectPlan {
             same_as_stored(name, i)?;
             cost_cols[k] = Some((i, cost_kind(name, fields[i].data_type())?));
         }
-        let (mut derive, mut constant, mut tag_strip) = ([Derive::AsIs; 15], [None; 15], None);
+        let (mut derive, mut constant, mut tag_strip) = (
+            [Derive::AsIs; line::DIMENSION_COUNT],
+            [None; line::DIMENSION_COUNT],
+            None,
+        );
         let mut cur = None;
         if let Some(c) = &direct.cur {
             // every column of the mapping must be one the fast path reads as text or as money
@@ -380,7 +385,7 @@ impl Acc {
 /// Key of a group across row groups and files: the plan index only for a group that will be
 /// quarantined (its file is named in the quarantine report; counted groups of all files
 /// merge), interned text of each dimension (0 = null), basis status and prepaid shape.
-type GlobalKey = (Option<usize>, [u32; 15], u8, bool);
+type GlobalKey = (Option<usize>, [u32; line::DIMENSION_COUNT], u8, bool);
 
 /// How a timestamp, date or integer dimension becomes text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -576,7 +581,12 @@ fn read_plans(plans: &[DirectPlan], active: &[usize]) -> Result<DirectRead, Vec<
         .collect();
     let mut failed: Vec<(usize, String)> = results.iter().flat_map(|(_, f)| f.clone()).collect();
     // Merge the workers on the texts themselves.
-    type TextKey = (Option<usize>, [Option<Arc<str>>; 15], u8, bool);
+    type TextKey = (
+        Option<usize>,
+        [Option<Arc<str>>; line::DIMENSION_COUNT],
+        u8,
+        bool,
+    );
     let mut merged: HashMap<TextKey, Acc, FixedState> = HashMap::default();
     let mut files = vec![FileSummary::default(); plans.len()];
     for (w, _) in &results {
@@ -628,7 +638,7 @@ fn read_plans(plans: &[DirectPlan], active: &[usize]) -> Result<DirectRead, Vec<
 
 /// Where each canonical column is in the batches of one row group.
 struct Positions {
-    dims: [Option<usize>; 15],
+    dims: [Option<usize>; line::DIMENSION_COUNT],
     costs: [Option<usize>; 4],
     cur: Option<CurPositions>,
 }
@@ -1261,7 +1271,7 @@ fn add_batch(
         let prepaid = key % 2 == 1;
         let status = ((key / 2) % 2) as u8;
         let mut rest = key / 4;
-        let mut ids = [0u32; 15];
+        let mut ids = [0u32; line::DIMENSION_COUNT];
         for (d, dim_ids) in dims.iter().rev() {
             if let [constant] = dim_ids[..] {
                 ids[*d] = constant;

@@ -145,7 +145,15 @@ fn both_paths(
 ) -> (Result<Vec<SourceGroup>, String>, Vec<SourceGroup>) {
     let scan = RawScan::open(ingest::sniff(path).unwrap()).unwrap();
     let format = ingest::detect(&scan, None).unwrap();
-    let lines = ingest::normalise(&scan, format, scan.lazy(false).unwrap(), false, basis).unwrap();
+    let lines = ingest::normalise(
+        &scan,
+        format,
+        scan.lazy(false).unwrap(),
+        false,
+        basis,
+        false,
+    )
+    .unwrap();
     let direct = lines.direct.clone().expect("a FOCUS file maps directly");
     let polars = ingest::aggregate(lines, basis, 3, &scan, format).unwrap();
     let fast = DirectPlan::new(path, 3, &direct, basis).and_then(|plan| {

@@ -1,0 +1,180 @@
+//! The daily stage of the attribute job (`--grain day`): the run's lines attributed by
+//! charge day (`daily`), the published days the anomaly window looks back on, the anomalies
+//! of the run's days, and the manifest's account of them.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::allocate::rules::RuleSet;
+use crate::config::Config;
+use crate::daily::anomalies::{self, Anomaly, Day, Method, Series};
+use crate::daily::{self, Daily};
+use crate::error::Result;
+use crate::ingest::SourceGroup;
+use crate::ledger::Ledger;
+use crate::money::Money;
+use crate::output;
+use crate::volumes::Volumes;
+
+/// What the daily stage hands to publishing.
+pub(super) struct Days {
+    pub daily: Daily,
+    pub anomalies: Vec<Anomaly>,
+    pub info: output::DailyInfo,
+}
+
+pub(super) fn attribute(
+    out: &Path,
+    ledger: &Ledger,
+    groups: &[SourceGroup],
+    rules: &RuleSet,
+    volumes: Option<&Volumes>,
+    config: &Config,
+    periods: &BTreeSet<String>,
+) -> Result<Days> {
+    let daily = daily::attribute(ledger, groups, rules, volumes, &config.targets);
+    let undated_rows: u64 = daily.undated.values().map(|(rows, _)| rows).sum();
+    if undated_rows > 0 {
+        let cost: Vec<String> = daily
+            .undated
+            .iter()
+            .map(|((p, c), (_, cost))| format!("{cost} {c} in {p}"))
+            .collect();
+        tracing::warn!(
+            "{undated_rows} billing rows ({}) have no charge day (their charge period is missing or not a date): the daily tables hold them with an empty charge_date, and no anomaly looks at them",
+            cost.join(", ")
+        );
+    }
+    if volumes.is_some() && !daily.daily_volumes {
+        tracing::warn!(
+            "the volumes give months, not days: unit_costs_daily has no requests, and a day's shared cost split by requests weighs by the month's requests (give a `date` per row for daily volumes)"
+        );
+    }
+    let method = Method::from_config(&config.anomalies);
+    let mut series = Series::new();
+    let mut run_days: BTreeSet<NaiveDate> = BTreeSet::new();
+    for r in &daily.unit_rows {
+        let (month, Some(day)) = daily::split(&r.period) else {
+            continue;
+        };
+        let Some(date) = in_month_date(month, day) else {
+            continue;
+        };
+        run_days.insert(date);
+        add(
+            &mut series,
+            date,
+            &r.model_id,
+            &r.currency,
+            r.total_cost,
+            r.requests,
+        );
+    }
+    for month in history_months(periods, run_days.first().copied(), method.window_days) {
+        for (day, model, currency, cost, requests) in output::read_daily_totals(out, &month)? {
+            if let Some(date) = in_month_date(&month, &day) {
+                add(&mut series, date, &model, &currency, cost, requests);
+            }
+        }
+    }
+    let found = anomalies::detect(&series, &run_days, &method);
+    // one row per model-day (`cost` sorts before `cost_per_request`), largest change first
+    let mut largest: Vec<&Anomaly> = found.iter().collect();
+    largest.dedup_by(|b, a| (a.day, &a.model_id, &a.currency) == (b.day, &b.model_id, &b.currency));
+    let flagged_days = largest.len();
+    largest.sort_by(|a, b| {
+        b.change()
+            .0
+            .abs()
+            .cmp(&a.change().0.abs())
+            .then((a.day, &a.model_id, a.metric).cmp(&(b.day, &b.model_id, b.metric)))
+    });
+    let info = output::DailyInfo {
+        days: daily
+            .allocation
+            .rows
+            .iter()
+            .filter_map(|r| daily::split(&r.period).1)
+            .collect::<BTreeSet<_>>()
+            .len(),
+        daily_volumes: daily.daily_volumes,
+        undated_rows,
+        undated_cost: daily
+            .undated
+            .iter()
+            .map(|((p, c), (_, cost))| (format!("{p} {c}"), *cost))
+            .collect(),
+        window_days: method.window_days,
+        min_history_days: method.min_history_days,
+        threshold: method.threshold,
+        min_change: method.min_change,
+        anomalies: found.len(),
+        flagged_days,
+        largest: largest
+            .into_iter()
+            .take(5)
+            .map(|a| output::AnomalyInfo {
+                charge_date: a.day.format("%Y-%m-%d").to_string(),
+                model_id: a.model_id.clone(),
+                currency: a.currency.clone(),
+                metric: a.metric.to_string(),
+                value: a.value,
+                baseline: a.baseline,
+                cost_change: a.change(),
+                spend_effect: a.spend_effect,
+                volume_effect: a.volume_effect,
+            })
+            .collect(),
+    };
+    Ok(Days {
+        daily,
+        anomalies: found,
+        info,
+    })
+}
+
+/// The date of `day` when it lies in billing month `month` (late charges are no day of the
+/// model's series).
+fn in_month_date(month: &str, day: &str) -> Option<NaiveDate> {
+    daily::in_month(month, day)
+        .then(|| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+fn add(
+    series: &mut Series,
+    date: NaiveDate,
+    model: &str,
+    currency: &str,
+    cost: Money,
+    requests: Option<i64>,
+) {
+    series
+        .entry((model.to_string(), currency.to_string()))
+        .or_default()
+        .insert(date, Day { cost, requests });
+}
+
+/// The published months before the run's first day that its window reaches into, the run's
+/// own months aside.
+fn history_months(
+    periods: &BTreeSet<String>,
+    first: Option<NaiveDate>,
+    window_days: i64,
+) -> Vec<String> {
+    let Some(first) = first else {
+        return Vec::new();
+    };
+    let mut months = BTreeSet::new();
+    let mut d = first - chrono::Duration::days(window_days);
+    while d < first {
+        months.insert(d.format("%Y-%m").to_string());
+        d += chrono::Duration::days(1);
+    }
+    months
+        .into_iter()
+        .filter(|m| !periods.contains(m))
+        .collect()
+}
