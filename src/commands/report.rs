@@ -54,6 +54,7 @@ pub fn run(args: &ReportArgs, ctx: &crate::context::Context) -> Result<super::Ou
         hidden: out.hidden(&latest)?,
         by_unit: out.unit_costs_by_unit(&latest)?,
         by_dimension: out.cost_by_dimension(&latest)?,
+        anomalies: out.anomalies(&latest)?,
         amortization: out.amortization(&latest)?,
         bill: out.partition_manifest(&latest)?,
         periods,

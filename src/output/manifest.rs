@@ -495,8 +495,9 @@ pub fn published_partitions(
 pub struct DailyInfo {
     /// Distinct charge days of the run.
     pub days: usize,
-    /// Whether the volumes give days (else daily unit costs have no volume).
-    pub daily_volumes: bool,
+    /// `day` when the volumes give days, `month` when they give months only (the daily unit
+    /// costs then have no volume), `none` without volumes.
+    pub volumes: String,
     /// Counted billing rows without a charge day (in the daily tables with an empty
     /// `charge_date`), and their cost per "period currency".
     pub undated_rows: u64,

@@ -338,6 +338,65 @@ impl Published {
             .collect())
     }
 
+    /// One period of `anomalies`, when the month was attributed with `--grain day` (else
+    /// empty).
+    pub fn anomalies(&self, period: &str) -> Result<Vec<crate::daily::anomalies::Anomaly>> {
+        let path = part_path(&self.dir, super::ANOMALIES, period);
+        let Some(t) = Written::open_existing(&path)? else {
+            return Ok(Vec::new());
+        };
+        let text = |n: &str| t.text(n);
+        let money = |n: &str| t.money(n);
+        let (days, models, currencies, metrics) = (
+            text("charge_date")?,
+            text("model_id")?,
+            text("currency")?,
+            text("metric")?,
+        );
+        let (values, baselines, mads, scores) = (
+            money("value")?,
+            money("baseline")?,
+            money("mad")?,
+            money("score")?,
+        );
+        let (history, costs, baseline_costs) = (
+            text("history_days")?,
+            money("cost")?,
+            money("baseline_cost")?,
+        );
+        let (requests, baseline_requests, spend, volume) = (
+            text("requests")?,
+            money("baseline_requests")?,
+            money("spend_effect")?,
+            money("volume_effect")?,
+        );
+        Ok((0..t.height())
+            .filter_map(|i| {
+                let day = days[i].as_deref()?;
+                Some(crate::daily::anomalies::Anomaly {
+                    day: chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?,
+                    model_id: models[i].clone().unwrap_or_default(),
+                    currency: currencies[i].clone().unwrap_or_default(),
+                    metric: match metrics[i].as_deref() {
+                        Some("cost_per_request") => "cost_per_request",
+                        _ => "cost",
+                    },
+                    value: values[i].unwrap_or_default(),
+                    baseline: baselines[i].unwrap_or_default(),
+                    mad: mads[i].unwrap_or_default(),
+                    score: scores[i],
+                    history_days: history[i].as_deref().and_then(|h| h.parse().ok()).unwrap_or(0),
+                    cost: costs[i].unwrap_or_default(),
+                    baseline_cost: baseline_costs[i].unwrap_or_default(),
+                    requests: requests[i].as_deref().and_then(|r| r.parse().ok()),
+                    baseline_requests: baseline_requests[i],
+                    spend_effect: spend[i].unwrap_or_default(),
+                    volume_effect: volume[i],
+                })
+            })
+            .collect())
+    }
+
     /// Unit costs per unit of one period, when the volumes gave units besides requests.
     pub fn unit_costs_by_unit(
         &self,

@@ -99,7 +99,12 @@ pub(super) fn attribute(
             .filter_map(|r| daily::split(&r.period).1)
             .collect::<BTreeSet<_>>()
             .len(),
-        daily_volumes: daily.daily_volumes,
+        volumes: match (volumes.is_some(), daily.daily_volumes) {
+            (_, true) => "day",
+            (true, false) => "month",
+            (false, false) => "none",
+        }
+        .to_string(),
         undated_rows,
         undated_cost: daily
             .undated

@@ -56,16 +56,12 @@ fn daily_summary(o: &mut String, d: &crate::output::DailyInfo) {
                 .join(", ")
         ),
     };
-    let _ = writeln!(
-        o,
-        "  daily: {} charge day(s){undated}; volumes {}",
-        d.days,
-        if d.daily_volumes {
-            "by day"
-        } else {
-            "by month only (no daily unit costs)"
-        }
-    );
+    let volumes = match d.volumes.as_str() {
+        "day" => "; volumes by day",
+        "month" => "; volumes by month only (no daily unit costs)",
+        _ => "",
+    };
+    let _ = writeln!(o, "  daily: {} charge day(s){undated}{volumes}", d.days);
     let _ = writeln!(
         o,
         "  anomalies: {} model-day(s) flagged ({} row(s)): cost or cost per request at least {} x 1.4826 MAD from the median of the model's last {} days, and a change of at least {}",

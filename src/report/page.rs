@@ -40,6 +40,8 @@ pub struct ReportData {
     pub by_unit: Vec<crate::economics::UnitVolumeCost>,
     /// cost_by_dimension rows of the latest month, when `[output] dimensions` listed any.
     pub by_dimension: Vec<crate::allocate::dimensions::DimensionRow>,
+    /// anomalies rows of the latest month, when it was attributed with `--grain day`.
+    pub anomalies: Vec<crate::daily::anomalies::Anomaly>,
     /// training_amortization rows of the latest month, when `[amortize]` spreads training.
     pub amortization: Vec<crate::allocate::amortize::AmortizationRow>,
     /// The latest month's partition manifest: billing status, invoices, commitments.
@@ -582,6 +584,8 @@ fn sections(d: &ReportData) -> Vec<Section> {
     let per_unit = (!d.by_unit.is_empty()).then(|| per_unit_section(d, &latest));
     // likewise the drivers, only with [output] dimensions
     let drivers = (!d.by_dimension.is_empty()).then(|| drivers_section(d, &latest));
+    // the days flagged, only for a month attributed with --grain day
+    let anomalies = (!d.anomalies.is_empty()).then(|| anomalies_section(d, &latest));
     // and the training schedules, only with [amortize] training_months > 1
     let amortization = (!d.amortization.is_empty()).then(|| amortization_section(d, &latest));
     [months_section(d), per_1000_section(&latest, &models)]
@@ -592,6 +596,7 @@ fn sections(d: &ReportData) -> Vec<Section> {
             phase_section(&latest, &models),
         ])
         .chain(drivers)
+        .chain(anomalies)
         .chain(amortization)
         .chain([
             change_section(d),
@@ -655,6 +660,56 @@ fn amortization_section(d: &ReportData, latest: &str) -> Section {
                         },
                         None => "-".into(),
                     },
+                ]
+            })
+            .collect(),
+    ));
+    s
+}
+
+/// The days of the month whose cost or cost per request departed from the model's baseline
+/// (table `anomalies`), the largest change of cost first.
+fn anomalies_section(d: &ReportData, latest: &str) -> Section {
+    let mut rows: Vec<_> = d
+        .anomalies
+        .iter()
+        .map(|a| ((a.day, a.model_id.as_str(), a.metric), a))
+        .collect();
+    super::largest_first(&mut rows, |a| a.change());
+    let mut s = Section::new("anomalies", format!("Days that departed from their baseline, {latest}"));
+    s.note = Some("From `attribute --grain day`: a model's day is flagged when its cost (or cost per request) is at least [anomalies] threshold (3.5) x 1.4826 MAD from the median of the days it was billed on in the window before (14 days), and the change is worth at least min_change (10). The change of cost splits into a volume effect (the baseline cost per request x the change of requests) and a spend effect (the rest). A training run charged on one day stands out: amortisation is monthly.".into());
+    let f = |m: Option<Money>, c: &str| m.map_or("-".into(), |m| money(m, c));
+    s.table = Some(Table::new(
+        &[
+            ("Day", "charge_date"),
+            ("Model", "model_id"),
+            ("Metric", "metric"),
+            ("Value", "value"),
+            ("Baseline", "baseline (median)"),
+            ("Score", "|value - baseline| / (1.4826 x MAD)"),
+            ("Cost change", "cost - baseline_cost"),
+            ("Spend effect", "spend_effect"),
+            ("Volume effect", "volume_effect"),
+        ],
+        rows.iter()
+            .map(|(_, a)| {
+                let c = &a.currency;
+                vec![
+                    a.day.format("%Y-%m-%d").to_string(),
+                    a.model_id.clone(),
+                    a.metric.replace('_', " "),
+                    match a.metric {
+                        "cost" => money(a.value, c),
+                        _ => format!("{} {c}", a.value.to_fixed_nonzero(6)),
+                    },
+                    match a.metric {
+                        "cost" => money(a.baseline, c),
+                        _ => format!("{} {c}", a.baseline.to_fixed_nonzero(6)),
+                    },
+                    a.score.map_or("- (MAD 0)".into(), |s| s.to_fixed(2)),
+                    money(a.change(), c),
+                    money(a.spend_effect, c),
+                    f(a.volume_effect, c),
                 ]
             })
             .collect(),
