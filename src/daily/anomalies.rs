@@ -275,7 +275,10 @@ mod tests {
         assert_eq!(a.spend_effect + a.volume_effect.unwrap(), a.change());
         // the cost per request moved too: 0.12 against 0.10 (MAD 0.002), 30 at 1,500 requests
         let u = &found[1];
-        assert_eq!((u.metric, u.value, u.baseline), ("cost_per_request", m("0.12"), m("0.1")));
+        assert_eq!(
+            (u.metric, u.value, u.baseline),
+            ("cost_per_request", m("0.12"), m("0.1"))
+        );
         assert_eq!((u.mad, u.score), (m("0.002"), Some(m("6.74"))));
     }
 

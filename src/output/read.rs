@@ -385,7 +385,10 @@ impl Published {
                     baseline: baselines[i].unwrap_or_default(),
                     mad: mads[i].unwrap_or_default(),
                     score: scores[i],
-                    history_days: history[i].as_deref().and_then(|h| h.parse().ok()).unwrap_or(0),
+                    history_days: history[i]
+                        .as_deref()
+                        .and_then(|h| h.parse().ok())
+                        .unwrap_or(0),
                     cost: costs[i].unwrap_or_default(),
                     baseline_cost: baseline_costs[i].unwrap_or_default(),
                     requests: requests[i].as_deref().and_then(|r| r.parse().ok()),

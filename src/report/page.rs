@@ -676,7 +676,10 @@ fn anomalies_section(d: &ReportData, latest: &str) -> Section {
         .map(|a| ((a.day, a.model_id.as_str(), a.metric), a))
         .collect();
     super::largest_first(&mut rows, |a| a.change());
-    let mut s = Section::new("anomalies", format!("Days that departed from their baseline, {latest}"));
+    let mut s = Section::new(
+        "anomalies",
+        format!("Days that departed from their baseline, {latest}"),
+    );
     s.note = Some("From `attribute --grain day`: a model's day is flagged when its cost (or cost per request) is at least [anomalies] threshold (3.5) x 1.4826 MAD from the median of the days it was billed on in the window before (14 days), and the change is worth at least min_change (10). The change of cost splits into a volume effect (the baseline cost per request x the change of requests) and a spend effect (the rest). A training run charged on one day stands out: amortisation is monthly.".into());
     let f = |m: Option<Money>, c: &str| m.map_or("-".into(), |m| money(m, c));
     s.table = Some(Table::new(

@@ -4,6 +4,7 @@ mod architecture;
 mod attribute;
 mod bad_inputs;
 mod csv_input;
+mod daily;
 mod dimensions;
 mod docs;
 mod economics;

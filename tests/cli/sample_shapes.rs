@@ -1,5 +1,6 @@
 //! `mlcost sample` shapes: every layout, type and encoding of the same rows attributes to the
-//! same cost_by_model through the binary, is the type it says, and is deterministic.
+//! same cost_by_model (and, by charge day, the same daily tables and anomalies) through the
+//! binary, is the type it says, and is deterministic.
 
 use std::collections::BTreeMap;
 
@@ -12,8 +13,8 @@ type Tree = BTreeMap<String, Vec<u8>>;
 /// The rows every shape test uses: small, two months, and enough resources for every tag mess.
 const BASE: [&str; 6] = ["--rows", "2500", "--months", "2", "--seed", "3"];
 
-/// Samples `args` (on top of `BASE`), attributes the file through the binary and returns the
-/// bytes of its cost_by_model table.
+/// Samples `args` (on top of `BASE`), attributes the file by day through the binary and returns
+/// the bytes of its cost_by_model table and of the daily tables.
 fn cost_by_model(env: &TestEnv, name: &str, args: &[&str]) -> Tree {
     sample(env, name, &[&BASE[..], args].concat());
     let file = std::fs::read_dir(env.path(name))
@@ -29,6 +30,8 @@ fn cost_by_model(env: &TestEnv, name: &str, args: &[&str]) -> Tree {
         &format!("{name}/{file}"),
         "--out",
         &out,
+        "--grain",
+        "day",
         "-q",
     ]);
     assert_eq!(r.code, 0, "attribute {args:?}: {}", r.stderr);
@@ -36,8 +39,23 @@ fn cost_by_model(env: &TestEnv, name: &str, args: &[&str]) -> Tree {
     assert_eq!(m["rows"]["read"], 2500, "{args:?}");
     assert_eq!(m["rows"]["counted"], 2500, "{args:?}");
     assert_eq!(m["reconciliation"]["ok"], true, "{args:?}");
+    assert!(
+        m["reconciliation"]["days_checked"].as_u64() > Some(2),
+        "{args:?}"
+    );
     // the data; each partition's `_manifest.json` names its run and input file
-    tree_bytes(&env.path(&out).join("cost_by_model"), &["_manifest.json"])
+    let mut tree = Tree::new();
+    for table in [
+        "cost_by_model",
+        "cost_by_model_daily",
+        "unit_costs_daily",
+        "anomalies",
+    ] {
+        for (name, bytes) in tree_bytes(&env.path(&out).join(table), &["_manifest.json"]) {
+            tree.insert(format!("{table}/{name}"), bytes);
+        }
+    }
+    tree
 }
 
 /// Every shape of the same rows attributes to exactly the cost_by_model of the default CSV.
