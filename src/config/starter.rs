@@ -73,4 +73,12 @@ method = "months"
 #    `mlcost explain` shows the largest values).
 # [output]
 # dimensions = ["service_name", "region", "sub_account_name", "project"]
+
+# 6. `attribute --grain day` flags a model's day whose cost (or cost per request) departs from
+#    the median of its last days by a robust score (README: Cost by day and anomalies).
+# [anomalies]
+# window_days = 14
+# min_history_days = 7
+# threshold = 3.5
+# min_change = 10
 "#;
