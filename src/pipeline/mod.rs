@@ -1,6 +1,7 @@
 //! The attribute job, stage after stage (`stages`): side files first (`volumes`) -> billing files (`ingest`)
 //! -> classified lines (`ledger`) -> allocation and amortisation (`allocate`) -> tag compliance
-//! and unit costs (`economics`) -> checks (`record`) -> staged, reconciled, committed tables
+//! and unit costs (`economics`) -> with `--grain day`, the same by charge day and its anomalies
+//! (`days`, on `daily`) -> checks (`record`) -> staged, reconciled, committed tables
 //! (`publish`, on `output`). This module only connects the stages; each owns its logic. A
 //! month is published only when the run counted rows for it, nothing was rejected and the
 //! written tables add up exactly; otherwise nothing under `--out` changes but `manifest.json`.

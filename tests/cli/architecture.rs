@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["allocate"],
     &["volumes"],
     &["economics"],
+    &["daily"],
     &["output", "estimate"],
     &["report", "trend"],
     &["pipeline", "sql", "sample", "ddl"],
