@@ -12,7 +12,7 @@ use crate::allocate::{self, rules::RuleSet, Allocation, Requests};
 use crate::config::TargetsConfig;
 use crate::economics::{self, UnitCostRow};
 use crate::ingest::SourceGroup;
-use crate::ledger::{CostLine, Ledger};
+use crate::ledger::Ledger;
 use crate::money::{Money, ONE};
 use crate::volumes::Volumes;
 
@@ -40,9 +40,15 @@ pub fn in_month(period: &str, day: &str) -> bool {
     day.len() == 10 && day.starts_with(period) && day.as_bytes()[7] == b'-'
 }
 
+/// The cost read per (period, currency, charge day; "" for none): what the daily tables must
+/// add up to.
+pub type DayTotals = BTreeMap<(String, String, String), Money>;
+
 /// The daily attribution of a run.
 #[derive(Debug, Default)]
 pub struct Daily {
+    /// The cost read per day, for the reconciliation.
+    pub read: DayTotals,
     /// `cost_by_model` rows whose period is a daily `key`.
     pub allocation: Allocation,
     /// `unit_costs` rows whose period is a daily `key`.
@@ -55,40 +61,34 @@ pub struct Daily {
     pub daily_volumes: bool,
 }
 
-/// Attributes `ledger`'s lines by billing month and charge day.
+/// Attributes the lines of `ledger` (built from `groups`, the groups by charge day) by
+/// billing month and charge day.
 pub fn attribute(
-    ledger: &Ledger,
+    mut ledger: Ledger,
     groups: &[SourceGroup],
     rules: &RuleSet,
     volumes: Option<&Volumes>,
     targets: &TargetsConfig,
 ) -> Daily {
     let mut undated: BTreeMap<(String, String), (u64, Money)> = BTreeMap::new();
-    let lines: Vec<CostLine> = ledger
-        .lines
-        .iter()
-        .map(|l| {
-            if l.day.is_none() {
-                let u = undated
-                    .entry((l.period.clone(), l.currency.clone()))
-                    .or_default();
-                u.0 += l.rows;
-                // a month's sum of |cost| is within decimal(38,18) (ledger::build): so is this
-                u.1 += l.cost;
-            }
-            CostLine {
-                period: key(&l.period, l.day.as_deref()),
-                ..l.clone()
-            }
-        })
-        .collect();
-    let keys: BTreeSet<String> = lines.iter().map(|l| l.period.clone()).collect();
-    let by_day = Ledger {
-        basis: ledger.basis,
-        lines,
-        tag_sets: ledger.tag_sets.clone(),
-        ..Ledger::default()
-    };
+    let mut read = DayTotals::new();
+    for l in &mut ledger.lines {
+        let day = l.day.clone().unwrap_or_default();
+        // a month's sum of |cost| is within decimal(38,18) (ledger::build): so is a day's
+        *read
+            .entry((l.period.clone(), l.currency.clone(), day))
+            .or_default() += l.cost;
+        if l.day.is_none() {
+            let u = undated
+                .entry((l.period.clone(), l.currency.clone()))
+                .or_default();
+            u.0 += l.rows;
+            u.1 += l.cost;
+        }
+        l.period = key(&l.period, l.day.as_deref());
+    }
+    let keys: BTreeSet<String> = ledger.lines.iter().map(|l| l.period.clone()).collect();
+    let by_day = ledger;
     // a driver file gives a month's quantities: each day of the month weighs by them
     let mut rules = rules.clone();
     for pool in &mut rules.pools {
@@ -108,6 +108,7 @@ pub fn attribute(
     let allocation = allocate::allocate(&by_day, groups, &rules, requests.as_ref());
     let (unit_rows, _) = economics::unit_costs(&allocation, day_volumes.as_ref(), None, targets);
     Daily {
+        read,
         allocation,
         unit_rows,
         undated,

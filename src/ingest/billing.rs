@@ -310,6 +310,88 @@ pub fn read_billing(
     })
 }
 
+/// Position of the charge period in `line::DIMENSIONS` (the last).
+const CHARGE: usize = line::DIMENSION_COUNT - 1;
+
+impl BillingRead {
+    /// `--grain day`: swaps `groups` (one per dimension set and charge period) for the same
+    /// groups merged over their days, exactly the groups a monthly run gives, so the month is
+    /// attributed as a monthly run attributes it; returns the groups by charge day (the
+    /// charge period's UTC date, `YYYY-MM-DD`, or None: hourly rows of a day are one group).
+    pub fn split_off_days(&mut self) -> Result<Vec<SourceGroup>> {
+        let paths: Vec<PathBuf> = self.files.iter().map(|f| f.file.path.clone()).collect();
+        let mut values = super::ValueCache::default();
+        let mut groups = std::mem::take(&mut self.groups);
+        for g in &mut groups {
+            g.dims[CHARGE] = g.dims[CHARGE].take().and_then(|raw| values.day(&raw));
+        }
+        let days = merge_runs(&groups, false, &paths)?;
+        drop(groups);
+        self.groups = merge_runs(&days, true, &paths)?;
+        Ok(days)
+    }
+}
+
+/// `merge_across_files` for the many groups of a day run, without an owned key per group:
+/// the groups ordered by a hash of their dimensions (the charge day left out when
+/// `ignore_day`, and set to None), each set of equal ones absorbed into a copy of the first.
+fn merge_runs(
+    groups: &[SourceGroup],
+    ignore_day: bool,
+    paths: &[PathBuf],
+) -> Result<Vec<SourceGroup>> {
+    let mut values = super::ValueCache::default();
+    let uncounted_file: Vec<Option<usize>> = groups
+        .iter()
+        .map(|g| (!counted(&mut values, g)).then_some(g.file))
+        .collect();
+    let dims = if ignore_day { CHARGE } else { CHARGE + 1 };
+    let key = |i: usize| {
+        let g = &groups[i];
+        (
+            &g.dims[..dims],
+            g.basis_status,
+            g.prepaid_shape,
+            uncounted_file[i],
+        )
+    };
+    let hasher = foldhash::fast::FixedState::default();
+    let mut order: Vec<(u64, usize)> = (0..groups.len())
+        .map(|i| (std::hash::BuildHasher::hash_one(&hasher, key(i)), i))
+        .collect();
+    order.sort_unstable();
+    let mut out: Vec<SourceGroup> = Vec::new();
+    // the groups of `out` started in the current run of equal hashes, with their first index
+    let mut run: Vec<(usize, usize)> = Vec::new();
+    for (k, &(hash, i)) in order.iter().enumerate() {
+        if k == 0 || order[k - 1].0 != hash {
+            run.clear();
+        }
+        match run.iter().find(|(head, _)| key(*head) == key(i)) {
+            Some(&(_, at)) => out[at]
+                .absorb(&groups[i])
+                .map_err(|detail| Error::Overflow {
+                    what: format!(
+                        "a cost sum of `{}`",
+                        paths
+                            .get(groups[i].file)
+                            .map_or("?".into(), |p| crate::origin::shown(p))
+                    ),
+                    detail,
+                })?,
+            None => {
+                let mut g = groups[i].clone();
+                if ignore_day {
+                    g.dims[CHARGE] = None;
+                }
+                run.push((i, out.len()));
+                out.push(g);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Merges groups with the same dimensions from different files, so a month delivered in 100
 /// parts gives the same few groups (and the same rounding precision) as one file. Groups
 /// that will be quarantined (cost missing or not a number, period or currency that does not

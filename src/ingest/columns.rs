@@ -214,6 +214,16 @@ impl Canonical {
         }
     }
 
+    /// Maps the expression of a canonical dimension through `f` (the Parquet fast path derives
+    /// the same from the source column: see `parquet_direct::cur::Derive`).
+    pub fn map_dim(&mut self, canonical: &'static str, f: impl Fn(Expr) -> Expr) {
+        for (c, e) in &mut self.dims {
+            if *c == canonical {
+                *e = f(e.clone());
+            }
+        }
+    }
+
     /// Says that the Parquet fast path evaluates this mapping's computed columns itself (the
     /// AWS CUR mapping, `parquet_direct::cur`), so the file keeps a direct mapping.
     pub fn evaluated_by_fast_path(&mut self, cur: CurColumns) {

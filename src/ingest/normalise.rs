@@ -142,8 +142,10 @@ pub fn normalise(
         SourceFormat::Oci => (oci::map(&cols), lf),
         SourceFormat::CostExplorer => cost_explorer::map(scan, &cols, lf)?,
     };
-    if !charge_days {
-        canonical.forget(line::CHARGE_PERIOD_START);
+    match charge_days {
+        // grouped by its day, as the Parquet fast path groups it: the hours of a day are one group
+        true => canonical.map_dim(line::CHARGE_PERIOD_START, charge_day_expr),
+        false => canonical.forget(line::CHARGE_PERIOD_START),
     }
     if !canonical.supports(basis) {
         return Err(Error::Ingest {
@@ -165,6 +167,31 @@ pub fn normalise(
         }
     }
     Ok(lines)
+}
+
+/// The charge day (`values::charge_day`) of each charge-period text, each distinct text parsed
+/// once per batch.
+fn charge_day_expr(e: Expr) -> Expr {
+    e.map(
+        |c: Column| {
+            let s = c.as_materialized_series();
+            let texts = s.str()?;
+            let mut days: std::collections::HashMap<&str, Option<String>> =
+                std::collections::HashMap::new();
+            let out: StringChunked = texts
+                .iter()
+                .map(|t| {
+                    t.and_then(|t| {
+                        days.entry(t)
+                            .or_insert_with(|| super::charge_day(t))
+                            .clone()
+                    })
+                })
+                .collect();
+            Ok(out.with_name(c.name().clone()).into_series().into_column())
+        },
+        |_, f| Ok(Field::new(f.name().clone(), DataType::String)),
+    )
 }
 
 /// Tags column to JSON object text, whatever its physical type. `strip` removes a key prefix

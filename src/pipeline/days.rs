@@ -13,7 +13,7 @@ use crate::daily::anomalies::{self, Anomaly, Day, Method, Series};
 use crate::daily::{self, Daily};
 use crate::error::Result;
 use crate::ingest::SourceGroup;
-use crate::ledger::Ledger;
+use crate::ledger;
 use crate::money::Money;
 use crate::output;
 use crate::volumes::Volumes;
@@ -25,15 +25,17 @@ pub(super) struct Days {
     pub info: output::DailyInfo,
 }
 
+/// Attributes `groups` (the billing groups by charge day; `BillingRead::split_off_days`).
 pub(super) fn attribute(
     out: &Path,
-    ledger: &Ledger,
     groups: &[SourceGroup],
     rules: &RuleSet,
     volumes: Option<&Volumes>,
     config: &Config,
+    period: Option<&str>,
     periods: &BTreeSet<String>,
 ) -> Result<Days> {
+    let ledger = ledger::build(groups, config, period)?;
     let daily = daily::attribute(ledger, groups, rules, volumes, &config.targets);
     let undated_rows: u64 = daily.undated.values().map(|(rows, _)| rows).sum();
     if undated_rows > 0 {

@@ -101,13 +101,16 @@ fn stages(
         reader.driver(p)
     })?;
     let basis = config.cost.basis;
-    let billing = ingest::read_billing(
+    let mut billing = ingest::read_billing(
         job.billing.clone(),
         job.format,
         job.prefer.as_deref(),
         basis,
         read,
     )?;
+    // a day run attributes the month from its groups merged over the days (what a monthly
+    // run reads), and the days from the groups by day
+    let day_groups = job.days.then(|| billing.split_off_days()).transpose()?;
     hooks.pause("read");
     let ledger = ledger::build(&billing.groups, config, period)?;
     let mut quarantined = record::quarantine_details(&billing, &ledger, basis, period)?;
@@ -175,18 +178,19 @@ fn stages(
             allocate::rules::DIMENSION_KEYS.join(", ")
         );
     }
-    let days = match job.days {
-        true => Some(days::attribute(
+    let days = match &day_groups {
+        Some(groups) => Some(days::attribute(
             &job.out,
-            &ledger,
-            &billing.groups,
+            groups,
             &rules,
             side.volumes.as_ref(),
             config,
+            period,
             &periods,
         )?),
-        false => None,
+        None => None,
     };
+    drop(day_groups);
     let facts = record::Facts {
         loaded,
         rules: &rules,

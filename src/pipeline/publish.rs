@@ -53,7 +53,7 @@ pub(super) fn publish(
         &written.0,
         &written.1,
         tables.by_dimension.map(|_| (tables.dimensions, &written.2)),
-        tables.days.map(|_| (&written.3, &written.4)),
+        tables.days.map(|d| (&d.daily.read, &written.3, &written.4)),
     );
     let written = (written.0, written.1);
     detail.periods = record::period_infos(ledger, tables.allocation, Some(&written));

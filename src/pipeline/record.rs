@@ -445,7 +445,7 @@ pub(super) fn reconcile(
     written: &Sums,
     unit_written: &Sums,
     by_dimension: Option<(&[String], &DimensionSums)>,
-    daily: Option<(&DimensionSums, &DimensionSums)>,
+    daily: Option<(&DimensionSums, &DimensionSums, &DimensionSums)>,
 ) -> output::Reconciliation {
     let keys: BTreeSet<&(String, String)> = ledger
         .totals
@@ -482,8 +482,8 @@ pub(super) fn reconcile(
             }
         }
     }
-    let days = daily.map_or(0, |(cost, unit)| {
-        reconcile_days(ledger, cost, unit, &mut mismatches)
+    let days = daily.map_or(0, |(read, cost, unit)| {
+        reconcile_days(read, cost, unit, &mut mismatches)
     });
     output::Reconciliation {
         ok: mismatches.is_empty(),
@@ -494,24 +494,14 @@ pub(super) fn reconcile(
 }
 
 /// The daily tables against the bill, day by day (every day read or written, so each month
-/// adds up too): the counted lines of each (period, currency, charge day; "" for none)
-/// against the written cost_by_model_daily and unit_costs_daily. Returns the days checked.
+/// adds up too): the cost read per (period, currency, charge day; "" for none) against the
+/// written cost_by_model_daily and unit_costs_daily. Returns the days checked.
 fn reconcile_days(
-    ledger: &ledger::Ledger,
+    read: &DimensionSums,
     cost: &DimensionSums,
     unit: &DimensionSums,
     mismatches: &mut Vec<String>,
 ) -> usize {
-    let mut read: DimensionSums = BTreeMap::new();
-    for l in &ledger.lines {
-        let key = (
-            l.period.clone(),
-            l.currency.clone(),
-            l.day.clone().unwrap_or_default(),
-        );
-        // a month's sum of |cost| is within decimal(38,18) (ledger::build): so is a day's
-        *read.entry(key).or_default() += l.cost;
-    }
     let keys: BTreeSet<&(String, String, String)> =
         read.keys().chain(cost.keys()).chain(unit.keys()).collect();
     for key in &keys {

@@ -43,13 +43,17 @@ pub(super) enum Derive {
     Category,
     /// The CUR commitment status of a line item type.
     Status,
+    /// The charge day of a charge period (`ingest::charge_day`; a timestamp is cut to its
+    /// UTC midnight): the hours of a day are one group.
+    Day,
 }
 
 impl Derive {
     /// The text a source text (None: null) gives.
     pub(super) fn apply(self, text: Option<&str>) -> Option<&str> {
         match self {
-            Derive::AsIs => text,
+            // `Worker::day_id` derives the day: a new text, not a part of this one
+            Derive::AsIs | Derive::Day => text,
             Derive::Category => Some(aws::charge_category(text)),
             Derive::Status => aws::commitment_status(text),
         }

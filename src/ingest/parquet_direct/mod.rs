@@ -51,6 +51,7 @@ const PROVIDER: usize = 2;
 const CHARGE_CATEGORY: usize = 11;
 const COMMITMENT_STATUS: usize = 13;
 const TAGS: usize = 14;
+const CHARGE_PERIOD: usize = 15;
 
 /// Canonical columns that are a source column as it is (see `Canonical::direct`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -224,6 +225,7 @@ impl DirectPlan {
             [None; line::DIMENSION_COUNT],
             None,
         );
+        derive[CHARGE_PERIOD] = Derive::Day;
         let mut cur = None;
         if let Some(c) = &direct.cur {
             // every column of the mapping must be one the fast path reads as text or as money
@@ -413,6 +415,8 @@ struct Worker {
     parses: HashMap<(u8, u32), bool, FixedState>,
     /// Interned id (0 = null) of each timestamp, date or integer dimension value, rendered once.
     numbers: HashMap<(Number, i64), u32, FixedState>,
+    /// Interned id (0 = none) of the charge day of each charge-period text, parsed once.
+    days: HashMap<Box<str>, u32, FixedState>,
     /// Interned JSON text (0: none) of each distinct run of tag entries (interned key and
     /// value ids) seen: one entry per distinct tag set, whichever batch or file it is in.
     tag_sets: HashMap<Box<[u64]>, u32, FixedState>,
@@ -476,6 +480,18 @@ impl Worker {
         };
         let id = text.map_or(0, |t| self.intern(&t));
         self.numbers.insert((kind, v), id);
+        id
+    }
+
+    /// The interned id of the charge day (`ingest::charge_day`) of a charge-period text; 0 for
+    /// none.
+    fn day_id(&mut self, text: Option<&str>) -> u32 {
+        let Some(text) = text else { return 0 };
+        if let Some(id) = self.days.get(text) {
+            return *id;
+        }
+        let id = crate::ingest::charge_day(text).map_or(0, |d| self.intern(&d));
+        self.days.insert(text.into(), id);
         id
     }
 
@@ -661,7 +677,7 @@ fn read_row_group(plans: &[DirectPlan], p: usize, rg: usize, w: &mut Worker) -> 
     // (a derived dimension has a text for null too: it is read)
     let mut dims = plan.dim_col;
     for (d, c) in dims.iter_mut().enumerate() {
-        if plan.derive[d] == Derive::AsIs && c.is_some_and(all_null) {
+        if matches!(plan.derive[d], Derive::AsIs | Derive::Day) && c.is_some_and(all_null) {
             *c = None;
         }
     }
@@ -739,7 +755,10 @@ fn fold_dimension(
     w: &mut Worker,
 ) -> Result<Vec<u32>, String> {
     // the interned id of a source text's derived text (0: null)
-    let id_of = |w: &mut Worker, text: Option<&str>| derive.apply(text).map_or(0, |t| w.intern(t));
+    let id_of = |w: &mut Worker, text: Option<&str>| match derive {
+        Derive::Day => w.day_id(text),
+        _ => derive.apply(text).map_or(0, |t| w.intern(t)),
+    };
     // The product of the radices bounds every key: checked before folding, so no key wraps.
     let mut widen = |radix: usize| -> Result<(), String> {
         *radix_product = radix_product
@@ -815,9 +834,16 @@ fn fold_dimension(
             ArrowType::Int64 => (Number::Integer, Box::new(each::<Int64Type>(a))),
             other => return Err(format!("unexpected column type {other}")),
         };
+        // a charge period counts by its day: a timestamp is cut to its UTC midnight
+        let per_day: i64 = match (derive, kind) {
+            (Derive::Day, Number::Datetime(TimeUnit::Milliseconds)) => 86_400_000,
+            (Derive::Day, Number::Datetime(TimeUnit::Microseconds)) => 86_400_000_000,
+            (Derive::Day, Number::Datetime(TimeUnit::Nanoseconds)) => 86_400_000_000_000,
+            _ => 1,
+        };
         // consecutive rows mostly repeat a period: the last value is checked before the map
         let mut last: Option<(i64, u32)> = None;
-        for v in values {
+        for v in values.map(|v| v.map(|v| v - v.rem_euclid(per_day))) {
             let id = match (v, last) {
                 (None, _) => 0,
                 (Some(v), Some((l, id))) if l == v => id,

@@ -636,6 +636,7 @@ fn period_currency_and_tags_positions_match_the_schema() {
     assert_eq!(line::DIMENSIONS[PERIOD], line::BILLING_PERIOD_START);
     assert_eq!(line::DIMENSIONS[CURRENCY], line::BILLING_CURRENCY);
     assert_eq!(line::DIMENSIONS[TAGS], line::TAGS);
+    assert_eq!(line::DIMENSIONS[CHARGE_PERIOD], line::CHARGE_PERIOD_START);
 }
 
 #[test]
