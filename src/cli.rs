@@ -553,7 +553,8 @@ pub struct DdlArgs {
     pub schema: String,
 
     /// One table (cost_by_model, unit_costs, tag_compliance, training_amortization,
-    /// hidden_costs, unit_costs_by_unit, cost_by_dimension), or `all`
+    /// hidden_costs, unit_costs_by_unit, cost_by_dimension, cost_by_model_daily,
+    /// unit_costs_daily, anomalies), or `all`
     #[arg(long, default_value = "all", value_name = "NAME")]
     pub table: String,
 

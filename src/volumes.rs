@@ -53,6 +53,8 @@ pub struct Volumes {
     /// (day `YYYY-MM-DD`, model) -> unit -> quantity, from the rows dated to a day (a row
     /// that gives a month only is in `units` alone): the volumes of `--grain day`.
     pub days: BTreeMap<(String, String), BTreeMap<String, Money>>,
+    /// Usable rows that give a month, not a day (in `units` only).
+    pub monthly_rows: u64,
     pub rows: u64,
     pub bad_rows: Vec<BadRow>,
 }
@@ -83,6 +85,8 @@ pub const WIDE_UNITS: &[&str] = &[
     "images",
 ];
 /// The day or month of a row: a date column wins over a month column, in every side file.
+/// The first `DATED` of them give a day (`--grain day`); the others a month, whatever they hold.
+const DATED: usize = 3;
 const WHEN: &[&str] = &[
     "date",
     "day",
@@ -281,6 +285,13 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
         file: Some(f.file.clone()),
         ..Volumes::default()
     };
+    // a `billing_period` column gives the month even when it holds a date (`2026-10-01`)
+    let dated = f.columns[0].as_deref().is_some_and(|name| {
+        let name = crate::ingest::columns::norm_key(name);
+        WHEN[..DATED]
+            .iter()
+            .any(|w| crate::ingest::columns::norm_key(w) == name)
+    });
     let mut overflow = None;
     let mut bad = Vec::new();
     v.rows = f.rows(
@@ -349,7 +360,13 @@ fn read_volumes(path: &Path, r: &SideReader) -> Result<Volumes> {
                 parsed.push((unit, x, requests));
             }
             let key = (period.clone(), model_id.clone());
-            let day = c[0].as_deref().and_then(crate::ingest::charge_day);
+            let day = c[0]
+                .as_deref()
+                .filter(|_| dated)
+                .and_then(crate::ingest::charge_day);
+            if day.is_none() {
+                v.monthly_rows += 1;
+            }
             for (unit, x, _) in &parsed {
                 if let Some(day) = &day {
                     let q = v

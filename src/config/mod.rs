@@ -74,10 +74,11 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AnomaliesConfig {
-    /// Days before the day that make its baseline (3 to 90; default 14).
+    /// Days before the day that make its baseline (2 to 90; default 14).
     #[serde(default, deserialize_with = "checks::window_days")]
     pub window_days: Option<f64>,
-    /// Days of the window the model must have been billed on (2 to 90; default 7).
+    /// Days of the window the model must have been billed on (2 to 90, at most
+    /// `window_days`; default 7).
     #[serde(default, deserialize_with = "checks::window_days")]
     pub min_history_days: Option<f64>,
     /// Robust z-score |x - median| / (1.4826 x MAD) at or above which a day is flagged
@@ -787,6 +788,20 @@ fn validate(config: &Config, path: &Path) -> Result<()> {
         message,
         hint: None,
     };
+    let a = &config.anomalies;
+    let (window, history) = (
+        a.window_days.unwrap_or(14.0),
+        a.min_history_days.unwrap_or(7.0),
+    );
+    if history > window {
+        return Err(Error::Config {
+            path: path.to_path_buf(),
+            message: format!(
+                "`[anomalies] min_history_days = {history}` asks for more days than the window of {window} days holds"
+            ),
+            hint: Some("set `min_history_days` at most `window_days`".into()),
+        });
+    }
     let mut seen = std::collections::BTreeSet::new();
     for key in &config.tags.required {
         let k = key.trim().to_lowercase();

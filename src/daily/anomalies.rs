@@ -19,6 +19,9 @@ use crate::money::{Money, ONE};
 /// Scales a MAD to a standard deviation of normally distributed values.
 const MAD_TO_SIGMA: f64 = 1.4826;
 
+/// The largest score written.
+const MAX_SCORE: f64 = 1e15;
+
 /// The settings of the method, the config's or the defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Method {
@@ -45,6 +48,7 @@ impl Method {
         let window_days = c.window_days.map_or(d.window_days, |w| w as i64);
         Method {
             window_days,
+            // at most the window (`config::validate`)
             min_history_days: c
                 .min_history_days
                 .map_or(d.min_history_days, |m| m as usize)
@@ -103,24 +107,28 @@ impl Anomaly {
     }
 }
 
-/// The median of `values` (the mean of the middle two for an even count, rounded half away
-/// from zero at 10^-18); None when empty.
+/// The median of `values` (the mean of the middle two for an even count, rounded toward
+/// negative infinity at 10^-18); None when empty.
 fn median(mut values: Vec<Money>) -> Option<Money> {
     values.sort();
     let n = values.len();
     match n {
         0 => None,
         _ if n % 2 == 1 => Some(values[n / 2]),
-        // two amounts of one month are within decimal(38,18), their sum within i128
-        _ => Money(values[n / 2 - 1].0 + values[n / 2].0).div_int(2),
+        // `midpoint` cannot overflow, whatever the two amounts
+        _ => Some(Money(values[n / 2 - 1].0.midpoint(values[n / 2].0))),
     }
 }
 
-/// The median and the MAD of `values`.
+/// The median and the MAD of `values`; None when empty or when a deviation leaves
+/// decimal(38,18) (amounts near its limits: no baseline, so no judgement).
 fn median_mad(values: &[Money]) -> Option<(Money, Money)> {
     let m = median(values.to_vec())?;
-    let mad = median(values.iter().map(|v| Money((v.0 - m.0).abs())).collect())?;
-    Some((m, mad))
+    let deviations: Option<Vec<Money>> = values
+        .iter()
+        .map(|v| v.checked_sub(m).map(|d| Money(d.0.abs())))
+        .collect();
+    Some((m, median(deviations?)?))
 }
 
 /// Whether `dev` away from a baseline of spread `mad` is flagged, and its score.
@@ -132,7 +140,8 @@ fn judged(dev: Money, mad: Money, money: Money, method: &Method) -> (bool, Optio
         None => (true, None),
         Some(r) => {
             let score = r / MAD_TO_SIGMA;
-            let shown = Money::from_f64((score * 100.0).round() / 100.0).ok();
+            // shown at most 10^15 (a MAD of 10^-18 against a jump of thousands), never null
+            let shown = Money::from_f64((score.min(MAX_SCORE) * 100.0).round() / 100.0).ok();
             (score >= method.threshold, shown)
         }
     }
@@ -159,7 +168,9 @@ pub fn detect(series: &Series, days: &BTreeSet<NaiveDate>, method: &Method) -> V
             let baseline_requests = (served.len() >= method.min_history_days)
                 .then(|| median(served.iter().map(|n| Money(i128::from(*n) * ONE)).collect()))
                 .flatten();
-            let change = today.cost - baseline_cost;
+            let Some(change) = today.cost.checked_sub(baseline_cost) else {
+                continue;
+            };
             // volume effect: the baseline cost per request times the change of requests
             let volume_effect = match (today.requests, baseline_requests) {
                 (Some(n), Some(v0)) if !v0.is_zero() => Money(i128::from(n) * ONE - v0.0)
@@ -167,7 +178,9 @@ pub fn detect(series: &Series, days: &BTreeSet<NaiveDate>, method: &Method) -> V
                     .and_then(|x| x.per(1, v0)),
                 _ => None,
             };
-            let spend_effect = change - volume_effect.unwrap_or_default();
+            let Some(spend_effect) = change.checked_sub(volume_effect.unwrap_or_default()) else {
+                continue;
+            };
             let row = |metric, value, baseline, mad, score| Anomaly {
                 day,
                 model_id: model.clone(),
@@ -202,7 +215,9 @@ pub fn detect(series: &Series, days: &BTreeSet<NaiveDate>, method: &Method) -> V
             let Some((u0, unit_mad)) = median_mad(&unit) else {
                 continue;
             };
-            let dev = u - u0;
+            let Some(dev) = u.checked_sub(u0) else {
+                continue;
+            };
             // the spend the change of unit cost stands for at today's volume
             let money = today
                 .requests
@@ -357,6 +372,45 @@ mod tests {
         );
         // the cost did not change: -80 of volume, +80 of spend
         assert_eq!((a.volume_effect, a.spend_effect), (Some(m("-80")), m("80")));
+    }
+
+    /// Amounts near the limits of decimal(38,18) give no baseline rather than a wrapped one.
+    #[test]
+    fn no_overflow_near_the_limits() {
+        let big = Money(crate::money::MAX_ABS);
+        assert_eq!(median(vec![big, big]), Some(big));
+        assert_eq!(
+            median(vec![Money(-crate::money::MAX_ABS), big]),
+            Some(Money::ZERO)
+        );
+        assert_eq!(median_mad(&[Money(-crate::money::MAX_ABS), big, big]), None);
+        let mut days = BTreeMap::new();
+        for d in 1..=3 {
+            days.insert(
+                date(d),
+                Day {
+                    cost: Money(-crate::money::MAX_ABS),
+                    requests: None,
+                },
+            );
+        }
+        days.insert(
+            date(4),
+            Day {
+                cost: big,
+                requests: None,
+            },
+        );
+        let series = Series::from([(("a".into(), "USD".into()), days)]);
+        let method = Method {
+            min_history_days: 2,
+            ..Method::default()
+        };
+        assert!(detect(&series, &BTreeSet::from([date(4)]), &method).is_empty());
+        // a tiny MAD against a large jump: a capped score, not a null one
+        let (flag, score) = judged(m("1000"), Money(2), m("1000"), &Method::default());
+        assert!(flag);
+        assert_eq!(score, Some(Money::from_f64(1e15).unwrap()));
     }
 
     #[test]

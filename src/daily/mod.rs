@@ -59,6 +59,8 @@ pub struct Daily {
     /// Whether the volumes give any day (else the daily unit costs have no volume, and splits
     /// by requests weigh by the month's requests).
     pub daily_volumes: bool,
+    /// Model-days with volumes but no spend (in no daily row).
+    pub served_without_spend: usize,
 }
 
 /// Attributes the lines of `ledger` (built from `groups`, the groups by charge day) by
@@ -106,8 +108,10 @@ pub fn attribute(
     let day_volumes = volumes.filter(|_| daily_volumes).map(|v| by_key(v, &keys));
     let requests = volumes.map(|v| split_requests(v, day_volumes.as_ref(), &keys));
     let allocation = allocate::allocate(&by_day, groups, &rules, requests.as_ref());
-    let (unit_rows, _) = economics::unit_costs(&allocation, day_volumes.as_ref(), None, targets);
+    let (unit_rows, report) =
+        economics::unit_costs(&allocation, day_volumes.as_ref(), None, targets);
     Daily {
+        served_without_spend: report.unknown_models.len(),
         read,
         allocation,
         unit_rows,

@@ -32,7 +32,11 @@ pub fn billing_period(raw: &str) -> Option<String> {
 /// `billing_period`: the UTC date of the instant of an ISO date or timestamp (offsets
 /// converted) or a US `M/D/YYYY` date. None for anything else: a month alone has no day.
 pub fn charge_day(raw: &str) -> Option<String> {
-    utc_day(raw).map(|d| d.format("%Y-%m-%d").to_string())
+    use chrono::Datelike;
+    // a four-digit year, as every reader of the tables parses a date
+    utc_day(raw)
+        .filter(|d| (0..=9999).contains(&d.year()))
+        .map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 /// The UTC date of an ISO or US date or timestamp text (see `billing_period`).
@@ -251,6 +255,7 @@ mod tests {
             ("2026-10", None),
             ("202610", None),
             ("2026-02-30", None),
+            ("9999-12-31T23:59:59-14:00", None),
             ("", None),
         ] {
             assert_eq!(charge_day(raw).as_deref(), want, "{raw}");

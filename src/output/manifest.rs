@@ -511,6 +511,9 @@ pub struct DailyInfo {
     /// change of cost first (at most 5, one row each: the cost's when both metrics flag it).
     pub anomalies: usize,
     pub flagged_days: usize,
+    /// Published months whose anomalies looked back into the days this run replaced (warned).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stale_anomalies: Vec<String>,
     pub largest: Vec<AnomalyInfo>,
 }
 

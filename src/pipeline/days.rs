@@ -49,6 +49,18 @@ pub(super) fn attribute(
             cost.join(", ")
         );
     }
+    if let Some(v) = volumes.filter(|v| daily.daily_volumes && v.monthly_rows > 0) {
+        tracing::warn!(
+            "{} volume row(s) give a month, not a day: they count in the monthly unit costs only, not in unit_costs_daily",
+            v.monthly_rows
+        );
+    }
+    if daily.served_without_spend > 0 {
+        tracing::warn!(
+            "{} model-day(s) have requests but no spend that day: they are in unit_costs, not in unit_costs_daily",
+            daily.served_without_spend
+        );
+    }
     if volumes.is_some() && !daily.daily_volumes {
         tracing::warn!(
             "the volumes give months, not days: unit_costs_daily has no requests, and a day's shared cost split by requests weighs by the month's requests (give a `date` per row for daily volumes)"
@@ -74,12 +86,24 @@ pub(super) fn attribute(
             r.requests,
         );
     }
-    for month in history_months(periods, run_days.first().copied(), method.window_days) {
-        for (day, model, currency, cost, requests) in output::read_daily_totals(out, &month)? {
+    for month in reached_months(periods, method.window_days, true) {
+        let days = output::read_daily_totals(out, &month)?;
+        if days.is_empty() && output::part_path(out, output::COST_BY_MODEL, &month).exists() {
+            tracing::warn!(
+                "the anomaly window reaches back into {month}, which was published without `--grain day`: days after it are judged on fewer days (attribute {month} with `--grain day` to give them their baseline)"
+            );
+        }
+        for (day, model, currency, cost, requests) in days {
             if let Some(date) = in_month_date(&month, &day) {
                 add(&mut series, date, &model, &currency, cost, requests);
             }
         }
+    }
+    let stale = later_anomalies(out, periods, method.window_days)?;
+    for month in &stale {
+        tracing::warn!(
+            "the published anomalies of {month} were judged against the days this run replaces: attribute {month} again with `--grain day` to judge its days against them"
+        );
     }
     let found = anomalies::detect(&series, &run_days, &method);
     // one row per model-day (`cost` sorts before `cost_per_request`), largest change first
@@ -119,6 +143,7 @@ pub(super) fn attribute(
         min_change: method.min_change,
         anomalies: found.len(),
         flagged_days,
+        stale_anomalies: stale,
         largest: largest
             .into_iter()
             .take(5)
@@ -164,24 +189,43 @@ fn add(
         .insert(date, Day { cost, requests });
 }
 
-/// The published months before the run's first day that its window reaches into, the run's
-/// own months aside.
-fn history_months(
-    periods: &BTreeSet<String>,
-    first: Option<NaiveDate>,
-    window_days: i64,
-) -> Vec<String> {
-    let Some(first) = first else {
-        return Vec::new();
-    };
+/// The months the anomaly windows of the run's months reach into (`back`: the window of each
+/// month's first day, reaching back), or the months whose windows reach into the run's months
+/// (forward: a window of `window_days` after each month's last day); the run's own months
+/// aside.
+fn reached_months(periods: &BTreeSet<String>, window_days: i64, back: bool) -> Vec<String> {
     let mut months = BTreeSet::new();
-    let mut d = first - chrono::Duration::days(window_days);
-    while d < first {
-        months.insert(d.format("%Y-%m").to_string());
-        d += chrono::Duration::days(1);
+    for p in periods {
+        let Some(first) = NaiveDate::parse_from_str(&format!("{p}-01"), "%Y-%m-%d").ok() else {
+            continue;
+        };
+        let (mut d, end) = match back {
+            true => (first - chrono::Duration::days(window_days), first),
+            false => {
+                let next = first + chrono::Months::new(1);
+                (next, next + chrono::Duration::days(window_days))
+            }
+        };
+        while d < end {
+            months.insert(d.format("%Y-%m").to_string());
+            d += chrono::Duration::days(1);
+        }
     }
     months
         .into_iter()
         .filter(|m| !periods.contains(m))
         .collect()
+}
+
+/// The published months whose anomalies looked back into the run's months: they were judged
+/// against the days this run replaces.
+fn later_anomalies(
+    out: &Path,
+    periods: &BTreeSet<String>,
+    window_days: i64,
+) -> Result<Vec<String>> {
+    Ok(reached_months(periods, window_days, false)
+        .into_iter()
+        .filter(|m| output::part_path(out, output::ANOMALIES, m).exists())
+        .collect())
 }

@@ -73,12 +73,13 @@ fn daily_summary(o: &mut String, d: &crate::output::DailyInfo) {
             .map_or(String::new(), |v| format!(", volume {}", signed(v)));
         let _ = writeln!(
             o,
-            "    {} {} {}: {} vs {} (cost {}: spend {}{volume})",
+            "    {} {} {}: {} vs {} {} (cost {}: spend {}{volume})",
             a.charge_date,
             shown(&a.model_id),
             a.metric.replace('_', " "),
             a.value.to_fixed_nonzero(2),
             a.baseline.to_fixed_nonzero(2),
+            a.currency,
             signed(a.cost_change),
             signed(a.spend_effect),
         );

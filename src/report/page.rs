@@ -680,7 +680,7 @@ fn anomalies_section(d: &ReportData, latest: &str) -> Section {
         "anomalies",
         format!("Days that departed from their baseline, {latest}"),
     );
-    s.note = Some("From `attribute --grain day`: a model's day is flagged when its cost (or cost per request) is at least [anomalies] threshold (3.5) x 1.4826 MAD from the median of the days it was billed on in the window before (14 days), and the change is worth at least min_change (10). The change of cost splits into a volume effect (the baseline cost per request x the change of requests) and a spend effect (the rest). A training run charged on one day stands out: amortisation is monthly.".into());
+    s.note = Some("From `attribute --grain day`: a model's day is flagged when its cost (or cost per request) is at least [anomalies] threshold x 1.4826 MAD from the median of the days it was billed on in the window before, and the change is worth at least min_change (the defaults: 3.5, 14 days, 10; the run's own settings are in manifest.json, `daily`). The change of cost splits into a volume effect (the baseline cost per request x the change of requests) and a spend effect (the rest). A training run or a monthly fee charged on one day stands out: amortisation is monthly, and a charge is dated by its charge period's start.".into());
     let f = |m: Option<Money>, c: &str| m.map_or("-".into(), |m| money(m, c));
     s.table = Some(Table::new(
         &[

@@ -153,37 +153,61 @@ fn each_day_adds_up_to_its_bill_and_the_month_is_unchanged() {
 #[test]
 fn monthly_volumes_weigh_each_day_by_the_month() {
     let env = TestEnv::new();
+    // a `billing_period` column gives a month even when it holds the month's first day
+    for (i, month) in ["2026-10", "2026-10-01"].into_iter().enumerate() {
+        let requests = env.write(
+            &format!("monthly{i}.csv"),
+            &format!("billing_period,model_id,requests\n{month},a,400\n{month},b,200\n"),
+        );
+        let out = format!("out{i}");
+        let r = attribute(&env, requests.to_str().unwrap(), &out, &["--grain", "day"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("the volumes give months, not days"),
+            "{}",
+            r.stderr
+        );
+        let out = env.path(&out);
+        let shared: Vec<String> = day_rows(
+            &out,
+            "cost_by_model_daily",
+            &["charge_date", "model_id", "allocation_method", "cost"],
+        )
+        .into_iter()
+        .filter(|r| r.contains("shared"))
+        .collect();
+        assert_eq!(
+            shared,
+            [
+                "2026-10-01 a shared:feature-store 4",
+                "2026-10-01 b shared:feature-store 2",
+                "2026-10-02 a shared:feature-store 9",
+            ]
+        );
+        let requests: Vec<String> = day_rows(&out, "unit_costs_daily", &["requests"]);
+        assert!(requests.iter().all(|r| r == "null"), "{requests:?}");
+        assert_eq!(manifest(&out)["daily"]["volumes"], "month");
+    }
+    // a file of days and months: the month rows count in the monthly unit costs only, and a
+    // day's requests of a model without spend that day in no daily row; both are said
     let requests = env.write(
-        "monthly.csv",
-        "billing_period,model_id,requests\n2026-10,a,400\n2026-10,b,200\n",
+        "mixed.csv",
+        "date,model_id,requests\n2026-10-01,a,100\n2026-10,a,300\n2026-10-02,b,7\n",
     );
-    let r = attribute(&env, requests.to_str().unwrap(), "out", &["--grain", "day"]);
+    let r = attribute(
+        &env,
+        requests.to_str().unwrap(),
+        "mixed",
+        &["--grain", "day"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        r.stderr.contains("the volumes give months, not days"),
+        r.stderr.contains("1 volume row(s) give a month, not a day")
+            && r.stderr
+                .contains("1 model-day(s) have requests but no spend that day"),
         "{}",
         r.stderr
     );
-    let out = env.path("out");
-    let shared: Vec<String> = day_rows(
-        &out,
-        "cost_by_model_daily",
-        &["charge_date", "model_id", "allocation_method", "cost"],
-    )
-    .into_iter()
-    .filter(|r| r.contains("shared"))
-    .collect();
-    assert_eq!(
-        shared,
-        [
-            "2026-10-01 a shared:feature-store 4",
-            "2026-10-01 b shared:feature-store 2",
-            "2026-10-02 a shared:feature-store 9",
-        ]
-    );
-    let requests: Vec<String> = day_rows(&out, "unit_costs_daily", &["requests"]);
-    assert!(requests.iter().all(|r| r == "null"), "{requests:?}");
-    assert_eq!(manifest(&out)["daily"]["volumes"], "month");
 }
 
 /// A FOCUS file of one model's days: (charge day, cost) pairs, and its daily requests.
@@ -274,7 +298,7 @@ fn a_day_is_flagged_against_the_published_days_before_it() {
         r.stderr
             .contains("anomalies: 1 model-day(s) flagged (2 row(s))")
             && r.stderr.contains(
-                "2026-10-01 a cost: 180.00 vs 100.00 (cost +80.00: spend +30.00, volume +50.00)"
+                "2026-10-01 a cost: 180.00 vs 100.00 USD (cost +80.00: spend +30.00, volume +50.00)"
             ),
         "{}",
         r.stderr
@@ -290,6 +314,39 @@ fn a_day_is_flagged_against_the_published_days_before_it() {
                 "| 2026-10-01 | a | cost | $180.00 | $100.00 | 26.98 | $80.00 | $30.00 | $50.00 |"
             ),
         "{report}"
+    );
+    let flagged = day_rows(&out, "anomalies", &["charge_date", "metric", "score"]);
+    // a run of August and October together still reads the published September between them
+    let (aug_oct, aug_oct_requests) = days_of(
+        &env,
+        "aug_oct",
+        &[("2026-08-20", "50", 100), ("2026-10-01", "180", 1500)],
+    );
+    let r = run(&aug_oct, &aug_oct_requests, "out");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        day_rows(&out, "anomalies", &["charge_date", "metric", "score"]),
+        flagged
+    );
+    // republishing September says October's anomalies looked back at the days it replaces
+    let r = run(&sep, &sep_requests, "out");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "the published anomalies of 2026-10 were judged against the days this run replaces"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(manifest(&out)["daily"]["stale_anomalies"][0], "2026-10");
+    // a September published by a monthly run leaves October's window short, and says so
+    let r = env.run(&["attribute", "--billing", &sep, "--out", "monthly"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(&oct, &oct_requests, "monthly");
+    assert!(
+        r.stderr.contains("the anomaly window reaches back into 2026-09, which was published without `--grain day`"),
+        "{}",
+        r.stderr
     );
     // a narrower [anomalies] setting: a threshold above the score flags nothing
     let config = env.write(
@@ -386,6 +443,10 @@ fn anomaly_settings_out_of_range_name_their_line() {
         ),
         ("[anomalies]\nthreshold = 0\n", "a number above 0"),
         ("[anomalies]\nwindow = 14\n", "unknown field `window`"),
+        (
+            "[anomalies]\nwindow_days = 5\nmin_history_days = 6\n",
+            "asks for more days than the window of 5 days holds",
+        ),
     ] {
         let config = env.write("bad.toml", text);
         let billing = fixture("daily/billing.csv");
@@ -404,7 +465,7 @@ fn anomaly_settings_out_of_range_name_their_line() {
         ]);
         assert_eq!(r.code, 2, "{text}: {}", r.stderr);
         assert!(
-            r.stderr.contains(want) && r.stderr.contains("line 2"),
+            r.stderr.contains(want) && (want.starts_with("asks") || r.stderr.contains("line 2")),
             "{text}: {}",
             r.stderr
         );
