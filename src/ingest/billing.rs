@@ -325,21 +325,52 @@ impl BillingRead {
         for g in &mut groups {
             g.dims[CHARGE] = g.dims[CHARGE].take().and_then(|raw| values.day(&raw));
         }
-        let days = merge_runs(&groups, false, &paths)?;
-        drop(groups);
-        self.groups = merge_runs(&days, true, &paths)?;
+        let absorb = |into: &mut SourceGroup, g: &SourceGroup| {
+            into.absorb(g).map_err(|detail| Error::Overflow {
+                what: format!(
+                    "a cost sum of `{}`",
+                    paths
+                        .get(g.file)
+                        .map_or("?".into(), |p| crate::origin::shown(p))
+                ),
+                detail,
+            })
+        };
+        // the months: a copy of the first group of each set, the others added to it
+        let mut months = Vec::new();
+        for set in equal_sets(&groups, true) {
+            let mut m = groups[set[0]].clone();
+            m.dims[CHARGE] = None;
+            for &i in &set[1..] {
+                absorb(&mut m, &groups[i])?;
+            }
+            months.push(m);
+        }
+        self.groups = months;
+        // the days: the first group of each set itself, the others added to it
+        let sets = equal_sets(&groups, false);
+        let mut slots: Vec<Option<SourceGroup>> = groups.into_iter().map(Some).collect();
+        let mut days = Vec::with_capacity(sets.len());
+        for set in sets {
+            // each index is in one set, and a set's first is taken once
+            let Some(mut d) = slots[set[0]].take() else {
+                continue;
+            };
+            for &i in &set[1..] {
+                if let Some(g) = &slots[i] {
+                    absorb(&mut d, g)?;
+                }
+            }
+            days.push(d);
+        }
         Ok(days)
     }
 }
 
-/// `merge_across_files` for the many groups of a day run, without an owned key per group:
-/// the groups ordered by a hash of their dimensions (the charge day left out when
-/// `ignore_day`, and set to None), each set of equal ones absorbed into a copy of the first.
-fn merge_runs(
-    groups: &[SourceGroup],
-    ignore_day: bool,
-    paths: &[PathBuf],
-) -> Result<Vec<SourceGroup>> {
+/// The sets of groups `merge_across_files` would merge (the charge day left out when
+/// `ignore_day`), without an owned key per group: ordered by a hash of their dimensions, and
+/// within one hash by equality; each set in index order.
+fn equal_sets(groups: &[SourceGroup], ignore_day: bool) -> Vec<Vec<usize>> {
     let mut values = super::ValueCache::default();
     let uncounted_file: Vec<Option<usize>> = groups
         .iter()
@@ -360,36 +391,22 @@ fn merge_runs(
         .map(|i| (std::hash::BuildHasher::hash_one(&hasher, key(i)), i))
         .collect();
     order.sort_unstable();
-    let mut out: Vec<SourceGroup> = Vec::new();
-    // the groups of `out` started in the current run of equal hashes, with their first index
-    let mut run: Vec<(usize, usize)> = Vec::new();
+    let mut sets: Vec<Vec<usize>> = Vec::new();
+    // the sets started in the current run of equal hashes
+    let mut run: Vec<usize> = Vec::new();
     for (k, &(hash, i)) in order.iter().enumerate() {
         if k == 0 || order[k - 1].0 != hash {
             run.clear();
         }
-        match run.iter().find(|(head, _)| key(*head) == key(i)) {
-            Some(&(_, at)) => out[at]
-                .absorb(&groups[i])
-                .map_err(|detail| Error::Overflow {
-                    what: format!(
-                        "a cost sum of `{}`",
-                        paths
-                            .get(groups[i].file)
-                            .map_or("?".into(), |p| crate::origin::shown(p))
-                    ),
-                    detail,
-                })?,
+        match run.iter().find(|&&s| key(sets[s][0]) == key(i)) {
+            Some(&s) => sets[s].push(i),
             None => {
-                let mut g = groups[i].clone();
-                if ignore_day {
-                    g.dims[CHARGE] = None;
-                }
-                run.push((i, out.len()));
-                out.push(g);
+                run.push(sets.len());
+                sets.push(vec![i]);
             }
         }
     }
-    Ok(out)
+    sets
 }
 
 /// Merges groups with the same dimensions from different files, so a month delivered in 100
