@@ -78,7 +78,7 @@ pub struct AnomaliesConfig {
     #[serde(default, deserialize_with = "checks::window_days")]
     pub window_days: Option<f64>,
     /// Days of the window the model must have been billed on (2 to 90, at most
-    /// `window_days`; default 7).
+    /// `window_days`; default 7, or the window when it is shorter).
     #[serde(default, deserialize_with = "checks::window_days")]
     pub min_history_days: Option<f64>,
     /// Robust z-score |x - median| / (1.4826 x MAD) at or above which a day is flagged
@@ -789,9 +789,10 @@ fn validate(config: &Config, path: &Path) -> Result<()> {
         hint: None,
     };
     let a = &config.anomalies;
+    // the default history (7 days) shortens to a shorter window; a set one must fit it
     let (window, history) = (
         a.window_days.unwrap_or(14.0),
-        a.min_history_days.unwrap_or(7.0),
+        a.min_history_days.unwrap_or(0.0),
     );
     if history > window {
         return Err(Error::Config {

@@ -107,8 +107,8 @@ impl Anomaly {
     }
 }
 
-/// The median of `values` (the mean of the middle two for an even count, rounded toward
-/// negative infinity at 10^-18); None when empty.
+/// The median of `values` (the mean of the middle two for an even count, rounded toward zero
+/// at 10^-18); None when empty.
 fn median(mut values: Vec<Money>) -> Option<Money> {
     values.sort();
     let n = values.len();

@@ -110,8 +110,19 @@ pub fn attribute(
     let allocation = allocate::allocate(&by_day, groups, &rules, requests.as_ref());
     let (unit_rows, report) =
         economics::unit_costs(&allocation, day_volumes.as_ref(), None, targets);
+    // and the days of the run's months that no billing row is dated to
+    let months: BTreeSet<&str> = keys.iter().map(|k| split(k).0).collect();
+    let billed_days: BTreeSet<&str> = keys.iter().filter_map(|k| split(k).1).collect();
+    let unbilled = volumes.map_or(0, |v| {
+        v.days
+            .keys()
+            .filter(|(day, _)| {
+                months.iter().any(|m| in_month(m, day)) && !billed_days.contains(day.as_str())
+            })
+            .count()
+    });
     Daily {
-        served_without_spend: report.unknown_models.len(),
+        served_without_spend: report.unknown_models.len() + unbilled,
         read,
         allocation,
         unit_rows,

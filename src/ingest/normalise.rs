@@ -169,19 +169,18 @@ pub fn normalise(
     Ok(lines)
 }
 
-/// The charge day (`values::charge_day`) of each charge-period text, each distinct text parsed
-/// once per batch.
+/// The charge day (`values::charge_day`) of each charge period, each distinct text parsed once
+/// per batch; a timestamp or date as `text_values` renders it (the text the fast path reads).
 fn charge_day_expr(e: Expr) -> Expr {
     e.map(
         |c: Column| {
-            let s = c.as_materialized_series();
-            let texts = s.str()?;
+            let texts = text_values(&c)?;
             let mut days: std::collections::HashMap<&str, Option<String>> =
                 std::collections::HashMap::new();
             let out: StringChunked = texts
                 .iter()
                 .map(|t| {
-                    t.and_then(|t| {
+                    t.as_deref().and_then(|t| {
                         days.entry(t)
                             .or_insert_with(|| super::charge_day(t))
                             .clone()

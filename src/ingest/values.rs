@@ -32,15 +32,17 @@ pub fn billing_period(raw: &str) -> Option<String> {
 /// `billing_period`: the UTC date of the instant of an ISO date or timestamp (offsets
 /// converted) or a US `M/D/YYYY` date. None for anything else: a month alone has no day.
 pub fn charge_day(raw: &str) -> Option<String> {
-    use chrono::Datelike;
-    // a four-digit year, as every reader of the tables parses a date
-    utc_day(raw)
-        .filter(|d| (0..=9999).contains(&d.year()))
-        .map(|d| d.format("%Y-%m-%d").to_string())
+    utc_day(raw).map(|d| d.format("%Y-%m-%d").to_string())
 }
 
 /// The UTC date of an ISO or US date or timestamp text (see `billing_period`).
 fn utc_day(raw: &str) -> Option<chrono::NaiveDate> {
+    use chrono::Datelike;
+    // a four-digit year, as every reader of the tables parses a date
+    utc_day_any_year(raw).filter(|d| (0..=9999).contains(&d.year()))
+}
+
+fn utc_day_any_year(raw: &str) -> Option<chrono::NaiveDate> {
     use chrono::NaiveDate;
     let t = raw.trim();
     let b = t.as_bytes();
@@ -92,7 +94,8 @@ fn utc_instant(d: chrono::NaiveDate, rest: &str) -> Option<chrono::NaiveDateTime
         "" | "Z" | "z" | "UTC" | "GMT" => 0,
         zone => utc_offset_seconds(zone)?,
     };
-    Some(d.and_time(clock) - chrono::Duration::seconds(offset))
+    d.and_time(clock)
+        .checked_sub_signed(chrono::Duration::seconds(offset))
 }
 
 /// Seconds east of UTC of an offset `+HH`, `+HHMM`, `+HH:MM`, `+HHMMSS` or `+HH:MM:SS` (or
@@ -238,6 +241,8 @@ mod tests {
             "2026-10-01T00:00:00+02:00:60",
             "2026-10-01T25:00:00",
             "10/1/2026 noon",
+            "01/01/-262143 00:00 +05:00",
+            "01/01/-0005",
         ] {
             assert_eq!(billing_period(bad), None, "{bad}");
         }
@@ -256,6 +261,8 @@ mod tests {
             ("202610", None),
             ("2026-02-30", None),
             ("9999-12-31T23:59:59-14:00", None),
+            ("01/01/-262143 00:00 +05:00", None),
+            ("01/01/-5", None),
             ("", None),
         ] {
             assert_eq!(charge_day(raw).as_deref(), want, "{raw}");

@@ -99,12 +99,7 @@ pub(super) fn attribute(
             }
         }
     }
-    let stale = later_anomalies(out, periods, method.window_days)?;
-    for month in &stale {
-        tracing::warn!(
-            "the published anomalies of {month} were judged against the days this run replaces: attribute {month} again with `--grain day` to judge its days against them"
-        );
-    }
+    let stale = stale_anomalies(out, periods, config)?;
     let found = anomalies::detect(&series, &run_days, &method);
     // one row per model-day (`cost` sorts before `cost_per_request`), largest change first
     let mut largest: Vec<&Anomaly> = found.iter().collect();
@@ -199,12 +194,16 @@ fn reached_months(periods: &BTreeSet<String>, window_days: i64, back: bool) -> V
         let Some(first) = NaiveDate::parse_from_str(&format!("{p}-01"), "%Y-%m-%d").ok() else {
             continue;
         };
-        let (mut d, end) = match back {
-            true => (first - chrono::Duration::days(window_days), first),
-            false => {
-                let next = first + chrono::Months::new(1);
-                (next, next + chrono::Duration::days(window_days))
-            }
+        let window = chrono::Duration::days(window_days);
+        // a month at the ends of the calendar has no month beyond them
+        let bounds = match back {
+            true => first.checked_sub_signed(window).map(|d| (d, first)),
+            false => first
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|next| Some((next, next.checked_add_signed(window)?))),
+        };
+        let Some((mut d, end)) = bounds else {
+            continue;
         };
         while d < end {
             months.insert(d.format("%Y-%m").to_string());
@@ -217,15 +216,22 @@ fn reached_months(periods: &BTreeSet<String>, window_days: i64, back: bool) -> V
         .collect()
 }
 
-/// The published months whose anomalies looked back into the run's months: they were judged
-/// against the days this run replaces.
-fn later_anomalies(
+/// The published months whose anomalies looked back into the run's months, judged against
+/// the days this run replaces (a monthly run removes them): each is warned about.
+pub(super) fn stale_anomalies(
     out: &Path,
     periods: &BTreeSet<String>,
-    window_days: i64,
+    config: &Config,
 ) -> Result<Vec<String>> {
-    Ok(reached_months(periods, window_days, false)
+    let window = Method::from_config(&config.anomalies).window_days;
+    let stale: Vec<String> = reached_months(periods, window, false)
         .into_iter()
         .filter(|m| output::part_path(out, output::ANOMALIES, m).exists())
-        .collect())
+        .collect();
+    for month in &stale {
+        tracing::warn!(
+            "the published anomalies of {month} were judged against the days this run replaces: attribute {month} again with `--grain day` to judge its days against them"
+        );
+    }
+    Ok(stale)
 }

@@ -188,7 +188,11 @@ fn stages(
             period,
             &periods,
         )?),
-        None => None,
+        None => {
+            // a monthly run replaces (removes) the days of its months too
+            days::stale_anomalies(&job.out, &periods, config)?;
+            None
+        }
     };
     drop(day_groups);
     let facts = record::Facts {

@@ -192,7 +192,7 @@ fn monthly_volumes_weigh_each_day_by_the_month() {
     // day's requests of a model without spend that day in no daily row; both are said
     let requests = env.write(
         "mixed.csv",
-        "date,model_id,requests\n2026-10-01,a,100\n2026-10,a,300\n2026-10-02,b,7\n",
+        "date,model_id,requests\n2026-10-01,a,100\n2026-10,a,300\n2026-10-02,b,7\n2026-10-07,a,5000\n",
     );
     let r = attribute(
         &env,
@@ -204,7 +204,7 @@ fn monthly_volumes_weigh_each_day_by_the_month() {
     assert!(
         r.stderr.contains("1 volume row(s) give a month, not a day")
             && r.stderr
-                .contains("1 model-day(s) have requests but no spend that day"),
+                .contains("2 model-day(s) have requests but no spend that day"),
         "{}",
         r.stderr
     );
@@ -339,6 +339,16 @@ fn a_day_is_flagged_against_the_published_days_before_it() {
         r.stderr
     );
     assert_eq!(manifest(&out)["daily"]["stale_anomalies"][0], "2026-10");
+    // so does a monthly run, which removes September's days
+    let r = env.run(&["attribute", "--billing", &sep, "--out", "out"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "the published anomalies of 2026-10 were judged against the days this run replaces"
+        ),
+        "{}",
+        r.stderr
+    );
     // a September published by a monthly run leaves October's window short, and says so
     let r = env.run(&["attribute", "--billing", &sep, "--out", "monthly"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -432,6 +442,83 @@ fn a_day_that_does_not_add_up_publishes_nothing() {
     assert_eq!(published(&env.path("out")), before);
 }
 
+/// The Polars reader of a Parquet file whose charge period is a timestamp or a date gives the
+/// fast path's days, byte for byte.
+#[test]
+fn typed_charge_periods_read_alike_by_either_parquet_reader() {
+    let env = TestEnv::new();
+    for (i, period) in [
+        "--period-type=timestamp-ms",
+        "--period-type=timestamp-ns",
+        "--period-type=date32",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("s{i}");
+        crate::sample::sample(
+            &env,
+            &name,
+            &[
+                "--rows",
+                "3000",
+                "--months",
+                "2",
+                "--seed",
+                "5",
+                "--format",
+                "parquet",
+                period,
+                match period.contains("timestamp") {
+                    true => "--time-zone=-05:00",
+                    false => "--cost-type=double",
+                },
+            ],
+        );
+        let billing = format!("{name}/focus_sample.parquet");
+        let requests = format!("{name}/requests.csv");
+        let mut trees = Vec::new();
+        for (reader, out) in [("", "fast"), ("polars", "polars")] {
+            let out = format!("{name}_{out}");
+            let args = [
+                "attribute",
+                "--billing",
+                &billing,
+                "--requests",
+                &requests,
+                "--out",
+                &out,
+                "--grain",
+                "day",
+                "-q",
+            ];
+            let r = match reader {
+                "" => env.run(&args),
+                r => env.run_env(&args, &[("MLCOST_PARQUET_READER", r)]),
+            };
+            assert_eq!(r.code, 0, "{period} {reader}: {}", r.stderr);
+            let mut tree = std::collections::BTreeMap::new();
+            for table in [
+                "cost_by_model",
+                "cost_by_model_daily",
+                "unit_costs_daily",
+                "anomalies",
+            ] {
+                tree.extend(
+                    tree_bytes(&env.path(&out).join(table), &["_manifest.json"])
+                        .into_iter()
+                        .map(|(k, v)| (format!("{table}/{k}"), v)),
+                );
+            }
+            assert!(
+                manifest(&env.path(&out))["reconciliation"]["days_checked"].as_u64() > Some(30)
+            );
+            trees.push(tree);
+        }
+        assert_eq!(trees[0], trees[1], "{period}");
+    }
+}
+
 #[test]
 fn anomaly_settings_out_of_range_name_their_line() {
     let env = TestEnv::new();
@@ -446,6 +533,10 @@ fn anomaly_settings_out_of_range_name_their_line() {
         (
             "[anomalies]\nwindow_days = 5\nmin_history_days = 6\n",
             "asks for more days than the window of 5 days holds",
+        ),
+        (
+            "[anomalies]\nmin_history_days = 15\n",
+            "asks for more days than the window of 14 days holds",
         ),
     ] {
         let config = env.write("bad.toml", text);

@@ -843,7 +843,8 @@ fn fold_dimension(
         };
         // consecutive rows mostly repeat a period: the last value is checked before the map
         let mut last: Option<(i64, u32)> = None;
-        for v in values.map(|v| v.map(|v| v - v.rem_euclid(per_day))) {
+        // (a value within a day of i64::MIN has no day: it stays, and renders as no text)
+        for v in values.map(|v| v.map(|v| v.checked_sub(v.rem_euclid(per_day)).unwrap_or(v))) {
             let id = match (v, last) {
                 (None, _) => 0,
                 (Some(v), Some((l, id))) if l == v => id,
