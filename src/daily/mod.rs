@@ -90,7 +90,6 @@ pub fn attribute(
         l.period = key(&l.period, l.day.as_deref());
     }
     let keys: BTreeSet<String> = ledger.lines.iter().map(|l| l.period.clone()).collect();
-    let by_day = ledger;
     // a driver file gives a month's quantities: each day of the month weighs by them
     let mut rules = rules.clone();
     for pool in &mut rules.pools {
@@ -107,7 +106,7 @@ pub fn attribute(
     let daily_volumes = volumes.is_some_and(|v| !v.days.is_empty());
     let day_volumes = volumes.filter(|_| daily_volumes).map(|v| by_key(v, &keys));
     let requests = volumes.map(|v| split_requests(v, day_volumes.as_ref(), &keys));
-    let allocation = allocate::allocate(&by_day, groups, &rules, requests.as_ref());
+    let allocation = allocate::allocate(&ledger, groups, &rules, requests.as_ref());
     let (unit_rows, report) =
         economics::unit_costs(&allocation, day_volumes.as_ref(), None, targets);
     // and the days of the run's months that no billing row is dated to
