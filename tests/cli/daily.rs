@@ -11,7 +11,26 @@
 use crate::util::*;
 
 fn attribute(env: &TestEnv, requests: &str, out: &str, grain: &[&str]) -> Run {
-    let (billing, config) = (fixture("daily/billing.csv"), fixture("daily/mlcost.toml"));
+    attribute_with(
+        env,
+        requests,
+        out,
+        &fixture("daily/mlcost.toml"),
+        grain,
+        &[],
+    )
+}
+
+/// `attribute` of the fixture's bill with `config`, more arguments and environment variables.
+fn attribute_with(
+    env: &TestEnv,
+    requests: &str,
+    out: &str,
+    config: &std::path::Path,
+    more: &[&str],
+    vars: &[(&str, &str)],
+) -> Run {
+    let billing = fixture("daily/billing.csv");
     let mut args = vec![
         "attribute",
         "--billing",
@@ -23,8 +42,8 @@ fn attribute(env: &TestEnv, requests: &str, out: &str, grain: &[&str]) -> Run {
         "--out",
         out,
     ];
-    args.extend(grain);
-    env.run(&args)
+    args.extend(more);
+    env.run_env(&args, vars)
 }
 
 fn day_rows(out: &std::path::Path, table: &str, columns: &[&str]) -> Vec<String> {
@@ -416,21 +435,12 @@ fn a_day_that_does_not_add_up_publishes_nothing() {
     let r = attribute(&env, requests.to_str().unwrap(), "out", &["--grain", "day"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let before = published(&env.path("out"));
-    let (billing, config) = (fixture("daily/billing.csv"), fixture("daily/mlcost.toml"));
-    let r = env.run_env(
-        &[
-            "attribute",
-            "--billing",
-            billing.to_str().unwrap(),
-            "--requests",
-            requests.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--out",
-            "out",
-            "--grain",
-            "day",
-        ],
+    let r = attribute_with(
+        &env,
+        requests.to_str().unwrap(),
+        "out",
+        &fixture("daily/mlcost.toml"),
+        &["--grain", "day"],
         &[("MLCOST_TEST_CORRUPT_OUTPUT", "daily")],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -540,20 +550,14 @@ fn anomaly_settings_out_of_range_name_their_line() {
         ),
     ] {
         let config = env.write("bad.toml", text);
-        let billing = fixture("daily/billing.csv");
-        let r = env.run(&[
-            "attribute",
-            "--billing",
-            billing.to_str().unwrap(),
-            "--requests",
+        let r = attribute_with(
+            &env,
             requests.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--out",
             "out",
-            "--grain",
-            "day",
-        ]);
+            &config,
+            &["--grain", "day"],
+            &[],
+        );
         assert_eq!(r.code, 2, "{text}: {}", r.stderr);
         assert!(
             r.stderr.contains(want) && (want.starts_with("asks") || r.stderr.contains("line 2")),
