@@ -309,21 +309,9 @@ fn stage_tables(
     hooks: &TestHooks,
 ) -> Result<Staged> {
     let mut staged = Staged::default();
-    // Fault injection for the reconciliation test: one written cost is off by 10^-18.
-    let corrupt = hooks.corrupt_output();
     for p in periods {
-        let mut rows: Vec<allocate::CostByModelRow> = t
-            .allocation
-            .rows
-            .iter()
-            .filter(|r| &r.period == p)
-            .cloned()
-            .collect();
-        if corrupt && staged.cost.is_empty() {
-            if let Some(r) = rows.first_mut() {
-                r.cost.0 += 1;
-            }
-        }
+        let corrupt = hooks.corrupt_output() && staged.cost.is_empty();
+        let rows = cost_rows(&t.allocation.rows, |period| period == p, corrupt);
         let rows: Vec<_> = rows.iter().collect();
         let df = output::cost_by_model_frame(&rows, t.allocation.basis)?;
         staged
@@ -361,6 +349,21 @@ fn stage_tables(
     Ok(staged)
 }
 
+/// The cost rows whose period `of` takes; the first one off by 10^-18 when `corrupt` (fault
+/// injection for the reconciliation tests).
+fn cost_rows(
+    rows: &[allocate::CostByModelRow],
+    of: impl Fn(&str) -> bool,
+    corrupt: bool,
+) -> Vec<allocate::CostByModelRow> {
+    let mut rows: Vec<allocate::CostByModelRow> =
+        rows.iter().filter(|r| of(&r.period)).cloned().collect();
+    if let Some(r) = rows.first_mut().filter(|_| corrupt) {
+        r.cost.0 += 1;
+    }
+    rows
+}
+
 /// Stages one month of the daily tables (rows keyed by `daily::key`) and its anomalies.
 fn stage_days(
     staging: &mut Staging,
@@ -371,20 +374,8 @@ fn stage_days(
     hooks: &TestHooks,
 ) -> Result<()> {
     let of_month = |key: &str| crate::daily::split(key).0 == p;
-    let mut rows: Vec<allocate::CostByModelRow> = days
-        .daily
-        .allocation
-        .rows
-        .iter()
-        .filter(|r| of_month(&r.period))
-        .cloned()
-        .collect();
-    // Fault injection for the reconciliation test: one written daily cost is off by 10^-18.
-    if hooks.corrupt_daily_output() && staged.daily_cost.is_empty() {
-        if let Some(r) = rows.first_mut() {
-            r.cost.0 += 1;
-        }
-    }
+    let corrupt = hooks.corrupt_daily_output() && staged.daily_cost.is_empty();
+    let rows = cost_rows(&days.daily.allocation.rows, of_month, corrupt);
     let rows: Vec<_> = rows.iter().collect();
     let df = output::cost_by_model_daily_frame(&rows, basis)?;
     staged
