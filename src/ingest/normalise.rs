@@ -174,13 +174,21 @@ pub fn normalise(
 fn charge_day_expr(e: Expr) -> Expr {
     e.map(
         |c: Column| {
-            let texts = text_values(&c)?;
+            let s = c.as_materialized_series();
+            // text is read as it is (a CSV's every row); anything else rendered first
+            let rendered;
+            let texts: Box<dyn Iterator<Item = Option<&str>>> = match s.dtype() {
+                DataType::String => Box::new(s.str()?.iter()),
+                _ => {
+                    rendered = text_values(&c)?;
+                    Box::new(rendered.iter().map(Option::as_deref))
+                }
+            };
             let mut days: std::collections::HashMap<&str, Option<String>> =
                 std::collections::HashMap::new();
             let out: StringChunked = texts
-                .iter()
                 .map(|t| {
-                    t.as_deref().and_then(|t| {
+                    t.and_then(|t| {
                         days.entry(t)
                             .or_insert_with(|| super::charge_day(t))
                             .clone()
