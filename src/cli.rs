@@ -526,6 +526,11 @@ pub struct SqlArgs {
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<String>,
 
+    /// Type of the billing table's Tags column: json (text), map or struct (BigQuery: an
+    /// array of key/value structs for `map`)
+    #[arg(long, value_enum, default_value = "json")]
+    pub tags: crate::sql::TagsColumn,
+
     /// Where to write the query (`-` for stdout)
     #[arg(long, default_value = "-", value_name = "FILE")]
     pub out: PathBuf,

@@ -19,6 +19,7 @@ pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<super::Outco
         requests_table: args.requests_table.clone(),
         basis: args.basis.unwrap_or(loaded.config.cost.basis),
         period,
+        tags: args.tags,
     };
     let query = sql::attribution_query(&loaded, &settings)?;
     super::emit(query, &args.out, ctx)

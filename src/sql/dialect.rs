@@ -104,6 +104,36 @@ impl Dialect {
         format!("CAST({e} AS {})", self.text())
     }
 
+    /// A period column as text that keeps its instant whatever the session's time zone: a
+    /// zoned timestamp with its offset (DuckDB, BigQuery and Trino render one; Spark's
+    /// `TIMESTAMP` is formatted with it), anything else (text, a date, a timestamp without
+    /// zone, read as UTC) as it is.
+    pub(super) fn instant_text(self, e: &str) -> String {
+        match self {
+            Dialect::Spark => format!(
+                "CASE WHEN typeof({e}) = 'timestamp' THEN date_format({e}, {}) ELSE {} END",
+                self.lit("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"),
+                self.as_text(e)
+            ),
+            _ => self.as_text(e),
+        }
+    }
+
+    /// A Tags column of type `ty` as JSON object text.
+    pub(super) fn tags_text(self, e: &str, ty: TagsColumn) -> String {
+        match (ty, self) {
+            (TagsColumn::Json, _) => self.as_text(e),
+            (_, Dialect::DuckDb) => format!("CAST(to_json({e}) AS VARCHAR)"),
+            (_, Dialect::Spark) => format!("to_json({e})"),
+            (_, Dialect::Trino) => format!("json_format(CAST({e} AS JSON))"),
+            (TagsColumn::Struct, Dialect::BigQuery) => format!("TO_JSON_STRING({e})"),
+            // BigQuery has no map type: labels are an array of key/value structs
+            (TagsColumn::Map, Dialect::BigQuery) => format!(
+                "(SELECT '{{' || STRING_AGG(TO_JSON_STRING(kv.key) || ':' || TO_JSON_STRING(kv.value), ',') || '}}' FROM UNNEST({e}) AS kv)"
+            ),
+        }
+    }
+
     pub(super) fn int_lit(self, n: i128) -> String {
         format!("CAST({} AS {})", self.lit(&n.to_string()), self.int())
     }
@@ -183,6 +213,37 @@ impl Dialect {
         )
     }
 
+    /// Group `n` of `re` in `s`: '' or NULL when the group took no part or `re` does not
+    /// match (check it first).
+    pub(super) fn regex_group(self, s: &str, re: &str, n: usize) -> String {
+        let re = self.lit(re);
+        match self {
+            Dialect::DuckDb | Dialect::Spark | Dialect::Trino => {
+                format!("regexp_extract({s}, {re}, {n})")
+            }
+            // BigQuery's REGEXP_EXTRACT takes no group number: the pattern matches all of `s`
+            Dialect::BigQuery => {
+                format!("REGEXP_REPLACE({s}, {re}, {})", self.lit(&format!("\\{n}")))
+            }
+        }
+    }
+
+    /// `YYYY-MM` of `date` (a DATE) moved by `days` (an integer).
+    pub(super) fn month_after_days(self, date: &str, days: &str) -> String {
+        match self {
+            Dialect::DuckDb => format!("strftime({date} + CAST({days} AS INTEGER), '%Y-%m')"),
+            Dialect::Spark => {
+                format!("date_format(date_add({date}, CAST({days} AS INT)), 'yyyy-MM')")
+            }
+            Dialect::Trino => {
+                format!("date_format(date_add('day', {days}, {date}), '%Y-%m')")
+            }
+            Dialect::BigQuery => {
+                format!("FORMAT_DATE('%Y-%m', DATE_ADD({date}, INTERVAL {days} DAY))")
+            }
+        }
+    }
+
     pub(super) fn split_part(self, s: &str, delim: &str, n: usize) -> String {
         match self {
             Dialect::BigQuery => format!("SPLIT({s}, '{delim}')[SAFE_OFFSET({})]", n - 1),
@@ -208,7 +269,8 @@ impl Dialect {
         match self {
             Dialect::DuckDb => "SELECT t.tags, e.key AS tag_key,\n    CASE WHEN e.type IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(e.value, '$') END AS tag_value,\n    e.type IN ('OBJECT', 'ARRAY') AS nested\n  FROM tag_texts t, json_each(t.j) e".into(),
             Dialect::Spark => "SELECT t.tags, e.tag_key, e.tag_value,\n    (e.tag_value LIKE '{%}' OR e.tag_value LIKE '[%]') AS nested\n  FROM tag_texts t\n  LATERAL VIEW explode(from_json(t.j, 'map<string,string>')) e AS tag_key, tag_value".into(),
-            Dialect::Trino => "SELECT t.tags, e.tag_key, json_extract_scalar(e.v, '$') AS tag_value,\n    (json_extract_scalar(e.v, '$') IS NULL AND json_format(e.v) <> 'null') AS nested\n  FROM tag_texts t\n  CROSS JOIN UNNEST(TRY(CAST(json_parse(t.j) AS MAP(VARCHAR, JSON)))) AS e(tag_key, v)".into(),
+            // keys then values by key (not UNNEST of the map), so sqlglot can carry it to DuckDB
+            Dialect::Trino => "SELECT tags, tag_key, CASE WHEN NOT nested THEN json_extract_scalar(v, '$') END AS tag_value, nested\n  FROM (\n    SELECT t.tags, k AS tag_key, t.m[k] AS v,\n      (json_format(t.m[k]) LIKE '{%' OR json_format(t.m[k]) LIKE '[%') AS nested\n    FROM (SELECT tags, TRY(CAST(json_parse(j) AS MAP(VARCHAR, JSON))) AS m FROM tag_texts) t\n    CROSS JOIN UNNEST(map_keys(t.m)) AS e(k)\n  ) kv".into(),
             Dialect::BigQuery => "SELECT t.tags, k AS tag_key, JSON_VALUE(PARSE_JSON(t.j)[k]) AS tag_value,\n    JSON_TYPE(PARSE_JSON(t.j)[k]) IN ('object', 'array') AS nested\n  FROM tag_texts t, UNNEST(JSON_KEYS(SAFE.PARSE_JSON(t.j), 1)) AS k".into(),
         }
     }

@@ -38,6 +38,20 @@ pub struct SqlSettings {
     pub basis: CostBasis,
     /// Only this billing month (YYYY-MM).
     pub period: Option<String>,
+    /// How the table holds Tags.
+    pub tags: TagsColumn,
+}
+
+/// The type of the billing table's Tags column (`mlcost sql --tags`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TagsColumn {
+    /// JSON object text (FOCUS; Azure's text without braces too)
+    #[default]
+    Json,
+    /// A map of text to text (Spark, DuckDB and Trino maps)
+    Map,
+    /// A struct (row) with a field per tag key
+    Struct,
 }
 
 /// The FOCUS column read for each canonical dimension (FOCUS 1.0-1.2 names).

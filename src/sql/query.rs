@@ -81,6 +81,11 @@ impl<'a> Query<'a> {
             self.lines(),
         );
         add(
+            "billing_periods",
+            "the billing month of each distinct period text: the month of its instant in UTC",
+            self.period_texts("SELECT DISTINCT TRIM(billing_period_start) AS t FROM lines"),
+        );
+        add(
             "counted",
             "lines with a valid billing period and currency; commitment purchases left out where the basis counts them twice",
             self.counted(),
@@ -207,7 +212,15 @@ impl<'a> Query<'a> {
         let money = |c: &str| d.try_cast(&format!("TRIM({})", d.as_text(&d.ident(c))), d.money());
         let mut cols: Vec<String> = FOCUS_COLUMNS
             .iter()
-            .map(|(canonical, focus)| format!("{} AS {canonical}", d.as_text(&d.ident(focus))))
+            .map(|(canonical, focus)| {
+                let column = d.ident(focus);
+                let text = match *canonical {
+                    line::BILLING_PERIOD_START => d.instant_text(&column),
+                    line::TAGS => d.tags_text(&column, self.s.tags),
+                    _ => d.as_text(&column),
+                };
+                format!("{text} AS {canonical}")
+            })
             .collect();
         cols.push(format!("{} AS cost", money(self.s.basis.focus_column())));
         cols.push(format!(
@@ -230,22 +243,67 @@ impl<'a> Query<'a> {
         )
     }
 
-    /// YYYY-MM of a period text, as `ledger::billing_period` reads it; NULL when it is not one.
-    pub(super) fn period_expr(&self, t: &str) -> String {
+    /// One row per distinct period text `t` of `texts` (a query with a column `t`, trimmed)
+    /// with its `billing_period` as `values::billing_period` reads it: the month of the
+    /// instant in UTC (an ISO or US `M/D/YYYY` date, optionally a clock and a zone `Z`,
+    /// `UTC`, `GMT`, `+HH`, `+HHMM`, `+HH:MM`, `+HHMMSS` or `+HH:MM:SS`, applied; none is
+    /// UTC), `YYYY-MM` or `YYYYMM`; NULL for anything else (a named zone, an impossible date
+    /// or clock). Built in steps over the distinct texts, never per row.
+    pub(super) fn period_texts(&self, texts: &str) -> String {
         let d = self.d;
-        let date = |e: &str| d.try_cast(e, "DATE");
-        let m = d.split_part(t, "/", 1);
-        let day = d.split_part(t, "/", 2);
-        let y = format!("SUBSTR({}, 1, 4)", d.split_part(t, "/", 3));
-        let us = format!("{y} || '-' || LPAD({m}, 2, '0')");
+        let clock = "^(?:[Tt ]([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2})(?:\\.[0-9]*)?)?\\s*(Z|z|UTC|GMT|[+-](?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{2})?)?|[0-9]{2}:[0-9]{2}(?::[0-9]{2})?))?)?$";
+        let iso = d.regex("t", "^[0-9]{4}-[0-9]{2}-[0-9]{2}");
+        let us = d.regex("t", "^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}([ T]|$)");
+        let us_date = format!(
+            "SUBSTR({y}, 1, 4) || '-' || LPAD({m}, 2, '0') || '-' || LPAD({day}, 2, '0')",
+            y = d.split_part("t", "/", 3),
+            m = d.split_part("t", "/", 1),
+            day = d.split_part("t", "/", 2),
+        );
+        // a US date is cut at ` ` or `T`, so its clock cannot start with `t`
+        let us_rest = d.regex_group("t", "^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}(.*)$", 1);
+        let group = |n: usize| d.regex_group("rest", clock, n);
+        let int = |e: &str| d.try_cast(&format!("COALESCE(NULLIF({e}, ''), '0')"), d.bigint());
+        let utc_seconds = "h * 3600 + mi * 60 + s - sign * (zh * 3600 + zm * 60 + zs)";
         format!(
-            "CASE\n      WHEN {iso} THEN CASE WHEN {iso_date} IS NOT NULL THEN SUBSTR({t}, 1, 7) END\n      WHEN {ym} THEN {t}\n      WHEN {compact} THEN SUBSTR({t}, 1, 4) || '-' || SUBSTR({t}, 5, 2)\n      WHEN {us_re} THEN CASE WHEN {us_date} IS NOT NULL THEN {us} END\n    END",
-            iso = d.regex(t, "^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ].*)?$"),
-            iso_date = date(&format!("SUBSTR({t}, 1, 10)")),
-            ym = d.regex(t, "^[0-9]{4}-(0[1-9]|1[0-2])$"),
-            compact = d.regex(t, "^[0-9]{4}(0[1-9]|1[0-2])$"),
-            us_re = d.regex(t, "^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}([ T].*)?$"),
-            us_date = date(&format!("{us} || '-' || LPAD({day}, 2, '0')")),
+            "  SELECT t, CASE
+      WHEN {ym} THEN t
+      WHEN {compact} THEN SUBSTR(t, 1, 4) || '-' || SUBSTR(t, 5, 2)
+      WHEN ok AND h <= 23 AND mi <= 59 AND s <= 59 AND zh <= 23 AND zm <= 59 AND zs <= 59
+        THEN {month}
+    END AS billing_period
+  FROM (
+    SELECT t, day_text, ok, {h} AS h, {mi} AS mi, {s} AS s,
+      CASE SUBSTR(zone, 1, 1) WHEN '-' THEN -1 WHEN '+' THEN 1 ELSE 0 END AS sign,
+      {zh} AS zh, {zm} AS zm, {zs} AS zs
+    FROM (
+      SELECT t, day_text, {ok} AS ok, {g1} AS g1, {g2} AS g2, {g3} AS g3, {g4} AS zone,
+        CASE WHEN SUBSTR({g4}, 1, 1) IN ('+', '-') THEN REPLACE(SUBSTR({g4}, 2), ':', '') END AS zone_digits
+      FROM (
+        SELECT t,
+          CASE WHEN {iso} THEN SUBSTR(t, 1, 10) WHEN {us} THEN {us_date} END AS day_text,
+          CASE WHEN {iso} THEN SUBSTR(t, 11) WHEN {us} AND SUBSTR({us_rest}, 1, 1) <> 't' THEN {us_rest} END AS rest
+        FROM ({texts}) x
+      ) a
+    ) b
+  ) c",
+            ym = d.regex("t", "^[0-9]{4}-(0[1-9]|1[0-2])$"),
+            compact = d.regex("t", "^[0-9]{4}(0[1-9]|1[0-2])$"),
+            month = d.month_after_days(
+                &d.try_cast("day_text", "DATE"),
+                &format!("CASE WHEN {utc_seconds} < 0 THEN -1 WHEN {utc_seconds} >= 86400 THEN 1 ELSE 0 END")
+            ),
+            h = int("g1"),
+            mi = int("g2"),
+            s = int("g3"),
+            zh = int("SUBSTR(zone_digits, 1, 2)"),
+            zm = int("SUBSTR(zone_digits, 3, 2)"),
+            zs = int("SUBSTR(zone_digits, 5, 2)"),
+            ok = d.regex("rest", clock),
+            g1 = group(1),
+            g2 = group(2),
+            g3 = group(3),
+            g4 = group(4),
         )
     }
 
@@ -270,8 +328,7 @@ impl<'a> Query<'a> {
             d.regex("TRIM(billing_currency)", "^[A-Za-z]{3}$")
         );
         format!(
-            "  SELECT * FROM (\n    SELECT\n    {period} AS billing_period,\n    {currency} AS currency,\n    {dims}, prepaid, cost, source_rows\n    FROM lines\n  ) l\n  WHERE {filters}",
-            period = self.period_expr("TRIM(billing_period_start)"),
+            "  SELECT * FROM (\n    SELECT\n    p.billing_period,\n    {currency} AS currency,\n    {dims}, prepaid, cost, source_rows\n    FROM lines\n    LEFT JOIN billing_periods p ON p.t = TRIM(lines.billing_period_start)\n  ) l\n  WHERE {filters}",
             dims = dims.join(", "),
             filters = filters.join("\n    AND "),
         )

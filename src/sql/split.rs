@@ -193,8 +193,12 @@ impl Query<'_> {
         let d = self.d;
         let table = self.s.requests_table.as_deref().unwrap_or_default();
         format!(
-            "  SELECT billing_period, model_id, SUM(n) AS requests FROM (\n    SELECT {period} AS billing_period, NULLIF({model}, '') AS model_id, n\n    FROM (\n      SELECT TRIM({date}) AS t, {mid} AS m,\n        {n} AS n\n      FROM {table}\n    ) r\n  ) x\n  WHERE billing_period IS NOT NULL AND model_id IS NOT NULL AND n >= 0 AND n = ROUND(n, 0)\n  GROUP BY billing_period, model_id",
-            period = self.period_expr("t"),
+            "  SELECT billing_period, model_id, SUM(n) AS requests FROM (\n    SELECT p.billing_period, NULLIF({model}, '') AS model_id, n\n    FROM (\n      SELECT TRIM({date}) AS t, {mid} AS m,\n        {n} AS n\n      FROM {table}\n    ) r\n    LEFT JOIN (\n{periods}\n    ) p ON p.t = r.t\n  ) x\n  WHERE billing_period IS NOT NULL AND model_id IS NOT NULL AND n >= 0 AND n = ROUND(n, 0)\n  GROUP BY billing_period, model_id",
+            periods = self.period_texts(&format!(
+                "SELECT DISTINCT TRIM({}) AS t FROM {}",
+                d.as_text(&d.ident("date")),
+                d.table(table)
+            )),
             model = self.value_expr("m"),
             date = d.as_text(&d.ident("date")),
             mid = d.as_text(&d.ident("model_id")),

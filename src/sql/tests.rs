@@ -22,6 +22,7 @@ fn sample_query(dialect: Dialect) -> String {
         requests_table: None,
         basis: loaded.config.cost.basis,
         period: None,
+        tags: TagsColumn::Json,
     };
     attribution_query(&loaded, &settings)
         .unwrap()
@@ -55,6 +56,7 @@ fn refuses_driver_amortisation_and_requests_without_a_table() {
         requests_table: None,
         basis: CostBasis::Effective,
         period: None,
+        tags: TagsColumn::Json,
     };
     let c = loaded("[amortize]\ntraining_months = 3\n");
     let e = attribution_query(&c, &settings).unwrap_err().to_string();

@@ -37,10 +37,35 @@ FOCUS = ["BillingPeriodStart", "BillingCurrency", "ProviderName", "BillingAccoun
          "Tags", "EffectiveCost", "BilledCost", "ListCost", "ContractedCost"]
 query = open(sql_file).read()
 started = time.time()
-if engine == "duckdb":
+parquet = csv.endswith(".parquet")
+if engine == "trino":
+    # no Trino here: sqlglot parses the Trino text and writes it for DuckDB, which runs it.
+    # Three Trino meanings sqlglot does not carry over are spelled out: fail() is DuckDB's
+    # error(); DECIMAL(38, 0), the query's exact integers, is HUGEINT; and `/` between them
+    # (every division in the query is exact) is integer division, not DuckDB's float one.
+    import sqlglot
+    from sqlglot import exp
+    def types_and_fail(node):
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "fail":
+            return exp.Anonymous(this="error", expressions=node.expressions)
+        if isinstance(node, exp.DataType) and node.sql(dialect="trino") == "DECIMAL(38, 0)":
+            return exp.DataType.build("HUGEINT")
+        return node
+    def integer_division(node):
+        if isinstance(node, exp.Div):
+            return exp.IntDiv(this=node.this.transform(integer_division), expression=node.expression.transform(integer_division))
+        return node
+    tree = sqlglot.parse_one(query, read="trino").transform(types_and_fail)
+    query = tree.transform(integer_division).sql(dialect="duckdb")
+if engine in ("duckdb", "trino"):
     import duckdb
     c = duckdb.connect()
-    c.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, all_varchar = true, header = true, nullstr = ['NULL', ''])", [csv])
+    # a session zone far from UTC, with a half-hour offset: periods must not move with it
+    c.execute("SET TimeZone = 'America/St_Johns'")
+    if parquet:
+        c.execute("CREATE TABLE raw AS SELECT * FROM read_parquet(?)", [csv])
+    else:
+        c.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, all_varchar = true, header = true, nullstr = ['NULL', ''])", [csv])
     have = [r[0] for r in c.execute("DESCRIBE raw").fetchall()]
     cols = ", ".join(f'"{f}"' if f in have else f'CAST(NULL AS VARCHAR) AS "{f}"' for f in FOCUS)
     c.execute(f"CREATE VIEW focus_billing AS SELECT {cols} FROM raw")
@@ -53,9 +78,14 @@ else:
     spark = (SparkSession.builder.master("local[2]").appName("mlcost-sql-test")
              .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
              .config("spark.default.parallelism", "2")
-             .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate())
+             .config("spark.driver.bindAddress", "127.0.0.1")
+             .config("spark.sql.session.timeZone", "Asia/Kolkata")
+             .config("spark.sql.caseSensitive", "true").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
-    df = spark.read.csv(csv, header=True, inferSchema=False, nullValue="NULL", emptyValue=None, escape='"')
+    if parquet:
+        df = spark.read.parquet(csv)
+    else:
+        df = spark.read.csv(csv, header=True, inferSchema=False, nullValue="NULL", emptyValue=None, escape='"')
     df.select(*[F.col(f"`{f}`") if f in df.columns else F.lit(None).cast("string").alias(f) for f in FOCUS]).createOrReplaceTempView("focus_billing")
     if requests:
         spark.read.csv(requests, header=True, inferSchema=False).createOrReplaceTempView("requests")
@@ -76,17 +106,27 @@ fn python_has(module: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-/// Whether the DuckDB tests can run; with `MLCOST_REQUIRE_DUCKDB=1` a missing module fails.
-fn duckdb_or_skip() -> bool {
-    if python_has("duckdb") {
+/// Whether the python3 modules a test needs are there; in CI (`MLCOST_REQUIRE_DUCKDB=1`,
+/// set by `.ci/run`, which installs them) a missing one fails instead of skipping.
+fn modules_or_skip(modules: &[&str]) -> bool {
+    let missing: Vec<&str> = modules.iter().copied().filter(|m| !python_has(m)).collect();
+    if missing.is_empty() {
         return true;
     }
     assert!(
         std::env::var("MLCOST_REQUIRE_DUCKDB").as_deref() != Ok("1"),
-        "MLCOST_REQUIRE_DUCKDB=1 but `python3 -c 'import duckdb'` fails: pip install duckdb"
+        "MLCOST_REQUIRE_DUCKDB=1 but python3 lacks {missing:?}: pip install {} (Spark needs Java 17)",
+        missing.join(" ")
     );
-    eprintln!("skipped: the python3 `duckdb` module is not installed (pip install duckdb)");
+    eprintln!(
+        "skipped: python3 lacks {missing:?} (pip install {})",
+        missing.join(" ")
+    );
     false
+}
+
+fn duckdb_or_skip() -> bool {
+    modules_or_skip(&["duckdb"])
 }
 
 fn sample(rel: &str) -> PathBuf {
@@ -135,8 +175,12 @@ fn sql_rows(
     config: Option<&Path>,
     requests: Option<&Path>,
     period: Option<&str>,
+    extra: &[&str],
 ) -> (Vec<Vec<String>>, f64) {
-    let dialect = if engine == "spark" { "spark" } else { "duckdb" };
+    let dialect = match engine {
+        "spark" | "trino" => engine,
+        _ => "duckdb",
+    };
     let sql = env.path(&format!("attribution.{dialect}.sql"));
     let mut args = vec![
         "sql".to_string(),
@@ -154,6 +198,7 @@ fn sql_rows(
     if let Some(p) = period {
         args.extend(["--period".into(), p.to_string()]);
     }
+    args.extend(extra.iter().map(|a| a.to_string()));
     let r = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{}", r.stderr);
     let script = env.write("engine.py", ENGINE_SCRIPT);
@@ -198,9 +243,21 @@ fn same_rows(
     requests: Option<&Path>,
     period: Option<&str>,
 ) -> usize {
+    same_rows_with(engine, billing, config, requests, period, &[]).len()
+}
+
+/// `same_rows` with more `mlcost sql` arguments; returns the rows.
+fn same_rows_with(
+    engine: &str,
+    billing: &Path,
+    config: Option<&Path>,
+    requests: Option<&Path>,
+    period: Option<&str>,
+    extra: &[&str],
+) -> Vec<Vec<String>> {
     let env = TestEnv::new();
     let want = attribute_rows(&env, billing, config, requests, period);
-    let (got, seconds) = sql_rows(&env, engine, billing, config, requests, period);
+    let (got, seconds) = sql_rows(&env, engine, billing, config, requests, period, extra);
     let case = format!(
         "{engine}: {} with {}",
         billing.display(),
@@ -211,7 +268,7 @@ fn same_rows(
     }
     assert_eq!(want.len(), got.len(), "{case}: row counts differ");
     eprintln!("{case}: {} rows identical, query {seconds:.1} s", got.len());
-    want.len()
+    want
 }
 
 /// A config file: the fixture text with a `[cost]` basis in front.
@@ -265,8 +322,7 @@ fn duckdb_gives_the_rows_attribute_writes() {
 
 #[test]
 fn spark_gives_the_rows_attribute_writes() {
-    if !python_has("pyspark") {
-        eprintln!("skipped: the python3 `pyspark` module is not installed (pip install pyspark; needs Java 17)");
+    if !modules_or_skip(&["pyspark"]) {
         return;
     }
     let focus = sample("sample_data/focus_sample.csv");
@@ -345,4 +401,202 @@ fn sql_goes_to_stdout_and_bad_arguments_exit_2() {
         "{}",
         r.stderr
     );
+}
+
+/// The month of a period text is the month of its instant in UTC, as `attribute` reads it:
+/// offsets applied, US dates, `YYYY-MM`, `YYYYMM`; named zones, impossible dates and
+/// clocks and odd offsets give no month (quarantined by `attribute`, left out by the SQL).
+/// The engines run in sessions far from UTC (DuckDB at -02:30, Spark at +05:30).
+#[test]
+fn periods_are_the_utc_month_of_their_instant_in_every_engine() {
+    let periods = fixture("sql/periods.csv");
+    let want: Vec<(&str, &str)> = vec![
+        ("2026-09", "m01"),
+        ("2026-09", "m06"),
+        ("2026-09", "m12"),
+        ("2026-09", "m13"),
+        ("2026-10", "m02"),
+        ("2026-10", "m03"),
+        ("2026-10", "m04"),
+        ("2026-10", "m05"),
+        ("2026-10", "m07"),
+        ("2026-10", "m08"),
+        ("2026-10", "m14"),
+        ("2026-10", "m16"),
+        ("2026-10", "m18"),
+        ("2026-10", "m19"),
+        ("2026-10", "m20"),
+        ("2026-11", "m17"),
+        ("2026-11", "m21"),
+    ];
+    if !modules_or_skip(&["duckdb", "pyspark", "sqlglot"]) {
+        return;
+    }
+    for engine in ["duckdb", "spark", "trino"] {
+        let rows = same_rows_with(engine, &periods, None, None, None, &[]);
+        let got: Vec<(&str, &str)> = rows
+            .iter()
+            .map(|r| (r[0].as_str(), r[1].as_str()))
+            .collect();
+        assert_eq!(got, want, "{engine}: (billing_period, model_id)");
+    }
+}
+
+/// Exports in a warehouse have typed columns: periods as zoned or local timestamps or dates,
+/// costs as double or decimal(38, 9), Tags as a map or a struct. The query reads them to the
+/// same rows as `attribute` reads the same Parquet file, whatever the session's time zone.
+#[test]
+fn typed_periods_costs_and_tags_give_the_rows_attribute_writes() {
+    if !duckdb_or_skip() {
+        return;
+    }
+    let env = TestEnv::new();
+    let shapes: [(&str, &[&str], &str); 4] = [
+        (
+            "zoned_map",
+            &[
+                "--period-type",
+                "timestamp-us",
+                "--time-zone",
+                "+02:00",
+                "--tags",
+                "map",
+                "--cost-type",
+                "double",
+            ],
+            "map",
+        ),
+        (
+            "local_struct",
+            &[
+                "--period-type",
+                "timestamp-ms",
+                "--time-zone",
+                "none",
+                "--tags",
+                "struct",
+                "--cost-type",
+                "decimal38-9",
+            ],
+            "struct",
+        ),
+        (
+            "utc_json",
+            &["--period-type", "timestamp-ns", "--cost-type", "float"],
+            "json",
+        ),
+        (
+            "date_json",
+            &["--period-type", "date32", "--cost-type", "text"],
+            "json",
+        ),
+    ];
+    if !modules_or_skip(&["pyspark"]) {
+        return;
+    }
+    for (name, args, tags) in shapes {
+        crate::sample::sample(
+            &env,
+            name,
+            &[
+                &["--rows", "3000", "--months", "2", "--format", "parquet"],
+                args,
+            ]
+            .concat(),
+        );
+        let file = env.path(name).join("focus_sample.parquet");
+        let config = sample("sample_data/mlcost.toml");
+        let mut engines = vec!["duckdb"];
+        // Spark on two shapes: each run starts a JVM
+        if tags != "json" {
+            engines.push("spark");
+        }
+        for engine in engines {
+            let rows = same_rows_with(engine, &file, Some(&config), None, None, &["--tags", tags]);
+            let months: std::collections::BTreeSet<&str> =
+                rows.iter().map(|r| r[0].as_str()).collect();
+            assert_eq!(months.len(), 2, "{engine} {name}: {months:?}");
+            assert!(rows.len() > 20, "{engine} {name}: {} rows", rows.len());
+        }
+    }
+}
+
+/// Trino is not here to run its text, so sqlglot parses it (an independent SQL parser) and
+/// writes it for DuckDB, which runs it: the Trino query gives `attribute`'s rows on every
+/// fixture and config the DuckDB test uses.
+#[test]
+fn trino_text_parsed_by_sqlglot_gives_the_rows_attribute_writes() {
+    if !modules_or_skip(&["duckdb", "sqlglot"]) {
+        return;
+    }
+    let basic = fixture("focus/basic.csv");
+    let focus = sample("sample_data/focus_sample.csv");
+    let requests = sample("sample_data/requests.csv");
+    let every = fixture("sql/every_expressible.toml");
+    let mut compared = same_rows("trino", &basic, None, None, None);
+    compared += same_rows(
+        "trino",
+        &focus,
+        Some(&sample("sample_data/mlcost.toml")),
+        None,
+        None,
+    );
+    compared += same_rows("trino", &focus, Some(&every), Some(&requests), None);
+    assert!(compared > 1000, "only {compared} rows compared");
+}
+
+/// BigQuery's text cannot run here and sqlglot cannot carry its JSON functions to DuckDB, so
+/// it is parsed by sqlglot (an independent parser, strict about errors) for every config and
+/// Tags type; so are the other dialects' texts.
+#[test]
+fn every_dialect_parses_in_sqlglot() {
+    if !modules_or_skip(&["sqlglot"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let configs = [
+        sample("sample_data/mlcost.toml"),
+        fixture("sql/every_expressible.toml"),
+    ];
+    let mut files = Vec::new();
+    for dialect in ["bigquery", "trino", "spark", "duckdb"] {
+        for (c, config) in configs.iter().enumerate() {
+            for tags in ["json", "map", "struct"] {
+                let file = env.path(&format!("{dialect}-{c}-{tags}.sql"));
+                let r = env.run(&[
+                    "sql",
+                    "--dialect",
+                    dialect,
+                    "--config",
+                    config.to_str().unwrap(),
+                    "--requests-table",
+                    "requests",
+                    "--tags",
+                    tags,
+                    "--period",
+                    "2026-10",
+                    "--out",
+                    file.to_str().unwrap(),
+                ]);
+                assert_eq!(r.code, 0, "{}", r.stderr);
+                files.push((dialect, file));
+            }
+        }
+    }
+    let script = env.write(
+        "parse.py",
+        "import sys, sqlglot\nfrom sqlglot.errors import ErrorLevel\nfor i in range(1, len(sys.argv), 2):\n    tree = sqlglot.parse_one(open(sys.argv[i + 1]).read(), read=sys.argv[i], error_level=ErrorLevel.RAISE)\n    assert tree.find(sqlglot.exp.Select), sys.argv[i + 1]\nprint(len(sys.argv) // 2)\n",
+    );
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script);
+    for (dialect, file) in &files {
+        cmd.arg(dialect).arg(file);
+    }
+    let out = cmd.output().expect("run python3");
+    assert!(
+        out.status.success(),
+        "sqlglot could not parse:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "24");
 }
