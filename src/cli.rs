@@ -526,6 +526,11 @@ pub struct SqlArgs {
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<String>,
 
+    /// The table the query produces: cost_by_model, unit_costs, or all (one query each,
+    /// ended by `;`)
+    #[arg(long, value_enum, default_value = "cost_by_model")]
+    pub table: crate::sql::SqlTable,
+
     /// Type of the billing table's Tags column: json (text), map or struct (BigQuery: an
     /// array of key/value structs for `map`)
     #[arg(long, value_enum, default_value = "json")]

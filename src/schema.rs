@@ -516,29 +516,49 @@ pub fn schema_json(table: &TableDef) -> String {
     s
 }
 
+/// The lifecycle phase values (after `-` and ` ` become `_`) of each `unit_costs` phase
+/// column but `cost_other`, which takes every other value.
+pub const PHASE_VALUES: [(&str, &[&str]); 6] = [
+    (
+        "cost_training",
+        &["training", "train", "fine_tuning", "finetuning"],
+    ),
+    (
+        "cost_inference",
+        &[
+            "inference",
+            "serving",
+            "online_inference",
+            "batch_inference",
+        ],
+    ),
+    (
+        "cost_feature_pipeline",
+        &[
+            "feature_pipeline",
+            "features",
+            "feature_engineering",
+            "feature_store",
+        ],
+    ),
+    ("cost_storage", &["storage"]),
+    (
+        "cost_data_transfer",
+        &["data_transfer", "network", "egress"],
+    ),
+    (
+        "cost_experimentation",
+        &["experimentation", "experiment", "research"],
+    ),
+];
+
 /// Maps a normalised lifecycle phase value to its `unit_costs` column.
 pub fn phase_column(phase: &str) -> &'static str {
     let p = phase.replace(['-', ' '], "_");
-    let canonical = match p.as_str() {
-        "training" | "train" | "fine_tuning" | "finetuning" => "training",
-        "inference" | "serving" | "online_inference" | "batch_inference" => "inference",
-        "feature_pipeline" | "features" | "feature_engineering" | "feature_store" => {
-            "feature_pipeline"
-        }
-        "storage" => "storage",
-        "data_transfer" | "network" | "egress" => "data_transfer",
-        "experimentation" | "experiment" | "research" => "experimentation",
-        _ => "other",
-    };
-    match canonical {
-        "training" => PHASE_COLUMNS[0],
-        "inference" => PHASE_COLUMNS[1],
-        "feature_pipeline" => PHASE_COLUMNS[2],
-        "storage" => PHASE_COLUMNS[3],
-        "data_transfer" => PHASE_COLUMNS[4],
-        "experimentation" => PHASE_COLUMNS[5],
-        _ => PHASE_COLUMNS[6],
-    }
+    PHASE_VALUES
+        .iter()
+        .find(|(_, values)| values.contains(&p.as_str()))
+        .map_or(PHASE_COLUMNS[6], |(column, _)| column)
 }
 
 #[cfg(test)]
@@ -592,6 +612,9 @@ mod tests {
         assert_eq!(phase_column("serving"), "cost_inference");
         assert_eq!(phase_column("__untagged__"), "cost_other");
         assert_eq!(phase_column("whatever"), "cost_other");
+        // the table lists every phase column but the last, in order
+        let listed: Vec<&str> = PHASE_VALUES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(listed, PHASE_COLUMNS[..6]);
         assert_eq!(PHASE_COLUMNS.len(), PHASES.len() + 1);
     }
 }

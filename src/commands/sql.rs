@@ -21,6 +21,6 @@ pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<super::Outco
         period,
         tags: args.tags,
     };
-    let query = sql::attribution_query(&loaded, &settings)?;
+    let query = sql::attribution_query(&loaded, &settings, args.table)?;
     super::emit(query, &args.out, ctx)
 }

@@ -18,7 +18,20 @@ use crate::schema::{phase_column, PHASE_COLUMNS};
 use crate::volumes::{Revenue, Volumes};
 
 /// The reason a figure is null because it left decimal(38,18).
-const OUT_OF_RANGE: &str = "out of range for decimal(38,18)";
+/// Why a unit cost, revenue figure or verdict is missing: the texts of `unit_costs`'
+/// reason columns (also written by `mlcost sql`).
+pub mod reason {
+    pub const OUT_OF_RANGE: &str = "out of range for decimal(38,18)";
+    pub const DEFERRED_TRAINING: &str = "deferred training balance";
+    pub const UNALLOCATED: &str = "unallocated spend";
+    pub const NO_VOLUMES: &str = "no volumes";
+    pub const NO_REQUESTS: &str = "no requests for model";
+    pub const ZERO_REQUESTS: &str = "zero requests";
+    pub const NO_REVENUE_FILE: &str = "no revenue file";
+    pub const NO_TARGETS: &str = "no targets configured";
+    pub const NOT_A_MODEL: &str = "not a model";
+}
+use reason::OUT_OF_RANGE;
 
 /// Unit economics of one system: what a request costs against what it earns or saves.
 /// Percentages are numbers of percent (12.5 = 12.5%); all values exact decimals, rounded at
@@ -250,7 +263,7 @@ pub fn verdict(
     .flatten()
     .chain(units.iter().cloned())
     .collect();
-    judge(&checks, "no targets configured")
+    judge(&checks, reason::NO_TARGETS)
 }
 
 /// over_target when any check fails, within_target when every figure was compared and
@@ -378,18 +391,18 @@ pub fn unit_costs(
             with_spend.insert((period.clone(), model_id.clone()));
         }
         let reason = if model_id == crate::allocate::amortize::DEFERRED_TRAINING {
-            Some("deferred training balance")
+            Some(reason::DEFERRED_TRAINING)
         } else if reserved {
-            Some("unallocated spend")
+            Some(reason::UNALLOCATED)
         } else if volumes.is_none() {
-            Some("no volumes")
+            Some(reason::NO_VOLUMES)
         } else if requests.is_none() {
             report
                 .models_without_volumes
                 .push((period.clone(), model_id.clone()));
-            Some("no requests for model")
+            Some(reason::NO_REQUESTS)
         } else if requests == Some(0) {
-            Some("zero requests")
+            Some(reason::ZERO_REQUESTS)
         } else {
             None
         };
@@ -412,12 +425,15 @@ pub fn unit_costs(
             preserved,
         );
         if revenue.is_none() {
-            economics.reason = Some("no revenue file".into());
+            economics.reason = Some(reason::NO_REVENUE_FILE.into());
         } else if rev.is_none() && preserved.is_none() {
             economics.reason = Some("no revenue for model".into());
         }
         let (verdict, verdict_reason) = if reserved {
-            ("no_target".to_string(), Some("not a model".to_string()))
+            (
+                "no_target".to_string(),
+                Some(reason::NOT_A_MODEL.to_string()),
+            )
         } else {
             // the targets of the units the model served besides requests
             let units: Vec<Check> = volumes

@@ -22,6 +22,7 @@ mod dialect;
 mod query;
 mod split;
 mod text;
+mod unit;
 
 pub use dialect::Dialect;
 use query::Query;
@@ -40,6 +41,33 @@ pub struct SqlSettings {
     pub period: Option<String>,
     /// How the table holds Tags.
     pub tags: TagsColumn,
+}
+
+/// The output tables `mlcost sql` writes a query for (`--table`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqlTable {
+    #[value(name = "cost_by_model")]
+    CostByModel,
+    #[value(name = "unit_costs")]
+    UnitCosts,
+    /// every table above, one query each
+    All,
+}
+
+/// One table's query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OutputTable {
+    CostByModel,
+    UnitCosts,
+}
+
+impl OutputTable {
+    fn name(self) -> &'static str {
+        match self {
+            OutputTable::CostByModel => "cost_by_model",
+            OutputTable::UnitCosts => "unit_costs",
+        }
+    }
 }
 
 /// The type of the billing table's Tags column (`mlcost sql --tags`).
@@ -78,7 +106,7 @@ const UNUSED_BUCKET: i64 = -1;
 const UNALLOCATED_BUCKET: i64 = -2;
 
 /// Refuses what the SQL cannot express, naming the config item and its line.
-fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings) -> Result<()> {
+fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings, table: SqlTable) -> Result<()> {
     let c = &loaded.config;
     let path = loaded
         .path
@@ -136,6 +164,28 @@ fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings) -> Result<()
             ));
         }
     }
+    // unit targets judge the volumes' other units, which a requests table does not have
+    let t = &c.targets;
+    let judged = |m: Option<f64>, p: Option<f64>, r: Option<f64>| m.or(p).or(r).is_some();
+    let targets = judged(
+        t.max_cost_per_1000_requests,
+        t.max_cost_pct_of_revenue,
+        t.min_roi,
+    ) || t.models.values().any(|m| {
+        judged(
+            m.max_cost_per_1000_requests,
+            m.max_cost_pct_of_revenue,
+            m.min_roi,
+        )
+    });
+    if table != SqlTable::CostByModel && targets {
+        return Err(refuse(
+            "`[targets]`".into(),
+            section_line("targets"),
+            "the unit_costs query writes no verdicts against request, revenue or ROI targets",
+            "leave those targets out of the config for the SQL (the verdict is then `no_target`), or run `mlcost attribute`",
+        ));
+    }
     if c.amortize.training_months > 1 {
         return Err(refuse(
             "`[amortize] training_months`".into(),
@@ -147,16 +197,27 @@ fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings) -> Result<()
     Ok(())
 }
 
-/// Emits the attribution query for a loaded config.
-pub fn attribution_query(loaded: &LoadedConfig, settings: &SqlSettings) -> Result<String> {
-    check_expressible(loaded, settings)?;
+/// Emits the attribution query (or, for `SqlTable::All`, one query per table, each ended by
+/// `;`) for a loaded config.
+pub fn attribution_query(
+    loaded: &LoadedConfig,
+    settings: &SqlSettings,
+    table: SqlTable,
+) -> Result<String> {
+    check_expressible(loaded, settings, table)?;
     let tagger = TagNormaliser::new(&loaded.config.tags);
     // volumes are checked above: a `requests` split here always has a requests table
     let rules = rules::compile(loaded, &tagger, true, &|p: &std::path::Path| {
         crate::volumes::SideReader::new(&tagger).driver(p)
     })?;
     let q = Query::new(settings, &tagger, &rules);
-    Ok(q.render())
+    Ok(match table {
+        SqlTable::CostByModel => q.render(OutputTable::CostByModel),
+        SqlTable::UnitCosts => q.render(OutputTable::UnitCosts),
+        SqlTable::All => [OutputTable::CostByModel, OutputTable::UnitCosts]
+            .map(|t| format!("{};\n", q.render(t).trim_end()))
+            .join("\n"),
+    })
 }
 
 #[cfg(test)]

@@ -440,12 +440,20 @@ impl Query<'_> {
         )
     }
 
-    pub(super) fn final_select(&self) -> String {
+    /// The rows of `cost_by_model`, unordered.
+    pub(super) fn cost_by_model(&self) -> String {
         let d = self.d;
         format!(
-            "SELECT billing_period, model_id, team, lifecycle_phase,\n  SUM(cost) AS cost, currency, allocation_method, rule_id, source_pool, share,\n  {basis} AS cost_basis, CAST(SUM(source_rows) AS {bigint}) AS source_rows\nFROM allocated\nGROUP BY billing_period, currency, model_id, team, lifecycle_phase, allocation_method, rule_id, source_pool, share\nORDER BY billing_period, currency, model_id, team, lifecycle_phase, allocation_method,\n  rule_id NULLS FIRST, source_pool NULLS FIRST, share NULLS FIRST\n",
+            "  SELECT billing_period, model_id, team, lifecycle_phase,\n    SUM(cost) AS cost, currency, allocation_method, rule_id, source_pool, share,\n    {basis} AS cost_basis, CAST(SUM(source_rows) AS {bigint}) AS source_rows\n  FROM allocated\n  GROUP BY billing_period, currency, model_id, team, lifecycle_phase, allocation_method, rule_id, source_pool, share",
             basis = d.lit(self.s.basis.name()),
             bigint = d.bigint(),
+        )
+    }
+
+    pub(super) fn final_select(&self) -> String {
+        format!(
+            "{}\nORDER BY billing_period, currency, model_id, team, lifecycle_phase, allocation_method,\n  rule_id NULLS FIRST, source_pool NULLS FIRST, share NULLS FIRST\n",
+            self.cost_by_model().trim_start()
         )
     }
 }

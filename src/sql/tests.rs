@@ -24,7 +24,7 @@ fn sample_query(dialect: Dialect) -> String {
         period: None,
         tags: TagsColumn::Json,
     };
-    attribution_query(&loaded, &settings)
+    attribution_query(&loaded, &settings, SqlTable::CostByModel)
         .unwrap()
         .replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
 }
@@ -59,16 +59,18 @@ fn refuses_driver_amortisation_and_requests_without_a_table() {
         tags: TagsColumn::Json,
     };
     let c = loaded("[amortize]\ntraining_months = 3\n");
-    let e = attribution_query(&c, &settings).unwrap_err().to_string();
+    let e = attribution_query(&c, &settings, SqlTable::CostByModel)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("training_months` (line 1)"), "{e}");
     let c =
         loaded("[[shared]]\nid = \"x\"\nmatch = { service_name = \"S\" }\nmethod = \"requests\"\n");
-    assert!(attribution_query(&c, &settings).is_err());
+    assert!(attribution_query(&c, &settings, SqlTable::CostByModel).is_err());
     let with_table = SqlSettings {
         requests_table: Some("r".into()),
         ..settings
     };
-    let q = attribution_query(&c, &with_table).unwrap();
+    let q = attribution_query(&c, &with_table, SqlTable::CostByModel).unwrap();
     assert!(q.contains("FROM \"r\""), "{q}");
 }
 

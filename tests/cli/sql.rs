@@ -133,9 +133,26 @@ fn sample(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
-/// What `mlcost attribute` wrote to cost_by_model, as text rows in `COLUMNS` order.
+/// The columns of an output table, in the schema's order (the SQL's order too).
+fn table_columns(table: &str) -> Vec<String> {
+    if table == "cost_by_model" {
+        return COLUMNS.iter().map(|c| c.to_string()).collect();
+    }
+    let path = sample(&format!("schemas/{table}.json"));
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    schema["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// What `mlcost attribute` wrote to `table`, as text rows in `table_columns` order.
 fn attribute_rows(
     env: &TestEnv,
+    table: &str,
     billing: &Path,
     config: Option<&Path>,
     requests: Option<&Path>,
@@ -161,9 +178,10 @@ fn attribute_rows(
     }
     let r = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{}", r.stderr);
-    rows(&read_table(&out, "cost_by_model"))
+    let columns = table_columns(table);
+    rows(&read_table(&out, table))
         .into_iter()
-        .map(|row| COLUMNS.iter().map(|c| row[*c].clone()).collect())
+        .map(|row| columns.iter().map(|c| row[c.as_str()].clone()).collect())
         .collect()
 }
 
@@ -256,10 +274,14 @@ fn same_rows_with(
     extra: &[&str],
 ) -> Vec<Vec<String>> {
     let env = TestEnv::new();
-    let want = attribute_rows(&env, billing, config, requests, period);
+    let table = extra
+        .iter()
+        .position(|a| *a == "--table")
+        .map_or("cost_by_model", |i| extra[i + 1]);
+    let want = attribute_rows(&env, table, billing, config, requests, period);
     let (got, seconds) = sql_rows(&env, engine, billing, config, requests, period, extra);
     let case = format!(
-        "{engine}: {} with {}",
+        "{engine} {table}: {} with {}",
         billing.display(),
         config.map_or("no config".into(), |c| c.display().to_string())
     );
@@ -369,6 +391,38 @@ fn configs_the_sql_cannot_express_are_refused_with_their_line() {
 
     hint: pass `--requests-table NAME` (columns date, model_id, requests)
     "#);
+    let targets =
+        "[targets]\nmax_cost_per_1m_tokens = 2\n\n[targets.models.ranker]\nmin_roi = 1.5\n";
+    insta::assert_snapshot!(refusal(targets, &["--table", "unit_costs"]), @r"
+    error: invalid config `[TMP]/mlcost.toml`: `[targets]` (line 1) cannot be expressed in SQL for `mlcost sql --dialect trino`: the unit_costs query writes no verdicts against request, revenue or ROI targets
+
+    hint: leave those targets out of the config for the SQL (the verdict is then `no_target`), or run `mlcost attribute`
+    ");
+    // cost_by_model has no verdict; unit targets judge units a requests table lacks
+    let r = TestEnv::new();
+    let unit_only = r.write(
+        "mlcost.toml",
+        "[targets.units.tokens]\nmax_cost_per_1m = 2\n",
+    );
+    let run = r.run(&[
+        "sql",
+        "--dialect",
+        "trino",
+        "--table",
+        "all",
+        "--config",
+        unit_only.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let with_targets = r.write("targets.toml", targets);
+    let run = r.run(&[
+        "sql",
+        "--dialect",
+        "trino",
+        "--config",
+        with_targets.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let amortize = "[amortize]\ntraining_months = 6\n";
     insta::assert_snapshot!(refusal(amortize, &[]), @r"
     error: invalid config `[TMP]/mlcost.toml`: `[amortize] training_months` (line 1) cannot be expressed in SQL for `mlcost sql --dialect trino`: amortisation carries a balance from run to run, which one query cannot keep
@@ -575,6 +629,8 @@ fn every_dialect_parses_in_sqlglot() {
                     tags,
                     "--period",
                     "2026-10",
+                    "--table",
+                    "all",
                     "--out",
                     file.to_str().unwrap(),
                 ]);
@@ -585,7 +641,7 @@ fn every_dialect_parses_in_sqlglot() {
     }
     let script = env.write(
         "parse.py",
-        "import sys, sqlglot\nfrom sqlglot.errors import ErrorLevel\nfor i in range(1, len(sys.argv), 2):\n    tree = sqlglot.parse_one(open(sys.argv[i + 1]).read(), read=sys.argv[i], error_level=ErrorLevel.RAISE)\n    assert tree.find(sqlglot.exp.Select), sys.argv[i + 1]\nprint(len(sys.argv) // 2)\n",
+        "import sys, sqlglot\nfrom sqlglot.errors import ErrorLevel\nn = 0\nfor i in range(1, len(sys.argv), 2):\n    trees = [t for t in sqlglot.parse(open(sys.argv[i + 1]).read(), read=sys.argv[i], error_level=ErrorLevel.RAISE) if t]\n    assert len(trees) == 2 and all(t.find(sqlglot.exp.Select) for t in trees), sys.argv[i + 1]\n    n += len(trees)\nprint(n)\n",
     );
     let mut cmd = Command::new("python3");
     cmd.arg(&script);
@@ -598,5 +654,42 @@ fn every_dialect_parses_in_sqlglot() {
         "sqlglot could not parse:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "24");
+    // 24 files of two queries: cost_by_model and unit_costs
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "48");
+}
+
+/// `--table unit_costs`: the phase columns, team, requests and the cost per request and per
+/// 1,000 requests (rounded half away from zero at 18 decimals) of `attribute`'s unit_costs,
+/// to the last decimal, with and without request volumes, in DuckDB, Spark and (through
+/// sqlglot) Trino; `--table all` gives both queries.
+#[test]
+fn unit_costs_query_gives_the_rows_attribute_writes() {
+    if !modules_or_skip(&["duckdb", "pyspark", "sqlglot"]) {
+        return;
+    }
+    let basic = fixture("focus/basic.csv");
+    let focus = sample("sample_data/focus_sample.csv");
+    let requests = sample("sample_data/requests.csv");
+    let config = sample("sample_data/mlcost.toml");
+    let every = fixture("sql/every_expressible.toml");
+    let unit = ["--table", "unit_costs"];
+    let mut compared = 0;
+    for engine in ["duckdb", "trino"] {
+        compared += same_rows_with(engine, &basic, None, None, None, &unit).len();
+        compared +=
+            same_rows_with(engine, &focus, Some(&config), Some(&requests), None, &unit).len();
+        compared +=
+            same_rows_with(engine, &focus, Some(&every), Some(&requests), None, &unit).len();
+    }
+    let rows = same_rows_with("spark", &focus, Some(&config), Some(&requests), None, &unit);
+    // the sample serves requests for most models: figures, not only reasons, were compared
+    let priced = rows.iter().filter(|r| r[13] != "null").count();
+    assert!(priced > 50, "only {priced} rows with a cost per request");
+    assert!(compared > 300, "only {compared} rows compared");
+
+    let env = TestEnv::new();
+    let r = env.run(&["sql", "--dialect", "duckdb", "--table", "all"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.matches("-- Produces the rows of ").count(), 2);
+    assert!(r.stdout.contains("-- Produces the rows of unit_costs;"));
 }
