@@ -531,6 +531,12 @@ pub struct SqlArgs {
     #[arg(long, value_enum, default_value = "cost_by_model")]
     pub table: crate::sql::SqlTable,
 
+    /// For --table unit_costs (or all): read the cost_by_model rows from this table, which
+    /// the cost_by_model query filled, instead of computing them again (much less work for
+    /// the engine)
+    #[arg(long, value_name = "NAME")]
+    pub cost_by_model_table: Option<String>,
+
     /// Type of the billing table's Tags column: json (text), map or struct (BigQuery: an
     /// array of key/value structs for `map`)
     #[arg(long, value_enum, default_value = "json")]

@@ -20,6 +20,7 @@ pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<super::Outco
         basis: args.basis.unwrap_or(loaded.config.cost.basis),
         period,
         tags: args.tags,
+        cost_by_model_table: args.cost_by_model_table.clone(),
     };
     let query = sql::attribution_query(&loaded, &settings, args.table)?;
     super::emit(query, &args.out, ctx)

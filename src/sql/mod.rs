@@ -41,6 +41,9 @@ pub struct SqlSettings {
     pub period: Option<String>,
     /// How the table holds Tags.
     pub tags: TagsColumn,
+    /// For `unit_costs`: read cost_by_model from this table (filled by the cost_by_model
+    /// query) instead of computing it again.
+    pub cost_by_model_table: Option<String>,
 }
 
 /// The output tables `mlcost sql` writes a query for (`--table`).

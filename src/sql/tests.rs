@@ -23,6 +23,7 @@ fn sample_query(dialect: Dialect) -> String {
         basis: loaded.config.cost.basis,
         period: None,
         tags: TagsColumn::Json,
+        cost_by_model_table: None,
     };
     attribution_query(&loaded, &settings, SqlTable::CostByModel)
         .unwrap()
@@ -57,6 +58,7 @@ fn refuses_driver_amortisation_and_requests_without_a_table() {
         basis: CostBasis::Effective,
         period: None,
         tags: TagsColumn::Json,
+        cost_by_model_table: None,
     };
     let c = loaded("[amortize]\ntraining_months = 3\n");
     let e = attribution_query(&c, &settings, SqlTable::CostByModel)

@@ -693,3 +693,120 @@ fn unit_costs_query_gives_the_rows_attribute_writes() {
     assert_eq!(r.stdout.matches("-- Produces the rows of ").count(), 2);
     assert!(r.stdout.contains("-- Produces the rows of unit_costs;"));
 }
+
+/// `examples/spark_attribute.py`, the job a user submits with `spark-submit`, run here in
+/// local mode: it writes cost_by_model and unit_costs partitioned by billing_period, and the
+/// files hold `attribute`'s rows; a second run over one month replaces that month only.
+#[test]
+fn spark_job_writes_the_tables_attribute_writes() {
+    if !modules_or_skip(&["pyspark"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let focus = sample("sample_data/focus_sample.csv");
+    let requests = sample("sample_data/requests.csv");
+    let config = sample("sample_data/mlcost.toml");
+    let job = sample("examples/spark_attribute.py");
+    let spark_out = env.path("spark");
+    let mut queries = Vec::new();
+    // unit_costs reads the rows the cost_by_model query wrote, as the docs say to run it
+    for (table, extra) in [
+        ("cost_by_model", None),
+        ("unit_costs", Some("--cost-by-model-table=cost_by_model")),
+    ] {
+        let file = env.path(&format!("{table}.sql"));
+        let mut args = vec![
+            "sql",
+            "--dialect",
+            "spark",
+            "--table",
+            table,
+            "--requests-table",
+            "requests",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            file.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let r = env.run(&args);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        queries.push(format!("{table}={}", file.display()));
+    }
+    let run_job = |billing: &Path| {
+        let out = Command::new("python3")
+            .arg(&job)
+            .args(["--billing", billing.to_str().unwrap()])
+            .args(["--requests", requests.to_str().unwrap()])
+            .args(["--out", spark_out.to_str().unwrap()])
+            .args(["--query", &queries[0], "--query", &queries[1]])
+            .env("PYSPARK_SUBMIT_ARGS", "--master local[2] --conf spark.ui.enabled=false --conf spark.driver.bindAddress=127.0.0.1 --conf spark.sql.shuffle.partitions=2 pyspark-shell")
+            .output()
+            .expect("run python3");
+        assert!(
+            out.status.success(),
+            "the Spark job failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run_job(&focus);
+    let sorted = |mut rows: Vec<Vec<String>>| {
+        rows.sort();
+        rows
+    };
+    let spark_rows = |table: &str| {
+        let columns = table_columns(table);
+        sorted(
+            rows(&read_table(&spark_out, table))
+                .into_iter()
+                .map(|row| columns.iter().map(|c| row[c.as_str()].clone()).collect())
+                .collect(),
+        )
+    };
+    for table in ["cost_by_model", "unit_costs"] {
+        let want = sorted(attribute_rows(
+            &env,
+            table,
+            &focus,
+            Some(&config),
+            Some(&requests),
+            None,
+        ));
+        assert_eq!(spark_rows(table), want, "{table}");
+        assert!(want.len() > 100, "{table}: {} rows", want.len());
+    }
+    // October alone, with its costs doubled: October is replaced, September kept
+    let text = std::fs::read_to_string(&focus).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let october: Vec<&str> = lines
+        .filter(|l| l.split(',').nth(3) == Some("2026-10-01T00:00:00Z"))
+        .collect();
+    assert!(!october.is_empty());
+    let twice = env.write(
+        "october.csv",
+        &format!("{header}\n{}\n{}\n", october.join("\n"), october.join("\n")),
+    );
+    let september_before: Vec<Vec<String>> = spark_rows("cost_by_model")
+        .into_iter()
+        .filter(|r| r[0] == "2026-09")
+        .collect();
+    run_job(&twice);
+    let after = spark_rows("cost_by_model");
+    let september_after: Vec<Vec<String>> = after
+        .iter()
+        .filter(|r| r[0] == "2026-09")
+        .cloned()
+        .collect();
+    assert_eq!(september_after, september_before, "September must be kept");
+    let want = sorted(attribute_rows(
+        &env,
+        "cost_by_model",
+        &twice,
+        Some(&config),
+        Some(&requests),
+        None,
+    ));
+    let october_after: Vec<Vec<String>> = after.into_iter().filter(|r| r[0] == "2026-10").collect();
+    assert_eq!(october_after, want, "October must be the new run's");
+}
