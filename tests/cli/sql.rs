@@ -810,3 +810,46 @@ fn spark_job_writes_the_tables_attribute_writes() {
     let october_after: Vec<Vec<String>> = after.into_iter().filter(|r| r[0] == "2026-10").collect();
     assert_eq!(october_after, want, "October must be the new run's");
 }
+
+/// A generated month of a million rows (typed Parquet: microsecond timestamps, decimal(38,18)
+/// costs, Tags as a map), with the sample config's rules and pools and request volumes: both
+/// queries give `attribute`'s rows in DuckDB, to the last decimal.
+#[test]
+fn a_million_row_month_gives_the_rows_attribute_writes() {
+    if !duckdb_or_skip() {
+        return;
+    }
+    let env = TestEnv::new();
+    crate::sample::sample(
+        &env,
+        "m",
+        &[
+            "--rows",
+            "1000000",
+            "--format",
+            "parquet",
+            "--period-type",
+            "timestamp-us",
+            "--cost-type",
+            "decimal38-18",
+            "--tags",
+            "map",
+        ],
+    );
+    let file = env.path("m").join("focus_sample.parquet");
+    let requests = env.path("m").join("requests.csv");
+    let config = sample("sample_data/mlcost.toml");
+    let mut compared = 0;
+    for table in ["cost_by_model", "unit_costs"] {
+        let rows = same_rows_with(
+            "duckdb",
+            &file,
+            Some(&config),
+            Some(&requests),
+            None,
+            &["--tags", "map", "--table", table],
+        );
+        compared += rows.len();
+    }
+    assert!(compared > 500, "only {compared} rows compared");
+}
