@@ -35,8 +35,9 @@ def read_source(spark, source):
     """A Parquet path, a CSV file (all text) or a table name, as a DataFrame."""
     lower = source.lower()
     if lower.endswith(".csv") or lower.endswith(".csv.gz"):
+        # multiLine: a quoted field may hold a line break (RFC 4180)
         return spark.read.csv(source, header=True, inferSchema=False, nullValue="NULL",
-                              emptyValue=None, escape='"')
+                              emptyValue=None, escape='"', multiLine=True)
     if "/" in source or lower.endswith(".parquet"):
         return spark.read.parquet(source)
     return spark.table(source)

@@ -112,7 +112,8 @@ impl Dialect {
         match self {
             Dialect::Spark => format!(
                 "CASE WHEN typeof({e}) = 'timestamp' THEN date_format({e}, {}) ELSE {} END",
-                self.lit("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXX"),
+                // XXXXX: the offset's seconds too (a zone's local mean time before 1900 has them)
+                self.lit("yyyy-MM-dd'T'HH:mm:ss.SSSSSSXXXXX"),
                 self.as_text(e)
             ),
             _ => self.as_text(e),
@@ -131,6 +132,40 @@ impl Dialect {
             (TagsColumn::Map, Dialect::BigQuery) => format!(
                 "(SELECT '{{' || STRING_AGG(TO_JSON_STRING(kv.key) || ':' || TO_JSON_STRING(kv.value), ',') || '}}' FROM UNNEST({e}) AS kv)"
             ),
+        }
+    }
+
+    /// `e` without leading and trailing white space as Rust's `str::trim` sees it (Unicode
+    /// White_Space: tabs, line breaks, no-break and em spaces, ...), not only spaces. The
+    /// characters are written by their code points, so no line break or control character
+    /// sits in the SQL text.
+    pub(super) fn trim(self, e: &str) -> String {
+        const WHITE_SPACE: [u32; 25] = [
+            0x20, 0x9, 0xa, 0xb, 0xc, 0xd, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
+            0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f,
+            0x3000,
+        ];
+        let codes: Vec<String> = WHITE_SPACE.iter().map(u32::to_string).collect();
+        let chars = match self {
+            Dialect::BigQuery => format!("CODE_POINTS_TO_STRING([{}])", codes.join(", ")),
+            // chr() for the control characters (Spark's chr takes only 0-255), the other
+            // spaces as they are
+            _ => {
+                let (controls, spaces): (Vec<u32>, Vec<u32>) = WHITE_SPACE
+                    .iter()
+                    .partition(|c| char::from_u32(**c).is_some_and(char::is_control));
+                let spaces: String = spaces.into_iter().filter_map(char::from_u32).collect();
+                controls
+                    .iter()
+                    .map(|c| format!("chr({c})"))
+                    .chain([self.lit(&spaces)])
+                    .collect::<Vec<_>>()
+                    .join(" || ")
+            }
+        };
+        match self {
+            Dialect::Spark => format!("TRIM(BOTH {chars} FROM {e})"),
+            _ => format!("TRIM({e}, {chars})"),
         }
     }
 
@@ -268,7 +303,8 @@ impl Dialect {
     pub(super) fn tag_pairs(self) -> String {
         match self {
             Dialect::DuckDb => "SELECT t.tags, e.key AS tag_key,\n    CASE WHEN e.type IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(e.value, '$') END AS tag_value,\n    e.type IN ('OBJECT', 'ARRAY') AS nested\n  FROM tag_texts t, json_each(t.j) e".into(),
-            Dialect::Spark => "SELECT t.tags, e.tag_key, e.tag_value,\n    (e.tag_value LIKE '{%}' OR e.tag_value LIKE '[%]') AS nested\n  FROM tag_texts t\n  LATERAL VIEW explode(from_json(t.j, 'map<string,string>')) e AS tag_key, tag_value".into(),
+            // values as variants (Spark 4): an object or array is told from a text like "[beta]"
+            Dialect::Spark => "SELECT tags, tag_key, CASE WHEN NOT nested THEN variant_get(v, '$', 'string') END AS tag_value, nested\n  FROM (\n    SELECT t.tags, e.tag_key, e.v,\n      (schema_of_variant(e.v) LIKE 'OBJECT%' OR schema_of_variant(e.v) LIKE 'ARRAY%') AS nested\n    FROM tag_texts t\n    LATERAL VIEW explode(from_json(t.j, 'map<string,variant>')) e AS tag_key, v\n  ) kv".into(),
             // keys then values by key (not UNNEST of the map), so sqlglot can carry it to DuckDB
             Dialect::Trino => "SELECT tags, tag_key, CASE WHEN NOT nested THEN json_extract_scalar(v, '$') END AS tag_value, nested\n  FROM (\n    SELECT t.tags, k AS tag_key, t.m[k] AS v,\n      (json_format(t.m[k]) LIKE '{%' OR json_format(t.m[k]) LIKE '[%') AS nested\n    FROM (SELECT tags, TRY(CAST(json_parse(j) AS MAP(VARCHAR, JSON))) AS m FROM tag_texts) t\n    CROSS JOIN UNNEST(map_keys(t.m)) AS e(k)\n  ) kv".into(),
             Dialect::BigQuery => "SELECT t.tags, k AS tag_key, JSON_VALUE(PARSE_JSON(t.j)[k]) AS tag_value,\n    JSON_TYPE(PARSE_JSON(t.j)[k]) IN ('object', 'array') AS nested\n  FROM tag_texts t, UNNEST(JSON_KEYS(SAFE.PARSE_JSON(t.j), 1)) AS k".into(),

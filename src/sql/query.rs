@@ -159,7 +159,7 @@ impl<'a> Query<'a> {
         add(
             "billing_periods",
             "the billing month of each distinct period text: the month of its instant in UTC",
-            self.period_texts("SELECT DISTINCT TRIM(billing_period_start) AS t FROM lines"),
+            self.period_texts("SELECT DISTINCT billing_period_start AS t FROM lines"),
         );
         add(
             "counted",
@@ -282,14 +282,18 @@ impl<'a> Query<'a> {
 
     pub(super) fn billing_rows(&self) -> String {
         let d = self.d;
-        let money = |c: &str| d.try_cast(&format!("TRIM({})", d.as_text(&d.ident(c))), d.money());
+        let money = |c: &str| d.try_cast(&d.trim(&d.as_text(&d.ident(c))), d.money());
         let mut cols: Vec<String> = FOCUS_COLUMNS
             .iter()
             .map(|(canonical, focus)| {
                 let column = d.ident(focus);
+                // the texts the query parses are trimmed here, once, as mlcost trims them
                 let text = match *canonical {
-                    line::BILLING_PERIOD_START => d.instant_text(&column),
-                    line::TAGS => d.tags_text(&column, self.s.tags),
+                    line::BILLING_PERIOD_START => d.trim(&d.instant_text(&column)),
+                    line::TAGS => d.trim(&d.tags_text(&column, self.s.tags)),
+                    line::BILLING_CURRENCY
+                    | line::CHARGE_CATEGORY
+                    | line::COMMITMENT_DISCOUNT_STATUS => d.trim(&d.as_text(&column)),
                     _ => d.as_text(&column),
                 };
                 format!("{text} AS {canonical}")
@@ -389,19 +393,18 @@ impl<'a> Query<'a> {
         ];
         if self.s.basis.excludes_commitment_purchases() {
             filters.push(
-                "NOT (COALESCE(LOWER(TRIM(charge_category)) = 'purchase', FALSE) AND prepaid)"
-                    .into(),
+                "NOT (COALESCE(LOWER(charge_category) = 'purchase', FALSE) AND prepaid)".into(),
             );
         }
         if let Some(p) = &self.s.period {
             filters.push(format!("billing_period = {}", d.lit(p)));
         }
         let currency = format!(
-            "CASE WHEN {} THEN UPPER(TRIM(billing_currency)) END",
-            d.regex("TRIM(billing_currency)", "^[A-Za-z]{3}$")
+            "CASE WHEN {} THEN UPPER(billing_currency) END",
+            d.regex("billing_currency", "^[A-Za-z]{3}$")
         );
         format!(
-            "  SELECT * FROM (\n    SELECT\n    p.billing_period,\n    {currency} AS currency,\n    {dims}, prepaid, cost, source_rows\n    FROM lines\n    LEFT JOIN billing_periods p ON p.t = TRIM(lines.billing_period_start)\n  ) l\n  WHERE {filters}",
+            "  SELECT * FROM (\n    SELECT\n    p.billing_period,\n    {currency} AS currency,\n    {dims}, prepaid, cost, source_rows\n    FROM lines\n    LEFT JOIN billing_periods p ON p.t = lines.billing_period_start\n  ) l\n  WHERE {filters}",
             dims = dims.join(", "),
             filters = filters.join("\n    AND "),
         )
@@ -431,9 +434,9 @@ impl<'a> Query<'a> {
 
     pub(super) fn tag_texts(&self) -> String {
         let d = self.d;
-        let j = "CASE WHEN SUBSTR(TRIM(tags), 1, 1) = '{' THEN TRIM(tags) ELSE '{' || TRIM(tags) || '}' END";
+        let j = "CASE WHEN SUBSTR(tags, 1, 1) = '{' THEN tags ELSE '{' || tags || '}' END";
         format!(
-            "  SELECT tags, {} AS j\n  FROM (SELECT DISTINCT tags FROM counted WHERE tags IS NOT NULL AND TRIM(tags) <> '') x",
+            "  SELECT tags, {} AS j\n  FROM (SELECT DISTINCT tags FROM counted WHERE tags IS NOT NULL AND tags <> '') x",
             d.json_object_or_null(&format!("({j})"))
         )
     }
@@ -441,15 +444,15 @@ impl<'a> Query<'a> {
     /// `tags::TagNormaliser::value` in SQL.
     pub(super) fn value_expr(&self, v: &str) -> String {
         if self.tagger.lowercases_values() {
-            format!("LOWER(TRIM({v}))")
+            format!("LOWER({})", self.d.trim(v))
         } else {
-            format!("TRIM({v})")
+            self.d.trim(v)
         }
     }
 
     pub(super) fn tag_pairs(&self) -> String {
         let d = self.d;
-        let norm = "LOWER(TRIM(tag_key))";
+        let norm = format!("LOWER({})", d.trim("tag_key"));
         let aliases = self.alias_pairs();
         let key = if aliases.is_empty() {
             norm.to_string()

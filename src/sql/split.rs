@@ -104,7 +104,7 @@ impl Query<'_> {
             cols.push(format!("{e} AS a_tag_{i}"));
         }
         let mut buckets = vec![format!(
-            "WHEN COALESCE(LOWER(TRIM(commitment_discount_status)) = 'unused', FALSE) THEN {UNUSED_BUCKET}"
+            "WHEN COALESCE(LOWER(commitment_discount_status) = 'unused', FALSE) THEN {UNUSED_BUCKET}"
         )];
         for (i, p) in self.rules.pools.iter().enumerate() {
             buckets.push(format!(
@@ -193,16 +193,16 @@ impl Query<'_> {
         let d = self.d;
         let table = self.s.requests_table.as_deref().unwrap_or_default();
         format!(
-            "  SELECT billing_period, model_id, SUM(n) AS requests FROM (\n    SELECT p.billing_period, NULLIF({model}, '') AS model_id, n\n    FROM (\n      SELECT TRIM({date}) AS t, {mid} AS m,\n        {n} AS n\n      FROM {table}\n    ) r\n    LEFT JOIN (\n{periods}\n    ) p ON p.t = r.t\n  ) x\n  WHERE billing_period IS NOT NULL AND model_id IS NOT NULL AND n >= 0 AND n = ROUND(n, 0)\n  GROUP BY billing_period, model_id",
+            "  SELECT billing_period, model_id, SUM(n) AS requests FROM (\n    SELECT p.billing_period, NULLIF({model}, '') AS model_id, n\n    FROM (\n      SELECT {date} AS t, {mid} AS m,\n        {n} AS n\n      FROM {table}\n    ) r\n    LEFT JOIN (\n{periods}\n    ) p ON p.t = r.t\n  ) x\n  WHERE billing_period IS NOT NULL AND model_id IS NOT NULL AND n >= 0 AND n = ROUND(n, 0)\n  GROUP BY billing_period, model_id",
             periods = self.period_texts(&format!(
-                "SELECT DISTINCT TRIM({}) AS t FROM {}",
-                d.as_text(&d.ident("date")),
+                "SELECT DISTINCT {} AS t FROM {}",
+                d.trim(&d.as_text(&d.ident("date"))),
                 d.table(table)
             )),
             model = self.value_expr("m"),
-            date = d.as_text(&d.ident("date")),
+            date = d.trim(&d.as_text(&d.ident("date"))),
             mid = d.as_text(&d.ident("model_id")),
-            n = d.try_cast(&format!("TRIM({})", d.as_text(&d.ident("requests"))), d.money()),
+            n = d.try_cast(&d.trim(&d.as_text(&d.ident("requests"))), d.money()),
             table = d.table(table),
         )
     }

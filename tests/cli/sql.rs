@@ -85,7 +85,7 @@ else:
     if parquet:
         df = spark.read.parquet(csv)
     else:
-        df = spark.read.csv(csv, header=True, inferSchema=False, nullValue="NULL", emptyValue=None, escape='"')
+        df = spark.read.csv(csv, header=True, inferSchema=False, nullValue="NULL", emptyValue=None, escape='"', multiLine=True)
     df.select(*[F.col(f"`{f}`") if f in df.columns else F.lit(None).cast("string").alias(f) for f in FOCUS]).createOrReplaceTempView("focus_billing")
     if requests:
         spark.read.csv(requests, header=True, inferSchema=False).createOrReplaceTempView("requests")
@@ -852,4 +852,61 @@ fn a_million_row_month_gives_the_rows_attribute_writes() {
         compared += rows.len();
     }
     assert!(compared > 500, "only {compared} rows compared");
+}
+
+/// White space as `attribute` trims it (tabs, line breaks, no-break spaces), not only spaces,
+/// around periods, currencies, charge categories, commitment status, tag keys and values and
+/// request dates; and a tag value that only looks like JSON (`"[beta]"`) is text, not a
+/// nested value that would make the tags malformed. In DuckDB, Spark and Trino.
+#[test]
+fn white_space_and_json_looking_values_are_read_as_attribute_reads_them() {
+    if !modules_or_skip(&["duckdb", "pyspark", "sqlglot"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let tags =
+        |model: &str| format!("\"{{\"\"model_id\"\": \"\"{model}\"\", \"\"team\"\": \"\"t\"\"}}\"");
+    let head = "BillingPeriodStart,BillingCurrency,ChargeCategory,CommitmentDiscountStatus,ProviderName,ServiceName,ResourceId,Tags,BilledCost,EffectiveCost,ListCost,ContractedCost";
+    let rows = [
+        format!("\"\t2026-10-01\",USD,Usage,,AWS,EC2,r1,{},1.00,1.00,1.00,1.00", tags("w1")),
+        format!("\"2026-10-01\r\",USD,Usage,,AWS,EC2,r2,{},2.00,2.00,2.00,2.00", tags("w2")),
+        format!("\"2026-10-01\u{a0}\",\"USD\t\",Usage,,AWS,EC2,r3,{},3.00,3.00,3.00,3.00", tags("w3")),
+        format!("2026-10-01,USD,Usage,,AWS,EC2,r4,{},4.00,4.00,4.00,4.00", tags("\\tw4\u{2003}")),
+        "2026-10-01,USD,Usage,,AWS,EC2,r5,\"{\"\"\\tmodel_id\"\": \"\"w5\"\", \"\"team\"\": \"\"t\"\"}\",5.00,5.00,5.00,5.00".to_string(),
+        "2026-10-01,USD,Usage,,AWS,EC2,r6,\"{\"\"model_id\"\": \"\"j1\"\", \"\"note\"\": \"\"[beta]\"\", \"\"team\"\": \"\"{t}\"\"}\",6.00,6.00,6.00,6.00".to_string(),
+        format!("2026-10-01,USD,\" Purchase\t\",,AWS,Savings Plans,sp,{},400,0,400,400", tags("w1")),
+        format!("2026-10-01,USD,Usage,\"UNUSED\t\",AWS,Savings Plans,sp,{},7.00,7.00,7.00,7.00", tags("w2")),
+    ];
+    let billing = env.write("ws.csv", &format!("{head}\n{}\n", rows.join("\n")));
+    let requests = env.write(
+        "requests.csv",
+        "date,model_id,requests\n\"2026-10-01\t\",w1,4\n2026-10-02,\" w1\u{a0}\",4\n2026-10-01,w4,10\n",
+    );
+    let list = env.write("list.toml", "[cost]\nbasis = \"list\"\n");
+    for engine in ["duckdb", "spark", "trino"] {
+        let got = same_rows_with(engine, &billing, None, None, None, &[]);
+        let models: Vec<&str> = got.iter().map(|r| r[1].as_str()).collect();
+        for m in ["w1", "w2", "w3", "w4", "w5", "j1"] {
+            assert!(models.contains(&m), "{engine}: {m} in {models:?}");
+        }
+        same_rows_with(engine, &billing, Some(&list), None, None, &[]);
+        // not through sqlglot: its DuckDB text of the Trino query keeps the no-break space
+        // of " w1\u{a0}" in the requests (an open question, see docs/scaling.md)
+        if engine == "trino" {
+            continue;
+        }
+        let units = same_rows_with(
+            engine,
+            &billing,
+            None,
+            Some(&requests),
+            None,
+            &["--table", "unit_costs"],
+        );
+        let w1 = units.iter().find(|r| r[1] == "w1").unwrap();
+        assert_eq!(
+            w1[12], "8",
+            "{engine}: w1's requests on two spellings of its days"
+        );
+    }
 }
