@@ -184,7 +184,11 @@ fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings, table: SqlTa
     if table != SqlTable::CostByModel && targets {
         return Err(refuse(
             "`[targets]`".into(),
-            section_line("targets"),
+            // `[targets]`, else its first sub-table (`[targets.models.ranker]`)
+            loaded
+                .text
+                .find("[targets")
+                .map_or(0, |at| loaded.line_of(at)),
             "the unit_costs query writes no verdicts against request, revenue or ROI targets",
             "leave those targets out of the config for the SQL (the verdict is then `no_target`), or run `mlcost attribute`",
         ));

@@ -399,6 +399,11 @@ fn configs_the_sql_cannot_express_are_refused_with_their_line() {
     hint: leave those targets out of the config for the SQL (the verdict is then `no_target`), or run `mlcost attribute`
     ");
     // cost_by_model has no verdict; unit targets judge units a requests table lacks
+    let sub_table = "[tags]\nlowercase_values = true\n\n[targets.models.ranker]\nmax_cost_per_1000_requests = 2\n";
+    assert!(
+        refusal(sub_table, &["--table", "all"]).contains("`[targets]` (line 4)"),
+        "the first targets table's line"
+    );
     let r = TestEnv::new();
     let unit_only = r.write(
         "mlcost.toml",
