@@ -148,9 +148,14 @@ impl Dialect {
         let codes: Vec<String> = WHITE_SPACE.iter().map(u32::to_string).collect();
         let chars = match self {
             Dialect::BigQuery => format!("CODE_POINTS_TO_STRING([{}])", codes.join(", ")),
-            // chr() for the control characters (Spark's chr takes only 0-255), the other
+            Dialect::DuckDb | Dialect::Trino => codes
+                .iter()
+                .map(|c| format!("chr({c})"))
+                .collect::<Vec<_>>()
+                .join(" || "),
+            // Spark's chr takes only 0-255: chr() for the control characters, the other
             // spaces as they are
-            _ => {
+            Dialect::Spark => {
                 let (controls, spaces): (Vec<u32>, Vec<u32>) = WHITE_SPACE
                     .iter()
                     .partition(|c| char::from_u32(**c).is_some_and(char::is_control));

@@ -1,8 +1,10 @@
-//! The attribution as one SQL query (`mlcost sql`), for when the bill lives in a warehouse
-//! engine (DuckDB, Spark, Trino, BigQuery) and is too big for one machine. The query reads a
-//! FOCUS-shaped billing table and produces the rows of `cost_by_model` exactly as `allocate`
-//! does: the same rows counted (cost, period and currency parsed; commitment purchases left
-//! out on the list and contracted bases), the same tag normalisation, the first matching
+//! The attribution as SQL (`mlcost sql`), for when the bill lives in a warehouse engine
+//! (DuckDB, Spark, Trino, BigQuery) and is too big for one machine. A query reads a
+//! FOCUS-shaped billing table (Tags as JSON text, a map or a struct) and produces the rows of
+//! `cost_by_model` exactly as `allocate` does, or of `unit_costs` as `economics` does (without
+//! revenue): the same rows counted (cost parsed; the period's month that of its instant in
+//! UTC; commitment purchases left out on the list and contracted bases), the same white space
+//! trimmed, the same tag normalisation, the first matching
 //! virtual-tag rule, shared pools and spreading with largest-remainder rounding at the input's
 //! precision (done in integers with window functions, never in floating point). A config the
 //! SQL cannot express is refused with the config item and its line. This module only writes

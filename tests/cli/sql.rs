@@ -895,11 +895,6 @@ fn white_space_and_json_looking_values_are_read_as_attribute_reads_them() {
             assert!(models.contains(&m), "{engine}: {m} in {models:?}");
         }
         same_rows_with(engine, &billing, Some(&list), None, None, &[]);
-        // not through sqlglot: its DuckDB text of the Trino query keeps the no-break space
-        // of " w1\u{a0}" in the requests (an open question, see docs/scaling.md)
-        if engine == "trino" {
-            continue;
-        }
         let units = same_rows_with(
             engine,
             &billing,
