@@ -13,6 +13,13 @@ pub enum Dialect {
     BigQuery,
 }
 
+/// The code points Rust's `char::is_whitespace` (Unicode White_Space) takes, which
+/// `str::trim` removes; `Dialect::trim` removes them too.
+pub(super) const WHITE_SPACE: [u32; 25] = [
+    0x20, 0x9, 0xa, 0xb, 0xc, 0xd, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004,
+    0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000,
+];
+
 impl Dialect {
     pub fn name(self) -> &'static str {
         match self {
@@ -140,11 +147,6 @@ impl Dialect {
     /// characters are written by their code points, so no line break or control character
     /// sits in the SQL text.
     pub(super) fn trim(self, e: &str) -> String {
-        const WHITE_SPACE: [u32; 25] = [
-            0x20, 0x9, 0xa, 0xb, 0xc, 0xd, 0x85, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003,
-            0x2004, 0x2005, 0x2006, 0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f,
-            0x3000,
-        ];
         let codes: Vec<String> = WHITE_SPACE.iter().map(u32::to_string).collect();
         let chars = match self {
             Dialect::BigQuery => format!("CODE_POINTS_TO_STRING([{}])", codes.join(", ")),

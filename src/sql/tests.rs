@@ -92,3 +92,17 @@ fn config_text_cannot_leave_a_comment() {
     );
     assert_eq!(comment_text("gpu_bucket_no"), "gpu_bucket_no");
 }
+
+/// The white space the SQL trims is exactly the white space Rust trims.
+#[test]
+fn trimmed_white_space_is_rusts() {
+    let mut rust: Vec<u32> = (0..=0x10ffff_u32)
+        .filter_map(char::from_u32)
+        .filter(|c| c.is_whitespace())
+        .map(u32::from)
+        .collect();
+    let mut ours = dialect::WHITE_SPACE.to_vec();
+    rust.sort_unstable();
+    ours.sort_unstable();
+    assert_eq!(ours, rust);
+}
