@@ -10,7 +10,9 @@
 
 --billing is a Parquet file or folder, a CSV file (every column read as text), or a table name
 in the metastore; FOCUS columns it lacks are read as NULL. --requests (optional) is a CSV file
-or a table with the columns date, model_id, requests. Each query's rows are written to
+or a table with the columns date, model_id, requests. --view NAME=SOURCE (repeatable) makes any
+other table the queries read, such as a driver table (`mlcost sql --driver-table POOL=NAME`),
+readable under NAME from a CSV file, a Parquet path or a table. Each query's rows are written to
 <out>/<table>/billing_period=YYYY-MM/ as Parquet, replacing only the months the run produced
 (dynamic partition overwrite), as `mlcost attribute` replaces the months it attributes; a
 month the run has nothing for is left as it was. Each query's rows are also kept as a view
@@ -50,12 +52,22 @@ def main():
     parser.add_argument("--out", required=True, help="output folder (local, hdfs://, s3://, ...)")
     parser.add_argument("--query", action="append", required=True, metavar="TABLE=FILE",
                         help="a table and the file of its `mlcost sql --dialect spark --table TABLE` query")
+    parser.add_argument("--view", action="append", default=[], metavar="NAME=SOURCE",
+                        help="another table the queries read (a driver table): CSV file, Parquet path or table")
     parser.add_argument("--billing-view", default="focus_billing",
                         help="the name the queries read the bill under (`mlcost sql --billing-table`)")
     parser.add_argument("--requests-view", default="requests",
                         help="the name the queries read the volumes under (`mlcost sql --requests-table`)")
     args = parser.parse_args()
 
+    views = []
+    for item in args.view:
+        name, _, source = item.partition("=")
+        if not name or not source:
+            parser.error(f"--view {item!r}: expected NAME=SOURCE")
+        views.append((name, source))
+    if args.requests:
+        views.append((args.requests_view, args.requests))
     queries = []
     for item in args.query:
         table, _, path = item.partition("=")
@@ -76,8 +88,8 @@ def main():
     bill = read_source(spark, args.billing)
     bill.select(*[F.col(f"`{c}`") if c in bill.columns else F.lit(None).cast("string").alias(c)
                   for c in FOCUS]).createOrReplaceTempView(args.billing_view)
-    if args.requests:
-        read_source(spark, args.requests).createOrReplaceTempView(args.requests_view)
+    for name, source in views:
+        read_source(spark, source).createOrReplaceTempView(name)
     for table, query in queries:
         # kept, and readable by the next queries under the table's name
         # (`mlcost sql --table unit_costs --cost-by-model-table cost_by_model`)

@@ -175,6 +175,18 @@ fn parse_format(text: &str) -> Result<FormatArg, String> {
     SourceFormat::from_str(text, true).map(|f| FormatArg(Some(f)))
 }
 
+/// `--driver-table POOL=NAME`.
+fn parse_pool_table(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((pool, table)) if !pool.trim().is_empty() && !table.trim().is_empty() => {
+            Ok((pool.trim().to_string(), table.trim().to_string()))
+        }
+        _ => Err(format!(
+            "`{text}` is not POOL=NAME (a shared pool's id, then the table of its driver rows)"
+        )),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct AttributeArgs {
     #[command(flatten)]
@@ -536,6 +548,11 @@ pub struct SqlArgs {
     /// the engine)
     #[arg(long, value_name = "NAME")]
     pub cost_by_model_table: Option<String>,
+
+    /// For a shared pool with `method = "driver"`: the table holding its driver file's rows
+    /// (columns `period`, `model_id`, `quantity`); repeat per pool
+    #[arg(long = "driver-table", value_name = "POOL=NAME", value_parser = parse_pool_table)]
+    pub driver_tables: Vec<(String, String)>,
 
     /// Type of the billing table's Tags column: json (text), map or struct (BigQuery: an
     /// array of key/value structs for `map`)

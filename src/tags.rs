@@ -90,6 +90,11 @@ impl TagNormaliser {
         &self.required
     }
 
+    /// Canonical key -> the normalised values `[tags] allowed` lists for it.
+    pub fn allowed(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.allowed
+    }
+
     /// Normalised source key -> canonical key.
     pub fn aliases(&self) -> &BTreeMap<String, String> {
         &self.aliases

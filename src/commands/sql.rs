@@ -21,6 +21,7 @@ pub fn run(args: &SqlArgs, ctx: &crate::context::Context) -> Result<super::Outco
         period,
         tags: args.tags,
         cost_by_model_table: args.cost_by_model_table.clone(),
+        driver_tables: args.driver_tables.clone(),
     };
     let query = sql::attribution_query(&loaded, &settings, args.table)?;
     super::emit(query, &args.out, ctx)

@@ -318,6 +318,22 @@ impl Dialect {
         }
     }
 
+    /// Whether the text `j` of `tag_texts` is a JSON object (what `tags::parse_pairs` reads;
+    /// its values are checked apart).
+    pub(super) fn is_json_object(self, j: &str) -> String {
+        match self {
+            // `json_object_or_null` has made anything else NULL
+            Dialect::DuckDb => format!("{j} IS NOT NULL"),
+            Dialect::Spark => format!("from_json({j}, 'map<string,variant>') IS NOT NULL"),
+            Dialect::Trino => {
+                format!("TRY(CAST(json_parse({j}) AS MAP(VARCHAR, JSON))) IS NOT NULL")
+            }
+            Dialect::BigQuery => {
+                format!("COALESCE(JSON_TYPE(SAFE.PARSE_JSON({j})) = 'object', FALSE)")
+            }
+        }
+    }
+
     /// `j` when it is a JSON object, else NULL (so invalid tag text gives no pairs).
     pub(super) fn json_object_or_null(self, j: &str) -> String {
         match self {

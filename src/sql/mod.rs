@@ -1,8 +1,9 @@
 //! The attribution as SQL (`mlcost sql`), for when the bill lives in a warehouse engine
 //! (DuckDB, Spark, Trino, BigQuery) and is too big for one machine. A query reads a
 //! FOCUS-shaped billing table (Tags as JSON text, a map or a struct) and produces the rows of
-//! `cost_by_model` exactly as `allocate` does, or of `unit_costs` as `economics` does (without
-//! revenue): the same rows counted (cost parsed; the period's month that of its instant in
+//! `cost_by_model` exactly as `allocate` does (`driver` pools from a table per pool), of
+//! `unit_costs` as `economics` does (without revenue), or of `tag_compliance` as
+//! `ledger::compliance` does: the same rows counted (cost parsed; the period's month that of its instant in
 //! UTC; commitment purchases left out on the list and contracted bases), the same white space
 //! trimmed, the same tag normalisation, the first matching
 //! virtual-tag rule, shared pools and spreading with largest-remainder rounding at the input's
@@ -20,6 +21,7 @@ use crate::money::{Money, SCALE};
 use crate::schema::{line, UNALLOCATED, UNTAGGED, UNUSED_COMMITMENT};
 use crate::tags::{TagNormaliser, LIFECYCLE_PHASE, MODEL_ID, TEAM};
 
+mod compliance;
 mod dialect;
 mod query;
 mod split;
@@ -46,6 +48,9 @@ pub struct SqlSettings {
     /// For `unit_costs`: read cost_by_model from this table (filled by the cost_by_model
     /// query) instead of computing it again.
     pub cost_by_model_table: Option<String>,
+    /// (pool id, table) for each `driver` pool: the table of its driver rows (`period`,
+    /// `model_id`, `quantity`).
+    pub driver_tables: Vec<(String, String)>,
 }
 
 /// The output tables `mlcost sql` writes a query for (`--table`).
@@ -55,6 +60,8 @@ pub enum SqlTable {
     CostByModel,
     #[value(name = "unit_costs")]
     UnitCosts,
+    #[value(name = "tag_compliance")]
+    TagCompliance,
     /// every table above, one query each
     All,
 }
@@ -64,6 +71,17 @@ pub enum SqlTable {
 pub(crate) enum OutputTable {
     CostByModel,
     UnitCosts,
+    TagCompliance,
+}
+
+impl SqlSettings {
+    /// The table of a `driver` pool's rows (`--driver-table POOL=NAME`).
+    fn driver_table(&self, pool: &str) -> Option<&str> {
+        self.driver_tables
+            .iter()
+            .find(|(p, _)| p == pool)
+            .map(|(_, t)| t.as_str())
+    }
 }
 
 impl OutputTable {
@@ -71,6 +89,7 @@ impl OutputTable {
         match self {
             OutputTable::CostByModel => "cost_by_model",
             OutputTable::UnitCosts => "unit_costs",
+            OutputTable::TagCompliance => "tag_compliance",
         }
     }
 }
@@ -133,16 +152,35 @@ fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings, table: SqlTa
             .find(&format!("[{name}]"))
             .map_or(0, |at| loaded.line_of(at))
     };
+    // compliance reads the raw tags only: nothing of the allocation matters to it
+    if table == SqlTable::TagCompliance {
+        return Ok(());
+    }
+    for (pool, _) in &settings.driver_tables {
+        let known = c
+            .shared
+            .iter()
+            .any(|p| p.id.get_ref() == pool && p.method == SplitMethod::Driver);
+        if !known {
+            return Err(Error::Usage {
+                message: format!(
+                    "--driver-table {pool}=...: the config has no shared pool `{pool}` with method `driver`"
+                ),
+                hint: Some("name a `[[shared]]` pool whose `method = \"driver\"`".into()),
+            });
+        }
+    }
     for p in &c.shared {
         let line = loaded.line_of(p.id.span().start);
-        let what = format!("pool `{}`", p.id.get_ref());
+        let id = p.id.get_ref();
+        let what = format!("pool `{id}`");
         match p.method {
-            SplitMethod::Driver => {
+            SplitMethod::Driver if settings.driver_table(id).is_none() => {
                 return Err(refuse(
                     what,
                     line,
-                    "method `driver` reads a usage file on this machine",
-                    "load the driver file into a table and split by it in the warehouse, or run `mlcost attribute`",
+                    "method `driver` reads its driver file on this machine",
+                    &format!("load the driver file (period, model_id, quantity) into a table and pass `--driver-table {id}=NAME`, or run `mlcost attribute`"),
                 ))
             }
             SplitMethod::Requests if settings.requests_table.is_none() => {
@@ -215,17 +253,34 @@ pub fn attribution_query(
 ) -> Result<String> {
     check_expressible(loaded, settings, table)?;
     let tagger = TagNormaliser::new(&loaded.config.tags);
-    // volumes are checked above: a `requests` split here always has a requests table
-    let rules = rules::compile(loaded, &tagger, true, &|p: &std::path::Path| {
-        crate::volumes::SideReader::new(&tagger).driver(p)
-    })?;
+    // compliance reads the raw tags: rules and pools play no part
+    let rules = if table == SqlTable::TagCompliance {
+        RuleSet::default()
+    } else {
+        // volumes are checked above: a `requests` split here always has a requests table, a
+        // `driver` split a driver table, which the query reads; no file is read here
+        rules::compile(loaded, &tagger, true, &|_: &std::path::Path| {
+            Ok(std::collections::BTreeMap::new())
+        })?
+    };
     let q = Query::new(settings, &tagger, &rules);
+    let no_rules = RuleSet::default();
+    let raw_tags = Query::new(settings, &tagger, &no_rules);
+    let render = |t: OutputTable| match t {
+        OutputTable::TagCompliance => raw_tags.render(t),
+        _ => q.render(t),
+    };
     Ok(match table {
-        SqlTable::CostByModel => q.render(OutputTable::CostByModel),
-        SqlTable::UnitCosts => q.render(OutputTable::UnitCosts),
-        SqlTable::All => [OutputTable::CostByModel, OutputTable::UnitCosts]
-            .map(|t| format!("{};\n", q.render(t).trim_end()))
-            .join("\n"),
+        SqlTable::CostByModel => render(OutputTable::CostByModel),
+        SqlTable::UnitCosts => render(OutputTable::UnitCosts),
+        SqlTable::TagCompliance => render(OutputTable::TagCompliance),
+        SqlTable::All => [
+            OutputTable::CostByModel,
+            OutputTable::UnitCosts,
+            OutputTable::TagCompliance,
+        ]
+        .map(|t| format!("{};\n", render(t).trim_end()))
+        .join("\n"),
     })
 }
 

@@ -2,6 +2,16 @@
 
 use super::*;
 
+/// The CTEs of the attribution that read the bill and its tags: all tag_compliance needs.
+const READ_CTES: [&str; 6] = [
+    "billing_rows",
+    "lines",
+    "billing_periods",
+    "counted",
+    "tag_texts",
+    "tag_pairs",
+];
+
 /// The pieces the query is built from.
 pub(super) struct Query<'a> {
     pub(super) d: Dialect,
@@ -73,11 +83,28 @@ impl<'a> Query<'a> {
             .filter(|_| table == OutputTable::UnitCosts);
         let mut ctes = match from_table {
             Some(name) => self.from_cost_by_model(name),
+            None if table == OutputTable::TagCompliance => self
+                .attribution_ctes()
+                .into_iter()
+                .filter(|(name, _, _)| READ_CTES.contains(&name.as_str()))
+                .collect(),
             None => self.attribution_ctes(),
         };
         let mut add = |name: &str, doc: &str, body: String| {
             ctes.push((name.to_string(), doc.to_string(), body));
         };
+        if table == OutputTable::TagCompliance {
+            add(
+                "tag_checks",
+                "per tag text: malformed, and per required key the number of distinct values and the value",
+                self.tag_checks(),
+            );
+            add(
+                "checked_lines",
+                "counted lines with their account and the checks of their tags",
+                self.checked_lines(),
+            );
+        }
         if table == OutputTable::UnitCosts {
             if from_table.is_none() {
                 add(
@@ -136,6 +163,7 @@ impl<'a> Query<'a> {
         out.push_str(&match table {
             OutputTable::CostByModel => self.final_select(),
             OutputTable::UnitCosts => self.unit_costs(),
+            OutputTable::TagCompliance => self.tag_compliance(),
         });
         out
     }
@@ -161,6 +189,23 @@ impl<'a> Query<'a> {
             "the billing month of each distinct period text: the month of its instant in UTC",
             self.period_texts("SELECT DISTINCT billing_period_start AS t FROM lines"),
         );
+        if !self.driver_pools().is_empty() {
+            add(
+                "driver_rows",
+                "the rows of the driver tables of `driver` pools",
+                self.driver_rows(),
+            );
+            add(
+                "drivers",
+                "driver rows with their month and model",
+                self.drivers(),
+            );
+            add(
+                "driver_check",
+                "stops the query on a driver row that is not (month, model, quantity >= 0)",
+                self.driver_check(),
+            );
+        }
         add(
             "counted",
             "lines with a valid billing period and currency; commitment purchases left out where the basis counts them twice",
@@ -212,6 +257,13 @@ impl<'a> Query<'a> {
             "the team of a model: the team with the most direct spend (ties: first by name)",
             self.model_team(),
         );
+        if !self.driver_pools().is_empty() {
+            add(
+                "driver_weights",
+                "driver quantities per pool, period and model",
+                self.driver_weights(),
+            );
+        }
         if self.s.requests_table.is_some() {
             add(
                 "requests",
@@ -398,6 +450,10 @@ impl<'a> Query<'a> {
         }
         if let Some(p) = &self.s.period {
             filters.push(format!("billing_period = {}", d.lit(p)));
+        }
+        if !self.driver_pools().is_empty() {
+            // evaluated once, before any line is counted: a bad driver row stops the query
+            filters.push("(SELECT ok FROM driver_check) = 1".into());
         }
         let currency = format!(
             "CASE WHEN {} THEN UPPER(billing_currency) END",

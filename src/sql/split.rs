@@ -207,6 +207,77 @@ impl Query<'_> {
         )
     }
 
+    /// The `driver` pools: (bucket number, pool id, table of its driver rows).
+    pub(super) fn driver_pools(&self) -> Vec<(i64, &str, &str)> {
+        self.rules
+            .pools
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.method == SplitMethod::Driver)
+            .filter_map(|(i, p)| {
+                let table = self.s.driver_table(&p.id)?;
+                Some((i as i64 + 1, p.id.as_str(), table))
+            })
+            .collect()
+    }
+
+    /// Every row of every driver table, its texts trimmed as a driver file's cells are.
+    pub(super) fn driver_rows(&self) -> String {
+        let d = self.d;
+        let text = |c: &str| d.trim(&d.as_text(&d.ident(c)));
+        let parts: Vec<String> = self
+            .driver_pools()
+            .into_iter()
+            .map(|(bucket, _, table)| {
+                format!(
+                    "SELECT {bucket} AS bucket_no, {} AS t, {} AS model_id, {} AS quantity FROM {}",
+                    text("period"),
+                    text("model_id"),
+                    d.try_cast(&text("quantity"), d.money()),
+                    d.table(table)
+                )
+            })
+            .collect();
+        format!("  {}", parts.join("\n  UNION ALL\n  "))
+    }
+
+    /// Driver rows with their month (`values::billing_period`) and model id normalised.
+    pub(super) fn drivers(&self) -> String {
+        format!(
+            "  SELECT r.bucket_no, p.billing_period, NULLIF({model}, '') AS model_id, r.quantity\n  FROM driver_rows r\n  LEFT JOIN (\n{periods}\n  ) p ON p.t = r.t",
+            model = self.value_expr("r.model_id"),
+            periods = self.period_texts("SELECT DISTINCT t FROM driver_rows"),
+        )
+    }
+
+    /// One row, `ok` = 1; the query stops when a driver row is not (month, model, quantity
+    /// >= 0), as `mlcost attribute` refuses such a driver file whole.
+    pub(super) fn driver_check(&self) -> String {
+        let d = self.d;
+        let whens: Vec<String> = self
+            .driver_pools()
+            .into_iter()
+            .map(|(bucket, id, table)| {
+                format!(
+                    "WHEN MAX(CASE WHEN bucket_no = {bucket} AND {bad} THEN 1 ELSE 0 END) = 1 THEN {}",
+                    d.fail(&format!(
+                        "mlcost sql: the driver table {table} of pool {id} has a row whose period is not a month, model_id is empty or quantity is not a non-negative number"
+                    )),
+                    bad = "(billing_period IS NULL OR model_id IS NULL OR quantity IS NULL OR quantity < 0)",
+                )
+            })
+            .collect();
+        format!(
+            "  SELECT CASE {} ELSE 1 END AS ok\n  FROM drivers",
+            whens.join("\n    ")
+        )
+    }
+
+    /// The driver quantity per pool, month and model (a model's rows summed).
+    pub(super) fn driver_weights(&self) -> String {
+        "  SELECT bucket_no, billing_period, model_id, SUM(quantity) AS quantity\n  FROM drivers\n  GROUP BY bucket_no, billing_period, model_id".to_string()
+    }
+
     /// The weight rows of one bucket: `(bucket_no, billing_period, currency, model_id,
     /// fixed_pos, w)`; None when the bucket is kept whole.
     pub(super) fn bucket_weights(
@@ -270,7 +341,10 @@ impl Query<'_> {
                 }
                 return Some(rows.join("\n  UNION ALL\n  "));
             }
-            SplitMethod::Driver => return None,
+            SplitMethod::Driver => (
+                "q.quantity".to_string(),
+                format!("models m JOIN driver_weights q ON q.bucket_no = {bucket} AND q.billing_period = m.billing_period AND q.model_id = m.model_id"),
+            ),
         };
         conds.push(format!("{w} > 0"));
         Some(format!(

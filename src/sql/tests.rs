@@ -13,7 +13,7 @@ fn globs_become_like_or_anchored_regex() {
     assert!(re.is_match("a]bc") && re.is_match("axbc") && !re.is_match("abc"));
 }
 
-fn sample_query(dialect: Dialect) -> String {
+fn sample_query(dialect: Dialect, table: SqlTable) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/mlcost.toml");
     let loaded = LoadedConfig::load(Some(&path)).unwrap();
     let settings = SqlSettings {
@@ -24,8 +24,9 @@ fn sample_query(dialect: Dialect) -> String {
         period: None,
         tags: TagsColumn::Json,
         cost_by_model_table: None,
+        driver_tables: Vec::new(),
     };
-    attribution_query(&loaded, &settings, SqlTable::CostByModel)
+    attribution_query(&loaded, &settings, table)
         .unwrap()
         .replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
 }
@@ -39,7 +40,14 @@ fn sample_config_sql_per_dialect() {
         Dialect::Trino,
         Dialect::BigQuery,
     ] {
-        insta::assert_snapshot!(format!("sample_{}", d.name()), sample_query(d));
+        insta::assert_snapshot!(
+            format!("sample_{}", d.name()),
+            sample_query(d, SqlTable::CostByModel)
+        );
+        insta::assert_snapshot!(
+            format!("tag_compliance_{}", d.name()),
+            sample_query(d, SqlTable::TagCompliance)
+        );
     }
 }
 
@@ -59,12 +67,18 @@ fn refuses_driver_amortisation_and_requests_without_a_table() {
         period: None,
         tags: TagsColumn::Json,
         cost_by_model_table: None,
+        driver_tables: Vec::new(),
     };
     let c = loaded("[amortize]\ntraining_months = 3\n");
     let e = attribution_query(&c, &settings, SqlTable::CostByModel)
         .unwrap_err()
         .to_string();
     assert!(e.contains("training_months` (line 1)"), "{e}");
+    // compliance reads the raw tags: amortisation and a driver file (never read) do not matter
+    let c = loaded("[amortize]\ntraining_months = 3\n\n[[shared]]\nid = \"x\"\nmatch = { service_name = \"S\" }\nmethod = \"driver\"\ndriver = \"/nonexistent/usage.csv\"\n");
+    let q = attribution_query(&c, &settings, SqlTable::TagCompliance).unwrap();
+    assert!(q.contains("-- Produces the rows of tag_compliance;"), "{q}");
+    assert!(attribution_query(&c, &settings, SqlTable::All).is_err());
     let c =
         loaded("[[shared]]\nid = \"x\"\nmatch = { service_name = \"S\" }\nmethod = \"requests\"\n");
     assert!(attribution_query(&c, &settings, SqlTable::CostByModel).is_err());

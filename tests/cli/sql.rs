@@ -24,13 +24,15 @@ const COLUMNS: [&str; 12] = [
 ];
 
 /// Loads a FOCUS CSV as mlcost reads it (every column text, `NULL` and empty are null; FOCUS
-/// columns the file lacks are null), optionally a requests CSV, runs the query and prints its
+/// columns the file lacks are null), optionally more tables (`NAME=CSV`: the requests, driver
+/// tables), runs the query and prints its
 /// rows as JSON text (decimals in their shortest exact form, like `Money`'s Display).
 const ENGINE_SCRIPT: &str = r#"
 import json, os, sys, time
 from decimal import Decimal
 engine, csv, sql_file = sys.argv[1], sys.argv[2], sys.argv[3]
-requests = sys.argv[4] if len(sys.argv) > 4 else None
+# more tables, all text: NAME=CSV (the requests table, driver tables)
+tables = [a.split("=", 1) for a in sys.argv[4:]]
 FOCUS = ["BillingPeriodStart", "BillingCurrency", "ProviderName", "BillingAccountId",
          "SubAccountId", "SubAccountName", "ServiceName", "ServiceCategory", "ResourceId",
          "ResourceName", "RegionId", "ChargeCategory", "ChargeClass", "CommitmentDiscountStatus",
@@ -69,8 +71,8 @@ if engine in ("duckdb", "trino"):
     have = [r[0] for r in c.execute("DESCRIBE raw").fetchall()]
     cols = ", ".join(f'"{f}"' if f in have else f'CAST(NULL AS VARCHAR) AS "{f}"' for f in FOCUS)
     c.execute(f"CREATE VIEW focus_billing AS SELECT {cols} FROM raw")
-    if requests:
-        c.execute("CREATE TABLE requests AS SELECT * FROM read_csv(?, all_varchar = true, header = true)", [requests])
+    for name, path in tables:
+        c.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_csv(?, all_varchar = true, header = true)', [path])
     rows = c.execute(query).fetchall()
 else:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -87,8 +89,8 @@ else:
     else:
         df = spark.read.csv(csv, header=True, inferSchema=False, nullValue="NULL", emptyValue=None, escape='"', multiLine=True)
     df.select(*[F.col(f"`{f}`") if f in df.columns else F.lit(None).cast("string").alias(f) for f in FOCUS]).createOrReplaceTempView("focus_billing")
-    if requests:
-        spark.read.csv(requests, header=True, inferSchema=False).createOrReplaceTempView("requests")
+    for name, path in tables:
+        spark.read.csv(path, header=True, inferSchema=False).createOrReplaceTempView(name)
     rows = [tuple(r) for r in spark.sql(query).collect()]
 def text(v):
     if v is None:
@@ -178,8 +180,13 @@ fn attribute_rows(
     }
     let r = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(r.code, 0, "{}", r.stderr);
+    table_rows(&out, table)
+}
+
+/// The rows of `table` under an output directory, as text in `table_columns` order.
+fn table_rows(out: &Path, table: &str) -> Vec<Vec<String>> {
     let columns = table_columns(table);
-    rows(&read_table(&out, table))
+    rows(&read_table(out, table))
         .into_iter()
         .map(|row| columns.iter().map(|c| row[c.as_str()].clone()).collect())
         .collect()
@@ -194,6 +201,7 @@ fn sql_rows(
     requests: Option<&Path>,
     period: Option<&str>,
     extra: &[&str],
+    tables: &[(&str, &Path)],
 ) -> (Vec<Vec<String>>, f64) {
     let dialect = match engine {
         "spark" | "trino" => engine,
@@ -227,7 +235,10 @@ fn sql_rows(
         .arg(&sql)
         .current_dir(env.dir.path());
     if let Some(req) = requests {
-        cmd.arg(req);
+        cmd.arg(format!("requests={}", req.display()));
+    }
+    for (name, path) in tables {
+        cmd.arg(format!("{name}={}", path.display()));
     }
     let out = cmd.output().expect("run python3");
     assert!(
@@ -273,13 +284,28 @@ fn same_rows_with(
     period: Option<&str>,
     extra: &[&str],
 ) -> Vec<Vec<String>> {
+    same_rows_in(engine, billing, config, requests, period, extra, &[])
+}
+
+/// `same_rows_with` where the engine has more tables (`NAME`, CSV file).
+fn same_rows_in(
+    engine: &str,
+    billing: &Path,
+    config: Option<&Path>,
+    requests: Option<&Path>,
+    period: Option<&str>,
+    extra: &[&str],
+    tables: &[(&str, &Path)],
+) -> Vec<Vec<String>> {
     let env = TestEnv::new();
     let table = extra
         .iter()
         .position(|a| *a == "--table")
         .map_or("cost_by_model", |i| extra[i + 1]);
     let want = attribute_rows(&env, table, billing, config, requests, period);
-    let (got, seconds) = sql_rows(&env, engine, billing, config, requests, period, extra);
+    let (got, seconds) = sql_rows(
+        &env, engine, billing, config, requests, period, extra, tables,
+    );
     let case = format!(
         "{engine} {table}: {} with {}",
         billing.display(),
@@ -375,9 +401,9 @@ fn refusal(config: &str, extra: &[&str]) -> String {
 fn configs_the_sql_cannot_express_are_refused_with_their_line() {
     let every_rule = std::fs::read_to_string(fixture("rules/every_rule.toml")).unwrap();
     insta::assert_snapshot!(refusal(&every_rule, &["--requests-table", "requests"]), @r"
-    error: invalid config `[TMP]/mlcost.toml`: pool `ads-emr` (line 38) cannot be expressed in SQL for `mlcost sql --dialect trino`: method `driver` reads a usage file on this machine
+    error: invalid config `[TMP]/mlcost.toml`: pool `ads-emr` (line 38) cannot be expressed in SQL for `mlcost sql --dialect trino`: method `driver` reads its driver file on this machine
 
-    hint: load the driver file into a table and split by it in the warehouse, or run `mlcost attribute`
+    hint: load the driver file (period, model_id, quantity) into a table and pass `--driver-table ads-emr=NAME`, or run `mlcost attribute`
     ");
     let requests = "[[shared]]\nid = \"transfer\"\nmatch = { service_name = \"AWS Data Transfer\" }\nmethod = \"requests\"\n";
     insta::assert_snapshot!(refusal(requests, &[]), @r"
@@ -617,6 +643,11 @@ fn every_dialect_parses_in_sqlglot() {
         sample("sample_data/mlcost.toml"),
         fixture("sql/every_expressible.toml"),
     ];
+    let configs = [
+        configs[0].clone(),
+        configs[1].clone(),
+        compliance_config(&env),
+    ];
     let mut files = Vec::new();
     for dialect in ["bigquery", "trino", "spark", "duckdb"] {
         for (c, config) in configs.iter().enumerate() {
@@ -646,7 +677,7 @@ fn every_dialect_parses_in_sqlglot() {
     }
     let script = env.write(
         "parse.py",
-        "import sys, sqlglot\nfrom sqlglot.errors import ErrorLevel\nn = 0\nfor i in range(1, len(sys.argv), 2):\n    trees = [t for t in sqlglot.parse(open(sys.argv[i + 1]).read(), read=sys.argv[i], error_level=ErrorLevel.RAISE) if t]\n    assert len(trees) == 2 and all(t.find(sqlglot.exp.Select) for t in trees), sys.argv[i + 1]\n    n += len(trees)\nprint(n)\n",
+        "import sys, sqlglot\nfrom sqlglot.errors import ErrorLevel\nn = 0\nfor i in range(1, len(sys.argv), 2):\n    trees = [t for t in sqlglot.parse(open(sys.argv[i + 1]).read(), read=sys.argv[i], error_level=ErrorLevel.RAISE) if t]\n    assert len(trees) == 3 and all(t.find(sqlglot.exp.Select) for t in trees), sys.argv[i + 1]\n    n += len(trees)\nprint(n)\n",
     );
     let mut cmd = Command::new("python3");
     cmd.arg(&script);
@@ -659,8 +690,8 @@ fn every_dialect_parses_in_sqlglot() {
         "sqlglot could not parse:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 24 files of two queries: cost_by_model and unit_costs
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "48");
+    // 36 files of three queries: cost_by_model, unit_costs and tag_compliance
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "108");
 }
 
 /// `--table unit_costs`: the phase columns, team, requests and the cost per request and per
@@ -695,12 +726,215 @@ fn unit_costs_query_gives_the_rows_attribute_writes() {
     let env = TestEnv::new();
     let r = env.run(&["sql", "--dialect", "duckdb", "--table", "all"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout.matches("-- Produces the rows of ").count(), 2);
+    assert_eq!(r.stdout.matches("-- Produces the rows of ").count(), 3);
     assert!(r.stdout.contains("-- Produces the rows of unit_costs;"));
+    assert!(r.stdout.contains("-- Produces the rows of tag_compliance;"));
+}
+
+/// Required keys (one spelt with capitals and a space), aliases and allowed values (one
+/// with white space and capitals) on the list basis, which leaves commitment purchases out.
+fn compliance_config(env: &TestEnv) -> PathBuf {
+    env.write(
+        "compliance.toml",
+        r#"[cost]
+basis = "list"
+
+[tags]
+required = ["team", "model_id", "Environment ", "cost_center"]
+
+[tags.aliases]
+squad = "team"
+env = "environment"
+
+[tags.allowed]
+environment = ["prod", " Staging"]
+team = ["a", "b", "7"]
+"#,
+    )
+}
+
+/// `--table tag_compliance`: per period, currency, resource, provider, account and problem,
+/// the cost and rows `attribute` writes, to the last decimal, in DuckDB, Trino (through
+/// sqlglot) and Spark, on hostile tag texts: broken JSON, a nested value, an array, Azure's
+/// form without braces, conflicts and agreeing duplicates, null, number and boolean values,
+/// aliases, allowed values, no tags, no resource or sub account, credits, two currencies and
+/// months, and a commitment purchase the list basis leaves out.
+#[test]
+fn tag_compliance_query_gives_the_rows_attribute_writes() {
+    if !modules_or_skip(&["duckdb", "pyspark", "sqlglot"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let head = "BillingPeriodStart,BillingCurrency,ChargeCategory,ProviderName,BillingAccountId,SubAccountId,ResourceId,Tags,BilledCost,EffectiveCost,ListCost,ContractedCost";
+    let row = |period: &str, currency: &str, resource: &str, tags: &str, cost: &str| {
+        format!(
+            "{period},{currency},Usage,AWS,111,222,{resource},\"{}\",{cost},{cost},{cost},{cost}",
+            tags.replace('"', "\"\"")
+        )
+    };
+    let rows = [
+        row(
+            "2026-10-01",
+            "USD",
+            "r-ok",
+            r#"{"team": "a", "model_id": "m", "env": " PROD", "cost_center": "c"}"#,
+            "1.00",
+        ),
+        row(
+            "2026-10-01",
+            "USD",
+            "r-invalid",
+            r#"{"team": "c", "model_id": "m", "environment": "dev", "cost_center": "c"}"#,
+            "2.5",
+        ),
+        row(
+            "2026-10-01",
+            "USD",
+            "r-invalid",
+            r#"{"team": "c", "model_id": "m", "environment": "dev", "cost_center": "c"}"#,
+            "-0.25",
+        ),
+        row(
+            "2026-10-01",
+            "USD",
+            "r-conflict",
+            r#"{"team": "a", "squad": "b", "model_id": "m"}"#,
+            "3.125",
+        ),
+        row(
+            "2026-10-01",
+            "USD",
+            "r-agree",
+            r#"{"team": "a", " TEAM": "A ", "model_id": "m", "environment": "staging"}"#,
+            "4",
+        ),
+        row("2026-10-01", "USD", "r-broken", r#"{"team": "a""#, "5"),
+        row(
+            "2026-10-01",
+            "USD",
+            "r-nested",
+            r#"{"team": "a", "x": {"y": 1}}"#,
+            "6",
+        ),
+        row("2026-10-01", "USD", "r-array", r#"["team"]"#, "7"),
+        row(
+            "2026-10-01",
+            "USD",
+            "r-azure",
+            r#""team": "b", "model_id": "m""#,
+            "8",
+        ),
+        row(
+            "2026-10-01",
+            "USD",
+            "r-null",
+            r#"{"team": null, "model_id": "", "cost_center": "c"}"#,
+            "9",
+        ),
+        row(
+            "2026-10-01",
+            "USD",
+            "r-typed",
+            r#"{"team": 7, "model_id": true, "environment": "Staging", "cost_center": 1.5}"#,
+            "10",
+        ),
+        row("2026-10-01", "USD", "r-literal", "null", "11"),
+        row(
+            "2026-10-01",
+            "EUR",
+            "r-invalid",
+            r#"{"team": "c", "model_id": "m", "environment": "dev", "cost_center": "c"}"#,
+            "12",
+        ),
+        row(
+            "2026-11-01",
+            "USD",
+            "r-invalid",
+            r#"{"team": "c", "model_id": "m", "environment": "dev", "cost_center": "c"}"#,
+            "13",
+        ),
+        "2026-10-01,USD,Usage,AWS,111,,,,14,14,14,14".to_string(),
+        "2026-10-01,USD,Usage,AWS,111,222,r-empty,\"{}\",15,15,15,15".to_string(),
+        // a commitment purchase: counted on the billed basis, left out on the list basis
+        "2026-10-01,USD,Purchase,AWS,111,222,sp,,400,0,400,400".to_string(),
+    ];
+    let billing = env.write("tags.csv", &format!("{head}\n{}\n", rows.join("\n")));
+    let config = compliance_config(&env);
+    let table = ["--table", "tag_compliance"];
+    let problems = |got: &[Vec<String>], resource: &str| -> Vec<String> {
+        got.iter()
+            .filter(|r| r[1] == resource && r[6] == "USD" && r[0] == "2026-10")
+            .map(|r| format!("{} {} {}", r[4], r[5], r[7]))
+            .collect()
+    };
+    for engine in ["duckdb", "trino", "spark"] {
+        let got = same_rows_with(engine, &billing, Some(&config), None, None, &table);
+        // hand-checked: what each tag text gets wrong, with its cost and rows
+        assert_eq!(problems(&got, "r-ok"), Vec::<String>::new());
+        assert_eq!(
+            problems(&got, "r-invalid"),
+            ["invalid:environment 2.25 2", "invalid:team 2.25 2"]
+        );
+        assert_eq!(
+            problems(&got, "r-conflict"),
+            [
+                "conflict:team 3.125 1",
+                "missing:cost_center 3.125 1",
+                "missing:environment 3.125 1"
+            ]
+        );
+        assert_eq!(problems(&got, "r-agree"), ["missing:cost_center 4 1"]);
+        for malformed in ["r-broken", "r-nested", "r-array", "r-literal"] {
+            let p = problems(&got, malformed);
+            assert_eq!(p.len(), 5, "{engine} {malformed}: {p:?}");
+            assert!(p[0].starts_with("malformed:tags "), "{engine}: {p:?}");
+        }
+        assert_eq!(
+            problems(&got, "r-azure"),
+            ["missing:cost_center 8 1", "missing:environment 8 1"]
+        );
+        assert_eq!(
+            problems(&got, "r-null"),
+            [
+                "missing:environment 9 1",
+                "missing:model_id 9 1",
+                "missing:team 9 1"
+            ]
+        );
+        assert_eq!(problems(&got, "r-typed"), Vec::<String>::new());
+        assert_eq!(problems(&got, "r-empty").len(), 4);
+        assert_eq!(problems(&got, "sp"), Vec::<String>::new());
+        // no resource and no sub account: the billing account
+        let none = got.iter().find(|r| r[1] == "null").unwrap();
+        assert_eq!(none[3], "111", "{engine}: {none:?}");
+        assert!(got.iter().any(|r| r[0] == "2026-11" && r[1] == "r-invalid"));
+        assert!(got.iter().any(|r| r[6] == "EUR"));
+    }
+    // the billed basis counts the purchase; one month; the defaults; the sample's tags
+    let billed = with_basis(&env, "", "billed");
+    let got = same_rows_with(
+        "duckdb",
+        &billing,
+        Some(&billed),
+        None,
+        Some("2026-10"),
+        &table,
+    );
+    assert!(got.iter().any(|r| r[1] == "sp"));
+    assert!(got.iter().all(|r| r[0] == "2026-10"));
+    let basic = fixture("focus/basic.csv");
+    let focus = sample("sample_data/focus_sample.csv");
+    let sample_config = sample("sample_data/mlcost.toml");
+    let mut compared = 0;
+    for engine in ["duckdb", "trino"] {
+        compared += same_rows_with(engine, &basic, None, None, None, &table).len();
+        compared += same_rows_with(engine, &focus, Some(&sample_config), None, None, &table).len();
+    }
+    assert!(compared > 500, "only {compared} rows compared");
 }
 
 /// `examples/spark_attribute.py`, the job a user submits with `spark-submit`, run here in
-/// local mode: it writes cost_by_model and unit_costs partitioned by billing_period, and the
+/// local mode: it writes cost_by_model, unit_costs and tag_compliance partitioned by billing_period, and the
 /// files hold `attribute`'s rows; a second run over one month replaces that month only.
 #[test]
 fn spark_job_writes_the_tables_attribute_writes() {
@@ -718,6 +952,7 @@ fn spark_job_writes_the_tables_attribute_writes() {
     for (table, extra) in [
         ("cost_by_model", None),
         ("unit_costs", Some("--cost-by-model-table=cost_by_model")),
+        ("tag_compliance", None),
     ] {
         let file = env.path(&format!("{table}.sql"));
         let mut args = vec![
@@ -745,6 +980,7 @@ fn spark_job_writes_the_tables_attribute_writes() {
             .args(["--requests", requests.to_str().unwrap()])
             .args(["--out", spark_out.to_str().unwrap()])
             .args(["--query", &queries[0], "--query", &queries[1]])
+            .args(["--query", &queries[2]])
             .env("PYSPARK_SUBMIT_ARGS", "--master local[2] --conf spark.ui.enabled=false --conf spark.driver.bindAddress=127.0.0.1 --conf spark.sql.shuffle.partitions=2 pyspark-shell")
             .output()
             .expect("run python3");
@@ -759,16 +995,8 @@ fn spark_job_writes_the_tables_attribute_writes() {
         rows.sort();
         rows
     };
-    let spark_rows = |table: &str| {
-        let columns = table_columns(table);
-        sorted(
-            rows(&read_table(&spark_out, table))
-                .into_iter()
-                .map(|row| columns.iter().map(|c| row[c.as_str()].clone()).collect())
-                .collect(),
-        )
-    };
-    for table in ["cost_by_model", "unit_costs"] {
+    let spark_rows = |table: &str| sorted(table_rows(&spark_out, table));
+    for table in ["cost_by_model", "unit_costs", "tag_compliance"] {
         let want = sorted(attribute_rows(
             &env,
             table,
@@ -909,4 +1137,176 @@ fn white_space_and_json_looking_values_are_read_as_attribute_reads_them() {
             "{engine}: w1's requests on two spellings of its days"
         );
     }
+}
+
+/// `driver` pools split by a driver table per pool (`--driver-table POOL=NAME`, the rows of the
+/// driver file): months as `YYYY-MM`, a date and a US date, model ids in other cases and with
+/// white space, a model's rows summed, a zero, a model without spend, 18-decimal quantities,
+/// and pool targets; in DuckDB, Trino and Spark against `attribute`, which reads the files. A
+/// bad driver row stops the query, as it stops `attribute`.
+#[test]
+fn driver_tables_split_as_driver_files_do() {
+    if !modules_or_skip(&["duckdb", "pyspark", "sqlglot"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let focus = sample("sample_data/focus_sample.csv");
+    let reads = env.write(
+        "reads.csv",
+        "period,model_id,quantity\n2026-09,recsys-ranker-v1,3\n2026-09, RECSYS-Retrieval-v1 ,1.5\n2026-09,recsys-retrieval-v1,0.5\n2026-09,ads-ranker-v4,0\n2026-09,ghost-model,100\n2026-10-01,recsys-ranker-v1,0.333333333333333333\n10/15/2026,ads-ranker-v4,0.666666666666666667\n2026-10-01T00:00:00Z,growth-ranker-v3,7\n",
+    );
+    let store = env.write(
+        "store.csv",
+        "period,model_id,quantity\n2026-09,recsys-ranker-v1,1\n2026-09,ads-ranker-v4,2\n2026-09,growth-ranker-v3,50\n2026-10,ads-retrieval-v4,1\n2026-10,recsys-ranker-v1,1\n",
+    );
+    let config = env.write(
+        "drivers.toml",
+        r#"[[rules]]
+id = "feature-store"
+match = { resource_id = "*feature-group/*" }
+set = { model_id = "__shared_feature_store__" }
+
+[[shared]]
+id = "growth"
+match = { sub_account_name = "ml-growth-prod" }
+method = "driver"
+driver = "reads.csv"
+
+[[shared]]
+id = "store"
+match = { model_id = "__shared_feature_store__" }
+targets = { team = ["recsys", "ads"] }
+method = "driver"
+driver = "store.csv"
+"#,
+    );
+    let args = [
+        "--driver-table",
+        "growth=growth_reads",
+        "--driver-table=store=store_reads",
+    ];
+    let tables = [
+        ("growth_reads", reads.as_path()),
+        ("store_reads", store.as_path()),
+    ];
+    for engine in ["duckdb", "trino", "spark"] {
+        let got = same_rows_in(engine, &focus, Some(&config), None, None, &args, &tables);
+        let shares = |pool: &str| -> Vec<String> {
+            got.iter()
+                .filter(|r| r[8] == pool)
+                .map(|r| format!("{} {}", r[0], r[1]))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect()
+        };
+        // the ghost has no spend, ads-ranker-v4 a zero in September; growth-ranker-v3 is not
+        // a target of the store pool (team growth)
+        assert_eq!(
+            shares("growth"),
+            [
+                "2026-09 recsys-ranker-v1",
+                "2026-09 recsys-retrieval-v1",
+                "2026-10 ads-ranker-v4",
+                "2026-10 growth-ranker-v3",
+                "2026-10 recsys-ranker-v1"
+            ],
+            "{engine}"
+        );
+        assert_eq!(
+            shares("store"),
+            [
+                "2026-09 ads-ranker-v4",
+                "2026-09 recsys-ranker-v1",
+                "2026-10 ads-retrieval-v4",
+                "2026-10 recsys-ranker-v1"
+            ],
+            "{engine}"
+        );
+    }
+    // a bad row, in a month the run does not split, stops both
+    let bad = env.write(
+        "store.csv",
+        "period,model_id,quantity\n2026-09,recsys-ranker-v1,1\n2025-01,ads-ranker-v4,-2\n",
+    );
+    let r = env.run(&[
+        "attribute",
+        "--billing",
+        focus.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--out",
+        env.path("out").to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    for engine in ["duckdb", "spark"] {
+        let sql = env.path(&format!("bad.{engine}.sql"));
+        let r = env.run(&[
+            "sql",
+            "--dialect",
+            engine,
+            "--config",
+            config.to_str().unwrap(),
+            "--driver-table",
+            "growth=growth_reads",
+            "--driver-table",
+            "store=store_reads",
+            "--period",
+            "2026-09",
+            "--out",
+            sql.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let out = Command::new("python3")
+            .arg(env.write("engine.py", ENGINE_SCRIPT))
+            .arg(engine)
+            .arg(&focus)
+            .arg(&sql)
+            .arg(format!("growth_reads={}", reads.display()))
+            .arg(format!("store_reads={}", bad.display()))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{engine} ran with a bad driver row");
+        assert!(
+            stderr.contains("the driver table store_reads of pool store has a row"),
+            "{engine}: {stderr}"
+        );
+    }
+    // a driver pool without its table is refused with its line; a table for no such pool too
+    let r = env.run(&[
+        "sql",
+        "--dialect",
+        "duckdb",
+        "--config",
+        config.to_str().unwrap(),
+        "--driver-table",
+        "growth=g",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("pool `store` (line 13)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--driver-table store=NAME"),
+        "{}",
+        r.stderr
+    );
+    let r = env.run(&[
+        "sql",
+        "--dialect",
+        "duckdb",
+        "--config",
+        config.to_str().unwrap(),
+        "--driver-table",
+        "growth=g",
+        "--driver-table",
+        "store=s",
+        "--driver-table",
+        "feature-store=x",
+    ]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("no shared pool `feature-store` with method `driver`"),
+        "{}",
+        r.stderr
+    );
 }
