@@ -17,7 +17,6 @@ use crate::money::Money;
 use crate::schema::{phase_column, PHASE_COLUMNS};
 use crate::volumes::{Revenue, Volumes};
 
-/// The reason a figure is null because it left decimal(38,18).
 /// Why a unit cost, revenue figure or verdict is missing: the texts of `unit_costs`'
 /// reason columns (also written by `mlcost sql`).
 pub mod reason {

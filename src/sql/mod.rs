@@ -15,12 +15,13 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use crate::allocate::rules::{self, Field, Matcher, Pattern, RuleSet};
-use crate::config::{CostBasis, LoadedConfig, SplitMethod, SpreadMethod};
+use crate::config::{AmortizeMethod, CostBasis, LoadedConfig, SplitMethod, SpreadMethod};
 use crate::error::{Error, Result};
 use crate::money::{Money, SCALE};
 use crate::schema::{line, UNALLOCATED, UNTAGGED, UNUSED_COMMITMENT};
 use crate::tags::{TagNormaliser, LIFECYCLE_PHASE, MODEL_ID, TEAM};
 
+mod amortize;
 mod compliance;
 mod dialect;
 mod query;
@@ -233,12 +234,12 @@ fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings, table: SqlTa
             "leave those targets out of the config for the SQL (the verdict is then `no_target`), or run `mlcost attribute`",
         ));
     }
-    if c.amortize.training_months > 1 {
+    if c.amortize.training_months > 1 && c.amortize.method == AmortizeMethod::Served {
         return Err(refuse(
-            "`[amortize] training_months`".into(),
+            "`[amortize] method = \"served\"`".into(),
             section_line("amortize"),
-            "amortisation carries a balance from run to run, which one query cannot keep",
-            "set `training_months = 1` for the SQL, or run `mlcost attribute`, which keeps the schedules",
+            "a served schedule carries the volume served from month to month, which one query cannot keep",
+            "use `method = \"months\"` (straight line) for the SQL, or run `mlcost attribute`, which keeps the schedules",
         ));
     }
     Ok(())

@@ -184,11 +184,26 @@ impl<'a> Query<'a> {
             "rows with a parsed cost, summed per identical dimensions (mlcost's ledger lines)",
             self.lines(),
         );
+        // amortisation counts every month of the bill, also one whose costs do not parse
+        let period_source = if self.amortising() {
+            "billing_rows"
+        } else {
+            "lines"
+        };
         add(
             "billing_periods",
             "the billing month of each distinct period text: the month of its instant in UTC",
-            self.period_texts("SELECT DISTINCT billing_period_start AS t FROM lines"),
+            self.period_texts(&format!(
+                "SELECT DISTINCT billing_period_start AS t FROM {period_source}"
+            )),
         );
+        if self.amortising() {
+            add(
+                "run_periods",
+                "the months of the run in order: each month's training is charged over the next ones",
+                self.run_periods(),
+            );
+        }
         if !self.driver_pools().is_empty() {
             add(
                 "driver_rows",
@@ -301,6 +316,23 @@ impl<'a> Query<'a> {
             "direct rows, entries nothing could take, and shares",
             self.allocated(),
         );
+        if self.amortising() {
+            add(
+                "attributed",
+                "the rows of cost_by_model before amortisation",
+                self.attributed(),
+            );
+            add(
+                "training",
+                "(4) training spend per month, model, team and currency: each opens a schedule",
+                self.training(),
+            );
+            add(
+                "schedule_months",
+                "each schedule's months in the run, with the quanta deferred (month 1) or charged",
+                self.schedule_months(),
+            );
+        }
         ctes
     }
 
@@ -448,8 +480,13 @@ impl<'a> Query<'a> {
                 "NOT (COALESCE(LOWER(charge_category) = 'purchase', FALSE) AND prepaid)".into(),
             );
         }
-        if let Some(p) = &self.s.period {
-            filters.push(format!("billing_period = {}", d.lit(p)));
+        match &self.s.period {
+            // the months before it whose training it still pays for (filtered at the end)
+            Some(_) if self.amortising() => {
+                filters.push("billing_period IN (SELECT billing_period FROM run_periods)".into())
+            }
+            Some(p) => filters.push(format!("billing_period = {}", d.lit(p))),
+            None => {}
         }
         if !self.driver_pools().is_empty() {
             // evaluated once, before any line is counted: a bad driver row stops the query

@@ -515,7 +515,24 @@ impl Query<'_> {
     }
 
     /// The rows of `cost_by_model`, unordered.
+    /// The rows of cost_by_model: with amortisation, the attributed rows and the schedules'
+    /// rows, of the asked month only.
     pub(super) fn cost_by_model(&self) -> String {
+        if !self.amortising() {
+            return self.attributed();
+        }
+        let period = match &self.s.period {
+            Some(p) => format!("\n  WHERE billing_period = {}", self.d.lit(p)),
+            None => String::new(),
+        };
+        format!(
+            "  SELECT * FROM (\n  SELECT * FROM attributed\n  UNION ALL\n{}\n  ) a{period}",
+            self.amortised_rows()
+        )
+    }
+
+    /// The rows allocation gives, summed per cost_by_model row.
+    pub(super) fn attributed(&self) -> String {
         let d = self.d;
         format!(
             "  SELECT billing_period, model_id, team, lifecycle_phase,\n    SUM(cost) AS cost, currency, allocation_method, rule_id, source_pool, share,\n    {basis} AS cost_basis, CAST(SUM(source_rows) AS {bigint}) AS source_rows\n  FROM allocated\n  GROUP BY billing_period, currency, model_id, team, lifecycle_phase, allocation_method, rule_id, source_pool, share",

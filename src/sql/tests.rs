@@ -52,7 +52,7 @@ fn sample_config_sql_per_dialect() {
 }
 
 #[test]
-fn refuses_driver_amortisation_and_requests_without_a_table() {
+fn refuses_driver_served_amortisation_and_requests_without_a_table() {
     let loaded = |text: &str| LoadedConfig {
         config: crate::config::parse(text, std::path::Path::new("m.toml")).unwrap(),
         path: None,
@@ -69,11 +69,15 @@ fn refuses_driver_amortisation_and_requests_without_a_table() {
         cost_by_model_table: None,
         driver_tables: Vec::new(),
     };
+    // straight-line amortisation is a query; a served schedule's volume is not
     let c = loaded("[amortize]\ntraining_months = 3\n");
+    let q = attribution_query(&c, &settings, SqlTable::CostByModel).unwrap();
+    assert!(q.contains("schedule_months AS ("), "{q}");
+    let c = loaded("\n[amortize]\ntraining_months = 3\nmethod = \"served\"\n");
     let e = attribution_query(&c, &settings, SqlTable::CostByModel)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("training_months` (line 1)"), "{e}");
+    assert!(e.contains("method = \"served\"` (line 2)"), "{e}");
     // compliance reads the raw tags: amortisation and a driver file (never read) do not matter
     let c = loaded("[amortize]\ntraining_months = 3\n\n[[shared]]\nid = \"x\"\nmatch = { service_name = \"S\" }\nmethod = \"driver\"\ndriver = \"/nonexistent/usage.csv\"\n");
     let q = attribution_query(&c, &settings, SqlTable::TagCompliance).unwrap();

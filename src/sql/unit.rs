@@ -48,20 +48,23 @@ impl Query<'_> {
         let d = self.d;
         let volumes = self.s.requests_table.is_some();
         // `schema::is_model`
-        let reserved =
-            "(SUBSTR(p.model_id, 1, 2) = '__' OR SUBSTR(p.model_id, 1, 7) = 'shared:')".to_string();
+        let reserved = Self::reserved_model("p.model_id");
         let requests = if volumes { "r.requests" } else { "NULL" };
+        let reserved_reason = format!(
+            "WHEN p.model_id = {} THEN {} WHEN {reserved} THEN {}",
+            d.lit(crate::allocate::amortize::DEFERRED_TRAINING),
+            d.lit(reason::DEFERRED_TRAINING),
+            d.lit(reason::UNALLOCATED),
+        );
         let reason = if volumes {
             format!(
-                "CASE WHEN {reserved} THEN {} WHEN r.requests IS NULL THEN {} WHEN r.requests = 0 THEN {} END",
-                d.lit(reason::UNALLOCATED),
+                "CASE {reserved_reason} WHEN r.requests IS NULL THEN {} WHEN r.requests = 0 THEN {} END",
                 d.lit(reason::NO_REQUESTS),
                 d.lit(reason::ZERO_REQUESTS),
             )
         } else {
             format!(
-                "CASE WHEN {reserved} THEN {} ELSE {} END",
-                d.lit(reason::UNALLOCATED),
+                "CASE {reserved_reason} ELSE {} END",
                 d.lit(reason::NO_VOLUMES),
             )
         };

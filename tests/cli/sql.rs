@@ -454,12 +454,12 @@ fn configs_the_sql_cannot_express_are_refused_with_their_line() {
         with_targets.to_str().unwrap(),
     ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let amortize = "[amortize]\ntraining_months = 6\n";
-    insta::assert_snapshot!(refusal(amortize, &[]), @r"
-    error: invalid config `[TMP]/mlcost.toml`: `[amortize] training_months` (line 1) cannot be expressed in SQL for `mlcost sql --dialect trino`: amortisation carries a balance from run to run, which one query cannot keep
+    let amortize = "[amortize]\ntraining_months = 6\nmethod = \"served\"\n";
+    insta::assert_snapshot!(refusal(amortize, &["--requests-table", "requests"]), @r#"
+    error: invalid config `[TMP]/mlcost.toml`: `[amortize] method = "served"` (line 1) cannot be expressed in SQL for `mlcost sql --dialect trino`: a served schedule carries the volume served from month to month, which one query cannot keep
 
-    hint: set `training_months = 1` for the SQL, or run `mlcost attribute`, which keeps the schedules
-    ");
+    hint: use `method = "months"` (straight line) for the SQL, or run `mlcost attribute`, which keeps the schedules
+    "#);
 }
 
 #[test]
@@ -639,18 +639,20 @@ fn every_dialect_parses_in_sqlglot() {
         return;
     }
     let env = TestEnv::new();
+    // a driver pool's table (its file is never read by `mlcost sql`), and amortisation
+    let drivers = env.write(
+        "drivers.toml",
+        "[[shared]]\nid = \"gpu\"\nmatch = { service_name = \"EC2\" }\ntargets = { team = [\"a\"] }\nmethod = \"driver\"\ndriver = \"absent.csv\"\n\n[amortize]\ntraining_months = 3\n",
+    );
     let configs = [
-        sample("sample_data/mlcost.toml"),
-        fixture("sql/every_expressible.toml"),
-    ];
-    let configs = [
-        configs[0].clone(),
-        configs[1].clone(),
-        compliance_config(&env),
+        (sample("sample_data/mlcost.toml"), None),
+        (fixture("sql/every_expressible.toml"), None),
+        (compliance_config(&env), None),
+        (drivers, Some("--driver-table=gpu=ml.gpu_reads")),
     ];
     let mut files = Vec::new();
     for dialect in ["bigquery", "trino", "spark", "duckdb"] {
-        for (c, config) in configs.iter().enumerate() {
+        for (c, (config, extra)) in configs.iter().enumerate() {
             for tags in ["json", "map", "struct"] {
                 let file = env.path(&format!("{dialect}-{c}-{tags}.sql"));
                 let r = env.run(&[
@@ -669,6 +671,7 @@ fn every_dialect_parses_in_sqlglot() {
                     "all",
                     "--out",
                     file.to_str().unwrap(),
+                    extra.unwrap_or("--billing-table=focus_billing"),
                 ]);
                 assert_eq!(r.code, 0, "{}", r.stderr);
                 files.push((dialect, file));
@@ -690,8 +693,8 @@ fn every_dialect_parses_in_sqlglot() {
         "sqlglot could not parse:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 36 files of three queries: cost_by_model, unit_costs and tag_compliance
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "108");
+    // 48 files of three queries: cost_by_model, unit_costs and tag_compliance
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "144");
 }
 
 /// `--table unit_costs`: the phase columns, team, requests and the cost per request and per
@@ -1309,4 +1312,118 @@ driver = "store.csv"
         "{}",
         r.stderr
     );
+}
+
+/// `[amortize] training_months = 3` (straight line): each month's training spend is charged in
+/// equal shares over it and the next two months of the bill, with `attribute`'s rows for the
+/// deferred balance, in DuckDB, Trino and Spark, for cost_by_model and unit_costs. The bill has
+/// four months with a gap (September to November, then January: months of the bill, not of the
+/// calendar), a training cost of two cents (one cent twice, then nothing) and a training
+/// credit. With `--period`, the query reads the months before it whose training the month still
+/// pays for and gives the month's rows of one `attribute` run over the whole bill.
+#[test]
+fn training_amortised_over_months_as_attribute_does() {
+    if !modules_or_skip(&["duckdb", "pyspark", "sqlglot"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let text = std::fs::read_to_string(sample("sample_data/focus_sample.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let rows: Vec<&str> = lines.collect();
+    let october: Vec<&str> = rows
+        .iter()
+        .copied()
+        .filter(|l| l.contains(",2026-10-01T00:00:00Z,2026-11-01"))
+        .collect();
+    assert!(october.len() > 100);
+    let mut bill: Vec<String> = rows.iter().map(|l| l.to_string()).collect();
+    for month in ["2026-11-", "2027-01-"] {
+        bill.extend(october.iter().map(|l| l.replace("2026-10-", month)));
+    }
+    // a training cost of two cents in September and a training credit in November
+    let extra = |period: &str, model: &str, cost: &str| {
+        format!("123456789012,Example Corp,USD,{period}T00:00:00Z,,{period}T00:00:00Z,,Usage,NULL,,,,AWS,AWS,AWS,Amazon SageMaker,AI and Machine Learning,us-east-1,train-{model},000010000000,ml-recsys-prod,\"{{\"\"team\"\": \"\"recsys\"\", \"\"model_id\"\": \"\"{model}\"\", \"\"lifecycle_phase\"\": \"\"training\"\"}}\",{cost},{cost},{cost},{cost}")
+    };
+    bill.push(extra("2026-09-01", "tiny-model", "0.02"));
+    bill.push(extra("2026-09-01", "credit-model", "3"));
+    bill.push(extra("2026-11-01", "credit-model", "-10.01"));
+    let billing = env.write("months.csv", &format!("{header}\n{}\n", bill.join("\n")));
+    let config_text = std::fs::read_to_string(sample("sample_data/mlcost.toml")).unwrap();
+    let config = env.write(
+        "amortize.toml",
+        &format!("{config_text}\n[amortize]\ntraining_months = 3\n"),
+    );
+    let requests = sample("sample_data/requests.csv");
+    let mut compared = 0;
+    for engine in ["duckdb", "trino", "spark"] {
+        let got = same_rows_with(engine, &billing, Some(&config), None, None, &[]);
+        let tiny: Vec<String> = got
+            .iter()
+            .filter(|r| r[1] == "tiny-model" && r[3] == "training")
+            .map(|r| format!("{} {} {}", r[0], r[6], r[4]))
+            .collect();
+        // hand-computed: 0.02 over 3 months is 0.01, 0.01, 0
+        assert_eq!(
+            tiny,
+            [
+                "2026-09 deferred -0.01",
+                "2026-09 direct 0.02",
+                "2026-10 amortized 0.01"
+            ],
+            "{engine}"
+        );
+        let credit: Vec<String> = got
+            .iter()
+            .filter(|r| r[1] == "credit-model" && (r[6] == "deferred" || r[6] == "amortized"))
+            .map(|r| format!("{} {} {}", r[0], r[6], r[4]))
+            .collect();
+        // 3 over September to November: 1 each; -10.01 over November, January (no December
+        // in the bill) and a month after the bill: -3.34, -3.34, -3.33
+        assert_eq!(
+            credit,
+            [
+                "2026-09 deferred -2",
+                "2026-10 amortized 1",
+                "2026-11 amortized 1",
+                "2026-11 deferred 6.67",
+                "2027-01 amortized -3.34"
+            ],
+            "{engine}"
+        );
+        compared += got.len();
+        if engine != "spark" {
+            compared += same_rows_with(
+                engine,
+                &billing,
+                Some(&config),
+                Some(&requests),
+                None,
+                &["--table", "unit_costs"],
+            )
+            .len();
+        }
+    }
+    // one month: the rows of one run over the whole bill, in that month
+    let whole = TestEnv::new();
+    let want: Vec<Vec<String>> =
+        attribute_rows(&whole, "cost_by_model", &billing, Some(&config), None, None)
+            .into_iter()
+            .filter(|r| r[0] == "2027-01")
+            .collect();
+    for engine in ["duckdb", "trino"] {
+        let (got, _) = sql_rows(
+            &whole,
+            engine,
+            &billing,
+            Some(&config),
+            None,
+            Some("2027-01"),
+            &[],
+            &[],
+        );
+        assert_eq!(got, want, "{engine} --period 2027-01");
+    }
+    assert!(want.iter().any(|r| r[6] == "amortized"));
+    assert!(compared > 3000, "only {compared} rows compared");
 }
