@@ -518,11 +518,25 @@ impl<'a> Query<'a> {
         format!("CASE {} ELSE {SCALE} END", whens.join(" "))
     }
 
+    /// Per currency over the run's months, as one `attribute` run computes it; with
+    /// `--period` and amortisation, per month too: each month of the window as its own run
+    /// attributed it.
     pub(super) fn input_precision(&self) -> String {
         format!(
-            "  SELECT c.currency, c.p, pp.v AS pow_p, pr.v AS pow_rest\n  FROM (SELECT currency, MAX({}) AS p FROM counted GROUP BY currency) c\n  JOIN p10 pp ON pp.n = c.p\n  JOIN p10 pr ON pr.n = {SCALE} - c.p",
-            self.places("cost")
+            "  SELECT c.billing_period, c.currency, c.p, pp.v AS pow_p, pr.v AS pow_rest\n  FROM (\n    SELECT billing_period, currency, MAX(p) OVER (PARTITION BY {by}) AS p\n    FROM (SELECT billing_period, currency, MAX({places}) AS p FROM counted GROUP BY billing_period, currency) x\n  ) c\n  JOIN p10 pp ON pp.n = c.p\n  JOIN p10 pr ON pr.n = {SCALE} - c.p",
+            places = self.places("cost"),
+            by = if self.monthly_runs() {
+                "billing_period, currency"
+            } else {
+                "currency"
+            },
         )
+    }
+
+    /// Whether the months the query attributes stand for runs of one month each (`--period`
+    /// with amortisation, which attributes the months before it too).
+    pub(super) fn monthly_runs(&self) -> bool {
+        self.amortising() && self.s.period.is_some()
     }
 
     pub(super) fn tag_texts(&self) -> String {

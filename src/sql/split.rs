@@ -406,7 +406,7 @@ impl Query<'_> {
         let d = self.d;
         let a = "ABS(units) * wu";
         format!(
-            "  SELECT s.*,\n    {r} AS r,\n    CASE WHEN units < 0 THEN -1 ELSE 1 END * {q} AS q,\n    {f} AS fraction_units\n  FROM (\n    SELECT e.*, w.model_id, w.fixed_pos, w.wu, w.wsum, ip.p,\n      {units} AS units\n    FROM entries e\n    JOIN weight_units w ON w.bucket_no = e.bucket_no AND w.billing_period = e.billing_period AND w.currency = e.currency\n    JOIN input_precision ip ON ip.currency = e.currency\n  ) s",
+            "  SELECT s.*,\n    {r} AS r,\n    CASE WHEN units < 0 THEN -1 ELSE 1 END * {q} AS q,\n    {f} AS fraction_units\n  FROM (\n    SELECT e.*, w.model_id, w.fixed_pos, w.wu, w.wsum, ip.p,\n      {units} AS units\n    FROM entries e\n    JOIN weight_units w ON w.bucket_no = e.bucket_no AND w.billing_period = e.billing_period AND w.currency = e.currency\n    JOIN input_precision ip ON ip.billing_period = e.billing_period AND ip.currency = e.currency\n  ) s",
             r = d.int_mod(a, "wsum"),
             q = d.int_div_exact(&format!("{a} - {}", d.int_mod(a, "wsum")), "wsum"),
             f = {

@@ -1342,12 +1342,19 @@ fn training_amortised_over_months_as_attribute_does() {
         bill.extend(october.iter().map(|l| l.replace("2026-10-", month)));
     }
     // a training cost of two cents in September and a training credit in November
-    let extra = |period: &str, model: &str, cost: &str| {
-        format!("123456789012,Example Corp,USD,{period}T00:00:00Z,,{period}T00:00:00Z,,Usage,NULL,,,,AWS,AWS,AWS,Amazon SageMaker,AI and Machine Learning,us-east-1,train-{model},000010000000,ml-recsys-prod,\"{{\"\"team\"\": \"\"recsys\"\", \"\"model_id\"\": \"\"{model}\"\", \"\"lifecycle_phase\"\": \"\"training\"\"}}\",{cost},{cost},{cost},{cost}")
+    let extra = |period: &str, model: &str, phase: &str, cost: &str| {
+        format!("123456789012,Example Corp,USD,{period}T00:00:00Z,,{period}T00:00:00Z,,Usage,NULL,,,,AWS,AWS,AWS,Amazon SageMaker,AI and Machine Learning,us-east-1,train-{model},000010000000,ml-recsys-prod,\"{{\"\"team\"\": \"\"recsys\"\", \"\"model_id\"\": \"\"{model}\"\", \"\"lifecycle_phase\"\": \"\"{phase}\"\"}}\",{cost},{cost},{cost},{cost}")
     };
-    bill.push(extra("2026-09-01", "tiny-model", "0.02"));
-    bill.push(extra("2026-09-01", "credit-model", "3"));
-    bill.push(extra("2026-11-01", "credit-model", "-10.01"));
+    bill.push(extra("2026-09-01", "tiny-model", "training", "0.02"));
+    bill.push(extra("2026-09-01", "credit-model", "training", "3"));
+    bill.push(extra("2026-11-01", "credit-model", "training", "-10.01"));
+    // twelve decimals in November only: a run of November alone splits at twelve
+    bill.push(extra(
+        "2026-11-01",
+        "precise-model",
+        "inference",
+        "0.123456789012",
+    ));
     let billing = env.write("months.csv", &format!("{header}\n{}\n", bill.join("\n")));
     let config_text = std::fs::read_to_string(sample("sample_data/mlcost.toml")).unwrap();
     let config = env.write(
@@ -1404,13 +1411,37 @@ fn training_amortised_over_months_as_attribute_does() {
             .len();
         }
     }
-    // one month: the rows of one run over the whole bill, in that month
+    // one month: its rows after `attribute` ran month by month, in order, into one output
+    // (each month split at its own precision, the schedules carried from run to run)
     let whole = TestEnv::new();
-    let want: Vec<Vec<String>> =
+    let out = whole.path("monthly");
+    for month in ["2026-09", "2026-10", "2026-11", "2027-01"] {
+        let r = whole.run(&[
+            "attribute",
+            "--billing",
+            billing.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--period",
+            month,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 0, "{month}: {}", r.stderr);
+    }
+    let want: Vec<Vec<String>> = table_rows(&out, "cost_by_model")
+        .into_iter()
+        .filter(|r| r[0] == "2027-01")
+        .collect();
+    let one_run: Vec<Vec<String>> =
         attribute_rows(&whole, "cost_by_model", &billing, Some(&config), None, None)
             .into_iter()
             .filter(|r| r[0] == "2027-01")
             .collect();
+    assert_ne!(
+        want, one_run,
+        "the precision of November should change January's splits"
+    );
     for engine in ["duckdb", "trino"] {
         let (got, _) = sql_rows(
             &whole,
