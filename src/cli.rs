@@ -538,7 +538,8 @@ pub struct SqlArgs {
     #[arg(long, value_name = "YYYY-MM")]
     pub period: Option<String>,
 
-    /// The table the query produces: cost_by_model, unit_costs, or all (one query each,
+    /// The table the query produces: cost_by_model, unit_costs, tag_compliance,
+    /// training_amortization (with `[amortize] training_months > 1`), or all (one query each,
     /// ended by `;`)
     #[arg(long, value_enum, default_value = "cost_by_model")]
     pub table: crate::sql::SqlTable,

@@ -536,6 +536,7 @@ fn read_driver(path: &Path, r: &SideReader) -> Result<BTreeMap<(String, String),
         });
     }
     let mut out: BTreeMap<(String, String), Money> = BTreeMap::new();
+    let mut month_totals: BTreeMap<String, Money> = BTreeMap::new();
     let mut bad = Vec::new();
     f.rows(
         |row, c| {
@@ -560,6 +561,16 @@ fn read_driver(path: &Path, r: &SideReader) -> Result<BTreeMap<(String, String),
                         &c[2],
                     )
                 })?;
+            // a month's quantities are the weights of one split: their sum must fit too
+            let month = month_totals.entry(period.clone()).or_default();
+            *month = month.checked_add(qty).ok_or_else(|| {
+                BadRow::new(
+                    row,
+                    "quantity",
+                    "the sum of the month's quantities is out of range",
+                    &c[2],
+                )
+            })?;
             let e = out.entry((period, model)).or_default();
             *e = e.checked_add(qty).ok_or_else(|| {
                 BadRow::new(
@@ -760,6 +771,23 @@ mod tests {
                     "3"
                 );
             },
+        );
+        // a month's quantities are one split's weights: their sum must fit (it panicked in
+        // the split before); the same quantities in two months are fine
+        let big = "90000000000000000000";
+        with_file(
+            &format!("month,model_id,quantity\n2026-10,a,{big}\n2026-10,b,{big}\n"),
+            |p, r| {
+                let e = format!("{:?}", r.driver(p).unwrap_err());
+                assert!(
+                    e.contains("the sum of the month's quantities is out of range"),
+                    "{e}"
+                );
+            },
+        );
+        with_file(
+            &format!("month,model_id,quantity\n2026-10,a,{big}\n2026-11,b,{big}\n"),
+            |p, r| assert_eq!(r.driver(p).unwrap().len(), 2),
         );
     }
 }

@@ -536,7 +536,11 @@ fn split_bucket(
     unassigned_model: &str,
     add: &mut impl FnMut(RowKey, Money, u64, &Breakdown),
 ) {
-    let total_weight: i128 = weights.iter().map(|w| w.1).sum();
+    // weights past i128 together find no split (split_largest_remainder checks the same sum)
+    let total_weight = weights
+        .iter()
+        .try_fold(0i128, |a, w| a.checked_add(w.1))
+        .unwrap_or(0);
     let w: Vec<i128> = weights.iter().map(|w| w.1).collect();
     let quantum = 10i128.pow(SCALE - places.min(SCALE));
     for ((team, phase), amount) in bucket {

@@ -3,7 +3,8 @@
 //! next N - 1 months of the bill, as `allocate::amortize` charges it over the months of one
 //! run. Largest-remainder rounding of equal shares has a closed form: of `n` quanta over `N`
 //! months, the first `n mod N` months take one quantum more than `n div N`, so every month's
-//! installment is computed directly, without carrying a balance from row to row.
+//! installment (and the `training_amortization` row with the balance left) is computed
+//! directly, without carrying a balance from row to row.
 
 use super::*;
 
@@ -85,5 +86,33 @@ impl Query<'_> {
             cost = money("CASE WHEN j = 1 THEN moved ELSE -moved END"),
         );
         format!("{model_row}\n  UNION ALL\n{deferred_row}")
+    }
+}
+
+impl Query<'_> {
+    /// The rows of training_amortization: each schedule as of the end of each of its months
+    /// in the run, with the installment charged, the balance left and the months left.
+    pub(super) fn training_amortization(&self) -> String {
+        let d = self.d;
+        let money = |e: &str| d.units_to_money(e, "places");
+        let months = self.rules.training_months;
+        let sign = "CASE WHEN c < 0 THEN -1 ELSE 1 END";
+        let period = match &self.s.period {
+            Some(p) => format!("WHERE billing_period = {}\n", d.lit(p)),
+            None => String::new(),
+        };
+        format!(
+            "SELECT billing_period, model_id, team, currency, incurred_period,\n  CAST(c AS {money_type}) AS incurred_cost,\n  {charged} AS charged,\n  {balance} AS balance_after,\n  CAST({months} - j AS {bigint}) AS months_remaining,\n  'months' AS method, CAST(NULL AS {text}) AS unit,\n  CAST(NULL AS {money_type}) AS planned_quantity, CAST(NULL AS {money_type}) AS served_quantity\nFROM schedule_months\n{period}ORDER BY billing_period, currency, model_id, incurred_period, team\n",
+            charged = money(&format!(
+                "{sign} * (q + CASE WHEN j <= r THEN 1 ELSE 0 END)"
+            )),
+            // charged through month j: j * q, and one more in each of the first r months
+            balance = money(&format!(
+                "{sign} * (n - (j * q + CASE WHEN j < r THEN j ELSE r END))"
+            )),
+            money_type = d.money(),
+            bigint = d.bigint(),
+            text = d.text(),
+        )
     }
 }

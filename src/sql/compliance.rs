@@ -54,6 +54,10 @@ impl Query<'_> {
             let code = |kind: &str| d.lit(&format!("{kind}:{key}"));
             // a malformed text has no values; a conflict has none either
             let invalid = match self.tagger.allowed().get(key) {
+                // an empty list allows no value (and `NOT IN ()` is no SQL)
+                Some(values) if values.is_empty() => {
+                    format!("\n        ELSE {}", code("invalid"))
+                }
                 Some(values) => {
                     let list: Vec<String> = values.iter().map(|v| d.lit(v)).collect();
                     format!(

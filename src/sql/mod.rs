@@ -1,7 +1,8 @@
 //! The attribution as SQL (`mlcost sql`), for when the bill lives in a warehouse engine
 //! (DuckDB, Spark, Trino, BigQuery) and is too big for one machine. A query reads a
 //! FOCUS-shaped billing table (Tags as JSON text, a map or a struct) and produces the rows of
-//! `cost_by_model` exactly as `allocate` does (`driver` pools from a table per pool), of
+//! `cost_by_model` exactly as `allocate` does (`driver` pools from a table per pool, training
+//! amortised in straight line, and its `training_amortization` schedules), of
 //! `unit_costs` as `economics` does (without revenue), or of `tag_compliance` as
 //! `ledger::compliance` does: the same rows counted (cost parsed; the period's month that of its instant in
 //! UTC; commitment purchases left out on the list and contracted bases), the same white space
@@ -63,7 +64,10 @@ pub enum SqlTable {
     UnitCosts,
     #[value(name = "tag_compliance")]
     TagCompliance,
-    /// every table above, one query each
+    /// the schedules of `[amortize] training_months > 1`
+    #[value(name = "training_amortization")]
+    TrainingAmortization,
+    /// every table above (training_amortization when the config amortises), one query each
     All,
 }
 
@@ -73,6 +77,7 @@ pub(crate) enum OutputTable {
     CostByModel,
     UnitCosts,
     TagCompliance,
+    TrainingAmortization,
 }
 
 impl SqlSettings {
@@ -91,6 +96,7 @@ impl OutputTable {
             OutputTable::CostByModel => "cost_by_model",
             OutputTable::UnitCosts => "unit_costs",
             OutputTable::TagCompliance => "tag_compliance",
+            OutputTable::TrainingAmortization => "training_amortization",
         }
     }
 }
@@ -153,11 +159,7 @@ fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings, table: SqlTa
             .find(&format!("[{name}]"))
             .map_or(0, |at| loaded.line_of(at))
     };
-    // compliance reads the raw tags only: nothing of the allocation matters to it
-    if table == SqlTable::TagCompliance {
-        return Ok(());
-    }
-    for (pool, _) in &settings.driver_tables {
+    for (i, (pool, _)) in settings.driver_tables.iter().enumerate() {
         let known = c
             .shared
             .iter()
@@ -170,6 +172,24 @@ fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings, table: SqlTa
                 hint: Some("name a `[[shared]]` pool whose `method = \"driver\"`".into()),
             });
         }
+        if settings.driver_tables[..i].iter().any(|(p, _)| p == pool) {
+            return Err(Error::Usage {
+                message: format!("--driver-table {pool}=... is given twice"),
+                hint: Some("give each driver pool one table".into()),
+            });
+        }
+    }
+    // compliance reads the raw tags only: nothing of the allocation matters to it
+    if table == SqlTable::TagCompliance {
+        return Ok(());
+    }
+    if table == SqlTable::TrainingAmortization && c.amortize.training_months <= 1 {
+        return Err(refuse(
+            "`[amortize] training_months`".into(),
+            section_line("amortize"),
+            "it is 1 (the default): training is not amortised, and `attribute` writes no training_amortization",
+            "set `training_months` to the months one training run is charged over",
+        ));
     }
     for p in &c.shared {
         let line = loaded.line_of(p.id.span().start);
@@ -275,13 +295,23 @@ pub fn attribution_query(
         SqlTable::CostByModel => render(OutputTable::CostByModel),
         SqlTable::UnitCosts => render(OutputTable::UnitCosts),
         SqlTable::TagCompliance => render(OutputTable::TagCompliance),
-        SqlTable::All => [
-            OutputTable::CostByModel,
-            OutputTable::UnitCosts,
-            OutputTable::TagCompliance,
-        ]
-        .map(|t| format!("{};\n", render(t).trim_end()))
-        .join("\n"),
+        SqlTable::TrainingAmortization => render(OutputTable::TrainingAmortization),
+        SqlTable::All => {
+            let mut tables = vec![
+                OutputTable::CostByModel,
+                OutputTable::UnitCosts,
+                OutputTable::TagCompliance,
+            ];
+            // `attribute` writes the schedules only when it amortises
+            if rules.training_months > 1 {
+                tables.push(OutputTable::TrainingAmortization);
+            }
+            tables
+                .into_iter()
+                .map(|t| format!("{};\n", render(t).trim_end()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
     })
 }
 

@@ -164,6 +164,7 @@ impl<'a> Query<'a> {
             OutputTable::CostByModel => self.final_select(),
             OutputTable::UnitCosts => self.unit_costs(),
             OutputTable::TagCompliance => self.tag_compliance(),
+            OutputTable::TrainingAmortization => self.training_amortization(),
         });
         out
     }

@@ -680,7 +680,7 @@ fn every_dialect_parses_in_sqlglot() {
     }
     let script = env.write(
         "parse.py",
-        "import sys, sqlglot\nfrom sqlglot.errors import ErrorLevel\nn = 0\nfor i in range(1, len(sys.argv), 2):\n    trees = [t for t in sqlglot.parse(open(sys.argv[i + 1]).read(), read=sys.argv[i], error_level=ErrorLevel.RAISE) if t]\n    assert len(trees) == 3 and all(t.find(sqlglot.exp.Select) for t in trees), sys.argv[i + 1]\n    n += len(trees)\nprint(n)\n",
+        "import sys, sqlglot\nfrom sqlglot.errors import ErrorLevel\nn = 0\nfor i in range(1, len(sys.argv), 2):\n    trees = [t for t in sqlglot.parse(open(sys.argv[i + 1]).read(), read=sys.argv[i], error_level=ErrorLevel.RAISE) if t]\n    assert len(trees) in (3, 4) and all(t.find(sqlglot.exp.Select) for t in trees), sys.argv[i + 1]\n    n += len(trees)\nprint(n)\n",
     );
     let mut cmd = Command::new("python3");
     cmd.arg(&script);
@@ -693,8 +693,9 @@ fn every_dialect_parses_in_sqlglot() {
         "sqlglot could not parse:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 48 files of three queries: cost_by_model, unit_costs and tag_compliance
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "144");
+    // 48 files of three queries (cost_by_model, unit_costs and tag_compliance), and
+    // training_amortization in the 12 files of the config that amortises
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "156");
 }
 
 /// `--table unit_costs`: the phase columns, team, requests and the cost per request and per
@@ -752,6 +753,8 @@ env = "environment"
 [tags.allowed]
 environment = ["prod", " Staging"]
 team = ["a", "b", "7"]
+# allows no value: every cost center given is invalid
+cost_center = []
 "#,
     )
 }
@@ -873,10 +876,15 @@ fn tag_compliance_query_gives_the_rows_attribute_writes() {
     for engine in ["duckdb", "trino", "spark"] {
         let got = same_rows_with(engine, &billing, Some(&config), None, None, &table);
         // hand-checked: what each tag text gets wrong, with its cost and rows
-        assert_eq!(problems(&got, "r-ok"), Vec::<String>::new());
+        // `cost_center = []` allows no value: only its value is wrong here
+        assert_eq!(problems(&got, "r-ok"), ["invalid:cost_center 1 1"]);
         assert_eq!(
             problems(&got, "r-invalid"),
-            ["invalid:environment 2.25 2", "invalid:team 2.25 2"]
+            [
+                "invalid:cost_center 2.25 2",
+                "invalid:environment 2.25 2",
+                "invalid:team 2.25 2"
+            ]
         );
         assert_eq!(
             problems(&got, "r-conflict"),
@@ -899,12 +907,13 @@ fn tag_compliance_query_gives_the_rows_attribute_writes() {
         assert_eq!(
             problems(&got, "r-null"),
             [
+                "invalid:cost_center 9 1",
                 "missing:environment 9 1",
                 "missing:model_id 9 1",
                 "missing:team 9 1"
             ]
         );
-        assert_eq!(problems(&got, "r-typed"), Vec::<String>::new());
+        assert_eq!(problems(&got, "r-typed"), ["invalid:cost_center 10 1"]);
         assert_eq!(problems(&got, "r-empty").len(), 4);
         assert_eq!(problems(&got, "sp"), Vec::<String>::new());
         // no resource and no sub account: the billing account
@@ -1312,6 +1321,32 @@ driver = "store.csv"
         "{}",
         r.stderr
     );
+    // a pool given twice, and an unknown pool for the compliance query too
+    let config = config.to_str().unwrap();
+    for (table, args) in [
+        ("cost_by_model", ["growth=a", "growth=b"]),
+        ("tag_compliance", ["growth=a", "nopool=b"]),
+    ] {
+        let r = env.run(&[
+            "sql",
+            "--dialect",
+            "duckdb",
+            "--config",
+            config,
+            "--table",
+            table,
+            "--driver-table",
+            args[0],
+            "--driver-table",
+            args[1],
+        ]);
+        assert_eq!(r.code, 2, "{table}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("given twice") || r.stderr.contains("no shared pool `nopool`"),
+            "{}",
+            r.stderr
+        );
+    }
 }
 
 /// `[amortize] training_months = 3` (straight line): each month's training spend is charged in
@@ -1399,6 +1434,26 @@ fn training_amortised_over_months_as_attribute_does() {
             "{engine}"
         );
         compared += got.len();
+        // the schedules: hand-computed for the two cents, and every row against attribute's
+        let schedules = same_rows_with(
+            engine,
+            &billing,
+            Some(&config),
+            None,
+            None,
+            &["--table", "training_amortization"],
+        );
+        let tiny: Vec<String> = schedules
+            .iter()
+            .filter(|r| r[1] == "tiny-model")
+            .map(|r| format!("{} {} {} {} {}", r[0], r[4], r[6], r[7], r[8]))
+            .collect();
+        assert_eq!(
+            tiny,
+            ["2026-09 2026-09 0.01 0.01 2", "2026-10 2026-09 0.01 0 1"],
+            "{engine}"
+        );
+        compared += schedules.len();
         if engine != "spark" {
             compared += same_rows_with(
                 engine,
@@ -1433,6 +1488,11 @@ fn training_amortised_over_months_as_attribute_does() {
         .into_iter()
         .filter(|r| r[0] == "2027-01")
         .collect();
+    let want_schedules: Vec<Vec<String>> = table_rows(&out, "training_amortization")
+        .into_iter()
+        .filter(|r| r[0] == "2027-01")
+        .collect();
+    assert!(!want_schedules.is_empty());
     let one_run: Vec<Vec<String>> =
         attribute_rows(&whole, "cost_by_model", &billing, Some(&config), None, None)
             .into_iter()
@@ -1454,7 +1514,47 @@ fn training_amortised_over_months_as_attribute_does() {
             &[],
         );
         assert_eq!(got, want, "{engine} --period 2027-01");
+        let (got, _) = sql_rows(
+            &whole,
+            engine,
+            &billing,
+            Some(&config),
+            None,
+            Some("2027-01"),
+            &["--table", "training_amortization"],
+            &[],
+        );
+        assert_eq!(got, want_schedules, "{engine} --period 2027-01 schedules");
     }
+    // without amortisation there is no such table to write
+    let r = whole.run(&[
+        "sql",
+        "--dialect",
+        "duckdb",
+        "--table",
+        "training_amortization",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("writes no training_amortization"),
+        "{}",
+        r.stderr
+    );
+    let r = whole.run(&[
+        "sql",
+        "--dialect",
+        "duckdb",
+        "--table",
+        "all",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        r.stdout.matches("-- Produces the rows of ").count(),
+        4,
+        "{}",
+        r.stderr
+    );
     assert!(want.iter().any(|r| r[6] == "amortized"));
     assert!(compared > 3000, "only {compared} rows compared");
 }
