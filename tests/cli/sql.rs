@@ -25,56 +25,26 @@ const COLUMNS: [&str; 12] = [
 
 /// Loads a FOCUS CSV as mlcost reads it (every column text, `NULL` and empty are null; FOCUS
 /// columns the file lacks are null), optionally more tables (`NAME=CSV`: the requests, driver
-/// tables), runs the query and prints its
-/// rows as JSON text (decimals in their shortest exact form, like `Money`'s Display).
+/// tables), runs the query and prints its rows as JSON text (decimals in their shortest exact
+/// form, like `Money`'s Display); several cases, separated by `--`, run in one session.
 const ENGINE_SCRIPT: &str = r#"
 import json, os, sys, time
 from decimal import Decimal
-engine, csv, sql_file = sys.argv[1], sys.argv[2], sys.argv[3]
-# more tables, all text: NAME=CSV (the requests table, driver tables)
-tables = [a.split("=", 1) for a in sys.argv[4:]]
+# ENGINE CSV SQL [NAME=CSV ...] [-- CSV SQL [NAME=CSV ...] ...]: one JSON line per case, all
+# in one session (Spark starts once); NAME=CSV are more tables, all text (requests, drivers)
+engine = sys.argv[1]
+cases, case = [], []
+for a in sys.argv[2:] + ["--"]:
+    if a == "--":
+        cases.append(case)
+        case = []
+    else:
+        case.append(a)
 FOCUS = ["BillingPeriodStart", "BillingCurrency", "ProviderName", "BillingAccountId",
          "SubAccountId", "SubAccountName", "ServiceName", "ServiceCategory", "ResourceId",
          "ResourceName", "RegionId", "ChargeCategory", "ChargeClass", "CommitmentDiscountStatus",
          "Tags", "EffectiveCost", "BilledCost", "ListCost", "ContractedCost"]
-query = open(sql_file).read()
-started = time.time()
-parquet = csv.endswith(".parquet")
-if engine == "trino":
-    # no Trino here: sqlglot parses the Trino text and writes it for DuckDB, which runs it.
-    # Three Trino meanings sqlglot does not carry over are spelled out: fail() is DuckDB's
-    # error(); DECIMAL(38, 0), the query's exact integers, is HUGEINT; and `/` between them
-    # (every division in the query is exact) is integer division, not DuckDB's float one.
-    import sqlglot
-    from sqlglot import exp
-    def types_and_fail(node):
-        if isinstance(node, exp.Anonymous) and node.name.lower() == "fail":
-            return exp.Anonymous(this="error", expressions=node.expressions)
-        if isinstance(node, exp.DataType) and node.sql(dialect="trino") == "DECIMAL(38, 0)":
-            return exp.DataType.build("HUGEINT")
-        return node
-    def integer_division(node):
-        if isinstance(node, exp.Div):
-            return exp.IntDiv(this=node.this.transform(integer_division), expression=node.expression.transform(integer_division))
-        return node
-    tree = sqlglot.parse_one(query, read="trino").transform(types_and_fail)
-    query = tree.transform(integer_division).sql(dialect="duckdb")
-if engine in ("duckdb", "trino"):
-    import duckdb
-    c = duckdb.connect()
-    # a session zone far from UTC, with a half-hour offset: periods must not move with it
-    c.execute("SET TimeZone = 'America/St_Johns'")
-    if parquet:
-        c.execute("CREATE TABLE raw AS SELECT * FROM read_parquet(?)", [csv])
-    else:
-        c.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, all_varchar = true, header = true, nullstr = ['NULL', ''])", [csv])
-    have = [r[0] for r in c.execute("DESCRIBE raw").fetchall()]
-    cols = ", ".join(f'"{f}"' if f in have else f'CAST(NULL AS VARCHAR) AS "{f}"' for f in FOCUS)
-    c.execute(f"CREATE VIEW focus_billing AS SELECT {cols} FROM raw")
-    for name, path in tables:
-        c.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_csv(?, all_varchar = true, header = true)', [path])
-    rows = c.execute(query).fetchall()
-else:
+if engine == "spark":
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     from pyspark.sql import SparkSession, functions as F
     spark = (SparkSession.builder.master("local[2]").appName("mlcost-sql-test")
@@ -84,21 +54,61 @@ else:
              .config("spark.sql.session.timeZone", "Asia/Kolkata")
              .config("spark.sql.caseSensitive", "true").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
-    if parquet:
-        df = spark.read.parquet(csv)
-    else:
-        df = spark.read.csv(csv, header=True, inferSchema=False, nullValue="NULL", emptyValue=None, escape='"', multiLine=True)
-    df.select(*[F.col(f"`{f}`") if f in df.columns else F.lit(None).cast("string").alias(f) for f in FOCUS]).createOrReplaceTempView("focus_billing")
-    for name, path in tables:
-        spark.read.csv(path, header=True, inferSchema=False).createOrReplaceTempView(name)
-    rows = [tuple(r) for r in spark.sql(query).collect()]
 def text(v):
     if v is None:
         return "null"
     if isinstance(v, Decimal):
         return "0" if v == 0 else format(v.normalize(), "f")
     return str(v)
-print(json.dumps({"seconds": time.time() - started, "rows": [[text(v) for v in r] for r in rows]}))
+for csv, sql_file, *names in cases:
+    tables = [a.split("=", 1) for a in names]
+    query = open(sql_file).read()
+    started = time.time()
+    parquet = csv.endswith(".parquet")
+    if engine == "trino":
+        # no Trino here: sqlglot parses the Trino text and writes it for DuckDB, which runs it.
+        # Three Trino meanings sqlglot does not carry over are spelled out: fail() is DuckDB's
+        # error(); DECIMAL(38, 0), the query's exact integers, is HUGEINT; and `/` between them
+        # (every division in the query is exact) is integer division, not DuckDB's float one.
+        import sqlglot
+        from sqlglot import exp
+        def types_and_fail(node):
+            if isinstance(node, exp.Anonymous) and node.name.lower() == "fail":
+                return exp.Anonymous(this="error", expressions=node.expressions)
+            if isinstance(node, exp.DataType) and node.sql(dialect="trino") == "DECIMAL(38, 0)":
+                return exp.DataType.build("HUGEINT")
+            return node
+        def integer_division(node):
+            if isinstance(node, exp.Div):
+                return exp.IntDiv(this=node.this.transform(integer_division), expression=node.expression.transform(integer_division))
+            return node
+        tree = sqlglot.parse_one(query, read="trino").transform(types_and_fail)
+        query = tree.transform(integer_division).sql(dialect="duckdb")
+    if engine in ("duckdb", "trino"):
+        import duckdb
+        c = duckdb.connect()
+        # a session zone far from UTC, with a half-hour offset: periods must not move with it
+        c.execute("SET TimeZone = 'America/St_Johns'")
+        if parquet:
+            c.execute("CREATE TABLE raw AS SELECT * FROM read_parquet(?)", [csv])
+        else:
+            c.execute("CREATE TABLE raw AS SELECT * FROM read_csv(?, all_varchar = true, header = true, nullstr = ['NULL', ''])", [csv])
+        have = [r[0] for r in c.execute("DESCRIBE raw").fetchall()]
+        cols = ", ".join(f'"{f}"' if f in have else f'CAST(NULL AS VARCHAR) AS "{f}"' for f in FOCUS)
+        c.execute(f"CREATE VIEW focus_billing AS SELECT {cols} FROM raw")
+        for name, path in tables:
+            c.execute(f'CREATE TABLE "{name}" AS SELECT * FROM read_csv(?, all_varchar = true, header = true)', [path])
+        rows = c.execute(query).fetchall()
+    else:
+        if parquet:
+            df = spark.read.parquet(csv)
+        else:
+            df = spark.read.csv(csv, header=True, inferSchema=False, nullValue="NULL", emptyValue=None, escape='"', multiLine=True)
+        df.select(*[F.col(f"`{f}`") if f in df.columns else F.lit(None).cast("string").alias(f) for f in FOCUS]).createOrReplaceTempView("focus_billing")
+        for name, path in tables:
+            spark.read.csv(path, header=True, inferSchema=False).createOrReplaceTempView(name)
+        rows = [tuple(r) for r in spark.sql(query).collect()]
+    print(json.dumps({"seconds": time.time() - started, "rows": [[text(v) for v in r] for r in rows]}))
 "#;
 
 fn python_has(module: &str) -> bool {
@@ -192,6 +202,82 @@ fn table_rows(out: &Path, table: &str) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Emits the query with `mlcost sql` for `dialect` into `file` under the test's folder.
+fn emit_sql(
+    env: &TestEnv,
+    dialect: &str,
+    file: &str,
+    config: Option<&Path>,
+    requests: bool,
+    period: Option<&str>,
+    extra: &[&str],
+) -> PathBuf {
+    let sql = env.path(file);
+    let mut args = vec![
+        "sql".to_string(),
+        "--dialect".into(),
+        dialect.into(),
+        "--out".into(),
+        sql.display().to_string(),
+    ];
+    if let Some(c) = config {
+        args.extend(["--config".into(), c.display().to_string()]);
+    }
+    if requests {
+        args.extend(["--requests-table".into(), "requests".into()]);
+    }
+    if let Some(p) = period {
+        args.extend(["--period".into(), p.to_string()]);
+    }
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let r = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    sql
+}
+
+/// Runs `ENGINE_SCRIPT` on `engine` over cases of (billing file, query file, `NAME=CSV`
+/// tables...), all in one session: (rows, seconds) per case.
+fn run_engine(env: &TestEnv, engine: &str, cases: &[Vec<String>]) -> Vec<(Vec<Vec<String>>, f64)> {
+    let script = env.write("engine.py", ENGINE_SCRIPT);
+    let mut cmd = Command::new("python3");
+    cmd.arg(&script).arg(engine).current_dir(env.dir.path());
+    for (i, case) in cases.iter().enumerate() {
+        if i > 0 {
+            cmd.arg("--");
+        }
+        cmd.args(case);
+    }
+    let out = cmd.output().expect("run python3");
+    assert!(
+        out.status.success(),
+        "{engine} failed on the emitted query:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let results: Vec<(Vec<Vec<String>>, f64)> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|json| json.get("rows").is_some())
+        .map(|json| {
+            let rows = json["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    r.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v.as_str().unwrap().to_string())
+                        .collect()
+                })
+                .collect();
+            (rows, json["seconds"].as_f64().unwrap_or(0.0))
+        })
+        .collect();
+    assert_eq!(results.len(), cases.len(), "{stdout}");
+    results
+}
+
 /// Emits the query with `mlcost sql` and runs it on `engine`: (rows, seconds).
 fn sql_rows(
     env: &TestEnv,
@@ -207,61 +293,24 @@ fn sql_rows(
         "spark" | "trino" => engine,
         _ => "duckdb",
     };
-    let sql = env.path(&format!("attribution.{dialect}.sql"));
-    let mut args = vec![
-        "sql".to_string(),
-        "--dialect".into(),
-        dialect.into(),
-        "--out".into(),
-        sql.display().to_string(),
-    ];
-    if let Some(c) = config {
-        args.extend(["--config".into(), c.display().to_string()]);
-    }
-    if requests.is_some() {
-        args.extend(["--requests-table".into(), "requests".into()]);
-    }
-    if let Some(p) = period {
-        args.extend(["--period".into(), p.to_string()]);
-    }
-    args.extend(extra.iter().map(|a| a.to_string()));
-    let r = env.run(&args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let script = env.write("engine.py", ENGINE_SCRIPT);
-    let mut cmd = Command::new("python3");
-    cmd.arg(&script)
-        .arg(engine)
-        .arg(billing)
-        .arg(&sql)
-        .current_dir(env.dir.path());
+    let file = format!("attribution.{dialect}.sql");
+    let sql = emit_sql(
+        env,
+        dialect,
+        &file,
+        config,
+        requests.is_some(),
+        period,
+        extra,
+    );
+    let mut case = vec![billing.display().to_string(), sql.display().to_string()];
     if let Some(req) = requests {
-        cmd.arg(format!("requests={}", req.display()));
+        case.push(format!("requests={}", req.display()));
     }
     for (name, path) in tables {
-        cmd.arg(format!("{name}={}", path.display()));
+        case.push(format!("{name}={}", path.display()));
     }
-    let out = cmd.output().expect("run python3");
-    assert!(
-        out.status.success(),
-        "{engine} failed on the emitted query:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or(""))
-        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let rows = json["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            r.as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_str().unwrap().to_string())
-                .collect()
-        })
-        .collect();
-    (rows, json["seconds"].as_f64().unwrap_or(0.0))
+    run_engine(env, engine, &[case]).remove(0)
 }
 
 /// Runs both and asserts the same rows in the same order; returns the number of rows.
@@ -368,16 +417,80 @@ fn duckdb_gives_the_rows_attribute_writes() {
     assert!(compared > 5000, "only {compared} rows compared");
 }
 
+/// The fixtures the DuckDB test runs, on every basis, in one Spark session: basic.csv without
+/// a config and on the list and billed bases, the sample without a config, with its config
+/// and with `--period`, and the rules fixture with requests on three bases.
 #[test]
 fn spark_gives_the_rows_attribute_writes() {
     if !modules_or_skip(&["pyspark"]) {
         return;
     }
+    let env = TestEnv::new();
+    let basic = fixture("focus/basic.csv");
     let focus = sample("sample_data/focus_sample.csv");
-    let every = fixture("sql/every_expressible.toml");
     let requests = sample("sample_data/requests.csv");
-    let n = same_rows("spark", &focus, Some(&every), Some(&requests), None);
-    assert!(n > 1000);
+    let sample_config = sample("sample_data/mlcost.toml");
+    let every = fixture("sql/every_expressible.toml");
+    let every_text = std::fs::read_to_string(&every).unwrap();
+    let list = with_basis(&env, "", "list");
+    let billed = with_basis(&env, "", "billed");
+    let every_billed = env.write(
+        "every_billed.toml",
+        &format!("[cost]\nbasis = \"billed\"\n\n{every_text}"),
+    );
+    let every_contracted = env.write(
+        "every_contracted.toml",
+        &format!("[cost]\nbasis = \"contracted\"\n\n{every_text}"),
+    );
+    let cases: Vec<(&Path, Option<&Path>, bool, Option<&str>)> = vec![
+        (&basic, None, false, None),
+        (&basic, Some(&list), false, None),
+        (&basic, Some(&billed), false, None),
+        (&focus, None, false, None),
+        (&focus, Some(&sample_config), false, None),
+        (&focus, Some(&sample_config), false, Some("2026-10")),
+        (&focus, Some(&every), true, None),
+        (&focus, Some(&every_billed), true, None),
+        (&focus, Some(&every_contracted), true, None),
+    ];
+    let mut wanted = Vec::new();
+    let mut runs = Vec::new();
+    for (i, (billing, config, with_requests, period)) in cases.iter().enumerate() {
+        let req = with_requests.then_some(requests.as_path());
+        wanted.push(attribute_rows(
+            &env,
+            "cost_by_model",
+            billing,
+            *config,
+            req,
+            *period,
+        ));
+        let sql = emit_sql(
+            &env,
+            "spark",
+            &format!("case{i}.sql"),
+            *config,
+            *with_requests,
+            *period,
+            &[],
+        );
+        let mut case = vec![billing.display().to_string(), sql.display().to_string()];
+        if *with_requests {
+            case.push(format!("requests={}", requests.display()));
+        }
+        runs.push(case);
+    }
+    let got = run_engine(&env, "spark", &runs);
+    let mut compared = 0;
+    for (i, (want, (rows, seconds))) in wanted.iter().zip(&got).enumerate() {
+        assert_eq!(rows, want, "case {i}: {:?}", cases[i]);
+        eprintln!(
+            "spark case {i}: {} rows identical, query {seconds:.1} s",
+            rows.len()
+        );
+        compared += rows.len();
+    }
+    assert!(compared > 5000, "only {compared} rows compared");
 }
 
 fn refusal(config: &str, extra: &[&str]) -> String {
