@@ -1170,11 +1170,12 @@ fn spark_job_writes_the_tables_attribute_writes() {
 }
 
 /// A generated month of a million rows (typed Parquet: microsecond timestamps, decimal(38,18)
-/// costs, Tags as a map), with the sample config's rules and pools and request volumes: both
-/// queries give `attribute`'s rows in DuckDB, to the last decimal.
+/// costs, Tags as a map), with the sample config's rules and pools and request volumes: the
+/// three queries give `attribute`'s rows in DuckDB, and cost_by_model in Spark, to the last
+/// decimal.
 #[test]
 fn a_million_row_month_gives_the_rows_attribute_writes() {
-    if !duckdb_or_skip() {
+    if !modules_or_skip(&["duckdb", "pyspark"]) {
         return;
     }
     let env = TestEnv::new();
@@ -1198,9 +1199,14 @@ fn a_million_row_month_gives_the_rows_attribute_writes() {
     let requests = env.path("m").join("requests.csv");
     let config = sample("sample_data/mlcost.toml");
     let mut compared = 0;
-    for table in ["cost_by_model", "unit_costs"] {
+    for (engine, table) in [
+        ("duckdb", "cost_by_model"),
+        ("duckdb", "unit_costs"),
+        ("duckdb", "tag_compliance"),
+        ("spark", "cost_by_model"),
+    ] {
         let rows = same_rows_with(
-            "duckdb",
+            engine,
             &file,
             Some(&config),
             Some(&requests),
