@@ -1403,68 +1403,39 @@ driver = "store.csv"
             "{engine}: {stderr}"
         );
     }
-    // a driver pool without its table is refused with its line; a table for no such pool too
-    let r = env.run(&[
-        "sql",
-        "--dialect",
-        "duckdb",
-        "--config",
-        config.to_str().unwrap(),
-        "--driver-table",
-        "growth=g",
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("pool `store` (line 13)"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("--driver-table store=NAME"),
-        "{}",
-        r.stderr
-    );
-    let r = env.run(&[
-        "sql",
-        "--dialect",
-        "duckdb",
-        "--config",
-        config.to_str().unwrap(),
-        "--driver-table",
-        "growth=g",
-        "--driver-table",
-        "store=s",
-        "--driver-table",
-        "feature-store=x",
-    ]);
-    assert_eq!(r.code, 2);
-    assert!(
-        r.stderr
-            .contains("no shared pool `feature-store` with method `driver`"),
-        "{}",
-        r.stderr
-    );
-    // a pool given twice, and an unknown pool for the compliance query too
+    // a driver pool without its table is refused with its line; a table for no such pool, a
+    // pool given twice, and an unknown pool for the compliance query too are usage errors
     let config = config.to_str().unwrap();
-    for (table, args) in [
-        ("cost_by_model", ["growth=a", "growth=b"]),
-        ("tag_compliance", ["growth=a", "nopool=b"]),
+    for (args, wanted) in [
+        (
+            vec!["growth=g"],
+            vec!["pool `store` (line 13)", "--driver-table store=NAME"],
+        ),
+        (
+            vec!["growth=g", "store=s", "feature-store=x"],
+            vec!["no shared pool `feature-store` with method `driver`"],
+        ),
+        (
+            vec!["growth=a", "growth=a"],
+            vec!["--driver-table growth=... is given twice"],
+        ),
+        (
+            vec!["--table=tag_compliance", "growth=a", "nopool=b"],
+            vec!["no shared pool `nopool`"],
+        ),
     ] {
-        let r = env.run(&[
-            "sql",
-            "--dialect",
-            "duckdb",
-            "--config",
-            config,
-            "--table",
-            table,
-            "--driver-table",
-            args[0],
-            "--driver-table",
-            args[1],
-        ]);
-        assert_eq!(r.code, 2, "{table}: {}", r.stderr);
-        assert!(
-            r.stderr.contains("given twice") || r.stderr.contains("no shared pool `nopool`"),
-            "{}",
-            r.stderr
-        );
+        let mut line = vec!["sql", "--dialect", "duckdb", "--config", config];
+        for a in &args {
+            if !a.starts_with("--") {
+                line.push("--driver-table");
+            }
+            line.push(a);
+        }
+        let r = env.run(&line);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        for w in wanted {
+            assert!(r.stderr.contains(w), "{args:?}: {}", r.stderr);
+        }
     }
 }
 
