@@ -255,9 +255,16 @@ fn check_expressible(loaded: &LoadedConfig, settings: &SqlSettings, table: SqlTa
         ));
     }
     if c.amortize.training_months > 1 && c.amortize.method == AmortizeMethod::Served {
+        // the line of `"served"` in the [amortize] table (or an inline `amortize = {...}`)
+        let served = loaded.text.find("[amortize]").unwrap_or(0);
+        let line = loaded.text[served..]
+            .find("\"served\"")
+            .map(|at| served + at)
+            .or_else(|| loaded.text.find("\"served\""))
+            .map_or(0, |at| loaded.line_of(at));
         return Err(refuse(
             "`[amortize] method = \"served\"`".into(),
-            section_line("amortize"),
+            line,
             "a served schedule carries the volume served from month to month, which one query cannot keep",
             "use `method = \"months\"` (straight line) for the SQL, or run `mlcost attribute`, which keeps the schedules",
         ));

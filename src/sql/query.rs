@@ -413,7 +413,7 @@ impl<'a> Query<'a> {
     /// or clock). Built in steps over the distinct texts, never per row.
     pub(super) fn period_texts(&self, texts: &str) -> String {
         let d = self.d;
-        let clock = "^(?:[Tt ]([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2})(?:\\.[0-9]*)?)?\\s*(Z|z|UTC|GMT|[+-](?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{2})?)?|[0-9]{2}:[0-9]{2}(?::[0-9]{2})?))?)?$";
+        let clock = "^(?:[Tt ]([0-9]{1,2}):([0-9]{1,2})(?::([0-9]{1,2})(?:\\.[0-9]+)?)?\\s*(Z|z|UTC|GMT|[+-](?:[0-9]{2}(?:[0-9]{2}(?:[0-9]{2})?)?|[0-9]{2}:[0-9]{2}(?::[0-9]{2})?))?)?$";
         let iso = d.regex("t", "^[0-9]{4}-[0-9]{2}-[0-9]{2}");
         let us = d.regex("t", "^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}([ T]|$)");
         let us_date = format!(
@@ -426,12 +426,14 @@ impl<'a> Query<'a> {
         let us_rest = d.regex_group("t", "^[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}(.*)$", 1);
         let group = |n: usize| d.regex_group("rest", clock, n);
         let int = |e: &str| d.try_cast(&format!("COALESCE(NULLIF({e}, ''), '0')"), d.bigint());
-        let utc_seconds = "h * 3600 + mi * 60 + s - sign * (zh * 3600 + zm * 60 + zs)";
+        // a leap second (`23:59:60`) stays in its minute in UTC, and is the next minute's
+        // first once an offset moves it, as chrono's arithmetic reads it
+        let utc_seconds = "h * 3600 + mi * 60 + CASE WHEN s = 60 AND sign * (zh * 3600 + zm * 60 + zs) = 0 THEN 59 ELSE s END - sign * (zh * 3600 + zm * 60 + zs)";
         format!(
             "  SELECT t, CASE
       WHEN {ym} THEN t
       WHEN {compact} THEN SUBSTR(t, 1, 4) || '-' || SUBSTR(t, 5, 2)
-      WHEN ok AND h <= 23 AND mi <= 59 AND s <= 59 AND zh <= 23 AND zm <= 59 AND zs <= 59
+      WHEN ok AND h <= 23 AND mi <= 59 AND s <= 60 AND zh <= 23 AND zm <= 59 AND zs <= 59
         THEN {month}
     END AS billing_period
   FROM (
@@ -513,8 +515,11 @@ impl<'a> Query<'a> {
 
     /// Decimal places an amount uses (0 to 18), like `allocate::places`.
     pub(super) fn places(&self, x: &str) -> String {
+        // both sides at scale 18: Spark compares a decimal(38, 18) with a rounded one in a
+        // type of 17 decimals, which rounds the 18th away first
+        let money = self.d.money();
         let whens: Vec<String> = (0..SCALE)
-            .map(|k| format!("WHEN {x} = ROUND({x}, {k}) THEN {k}"))
+            .map(|k| format!("WHEN {x} = CAST(ROUND({x}, {k}) AS {money}) THEN {k}"))
             .collect();
         format!("CASE {} ELSE {SCALE} END", whens.join(" "))
     }

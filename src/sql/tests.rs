@@ -77,7 +77,7 @@ fn refuses_driver_served_amortisation_and_requests_without_a_table() {
     let e = attribution_query(&c, &settings, SqlTable::CostByModel)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("method = \"served\"` (line 2)"), "{e}");
+    assert!(e.contains("method = \"served\"` (line 4)"), "{e}");
     // compliance reads the raw tags: amortisation and a driver file (never read) do not matter
     let c = loaded("[amortize]\ntraining_months = 3\n\n[[shared]]\nid = \"x\"\nmatch = { service_name = \"S\" }\nmethod = \"driver\"\ndriver = \"/nonexistent/usage.csv\"\n");
     let q = attribution_query(&c, &settings, SqlTable::TagCompliance).unwrap();

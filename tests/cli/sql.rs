@@ -569,7 +569,7 @@ fn configs_the_sql_cannot_express_are_refused_with_their_line() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let amortize = "[amortize]\ntraining_months = 6\nmethod = \"served\"\n";
     insta::assert_snapshot!(refusal(amortize, &["--requests-table", "requests"]), @r#"
-    error: invalid config `[TMP]/mlcost.toml`: `[amortize] method = "served"` (line 1) cannot be expressed in SQL for `mlcost sql --dialect trino`: a served schedule carries the volume served from month to month, which one query cannot keep
+    error: invalid config `[TMP]/mlcost.toml`: `[amortize] method = "served"` (line 3) cannot be expressed in SQL for `mlcost sql --dialect trino`: a served schedule carries the volume served from month to month, which one query cannot keep
 
     hint: use `method = "months"` (straight line) for the SQL, or run `mlcost attribute`, which keeps the schedules
     "#);
@@ -1647,4 +1647,119 @@ fn training_amortised_over_months_as_attribute_does() {
     );
     assert!(want.iter().any(|r| r[6] == "amortized"));
     assert!(compared > 3000, "only {compared} rows compared");
+}
+
+/// Amounts with an 18th decimal (Spark once counted their decimals at 17, which moved the
+/// rounding of splits and amortisation), a leap second (`23:59:60`, the last second of its
+/// minute as `attribute` reads it) and a fraction without digits (`00:00:00.Z`, no month), in
+/// DuckDB, Trino and Spark (one session), for cost_by_model and training_amortization.
+#[test]
+fn eighteen_decimals_and_leap_seconds_as_attribute_reads_them() {
+    if !modules_or_skip(&["duckdb", "pyspark", "sqlglot"]) {
+        return;
+    }
+    let env = TestEnv::new();
+    let head = "BillingPeriodStart,BillingCurrency,ChargeCategory,ProviderName,BillingAccountId,ServiceName,ResourceId,Tags,BilledCost,EffectiveCost,ListCost,ContractedCost";
+    let row = |period: &str, service: &str, model: &str, phase: &str, cost: &str| {
+        format!("{period},USD,Usage,AWS,1,{service},r-{model},\"{{\"\"team\"\": \"\"t\"\", \"\"model_id\"\": \"\"{model}\"\", \"\"lifecycle_phase\"\": \"\"{phase}\"\"}}\",{cost},{cost},{cost},{cost}")
+    };
+    let rows = [
+        row(
+            "2026-01-01",
+            "EC2",
+            "m1",
+            "training",
+            "0.000000000000000007",
+        ),
+        row(
+            "2026-01-01",
+            "EC2",
+            "m2",
+            "training",
+            "100.000000000000000001",
+        ),
+        row(
+            "2026-01-01",
+            "Shared",
+            "pool",
+            "inference",
+            "0.000000000000000003",
+        ),
+        row("2026-02-28T23:59:60Z", "EC2", "m1", "inference", "1"),
+        row("2026-03-01T00:59:60+01:00", "EC2", "m2", "inference", "2"),
+        row("2026-02-01T00:00:00.Z", "EC2", "m1", "inference", "4"),
+        row("2026-03-01", "EC2", "m1", "inference", "8"),
+    ];
+    let billing = env.write("tiny.csv", &format!("{head}\n{}\n", rows.join("\n")));
+    let config = env.write(
+        "tiny.toml",
+        "[[shared]]\nid = \"tiny\"\nmatch = { service_name = \"Shared\" }\nmethod = \"even\"\n\n[amortize]\ntraining_months = 3\n",
+    );
+    let tables = ["cost_by_model", "training_amortization"];
+    let want: Vec<Vec<Vec<String>>> = tables
+        .iter()
+        .map(|t| attribute_rows(&env, t, &billing, Some(&config), None, None))
+        .collect();
+    // hand-checked: 7e-18 over three months is 3, 2, 2 quanta; a leap second in UTC stays in
+    // its minute (February), one with an offset is the next minute's first (March)
+    let m1: Vec<&str> = want[1]
+        .iter()
+        .filter(|r| r[1] == "m1")
+        .map(|r| r[6].as_str())
+        .collect();
+    assert_eq!(
+        m1,
+        [
+            "0.000000000000000003",
+            "0.000000000000000002",
+            "0.000000000000000002"
+        ]
+    );
+    let direct = |month: &str, model: &str| {
+        want[0]
+            .iter()
+            .any(|r| r[0] == month && r[1] == model && r[6] == "direct" && r[3] == "inference")
+    };
+    assert!(direct("2026-02", "m1") && direct("2026-03", "m2") && !direct("2026-02", "m2"));
+    assert!(
+        !want[0].iter().any(|r| r[4] == "4"),
+        "the `.Z` row has no month"
+    );
+    for engine in ["duckdb", "trino"] {
+        for (t, w) in tables.iter().zip(&want) {
+            let (got, _) = sql_rows(
+                &env,
+                engine,
+                &billing,
+                Some(&config),
+                None,
+                None,
+                &["--table", t],
+                &[],
+            );
+            assert_eq!(&got, w, "{engine} {t}");
+        }
+    }
+    let cases: Vec<Vec<String>> = tables
+        .iter()
+        .map(|t| {
+            let sql = emit_sql(
+                &env,
+                "spark",
+                &format!("{t}.sql"),
+                Some(&config),
+                false,
+                None,
+                &["--table", t],
+            );
+            vec![billing.display().to_string(), sql.display().to_string()]
+        })
+        .collect();
+    for ((t, w), (got, _)) in tables
+        .iter()
+        .zip(&want)
+        .zip(run_engine(&env, "spark", &cases))
+    {
+        assert_eq!(&got, w, "spark {t}");
+    }
 }
