@@ -2,13 +2,12 @@
 //! (DuckDB, Spark, Trino, BigQuery) and is too big for one machine. A query reads a
 //! FOCUS-shaped billing table (Tags as JSON text, a map or a struct) and produces the rows of
 //! `cost_by_model` exactly as `allocate` does (`driver` pools from a table per pool, training
-//! amortised in straight line, and its `training_amortization` schedules), of
-//! `unit_costs` as `economics` does (without revenue), or of `tag_compliance` as
-//! `ledger::compliance` does: the same rows counted (cost parsed; the period's month that of its instant in
-//! UTC; commitment purchases left out on the list and contracted bases), the same white space
-//! trimmed, the same tag normalisation, the first matching
-//! virtual-tag rule, shared pools and spreading with largest-remainder rounding at the input's
-//! precision (done in integers with window functions, never in floating point). A config the
+//! amortised in straight line, and its `training_amortization` schedules), of `unit_costs` as
+//! `economics` does (without revenue), or of `tag_compliance` as `ledger::compliance` does: the
+//! same rows counted (cost parsed; the period's month that of its instant in UTC; commitment
+//! purchases left out on the list and contracted bases), the same white space trimmed, the
+//! same tag normalisation, the first matching virtual-tag rule, shared pools and spreading
+//! with largest-remainder rounding at the input's precision (done in integers with window functions, never in floating point). A config the
 //! SQL cannot express is refused with the config item and its line. This module only writes
 //! text: it never reads billing data and never runs a query.
 
